@@ -1,0 +1,679 @@
+//! Strict decoding of [`Node`] trees into the typed model.
+//!
+//! [`Decode`] is implemented by `#[derive(Decode)]` for model structs and by hand for the leaf
+//! types here. Decoding never stops at the first problem: a field that fails records a
+//! [`Diagnostic`] in the [`Cx`] and keeps its default, so one `ork validate` run reports every
+//! unknown field and wrong type in a file, each with file:line:col, YAML path and a fix.
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::yaml::{self, Limits, Node, Scalar, Value};
+use std::fmt;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+/// A value decoded from YAML together with where it was written.
+#[derive(Clone, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Its position.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Wraps `value` at `span`.
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl<T> Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Spanned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    /// Equality ignores positions: the same text written in two places is the same value.
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// A string from a document: a literal or a template (`{{ … }}`), with its position.
+pub type Str = Spanned<String>;
+
+impl Str {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// True when the text contains template markup and is evaluated per CR.
+    pub fn is_template(&self) -> bool {
+        self.value.contains("{{")
+    }
+}
+
+/// One segment of a YAML path.
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Decoding context: where we are (the YAML path), what went wrong so far, and what is needed to
+/// follow `include:` references.
+pub struct Cx {
+    path: Vec<Seg>,
+    diags: Diagnostics,
+    limits: Limits,
+    include_stack: Vec<PathBuf>,
+}
+
+impl Cx {
+    /// A fresh context.
+    pub fn new(limits: Limits) -> Cx {
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new() }
+    }
+
+    /// The input caps in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The current YAML path, `spec.crds.web.operatorBox.reconcile.onCreate.deployments[0]`.
+    pub fn path_string(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Seg::Index(i) => {
+                    out.push_str(&format!("[{i}]"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs `f` with `key` appended to the path.
+    pub fn in_key<R>(&mut self, key: &str, f: impl FnOnce(&mut Cx) -> R) -> R {
+        self.path.push(Seg::Key(key.to_string()));
+        let r = f(self);
+        self.path.pop();
+        r
+    }
+
+    /// Runs `f` with `[index]` appended to the path.
+    pub fn in_index<R>(&mut self, index: usize, f: impl FnOnce(&mut Cx) -> R) -> R {
+        self.path.push(Seg::Index(index));
+        let r = f(self);
+        self.path.pop();
+        r
+    }
+
+    /// Records a finding, filling in the current path when it has none.
+    pub fn push(&mut self, mut d: Diagnostic) {
+        if d.path.is_none() {
+            d.path = Some(self.path_string());
+        }
+        self.diags.push(d);
+    }
+
+    /// Records an error at `span`.
+    pub fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) {
+        self.push(Diagnostic::error(code, message).at(span));
+    }
+
+    /// Records an error with a fix hint.
+    pub fn error_help(&mut self, code: &'static str, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        self.push(Diagnostic::error(code, message).at(span).help(help));
+    }
+
+    /// Records "expected X, got Y".
+    pub fn type_error(&mut self, node: &Node, expected: &str) {
+        let got = node.type_name();
+        let mut d = Diagnostic::error("wrong-type", format!("expected {expected}, got {got}")).at(node.span);
+        if expected == "a list" && got == "a string" {
+            d = d.help("write the value as a YAML list: `- item` on its own line, or `[a, b]`");
+        } else if expected == "a number" && got == "a string" {
+            d = d.help("remove the quotes around the number");
+        } else if expected == "true or false" && got == "a string" {
+            d = d.help("write true or false without quotes");
+        }
+        self.push(d);
+    }
+
+    /// Records a missing required field.
+    pub fn missing_field(&mut self, node: &Node, key: &str) {
+        self.push(
+            Diagnostic::error("missing-field", format!("missing required field `{key}`"))
+                .at(node.span)
+                .help(format!("add `{key}:` here")),
+        );
+    }
+
+    /// Records that a field was parsed but is not executed by this version of ork.
+    pub fn unsupported(&mut self, node: &Node, reason: &str) {
+        let path = self.path_string();
+        self.push(
+            Diagnostic::warning("not-supported-yet", format!("`{path}` is parsed but not supported yet"))
+                .at(node.span)
+                .help(reason.to_string()),
+        );
+    }
+
+    /// All findings so far.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diags
+    }
+
+    /// Takes the findings out.
+    pub fn take_diagnostics(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.diags)
+    }
+
+    /// Resolves `include: FILE` on a block: reads FILE (relative to the file that names it),
+    /// checks that its top-level keys are among `keys`, and merges the inline block over it
+    /// (lists: included items first, an inline item with the same `name` replaces an included
+    /// one; mappings: inline keys win). Returns the merged node, or the input when there is no
+    /// include. Include cycles are errors.
+    fn expand_include(&mut self, node: &Node, keys: &[&str]) -> Option<Node> {
+        let entries = node.as_map()?;
+        let (inc_key, inc_val) = entries.iter().find(|(k, _)| k.as_scalar_text() == Some("include"))?;
+        let rest: Vec<(Node, Node)> =
+            entries.iter().filter(|(k, _)| k.as_scalar_text() != Some("include")).cloned().collect();
+        let inline = Node::new(Value::Map(rest), node.span);
+        let Some(rel) = inc_val.as_str() else {
+            self.in_key("include", |cx| cx.type_error(inc_val, "a file path"));
+            return Some(inline);
+        };
+        let base = inc_key.span.file.path();
+        let path = base.parent().unwrap_or(Path::new(".")).join(rel);
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if self.include_stack.contains(&canonical) {
+            let chain: Vec<String> = self
+                .include_stack
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| crate::diag::display_path(p))
+                .collect();
+            self.in_key("include", |cx| {
+                cx.error_help(
+                    "include-cycle",
+                    inc_val.span,
+                    format!("include cycle: {}", chain.join(" -> ")),
+                    "remove one of the includes so that no file includes itself",
+                )
+            });
+            return Some(inline);
+        }
+        let included = match read_yaml_file(&path, self.limits) {
+            Ok(docs) => docs,
+            Err(d) => {
+                let d = Diagnostic { span: d.span.or(Some(inc_val.span)), ..d };
+                self.in_key("include", |cx| cx.push(d));
+                return Some(inline);
+            }
+        };
+        let Some(root) = included.into_iter().next().map(|d| d.root) else {
+            return Some(inline);
+        };
+        if root.is_null() {
+            return Some(inline);
+        }
+        let Some(file_entries) = root.as_map() else {
+            self.in_key("include", |cx| {
+                cx.error_help(
+                    "wrong-type",
+                    root.span,
+                    format!("included file must be an object, got {}", root.type_name()),
+                    format!("start the file with one of: {}", keys.join(", ")),
+                )
+            });
+            return Some(inline);
+        };
+        if let [wrapper] = keys
+            && let Some(key) = wrapper.strip_prefix('*')
+        {
+            let mut inner = None;
+            for (k, v) in file_entries {
+                if k.as_scalar_text() == Some(key) {
+                    inner = Some(v.clone());
+                } else {
+                    let name = k.as_scalar_text().unwrap_or("");
+                    self.diags.push(
+                        Diagnostic::error("unknown-field", format!("unknown top-level key `{name}` in included file"))
+                            .at(k.span)
+                            .path(name.to_string())
+                            .help(format!("the file must have exactly one top-level key: `{key}`")),
+                    );
+                }
+            }
+            self.include_stack.push(canonical);
+            let base = inner.unwrap_or_else(|| Node::new(Value::Map(Vec::new()), root.span));
+            return Some(merge_included(base, inline));
+        }
+        let mut kept = Vec::new();
+        for (k, v) in file_entries {
+            let name = k.as_scalar_text().unwrap_or("");
+            if keys.contains(&name) {
+                kept.push((k.clone(), v.clone()));
+            } else {
+                let mut d = Diagnostic::error(
+                    "unknown-field",
+                    format!("unknown top-level key `{name}` in included file"),
+                )
+                .at(k.span)
+                .path(name.to_string());
+                d = match suggest(name, keys.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`? (valid keys: {})", keys.join(", "))),
+                    None => d.help(format!("valid keys: {}", keys.join(", "))),
+                };
+                self.diags.push(d);
+            }
+        }
+        self.include_stack.push(canonical);
+        let merged = merge_included(Node::new(Value::Map(kept), root.span), inline);
+        Some(merged)
+    }
+
+    /// Marks `path` as being decoded, so that an include of it is reported as a cycle.
+    pub fn enter_file(&mut self, path: &Path) {
+        self.include_stack.push(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
+    }
+}
+
+/// Reads and parses a YAML file, applying `limits` (the size cap before reading).
+pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>, Diagnostic> {
+    let file = FileId::intern(path);
+    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::error("file-not-found", format!("{} is a directory, not a file", path.display())));
+    }
+    if meta.len() > limits.max_bytes {
+        return Err(Diagnostic::error(
+            "input-too-large",
+            format!(
+                "{} is {} bytes; the limit is {} bytes",
+                crate::diag::display_path(path),
+                meta.len(),
+                limits.max_bytes
+            ),
+        )
+        .at(Span::new(file, 1, 1))
+        .help("Katalog files are small; check that this is the right file"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::error("invalid-yaml", "file is not UTF-8 text (is it binary?)")
+            .at(Span::new(file, line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]), 1))
+    })?;
+    yaml::parse(&text, file, limits)
+}
+
+fn line_of(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u32 + 1
+}
+
+/// A diagnostic for a file that cannot be read; `code` is `file-not-found` or `io-error`, which
+/// the CLI maps to exit code 2.
+pub fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
+    let shown = crate::diag::display_path(path);
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Diagnostic::error("file-not-found", format!("{shown}: file not found"))
+            .help("check the path; relative paths are resolved against the file that names them")
+    } else {
+        Diagnostic::error("io-error", format!("{shown}: {e}"))
+    }
+}
+
+/// Merges an inline block over the content of its included file.
+fn merge_included(base: Node, over: Node) -> Node {
+    match (base.value, over.value) {
+        (Value::Map(mut b), Value::Map(o)) => {
+            for (ok, ov) in o {
+                let key = ok.as_scalar_text().map(str::to_string);
+                match b.iter().position(|(bk, _)| bk.as_scalar_text().map(str::to_string) == key) {
+                    Some(i) => {
+                        let (bk, bv) = b.remove(i);
+                        let _ = bk;
+                        b.insert(i, (ok, merge_included(bv, ov)));
+                    }
+                    None => b.push((ok, ov)),
+                }
+            }
+            Node::new(Value::Map(b), over.span)
+        }
+        (Value::Seq(b), Value::Seq(o)) => {
+            let name_of = |n: &Node| n.get("name").and_then(|v| v.as_scalar_text()).map(str::to_string);
+            let inline_names: Vec<String> = o.iter().filter_map(name_of).collect();
+            let mut items: Vec<Node> =
+                b.into_iter().filter(|n| name_of(n).is_none_or(|nm| !inline_names.contains(&nm))).collect();
+            items.extend(o);
+            Node::new(Value::Seq(items), over.span)
+        }
+        (_, ov) => Node::new(ov, over.span),
+    }
+}
+
+/// Decodes a value from a node. On failure the reason is recorded in `cx` and `None` returned.
+pub trait Decode: Sized {
+    /// Decodes `node`.
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self>;
+}
+
+/// The field table of a derived struct (see `katalog-derive`).
+pub trait DecodeFields: Default {
+    /// The Rust type name, used to pick migration hints for fields of older layouts.
+    const TYPE_NAME: &'static str;
+    /// Top-level keys an `include:` file of this block may have (empty: no include).
+    const INCLUDE_KEYS: &'static [&'static str];
+    /// Appends the YAML keys this struct accepts.
+    fn field_names(out: &mut Vec<&'static str>);
+    /// Decodes one key; false when the key is not a field of this struct.
+    fn decode_field(&mut self, key: &str, value: &Node, cx: &mut Cx) -> bool;
+    /// Runs after all keys: required-field checks and spans.
+    fn finish(&mut self, node: &Node, present: &[&str], cx: &mut Cx);
+}
+
+/// The shared body of every derived `Decode` impl.
+pub fn decode_struct<T: DecodeFields>(node: &Node, cx: &mut Cx) -> Option<T> {
+    let depth = cx.include_stack.len();
+    let expanded = if T::INCLUDE_KEYS.is_empty() { None } else { cx.expand_include(node, T::INCLUDE_KEYS) };
+    let node_ref = expanded.as_ref().unwrap_or(node);
+    let out = decode_struct_entries::<T>(node_ref, cx);
+    cx.include_stack.truncate(depth);
+    out
+}
+
+fn decode_struct_entries<T: DecodeFields>(node: &Node, cx: &mut Cx) -> Option<T> {
+    let Some(entries) = node.as_map() else {
+        cx.type_error(node, "an object");
+        return None;
+    };
+    let mut out = T::default();
+    let mut present: Vec<&str> = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let Some(key) = k.as_scalar_text() else {
+            cx.error("invalid-key", k.span, "mapping keys must be strings");
+            continue;
+        };
+        let known = cx.in_key(key, |cx| out.decode_field(key, v, cx));
+        if known {
+            present.push(key);
+        } else {
+            cx.in_key(key, |cx| unknown_field::<T>(key, k, cx));
+        }
+    }
+    out.finish(node, &present, cx);
+    Some(out)
+}
+
+fn unknown_field<T: DecodeFields>(key: &str, key_node: &Node, cx: &mut Cx) {
+    let mut valid = Vec::new();
+    T::field_names(&mut valid);
+    let mut d = Diagnostic::error("unknown-field", format!("unknown field `{key}`")).at(key_node.span);
+    if let Some(hint) = crate::model::legacy_hint(T::TYPE_NAME, key) {
+        d = d.help(hint);
+    } else if key == "include" {
+        d = d.help("`include:` is not supported in this block");
+    } else if let Some(s) = suggest(key, valid.iter().copied()) {
+        d = d.help(format!("did you mean `{s}`?"));
+    } else {
+        valid.sort_unstable();
+        d = d.help(format!("valid fields here: {}", valid.join(", ")));
+    }
+    cx.push(d);
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if node.is_null() {
+            return Some(None);
+        }
+        T::decode(node, cx).map(Some)
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if node.is_null() {
+            return Some(Vec::new());
+        }
+        let Some(items) = node.as_seq() else {
+            cx.type_error(node, "a list");
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(v) = cx.in_index(i, |cx| T::decode(item, cx)) {
+                out.push(v);
+            }
+        }
+        Some(out)
+    }
+}
+
+impl<T: Decode> Decode for Box<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        T::decode(node, cx).map(Box::new)
+    }
+}
+
+impl Decode for String {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Scalar(s, _) => Some(s.clone()),
+            _ => {
+                cx.type_error(node, "a string");
+                None
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for Spanned<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        T::decode(node, cx).map(|v| Spanned::new(v, node.span))
+    }
+}
+
+impl Decode for bool {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match node.scalar() {
+            Some(Scalar::Bool(b)) => Some(b),
+            _ => {
+                cx.type_error(node, "true or false");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for i64 {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match node.scalar() {
+            Some(Scalar::Int(i)) => Some(i),
+            _ => {
+                cx.type_error(node, "a number");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for u32 {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match node.scalar() {
+            Some(Scalar::Int(i)) if (0..=u32::MAX as i64).contains(&i) => Some(i as u32),
+            Some(Scalar::Int(_)) => {
+                cx.error("out-of-range", node.span, "expected a non-negative number");
+                None
+            }
+            _ => {
+                cx.type_error(node, "a number");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for Node {
+    fn decode(node: &Node, _cx: &mut Cx) -> Option<Self> {
+        Some(node.clone())
+    }
+}
+
+/// A mapping with string keys, in source order (keys are unique: the YAML layer rejects
+/// duplicates). Output that must be sorted sorts at the point of output.
+#[derive(Debug, Clone)]
+pub struct Map<T>(pub Vec<(Str, T)>);
+
+impl<T> Default for Map<T> {
+    fn default() -> Self {
+        Map(Vec::new())
+    }
+}
+
+impl<T> Map<T> {
+    /// Looks up a key.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    }
+
+    /// Looks up a key, mutably.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        self.0.iter_mut().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    }
+
+    /// Iterates in source order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The keys in source order.
+    pub fn keys(&self) -> impl Iterator<Item = &Str> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&mut self, key: Str, value: T) {
+        match self.get_mut(&key) {
+            Some(v) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
+impl<T: Decode> Decode for Map<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if node.is_null() {
+            return Some(Map::default());
+        }
+        let Some(entries) = node.as_map() else {
+            cx.type_error(node, "an object");
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let key = Spanned::new(k.as_scalar_text().unwrap_or_default().to_string(), k.span);
+            if let Some(val) = cx.in_key(&key.value.clone(), |cx| T::decode(v, cx)) {
+                out.push((key, val));
+            }
+        }
+        Some(Map(out))
+    }
+}
+
+/// Defines a string enum decoded from a fixed set of spellings, with suggestions for typos.
+/// `string_enum!(Name { Variant = ["spelling", "alias"], … })`. Matching is exact unless the
+/// enum is declared `ci` (case-insensitive).
+#[macro_export]
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident $(($ci:ident))? { $($(#[$vmeta:meta])* $variant:ident = [$($spelling:literal),+]),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name { $($(#[$vmeta])* #[doc = concat!($("`", $spelling, "` "),+)] $variant),+ }
+
+        impl $name {
+            /// Every accepted spelling, canonical first per variant.
+            pub const SPELLINGS: &'static [&'static str] = &[$($($spelling),+),+];
+
+            /// The canonical spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => [$($spelling),+][0]),+ }
+            }
+
+            /// Parses one spelling.
+            pub fn parse(s: &str) -> Option<Self> {
+                let ci = string_enum!(@ci $($ci)?);
+                $(
+                    if [$($spelling),+].iter().any(|c| if ci { c.eq_ignore_ascii_case(s) } else { *c == s }) {
+                        return Some($name::$variant);
+                    }
+                )+
+                None
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::decode::Decode for $name {
+            fn decode(node: &$crate::yaml::Node, cx: &mut $crate::decode::Cx) -> Option<Self> {
+                $crate::decode::decode_enum(node, cx, Self::SPELLINGS, Self::parse)
+            }
+        }
+    };
+    (@ci ci) => { true };
+    (@ci) => { false };
+}
+
+/// Shared body of `string_enum!` decoders.
+pub fn decode_enum<T>(node: &Node, cx: &mut Cx, spellings: &[&str], parse: fn(&str) -> Option<T>) -> Option<T> {
+    let Some(text) = node.as_scalar_text() else {
+        cx.type_error(node, "a string");
+        return None;
+    };
+    if let Some(v) = parse(text) {
+        return Some(v);
+    }
+    let help = match suggest(text, spellings.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? (one of: {})", spellings.join(", ")),
+        None => format!("use one of: {}", spellings.join(", ")),
+    };
+    cx.error_help("invalid-value", node.span, format!("invalid value `{text}`"), help);
+    None
+}

@@ -1,0 +1,478 @@
+//! Files → typed documents: pick the document, check kind and apiVersion, expand Motif imports
+//! and Komposer imports, then decode strictly.
+//!
+//! Expansion works on the span-carrying YAML tree *before* typed decoding: a Motif's resources
+//! are spliced into the importing CRD entry and a Komposer's imported Katalogs are merged into
+//! one Katalog tree. Every node keeps the position it had in its own file, so an error inside an
+//! imported file is reported at that file's line and column.
+
+use crate::decode::{Cx, Decode, read_yaml_file};
+use crate::diag::{Diagnostic, Diagnostics, Span, display_path, suggest};
+use crate::model::{API_VERSION, KINDS, Katalog, Komposer, Motif};
+use crate::yaml::{Limits, Node, Style, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+mod motif;
+
+/// Options for loading.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Input caps.
+    pub limits: Limits,
+}
+
+/// The kind of the top-level document that was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// `kind: Katalog`.
+    Katalog,
+    /// `kind: Komposer`.
+    Komposer,
+    /// `kind: Motif`.
+    Motif,
+}
+
+impl DocKind {
+    /// The `kind:` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Katalog => "Katalog",
+            DocKind::Komposer => "Komposer",
+            DocKind::Motif => "Motif",
+        }
+    }
+}
+
+/// The result of loading one file: whatever could be decoded plus every finding.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The file given.
+    pub path: PathBuf,
+    /// Its document kind, when it could be determined.
+    pub kind: Option<DocKind>,
+    /// The expanded Katalog (for a Katalog, or the composition of a Komposer).
+    pub katalog: Option<Katalog>,
+    /// The Komposer as written.
+    pub komposer: Option<Komposer>,
+    /// The Motif (when a Motif file was given).
+    pub motif: Option<Motif>,
+    /// Every finding, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+impl Loaded {
+    /// True when a file could not be read at all (missing, I/O error): exit code 2 territory.
+    pub fn unreadable(&self) -> bool {
+        self.diagnostics.iter().any(|d| matches!(d.code, "file-not-found" | "io-error")) && self.kind.is_none()
+    }
+}
+
+/// Loads and expands the document in `path`.
+pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
+    let mut cx = Cx::new(opts.limits);
+    let mut out = Loaded { path: path.to_path_buf(), ..Loaded::default() };
+    if let Some((kind, root)) = read_document(path, &mut cx, None) {
+        out.kind = Some(kind);
+        cx.enter_file(path);
+        match kind {
+            DocKind::Katalog => {
+                let node = motif::expand_katalog_imports(root, &mut cx);
+                out.katalog = Katalog::decode(&node, &mut cx);
+            }
+            DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
+            DocKind::Komposer => {
+                out.komposer = Komposer::decode(&root, &mut cx);
+                let merged = compose(&root, &mut cx);
+                out.katalog = Katalog::decode(&merged, &mut cx);
+            }
+        }
+    }
+    out.diagnostics = cx.take_diagnostics();
+    out.diagnostics.sort();
+    out
+}
+
+/// Reads `path`, picks the Orkestra document in it, and checks `kind` (against `want`, if given)
+/// and `apiVersion`. Findings go to `cx`.
+pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) -> Option<(DocKind, Node)> {
+    let docs = match read_yaml_file(path, cx.limits()) {
+        Ok(d) => d,
+        Err(d) => {
+            cx.push(d.path(""));
+            return None;
+        }
+    };
+    let file = crate::diag::FileId::intern(path);
+    let at_start = Span::new(file, 1, 1);
+    let non_empty: Vec<Node> = docs.into_iter().map(|d| d.root).filter(|r| !r.is_null()).collect();
+    if non_empty.is_empty() {
+        cx.push(
+            Diagnostic::error("empty-document", format!("{} is empty", display_path(path)))
+                .at(at_start)
+                .path("")
+                .help(format!("a Katalog starts with `apiVersion: {API_VERSION}` and `kind: Katalog`")),
+        );
+        return None;
+    }
+    // In a multi-document stream, only Orkestra documents count; others (Helm output, CRDs)
+    // are skipped, as upstream does.
+    let kind_of = |n: &Node| n.get("kind").and_then(|k| k.as_scalar_text()).map(str::to_string);
+    let ours: Vec<&Node> = if non_empty.len() > 1 {
+        non_empty.iter().filter(|n| kind_of(n).is_some_and(|k| KINDS.contains(&k.as_str()))).collect()
+    } else {
+        non_empty.iter().collect()
+    };
+    let Some(root) = ours.first().copied() else {
+        cx.push(
+            Diagnostic::error("no-katalog", format!("{} has no Katalog, Komposer or Motif document", display_path(path)))
+                .at(at_start)
+                .path(""),
+        );
+        return None;
+    };
+    if ours.len() > 1 {
+        cx.push(
+            Diagnostic::warning("extra-documents", "more than one Orkestra document in this file; only the first is used")
+                .at(ours[1].span)
+                .path("")
+                .help("compose several Katalogs with a `kind: Komposer` file"),
+        );
+    }
+    if root.as_map().is_none() {
+        cx.push(
+            Diagnostic::error("wrong-type", format!("expected an object at the top of the document, got {}", root.type_name()))
+                .at(root.span)
+                .path(""),
+        );
+        return None;
+    }
+    let kind = match root.get("kind") {
+        None => {
+            cx.push(
+                Diagnostic::error("missing-kind", "missing `kind`")
+                    .at(root.span)
+                    .path("")
+                    .help(format!("add `kind:` with one of: {}", KINDS.join(", "))),
+            );
+            return None;
+        }
+        Some(k) => {
+            let text = k.as_scalar_text().unwrap_or("");
+            match text {
+                "Katalog" => DocKind::Katalog,
+                "Komposer" => DocKind::Komposer,
+                "Motif" => DocKind::Motif,
+                other => {
+                    let help = match other {
+                        "E2E" => "E2E documents are run by `ork e2e`, which is not implemented yet".to_string(),
+                        "Simulate" => "Simulate documents are run by `ork simulate`, which is not implemented yet".to_string(),
+                        _ => match suggest(other, KINDS.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("use one of: {}", KINDS.join(", ")),
+                        },
+                    };
+                    cx.push(
+                        Diagnostic::error("unknown-kind", format!("kind `{other}` cannot be used here"))
+                            .at(k.span)
+                            .path("kind")
+                            .help(help),
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    if let Some(want) = want
+        && !want.contains(&kind)
+    {
+        let expected: Vec<&str> = want.iter().map(|k| k.as_str()).collect();
+        let help = if kind == DocKind::Komposer && want == [DocKind::Katalog] {
+            "a Komposer cannot import a Komposer; import the Katalog files it imports instead".to_string()
+        } else {
+            format!("expected kind {}", expected.join(" or "))
+        };
+        let k = root.get("kind").map_or(root.span, |k| k.span);
+        cx.push(
+            Diagnostic::error("wrong-kind", format!("kind `{}` cannot be used here", kind.as_str()))
+                .at(k)
+                .path("kind")
+                .help(help),
+        );
+        return None;
+    }
+    match root.get("apiVersion") {
+        Some(v) if v.as_scalar_text() == Some(API_VERSION) => {}
+        Some(v) => {
+            cx.push(
+                Diagnostic::error(
+                    "unsupported-api-version",
+                    format!("unsupported apiVersion `{}`", v.as_scalar_text().unwrap_or("?")),
+                )
+                .at(v.span)
+                .path("apiVersion")
+                .help(format!("supported: {API_VERSION}")),
+            );
+            return None;
+        }
+        None => {} // reported as a missing required field by the decoder
+    }
+    Some((kind, root.clone()))
+}
+
+/// Mutable access to a mapping entry.
+pub(crate) fn entry_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
+    match &mut node.value {
+        Value::Map(entries) => entries.iter_mut().find(|(k, _)| k.as_scalar_text() == Some(key)).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Mutable access to a mapping entry, creating an empty mapping (at `span`) when absent or null.
+/// `None` when `node` is not a mapping or the entry exists but is not a mapping / list as needed.
+pub(crate) fn ensure<'a>(node: &'a mut Node, key: &str, empty: Value, span: Span) -> Option<&'a mut Node> {
+    let Value::Map(entries) = &mut node.value else { return None };
+    let idx = match entries.iter().position(|(k, _)| k.as_scalar_text() == Some(key)) {
+        Some(i) => {
+            if entries[i].1.is_null() {
+                entries[i].1 = Node::new(empty, span);
+            }
+            i
+        }
+        None => {
+            entries.push((Node::new(Value::Scalar(key.to_string(), Style::Plain), span), Node::new(empty, span)));
+            entries.len() - 1
+        }
+    };
+    Some(&mut entries[idx].1)
+}
+
+/// Deep merge: mappings merge key by key (`over` wins), everything else is replaced by `over`.
+pub(crate) fn deep_merge(base: &mut Node, over: &Node) {
+    match (&mut base.value, &over.value) {
+        (Value::Map(b), Value::Map(o)) => {
+            for (ok, ov) in o {
+                match b.iter_mut().find(|(bk, _)| bk.as_scalar_text() == ok.as_scalar_text()) {
+                    Some((_, bv)) => deep_merge(bv, ov),
+                    None => b.push((ok.clone(), ov.clone())),
+                }
+            }
+        }
+        _ => *base = over.clone(),
+    }
+}
+
+/// Appends the items of list `items` to the list at `key` of mapping `node` (created if absent).
+pub(crate) fn append_list(node: &mut Node, key: &str, items: &[Node], span: Span) {
+    if items.is_empty() {
+        return;
+    }
+    if let Some(list) = ensure(node, key, Value::Seq(Vec::new()), span)
+        && let Value::Seq(v) = &mut list.value
+    {
+        v.extend(items.iter().cloned());
+    }
+}
+
+/// Merges a Komposer and its imported Katalogs into one Katalog tree.
+fn compose(komposer: &Node, cx: &mut Cx) -> Node {
+    let span = komposer.span;
+    let base_dir = span.file.path().parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut crds: Vec<(Node, Node)> = Vec::new();
+    let mut first_seen: BTreeMap<String, Span> = BTreeMap::new();
+    let mut merged = Node::new(Value::Map(Vec::new()), span);
+    let mut spec_imports: Vec<Node> = Vec::new();
+    let mut description: Option<Node> = None;
+    let mut version: Option<Node> = None;
+
+    let files = komposer.get("imports").and_then(|i| i.get("files")).and_then(Node::as_seq).unwrap_or(&[]);
+    for (i, entry) in files.iter().enumerate() {
+        let url_node = entry.get("url").unwrap_or(entry);
+        let Some(raw) = url_node.as_scalar_text() else { continue }; // type errors come from Komposer::decode
+        let resolved = match raw.strip_prefix('$') {
+            Some(var) => match std::env::var(var) {
+                Ok(v) => v,
+                Err(_) => {
+                    cx.push(
+                        Diagnostic::error("env-not-set", format!("environment variable `{var}` is not set"))
+                            .at(url_node.span)
+                            .path(format!("imports.files[{i}]"))
+                            .help(format!("export {var}=<path or URL of a Katalog>")),
+                    );
+                    continue;
+                }
+            },
+            None => raw.to_string(),
+        };
+        if resolved.starts_with("https://") || resolved.starts_with("http://") {
+            cx.push(
+                Diagnostic::warning("not-supported-yet", "remote Katalog imports are parsed but not fetched yet")
+                    .at(url_node.span)
+                    .path(format!("imports.files[{i}]"))
+                    .help("download the file and import it by local path"),
+            );
+            continue;
+        }
+        let path = base_dir.join(&resolved);
+        let Some((_, root)) = read_document(&path, cx, Some(&[DocKind::Katalog])) else {
+            // Point an unreadable import at the line that names it.
+            continue;
+        };
+        cx.enter_file(&path);
+        let root = motif::expand_katalog_imports(root, cx);
+        if let Some(map) = root.as_map() {
+            for (k, v) in map {
+                let key = k.as_scalar_text().unwrap_or("");
+                match key {
+                    "spec" => {
+                        if let Some(entries) = v.get("crds").and_then(Node::as_map) {
+                            for (name, entry) in entries {
+                                let n = name.as_scalar_text().unwrap_or("").to_string();
+                                if let Some(first) = first_seen.get(&n) {
+                                    cx.push(
+                                        Diagnostic::error(
+                                            "duplicate-crd",
+                                            format!("CRD `{n}` is defined by more than one import (first at {first})"),
+                                        )
+                                        .at(name.span)
+                                        .path(format!("spec.crds.{n}"))
+                                        .help("rename one of the entries, or import only one of the Katalogs"),
+                                    );
+                                    continue;
+                                }
+                                first_seen.insert(n, name.span);
+                                crds.push((name.clone(), entry.clone()));
+                            }
+                        }
+                        if let Some(items) = v.get("imports").and_then(Node::as_seq) {
+                            spec_imports.extend(items.iter().cloned());
+                        }
+                    }
+                    "security" | "gateway" | "notes" | "profiles" | "crossAccess" => {
+                        merge_block(&mut merged, key, v, cx);
+                    }
+                    "metadata" => {
+                        description = description.or_else(|| v.get("description").cloned());
+                        version = version.or_else(|| v.get("version").cloned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // The imported file's own top-level fields are checked by decoding it alone.
+        let _ = Katalog::decode(&root, cx);
+        // Its CRD entries are decoded again inside the merged tree; duplicates are removed
+        // when diagnostics are sorted.
+    }
+
+    // Inline overrides.
+    if let Some(entries) = komposer.get("spec").and_then(|s| s.get("crds")).and_then(Node::as_map) {
+        for (name, over) in entries {
+            match crds.iter_mut().find(|(k, _)| k.as_scalar_text() == name.as_scalar_text()) {
+                Some((_, base)) => deep_merge(base, over),
+                None => crds.push((name.clone(), over.clone())),
+            }
+        }
+    }
+    // Komposer-level blocks win over the imports'.
+    for key in ["security", "gateway", "notes", "profiles"] {
+        if let Some(v) = komposer.get(key) {
+            merge_block(&mut merged, key, v, cx);
+        }
+    }
+
+    let mut top: Vec<(Node, Node)> = Vec::new();
+    let key = |k: &str| Node::new(Value::Scalar(k.to_string(), Style::Plain), span);
+    let str_node = |s: &str, at: Span| Node::new(Value::Scalar(s.to_string(), Style::Plain), at);
+    top.push((key("apiVersion"), komposer.get("apiVersion").cloned().unwrap_or_else(|| str_node(API_VERSION, span))));
+    top.push((key("kind"), str_node("Katalog", span)));
+    let mut meta = komposer.get("metadata").cloned().unwrap_or_else(|| Node::new(Value::Map(Vec::new()), span));
+    if meta.get("description").is_none()
+        && let Some(d) = description
+        && let Value::Map(m) = &mut meta.value
+    {
+        m.push((key("description"), d));
+    }
+    if meta.get("version").is_none()
+        && let Some(v) = version
+        && let Value::Map(m) = &mut meta.value
+    {
+        m.push((key("version"), v));
+    }
+    top.push((key("metadata"), meta));
+    let mut spec = vec![(key("crds"), Node::new(Value::Map(crds), span))];
+    if !spec_imports.is_empty() {
+        spec.push((key("imports"), Node::new(Value::Seq(spec_imports), span)));
+    }
+    top.push((key("spec"), Node::new(Value::Map(spec), span)));
+    if let Value::Map(m) = merged.value {
+        top.extend(m);
+    }
+    Node::new(Value::Map(top), span)
+}
+
+/// Merges one top-level block of an import (or the Komposer) into the composition.
+/// `profiles`: the same class + name from two sources is a conflict; `notes`: the same function
+/// name from two sources is a conflict; other blocks merge deeply, later wins.
+fn merge_block(merged: &mut Node, key: &str, value: &Node, cx: &mut Cx) {
+    let span = value.span;
+    let Some(slot) = ensure(merged, key, Value::Map(Vec::new()), span) else { return };
+    match key {
+        "profiles" => {
+            for (class, items) in value.as_map().unwrap_or(&[]) {
+                let class_name = class.as_scalar_text().unwrap_or("");
+                let Some(items) = items.as_seq() else { continue };
+                let existing: Vec<(String, Span)> = slot
+                    .get(class_name)
+                    .and_then(Node::as_seq)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|n| n.get("name").and_then(|v| v.as_scalar_text().map(|s| (s.to_string(), n.span))))
+                    .collect();
+                let mut fresh = Vec::new();
+                for item in items {
+                    let name = item.get("name").and_then(Node::as_scalar_text).unwrap_or("");
+                    if let Some((_, first)) = existing.iter().find(|(n, _)| n == name) {
+                        cx.push(
+                            Diagnostic::error(
+                                "profile-conflict",
+                                format!("profile conflict: {class_name} profile `{name}` is defined twice (first at {first})"),
+                            )
+                            .at(item.span)
+                            .path(format!("profiles.{class_name}"))
+                            .help("give one of the profiles another name"),
+                        );
+                    } else {
+                        fresh.push(item.clone());
+                    }
+                }
+                append_list(slot, class_name, &fresh, span);
+            }
+        }
+        "notes" => {
+            let existing: Vec<String> = slot
+                .get("functions")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|n| n.get("name").and_then(|v| v.as_scalar_text().map(str::to_string)))
+                .collect();
+            let mut fresh = Vec::new();
+            for f in value.get("functions").and_then(Node::as_seq).unwrap_or(&[]) {
+                let name = f.get("name").and_then(Node::as_scalar_text).unwrap_or("");
+                if existing.iter().any(|n| n == name) {
+                    cx.push(
+                        Diagnostic::error("note-conflict", format!("notes function `{name}` is defined by more than one import"))
+                            .at(f.span)
+                            .path("notes.functions")
+                            .help("rename one of them"),
+                    );
+                } else {
+                    fresh.push(f.clone());
+                }
+            }
+            append_list(slot, "functions", &fresh, span);
+        }
+        _ => deep_merge(slot, value),
+    }
+}

@@ -1,0 +1,590 @@
+//! A CRD entry (`spec.crds.<name>`) and its `operatorBox` (reference §3–§4, G5 layout).
+
+use super::condition::{Condition, MutationRule, ValidationRule};
+use super::resources::HookTemplates;
+use crate::decode::{Cx, Decode, Map, Spanned, Str};
+use crate::diag::Span;
+use crate::string_enum;
+use crate::yaml::{Node, Value};
+use katalog_derive::Decode;
+
+string_enum! {
+    /// How CRs are decoded. Only `dynamic` exists in ork; `typed` (compiled Go types) has no
+    /// Rust analogue.
+    pub enum Mode { Dynamic = ["dynamic"], Typed = ["typed"] }
+}
+
+/// `apiTypes`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct ApiTypes {
+    /// API group (empty for core).
+    pub group: Option<Str>,
+    /// Version.
+    pub version: Option<Str>,
+    /// Kind.
+    pub kind: Option<Str>,
+    /// Plural resource name.
+    pub plural: Option<Str>,
+    /// `/apis` (default) or `/api` for core.
+    pub api_path: Option<Str>,
+    /// Go import path of generated types.
+    #[decode(unsupported = "typed mode (compiled Go types) does not exist in ork; CRs are handled dynamically")]
+    pub location: Option<Str>,
+    /// Go type name.
+    #[decode(unsupported = "typed mode (compiled Go types) does not exist in ork; CRs are handled dynamically")]
+    pub object: Option<Str>,
+    /// Go list type name.
+    #[decode(unsupported = "typed mode (compiled Go types) does not exist in ork; CRs are handled dynamically")]
+    pub object_list: Option<Str>,
+    /// Go import alias.
+    #[decode(unsupported = "typed mode (compiled Go types) does not exist in ork; CRs are handled dynamically")]
+    pub alias: Option<Str>,
+    /// Position.
+    #[decode(span)]
+    pub span: Span,
+}
+
+string_enum! {
+    /// The state a dependency must reach before a dependent CRD starts.
+    pub enum DependencyCondition { Started = ["started"], Healthy = ["healthy"] }
+}
+
+/// One `dependsOn` edge.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The CRD entry depended on.
+    pub name: Str,
+    /// The state it must reach.
+    pub condition: DependencyCondition,
+}
+
+/// `dependsOn` in its three shapes: `[db]`, `{db: healthy}`, `{db: {condition: healthy}}`.
+pub fn decode_depends_on(node: &Node, cx: &mut Cx) -> Option<Vec<Dependency>> {
+    #[derive(Debug, Clone, Default, Decode)]
+    struct Full {
+        #[decode(required)]
+        condition: Option<Spanned<DependencyCondition>>,
+    }
+    match &node.value {
+        Value::Null => Some(Vec::new()),
+        Value::Seq(_) => {
+            let names = Vec::<Str>::decode(node, cx)?;
+            Some(names.into_iter().map(|name| Dependency { name, condition: DependencyCondition::Started }).collect())
+        }
+        Value::Map(entries) => {
+            let mut out = Vec::new();
+            for (k, v) in entries {
+                let name = Str::new(k.as_scalar_text().unwrap_or_default().to_string(), k.span);
+                let cond = cx.in_key(&name.value.clone(), |cx| match &v.value {
+                    Value::Map(_) => Full::decode(v, cx).and_then(|f| f.condition.map(|c| c.value)),
+                    Value::Null => Some(DependencyCondition::Started),
+                    _ => DependencyCondition::decode(v, cx),
+                });
+                if let Some(condition) = cond {
+                    out.push(Dependency { name, condition });
+                }
+            }
+            Some(out)
+        }
+        Value::Scalar(..) => {
+            cx.error_help(
+                "wrong-type",
+                node.span,
+                format!("expected a list or an object, got {}", node.type_name()),
+                "write `dependsOn: [other]` or `dependsOn: {other: healthy}`",
+            );
+            None
+        }
+    }
+}
+
+/// `admission.validation`.
+#[derive(Debug, Clone, Default, Decode)]
+#[decode(include = "rules")]
+pub struct Validation {
+    /// Rules; all violations are reported together.
+    pub rules: Vec<ValidationRule>,
+    /// Calls run before the rules.
+    #[decode(unsupported = "external calls are not executed by ork")]
+    pub external: Option<Node>,
+}
+
+/// `admission.mutation`.
+#[derive(Debug, Clone, Default, Decode)]
+#[decode(include = "rules")]
+pub struct Mutation {
+    /// Mutate before validating at reconcile time (default true).
+    pub mutate_first: Option<bool>,
+    /// Rules.
+    pub rules: Vec<MutationRule>,
+    /// Calls run before the rules.
+    #[decode(unsupported = "external calls are not executed by ork")]
+    pub external: Option<Node>,
+}
+
+/// One conversion path.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct ConversionPath {
+    /// Source version.
+    #[decode(required)]
+    pub from: Option<Str>,
+    /// Target version.
+    #[decode(required)]
+    pub to: Option<Str>,
+    /// Field mapping (templates or literals).
+    pub spec: Map<Str>,
+}
+
+/// `admission.conversion`.
+#[derive(Debug, Clone, Default, Decode)]
+#[decode(include = "paths")]
+pub struct Conversion {
+    /// Storage version.
+    pub storage_version: Option<Str>,
+    /// Paths.
+    pub paths: Vec<ConversionPath>,
+    /// The other CRD of a pair (no paths).
+    pub participant: Option<bool>,
+    /// Patch the CRD's conversion strategy.
+    #[decode(rename = "updateCRD")]
+    pub update_crd: Option<bool>,
+}
+
+string_enum! {
+    /// An admission operation.
+    pub enum AdmissionOperation { Create = ["CREATE"], Update = ["UPDATE"], Delete = ["DELETE"], Connect = ["CONNECT"] }
+}
+
+/// `admission.webhooks`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct CrdWebhooks {
+    /// Intercept for validation.
+    pub validation: Option<bool>,
+    /// Intercept for mutation.
+    pub mutation: Option<bool>,
+    /// Operations (default CREATE, UPDATE).
+    pub operations: Vec<AdmissionOperation>,
+}
+
+/// CRD-level `admission`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Admission {
+    /// Validation rules.
+    pub validation: Option<Validation>,
+    /// Mutation rules.
+    pub mutation: Option<Mutation>,
+    /// Version conversion.
+    pub conversion: Option<Conversion>,
+    /// Webhook interception.
+    pub webhooks: Option<CrdWebhooks>,
+}
+
+/// `observe.cross[].selector`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct CrossSelector {
+    /// Name (template).
+    pub name: Option<Str>,
+    /// Namespace (template).
+    pub namespace: Option<Str>,
+    /// Labels.
+    pub match_labels: Map<Str>,
+}
+
+/// `observe.cross[]`: read another CRD's objects.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Cross {
+    /// CRD entry name (not with labelSelector).
+    pub crd: Option<Str>,
+    /// Label selector (not with crd).
+    pub label_selector: Map<Str>,
+    /// Which object.
+    pub selector: Option<CrossSelector>,
+    /// Name in `.cross.<as>`.
+    #[decode(rename = "as")]
+    pub as_: Option<Str>,
+    /// first.
+    pub strategy: Option<Str>,
+    /// HTTP fallback.
+    #[decode(unsupported = "cross-binary sources are not read by ork")]
+    pub source: Option<Node>,
+    /// Position.
+    #[decode(span)]
+    pub span: Span,
+}
+
+/// `operatorBox.observe`.
+#[derive(Debug, Clone, Default, Decode)]
+#[decode(include = "watch, events")]
+pub struct Observe {
+    /// Cross-CRD reads.
+    #[decode(unsupported = "cross-CRD reads are not executed by ork yet")]
+    pub cross: Vec<Cross>,
+    /// Extra watches.
+    #[decode(unsupported = "extra watches are not executed by ork")]
+    pub watch: Option<Node>,
+    /// Event watches.
+    #[decode(unsupported = "event watches are not executed by ork")]
+    pub events: Option<Node>,
+}
+
+string_enum! {
+    /// What a gate does when it cannot be evaluated.
+    pub enum FailPolicy { Open = ["open"], Closed = ["closed"] }
+}
+
+/// `enqueueGate` / `reconcileGate`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Gate {
+    /// Sentinels (OR).
+    pub sentinels: Vec<Str>,
+    /// Do not coalesce events.
+    pub event_aware: Option<bool>,
+    /// All must pass.
+    pub when: Vec<Condition>,
+    /// One must pass.
+    pub or: Vec<Condition>,
+    /// open | closed.
+    pub fail_policy: Option<FailPolicy>,
+    /// Calls.
+    #[decode(unsupported = "external calls are not executed by ork")]
+    pub external: Option<Node>,
+}
+
+/// `operatorBox.preReconcile`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct PreReconcile {
+    /// Declared sentinels.
+    pub sentinels: Vec<Str>,
+    /// Gate in the watch.
+    pub enqueue_gate: Option<Gate>,
+    /// Gate after dequeue.
+    pub reconcile_gate: Option<Gate>,
+    /// Calls.
+    #[decode(unsupported = "external calls are not executed by ork")]
+    pub external: Option<Node>,
+}
+
+/// Per-CRD deletion protection.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct CrdDeletionProtection {
+    /// Protect the CRD object (default true).
+    #[decode(rename = "protectCRD")]
+    pub protect_crd: Option<bool>,
+    /// Protect CR instances (default true).
+    #[decode(rename = "protectCRs")]
+    pub protect_crs: Option<bool>,
+}
+
+/// `operatorBox.runtime`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct RuntimePolicy {
+    /// Finalizers.
+    pub finalizers: Vec<Str>,
+    /// Strip finalizers (testing).
+    pub remove_finalizers: Option<bool>,
+    /// Deletion protection.
+    pub deletion_protection: Option<CrdDeletionProtection>,
+    /// Namespace allow-list (globs).
+    pub allowed_namespaces: Vec<Str>,
+    /// Namespace deny-list (globs).
+    pub restricted_namespaces: Vec<Str>,
+    /// Skip status patches.
+    pub ignore_status_patch: Option<bool>,
+    /// Skip observedGeneration.
+    pub ignore_observed_generation: Option<bool>,
+    /// Worker-pool autoscaler.
+    #[decode(unsupported = "operator autoscaling is not executed by ork")]
+    pub autoscale: Option<Node>,
+    /// Delete finished CRs.
+    #[decode(unsupported = "automatic CR cleanup is not executed by ork")]
+    pub cleanup: Option<Node>,
+}
+
+string_enum! {
+    /// Queue implementation.
+    pub enum QueueType { RateLimited = ["ratelimited", "rate-limited"], Delayed = ["delayed"] }
+}
+
+/// `reconcile.queue`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Queue {
+    /// Shared queue.
+    #[decode(unsupported = "shared queues do not exist in ork: every OperatorBox has its own")]
+    pub shared: Option<bool>,
+    /// Queue type.
+    #[decode(rename = "type")]
+    pub kind: Option<QueueType>,
+    /// Max depth (0 = unlimited).
+    pub max_depth: Option<u32>,
+    /// Consecutive failures before degraded.
+    pub failure_threshold: Option<u32>,
+    /// Limit behaviour.
+    #[decode(unsupported = "queue limit behaviours are not executed by ork")]
+    pub behaviour: Option<Node>,
+    /// Error backoff: a duration or {initial, max, multiplier, maxAttempts}.
+    pub retry_backoff: Option<Node>,
+}
+
+/// `reconcile.requeue`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Requeue {
+    /// Duration template.
+    pub after: Option<Str>,
+    /// Gate.
+    pub when: Vec<Condition>,
+    /// Gate.
+    pub or: Vec<Condition>,
+}
+
+/// `reconcile.normalize`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Normalize {
+    /// Dot path → template.
+    pub spec: Map<Str>,
+}
+
+/// A credential named by environment variables (never a literal).
+#[derive(Debug, Clone, Default, Decode)]
+pub struct EnvAuth {
+    /// bearer | github | basic.
+    #[decode(rename = "type")]
+    pub kind: Option<AuthType>,
+    /// Token variable.
+    pub from_env: Option<Str>,
+    /// Username variable.
+    pub username_from_env: Option<Str>,
+    /// Password variable.
+    pub password_from_env: Option<Str>,
+}
+
+string_enum! {
+    /// Authentication scheme of a fetch.
+    pub enum AuthType { Bearer = ["bearer"], Github = ["github"], Basic = ["basic"] }
+}
+
+/// A motif import.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct MotifImport {
+    /// File path, `oci://…`, or registry name.
+    #[decode(required)]
+    pub motif: Option<Str>,
+    /// Version (registry refs).
+    pub version: Option<Str>,
+    /// Registry ref.
+    pub oci: Option<bool>,
+    /// Registry credentials.
+    pub auth: Option<EnvAuth>,
+    /// Inputs.
+    pub with: Map<Node>,
+    /// Position.
+    #[decode(span)]
+    pub span: Span,
+}
+
+/// `operatorBox.reconcile`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Reconcile {
+    /// Generic declarative reconciler (true).
+    pub default: Option<bool>,
+    /// Go hook.
+    #[decode(unsupported = "Go hooks (typed mode) do not exist in ork")]
+    pub hooks: Option<Node>,
+    /// Custom Go reconciler.
+    #[decode(unsupported = "Go constructors (typed mode) do not exist in ork")]
+    pub constructor: Option<Node>,
+    /// Remote HTTP reconciler.
+    #[decode(unsupported = "remote reconcilers are not executed by ork")]
+    pub remote: Option<Node>,
+    /// Tuning profile.
+    pub profile: Option<Str>,
+    /// Worker count (1..50).
+    pub workers: Option<u32>,
+    /// Resync period.
+    pub resync: Option<Str>,
+    /// Queue.
+    pub queue: Option<Queue>,
+    /// Requeue after success.
+    pub requeue: Option<Requeue>,
+    /// CR normalisation.
+    pub normalize: Option<Normalize>,
+    /// Motif imports (expanded at load time).
+    pub imports: Vec<MotifImport>,
+    /// Server-side-apply force.
+    pub force_conflict: Option<bool>,
+    /// Create-if-absent children.
+    pub on_create: Option<HookTemplates>,
+    /// Drift-corrected children.
+    pub on_reconcile: Option<HookTemplates>,
+    /// Deletion.
+    pub on_delete: Option<HookTemplates>,
+}
+
+string_enum! {
+    /// Coercion of a status field.
+    pub enum StatusType {
+        String = ["string", "str"], Int = ["int", "integer"], Float = ["float"], Bool = ["bool", "boolean"], Auto = ["auto"],
+    }
+}
+
+/// One `emit.status.fields[]` entry.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct StatusField {
+    /// Path under `status` (dot nesting).
+    #[decode(required)]
+    pub path: Option<Str>,
+    /// Literal or template.
+    pub value: Option<Str>,
+    /// Coercion.
+    #[decode(rename = "type")]
+    pub kind: Option<StatusType>,
+    /// Gate.
+    pub when: Vec<Condition>,
+    /// Gate.
+    pub or: Vec<Condition>,
+    /// Write "" when the gate is false.
+    pub clear_on_false: Option<bool>,
+    /// Position.
+    #[decode(span)]
+    pub span: Span,
+}
+
+/// `emit.status`.
+#[derive(Debug, Clone, Default, Decode)]
+#[decode(include = "fields")]
+pub struct StatusConfig {
+    /// Fields in order; the last writer of a path wins.
+    pub fields: Vec<StatusField>,
+    /// The Ready condition layer (default true).
+    pub conditions: Option<bool>,
+}
+
+/// `operatorBox.emit`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Emit {
+    /// Status.
+    pub status: Option<StatusConfig>,
+    /// Structured events.
+    #[decode(unsupported = "structured emit events are not executed by ork; Kubernetes Events are recorded automatically")]
+    pub events: Option<Node>,
+}
+
+/// `operatorBox` (G5: exactly these five sections).
+#[derive(Debug, Clone, Default, Decode)]
+pub struct OperatorBox {
+    /// Data in.
+    pub observe: Option<Observe>,
+    /// Gates.
+    #[decode(unsupported = "pre-reconcile gates and sentinels are checked by `ork validate` but not executed yet")]
+    pub pre_reconcile: Option<PreReconcile>,
+    /// Runtime policy.
+    pub runtime: Option<RuntimePolicy>,
+    /// The work.
+    pub reconcile: Option<Reconcile>,
+    /// Output.
+    pub emit: Option<Emit>,
+}
+
+/// `endpoints`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct Endpoints {
+    /// Per-CRD endpoints on.
+    pub enabled: Option<bool>,
+    /// Health endpoint.
+    pub health: Option<bool>,
+    /// Info endpoint.
+    pub info: Option<bool>,
+}
+
+/// `spec.crds.<name>`.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct CrdEntry {
+    /// false: parsed, not started.
+    pub enabled: Option<bool>,
+    /// Description.
+    pub description: Option<Str>,
+    /// dynamic (typed is not supported).
+    pub mode: Option<Spanned<Mode>>,
+    /// API identity.
+    pub api_types: Option<ApiTypes>,
+    /// CRD manifest (overrides apiTypes).
+    pub crd_file: Option<Str>,
+    /// CRs applied in dev mode.
+    pub cr_files: Vec<Str>,
+    /// Prerequisites.
+    #[decode(unsupported = "setup manifests are applied by `ork e2e` (not implemented yet)")]
+    pub setup: Option<Node>,
+    /// Scope (default true).
+    pub namespaced: Option<bool>,
+    /// Informer namespace.
+    pub namespace: Option<Str>,
+    /// Visible to other Katalogs' cross reads.
+    pub cross_access: Option<bool>,
+    /// Labels stamped on each CR.
+    pub labels: Map<Str>,
+    /// Watch only matching CRs.
+    pub label_selector: Map<Str>,
+    /// Server-side field selector.
+    pub field_selector: Map<Str>,
+    /// Start order.
+    #[decode(with = decode_depends_on)]
+    pub depends_on: Vec<Dependency>,
+    /// Child enrichment.
+    #[decode(unsupported = "child enrichment is not executed by ork")]
+    pub enrich_all: Option<bool>,
+    /// Child enrichment.
+    #[decode(unsupported = "child enrichment is not executed by ork")]
+    pub enrich: Option<Node>,
+    /// Per-CRD runtime endpoints.
+    pub endpoints: Option<Endpoints>,
+    /// Admission.
+    pub admission: Option<Admission>,
+    /// The operator.
+    pub operator_box: Option<OperatorBox>,
+    /// Self-service intake.
+    #[decode(unsupported = "self-service intake (`serve`) is not executed by ork")]
+    pub serve: Option<Node>,
+    /// Stamped by the loader.
+    pub katalog_name: Option<Str>,
+    /// Stamped by the loader.
+    pub katalog_namespace: Option<Str>,
+    /// Stamped by the loader.
+    pub katalog_description: Option<Str>,
+    /// Stamped by the loader.
+    pub katalog_version: Option<Str>,
+    /// Position.
+    #[decode(span)]
+    pub span: Span,
+}
+
+impl CrdEntry {
+    /// True unless `enabled: false`.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled != Some(false)
+    }
+
+    /// The reconcile section, if any.
+    pub fn reconcile(&self) -> Option<&Reconcile> {
+        self.operator_box.as_ref()?.reconcile.as_ref()
+    }
+
+    /// The runtime section, if any.
+    pub fn runtime(&self) -> Option<&RuntimePolicy> {
+        self.operator_box.as_ref()?.runtime.as_ref()
+    }
+
+    /// onCreate, onReconcile and onDelete blocks that exist, with their names.
+    pub fn lifecycle_blocks(&self) -> Vec<(&'static str, &HookTemplates)> {
+        let Some(r) = self.reconcile() else { return Vec::new() };
+        let mut out = Vec::new();
+        if let Some(b) = &r.on_create {
+            out.push(("onCreate", b));
+        }
+        if let Some(b) = &r.on_reconcile {
+            out.push(("onReconcile", b));
+        }
+        if let Some(b) = &r.on_delete {
+            out.push(("onDelete", b));
+        }
+        out
+    }
+}

@@ -1,0 +1,690 @@
+//! The offline checks behind `ork validate`: everything that can be known from the files alone
+//! beyond the schema (which the loader already enforced).
+//!
+//! Checks: dependsOn targets and cycles (with the cycle printed) and the startup order;
+//! namespace rule consistency; crdFile existence and agreement with apiTypes; profile names and
+//! "profile XOR explicit fields"; capability names; required fields per resource kind; duplicate
+//! child names within a CRD; sentinels; condition and rule shapes; worker bounds.
+
+use crate::decode::Str;
+use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
+use crate::load::{DocKind, Loaded};
+use crate::model::condition::{Comparison, MutationRule, Operator, ValidationRule};
+use crate::model::crd::CrdEntry;
+use crate::model::resources::ChildKind;
+use crate::model::{Katalog, Motif};
+use crate::profiles::{ProfileClass, UserProfiles};
+use crate::yaml::Limits;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+mod checks;
+
+/// The outcome of validating one file.
+#[derive(Debug)]
+pub struct Report {
+    /// The document kind, when known.
+    pub kind: Option<DocKind>,
+    /// The Katalog / Komposer / Motif name.
+    pub name: Option<String>,
+    /// Per-CRD summaries, sorted by name.
+    pub crds: Vec<CrdSummary>,
+    /// CRD names in startup order (dependencies first), when there is no cycle.
+    pub startup_order: Vec<String>,
+    /// Every finding, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+impl Report {
+    /// True when there is no error.
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.has_errors()
+    }
+}
+
+/// What `ork validate` prints about one CRD.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrdSummary {
+    /// Entry name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// `group/version`.
+    pub group_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Plural.
+    pub plural: String,
+    /// Namespaced.
+    pub namespaced: bool,
+    /// Child entries in onCreate / onReconcile / onDelete.
+    pub children: usize,
+    /// Validation rules.
+    pub validation_rules: usize,
+    /// Mutation rules.
+    pub mutation_rules: usize,
+    /// Status fields.
+    pub status_fields: usize,
+    /// Dependencies.
+    pub depends_on: Vec<String>,
+}
+
+/// Validates a loaded document (the loader's findings are included in the report).
+pub fn validate(loaded: &Loaded) -> Report {
+    let mut diags = loaded.diagnostics.clone();
+    let mut report = Report {
+        kind: loaded.kind,
+        name: None,
+        crds: Vec::new(),
+        startup_order: Vec::new(),
+        diagnostics: Diagnostics::default(),
+    };
+    if let Some(k) = &loaded.katalog {
+        report.name = Some(k.name().to_string());
+        let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()) };
+        v.run();
+        report.startup_order = v.startup_order();
+        report.crds = summaries(k);
+    } else if let Some(m) = &loaded.motif {
+        report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
+        validate_motif(m, &mut diags);
+    }
+    diags.sort();
+    report.diagnostics = diags;
+    report
+}
+
+fn user_profiles(p: Option<&crate::model::katalog::Profiles>) -> UserProfiles {
+    let mut user = UserProfiles::default();
+    if let Some(p) = p {
+        for (class, name) in p.declared() {
+            user.insert(class, name.as_str());
+        }
+    }
+    user
+}
+
+fn summaries(k: &Katalog) -> Vec<CrdSummary> {
+    let mut out: Vec<CrdSummary> = k
+        .crds()
+        .iter()
+        .map(|(name, e)| {
+            let at = e.api_types.as_ref();
+            let s = |f: Option<&Str>| f.map(|v| v.value.clone()).unwrap_or_default();
+            let group = s(at.and_then(|a| a.group.as_ref()));
+            let version = s(at.and_then(|a| a.version.as_ref()));
+            let adm = e.admission.as_ref();
+            CrdSummary {
+                name: name.value.clone(),
+                enabled: e.is_enabled(),
+                group_version: if group.is_empty() { version } else { format!("{group}/{version}") },
+                kind: s(at.and_then(|a| a.kind.as_ref())),
+                plural: s(at.and_then(|a| a.plural.as_ref())),
+                namespaced: e.namespaced != Some(false),
+                children: e.lifecycle_blocks().iter().map(|(_, b)| b.count()).sum(),
+                validation_rules: adm.and_then(|a| a.validation.as_ref()).map_or(0, |v| v.rules.len()),
+                mutation_rules: adm.and_then(|a| a.mutation.as_ref()).map_or(0, |v| v.rules.len()),
+                status_fields: e
+                    .operator_box
+                    .as_ref()
+                    .and_then(|o| o.emit.as_ref())
+                    .and_then(|em| em.status.as_ref())
+                    .map_or(0, |s| s.fields.len()),
+                depends_on: e.depends_on.iter().map(|d| d.name.value.clone()).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
+    let mut seen = BTreeMap::new();
+    for input in &m.inputs {
+        if let Some(n) = &input.name {
+            if let Some(first) = seen.insert(n.value.clone(), n.span) {
+                diags.push(
+                    Diagnostic::error("duplicate-input", format!("input `{n}` is declared twice (first at {first})"))
+                        .at(n.span),
+                );
+            }
+        }
+    }
+    let user = user_profiles(m.profiles.as_ref());
+    if let Some(res) = &m.resources {
+        let mut c = checks::EntryChecks { diags, user: &user, crd: "" };
+        if let Some(b) = &res.on_create {
+            c.block(b, false);
+        }
+        c.block(&res.inline, false);
+    }
+}
+
+struct Validator<'a> {
+    katalog: &'a Katalog,
+    diags: &'a mut Diagnostics,
+    user: UserProfiles,
+}
+
+impl Validator<'_> {
+    fn run(&mut self) {
+        let k = self.katalog;
+        let standalone = k.gateway.as_ref().and_then(|g| g.standalone) == Some(true);
+        if k.crds().is_empty() && !standalone && k.spec.is_some() {
+            let span = k.metadata.as_ref().map(|m| m.span).unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error("no-crds", "the Katalog declares no CRDs")
+                    .at(span)
+                    .help("add an entry under `spec.crds`, or set `gateway.standalone: true` for a gateway-only Katalog"),
+            );
+        }
+        self.check_user_profiles();
+        self.check_global_namespaces();
+        for (name, entry) in k.crds().iter() {
+            self.check_crd(name, entry);
+        }
+        self.check_dependencies();
+    }
+
+    fn err(&mut self, crd: &str, code: &'static str, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::error(code, msg).at(span).help(help).crd(crd));
+    }
+
+    fn check_user_profiles(&mut self) {
+        let Some(p) = &self.katalog.profiles else { return };
+        let mut seen: BTreeMap<(ProfileClass, String), Span> = BTreeMap::new();
+        for (class, name) in p.declared() {
+            if let Some(first) = seen.insert((class, name.value.clone()), name.span) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "profile-conflict",
+                        format!("{} `{name}` is defined twice (first at {first})", class.describe()),
+                    )
+                    .at(name.span)
+                    .help("give one of them another name"),
+                );
+            }
+        }
+    }
+
+    fn check_global_namespaces(&mut self) {
+        let Some(np) = self.katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()) else { return };
+        for p in np.allowed_namespaces.iter().chain(&np.restricted_namespaces) {
+            checks::namespace_pattern(p, "", self.diags);
+        }
+    }
+
+    fn check_crd(&mut self, name: &Str, e: &CrdEntry) {
+        let crd = name.as_str();
+        self.check_api_types(name, e);
+        if let Some(r) = e.reconcile() {
+            if let Some(w) = r.workers
+                && !(1..=50).contains(&w)
+            {
+                self.err(crd, "invalid-workers", name.span, format!("workers must be between 1 and 50, got {w}"), "use 1..50");
+            }
+            if let Some(p) = &r.profile {
+                checks::profile_ref(ProfileClass::Reconciler, p, &self.user, crd, self.diags);
+                if r.workers.is_some() || r.resync.is_some() {
+                    // Upstream: inline tuning overrides the profile; say so rather than fail.
+                    self.diags.push(
+                        Diagnostic::warning("profile-overridden", "inline workers/resync override the reconciler profile")
+                            .at(p.span)
+                            .crd(crd),
+                    );
+                }
+            }
+            for d in [r.resync.as_ref(), r.requeue.as_ref().and_then(|q| q.after.as_ref())].into_iter().flatten() {
+                checks::duration(d, crd, self.diags);
+            }
+            if let Some(rq) = &r.requeue {
+                checks::conditions(&rq.when, crd, self.diags);
+                checks::conditions(&rq.or, crd, self.diags);
+            }
+        }
+        self.check_namespaces(crd, e);
+        self.check_children(crd, e);
+        self.check_admission(crd, e);
+        self.check_sentinels(crd, e);
+        self.check_cross(crd, e);
+        if let Some(em) = e.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|em| em.status.as_ref()) {
+            for f in &em.fields {
+                checks::conditions(&f.when, crd, self.diags);
+                checks::conditions(&f.or, crd, self.diags);
+                if f.clear_on_false == Some(true) && f.when.is_empty() && f.or.is_empty() {
+                    self.diags.push(
+                        Diagnostic::warning("clear-on-false-without-gate", "`clearOnFalse` has no effect without `when` or `or`")
+                            .at(f.span)
+                            .crd(crd),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_api_types(&mut self, name: &Str, e: &CrdEntry) {
+        let crd = name.as_str();
+        if let Some(file) = &e.crd_file {
+            checks::crd_file(file, e, crd, self.diags, Limits::default());
+            return;
+        }
+        let Some(at) = &e.api_types else {
+            self.err(
+                crd,
+                "missing-api-types",
+                e.span,
+                format!("CRD `{crd}` has neither `apiTypes` nor `crdFile`"),
+                "add `apiTypes: {group: example.com, version: v1, kind: Thing, plural: things}`",
+            );
+            return;
+        };
+        let missing: Vec<&str> = [("version", &at.version), ("kind", &at.kind), ("plural", &at.plural), ("group", &at.group)]
+            .into_iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k)
+            .collect();
+        let builtin_kind_only = missing.len() == 3 && at.kind.is_some();
+        if !missing.is_empty() && !builtin_kind_only {
+            self.err(
+                crd,
+                "incomplete-api-types",
+                at.span,
+                format!("apiTypes is missing {}", missing.join(", ")),
+                "custom resources need group, version, kind and plural (a built-in kind may be given by `kind` alone)",
+            );
+        }
+        if let Some(p) = &at.plural
+            && (p.value != p.value.to_lowercase() || p.is_empty())
+        {
+            self.err(crd, "invalid-plural", p.span, format!("plural `{p}` must be lowercase"), "e.g. `websites`");
+        }
+        if let Some(kd) = &at.kind
+            && !kd.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        {
+            self.err(crd, "invalid-kind", kd.span, format!("kind `{kd}` must start with an uppercase letter"), "e.g. `Website`");
+        }
+    }
+
+    fn check_namespaces(&mut self, crd: &str, e: &CrdEntry) {
+        let global = self.katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref());
+        let local = e.runtime();
+        let allowed: Vec<&Str> = global
+            .map(|g| g.allowed_namespaces.iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(local.map(|l| l.allowed_namespaces.iter().collect::<Vec<_>>()).unwrap_or_default())
+            .collect();
+        let restricted: Vec<&Str> = global
+            .map(|g| g.restricted_namespaces.iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(local.map(|l| l.restricted_namespaces.iter().collect::<Vec<_>>()).unwrap_or_default())
+            .collect();
+        if let Some(l) = local {
+            for p in l.allowed_namespaces.iter().chain(&l.restricted_namespaces) {
+                checks::namespace_pattern(p, crd, self.diags);
+            }
+        }
+        let mut usable = 0;
+        for a in &allowed {
+            match restricted.iter().find(|r| checks::pattern_covers(r, a)) {
+                Some(r) => self.diags.push(
+                    Diagnostic::error(
+                        "namespace-conflict",
+                        format!("namespace `{a}` is allowed but also restricted by `{r}` (at {})", r.span),
+                    )
+                    .at(a.span)
+                    .crd(crd)
+                    .help("a restricted match always denies; remove it from one of the lists"),
+                ),
+                None => usable += 1,
+            }
+        }
+        if !allowed.is_empty() && usable == 0 {
+            self.diags.push(
+                Diagnostic::error("crd-unusable", format!("every allowed namespace of `{crd}` is also restricted: no CR can ever be reconciled"))
+                    .at(allowed[0].span)
+                    .crd(crd)
+                    .help("allow at least one namespace that no restricted pattern matches"),
+            );
+        }
+        if let Some(ns) = &e.namespace
+            && !ns.is_empty()
+        {
+            let denied = restricted.iter().any(|r| checks::pattern_matches(r, ns));
+            let not_allowed = !allowed.is_empty() && !allowed.iter().any(|a| checks::pattern_matches(a, ns));
+            if denied || not_allowed {
+                self.err(
+                    crd,
+                    "crd-unusable",
+                    ns.span,
+                    format!("the CRD watches only namespace `{ns}`, which its namespace rules forbid"),
+                    "watch a namespace the rules allow",
+                );
+            }
+        }
+    }
+
+    fn check_children(&mut self, crd: &str, e: &CrdEntry) {
+        let mut c = checks::EntryChecks { diags: self.diags, user: &self.user, crd };
+        let mut seen: BTreeMap<(ChildKind, String, String), Span> = BTreeMap::new();
+        for (phase, block) in e.lifecycle_blocks() {
+            let deleting = phase == "onDelete";
+            c.block(block, deleting);
+            if deleting {
+                continue;
+            }
+            for (kind, common) in block.entries() {
+                if common.for_each.is_some() {
+                    continue;
+                }
+                let name = match (&common.name, kind) {
+                    (Some(n), _) => n.value.clone(),
+                    (None, ChildKind::Custom) => continue,
+                    (None, k) => match k.default_name("{{ .metadata.name }}") {
+                        Some(n) => n,
+                        None => continue,
+                    },
+                };
+                let ns = common.namespace.as_ref().map(|n| n.value.clone()).unwrap_or_default();
+                let span = common.span;
+                if let Some(first) = seen.insert((kind, name.clone(), ns), span) {
+                    c.diags.push(
+                        Diagnostic::error(
+                            "duplicate-resource",
+                            format!("{} `{name}` is declared twice in this CRD (first at {first})", kind.list_key()),
+                        )
+                        .at(span)
+                        .crd(crd)
+                        .help("give each child a distinct name; declare an object once, with `reconcile: true` to keep it in sync"),
+                    );
+                }
+            }
+        }
+        if let Some(r) = e.reconcile()
+            && let Some(on_rec) = &r.on_reconcile
+        {
+            for s in &on_rec.secrets {
+                if s.common.once == Some(true) {
+                    c.diags.push(
+                        Diagnostic::warning("once-ignored", "`once: true` is ignored under onReconcile")
+                            .at(s.common.span)
+                            .crd(crd)
+                            .help("move the secret to onCreate to create it once"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_admission(&mut self, crd: &str, e: &CrdEntry) {
+        let Some(adm) = &e.admission else { return };
+        if let Some(v) = &adm.validation {
+            for r in &v.rules {
+                rule_shape(r, crd, self.diags);
+            }
+        }
+        if let Some(m) = &adm.mutation {
+            for r in &m.rules {
+                mutation_shape(r, crd, self.diags);
+            }
+        }
+        if let Some(c) = &adm.conversion
+            && c.participant != Some(true)
+            && c.paths.len() == 1
+        {
+            self.diags.push(
+                Diagnostic::warning("one-way-conversion", "a conversion with one path converts in one direction only")
+                    .at(e.span)
+                    .crd(crd)
+                    .help("add the reverse path too"),
+            );
+        }
+    }
+
+    fn check_sentinels(&mut self, crd: &str, e: &CrdEntry) {
+        const KNOWN: &[&str] = &[
+            "generationChanged",
+            "labelsChanged",
+            "annotationsChanged",
+            "deletionStarted",
+            "finalizersChanged",
+            "ownerReferenceChanged",
+            "namespaceChanged",
+            "uidChanged",
+        ];
+        let Some(pre) = e.operator_box.as_ref().and_then(|o| o.pre_reconcile.as_ref()) else { return };
+        for s in &pre.sentinels {
+            if !KNOWN.contains(&s.as_str()) {
+                let help = match suggest(s, KNOWN.iter().copied()) {
+                    Some(x) => format!("did you mean `{x}`?"),
+                    None => format!("known sentinels: {}", KNOWN.join(", ")),
+                };
+                self.err(crd, "unknown-sentinel", s.span, format!("unknown sentinel `{s}`"), help);
+            }
+        }
+        let declared: Vec<&str> = pre.sentinels.iter().map(|s| s.as_str()).collect();
+        for gate in [&pre.enqueue_gate, &pre.reconcile_gate].into_iter().flatten() {
+            for s in &gate.sentinels {
+                if !declared.contains(&s.as_str()) {
+                    self.err(
+                        crd,
+                        "undeclared-sentinel",
+                        s.span,
+                        format!("sentinel `{s}` is used but not declared"),
+                        format!("add `{s}` to `operatorBox.preReconcile.sentinels`"),
+                    );
+                }
+            }
+            checks::conditions(&gate.when, crd, self.diags);
+            checks::conditions(&gate.or, crd, self.diags);
+        }
+    }
+
+    fn check_cross(&mut self, crd: &str, e: &CrdEntry) {
+        let Some(obs) = e.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return };
+        let names: Vec<&str> = self.katalog.crds().keys().map(|k| k.as_str()).collect();
+        for c in &obs.cross {
+            match (&c.crd, c.label_selector.is_empty()) {
+                (Some(_), false) => {
+                    self.err(crd, "cross-both", c.span, "a cross read takes `crd` or `labelSelector`, not both", "remove one")
+                }
+                (None, true) => self.err(crd, "cross-none", c.span, "a cross read needs `crd` or `labelSelector`", "add `crd: <entry>`"),
+                (Some(target), true) if !names.contains(&target.as_str()) => {
+                    let help = suggest(target, names.iter().copied()).map_or_else(
+                        || format!("known CRDs: {}", names.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.err(crd, "unknown-crd", target.span, format!("cross read of unknown CRD `{target}`"), help);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn check_dependencies(&mut self) {
+        let crds = self.katalog.crds();
+        let names: Vec<&str> = crds.keys().map(|k| k.as_str()).collect();
+        for (name, e) in crds.iter() {
+            for d in &e.depends_on {
+                if d.name.as_str() == name.as_str() {
+                    self.err(name, "dependency-cycle", d.name.span, format!("`{name}` depends on itself"), "remove it from dependsOn");
+                } else if !names.contains(&d.name.as_str()) {
+                    let help = suggest(&d.name, names.iter().copied()).map_or_else(
+                        || format!("known CRDs: {}", names.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.err(name, "unknown-dependency", d.name.span, format!("dependsOn names unknown CRD `{}`", d.name), help);
+                }
+            }
+        }
+        if let Err(cycle) = self.topo() {
+            let (first_name, span) = &cycle[0];
+            let path: Vec<&str> = cycle.iter().map(|(n, _)| n.as_str()).chain(std::iter::once(first_name.as_str())).collect();
+            self.err(
+                first_name,
+                "dependency-cycle",
+                *span,
+                format!("dependsOn cycle: {}", path.join(" -> ")),
+                "remove one of the dependencies so the CRDs can start in order",
+            );
+        }
+    }
+
+    /// Topological order (dependencies first, ties by name), or the cycle found.
+    fn topo(&self) -> Result<Vec<String>, Vec<(String, Span)>> {
+        let crds = self.katalog.crds();
+        let deps: BTreeMap<&str, Vec<(&str, Span)>> = crds
+            .iter()
+            .map(|(n, e)| {
+                let ds = e
+                    .depends_on
+                    .iter()
+                    .filter(|d| crds.get(&d.name).is_some() && d.name.as_str() != n.as_str())
+                    .map(|d| (d.name.as_str(), d.name.span))
+                    .collect();
+                (n.as_str(), ds)
+            })
+            .collect();
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Visiting,
+            Done,
+        }
+        fn visit<'a>(
+            n: &'a str,
+            deps: &BTreeMap<&'a str, Vec<(&'a str, Span)>>,
+            marks: &mut BTreeMap<&'a str, Mark>,
+            stack: &mut Vec<(&'a str, Span)>,
+            order: &mut Vec<String>,
+        ) -> Result<(), Vec<(String, Span)>> {
+            match marks.get(n) {
+                Some(Mark::Done) => return Ok(()),
+                Some(Mark::Visiting) => {
+                    let start = stack.iter().position(|(s, _)| *s == n).unwrap_or(0);
+                    return Err(stack[start..].iter().map(|(s, sp)| (s.to_string(), *sp)).collect());
+                }
+                None => {}
+            }
+            marks.insert(n, Mark::Visiting);
+            for (d, span) in deps.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+                stack.push((n, *span));
+                visit(d, deps, marks, stack, order)?;
+                stack.pop();
+            }
+            marks.insert(n, Mark::Done);
+            order.push(n.to_string());
+            Ok(())
+        }
+        let mut marks = BTreeMap::new();
+        let mut order = Vec::new();
+        for n in deps.keys() {
+            visit(n, &deps, &mut marks, &mut Vec::new(), &mut order)?;
+        }
+        Ok(order)
+    }
+
+    fn startup_order(&self) -> Vec<String> {
+        self.topo().unwrap_or_default()
+    }
+}
+
+fn rule_shape(r: &ValidationRule, crd: &str, diags: &mut Diagnostics) {
+    comparison_shape(&r.cmp, r.span, crd, diags, "validation rule");
+    checks::conditions(&r.when, crd, diags);
+    checks::conditions(&r.or, crd, diags);
+}
+
+fn mutation_shape(r: &MutationRule, crd: &str, diags: &mut Diagnostics) {
+    match (&r.default, &r.override_) {
+        (Some(_), Some(_)) => diags.push(
+            Diagnostic::error("mutation-both", "a mutation rule has both `default` and `override`")
+                .at(r.span)
+                .crd(crd)
+                .help("keep one: `default` sets a missing value, `override` always sets it"),
+        ),
+        (None, None) => diags.push(
+            Diagnostic::error("mutation-none", "a mutation rule needs `default` or `override`")
+                .at(r.span)
+                .crd(crd)
+                .help("add `default: <value>` or `override: <value>`"),
+        ),
+        _ => {}
+    }
+    checks::conditions(&r.when, crd, diags);
+    checks::conditions(&r.or, crd, diags);
+}
+
+/// Checks that a comparison declares exactly one operator and that its value has the right form.
+pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mut Diagnostics, what: &str) {
+    let declared = c.declared();
+    match declared.len() {
+        0 => diags.push(
+            Diagnostic::error("missing-operator", format!("{what} has no comparison"))
+                .at(span)
+                .crd(crd)
+                .help("add one of: equals, notEquals, exists, in, regex, between, greaterThan, … or `operator` + `value`"),
+        ),
+        1 => {}
+        _ => diags.push(
+            Diagnostic::error("multiple-operators", format!("{what} declares several comparisons: {}", declared.join(", ")))
+                .at(span)
+                .crd(crd)
+                .help("split it into one condition per comparison"),
+        ),
+    }
+    if let Some(op) = &c.operator {
+        let needs_value = !matches!(
+            op.value,
+            Operator::Exists
+                | Operator::NotExists
+                | Operator::Unique
+                | Operator::TypeMap
+                | Operator::TypeList
+                | Operator::TypeString
+                | Operator::TypeNumber
+                | Operator::TypeBool
+                | Operator::TypeNull
+        );
+        if needs_value && c.value.is_none() {
+            diags.push(
+                Diagnostic::error("missing-value", format!("operator `{}` needs a `value`", op.value))
+                    .at(op.span)
+                    .crd(crd),
+            );
+        }
+    } else if c.value.is_some() {
+        diags.push(
+            Diagnostic::error("value-without-operator", "`value` is only used with `operator`")
+                .at(span)
+                .crd(crd)
+                .help("write the comparison as a shorthand (`equals: x`) or add `operator: equals`"),
+        );
+    }
+    for (name, v) in [("between", &c.between), ("notBetween", &c.not_between)] {
+        if let Some(v) = v
+            && !v.is_template()
+            && v.split(',').filter(|p| p.trim().parse::<f64>().is_ok()).count() != 2
+        {
+            diags.push(
+                Diagnostic::error("invalid-range", format!("`{name}` must be \"low,high\", got \"{v}\""))
+                    .at(v.span)
+                    .crd(crd),
+            );
+        }
+    }
+    for v in [&c.greater_than, &c.less_than, &c.greater_than_or_equal, &c.less_than_or_equal, &c.min, &c.max]
+        .into_iter()
+        .flatten()
+    {
+        if !v.is_template() && v.trim().parse::<f64>().is_err() {
+            diags.push(
+                Diagnostic::error("not-a-number", format!("numeric comparison with non-number \"{v}\""))
+                    .at(v.span)
+                    .crd(crd)
+                    .help("numeric comparisons are always false on non-numbers"),
+            );
+        }
+    }
+}
+

@@ -1,0 +1,77 @@
+//! `ork`: the developer workbench. Scriptable subcommands for CI; the terminal UI comes later.
+//!
+//! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
+//! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout.
+
+mod init;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// ork turns a YAML Katalog into a secure Kubernetes operator.
+#[derive(Parser)]
+#[command(name = "ork", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a Katalog, Komposer or Motif offline: schema, references, profiles, namespaces, dependencies.
+    Validate(validate::Args),
+    /// Write an example pack (embedded in ork) into a directory.
+    Init(init::Args),
+}
+
+/// Output format of commands that have a machine form.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Human-readable.
+    Text,
+    /// Stable JSON (see docs/validate-json.md).
+    Json,
+}
+
+/// The Katalog file to read: `-f`, else ./katalog.yaml, else ./komposer.yaml.
+pub fn default_file(file: Option<PathBuf>) -> PathBuf {
+    if let Some(f) = file {
+        return f;
+    }
+    for name in ["katalog.yaml", "komposer.yaml"] {
+        let p = PathBuf::from(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from("katalog.yaml")
+}
+
+/// Colour only for terminals, and never with NO_COLOR.
+pub fn use_color(stream_is_tty: bool) -> bool {
+    stream_is_tty && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Validate(args)) => validate::run(args),
+        Some(Command::Init(args)) => init::run(args),
+        None => {
+            // The TUI opens here once it exists; until then, help.
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            0
+        }
+    };
+    ExitCode::from(code)
+}
