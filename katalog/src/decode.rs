@@ -154,7 +154,7 @@ impl Cx {
         let mut d = Diagnostic::error("wrong-type", format!("expected {expected}, got {got}")).at(node.span);
         if expected == "a list" && got == "a string" {
             d = d.help("write the value as a YAML list: `- item` on its own line, or `[a, b]`");
-        } else if expected == "a number" && got == "a string" {
+        } else if expected == "a number" && got == "a string" && node.as_scalar_text().is_some_and(|t| t.trim().parse::<f64>().is_ok()) {
             d = d.help("remove the quotes around the number");
         } else if expected == "true or false" && got == "a string" {
             d = d.help("write true or false without quotes");
@@ -207,7 +207,7 @@ impl Cx {
             return Some(inline);
         };
         let base = inc_key.span.file.path();
-        let path = base.parent().unwrap_or(Path::new(".")).join(rel);
+        let path = join_relative(&base, rel);
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         if self.include_stack.contains(&canonical) {
             let chain: Vec<String> = self
@@ -300,6 +300,22 @@ impl Cx {
     pub fn enter_file(&mut self, path: &Path) {
         self.include_stack.push(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
     }
+}
+
+/// Resolves `rel` against the directory of the file `base`, dropping `.` components so that
+/// messages show `dir/x.yaml`, not `dir/./x.yaml`.
+pub fn join_relative(base: &Path, rel: &str) -> PathBuf {
+    let mut out = base.parent().map(Path::to_path_buf).unwrap_or_default();
+    for c in Path::new(rel).components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some_and(|n| n != "..") => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Reads and parses a YAML file, applying `limits` (the size cap before reading).
@@ -398,7 +414,17 @@ pub trait DecodeFields: Default {
 /// The shared body of every derived `Decode` impl.
 pub fn decode_struct<T: DecodeFields>(node: &Node, cx: &mut Cx) -> Option<T> {
     let depth = cx.include_stack.len();
-    let expanded = if T::INCLUDE_KEYS.is_empty() { None } else { cx.expand_include(node, T::INCLUDE_KEYS) };
+    let mut expanded: Option<Node> = None;
+    if !T::INCLUDE_KEYS.is_empty() {
+        // An included file may itself include (bounded: a repeat is reported as a cycle).
+        while let Some(next) = cx.expand_include(expanded.as_ref().unwrap_or(node), T::INCLUDE_KEYS) {
+            let done = next.get("include").is_none();
+            expanded = Some(next);
+            if done || cx.include_stack.len() > depth + 32 {
+                break;
+            }
+        }
+    }
     let node_ref = expanded.as_ref().unwrap_or(node);
     let out = decode_struct_entries::<T>(node_ref, cx);
     cx.include_stack.truncate(depth);

@@ -277,7 +277,6 @@ pub(crate) fn append_list(node: &mut Node, key: &str, items: &[Node], span: Span
 /// Merges a Komposer and its imported Katalogs into one Katalog tree.
 fn compose(komposer: &Node, cx: &mut Cx) -> Node {
     let span = komposer.span;
-    let base_dir = span.file.path().parent().map(Path::to_path_buf).unwrap_or_default();
     let mut crds: Vec<(Node, Node)> = Vec::new();
     let mut first_seen: BTreeMap<String, Span> = BTreeMap::new();
     let mut merged = Node::new(Value::Map(Vec::new()), span);
@@ -313,7 +312,7 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
             );
             continue;
         }
-        let path = base_dir.join(&resolved);
+        let path = crate::decode::join_relative(&span.file.path(), &resolved);
         let Some((_, root)) = read_document(&path, cx, Some(&[DocKind::Katalog])) else {
             // Point an unreadable import at the line that names it.
             continue;
@@ -417,6 +416,9 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
 fn merge_block(merged: &mut Node, key: &str, value: &Node, cx: &mut Cx) {
     let span = value.span;
     let Some(slot) = ensure(merged, key, Value::Map(Vec::new()), span) else { return };
+    // A block that still names an `include:` is merged as written; the include is resolved
+    // (relative to the file that names it) when the composed tree is decoded.
+    let key = if value.get("include").is_some() { "" } else { key };
     match key {
         "profiles" => {
             for (class, items) in value.as_map().unwrap_or(&[]) {

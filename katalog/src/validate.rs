@@ -170,7 +170,8 @@ impl Validator<'_> {
     fn run(&mut self) {
         let k = self.katalog;
         let standalone = k.gateway.as_ref().and_then(|g| g.standalone) == Some(true);
-        if k.crds().is_empty() && !standalone && k.spec.is_some() {
+        // Only when nothing else is wrong: a malformed `crds` already has its own error.
+        if k.crds().is_empty() && !standalone && k.spec.is_some() && !self.diags.has_errors() {
             let span = k.metadata.as_ref().map(|m| m.span).unwrap_or_default();
             self.diags.push(
                 Diagnostic::error("no-crds", "the Katalog declares no CRDs")

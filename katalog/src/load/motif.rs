@@ -8,7 +8,6 @@ use crate::diag::{Diagnostic, Span, suggest};
 use crate::model::Motif;
 use crate::yaml::{Node, Scalar, Style, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// An input value after defaults: its text, and whether it is typed (int/number/bool) and so
 /// substituted without quotes.
@@ -115,7 +114,7 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
         return None;
     }
     let base = reference.span.file.path();
-    let path = base.parent().unwrap_or(Path::new(".")).join(r);
+    let path = crate::decode::join_relative(&base, r);
     let Some((_, motif_root)) = cx.in_key("motif", |cx| {
         let before = cx.diagnostics().error_count();
         let doc = read_document(&path, cx, Some(&[DocKind::Motif]));
@@ -148,6 +147,8 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
                         .at(imp.span)
                         .help(format!("add `with: {{{name}: ...}}` to this import")),
                 );
+                // Keep it declared so its uses are not reported again as undeclared.
+                inputs.insert(name.value.clone(), Input { value: String::new(), typed });
                 continue;
             }
             None => input.default.as_ref().map(|d| d.value.clone()).unwrap_or_default(),

@@ -11,7 +11,6 @@ use crate::model::resources::{
 };
 use crate::profiles::{self, ProfileClass, UserProfiles};
 use crate::yaml::Limits;
-use std::path::Path;
 
 /// Linux capability names accepted in `capabilities.add/drop` (without the `CAP_` prefix).
 const CAPABILITIES: &[&str] = &[
@@ -450,7 +449,7 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
         return;
     }
     let base = file.span.file.path();
-    let path = base.parent().unwrap_or(Path::new(".")).join(file.as_str());
+    let path = crate::decode::join_relative(&base, file.as_str());
     let docs = match read_yaml_file(&path, limits) {
         Ok(d) => d,
         Err(d) => {

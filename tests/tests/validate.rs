@@ -1,0 +1,142 @@
+//! `ork validate` against the demos (must pass) and the invalid fixtures (must fail with the
+//! messages in each fixture's `expected.stderr`, checked by hand; `ORK_BLESS=1` rewrites them).
+
+use ork_tests::{TempDir, demo_katalogs, ork, root};
+use std::path::Path;
+
+#[test]
+fn every_demo_validates() {
+    let demos = demo_katalogs();
+    assert!(!demos.is_empty(), "no demos found under demos/");
+    for k in demos {
+        let dir = k.parent().unwrap_or(Path::new("."));
+        let file = k.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+        let r = ork(dir, &["validate", "-f", file]);
+        assert_eq!(r.code, 0, "{} failed:\n{}\n{}", k.display(), r.stdout, r.stderr);
+        assert!(!r.stderr.contains("error["), "{}: {}", k.display(), r.stderr);
+        assert!(r.stdout.contains("✓ valid"), "{}: {}", k.display(), r.stdout);
+    }
+}
+
+#[test]
+fn invalid_fixtures_fail_with_the_expected_messages() {
+    let base = root().join("tests/fixtures/invalid");
+    let mut dirs: Vec<_> = std::fs::read_dir(&base).unwrap_or_else(|e| panic!("{e}")).filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    assert!(dirs.len() >= 20, "expected the full fixture set, found {}", dirs.len());
+    let bless = std::env::var_os("ORK_BLESS").is_some();
+    let mut failures = Vec::new();
+    for dir in dirs {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let file = if dir.join("komposer.yaml").exists() { "komposer.yaml" } else { "katalog.yaml" };
+        let r = ork(&base, &["validate", "-f", &format!("{name}/{file}")]);
+        if r.code != 1 {
+            failures.push(format!("{name}: exit {} (want 1)\n{}", r.code, r.stderr));
+        }
+        let expected_path = dir.join("expected.stderr");
+        if bless {
+            std::fs::write(&expected_path, &r.stderr).unwrap_or_else(|e| panic!("{e}"));
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != r.stderr {
+            failures.push(format!("{name}: stderr differs\n--- expected\n{expected}+++ actual\n{}", r.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn json_output_is_stable_and_machine_readable() {
+    let base = root().join("tests/fixtures/invalid");
+    let r = ork(&base, &["validate", "-f", "typos-at-depth/katalog.yaml", "--output", "json"]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"], 4);
+    let d = &v["diagnostics"][2];
+    assert_eq!(d["code"], "unknown-field");
+    assert_eq!(d["line"], 15);
+    assert_eq!(d["column"], 17);
+    assert_eq!(d["path"], "spec.crds.thing.operatorBox.reconcile.onCreate.deployments[0].imagee");
+    assert_eq!(d["help"], "did you mean `image`?");
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let t = TempDir::new("missing");
+    let r = ork(t.path(), &["validate", "-f", "nope.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nope.yaml: file not found"), "{}", r.stderr);
+    // No -f and no katalog.yaml / komposer.yaml in the directory.
+    let r = ork(t.path(), &["validate"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn binary_garbage_is_rejected_without_panic() {
+    let t = TempDir::new("garbage");
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(t.path().join("katalog.yaml"), bytes).unwrap_or_else(|e| panic!("{e}"));
+    let r = ork(t.path(), &["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error[invalid-yaml]"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"));
+}
+
+#[test]
+fn oversized_file_is_rejected_fast_by_the_cap() {
+    let t = TempDir::new("big");
+    let f = std::fs::File::create(t.path().join("katalog.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    f.set_len(100 * 1024 * 1024).unwrap_or_else(|e| panic!("{e}"));
+    let start = std::time::Instant::now();
+    let r = ork(t.path(), &["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error[input-too-large]"), "{}", r.stderr);
+    assert!(r.stderr.contains("the limit is 8388608 bytes"), "{}", r.stderr);
+    // Rejected by the size check, before reading: well under a second even on a slow machine.
+    assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+}
+
+#[test]
+fn warnings_alone_pass_and_name_unsupported_fields() {
+    let t = TempDir::new("warn");
+    t.write(
+        "katalog.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: w}\nnotification: {enabled: true}\nspec:\n  crds:\n    thing:\n      apiTypes: {group: t.ork.dev, version: v1, kind: Thing, plural: things}\n",
+    );
+    let r = ork(t.path(), &["validate"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning[not-supported-yet]: `notification` is parsed but not supported yet"), "{}", r.stderr);
+}
+
+#[test]
+fn includes_motifs_and_komposers_expand() {
+    let t = TempDir::new("expand");
+    t.write("profiles.yaml", "profiles:\n  resources:\n    - {name: gpu, requests: {cpu: \"2\"}, limits: {cpu: \"4\"}}\n");
+    t.write("rules.yaml", "rules:\n  - {field: spec.size, in: \"s,m\", message: size must be s or m}\n");
+    t.write(
+        "motif.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Motif\nmetadata: {name: cache}\ninputs:\n  - {name: image, required: true}\n  - {name: metrics, type: bool, default: \"false\"}\nresources:\n  services:\n    - {name: \"{{ .metadata.name }}-cache\", port: \"6379\"}\n    - name: \"{{ .metadata.name }}-metrics\"\n      port: \"9121\"\n      when: [{field: \"{{ inputs.metrics }}\", equals: \"true\"}]\n  deployments:\n    - {name: \"{{ .metadata.name }}-cache\", image: \"{{ .inputs.image }}\"}\n",
+    );
+    t.write(
+        "katalog.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: app}\nprofiles: {include: ./profiles.yaml}\nspec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n      admission:\n        validation: {include: ./rules.yaml}\n      operatorBox:\n        reconcile:\n          imports: [{motif: ./motif.yaml, with: {image: redis:7}}]\n          onCreate:\n            deployments: [{image: nginx, resources: {profile: gpu}}]\n",
+    );
+    t.write(
+        "komposer.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata: {name: platform}\nimports:\n  files: [./katalog.yaml]\nspec:\n  crds:\n    app: {operatorBox: {reconcile: {workers: 4}}}\n",
+    );
+    let r = ork(t.path(), &["validate", "-f", "katalog.yaml", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let app = &v["crds"][0];
+    assert_eq!(app["validationRules"], serde_json::Value::Null, "field names are snake_case in JSON v1: {app}");
+    assert_eq!(app["validation_rules"], 1, "{app}");
+    // 1 own deployment + motif deployment + cache service (the metrics service is decided away).
+    assert_eq!(app["children"], 3, "{app}");
+    let r = ork(t.path(), &["validate", "-f", "komposer.yaml"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Komposer platform"), "{}", r.stdout);
+}
