@@ -111,16 +111,18 @@ fn summaries(k: &Katalog) -> Vec<CrdSummary> {
         .map(|(name, e)| {
             let at = e.api_types.as_ref();
             let s = |f: Option<&Str>| f.map(|v| v.value.clone()).unwrap_or_default();
-            let group = s(at.and_then(|a| a.group.as_ref()));
-            let version = s(at.and_then(|a| a.version.as_ref()));
+            let from_file = e.crd_file.as_ref().and_then(checks::crd_file_identity).unwrap_or_default();
+            let pick = |declared: String, file: &str| if declared.is_empty() { file.to_string() } else { declared };
+            let group = pick(s(at.and_then(|a| a.group.as_ref())), &from_file.0);
+            let version = pick(s(at.and_then(|a| a.version.as_ref())), &from_file.1);
             let adm = e.admission.as_ref();
             CrdSummary {
                 name: name.value.clone(),
                 enabled: e.is_enabled(),
                 group_version: if group.is_empty() { version } else { format!("{group}/{version}") },
-                kind: s(at.and_then(|a| a.kind.as_ref())),
-                plural: s(at.and_then(|a| a.plural.as_ref())),
-                namespaced: e.namespaced != Some(false),
+                kind: pick(s(at.and_then(|a| a.kind.as_ref())), &from_file.2),
+                plural: pick(s(at.and_then(|a| a.plural.as_ref())), &from_file.3),
+                namespaced: e.namespaced.unwrap_or(from_file.4 != "Cluster"),
                 children: e.lifecycle_blocks().iter().map(|(_, b)| b.count()).sum(),
                 validation_rules: adm.and_then(|a| a.validation.as_ref()).map_or(0, |v| v.rules.len()),
                 mutation_rules: adm.and_then(|a| a.mutation.as_ref()).map_or(0, |v| v.rules.len()),

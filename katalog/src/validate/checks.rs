@@ -438,6 +438,17 @@ pub(crate) fn pattern_covers(restricted: &str, allowed: &str) -> bool {
     }
 }
 
+/// (group, first version, kind, plural, scope) of the first CRD in a local crdFile.
+pub(crate) fn crd_file_identity(file: &Str) -> Option<(String, String, String, String, String)> {
+    let path = crate::decode::join_relative(&file.span.file.path(), file.as_str());
+    let docs = read_yaml_file(&path, Limits::default()).ok()?;
+    let doc = docs.iter().map(|d| &d.root).find(|r| r.get("kind").and_then(|k| k.as_scalar_text()) == Some("CustomResourceDefinition"))?;
+    let spec = doc.get("spec")?;
+    let t = |n: Option<&crate::yaml::Node>| n.and_then(|v| v.as_scalar_text()).unwrap_or_default().to_string();
+    let version = spec.get("versions").and_then(|v| v.as_seq()).and_then(|v| v.first()).and_then(|v| v.get("name"));
+    Some((t(spec.get("group")), t(version), t(spec.get("names").and_then(|n| n.get("kind"))), t(spec.get("names").and_then(|n| n.get("plural"))), t(spec.get("scope"))))
+}
+
 /// Checks that `crdFile` exists, is a CustomResourceDefinition, and agrees with `apiTypes`.
 pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnostics, limits: Limits) {
     if file.starts_with("https://") || file.starts_with("http://") {
