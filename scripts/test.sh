@@ -20,4 +20,13 @@ command -v cargo >/dev/null 2>&1 || { echo "cargo is required (https://rustup.rs
 # The integration tests drive the real `ork` binary; build it first so its build time is not
 # charged to the first test.
 cargo build -j2 -p ork-tui
-cargo test -j2 --workspace --no-fail-fast
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+set +e
+cargo test -j2 --workspace --no-fail-fast 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line with the totals over every test binary (doc-test runs with no tests would
+# otherwise be the last line printed).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
