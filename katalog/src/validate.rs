@@ -143,14 +143,13 @@ fn summaries(k: &Katalog) -> Vec<CrdSummary> {
 fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
     let mut seen = BTreeMap::new();
     for input in &m.inputs {
-        if let Some(n) = &input.name {
-            if let Some(first) = seen.insert(n.value.clone(), n.span) {
+        if let Some(n) = &input.name
+            && let Some(first) = seen.insert(n.value.clone(), n.span) {
                 diags.push(
                     Diagnostic::error("duplicate-input", format!("input `{n}` is declared twice (first at {first})"))
                         .at(n.span),
                 );
             }
-        }
     }
     let user = user_profiles(m.profiles.as_ref());
     if let Some(res) = &m.resources {

@@ -182,11 +182,10 @@ fn resolve_plain(s: &str) -> Scalar<'_> {
         if let Ok(i) = i64::from_str_radix(hex, 16) {
             return Scalar::Int(i);
         }
-    } else if let Some(oct) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
+    } else if let Some(oct) = s.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8) {
             return Scalar::Int(i);
         }
-    }
     match s {
         ".inf" | ".Inf" | ".INF" | "+.inf" => return Scalar::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),

@@ -101,7 +101,7 @@ fn merge_named(slot: &mut Node, block: &Node) {
 /// the Motif tree with inputs substituted.
 fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)> {
     let reference = imp.get("motif")?;
-    let Some(r) = reference.as_scalar_text() else { return None }; // type error reported by the decoder
+    let r = reference.as_scalar_text()?; // a type error is reported by the decoder
     let is_file = r.starts_with("./") || r.starts_with("../") || r.starts_with('/') || r.ends_with(".yaml") || r.ends_with(".yml");
     if !is_file {
         cx.in_key("motif", |cx| {
@@ -115,16 +115,14 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
     }
     let base = reference.span.file.path();
     let path = crate::decode::join_relative(&base, r);
-    let Some((_, motif_root)) = cx.in_key("motif", |cx| {
+    let (_, motif_root) = cx.in_key("motif", |cx| {
         let before = cx.diagnostics().error_count();
         let doc = read_document(&path, cx, Some(&[DocKind::Motif]));
         if doc.is_none() && cx.diagnostics().error_count() == before {
             cx.error("motif-not-loaded", reference.span, format!("motif {r} could not be loaded"));
         }
         doc
-    }) else {
-        return None;
-    };
+    })?;
     cx.enter_file(&path);
     // Strict check of the Motif file itself.
     let motif = Motif::decode(&motif_root, cx)?;

@@ -428,10 +428,7 @@ pub(crate) fn pattern_covers(restricted: &str, allowed: &str) -> bool {
     if !allowed.contains('*') {
         return pattern_matches(restricted, allowed);
     }
-    match (restricted.strip_suffix('*'), allowed.strip_suffix('*')) {
-        (Some(r), Some(a)) => return a.starts_with(r),
-        _ => {}
-    }
+    if let (Some(r), Some(a)) = (restricted.strip_suffix('*'), allowed.strip_suffix('*')) { return a.starts_with(r) }
     match (restricted.strip_prefix('*'), allowed.strip_prefix('*')) {
         (Some(r), Some(a)) => a.ends_with(r),
         _ => false,

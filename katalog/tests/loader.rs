@@ -1,0 +1,105 @@
+//! Loader behaviour through the public API: include merge rules, Komposer overrides, motif
+//! expansion details and determinism.
+
+use katalog::load::{LoadOptions, load_file};
+use std::path::{Path, PathBuf};
+
+struct Dir(PathBuf);
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!("katalog-loader-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const HEAD: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\n";
+const CRD: &str = "spec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n";
+
+#[test]
+fn inline_items_replace_included_items_of_the_same_name() {
+    let d = Dir::new("notes");
+    d.write("notes.yaml", "functions:\n  - {name: a, expression: from-file}\n  - {name: b, expression: only-in-file}\n");
+    let k = d.write("katalog.yaml", &format!("{HEAD}notes:\n  include: ./notes.yaml\n  functions:\n    - {{name: a, expression: inline}}\n{CRD}"));
+    let loaded = load_file(&k, &LoadOptions::default());
+    assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+    let notes = loaded.katalog.unwrap().notes.unwrap();
+    let got: Vec<(String, String)> = notes
+        .functions
+        .iter()
+        .map(|f| (f.name.as_ref().unwrap().value.clone(), f.expression.as_ref().unwrap().value.clone()))
+        .collect();
+    // Included items first, an inline item replacing the included one of the same name.
+    assert_eq!(got, [("b".into(), "only-in-file".into()), ("a".into(), "inline".into())]);
+}
+
+#[test]
+fn errors_inside_an_included_file_point_into_that_file() {
+    let d = Dir::new("incerr");
+    d.write("rules.yaml", "rules:\n  - field: spec.a\n    equalz: x\n    message: m\n");
+    let k = d.write("katalog.yaml", &format!("{HEAD}{CRD}      admission:\n        validation: {{include: ./rules.yaml}}\n"));
+    let loaded = load_file(&k, &LoadOptions::default());
+    let e = loaded.diagnostics.iter().find(|d| d.code == "unknown-field").expect("an unknown-field error");
+    let span = e.span.unwrap();
+    assert!(span.file.path().ends_with("rules.yaml"), "{}", span.file.path().display());
+    assert_eq!((span.line, span.col), (3, 5));
+    assert_eq!(e.help.as_deref(), Some("did you mean `equals`?"));
+}
+
+#[test]
+fn komposer_inline_fields_win_over_imported_ones() {
+    let d = Dir::new("komposer");
+    d.write("a.yaml", &format!("{HEAD}{CRD}      operatorBox:\n        reconcile: {{workers: 2, resync: 10s}}\n"));
+    let k = d.write(
+        "komposer.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata: {name: k}\nimports: {files: [./a.yaml]}\nspec:\n  crds:\n    app: {operatorBox: {reconcile: {workers: 5}}}\n",
+    );
+    let loaded = load_file(&k, &LoadOptions::default());
+    assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+    let kat = loaded.katalog.unwrap();
+    let r = kat.crds().get("app").unwrap().reconcile().unwrap();
+    assert_eq!(r.workers, Some(5));
+    assert_eq!(r.resync.as_ref().unwrap().as_str(), "10s");
+}
+
+#[test]
+fn typed_motif_inputs_become_plain_scalars_and_gates_are_decided() {
+    let d = Dir::new("motif");
+    d.write(
+        "m.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Motif\nmetadata: {name: m}\ninputs:\n  - {name: on, type: bool, default: \"false\"}\n  - {name: n, type: int, default: \"3\"}\nresources:\n  deployments:\n    - {name: x, image: i, replicas: \"{{ .inputs.n }}\"}\n    - {name: y, image: i, when: [{field: \"{{ inputs.on }}\", equals: \"true\"}]}\n",
+    );
+    let k = d.write("katalog.yaml", &format!("{HEAD}{CRD}      operatorBox:\n        reconcile:\n          imports: [{{motif: ./m.yaml}}]\n"));
+    let loaded = load_file(&k, &LoadOptions::default());
+    assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+    let kat = loaded.katalog.unwrap();
+    let on_rec = kat.crds().get("app").unwrap().reconcile().unwrap().on_reconcile.clone().unwrap();
+    assert_eq!(on_rec.deployments.len(), 1, "the gated deployment is dropped at load time");
+    assert_eq!(on_rec.deployments[0].replicas.as_ref().unwrap().as_str(), "3");
+}
+
+#[test]
+fn findings_are_sorted_and_repeatable() {
+    let d = Dir::new("det");
+    let k = d.write("katalog.yaml", &format!("{HEAD}zz: 1\naa: 2\n{CRD}      bogus: 1\n"));
+    let a: Vec<String> = load_file(&k, &LoadOptions::default()).diagnostics.iter().map(|d| d.to_string()).collect();
+    let b: Vec<String> = load_file(&k, &LoadOptions::default()).diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 3);
+    let lines: Vec<u32> = load_file(&k, &LoadOptions::default()).diagnostics.iter().map(|d| d.span.unwrap().line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
