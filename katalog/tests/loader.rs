@@ -1,4 +1,5 @@
 //! Loader behaviour through the public API: include merge rules, Komposer overrides, motif
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
 //! expansion details and determinism.
 
 use katalog::load::{LoadOptions, load_file};
