@@ -1,7 +1,7 @@
 //! Loader behaviour through the public API: include merge rules, Komposer overrides, motif
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
 //! expansion details and determinism.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
 use katalog::load::{LoadOptions, load_file};
 use std::path::{Path, PathBuf};
 
