@@ -19,6 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod checks;
+pub use checks::parse_duration;
 
 /// The outcome of validating one file.
 #[derive(Debug)]

@@ -1,0 +1,161 @@
+//! Go `text/template` for Katalogs (reference §8), with the Katalog function library.
+//!
+//! Why our own engine: the candidate crates were evaluated against what a Katalog needs (sorted
+//! map iteration, missing keys rendering empty, closures as functions for notes and the clock,
+//! parse-time positions, parse-once/execute-many); `docs/decisions.md` records the results.
+//!
+//! Semantics, and where they deliberately differ from Go:
+//! - a string without `{{` is a literal: never parsed, returned unchanged;
+//! - the rendered text is whitespace-trimmed and a missing value renders as "" (upstream runs Go
+//!   with `missingkey=zero` and deletes `<no value>`); a field of a missing value is also missing
+//!   (`.spec.a.b` with no `a`) where Go would fail — templates read optional CR fields constantly;
+//! - `range` over a map visits keys in sorted order (as Go does), over an integer counts up;
+//! - unknown functions, wrong argument counts and undefined variables are **parse** errors.
+
+mod codec;
+mod eval;
+pub mod funcs;
+mod parse;
+pub mod value;
+
+pub use codec::{base64_decode, base64_encode, format_duration, format_rfc3339, hex, parse_rfc3339, sha256};
+pub use parse::{Names, ParseError};
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read as _;
+use std::sync::Arc;
+
+/// A parsed template, cheap to clone and safe to share between threads.
+#[derive(Clone, Debug)]
+pub struct Template {
+    nodes: Arc<[parse::Node]>,
+    literal: Option<Arc<str>>,
+}
+
+/// An execution error, with the byte offset of the action that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    /// Byte offset into the template source.
+    pub pos: usize,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
+impl std::error::Error for ParseError {}
+
+/// Whether a string is a template (contains `{{`); anything else is a literal.
+pub fn is_template(s: &str) -> bool {
+    s.contains("{{")
+}
+
+impl Template {
+    /// Parses with only the built-in functions known.
+    pub fn parse(src: &str) -> Result<Template, ParseError> {
+        Self::parse_with(src, &())
+    }
+
+    /// Parses, resolving function names against the built-ins and `names` (notes functions and
+    /// sentinels a Katalog declares).
+    pub fn parse_with(src: &str, names: &dyn Names) -> Result<Template, ParseError> {
+        if !is_template(src) {
+            return Ok(Template { nodes: Arc::from(Vec::new()), literal: Some(Arc::from(src)) });
+        }
+        let nodes = parse::parse(src, names)?;
+        Ok(Template { nodes: Arc::from(nodes), literal: None })
+    }
+
+    /// The text of a literal (non-template) string.
+    pub fn literal(&self) -> Option<&str> {
+        self.literal.as_deref()
+    }
+
+    /// Renders against `data` (the template's `.` and `$`).
+    pub fn render(&self, data: &Value, env: &mut Env<'_>) -> Result<String, EvalError> {
+        if let Some(lit) = &self.literal {
+            return Ok(lit.to_string());
+        }
+        let mut state = eval::State::new(env, data);
+        state.run(&self.nodes)?;
+        let out = state.out;
+        let trimmed = out.trim();
+        Ok(if trimmed.len() == out.len() { out } else { trimmed.to_string() })
+    }
+}
+
+/// User-defined notes functions by name, parsed.
+pub type Notes = BTreeMap<String, Template>;
+
+/// Where random functions get their bytes.
+#[derive(Debug, Clone)]
+pub enum Rng {
+    /// The operating system (`/dev/urandom`): what secrets need.
+    Os,
+    /// A deterministic stream (splitmix64) for reproducible previews and tests.
+    Seeded(u64),
+}
+
+impl Rng {
+    /// Fills `buf` with random bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) -> Result<(), String> {
+        match self {
+            Rng::Os => std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(buf))
+                .map_err(|e| format!("cannot read random bytes from /dev/urandom: {e}")),
+            Rng::Seeded(state) => {
+                for chunk in buf.chunks_mut(8) {
+                    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = *state;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    z ^= z >> 31;
+                    chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What templates can reach besides their data: notes functions, the clock, randomness.
+pub struct Env<'r> {
+    /// Notes functions callable by name.
+    pub notes: Option<&'r Notes>,
+    /// "Now", as Unix seconds (an input, so renders are reproducible).
+    pub now: i64,
+    /// Random source.
+    pub rng: Rng,
+    depth: u32,
+}
+
+impl<'r> Env<'r> {
+    /// An environment with the given clock and randomness and no notes.
+    pub fn new(now: i64, rng: Rng) -> Self {
+        Env { notes: None, now, rng, depth: 0 }
+    }
+
+    /// Adds notes functions.
+    pub fn with_notes(mut self, notes: &'r Notes) -> Self {
+        self.notes = Some(notes);
+        self
+    }
+}
+
+/// The current time as Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;
