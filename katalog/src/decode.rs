@@ -391,6 +391,70 @@ fn merge_included(base: Node, over: Node) -> Node {
     }
 }
 
+/// Visits every string of a decoded model with its position: how templates are found and
+/// compiled once at load time, without a second list of "which fields are templated".
+/// Fields marked `unsupported` are not visited (ork never evaluates them).
+pub trait Walk {
+    /// Calls `f` for each string value (text, position).
+    fn walk(&self, f: &mut dyn FnMut(&str, Span));
+}
+
+impl<T: Walk> Walk for Option<T> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        if let Some(v) = self {
+            v.walk(f);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Vec<T> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        for v in self {
+            v.walk(f);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Box<T> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        (**self).walk(f);
+    }
+}
+
+impl<T: Walk> Walk for Map<T> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        for (_, v) in &self.0 {
+            v.walk(f);
+        }
+    }
+}
+
+impl Walk for Spanned<String> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        f(&self.value, self.span);
+    }
+}
+
+impl Walk for Node {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        match &self.value {
+            Value::Scalar(text, _) => f(text, self.span),
+            Value::Seq(items) => items.iter().for_each(|i| i.walk(f)),
+            Value::Map(entries) => entries.iter().for_each(|(_, v)| v.walk(f)),
+            Value::Null => {}
+        }
+    }
+}
+
+macro_rules! walk_nothing {
+    ($($t:ty),*) => {$(
+        impl Walk for $t {
+            fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+        }
+    )*};
+}
+walk_nothing!(bool, i64, u32, String);
+
 /// Decodes a value from a node. On failure the reason is recorded in `cx` and `None` returned.
 pub trait Decode: Sized {
     /// Decodes `node`.
@@ -675,6 +739,14 @@ macro_rules! string_enum {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
+        }
+
+        impl $crate::decode::Walk for $name {
+            fn walk(&self, _: &mut dyn FnMut(&str, $crate::diag::Span)) {}
+        }
+
+        impl $crate::decode::Walk for $crate::decode::Spanned<$name> {
+            fn walk(&self, _: &mut dyn FnMut(&str, $crate::diag::Span)) {}
         }
 
         impl $crate::decode::Decode for $name {

@@ -14,6 +14,7 @@ pub mod diag;
 pub mod load;
 pub mod model;
 pub mod profiles;
+pub mod rules;
 pub mod template;
 pub mod validate;
 pub mod yaml;

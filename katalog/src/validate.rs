@@ -86,6 +86,8 @@ pub fn validate(loaded: &Loaded) -> Report {
         v.run();
         report.startup_order = v.startup_order();
         report.crds = summaries(k);
+        let (_, template_diags) = crate::template::TemplateSet::compile(k);
+        diags.extend(template_diags);
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);

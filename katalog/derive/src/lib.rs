@@ -114,6 +114,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let mut required = Vec::new();
     let mut span_fields = Vec::new();
     let mut flatten_finish = Vec::new();
+    let mut walks = Vec::new();
     for field in &fields.named {
         let Some(ident) = field.ident.as_ref() else { continue };
         let fa = field_attrs(field)?;
@@ -123,6 +124,9 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         if fa.span {
             span_fields.push(quote! { self.#ident = node.span; });
             continue;
+        }
+        if fa.unsupported.is_none() {
+            walks.push(quote! { ::katalog::decode::Walk::walk(&self.#ident, f); });
         }
         if fa.flatten {
             let ty = &field.ty;
@@ -197,6 +201,12 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 #(#span_fields)*
                 #(#required)*
                 #(#flatten_finish)*
+            }
+        }
+        impl ::katalog::decode::Walk for #name {
+            fn walk(&self, f: &mut dyn FnMut(&str, ::katalog::diag::Span)) {
+                let _ = &f;
+                #(#walks)*
             }
         }
         impl ::katalog::decode::Decode for #name {

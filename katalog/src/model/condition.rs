@@ -235,3 +235,9 @@ pub struct MutationRule {
     #[decode(span)]
     pub span: crate::diag::Span,
 }
+
+impl crate::decode::Walk for StrList {
+    fn walk(&self, f: &mut dyn FnMut(&str, crate::diag::Span)) {
+        crate::decode::Walk::walk(&self.items, f);
+    }
+}

@@ -588,3 +588,7 @@ impl CrdEntry {
         out
     }
 }
+
+impl crate::decode::Walk for Dependency {
+    fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+}

@@ -722,3 +722,14 @@ pub struct Komposer {
     pub spec: Option<KomposerSpec>,
 }
 
+
+impl<T: crate::decode::Walk> crate::decode::Walk for MotifRules<T> {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        self.rules.walk(f);
+    }
+}
+
+/// Import locations are paths and URLs, never templates.
+impl crate::decode::Walk for FileImport {
+    fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+}

@@ -1153,3 +1153,12 @@ impl HookTemplates {
         self.entries().len() + self.groups.iter().map(HookTemplates::count).sum::<usize>()
     }
 }
+
+impl crate::decode::Walk for Custom {
+    fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
+        self.known.walk(f);
+        for (_, v) in &self.extra {
+            v.walk(f);
+        }
+    }
+}

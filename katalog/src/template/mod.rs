@@ -16,10 +16,12 @@ mod codec;
 mod eval;
 pub mod funcs;
 mod parse;
+mod set;
 pub mod value;
 
 pub use codec::{base64_decode, base64_encode, format_duration, format_rfc3339, hex, parse_rfc3339, sha256};
 pub use parse::{Names, ParseError};
+pub use set::{DeclaredNames, TemplateSet};
 
 use serde_json::Value;
 use std::collections::BTreeMap;
