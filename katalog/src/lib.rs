@@ -9,11 +9,14 @@
 
 extern crate self as katalog;
 
+#[cfg(feature = "authoring")]
+pub mod authoring;
 pub mod decode;
 pub mod diag;
 pub mod load;
 pub mod model;
 pub mod profiles;
+pub mod render;
 pub mod rules;
 pub mod template;
 pub mod validate;

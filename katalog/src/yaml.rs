@@ -455,3 +455,134 @@ mod tests {
         assert_eq!(docs.len(), 2);
     }
 }
+
+/// Writes a JSON value as block-style YAML: keys in the value's (sorted) order, strings quoted
+/// only when a plain scalar would read back as something else. Deterministic byte for byte.
+pub fn emit(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    emit_value(&mut out, v, 0, false);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn emit_value(out: &mut String, v: &serde_json::Value, indent: usize, in_seq: bool) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) if !m.is_empty() => {
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 || !in_seq {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str(&emit_scalar_str(k));
+                out.push(':');
+                emit_child(out, item, indent);
+            }
+        }
+        J::Array(items) if !items.is_empty() => {
+            for item in items {
+                if !out.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(&" ".repeat(indent));
+                out.push_str("- ");
+                match item {
+                    J::Object(m) if !m.is_empty() => emit_value(out, item, indent + 2, true),
+                    J::Array(a) if !a.is_empty() => {
+                        out.push('\n');
+                        emit_value(out, item, indent + 2, false);
+                    }
+                    _ => out.push_str(&emit_scalar(item)),
+                }
+            }
+        }
+        _ => out.push_str(&emit_scalar(v)),
+    }
+}
+
+fn emit_child(out: &mut String, v: &serde_json::Value, indent: usize) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            emit_value(out, v, indent + 2, false);
+        }
+        J::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            emit_value(out, v, indent, false);
+        }
+        _ => {
+            out.push(' ');
+            out.push_str(&emit_scalar(v));
+        }
+    }
+}
+
+fn emit_scalar(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => emit_scalar_str(s),
+        J::Array(_) => "[]".into(),
+        J::Object(_) => "{}".into(),
+    }
+}
+
+/// A string as a YAML scalar: plain when unambiguous, else JSON-style double-quoted (which YAML
+/// reads identically).
+pub fn emit_scalar_str(s: &str) -> String {
+    if plain_safe(s) { s.to_string() } else { serde_json::Value::String(s.to_string()).to_string() }
+}
+
+fn plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+        return false;
+    }
+    if s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~") {
+        return false;
+    }
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let ok = b.is_ascii_alphanumeric()
+            || matches!(b, b'.' | b'_' | b'/' | b'-' | b'+' | b'=' | b'(' | b')' | b'$' | b'^' | b'<' | b'>' | b';')
+            || (b == b' ' && bytes.get(i + 1).is_some_and(|n| *n != b'#'))
+            || (b == b':' && bytes.get(i + 1).is_some_and(|n| *n != b' '));
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod emit_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emits_block_yaml_that_reads_back() {
+        let v = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"a": "true", "b": "8080", "c": ""}},
+            "spec": {"replicas": 2, "list": [{"name": "x", "ports": [1, 2]}, "plain", ["nested"]], "empty": {}, "none": [],
+                     "url": "http://x.y:80/p", "image": "nginx:1.27", "odd": "a: b", "hash": "x #y", "multi": "l1\nl2", "null": null}
+        });
+        let text = emit(&v);
+        let docs = parse(&text, crate::diag::FileId::intern(std::path::Path::new("emit.yaml")), Limits::default()).unwrap();
+        assert_eq!(docs[0].root.to_json(), v, "{text}");
+        assert!(text.contains("  replicas: 2\n"), "{text}");
+        assert!(text.contains("image: nginx:1.27\n"), "{text}");
+        assert!(text.contains("a: \"true\"\n"), "{text}");
+    }
+}

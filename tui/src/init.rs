@@ -110,7 +110,7 @@ pub fn run(args: Args) -> u8 {
 }
 
 /// Writes via a temporary file and a rename, so a failure never leaves a half-written file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }

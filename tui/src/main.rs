@@ -3,7 +3,9 @@
 //! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
 //! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout.
 
+mod generate;
 mod init;
+mod template;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +26,11 @@ enum Command {
     Validate(validate::Args),
     /// Write an example pack (embedded in ork) into a directory.
     Init(init::Args),
+    /// Render the child resources (and with --status, the status) a CR produces, as YAML.
+    Template(template::Args),
+    /// Generate Kubernetes manifests from a Katalog.
+    #[command(subcommand)]
+    Generate(generate::What),
 }
 
 /// Output format of commands that have a machine form.
@@ -66,6 +73,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Init(args)) => init::run(args),
+        Some(Command::Template(args)) => template::run(args),
+        Some(Command::Generate(what)) => generate::run(what),
         None => {
             // The TUI opens here once it exists; until then, help.
             use clap::CommandFactory;

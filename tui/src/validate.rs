@@ -111,3 +111,29 @@ fn render(d: &Diagnostic, color: bool) -> String {
     let (sev, code) = if d.is_error() { ("error", "31") } else { ("warning", "33") };
     text.replacen(sev, &paint(true, code, sev), 1)
 }
+
+/// Loads and validates a Katalog for commands that need a valid one (`template`, `generate`).
+/// Errors (and warnings) are printed to stderr; `Err` carries the exit code.
+pub fn load_valid(path: &std::path::Path) -> Result<(katalog::load::Loaded, katalog::model::katalog::Katalog), u8> {
+    let loaded = load_file(path, &LoadOptions::default());
+    let report = validate(&loaded);
+    let color = use_color(std::io::stderr().is_terminal());
+    let mut err = std::io::stderr().lock();
+    for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+        let _ = writeln!(err, "{}", render(d, color));
+    }
+    if loaded.unreadable() {
+        return Err(2);
+    }
+    if !report.is_valid() {
+        let _ = writeln!(err, "{}: invalid ({} error(s)); run `ork validate` for details", display_path(path), report.diagnostics.error_count());
+        return Err(1);
+    }
+    match loaded.katalog.clone() {
+        Some(k) => Ok((loaded, k)),
+        None => {
+            let _ = writeln!(err, "{}: not a Katalog or Komposer (a Motif cannot be rendered on its own)", display_path(path));
+            Err(1)
+        }
+    }
+}

@@ -161,3 +161,8 @@ pub fn unix_now() -> i64 {
 
 #[cfg(test)]
 mod tests;
+
+/// First 8 hex digits of the SHA-256 of `s` (what `sha256sum` returns; used for stable suffixes).
+pub fn codec_hash8(s: &str) -> String {
+    hex(&sha256(s.as_bytes()))[..8].to_string()
+}

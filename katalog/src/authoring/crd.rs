@@ -1,0 +1,80 @@
+//! `ork generate crd`: an `apiextensions.k8s.io/v1` CustomResourceDefinition from `apiTypes`.
+//!
+//! The status subresource is always on (the runtime writes conditions through it); the schema
+//! is the one `crdFile` supplies for the version, else an object that preserves unknown fields
+//! under `spec` and `status`; printer columns show Ready, its reason, and age.
+
+use crate::decode::{join_relative, read_yaml_file};
+use crate::model::crd::CrdEntry;
+use crate::yaml::Limits;
+use serde_json::{Value, json};
+
+/// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
+pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
+    let at = entry.api_types.as_ref().ok_or_else(|| format!("crd `{name}` has no `apiTypes`; add group, version, kind and plural"))?;
+    let get = |f: &Option<crate::decode::Str>, what: &str| {
+        f.as_ref()
+            .map(|s| s.value.clone())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD"))
+    };
+    let (group, version, kind) = (get(&at.group, "group")?, get(&at.version, "version")?, get(&at.kind, "kind")?);
+    let plural = at.plural.as_ref().map(|p| p.value.clone()).unwrap_or_else(|| format!("{}s", kind.to_ascii_lowercase()));
+    let scope = if entry.namespaced == Some(false) { "Cluster" } else { "Namespaced" };
+    let schema = match &entry.crd_file {
+        Some(file) => schema_from_file(name, file, &version)?,
+        None => None,
+    }
+    .unwrap_or_else(|| {
+        json!({"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+        }}})
+    });
+    let mut names = json!({"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_ascii_lowercase()});
+    if let Some(alias) = at.alias.as_ref().filter(|a| !a.value.is_empty()) {
+        names["shortNames"] = json!([alias.value]);
+    }
+    Ok(json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}"), "labels": {"managed-by": "orkestra"}},
+        "spec": {
+            "group": group,
+            "names": names,
+            "scope": scope,
+            "versions": [{
+                "name": version,
+                "served": true,
+                "storage": true,
+                "subresources": {"status": {}},
+                "schema": schema,
+                "additionalPrinterColumns": [
+                    {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"},
+                    {"name": "Reason", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].reason", "priority": 1},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ],
+            }],
+        },
+    }))
+}
+
+/// The `schema` of `version` in the crdFile, if it declares one.
+fn schema_from_file(name: &str, file: &crate::decode::Str, version: &str) -> Result<Option<Value>, String> {
+    if file.value.starts_with("http://") || file.value.starts_with("https://") {
+        return Ok(None);
+    }
+    let path = join_relative(&file.span.file.path(), &file.value);
+    let docs = read_yaml_file(&path, Limits::default()).map_err(|d| format!("crd `{name}`: {}", d.message))?;
+    let crd = docs
+        .iter()
+        .map(|d| d.root.to_json())
+        .find(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
+        .ok_or_else(|| format!("crd `{name}`: {} contains no CustomResourceDefinition", file.value))?;
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    Ok(versions
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+        .or_else(|| versions.first())
+        .and_then(|v| v.get("schema").cloned()))
+}

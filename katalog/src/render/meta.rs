@@ -1,0 +1,89 @@
+//! Child metadata: names, namespaces, management labels and the owner link to the CR.
+
+use crate::model::crd::CrdEntry;
+use crate::template::{codec_hash8, funcs::lookup_path};
+use serde_json::{Map, Value, json};
+
+/// `orkestra.orkspace.io/managed: "true"` on every child.
+pub const LABEL_MANAGED: &str = "orkestra.orkspace.io/managed";
+/// `managed-by: orkestra` on every child.
+pub const LABEL_MANAGED_BY: &str = "managed-by";
+/// `orkestra-owner: <CR name>` on every child (also how ownership is checked before deleting).
+pub const LABEL_OWNER: &str = "orkestra-owner";
+/// The CR's namespace, on children that cannot carry an ownerReference (cluster-scoped children
+/// of a namespaced CR, or children in another namespace).
+pub const LABEL_OWNER_NAMESPACE: &str = "orkestra.orkspace.io/owner-namespace";
+/// Selects the pods of one workload (Deployment / StatefulSet selector).
+pub const LABEL_WORKLOAD: &str = "orkestra.orkspace.io/workload";
+
+/// The CR as an owner of children.
+#[derive(Debug, Clone)]
+pub(crate) struct Owner {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `None` for a cluster-scoped CR.
+    pub namespace: Option<String>,
+    pub uid: String,
+}
+
+impl Owner {
+    pub fn from_cr(cr: &Value, entry: &CrdEntry) -> Owner {
+        let s = |p: &str| lookup_path(cr, p).and_then(Value::as_str).unwrap_or_default().to_string();
+        let namespace = s("metadata.namespace");
+        let namespaced = entry.namespaced != Some(false) && !namespace.is_empty();
+        Owner {
+            api_version: s("apiVersion"),
+            kind: s("kind"),
+            name: s("metadata.name"),
+            namespace: namespaced.then_some(namespace),
+            uid: s("metadata.uid"),
+        }
+    }
+
+    /// Metadata for a child. The ownerReference is used whenever Kubernetes allows it (same
+    /// namespace, or a cluster-scoped owner); otherwise the owner is recorded in labels only.
+    pub fn metadata(&self, name: &str, namespace: Option<&str>, labels: Map<String, Value>, annotations: Map<String, Value>) -> Value {
+        let mut labels = labels;
+        labels.insert(LABEL_MANAGED.into(), json!("true"));
+        labels.insert(LABEL_MANAGED_BY.into(), json!("orkestra"));
+        labels.insert(LABEL_OWNER.into(), json!(label_value(&self.name)));
+        let can_own = match (&self.namespace, namespace) {
+            (None, _) => true,
+            (Some(own), Some(child)) => own == child,
+            (Some(_), None) => false,
+        };
+        let mut meta = Map::new();
+        meta.insert("name".into(), json!(name));
+        if let Some(ns) = namespace {
+            meta.insert("namespace".into(), json!(ns));
+        }
+        if !can_own && let Some(ns) = &self.namespace {
+            labels.insert(LABEL_OWNER_NAMESPACE.into(), json!(ns));
+        }
+        meta.insert("labels".into(), Value::Object(labels));
+        if !annotations.is_empty() {
+            meta.insert("annotations".into(), Value::Object(annotations));
+        }
+        if can_own {
+            meta.insert(
+                "ownerReferences".into(),
+                json!([{
+                    "apiVersion": self.api_version, "kind": self.kind, "name": self.name, "uid": self.uid,
+                    "controller": true, "blockOwnerDeletion": true
+                }]),
+            );
+        }
+        Value::Object(meta)
+    }
+}
+
+/// A label value is at most 63 characters; longer values are cut and hash-suffixed so they stay
+/// unique and stable.
+pub fn label_value(s: &str) -> String {
+    if s.len() <= 63 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(54).collect();
+    format!("{}-{}", head.trim_end_matches(['-', '.', '_']), codec_hash8(s))
+}

@@ -1,0 +1,425 @@
+//! From a CR to what should exist: `(Katalog, CRD entry, CR, observed children)` → desired child
+//! manifests and the status patch. Pure and deterministic (the clock and randomness are
+//! inputs), shared by `ork template`, simulate, the runtime and the gateway.
+//!
+//! Order of work for one CR (reference §4.4, `runtime-and-gateway.md` §1.9–§1.11): mutation
+//! (when `mutateFirst`, the default) → validation (a deny stops here) → mutation (when not
+//! `mutateFirst`) → `onCreate` then `onReconcile` entries (block gate, entry gate, `forEach`) →
+//! status (conditions, then `emit.status.fields` in order; the last writer of a path wins).
+
+mod kinds;
+mod meta;
+
+use crate::model::crd::{CrdEntry, StatusField, StatusType};
+use crate::model::katalog::Katalog;
+use crate::model::resources::{ChildKind, HookTemplates};
+use crate::rules::{Evaluator, PatchOp, Phase, Violation, apply_patch};
+use crate::template::funcs::lookup_path;
+use crate::template::value::to_text;
+use crate::template::{Rng, TemplateSet, format_rfc3339};
+use serde_json::{Map, Value, json};
+use std::fmt;
+
+pub use meta::{LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
+
+/// Everything one render needs besides the Katalog.
+pub struct Request<'a> {
+    /// The CRD entry name (`spec.crds.<name>`).
+    pub crd: &'a str,
+    /// The CR as stored (JSON).
+    pub cr: &'a Value,
+    /// Children as last observed (any kinds; exposed as `.children.*`).
+    pub observed: &'a [Value],
+    /// The other CRs of this CRD (for `unique` rules).
+    pub others: &'a [Value],
+    /// "Now", Unix seconds.
+    pub now: i64,
+    /// Random source for `random*` functions.
+    pub rng: Rng,
+}
+
+/// Which lifecycle block an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Block {
+    /// `onCreate`: create if absent.
+    OnCreate,
+    /// `onReconcile`: drift-corrected every reconcile.
+    OnReconcile,
+    /// `onDelete`: runs while the CR is being deleted.
+    OnDelete,
+}
+
+impl Block {
+    /// The YAML key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Block::OnCreate => "onCreate",
+            Block::OnReconcile => "onReconcile",
+            Block::OnDelete => "onDelete",
+        }
+    }
+}
+
+/// One desired child object.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Child {
+    /// Block of the entry.
+    pub block: Block,
+    /// Kind of entry.
+    #[serde(skip)]
+    pub kind: ChildKind,
+    /// Where it was declared: `onCreate.deployments[0]` (plus `[key]` for forEach items).
+    pub source: String,
+    /// Whether it is drift-corrected every reconcile (`onReconcile`, or `reconcile: true`).
+    pub drift_correct: bool,
+    /// Create only if missing, never re-render (`once: true` on secrets).
+    pub once: bool,
+    /// For `onDelete` ordered groups: the group index.
+    pub group: Option<usize>,
+    /// The manifest.
+    pub manifest: Value,
+}
+
+/// The result of rendering one CR.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The CR after mutation.
+    pub cr: Value,
+    /// The mutations applied (JSON patch).
+    pub mutations: Vec<PatchOp>,
+    /// Every validation violation (deny and warn).
+    pub violations: Vec<Violation>,
+    /// Desired children in declaration order. Empty when a deny rule failed.
+    pub children: Vec<Child>,
+    /// The desired `status` object (conditions, observedGeneration, declared fields).
+    pub status: Value,
+    /// Status fields that could not be resolved (reported, not fatal: reference §1.11).
+    pub warnings: Vec<String>,
+}
+
+impl Rendered {
+    /// Whether a deny rule failed.
+    pub fn denied(&self) -> bool {
+        self.violations.iter().any(Violation::is_deny)
+    }
+}
+
+/// A render failure, naming the CRD, the resource entry and the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    /// CRD entry name.
+    pub crd: String,
+    /// The entry: `onCreate.deployments[0]`, `admission.validation`, `emit.status.fields[2]`.
+    pub resource: String,
+    /// The field within it (`replicas`), or empty.
+    pub field: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "crd `{}`: {}", self.crd, self.resource)?;
+        if !self.field.is_empty() {
+            write!(f, ".{}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// Renders one CR of CRD entry `req.crd`.
+pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> Result<Rendered, RenderError> {
+    let crd = req.crd;
+    let err = |resource: &str, field: &str, message: String| RenderError {
+        crd: crd.to_string(),
+        resource: resource.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    let Some(entry) = katalog.crds().get(crd) else {
+        let known: Vec<&str> = katalog.crds().iter().map(|(k, _)| k.as_str()).collect();
+        return Err(err("spec.crds", "", format!("no CRD entry named `{crd}` (known: {})", known.join(", "))));
+    };
+    if !req.cr.is_object() {
+        return Err(err("cr", "", "the CR is not an object".into()));
+    }
+    let mut ev = Evaluator::new(templates, req.now, req.rng.clone());
+    let admission = entry.admission.as_ref();
+    let validation = admission.and_then(|a| a.validation.as_ref()).map(|v| v.rules.as_slice()).unwrap_or_default();
+    let mutation = admission.and_then(|a| a.mutation.as_ref());
+    let mutate_first = mutation.and_then(|m| m.mutate_first).unwrap_or(true);
+    let mutation_rules = mutation.map(|m| m.rules.as_slice()).unwrap_or_default();
+
+    let mut cr = req.cr.clone();
+    let mut mutations = Vec::new();
+    let mutate = |ev: &mut Evaluator<'_>, cr: &mut Value, mutations: &mut Vec<PatchOp>| {
+        let ops = ev.mutate(mutation_rules, cr).map_err(|e| err("admission.mutation", "", e))?;
+        apply_patch(cr, &ops).map_err(|e| err("admission.mutation", "", e))?;
+        mutations.extend(ops);
+        Ok::<(), RenderError>(())
+    };
+    if mutate_first {
+        mutate(&mut ev, &mut cr, &mut mutations)?;
+    }
+    let violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e))?;
+    let denied = violations.iter().any(Violation::is_deny);
+    if !mutate_first && !denied {
+        mutate(&mut ev, &mut cr, &mut mutations)?;
+    }
+
+    let data = template_data(&cr, req.observed);
+    let mut children = Vec::new();
+    if !denied && let Some(reconcile) = entry.reconcile() {
+        let ctx = meta::Owner::from_cr(&cr, entry);
+        let mut r = kinds::Renderer { ev: &mut ev, katalog, crd, owner: &ctx, children: &mut children };
+        if let Some(block) = &reconcile.on_create {
+            r.block(Block::OnCreate, block, &data, None)?;
+        }
+        if let Some(block) = &reconcile.on_reconcile {
+            r.block(Block::OnReconcile, block, &data, None)?;
+        }
+        if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null())
+            && let Some(block) = &reconcile.on_delete
+        {
+            r.delete_block(block, &data)?;
+        }
+    }
+
+    let mut warnings = Vec::new();
+    let status = status(entry, &mut ev, &cr, &data, &violations, denied, req.now, &mut warnings);
+    Ok(Rendered { cr, mutations, violations, children, status, warnings })
+}
+
+/// `.children.<singular>` (first by name) and `.children.<plural>` (by name) for each observed
+/// kind, e.g. `.children.deployment`, `.children.deployments.web`.
+pub fn children_data(observed: &[Value]) -> Value {
+    let mut sorted: Vec<&Value> = observed.iter().collect();
+    sorted.sort_by_key(|o| (o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default(), o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default()));
+    let mut out = Map::new();
+    for obj in sorted {
+        let Some(kind) = obj.get("kind").and_then(Value::as_str) else { continue };
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        for (singular, plural) in child_keys(kind) {
+            out.entry(singular.clone()).or_insert_with(|| obj.clone());
+            let by_name = out.entry(plural).or_insert_with(|| Value::Object(Map::new()));
+            if let Some(m) = by_name.as_object_mut() {
+                m.entry(name.clone()).or_insert_with(|| obj.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// The `.children` keys of a kind: its lowercase name with plural, plus upstream's short forms.
+fn child_keys(kind: &str) -> Vec<(String, String)> {
+    let lower = kind.to_ascii_lowercase();
+    let plural = |s: &str| {
+        if s.ends_with("ss") || s.ends_with('x') {
+            format!("{s}es")
+        } else if let Some(stem) = s.strip_suffix('y') {
+            format!("{stem}ies")
+        } else {
+            format!("{s}s")
+        }
+    };
+    let mut keys = vec![(lower.clone(), plural(&lower))];
+    let short = match lower.as_str() {
+        "horizontalpodautoscaler" => Some("hpa"),
+        "persistentvolumeclaim" => Some("pvc"),
+        "persistentvolume" => Some("pv"),
+        "poddisruptionbudget" => Some("pdb"),
+        _ => None,
+    };
+    if let Some(s) = short {
+        keys.push((s.to_string(), format!("{s}s")));
+    }
+    if !is_builtin_kind(kind) {
+        keys.push(("custom".into(), "customs".into()));
+    }
+    keys
+}
+
+fn is_builtin_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "Service" | "EndpointSlice" | "Secret" | "ConfigMap" | "Job"
+            | "CronJob" | "Pod" | "ServiceAccount" | "Namespace" | "Ingress" | "HorizontalPodAutoscaler"
+            | "PersistentVolumeClaim" | "PersistentVolume" | "NetworkPolicy" | "ResourceQuota" | "LimitRange"
+            | "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" | "PodDisruptionBudget"
+    )
+}
+
+/// The template data for a CR: the CR's own keys plus `.children` and an empty `.inputs`.
+pub fn template_data(cr: &Value, observed: &[Value]) -> Value {
+    let mut data = match cr {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    data.insert("children".into(), children_data(observed));
+    data.entry("inputs").or_insert_with(|| Value::Object(Map::new()));
+    data.entry("status").or_insert_with(|| Value::Object(Map::new()));
+    Value::Object(data)
+}
+
+/// Truncates a condition message the way upstream does: 256 characters, `...` at the end.
+pub fn truncate_message(s: &str) -> String {
+    if s.chars().count() <= 256 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(253).collect();
+    format!("{head}...")
+}
+
+/// One status condition; `lastTransitionTime` is kept from `previous` when status and reason
+/// are unchanged (so an unchanged status does not rewrite itself every reconcile).
+pub fn condition(kind: &str, ok: bool, reason: &str, message: &str, generation: Option<i64>, previous: &Value, now: i64) -> Value {
+    let status = if ok { "True" } else { "False" };
+    let old = previous
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind)));
+    let since = match old {
+        Some(c) if c.get("status").and_then(Value::as_str) == Some(status) && c.get("reason").and_then(Value::as_str) == Some(reason) => {
+            c.get("lastTransitionTime").cloned().unwrap_or_else(|| Value::String(format_rfc3339(now)))
+        }
+        _ => Value::String(format_rfc3339(now)),
+    };
+    let mut c = json!({"type": kind, "status": status, "reason": reason, "message": truncate_message(message), "lastTransitionTime": since});
+    if let Some(g) = generation {
+        c["observedGeneration"] = json!(g);
+    }
+    c
+}
+
+/// The three standard conditions for a reconcile outcome. `error` is the failure text (Ready
+/// False) or `None` for success.
+pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, now: i64) -> Vec<Value> {
+    let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
+    let describe = |v: &Violation| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value);
+    let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(describe).collect();
+    let warns: Vec<String> =
+        violations.iter().filter(|v| !v.is_deny()).map(|v| format!("field {:?}: {}", v.field, v.message)).collect();
+    let deny_text = format!("validation failed: {}", denies.join("; "));
+    let error = error.map(str::to_string).or_else(|| (!denies.is_empty()).then(|| deny_text.clone()));
+    let ready = match &error {
+        None => condition("Ready", true, "ReconcileSucceeded", "", generation, cr, now),
+        Some(e) => condition("Ready", false, "ReconcileError", e, generation, cr, now),
+    };
+    let failed = if denies.is_empty() {
+        condition("ValidationFailed", false, "ValidationPassed", "", generation, cr, now)
+    } else {
+        condition("ValidationFailed", true, "DenyRuleViolation", &deny_text, generation, cr, now)
+    };
+    let warned = if warns.is_empty() {
+        condition("ValidationWarning", false, "NoWarnings", "", generation, cr, now)
+    } else {
+        condition("ValidationWarning", true, "WarnRuleViolation", &warns.join("; "), generation, cr, now)
+    };
+    vec![ready, failed, warned]
+}
+
+/// The desired status object: conditions (unless `conditions: false`), observedGeneration, then
+/// declared fields in order. Gated fields are always evaluated; unconditional fields only when
+/// the reconcile succeeded (so a denied CR does not claim to be "Active").
+#[allow(clippy::too_many_arguments)]
+fn status(
+    entry: &CrdEntry,
+    ev: &mut Evaluator<'_>,
+    cr: &Value,
+    data: &Value,
+    violations: &[Violation],
+    denied: bool,
+    now: i64,
+    warnings: &mut Vec<String>,
+) -> Value {
+    let config = entry.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|e| e.status.as_ref());
+    let mut status = Map::new();
+    if config.and_then(|c| c.conditions) != Some(false) {
+        status.insert("conditions".into(), Value::Array(conditions(cr, violations, None, now)));
+        if let Some(g) = cr.pointer("/metadata/generation").and_then(Value::as_i64) {
+            status.insert("observedGeneration".into(), json!(g));
+        }
+    }
+    let fields = config.map(|c| c.fields.as_slice()).unwrap_or_default();
+    let mut status = Value::Object(status);
+    for (i, field) in fields.iter().enumerate() {
+        let gated = !field.when.is_empty() || !field.or.is_empty();
+        if denied && !gated {
+            continue;
+        }
+        match status_field(ev, field, data) {
+            Ok(Some((path, value))) => set_path(&mut status, &path, value),
+            Ok(None) => {}
+            Err(e) => warnings.push(format!("emit.status.fields[{i}]: {e}")),
+        }
+    }
+    status
+}
+
+fn status_field(ev: &mut Evaluator<'_>, field: &StatusField, data: &Value) -> Result<Option<(String, Value)>, String> {
+    let Some(path) = &field.path else { return Ok(None) };
+    let path = ev.text(&path.value, data)?;
+    if !ev.gate(&field.when, &field.or, data)? {
+        return Ok(field.clear_on_false.unwrap_or(false).then(|| (path, Value::String(String::new()))));
+    }
+    let text = match &field.value {
+        Some(v) => ev.text(&v.value, data)?,
+        None => String::new(),
+    };
+    let value = coerce_status(&text, field.kind.unwrap_or(StatusType::String)).map_err(|e| format!("`{path}`: {e}"))?;
+    Ok(value.map(|v| (path, v)))
+}
+
+/// Status value types (reference §4.7). An empty text for a typed field leaves the field
+/// unset: there is nothing to report yet (e.g. before the child exists).
+fn coerce_status(text: &str, t: StatusType) -> Result<Option<Value>, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() && !matches!(t, StatusType::String) {
+        return Ok(None);
+    }
+    let int = || trimmed.parse::<i64>().ok().map(Value::from);
+    let float = || trimmed.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number);
+    let boolean = || crate::template::funcs::parse_bool(trimmed).map(Value::Bool);
+    Ok(Some(match t {
+        StatusType::String => Value::String(text.to_string()),
+        StatusType::Int => int().ok_or_else(|| format!("{text:?} is not an integer"))?,
+        StatusType::Float => float().ok_or_else(|| format!("{text:?} is not a number"))?,
+        StatusType::Bool => boolean().ok_or_else(|| format!("{text:?} is not a boolean"))?,
+        StatusType::Auto => match trimmed {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => int().or_else(float).unwrap_or_else(|| Value::String(text.to_string())),
+        },
+    }))
+}
+
+/// Sets `a.b.c` in an object, creating intermediate objects (a non-object in the way is replaced).
+pub fn set_path(target: &mut Value, path: &str, value: Value) {
+    let parts: Vec<&str> = path.split('.').filter(|p| !p.is_empty()).collect();
+    let Some((last, parents)) = parts.split_last() else { return };
+    let mut cur = target;
+    for p in parents {
+        if !cur.get(*p).is_some_and(Value::is_object) {
+            if let Some(m) = cur.as_object_mut() {
+                m.insert((*p).to_string(), Value::Object(Map::new()));
+            }
+        }
+        let Some(next) = cur.get_mut(*p) else { return };
+        cur = next;
+    }
+    if let Some(m) = cur.as_object_mut() {
+        m.insert((*last).to_string(), value);
+    }
+}
+
+/// Text of the value at a dot path ("" when missing).
+pub fn text_at(v: &Value, path: &str) -> String {
+    lookup_path(v, path).map(to_text).unwrap_or_default()
+}
+
+/// The onDelete groups of an entry, for the deletion path.
+pub fn delete_groups(block: &HookTemplates) -> Vec<&HookTemplates> {
+    if block.groups.is_empty() { vec![block] } else { block.groups.iter().collect() }
+}

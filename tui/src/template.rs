@@ -1,0 +1,183 @@
+//! `ork template`: render the children (and optionally the status) a CR produces.
+
+use crate::default_file;
+use crate::validate::load_valid;
+use katalog::decode::read_yaml_file;
+use katalog::diag::display_path;
+use katalog::model::katalog::Katalog;
+use katalog::render::{Request, render};
+use katalog::template::{Rng, TemplateSet, codec_hash8, parse_rfc3339, unix_now};
+use katalog::yaml::{Limits, emit};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `ork template`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// CR file, one or more documents (default: cr.yaml next to the Katalog).
+    #[arg(long)]
+    cr: Option<PathBuf>,
+    /// CRD entry to render with (default: the entry whose apiTypes match the CR).
+    #[arg(long)]
+    crd: Option<String>,
+    /// Observed children (multi-document YAML), visible to templates as `.children`.
+    #[arg(long)]
+    children: Option<PathBuf>,
+    /// Also print the status the runtime would write.
+    #[arg(long)]
+    status: bool,
+    /// Seed for random functions (default: derived from the CR, so output is reproducible).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The time templates see, RFC 3339 (default: now).
+    #[arg(long)]
+    now: Option<String>,
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
+    let _ = writeln!(std::io::stderr(), "error: {msg}");
+    code
+}
+
+/// Reads every document of a YAML file as JSON.
+pub fn read_docs(path: &Path) -> Result<Vec<Value>, String> {
+    let docs = read_yaml_file(path, Limits::default()).map_err(|d| d.to_string())?;
+    Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: Args) -> u8 {
+    let path = default_file(args.file);
+    let (_, katalog) = match load_valid(&path) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let cr_path = args.cr.unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).join("cr.yaml"));
+    if !cr_path.exists() {
+        return fail(2, format!("{} not found; pass the CR with --cr FILE", display_path(&cr_path)));
+    }
+    let crs = match read_docs(&cr_path) {
+        Ok(d) if d.is_empty() => return fail(1, format!("{} contains no documents", display_path(&cr_path))),
+        Ok(d) => d,
+        Err(e) => return fail(1, e),
+    };
+    let observed = match &args.children {
+        Some(p) => match read_docs(p) {
+            Ok(d) => d,
+            Err(e) => return fail(if p.exists() { 1 } else { 2 }, e),
+        },
+        None => Vec::new(),
+    };
+    let now = match &args.now {
+        Some(t) => match parse_rfc3339(t) {
+            Ok(n) => n,
+            Err(e) => return fail(2, format!("--now: {e}")),
+        },
+        None => unix_now(),
+    };
+    let (templates, _) = TemplateSet::compile(&katalog);
+    let mut out = String::new();
+    let mut code = 0;
+    for (i, cr) in crs.iter().enumerate() {
+        let doc = format!("{} document {}", display_path(&cr_path), i + 1);
+        let crd = match pick_crd(&katalog, cr, args.crd.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return fail(1, format!("{doc}: {e}")),
+        };
+        let cr = offline_cr(cr);
+        let seed = args.seed.unwrap_or_else(|| u64::from_str_radix(&codec_hash8(&identity(&cr)), 16).unwrap_or(0));
+        let others: Vec<Value> = crs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
+        let req = Request { crd: &crd, cr: &cr, observed: &observed, others: &others, now, rng: Rng::Seeded(seed) };
+        let rendered = match render(&katalog, &templates, req) {
+            Ok(r) => r,
+            Err(e) => return fail(1, format!("{doc}: {e}")),
+        };
+        let mut err = std::io::stderr().lock();
+        for op in &rendered.mutations {
+            let _ = writeln!(err, "note: {}: mutation set {} = {}", identity(&cr), op.path, op.value);
+        }
+        for v in &rendered.violations {
+            let level = if v.is_deny() { "error" } else { "warning" };
+            let _ = writeln!(err, "{level}: {}: {} rule on {}: {} (got {:?})", identity(&cr), v.action, v.field, v.message, v.value);
+        }
+        for w in &rendered.warnings {
+            let _ = writeln!(err, "warning: {}: {w}", identity(&cr));
+        }
+        if rendered.denied() {
+            code = 1;
+        }
+        for child in &rendered.children {
+            out.push_str(&format!("---\n# Source: {crd}/{}\n", child.source));
+            out.push_str(&emit(&child.manifest));
+        }
+        if args.status {
+            out.push_str(&format!("---\n# Status of {}\n", identity(&cr)));
+            out.push_str(&emit(&json!({"status": rendered.status})));
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    code
+}
+
+/// `Kind namespace/name`.
+fn identity(cr: &Value) -> String {
+    let s = |p: &str| cr.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    let ns = s("/metadata/namespace");
+    let name = s("/metadata/name");
+    if ns.is_empty() { format!("{} {name}", s("/kind")) } else { format!("{} {ns}/{name}", s("/kind")) }
+}
+
+/// A CR read from a file has not been stored: give it the uid and generation the API server
+/// would, deterministically (derived from its identity), so owner references are complete.
+fn offline_cr(cr: &Value) -> Value {
+    let mut cr = cr.clone();
+    let id = identity(&cr);
+    if let Some(meta) = cr.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !meta.contains_key("uid") {
+            let h = katalog::template::hex(&katalog::template::sha256(id.as_bytes()));
+            let uid = format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]);
+            meta.insert("uid".into(), json!(uid));
+        }
+        meta.entry("generation").or_insert(json!(1));
+    }
+    cr
+}
+
+/// The CRD entry for a CR: `--crd`, else the entry whose apiTypes group/version/kind match.
+pub fn pick_crd(katalog: &Katalog, cr: &Value, wanted: Option<&str>) -> Result<String, String> {
+    let known: Vec<String> = katalog.crds().iter().map(|(k, _)| k.value.clone()).collect();
+    if let Some(w) = wanted {
+        return if known.iter().any(|k| k == w) {
+            Ok(w.to_string())
+        } else {
+            Err(format!("--crd {w}: no such CRD entry (known: {})", known.join(", ")))
+        };
+    }
+    let kind = cr.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = cr.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    if kind.is_empty() || api_version.is_empty() {
+        return Err("the CR has no apiVersion/kind".into());
+    }
+    let matches: Vec<String> = katalog
+        .crds()
+        .iter()
+        .filter(|(_, e)| {
+            let Some(at) = &e.api_types else { return false };
+            let v = |f: &Option<katalog::decode::Str>| f.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+            v(&at.kind) == kind && format!("{}/{}", v(&at.group), v(&at.version)) == api_version
+        })
+        .map(|(k, _)| k.value.clone())
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!(
+            "no CRD entry serves {api_version} {kind} (entries: {}); check apiVersion/kind or pass --crd",
+            known.join(", ")
+        )),
+        _ => Err(format!("several CRD entries serve {api_version} {kind} ({}); pass --crd", matches.join(", "))),
+    }
+}
