@@ -693,3 +693,38 @@ pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mu
     }
 }
 
+
+/// The API identity a CRD entry serves: `apiTypes`, completed from `crdFile` where apiTypes
+/// leaves fields out. `None` when neither names a kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiIdentity {
+    /// API group.
+    pub group: String,
+    /// Version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Plural resource name.
+    pub plural: String,
+    /// `Namespaced` or `Cluster` when the crdFile says; empty otherwise.
+    pub scope: String,
+}
+
+/// See [`ApiIdentity`].
+pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
+    let from_file = e.crd_file.as_ref().and_then(checks::crd_file_identity);
+    let v = |f: Option<&Str>, i: usize| {
+        f.map(|s| s.value.clone()).filter(|s| !s.is_empty()).or_else(|| {
+            from_file.as_ref().map(|t| [&t.0, &t.1, &t.2, &t.3, &t.4][i].clone()).filter(|s| !s.is_empty())
+        })
+    };
+    let at = e.api_types.as_ref();
+    let kind = v(at.and_then(|a| a.kind.as_ref()), 2)?;
+    Some(ApiIdentity {
+        group: v(at.and_then(|a| a.group.as_ref()), 0).unwrap_or_default(),
+        version: v(at.and_then(|a| a.version.as_ref()), 1).unwrap_or_default(),
+        plural: v(at.and_then(|a| a.plural.as_ref()), 3).unwrap_or_else(|| format!("{}s", kind.to_ascii_lowercase())),
+        kind,
+        scope: from_file.map(|t| t.4).unwrap_or_default(),
+    })
+}

@@ -166,9 +166,8 @@ pub fn pick_crd(katalog: &Katalog, cr: &Value, wanted: Option<&str>) -> Result<S
         .crds()
         .iter()
         .filter(|(_, e)| {
-            let Some(at) = &e.api_types else { return false };
-            let v = |f: &Option<katalog::decode::Str>| f.as_ref().map(|s| s.value.clone()).unwrap_or_default();
-            v(&at.kind) == kind && format!("{}/{}", v(&at.group), v(&at.version)) == api_version
+            katalog::validate::api_identity(e)
+                .is_some_and(|id| id.kind == kind && format!("{}/{}", id.group, id.version) == api_version)
         })
         .map(|(k, _)| k.value.clone())
         .collect();

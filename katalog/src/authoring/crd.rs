@@ -11,16 +11,13 @@ use serde_json::{Value, json};
 
 /// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
 pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
-    let at = entry.api_types.as_ref().ok_or_else(|| format!("crd `{name}` has no `apiTypes`; add group, version, kind and plural"))?;
-    let get = |f: &Option<crate::decode::Str>, what: &str| {
-        f.as_ref()
-            .map(|s| s.value.clone())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD"))
+    let id = crate::validate::api_identity(entry)
+        .ok_or_else(|| format!("crd `{name}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural"))?;
+    let need = |v: &str, what: &str| {
+        if v.is_empty() { Err(format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD")) } else { Ok(v.to_string()) }
     };
-    let (group, version, kind) = (get(&at.group, "group")?, get(&at.version, "version")?, get(&at.kind, "kind")?);
-    let plural = at.plural.as_ref().map(|p| p.value.clone()).unwrap_or_else(|| format!("{}s", kind.to_ascii_lowercase()));
-    let scope = if entry.namespaced == Some(false) { "Cluster" } else { "Namespaced" };
+    let (group, version, kind, plural) = (need(&id.group, "group")?, need(&id.version, "version")?, id.kind.clone(), id.plural.clone());
+    let scope = if entry.namespaced == Some(false) || id.scope == "Cluster" { "Cluster" } else { "Namespaced" };
     let schema = match &entry.crd_file {
         Some(file) => schema_from_file(name, file, &version)?,
         None => None,
@@ -32,7 +29,7 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
         }}})
     });
     let mut names = json!({"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_ascii_lowercase()});
-    if let Some(alias) = at.alias.as_ref().filter(|a| !a.value.is_empty()) {
+    if let Some(alias) = entry.api_types.as_ref().and_then(|a| a.alias.as_ref()).filter(|a| !a.value.is_empty()) {
         names["shortNames"] = json!([alias.value]);
     }
     Ok(json!({

@@ -1,0 +1,239 @@
+//! `ork template` and `ork generate crd` against the demos: golden output (reviewed by hand),
+//! Kubernetes schema validation with the real `kubernetes-validate`, determinism, and bad input.
+
+use ork_tests::{TempDir, demo_katalogs, ork, root};
+use std::path::{Path, PathBuf};
+
+const NOW: &str = "2026-11-22T10:00:00Z";
+
+/// Demos that come with a `cr.yaml` to render.
+fn renderable() -> Vec<(String, PathBuf)> {
+    demo_katalogs()
+        .into_iter()
+        .filter(|p| p.with_file_name("cr.yaml").exists())
+        .map(|p| {
+            let name = p.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            (name, p)
+        })
+        .collect()
+}
+
+fn template(katalog: &Path, extra: &[&str]) -> ork_tests::Run {
+    let file = katalog.to_string_lossy().into_owned();
+    let mut args = vec!["template", "-f", file.as_str(), "--now", NOW];
+    args.extend_from_slice(extra);
+    ork(&root(), &args)
+}
+
+#[test]
+fn every_demo_renders_as_reviewed() {
+    let demos = renderable();
+    assert!(demos.len() >= 9, "expected every demo with a cr.yaml, found {}", demos.len());
+    for (name, katalog) in demos {
+        let run = template(&katalog, &["--status"]);
+        let text = format!("exit: {}\n--- stderr\n{}--- stdout\n{}", run.code, run.stderr, run.stdout);
+        insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("template-{name}"), text);
+        });
+    }
+}
+
+#[test]
+fn every_demo_crd_generates_as_reviewed() {
+    for (name, katalog) in renderable() {
+        let run = ork(&root(), &["generate", "crd", "-f", &katalog.to_string_lossy()]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("crd-{name}"), run.stdout);
+        });
+    }
+}
+
+/// The PyPI `kubernetes-validate` installed by scripts/test.sh into `.venv/`.
+fn kubernetes_validate() -> PathBuf {
+    let bin = root().join(".venv/bin/kubernetes-validate");
+    assert!(
+        bin.exists(),
+        "{} is missing: run ./scripts/test.sh, which installs kubernetes-validate into .venv/",
+        bin.display()
+    );
+    bin
+}
+
+#[test]
+fn every_rendered_manifest_passes_kubernetes_validate() {
+    let dir = TempDir::new("kv");
+    let mut files = Vec::new();
+    let mut expected = 0;
+    for (name, katalog) in renderable() {
+        let run = template(&katalog, &[]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        expected += run.stdout.matches("\nkind: ").count();
+        files.push(dir.write(&format!("{name}.yaml"), &run.stdout));
+        let crd = ork(&root(), &["generate", "crd", "-f", &katalog.to_string_lossy()]);
+        assert_eq!(crd.code, 0, "{name}: {}", crd.stderr);
+        expected += crd.stdout.matches("\nkind: ").count();
+        files.push(dir.write(&format!("{name}-crd.yaml"), &crd.stdout));
+    }
+    let out = std::process::Command::new(kubernetes_validate())
+        .arg("--strict")
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubernetes-validate: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
+    let passed = text.matches(" passed for resource ").count();
+    assert!(expected > 30, "too few manifests rendered: {expected}");
+    assert_eq!(passed, expected, "every manifest must be validated, not skipped:\n{text}");
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    for (name, katalog) in renderable() {
+        let first = template(&katalog, &["--status"]);
+        for _ in 0..19 {
+            let again = template(&katalog, &["--status"]);
+            assert_eq!(again.stdout, first.stdout, "{name}: output changed between runs");
+            assert_eq!(again.stderr, first.stderr, "{name}: diagnostics changed between runs");
+        }
+    }
+}
+
+#[test]
+fn for_each_over_a_map_follows_sorted_keys() {
+    let katalog = root().join("demos/intermediate/team-spaces/katalog.yaml");
+    let run = template(&katalog, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("  name: payments-")).collect();
+    assert_eq!(
+        names,
+        ["  name: payments-dev", "  name: payments-production", "  name: payments-staging", "  name: payments-alice-example-com", "  name: payments-bob-example-com", "  name: payments-isolation"]
+    );
+}
+
+/// A one-CRD Katalog whose deployment templates are `fields`, rendered for `spec`.
+fn scratch(fields: &str, spec: &str) -> (TempDir, ork_tests::Run) {
+    let dir = TempDir::new("tmpl");
+    dir.write(
+        "katalog.yaml",
+        &format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {{name: scratch}}\nspec:\n  crds:\n    web:\n      apiTypes: {{group: x.dev, version: v1, kind: Web, plural: webs}}\n      admission:\n        validation:\n          rules:\n            - {{field: spec.tier, notEquals: forbidden, message: \"tier may not be forbidden\"}}\n            - {{field: spec.tier, notEquals: risky, message: \"risky tier\", action: warn}}\n      operatorBox:\n        reconcile:\n          onCreate:\n            deployments:\n              - image: nginx\n{fields}\n"
+        ),
+    );
+    dir.write("cr.yaml", &format!("apiVersion: x.dev/v1\nkind: Web\nmetadata: {{name: w, namespace: ns}}\nspec: {spec}\n"));
+    let run = ork(dir.path(), &["template", "--now", NOW]);
+    (dir, run)
+}
+
+#[test]
+fn a_numeric_field_that_renders_to_text_is_a_clear_error() {
+    let (_d, run) = scratch("                replicas: \"{{ .spec.replicas }}\"", "{replicas: abc}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("crd `web`: onCreate.deployments[0].replicas: `replicas` rendered to \"abc\", which is not an integer"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn a_type_error_at_render_time_names_crd_resource_and_field() {
+    let (_d, run) = scratch("                labels: {size: \"{{ add .spec.size 1 }}\"}", "{size: big}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("crd `web`: onCreate.deployments[0].labels.size: add: \"big\" is not a number"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn for_each_over_a_non_list_is_an_error() {
+    let (_d, run) = scratch("                forEach: {field: spec.name}", "{name: solo}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("onCreate.deployments[0].forEach: `spec.name` is a string (\"solo\"); forEach needs a list or a map"), "{}", run.stderr);
+}
+
+#[test]
+fn a_deny_rule_prints_violations_and_fails() {
+    let (_d, run) = scratch("                replicas: \"1\"", "{tier: forbidden}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("error: Web ns/w: deny rule on spec.tier: tier may not be forbidden (got \"forbidden\")"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no children for a denied CR: {}", run.stdout);
+    let (_d, run) = scratch("                replicas: \"1\"", "{tier: risky}");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("warning: Web ns/w: warn rule on spec.tier: risky tier"), "{}", run.stderr);
+    assert!(run.stdout.contains("kind: Deployment"));
+}
+
+#[test]
+fn a_denied_cr_status_says_why() {
+    let (dir, _) = scratch("                replicas: \"1\"", "{tier: forbidden}");
+    let run = ork(dir.path(), &["template", "--status", "--now", NOW]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("reason: DenyRuleViolation"), "{}", run.stdout);
+    assert!(run.stdout.contains("message: \"validation failed: field \\\"spec.tier\\\": tier may not be forbidden (got \\\"forbidden\\\")\""), "{}", run.stdout);
+}
+
+#[test]
+fn template_syntax_errors_are_load_time_errors_with_positions() {
+    for (field, needle) in [
+        ("                labels: {a: \"{{ .spec.x \"}", "unclosed action"),
+        ("                labels: {a: \"{{ toUper .spec.x }}\"}", "function `toUper` not defined; did you mean `toUpper`?"),
+        ("                labels: {a: \"{{ add 1 }}\"}", "wrong number of arguments for `add`: want at least 2, got 1"),
+    ] {
+        let (dir, run) = scratch(field, "{}");
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains(needle), "{}", run.stderr);
+        let v = ork(dir.path(), &["validate"]);
+        assert_eq!(v.code, 1);
+        assert!(v.stderr.contains("katalog.yaml:18:29:") && v.stderr.contains("error[template]"), "{}", v.stderr);
+    }
+}
+
+#[test]
+fn missing_or_mismatched_inputs_are_clear() {
+    let (dir, _) = scratch("                replicas: \"1\"", "{}");
+    let run = ork(dir.path(), &["template", "--cr", "nope.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("nope.yaml not found"), "{}", run.stderr);
+    dir.write("other.yaml", "apiVersion: x.dev/v1\nkind: Other\nmetadata: {name: o}\n");
+    let run = ork(dir.path(), &["template", "--cr", "other.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no CRD entry serves x.dev/v1 Other"), "{}", run.stderr);
+    let run = ork(dir.path(), &["template", "--crd", "nope"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--crd nope: no such CRD entry (known: web)"), "{}", run.stderr);
+    let run = ork(dir.path(), &["template", "--now", "yesterday"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn observed_children_feed_status_templates() {
+    let katalog = root().join("demos/beginner/hello-website/katalog.yaml");
+    let dir = TempDir::new("children");
+    let children = dir.write(
+        "children.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello-web, namespace: default}\nspec: {replicas: 2}\nstatus: {readyReplicas: 2}\n",
+    );
+    let run = template(&katalog, &["--status", "--children", &children.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("  phase: Available\n") && run.stdout.contains("  readyReplicas: 2\n"), "{}", run.stdout);
+    let run = template(&katalog, &["--status"]);
+    assert!(run.stdout.contains("  phase: Progressing\n"), "{}", run.stdout);
+}
+
+#[test]
+fn generate_crd_writes_a_file_and_rejects_unknown_entries() {
+    let dir = TempDir::new("gencrd");
+    let out = dir.path().join("out/crds.yaml");
+    let katalog = root().join("demos/beginner/hello-website/katalog.yaml");
+    let run = ork(&root(), &["generate", "crd", "-f", &katalog.to_string_lossy(), "-o", &out.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(text.contains("name: websites.demo.ork.dev") && text.contains("status: {}"), "{text}");
+    let run = ork(&root(), &["generate", "crd", "-f", &katalog.to_string_lossy(), "--crd", "nope"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no such enabled CRD entry (known: website)"), "{}", run.stderr);
+}
