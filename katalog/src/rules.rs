@@ -171,7 +171,7 @@ impl<'a> Evaluator<'a> {
                     Operand::Items(items) => items.clone(),
                     _ => arg.split(',').map(|p| p.trim().to_string()).collect(),
                 };
-                let member = items.iter().any(|i| *i == text);
+                let member = items.contains(&text);
                 if op == Operator::In { member } else { !member }
             }
             Operator::Regex => regex_lite::Regex::new(arg).map(|re| re.is_match(&text)).unwrap_or(false),

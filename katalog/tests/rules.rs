@@ -153,7 +153,7 @@ fn unique_against_other_crs() {
     let c: Condition = decode("{field: spec.name, operator: unique}");
     let other_same = json!({"spec": {"name": "orders"}});
     let other_diff = json!({"spec": {"name": "billing"}});
-    assert!(ev.condition(&c, &cr(), &[other_diff.clone()]).unwrap());
+    assert!(ev.condition(&c, &cr(), std::slice::from_ref(&other_diff)).unwrap());
     assert!(!ev.condition(&c, &cr(), &[other_diff, other_same]).unwrap());
     assert!(ev.condition(&c, &cr(), &[]).unwrap());
     // An empty value never conflicts.

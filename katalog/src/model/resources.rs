@@ -503,8 +503,10 @@ pub struct Service {
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Replication {
     /// Source namespace of a copy.
+    #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
     pub from_namespace: Option<Str>,
     /// Replicate into these namespaces.
+    #[decode(unsupported = "replicating objects into other namespaces is not implemented by ork yet")]
     pub to_namespaces: Vec<Str>,
 }
 
@@ -517,6 +519,7 @@ pub struct ConfigMap {
     /// Data.
     pub data: Map<Str>,
     /// Copy of another ConfigMap.
+    #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
     pub from_config_map: Option<Str>,
     /// Copy / replicate.
     #[decode(flatten)]
@@ -546,6 +549,7 @@ pub struct Secret {
     /// Data (templated).
     pub data: Map<Str>,
     /// Copy of another Secret.
+    #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
     pub from_secret: Option<Str>,
     /// Copy / replicate.
     #[decode(flatten)]
@@ -740,6 +744,7 @@ pub struct NetworkPolicy {
     /// Profile (XOR rules).
     pub profile: Option<Str>,
     /// Copy of another policy.
+    #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
     pub from_network_policy: Option<Str>,
     /// Copy / replicate.
     #[decode(flatten)]
@@ -757,6 +762,7 @@ pub struct ResourceQuota {
     /// Profile (XOR hard).
     pub profile: Option<Str>,
     /// Copy of another quota.
+    #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
     pub from_resource_quota: Option<Str>,
     /// Copy / replicate.
     #[decode(flatten)]

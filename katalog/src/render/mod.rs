@@ -401,10 +401,10 @@ pub fn set_path(target: &mut Value, path: &str, value: Value) {
     let Some((last, parents)) = parts.split_last() else { return };
     let mut cur = target;
     for p in parents {
-        if !cur.get(*p).is_some_and(Value::is_object) {
-            if let Some(m) = cur.as_object_mut() {
-                m.insert((*p).to_string(), Value::Object(Map::new()));
-            }
+        if !cur.get(*p).is_some_and(Value::is_object)
+            && let Some(m) = cur.as_object_mut()
+        {
+            m.insert((*p).to_string(), Value::Object(Map::new()));
         }
         let Some(next) = cur.get_mut(*p) else { return };
         cur = next;
