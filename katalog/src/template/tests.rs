@@ -341,3 +341,9 @@ fn runaway_templates_are_bounded() {
     let e = render("{{ range 2000 }}{{ range 2000 }}x{{ end }}{{ end }}").unwrap_err();
     assert!(e.contains("exceeded"), "{e}");
 }
+
+#[test]
+fn println_joins_with_spaces_and_ends_the_line() {
+    let t = Template::parse("[{{ println \"a\" 1 }}]").unwrap();
+    assert_eq!(t.render(&data(), &mut env()).unwrap(), "[a 1\n]");
+}
