@@ -11,7 +11,7 @@ use crate::model::condition::{Comparison, Condition, MutationRule, Operator, Rul
 use crate::template::funcs::{lookup_path, parse_bool};
 use crate::template::value::{to_text, type_name};
 use crate::template::{Env, Rng, TemplateSet};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Renders templates and evaluates rules for one Katalog.
 pub struct Evaluator<'a> {
@@ -459,9 +459,4 @@ pub fn apply_patch(target: &mut Value, ops: &[PatchOp]) -> Result<(), String> {
         map.insert(last.clone(), op.value.clone());
     }
     Ok(())
-}
-
-/// The JSON form of a patch, for output.
-pub fn patch_json(ops: &[PatchOp]) -> Value {
-    Value::Array(ops.iter().map(|o| json!({"op": o.op, "path": o.path, "value": o.value})).collect())
 }

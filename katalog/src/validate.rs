@@ -34,6 +34,8 @@ pub struct Report {
     pub startup_order: Vec<String>,
     /// Every finding, sorted.
     pub diagnostics: Diagnostics,
+    /// The Katalog's templates, parsed (for a Katalog or Komposer), for commands that render next.
+    pub templates: Option<crate::template::TemplateSet>,
 }
 
 impl Report {
@@ -79,6 +81,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         crds: Vec::new(),
         startup_order: Vec::new(),
         diagnostics: Diagnostics::default(),
+        templates: None,
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
@@ -86,8 +89,9 @@ pub fn validate(loaded: &Loaded) -> Report {
         v.run();
         report.startup_order = v.startup_order();
         report.crds = summaries(k);
-        let (_, template_diags) = crate::template::TemplateSet::compile(k);
+        let (templates, template_diags) = crate::template::TemplateSet::compile(k);
         diags.extend(template_diags);
+        report.templates = Some(templates);
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);

@@ -32,7 +32,7 @@ pub struct CrdArgs {
 pub fn run(what: What) -> u8 {
     let What::Crd(args) = what;
     let path = default_file(args.file);
-    let (_, katalog) = match load_valid(&path) {
+    let (katalog, _) = match load_valid(&path) {
         Ok(v) => v,
         Err(code) => return code,
     };

@@ -6,7 +6,7 @@ use katalog::decode::read_yaml_file;
 use katalog::diag::display_path;
 use katalog::model::katalog::Katalog;
 use katalog::render::{Request, render};
-use katalog::template::{Rng, TemplateSet, codec_hash8, parse_rfc3339, unix_now};
+use katalog::template::{Rng, codec_hash8, parse_rfc3339, unix_now};
 use katalog::yaml::{Limits, emit};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -52,7 +52,7 @@ pub fn read_docs(path: &Path) -> Result<Vec<Value>, String> {
 /// Runs the command; returns the exit code.
 pub fn run(args: Args) -> u8 {
     let path = default_file(args.file);
-    let (_, katalog) = match load_valid(&path) {
+    let (katalog, templates) = match load_valid(&path) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -79,7 +79,6 @@ pub fn run(args: Args) -> u8 {
         },
         None => unix_now(),
     };
-    let (templates, _) = TemplateSet::compile(&katalog);
     let mut out = String::new();
     let mut code = 0;
     for (i, cr) in crs.iter().enumerate() {
@@ -90,7 +89,9 @@ pub fn run(args: Args) -> u8 {
         };
         let cr = offline_cr(cr);
         let seed = args.seed.unwrap_or_else(|| u64::from_str_radix(&codec_hash8(&identity(&cr)), 16).unwrap_or(0));
-        let others: Vec<Value> = crs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
+        // `unique` rules compare with the other CRs of the same kind in the file.
+        let same_kind = |c: &Value| c.get("kind") == cr.get("kind") && c.get("apiVersion") == cr.get("apiVersion");
+        let others: Vec<Value> = crs.iter().enumerate().filter(|(j, c)| *j != i && same_kind(c)).map(|(_, c)| c.clone()).collect();
         let req = Request { crd: &crd, cr: &cr, observed: &observed, others: &others, now, rng: Rng::Seeded(seed) };
         let rendered = match render(&katalog, &templates, req) {
             Ok(r) => r,

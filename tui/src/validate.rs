@@ -114,7 +114,7 @@ fn render(d: &Diagnostic, color: bool) -> String {
 
 /// Loads and validates a Katalog for commands that need a valid one (`template`, `generate`).
 /// Errors (and warnings) are printed to stderr; `Err` carries the exit code.
-pub fn load_valid(path: &std::path::Path) -> Result<(katalog::load::Loaded, katalog::model::katalog::Katalog), u8> {
+pub fn load_valid(path: &std::path::Path) -> Result<(katalog::model::katalog::Katalog, katalog::template::TemplateSet), u8> {
     let loaded = load_file(path, &LoadOptions::default());
     let report = validate(&loaded);
     let color = use_color(std::io::stderr().is_terminal());
@@ -129,9 +129,9 @@ pub fn load_valid(path: &std::path::Path) -> Result<(katalog::load::Loaded, kata
         let _ = writeln!(err, "{}: invalid ({} error(s)); run `ork validate` for details", display_path(path), report.diagnostics.error_count());
         return Err(1);
     }
-    match loaded.katalog.clone() {
-        Some(k) => Ok((loaded, k)),
-        None => {
+    match (loaded.katalog, report.templates) {
+        (Some(k), Some(t)) => Ok((k, t)),
+        _ => {
             let _ = writeln!(err, "{}: not a Katalog or Komposer (a Motif cannot be rendered on its own)", display_path(path));
             Err(1)
         }

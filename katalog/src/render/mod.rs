@@ -12,10 +12,8 @@ mod meta;
 
 use crate::model::crd::{CrdEntry, StatusField, StatusType};
 use crate::model::katalog::Katalog;
-use crate::model::resources::{ChildKind, HookTemplates};
+use crate::model::resources::ChildKind;
 use crate::rules::{Evaluator, PatchOp, Phase, Violation, apply_patch};
-use crate::template::funcs::lookup_path;
-use crate::template::value::to_text;
 use crate::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -412,14 +410,4 @@ pub fn set_path(target: &mut Value, path: &str, value: Value) {
     if let Some(m) = cur.as_object_mut() {
         m.insert((*last).to_string(), value);
     }
-}
-
-/// Text of the value at a dot path ("" when missing).
-pub fn text_at(v: &Value, path: &str) -> String {
-    lookup_path(v, path).map(to_text).unwrap_or_default()
-}
-
-/// The onDelete groups of an entry, for the deletion path.
-pub fn delete_groups(block: &HookTemplates) -> Vec<&HookTemplates> {
-    if block.groups.is_empty() { vec![block] } else { block.groups.iter().collect() }
 }
