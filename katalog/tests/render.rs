@@ -61,7 +61,10 @@ spec:
 "#;
 
 fn setup() -> (katalog::model::katalog::Katalog, TemplateSet) {
-    let dir = std::env::temp_dir().join(format!("ork-render-{}", std::process::id()));
+    // One file per call: tests run in parallel and must not read each other's half-written file.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("ork-render-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("katalog.yaml");
     std::fs::write(&path, KATALOG).unwrap();
