@@ -433,31 +433,24 @@ impl Ctx<'_, '_> {
     }
 
     fn ingress_rules(&mut self, rules: &[IngressRule]) -> R<Value> {
-        let mut out = Vec::new();
-        for r in rules {
-            let mut m = Map::new();
-            if !r.from.is_empty() {
-                let peers = r.from.iter().map(|p| self.peer(p)).collect::<R<Vec<_>>>()?;
-                m.insert("from".into(), Value::Array(peers));
-            }
-            if !r.ports.is_empty() {
-                m.insert("ports".into(), Value::Array(self.ports(&r.ports)?));
-            }
-            out.push(Value::Object(m));
-        }
-        Ok(Value::Array(out))
+        self.policy_rules("from", rules.iter().map(|r| (r.from.as_slice(), r.ports.as_slice())))
     }
 
     fn egress_rules(&mut self, rules: &[EgressRule]) -> R<Value> {
+        self.policy_rules("to", rules.iter().map(|r| (r.to.as_slice(), r.ports.as_slice())))
+    }
+
+    /// NetworkPolicy ingress/egress rules: peers under `peer_key` (`from` / `to`) and ports.
+    fn policy_rules<'p>(&mut self, peer_key: &str, rules: impl Iterator<Item = (&'p [Peer], &'p [PolicyPort])>) -> R<Value> {
         let mut out = Vec::new();
-        for r in rules {
+        for (peers, ports) in rules {
             let mut m = Map::new();
-            if !r.to.is_empty() {
-                let peers = r.to.iter().map(|p| self.peer(p)).collect::<R<Vec<_>>>()?;
-                m.insert("to".into(), Value::Array(peers));
+            if !peers.is_empty() {
+                let peers = peers.iter().map(|p| self.peer(p)).collect::<R<Vec<_>>>()?;
+                m.insert(peer_key.into(), Value::Array(peers));
             }
-            if !r.ports.is_empty() {
-                m.insert("ports".into(), Value::Array(self.ports(&r.ports)?));
+            if !ports.is_empty() {
+                m.insert("ports".into(), Value::Array(self.ports(ports)?));
             }
             out.push(Value::Object(m));
         }

@@ -1,7 +1,7 @@
 //! Child metadata: names, namespaces, management labels and the owner link to the CR.
 
 use crate::model::crd::CrdEntry;
-use crate::template::{codec_hash8, funcs::lookup_path};
+use crate::template::funcs::lookup_path;
 use serde_json::{Map, Value, json};
 
 /// `orkestra.orkspace.io/managed: "true"` on every child.
@@ -84,6 +84,5 @@ pub fn label_value(s: &str) -> String {
     if s.len() <= 63 {
         return s.to_string();
     }
-    let head: String = s.chars().take(54).collect();
-    format!("{}-{}", head.trim_end_matches(['-', '.', '_']), codec_hash8(s))
+    crate::template::funcs::cut_with_hash(s, 63, &['-', '.', '_'])
 }

@@ -836,9 +836,14 @@ fn f_truncate_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     if max < 10 {
         return Err(format!("maximum length {max} leaves no room for the 9-character hash suffix"));
     }
-    let hash = &codec::hex(&codec::sha256(name.as_bytes()))[..8];
-    let head: String = name.chars().take(max - 9).collect();
-    string_value(format!("{}-{hash}", head.trim_end_matches(['-', '.'])))
+    string_value(cut_with_hash(&name, max, &['-', '.']))
+}
+
+/// `s` cut to `max - 9` characters (trailing `trim` characters removed) plus `-` and the first 8
+/// hex digits of its SHA-256: short, stable and still unique. Callers check `s` is too long.
+pub(crate) fn cut_with_hash(s: &str, max: usize, trim: &[char]) -> String {
+    let head: String = s.chars().take(max.saturating_sub(9)).collect();
+    format!("{}-{}", head.trim_end_matches(trim), super::codec_hash8(s))
 }
 
 // ---------------------------------------------------------------------------------------------
