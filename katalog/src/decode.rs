@@ -82,12 +82,14 @@ pub struct Cx {
     diags: Diagnostics,
     limits: Limits,
     include_stack: Vec<PathBuf>,
+    /// Every block that had an `include:`, with its merged content (for [`Cx::resolve_includes`]).
+    includes: Vec<(Node, Node)>,
 }
 
 impl Cx {
     /// A fresh context.
     pub fn new(limits: Limits) -> Cx {
-        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new() }
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new() }
     }
 
     /// The input caps in force.
@@ -184,6 +186,24 @@ impl Cx {
     /// All findings so far.
     pub fn diagnostics(&self) -> &Diagnostics {
         &self.diags
+    }
+
+    /// `node` with every block that was decoded through an `include:` replaced by its merged
+    /// content: the document as decoded, with no include left.
+    pub fn resolve_includes(&self, node: &Node) -> Node {
+        if node.get("include").is_some()
+            && let Some((_, merged)) = self.includes.iter().find(|(orig, _)| orig == node)
+        {
+            return self.resolve_includes(merged);
+        }
+        let value = match &node.value {
+            Value::Map(entries) => {
+                Value::Map(entries.iter().map(|(k, v)| (k.clone(), self.resolve_includes(v))).collect())
+            }
+            Value::Seq(items) => Value::Seq(items.iter().map(|v| self.resolve_includes(v)).collect()),
+            other => other.clone(),
+        };
+        Node::new(value, node.span)
     }
 
     /// Takes the findings out.
@@ -488,6 +508,9 @@ pub fn decode_struct<T: DecodeFields>(node: &Node, cx: &mut Cx) -> Option<T> {
                 break;
             }
         }
+    }
+    if let Some(e) = &expanded {
+        cx.includes.push((node.clone(), e.clone()));
     }
     let node_ref = expanded.as_ref().unwrap_or(node);
     let out = decode_struct_entries::<T>(node_ref, cx);

@@ -13,6 +13,8 @@ extern crate self as katalog;
 pub mod authoring;
 pub mod decode;
 pub mod diag;
+pub mod install;
+pub mod kinds;
 pub mod load;
 pub mod model;
 pub mod profiles;

@@ -53,6 +53,9 @@ pub struct Loaded {
     pub kind: Option<DocKind>,
     /// The expanded Katalog (for a Katalog, or the composition of a Komposer).
     pub katalog: Option<Katalog>,
+    /// The Katalog document as decoded: imports, Komposer merges and includes all resolved
+    /// (what a bundle ships to the cluster).
+    pub expanded: Option<Node>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
     /// The Motif (when a Motif file was given).
@@ -79,12 +82,14 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
             DocKind::Katalog => {
                 let node = motif::expand_katalog_imports(root, &mut cx);
                 out.katalog = Katalog::decode(&node, &mut cx);
+                out.expanded = Some(cx.resolve_includes(&node));
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);
                 out.katalog = Katalog::decode(&merged, &mut cx);
+                out.expanded = Some(cx.resolve_includes(&merged));
             }
         }
     }

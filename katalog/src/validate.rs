@@ -70,6 +70,8 @@ pub struct CrdSummary {
     pub status_fields: usize,
     /// Dependencies.
     pub depends_on: Vec<String>,
+    /// Profiles referenced (`class/name`, sorted).
+    pub profiles: Vec<String>,
 }
 
 /// Validates a loaded document (the loader's findings are included in the report).
@@ -88,7 +90,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()) };
         v.run();
         report.startup_order = v.startup_order();
-        report.crds = summaries(k);
+        report.crds = summaries(k, &user_profiles(k.profiles.as_ref()));
         let (templates, template_diags) = crate::template::TemplateSet::compile(k);
         diags.extend(template_diags);
         report.templates = Some(templates);
@@ -111,25 +113,40 @@ fn user_profiles(p: Option<&crate::model::katalog::Profiles>) -> UserProfiles {
     user
 }
 
-fn summaries(k: &Katalog) -> Vec<CrdSummary> {
+/// The profiles a CRD entry references, as `class/name`, sorted.
+fn profiles_used(crd: &str, e: &CrdEntry, user: &UserProfiles) -> Vec<String> {
+    let mut scratch = Diagnostics::default();
+    let mut c = checks::EntryChecks { diags: &mut scratch, user, crd, katalog: None, used: Default::default() };
+    for (phase, block) in e.lifecycle_blocks() {
+        c.block(block, phase == "onDelete");
+    }
+    let mut used = c.used;
+    if let Some(p) = e.reconcile().and_then(|r| r.profile.as_ref()) {
+        used.insert(format!("{}/{p}", ProfileClass::Reconciler.yaml_key()));
+    }
+    used.into_iter().collect()
+}
+
+fn summaries(k: &Katalog, user: &UserProfiles) -> Vec<CrdSummary> {
     let mut out: Vec<CrdSummary> = k
         .crds()
         .iter()
         .map(|(name, e)| {
-            let at = e.api_types.as_ref();
-            let s = |f: Option<&Str>| f.map(|v| v.value.clone()).unwrap_or_default();
-            let from_file = e.crd_file.as_ref().and_then(checks::crd_file_identity).unwrap_or_default();
-            let pick = |declared: String, file: &str| if declared.is_empty() { file.to_string() } else { declared };
-            let group = pick(s(at.and_then(|a| a.group.as_ref())), &from_file.0);
-            let version = pick(s(at.and_then(|a| a.version.as_ref())), &from_file.1);
+            let id = api_identity(e).unwrap_or(ApiIdentity {
+                group: String::new(),
+                version: String::new(),
+                kind: String::new(),
+                plural: String::new(),
+                scope: String::new(),
+            });
             let adm = e.admission.as_ref();
             CrdSummary {
                 name: name.value.clone(),
                 enabled: e.is_enabled(),
-                group_version: if group.is_empty() { version } else { format!("{group}/{version}") },
-                kind: pick(s(at.and_then(|a| a.kind.as_ref())), &from_file.2),
-                plural: pick(s(at.and_then(|a| a.plural.as_ref())), &from_file.3),
-                namespaced: e.namespaced.unwrap_or(from_file.4 != "Cluster"),
+                group_version: if id.group.is_empty() { id.version.clone() } else { format!("{}/{}", id.group, id.version) },
+                namespaced: e.namespaced.unwrap_or(id.scope != "Cluster"),
+                kind: id.kind,
+                plural: id.plural,
                 children: e.lifecycle_blocks().iter().map(|(_, b)| b.count()).sum(),
                 validation_rules: adm.and_then(|a| a.validation.as_ref()).map_or(0, |v| v.rules.len()),
                 mutation_rules: adm.and_then(|a| a.mutation.as_ref()).map_or(0, |v| v.rules.len()),
@@ -140,6 +157,7 @@ fn summaries(k: &Katalog) -> Vec<CrdSummary> {
                     .and_then(|em| em.status.as_ref())
                     .map_or(0, |s| s.fields.len()),
                 depends_on: e.depends_on.iter().map(|d| d.name.value.clone()).collect(),
+                profiles: profiles_used(name.as_str(), e, user),
             }
         })
         .collect();
@@ -160,7 +178,7 @@ fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
     }
     let user = user_profiles(m.profiles.as_ref());
     if let Some(res) = &m.resources {
-        let mut c = checks::EntryChecks { diags, user: &user, crd: "" };
+        let mut c = checks::EntryChecks { diags, user: &user, crd: "", katalog: None, used: Default::default() };
         if let Some(b) = &res.on_create {
             c.block(b, false);
         }
@@ -293,6 +311,18 @@ impl Validator<'_> {
             .map(|(k, _)| k)
             .collect();
         let builtin_kind_only = missing.len() == 3 && at.kind.is_some();
+        if builtin_kind_only
+            && let Some(kd) = &at.kind
+            && crate::kinds::builtin_by_kind(kd).is_none()
+        {
+            self.err(
+                crd,
+                "unknown-builtin-kind",
+                kd.span,
+                format!("`{kd}` is not a built-in Kubernetes kind, so apiTypes needs its group, version and plural"),
+                "write `apiTypes: {group: example.com, version: v1, kind: Thing, plural: things}`",
+            );
+        }
         if !missing.is_empty() && !builtin_kind_only {
             self.err(
                 crd,
@@ -375,7 +405,7 @@ impl Validator<'_> {
     }
 
     fn check_children(&mut self, crd: &str, e: &CrdEntry) {
-        let mut c = checks::EntryChecks { diags: self.diags, user: &self.user, crd };
+        let mut c = checks::EntryChecks { diags: self.diags, user: &self.user, crd, katalog: Some(self.katalog), used: Default::default() };
         let mut seen: BTreeMap<(ChildKind, String, String), Span> = BTreeMap::new();
         for (phase, block) in e.lifecycle_blocks() {
             let deleting = phase == "onDelete";
@@ -724,10 +754,16 @@ pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
     };
     let at = e.api_types.as_ref();
     let kind = v(at.and_then(|a| a.kind.as_ref()), 2)?;
+    let kind_only = at.is_some_and(|a| a.group.is_none() && a.version.is_none() && a.plural.is_none()) && from_file.is_none();
+    if kind_only {
+        let r = crate::kinds::builtin_by_kind(&kind)?;
+        let scope = if r.namespaced { "Namespaced" } else { "Cluster" };
+        return Some(ApiIdentity { group: r.group, version: r.version, kind: r.kind, plural: r.plural, scope: scope.into() });
+    }
     Some(ApiIdentity {
         group: v(at.and_then(|a| a.group.as_ref()), 0).unwrap_or_default(),
         version: v(at.and_then(|a| a.version.as_ref()), 1).unwrap_or_default(),
-        plural: v(at.and_then(|a| a.plural.as_ref()), 3).unwrap_or_else(|| format!("{}s", kind.to_ascii_lowercase())),
+        plural: v(at.and_then(|a| a.plural.as_ref()), 3).unwrap_or_default(),
         kind,
         scope: from_file.map(|t| t.4).unwrap_or_default(),
     })

@@ -391,6 +391,18 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Vec<Document>, 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn multi_line_strings_are_literal_blocks_and_read_back_identically() {
+        let texts = ["a\nb\n", "a\nb", "a\n\nb\n\n\n", "{{ if .x }}\n  y: 1\n{{ end }}\n", "x:\n\tz\n", " lead\nx", "trail \nx"];
+        for t in texts {
+            let v = serde_json::json!({"k": t, "list": [t], "z": 1});
+            let y = super::emit(&v);
+            let docs = super::parse(&y, crate::diag::FileId::intern(std::path::Path::new("t.yaml")), super::Limits::default()).unwrap();
+            assert_eq!(docs[0].root.to_json(), v, "{t:?} emitted as\n{y}");
+        }
+        assert!(super::emit(&serde_json::json!({"k": "a\nb\n"})).contains("k: |\n  a\n  b\n"));
+    }
+
     use super::*;
     use std::path::Path;
 
@@ -496,11 +508,48 @@ fn emit_value(out: &mut String, v: &serde_json::Value, indent: usize, in_seq: bo
                         out.push('\n');
                         emit_value(out, item, indent + 2, false);
                     }
+                    J::String(text) if literal_ok(text) => emit_literal(out, text, indent + 2),
                     _ => out.push_str(&emit_scalar(item)),
                 }
             }
         }
         _ => out.push_str(&emit_scalar(v)),
+    }
+}
+
+/// A multi-line string reads best (and diffs line by line) as a literal block. Not for text
+/// with characters a literal block cannot hold, or whose first line starts with a space (that
+/// would need an indentation indicator).
+fn literal_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with(' ')
+        && !s.starts_with('\n')
+        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
+        && !s.contains('\u{feff}')
+        && s.trim_end_matches('\n').lines().all(|l| !l.ends_with(' ') && !l.ends_with('\t'))
+}
+
+/// `|`, `|-` or `|+` by the trailing newlines, then the lines indented.
+fn emit_literal(out: &mut String, s: &str, indent: usize) {
+    let body = s.trim_end_matches('\n');
+    let chomp = match s.len() - body.len() {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    };
+    out.push_str(chomp);
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(line);
+        }
+    }
+    let trailing = s.len() - body.len();
+    if trailing > 1 {
+        // Keep chomping: every trailing newline is content; the emitter starts the next key
+        // on a fresh line without adding one.
+        out.push_str(&"\n".repeat(trailing));
     }
 }
 
@@ -514,6 +563,10 @@ fn emit_child(out: &mut String, v: &serde_json::Value, indent: usize) {
         J::Array(a) if !a.is_empty() => {
             out.push('\n');
             emit_value(out, v, indent, false);
+        }
+        J::String(text) if literal_ok(text) => {
+            out.push(' ');
+            emit_literal(out, text, indent + 2);
         }
         _ => {
             out.push(' ');

@@ -53,7 +53,7 @@ pub fn read_docs(path: &Path) -> Result<Vec<Value>, String> {
 pub fn run(args: Args) -> u8 {
     let path = default_file(args.file);
     let (katalog, templates) = match load_valid(&path) {
-        Ok(v) => v,
+        Ok(v) => (v.katalog, v.templates),
         Err(code) => return code,
     };
     let cr_path = args.cr.unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).join("cr.yaml"));

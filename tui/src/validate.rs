@@ -1,6 +1,7 @@
 //! `ork validate`.
 
 use crate::{Output, default_file, use_color};
+use katalog::authoring::rbac::{Derivation, Rule, RuleSet, Scope, derive};
 use katalog::diag::{Diagnostic, display_path};
 use katalog::load::{LoadOptions, load_file};
 use katalog::validate::{Report, validate};
@@ -16,28 +17,101 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    /// Also show, per CRD, the permissions it needs (with the reason for each) and the profiles
+    /// it uses, then the runtime and gateway totals: the review step before `generate bundle`.
+    #[arg(long)]
+    full: bool,
+    /// Install namespace for --full (default: $ORK_NAMESPACE, else orkestra-system).
+    #[arg(short = 'n', long = "namespace", requires = "full")]
+    namespace: Option<String>,
 }
 
 /// Runs the command; returns the exit code.
 pub fn run(args: Args) -> u8 {
+    let ns = if args.full {
+        match crate::generate::install_namespace(args.namespace) {
+            Ok(ns) => ns,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: {e}");
+                return 2;
+            }
+        }
+    } else {
+        String::new()
+    };
     let path = default_file(args.file);
     let loaded = load_file(&path, &LoadOptions::default());
     let report = validate(&loaded);
-    let code = if loaded.unreadable() {
+    let mut code = if loaded.unreadable() {
         2
     } else if report.is_valid() {
         0
     } else {
         1
     };
+    let mut derived = None;
+    if args.full && code == 0 && let Some(k) = &loaded.katalog {
+        match derive(k, &ns) {
+            Ok(d) => derived = Some(d),
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: {e}");
+                code = 1;
+            }
+        }
+    }
     match args.output {
-        Output::Json => print_json(&path, &report),
-        Output::Text => print_text(&path, &report),
+        Output::Json => print_json(&path, &report, derived.as_ref()),
+        Output::Text => print_text(&path, &report, derived.as_ref()),
     }
     code
 }
 
-fn print_json(path: &std::path::Path, r: &Report) {
+fn rules_json(rules: &RuleSet) -> serde_json::Value {
+    let rules: Vec<_> = rules
+        .rules
+        .iter()
+        .map(|r| {
+            let mut m = serde_json::json!({
+                "scope": r.key.scope,
+                "apiGroup": r.key.api_group,
+                "resource": r.key.resource,
+                "verbs": r.verb_list(),
+                "reasons": r.reasons().iter().map(|(why, verbs)| {
+                    let mut o = serde_json::json!({"reason": why.what, "verbs": verbs});
+                    if let Some(c) = &why.crd {
+                        o["crd"] = serde_json::json!(c);
+                    }
+                    o
+                }).collect::<Vec<_>>(),
+            });
+            if let Some(n) = &r.key.resource_name {
+                m["resourceName"] = serde_json::json!(n);
+            }
+            m
+        })
+        .collect();
+    serde_json::Value::Array(rules)
+}
+
+fn permissions_json(d: &Derivation, r: &Report) -> serde_json::Value {
+    let crds: serde_json::Map<String, serde_json::Value> = d
+        .crds
+        .iter()
+        .map(|(name, p)| {
+            let profiles = r.crds.iter().find(|c| &c.name == name).map(|c| c.profiles.clone()).unwrap_or_default();
+            (name.clone(), serde_json::json!({"runtime": rules_json(&p.runtime), "gateway": rules_json(&p.gateway), "profiles": profiles}))
+        })
+        .collect();
+    serde_json::json!({
+        "namespace": d.namespace,
+        "crds": crds,
+        "runtime": rules_json(&d.runtime),
+        "gateway": rules_json(&d.gateway),
+        "gatewayFeatures": d.gateway_features,
+    })
+}
+
+fn print_json(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) {
     let diags: Vec<_> = r.diagnostics.iter().map(Diagnostic::to_json).collect();
     let doc = serde_json::json!({
         "schemaVersion": 1,
@@ -51,6 +125,10 @@ fn print_json(path: &std::path::Path, r: &Report) {
         "startupOrder": r.startup_order,
         "diagnostics": diags,
     });
+    let mut doc = doc;
+    if let Some(d) = derived {
+        doc["permissions"] = permissions_json(d, r);
+    }
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, &doc);
     let _ = writeln!(out);
@@ -60,7 +138,35 @@ fn paint(on: bool, code: &str, s: &str) -> String {
     if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 
-fn print_text(path: &std::path::Path, r: &Report) {
+/// The rules as an aligned table, each followed by its reasons.
+fn print_rules(out: &mut impl Write, rules: &RuleSet, ns: &str, indent: &str, with_crd: bool) {
+    let group = |g: &str| if g.is_empty() { "core".to_string() } else { g.to_string() };
+    let target = |r: &Rule| {
+        let mut t = r.key.resource.clone();
+        if let Some(n) = &r.key.resource_name {
+            t.push_str(&format!(" [{n}]"));
+        }
+        if r.key.scope == Scope::Namespace {
+            t.push_str(&format!(" (namespace {ns})"));
+        }
+        t
+    };
+    let gw = rules.rules.iter().map(|r| group(&r.key.api_group).len()).max().unwrap_or(0);
+    let tw = rules.rules.iter().map(|r| target(r).chars().count()).max().unwrap_or(0);
+    for r in &rules.rules {
+        let verbs: Vec<&str> = r.verb_list().iter().map(|v| v.as_str()).collect();
+        let t = target(r);
+        let pad = tw.saturating_sub(t.chars().count());
+        let _ = writeln!(out, "{indent}{:gw$}  {t}{}  {}", group(&r.key.api_group), " ".repeat(pad), verbs.join(" "));
+        for (why, vs) in r.reasons() {
+            let vs: Vec<&str> = vs.iter().map(|v| v.as_str()).collect();
+            let text = if with_crd { why.to_string() } else { why.what.clone() };
+            let _ = writeln!(out, "{indent}    · {text} ({})", vs.join(", "));
+        }
+    }
+}
+
+fn print_text(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) {
     let color_out = use_color(std::io::stdout().is_terminal());
     let color_err = use_color(std::io::stderr().is_terminal());
     let mut out = std::io::stdout().lock();
@@ -89,9 +195,36 @@ fn print_text(path: &std::path::Path, r: &Report) {
         for d in mine {
             let _ = writeln!(err, "{}", render(d, color_err));
         }
+        if let Some(p) = derived.and_then(|d| d.crds.get(&c.name)) {
+            let ns = derived.map_or("", |d| d.namespace.as_str());
+            let profiles = if c.profiles.is_empty() { "none".to_string() } else { c.profiles.join(", ") };
+            let _ = writeln!(out, "    profiles: {profiles}");
+            let _ = writeln!(out, "    runtime permissions:");
+            print_rules(&mut out, &p.runtime, ns, "      ", false);
+            if !p.gateway.is_empty() {
+                let _ = writeln!(out, "    gateway permissions:");
+                print_rules(&mut out, &p.gateway, ns, "      ", false);
+            }
+        }
     }
-    if r.startup_order.len() > 1 {
+    if r.startup_order.len() > 1 || derived.is_some() {
         let _ = writeln!(out, "startup order: {}", r.startup_order.join(" → "));
+    }
+    if let Some(d) = derived {
+        let _ = writeln!(out, "runtime permissions ({} rules, ServiceAccount {}):", d.runtime.rules.len(), katalog::install::RUNTIME_SERVICE_ACCOUNT);
+        print_rules(&mut out, &d.runtime, &d.namespace, "  ", true);
+        if d.gateway.is_empty() {
+            let _ = writeln!(out, "gateway permissions: none (no gateway feature declared)");
+        } else {
+            let _ = writeln!(
+                out,
+                "gateway permissions ({} rules, ServiceAccount {}; features: {}):",
+                d.gateway.rules.len(),
+                katalog::install::GATEWAY_SERVICE_ACCOUNT,
+                d.gateway_features.join(", ")
+            );
+            print_rules(&mut out, &d.gateway, &d.namespace, "  ", true);
+        }
     }
     let errors = r.diagnostics.error_count();
     let warnings = r.diagnostics.warning_count();
@@ -112,9 +245,19 @@ fn render(d: &Diagnostic, color: bool) -> String {
     text.replacen(sev, &paint(true, code, sev), 1)
 }
 
+/// A Katalog that passed validation.
+pub struct Valid {
+    /// The model.
+    pub katalog: katalog::model::katalog::Katalog,
+    /// Its templates, parsed.
+    pub templates: katalog::template::TemplateSet,
+    /// The document with imports and includes resolved.
+    pub expanded: katalog::yaml::Node,
+}
+
 /// Loads and validates a Katalog for commands that need a valid one (`template`, `generate`).
-/// Errors (and warnings) are printed to stderr; `Err` carries the exit code.
-pub fn load_valid(path: &std::path::Path) -> Result<(katalog::model::katalog::Katalog, katalog::template::TemplateSet), u8> {
+/// Errors are printed to stderr; `Err` carries the exit code.
+pub fn load_valid(path: &std::path::Path) -> Result<Valid, u8> {
     let loaded = load_file(path, &LoadOptions::default());
     let report = validate(&loaded);
     let color = use_color(std::io::stderr().is_terminal());
@@ -129,8 +272,8 @@ pub fn load_valid(path: &std::path::Path) -> Result<(katalog::model::katalog::Ka
         let _ = writeln!(err, "{}: invalid ({} error(s)); run `ork validate` for details", display_path(path), report.diagnostics.error_count());
         return Err(1);
     }
-    match (loaded.katalog, report.templates) {
-        (Some(k), Some(t)) => Ok((k, t)),
+    match (loaded.katalog, report.templates, loaded.expanded) {
+        (Some(katalog), Some(templates), Some(expanded)) => Ok(Valid { katalog, templates, expanded }),
         _ => {
             let _ = writeln!(err, "{}: not a Katalog or Komposer (a Motif cannot be rendered on its own)", display_path(path));
             Err(1)

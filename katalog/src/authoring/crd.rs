@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
     let id = crate::validate::api_identity(entry)
         .ok_or_else(|| format!("crd `{name}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural"))?;
+    if crate::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group) {
+        return Err(format!("crd `{name}` serves the built-in kind `{}`, which needs no CustomResourceDefinition", id.kind));
+    }
     let need = |v: &str, what: &str| {
         if v.is_empty() { Err(format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD")) } else { Ok(v.to_string()) }
     };

@@ -913,6 +913,9 @@ pub struct CustomKnown {
     pub api_version: Option<Str>,
     /// Kind (required).
     pub kind: Option<Str>,
+    /// The kind's resource name, when neither the built-in table nor a CRD of this Katalog knows
+    /// it (an ork extension; not part of the object).
+    pub plural: Option<Str>,
     /// Object metadata.
     pub metadata: Option<CustomMeta>,
     /// Free-form spec (templated).

@@ -58,6 +58,10 @@ pub(crate) struct EntryChecks<'a> {
     pub diags: &'a mut Diagnostics,
     pub user: &'a UserProfiles,
     pub crd: &'a str,
+    /// The Katalog (to resolve `custom` kinds against its CRDs); `None` for a Motif.
+    pub katalog: Option<&'a crate::model::Katalog>,
+    /// Profiles referenced, as `class/name` (e.g. `resources/small`).
+    pub used: std::collections::BTreeSet<String>,
 }
 
 impl EntryChecks<'_> {
@@ -72,6 +76,7 @@ impl EntryChecks<'_> {
     fn profile(&mut self, class: ProfileClass, name: &Option<Str>) {
         if let Some(n) = name {
             profile_ref(class, n, self.user, self.crd, self.diags);
+            self.used.insert(format!("{}/{n}", class.yaml_key()));
         }
     }
 
@@ -327,6 +332,39 @@ impl EntryChecks<'_> {
             self.require(&k.common, &k.kind, "kind", "custom");
             if k.metadata.is_none() {
                 self.error("missing-field", k.common.span, "custom entry is missing `metadata.name`", "add `metadata: {name: ...}`");
+            }
+            if let (Some(katalog), Some(_), Some(_)) = (self.katalog, &k.api_version, &k.kind) {
+                self.custom_resource(katalog, c);
+            }
+        }
+    }
+
+    /// A custom kind must resolve to its real resource plural (RBAC rules and API calls name it).
+    fn custom_resource(&mut self, katalog: &crate::model::Katalog, c: &crate::model::resources::Custom) {
+        use crate::kinds::{CustomError, resolve_custom};
+        let k = &c.known;
+        match resolve_custom(katalog, c) {
+            Ok(_) => {}
+            Err(CustomError::NotLiteral(field)) => {
+                let span = if field == "kind" { k.kind.as_ref() } else { k.api_version.as_ref() }.map_or(k.common.span, |s| s.span);
+                self.error(
+                    "templated-kind",
+                    span,
+                    format!("`{field}` of a custom entry must be written literally, not as a template"),
+                    "the runtime's permissions are derived before any CR exists; declare one custom entry per kind",
+                );
+            }
+            Err(CustomError::UnknownPlural { group, kind }) => {
+                let span = k.kind.as_ref().map_or(k.common.span, |s| s.span);
+                let group_flag = if group.is_empty() { String::new() } else { format!(" --api-group={group}") };
+                self.error(
+                    "unknown-plural",
+                    span,
+                    format!("the resource name (plural) of kind `{kind}` in group `{group}` is not known"),
+                    format!(
+                        "add `plural:` to this entry with the NAME shown by `kubectl api-resources{group_flag}` (ork never guesses it: RBAC rules must name the real resource)"
+                    ),
+                );
             }
         }
     }

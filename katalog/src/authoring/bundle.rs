@@ -1,0 +1,165 @@
+//! `ork generate bundle`: the install bundle of a Katalog as one multi-document YAML stream.
+//!
+//! Fixed order: the Namespace (Pod Security Standards `restricted`, enforced, audited and
+//! warned), the ServiceAccounts, per component a ClusterRole + ClusterRoleBinding (cluster-wide
+//! rules) and a Role + RoleBinding (rules confined to the install namespace), then the ConfigMap
+//! with the expanded Katalog. Each rule is preceded by comments giving the reason for each of its
+//! verbs. No timestamps, sorted everywhere: the same Katalog gives the same bytes.
+
+use super::rbac::{Component, Derivation, Rule, Scope};
+use crate::install;
+use crate::model::Katalog;
+use crate::yaml::{Node, emit};
+use serde_json::{Map, Value, json};
+
+/// Which components the bundle is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selection {
+    /// The runtime's ServiceAccount and roles.
+    pub runtime: bool,
+    /// The gateway's (dropped when the Katalog declares no gateway feature).
+    pub gateway: bool,
+}
+
+/// The Katalog text shipped in the ConfigMap: the expanded document without the keys that only
+/// make sense on a developer machine (`crdFile`, `crFiles`: local paths). A CRD entry whose
+/// identity comes only from its `crdFile` cannot be shipped.
+pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, String> {
+    for (name, e) in katalog.crds().iter() {
+        let at = e.api_types.as_ref();
+        let complete = at.is_some_and(|a| a.kind.is_some() && a.version.is_some() && a.plural.is_some() && a.group.is_some());
+        let kind_only = at.is_some_and(|a| a.kind.is_some() && a.version.is_none() && a.plural.is_none() && a.group.is_none());
+        if e.crd_file.is_some() && !complete && !kind_only {
+            return Err(format!(
+                "crd `{name}` takes its API identity from `crdFile`, a local development shortcut that does not exist in the cluster; \
+                 write `apiTypes: {{group, version, kind, plural}}` in the Katalog"
+            ));
+        }
+    }
+    let mut doc = expanded.to_json();
+    if let Some(crds) = doc.pointer_mut("/spec/crds").and_then(Value::as_object_mut) {
+        for entry in crds.values_mut() {
+            if let Some(e) = entry.as_object_mut() {
+                e.remove("crdFile");
+                e.remove("crFiles");
+            }
+        }
+    }
+    Ok(emit(&doc))
+}
+
+fn labels(component: Option<Component>) -> Value {
+    let mut m = Map::new();
+    m.insert("app.kubernetes.io/managed-by".into(), json!("ork"));
+    m.insert("app.kubernetes.io/part-of".into(), json!("orkestra"));
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), json!(c.as_str()));
+    }
+    Value::Object(m)
+}
+
+fn rule_json(r: &Rule) -> Value {
+    let mut m = Map::new();
+    m.insert("apiGroups".into(), json!([r.key.api_group]));
+    m.insert("resources".into(), json!([r.key.resource]));
+    if let Some(n) = &r.key.resource_name {
+        m.insert("resourceNames".into(), json!([n]));
+    }
+    m.insert("verbs".into(), json!(r.verb_list().iter().map(|v| v.as_str()).collect::<Vec<_>>()));
+    Value::Object(m)
+}
+
+/// A role document: the header emitted normally, then `rules:` with a reason comment above
+/// each rule.
+fn role_doc(kind: &str, name: &str, namespace: Option<&str>, component: Component, rules: &[&Rule]) -> String {
+    let mut meta = json!({"name": name, "labels": labels(Some(component))});
+    if let Some(ns) = namespace {
+        meta["namespace"] = json!(ns);
+    }
+    let mut out = emit(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta}));
+    out.push_str("rules:\n");
+    for r in rules {
+        for (reason, verbs) in r.reasons() {
+            let verbs: Vec<&str> = verbs.iter().map(|v| v.as_str()).collect();
+            out.push_str(&format!("# {} ({})\n", one_line(&reason.to_string()), verbs.join(", ")));
+        }
+        out.push_str(&emit(&json!([rule_json(r)])));
+    }
+    out
+}
+
+/// Comments are one line: newlines in a reason (from a user's name) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+fn binding_doc(kind: &str, role_kind: &str, name: &str, namespace: Option<&str>, sa: &str, ns: &str, component: Component) -> String {
+    let mut meta = json!({"name": name, "labels": labels(Some(component))});
+    if let Some(n) = namespace {
+        meta["namespace"] = json!(n);
+    }
+    emit(&json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
+    }))
+}
+
+/// The bundle for the derived rules `d`, shipping `katalog_yaml` (see [`shipped_katalog`]).
+pub fn bundle(d: &Derivation, katalog_name: &str, katalog_yaml: &str, sel: Selection) -> String {
+    let ns = d.namespace.as_str();
+    let mut docs: Vec<String> = Vec::new();
+    docs.push(emit(&json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": ns, "labels": {
+            "app.kubernetes.io/managed-by": "ork",
+            "app.kubernetes.io/part-of": "orkestra",
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        }},
+    })));
+    let mut components = Vec::new();
+    if sel.runtime {
+        components.push((Component::Runtime, install::RUNTIME_SERVICE_ACCOUNT, install::runtime_cluster_role(ns)));
+    }
+    if sel.gateway && !d.gateway.is_empty() {
+        components.push((Component::Gateway, install::GATEWAY_SERVICE_ACCOUNT, install::gateway_cluster_role(ns)));
+    }
+    for (c, sa, _) in &components {
+        docs.push(emit(&json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": sa, "namespace": ns, "labels": labels(Some(*c))},
+        })));
+    }
+    for (c, sa, cluster_name) in &components {
+        let rules = d.rules(*c);
+        let cluster: Vec<&Rule> = rules.scoped(Scope::Cluster).collect();
+        if !cluster.is_empty() {
+            docs.push(role_doc("ClusterRole", cluster_name, None, *c, &cluster));
+            docs.push(binding_doc("ClusterRoleBinding", "ClusterRole", cluster_name, None, sa, ns, *c));
+        }
+        let local: Vec<&Rule> = rules.scoped(Scope::Namespace).collect();
+        if !local.is_empty() {
+            docs.push(role_doc("Role", sa, Some(ns), *c, &local));
+            docs.push(binding_doc("RoleBinding", "Role", sa, Some(ns), sa, ns, *c));
+        }
+    }
+    docs.push(emit(&json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": install::KATALOG_CONFIGMAP, "namespace": ns, "labels": labels(None)},
+        "data": {install::KATALOG_KEY: katalog_yaml},
+    })));
+    let mut out = format!("# Install bundle for Katalog `{}`, generated by `ork generate bundle`. Do not edit: regenerate.\n", one_line(katalog_name));
+    for doc in docs {
+        out.push_str("---\n");
+        out.push_str(&doc);
+    }
+    out
+}

@@ -1,0 +1,613 @@
+//! Least-privilege RBAC derived from a Katalog (docs/rbac.md).
+//!
+//! Every permission is a *grant*: one verb on one resource (optionally one object name), in the
+//! cluster or only in the install namespace, with the reason it exists (which CRD, which entry,
+//! what the runtime or gateway does with it). Grants are folded into one rule per
+//! `(scope, apiGroup, resource, resourceName)`, so the rule that allowed a request, and why, can
+//! be looked up ([`RuleSet::allows`]).
+//!
+//! The verbs are the ones the reconciler and the gateway actually issue (the contract is in
+//! docs/rbac.md); no rule ever contains `*`.
+
+use crate::install::{self, WebhookConfig};
+use crate::kinds::{self, ApiResource};
+use crate::model::Katalog;
+use crate::model::condition::Operator;
+use crate::model::crd::CrdEntry;
+use crate::model::resources::{ChildKind, EntryCommon, HookTemplates};
+use crate::validate::api_identity;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The process a rule set belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    /// `ork-runtime`: reconciles CRs.
+    Runtime,
+    /// `ork-gateway`: admission webhooks.
+    Gateway,
+}
+
+impl Component {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Runtime => "runtime",
+            Component::Gateway => "gateway",
+        }
+    }
+}
+
+/// A Kubernetes API verb, in canonical order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    /// get
+    Get,
+    /// list
+    List,
+    /// watch
+    Watch,
+    /// create
+    Create,
+    /// update
+    Update,
+    /// patch
+    Patch,
+    /// delete
+    Delete,
+    /// escalate (roles, clusterroles)
+    Escalate,
+    /// bind (roles, clusterroles)
+    Bind,
+}
+
+impl Verb {
+    /// Every verb, in canonical order.
+    pub const ALL: [Verb; 9] =
+        [Verb::Get, Verb::List, Verb::Watch, Verb::Create, Verb::Update, Verb::Patch, Verb::Delete, Verb::Escalate, Verb::Bind];
+
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::List => "list",
+            Verb::Watch => "watch",
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
+            Verb::Escalate => "escalate",
+            Verb::Bind => "bind",
+        }
+    }
+
+    /// Parses the API spelling.
+    pub fn parse(s: &str) -> Option<Verb> {
+        Verb::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Verb {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where a rule applies: everywhere (ClusterRole) or only in the install namespace (Role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// ClusterRole + ClusterRoleBinding.
+    Cluster,
+    /// Role + RoleBinding in the install namespace.
+    Namespace,
+}
+
+/// Why a verb is granted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Reason {
+    /// The CRD entry that needs it; `None` for what the process needs for itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crd: Option<String>,
+    /// What needs it and what is done with it.
+    pub what: String,
+}
+
+impl Reason {
+    fn system(what: impl Into<String>) -> Reason {
+        Reason { crd: None, what: what.into() }
+    }
+
+    fn crd(crd: &str, what: impl Into<String>) -> Reason {
+        Reason { crd: Some(crd.to_string()), what: what.into() }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.crd {
+            Some(c) => write!(f, "{c}: {}", self.what),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
+/// What a rule covers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RuleKey {
+    /// Cluster-wide or install namespace only.
+    pub scope: Scope,
+    /// API group ("" = core).
+    pub api_group: String,
+    /// Resource, with `/subresource` when it is one.
+    pub resource: String,
+    /// The one object name the rule is restricted to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+}
+
+/// One policy rule: a [`RuleKey`] and its verbs, each with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// What it covers.
+    #[serde(flatten)]
+    pub key: RuleKey,
+    /// Verbs (canonical order) → why each is granted.
+    pub verbs: BTreeMap<Verb, BTreeSet<Reason>>,
+}
+
+impl Rule {
+    /// The verbs, canonical order.
+    pub fn verb_list(&self) -> Vec<Verb> {
+        self.verbs.keys().copied().collect()
+    }
+
+    /// Every reason of the rule with the verbs it justifies, ordered by their first verb (in
+    /// canonical order), then by reason.
+    pub fn reasons(&self) -> Vec<(&Reason, Vec<Verb>)> {
+        let mut by: BTreeMap<&Reason, Vec<Verb>> = BTreeMap::new();
+        for (v, rs) in &self.verbs {
+            for r in rs {
+                by.entry(r).or_default().push(*v);
+            }
+        }
+        let mut out: Vec<(&Reason, Vec<Verb>)> = by.into_iter().collect();
+        out.sort_by(|a, b| (a.1[0], a.0).cmp(&(b.1[0], b.0)));
+        out
+    }
+}
+
+/// One API request, as an authorizer sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    /// Verb.
+    pub verb: &'a str,
+    /// API group.
+    pub api_group: &'a str,
+    /// Resource, with `/subresource` when it is one.
+    pub resource: &'a str,
+    /// Namespace of the object (`None` for cluster-scoped objects).
+    pub namespace: Option<&'a str>,
+    /// Object name (`None` for list, watch without a name selector, create).
+    pub name: Option<&'a str>,
+}
+
+/// The rule that allowed an [`Access`], and the reasons for that verb.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowed<'r> {
+    /// The rule.
+    pub rule: &'r Rule,
+    /// Why its verb is granted.
+    pub reasons: &'r BTreeSet<Reason>,
+}
+
+/// One flat permission (for comparisons): scope, group, resource, name, verb.
+pub type Permission = (Scope, String, String, Option<String>, Verb);
+
+/// The rules of one component, sorted by key.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct RuleSet {
+    /// Rules in key order.
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    fn from_grants(grants: BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>) -> RuleSet {
+        RuleSet { rules: grants.into_iter().map(|(key, verbs)| Rule { key, verbs }).collect() }
+    }
+
+    /// No rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rules of one scope.
+    pub fn scoped(&self, scope: Scope) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(move |r| r.key.scope == scope)
+    }
+
+    /// Every (scope, group, resource, name, verb) granted.
+    pub fn permissions(&self) -> BTreeSet<Permission> {
+        self.rules
+            .iter()
+            .flat_map(|r| {
+                r.verbs.keys().map(|v| (r.key.scope, r.key.api_group.clone(), r.key.resource.clone(), r.key.resource_name.clone(), *v))
+            })
+            .collect()
+    }
+
+    /// The rule allowing `a` for an installation in namespace `install_ns`, with the reasons for
+    /// its verb; `None` when the request would be forbidden. Namespace-scoped rules only apply in
+    /// `install_ns`; a rule with a resource name only applies to requests naming that object.
+    pub fn allows(&self, install_ns: &str, a: &Access<'_>) -> Option<Allowed<'_>> {
+        let verb = Verb::parse(a.verb)?;
+        self.rules.iter().find_map(|r| {
+            let k = &r.key;
+            let in_scope = k.scope == Scope::Cluster || a.namespace == Some(install_ns);
+            let named = k.resource_name.as_deref().is_none_or(|n| a.name == Some(n));
+            if in_scope && named && k.api_group == a.api_group && k.resource == a.resource {
+                r.verbs.get(&verb).map(|reasons| Allowed { rule: r, reasons })
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// The permissions one CRD entry needs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CrdPermissions {
+    /// Runtime rules caused by this CRD.
+    pub runtime: RuleSet,
+    /// Gateway rules caused by this CRD.
+    pub gateway: RuleSet,
+}
+
+/// Everything derived from one Katalog for one install namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct Derivation {
+    /// The install namespace.
+    pub namespace: String,
+    /// The runtime's rules.
+    pub runtime: RuleSet,
+    /// The gateway's rules; empty when the Katalog declares no gateway feature.
+    pub gateway: RuleSet,
+    /// The gateway features declared, human-readable, sorted.
+    pub gateway_features: Vec<String>,
+    /// Per enabled CRD entry (system rules excluded), by name.
+    pub crds: BTreeMap<String, CrdPermissions>,
+}
+
+impl Derivation {
+    /// The rules of a component.
+    pub fn rules(&self, c: Component) -> &RuleSet {
+        match c {
+            Component::Runtime => &self.runtime,
+            Component::Gateway => &self.gateway,
+        }
+    }
+}
+
+/// Collects grants for both components, remembering which CRD caused each.
+struct Sink {
+    ns: String,
+    all: BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>,
+    per_crd: BTreeMap<String, BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>>,
+}
+
+impl Sink {
+    #[allow(clippy::too_many_arguments)]
+    fn grant(&mut self, c: Component, scope: Scope, group: &str, resource: &str, name: Option<&str>, verbs: &[Verb], reason: &Reason) {
+        for &verb in verbs {
+            // Kubernetes cannot authorize `create` by object name (the name is not known to the
+            // authorizer for generated names), so a create grant is never name-restricted.
+            let name = if verb == Verb::Create { None } else { name };
+            let key = RuleKey { scope, api_group: group.to_string(), resource: resource.to_string(), resource_name: name.map(str::to_string) };
+            self.all.entry(c).or_default().entry(key.clone()).or_default().entry(verb).or_default().insert(reason.clone());
+            if let Some(crd) = &reason.crd {
+                self.per_crd
+                    .entry(crd.clone())
+                    .or_default()
+                    .entry(c)
+                    .or_default()
+                    .entry(key.clone())
+                    .or_default()
+                    .entry(verb)
+                    .or_default()
+                    .insert(reason.clone());
+            }
+        }
+    }
+
+    fn runtime(&mut self, r: &ApiResource, sub: &str, verbs: &[Verb], reason: &Reason) {
+        let resource = if sub.is_empty() { r.plural.clone() } else { format!("{}/{sub}", r.plural) };
+        self.grant(Component::Runtime, Scope::Cluster, &r.group, &resource, None, verbs, reason);
+    }
+}
+
+use Verb::*;
+
+/// Derives the runtime and gateway rules of `katalog` installed in namespace `ns`. The Katalog
+/// must have passed validation; an entry whose resource still cannot be resolved is an error
+/// (never a guessed rule).
+pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
+    let mut sink = Sink { ns: ns.to_string(), all: BTreeMap::new(), per_crd: BTreeMap::new() };
+    system_rules(&mut sink);
+    let mut enabled: Vec<(&str, &CrdEntry)> =
+        katalog.crds().iter().filter(|(_, e)| e.is_enabled()).map(|(n, e)| (n.as_str(), e)).collect();
+    enabled.sort_by_key(|(n, _)| *n);
+    for &(name, e) in &enabled {
+        crd_rules(&mut sink, katalog, name, e)?;
+    }
+    let gateway_features = gateway_rules(&mut sink, katalog, &enabled)?;
+    let mut all = std::mem::take(&mut sink.all);
+    let mut crds: BTreeMap<String, CrdPermissions> = BTreeMap::new();
+    for &(name, _) in &enabled {
+        let mut per = sink.per_crd.remove(name).unwrap_or_default();
+        crds.insert(
+            name.to_string(),
+            CrdPermissions {
+                runtime: RuleSet::from_grants(per.remove(&Component::Runtime).unwrap_or_default()),
+                gateway: RuleSet::from_grants(per.remove(&Component::Gateway).unwrap_or_default()),
+            },
+        );
+    }
+    Ok(Derivation {
+        namespace: ns.to_string(),
+        runtime: RuleSet::from_grants(all.remove(&Component::Runtime).unwrap_or_default()),
+        gateway: RuleSet::from_grants(all.remove(&Component::Gateway).unwrap_or_default()),
+        gateway_features,
+        crds,
+    })
+}
+
+/// What the runtime needs whatever the Katalog says.
+fn system_rules(s: &mut Sink) {
+    let lease = Reason::system(format!("leader election: the Lease `{}` in the install namespace", install::LEADER_LEASE));
+    s.grant(Component::Runtime, Scope::Namespace, "coordination.k8s.io", "leases", Some(install::LEADER_LEASE), &[Get, Create, Update], &lease);
+    let events = Reason::system("records Kubernetes Events on the CRs it reconciles (events.k8s.io/v1)");
+    s.grant(Component::Runtime, Scope::Cluster, "events.k8s.io", "events", None, &[Create, Patch], &events);
+}
+
+fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), String> {
+    let id = api_identity(e).filter(|id| !id.plural.is_empty()).ok_or_else(|| {
+        format!("crd `{name}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)")
+    })?;
+    let own = ApiResource {
+        group: id.group.clone(),
+        version: id.version.clone(),
+        kind: id.kind.clone(),
+        plural: id.plural.clone(),
+        namespaced: e.namespaced != Some(false),
+    };
+    s.runtime(&own, "", &[Get, List, Watch], &Reason::crd(name, "watches its CRs"));
+    s.runtime(
+        &own,
+        "",
+        &[Patch],
+        &Reason::crd(name, format!("adds and removes the finalizer `{}` and the labels it stamps on CRs", install::CLEANUP_FINALIZER)),
+    );
+    let skip_status = e.runtime().and_then(|r| r.ignore_status_patch) == Some(true);
+    if !skip_status {
+        s.runtime(&own, "status", &[Patch], &Reason::crd(name, "writes status: conditions, observedGeneration and declared fields"));
+    }
+    let Some(r) = e.reconcile() else { return Ok(()) };
+    for (key, block) in [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)] {
+        if let Some(b) = block {
+            live_block(s, katalog, name, key, b, key == "onReconcile")?;
+        }
+    }
+    if let Some(d) = &r.on_delete {
+        if d.groups.is_empty() {
+            delete_block(s, katalog, name, "onDelete", d)?;
+        } else {
+            for (g, group) in d.groups.iter().enumerate() {
+                delete_block(s, katalog, name, &format!("onDelete.groups[{g}]"), group)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each entry of a block with its source path (`onCreate.deployments[0]`), in declaration
+/// order per kind, and its resolved resource.
+fn resolved<'b>(
+    katalog: &Katalog,
+    crd: &str,
+    prefix: &str,
+    b: &'b HookTemplates,
+) -> Result<Vec<(ChildKind, usize, String, &'b EntryCommon, ApiResource)>, String> {
+    let mut counts: BTreeMap<ChildKind, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (kind, common) in b.entries() {
+        let i = *counts.entry(kind).and_modify(|n| *n += 1).or_insert(0);
+        let source = format!("{prefix}.{}[{i}]", kind.list_key());
+        let res = match kinds::child_resource(kind) {
+            Some(r) => r,
+            None => kinds::resolve_custom(katalog, &b.custom[i])
+                .map_err(|e| format!("crd `{crd}`: {source}: the kind's resource cannot be resolved ({e:?}); run `ork validate`"))?,
+        };
+        out.push((kind, i, source, common, res));
+    }
+    Ok(out)
+}
+
+fn gated(c: &EntryCommon) -> bool {
+    !c.when.is_empty() || !c.or.is_empty() || c.for_each.is_some()
+}
+
+/// onCreate / onReconcile: what the reconciler does to keep each child as declared.
+fn live_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), String> {
+    let block_gated = !b.when.is_empty() || !b.or.is_empty();
+    for (kind, i, source, common, res) in resolved(katalog, crd, key, b)? {
+        let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
+        s.runtime(&res, "", &[Get, List, Watch], &why("is read and watched (owned children re-trigger the CR)"));
+        s.runtime(&res, "", &[Create], &why("is created when missing"));
+        let drift = drift_block || common.reconcile == Some(true);
+        let once = kind == ChildKind::Secret && common.once == Some(true) && !drift;
+        // Jobs are immutable, ServiceAccounts and Namespaces are not drift-corrected (docs/rbac.md).
+        let create_only = once || matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
+        if drift && !create_only {
+            s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
+        }
+        if drift && (block_gated || gated(common)) {
+            s.runtime(&res, "", &[Delete], &why("is deleted when its condition or forEach item goes away"));
+        }
+        if !res.namespaced {
+            s.runtime(&res, "", &[Delete], &why("is cluster-scoped: deleted with the CR (garbage collection cannot cascade to it)"));
+        }
+        match kind {
+            ChildKind::Role | ChildKind::ClusterRole => {
+                s.runtime(&res, "", &[Escalate], &why("may grant permissions the runtime itself does not hold"));
+            }
+            ChildKind::RoleBinding | ChildKind::ClusterRoleBinding => {
+                let rb = if kind == ChildKind::RoleBinding { &b.role_bindings[i] } else { &b.cluster_role_bindings[i] };
+                let default = if kind == ChildKind::RoleBinding { "Role" } else { "ClusterRole" };
+                let rk = rb.role_ref.as_ref().and_then(|r| r.kind.as_ref()).map_or(default, |k| k.as_str());
+                let targets: &[&str] = match rk {
+                    "Role" => &["roles"],
+                    "ClusterRole" => &["clusterroles"],
+                    _ => &["roles", "clusterroles"],
+                };
+                for t in targets {
+                    s.grant(
+                        Component::Runtime,
+                        Scope::Cluster,
+                        "rbac.authorization.k8s.io",
+                        t,
+                        None,
+                        &[Bind],
+                        &why("binds a role the runtime itself does not hold"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// onDelete: cleanup Jobs are created and awaited; everything else is deleted and awaited.
+fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTemplates) -> Result<(), String> {
+    for (kind, _, source, _, res) in resolved(katalog, crd, key, b)? {
+        let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
+        if kind == ChildKind::Job {
+            s.runtime(&res, "", &[Create, Get], &why("runs when the CR is deleted; the finalizer waits for it to finish"));
+        } else {
+            s.runtime(&res, "", &[Delete, Get], &why("is deleted when the CR is deleted, and awaited until gone"));
+        }
+    }
+    Ok(())
+}
+
+fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)]) -> Result<Vec<String>, String> {
+    let sec = katalog.security.as_ref();
+    let deletion = sec.and_then(|x| x.deletion_protection.as_ref()).filter(|d| d.enabled != Some(false));
+    let ns_prot = sec.and_then(|x| x.namespace_protection.as_ref()).filter(|d| d.enabled != Some(false));
+    let webhooks = sec.and_then(|x| x.webhooks.as_ref());
+    let admission = webhooks.and_then(|w| w.admission.as_ref()).and_then(|a| a.enabled) == Some(true);
+    let conversion = sec.and_then(|x| x.conversion.as_ref()).and_then(|c| c.enabled) == Some(true);
+
+    let mut features = BTreeSet::new();
+    let mut configs: BTreeMap<WebhookConfig, (Reason, bool)> = BTreeMap::new();
+    let mut needs_tls = false;
+    let gw = Component::Gateway;
+    for &(name, e) in enabled {
+        let Some(adm) = &e.admission else { continue };
+        let hooks = adm.webhooks.as_ref();
+        let id = api_identity(e).filter(|id| !id.plural.is_empty());
+        let validating = admission
+            && adm.validation.as_ref().is_some_and(|v| !v.rules.is_empty())
+            && hooks.and_then(|h| h.validation) != Some(false);
+        let mutating = admission
+            && adm.mutation.as_ref().is_some_and(|m| !m.rules.is_empty())
+            && hooks.and_then(|h| h.mutation) != Some(false);
+        let cleanup = webhooks.and_then(|w| w.cleanup_on_shutdown) == Some(true);
+        if validating {
+            features.insert(format!("validation webhook ({name})"));
+            configs.entry(WebhookConfig::Validation).or_insert((
+                Reason::crd(name, "admission.validation: the validating webhook configuration for CRDs with rules"),
+                cleanup,
+            ));
+            let unique = adm.validation.iter().flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
+            if unique && let Some(id) = &id {
+                s.grant(gw, Scope::Cluster, &id.group, &id.plural, None, &[List], &Reason::crd(name, "admission.validation: a `unique` rule compares a CR with the others of its kind"));
+            }
+        }
+        if mutating {
+            features.insert(format!("mutation webhook ({name})"));
+            configs.entry(WebhookConfig::Mutation).or_insert((
+                Reason::crd(name, "admission.mutation: the mutating webhook configuration for CRDs with rules"),
+                cleanup,
+            ));
+        }
+        if conversion && let Some(c) = &adm.conversion && (!c.paths.is_empty() || c.participant == Some(true)) {
+            features.insert(format!("conversion webhook ({name})"));
+            needs_tls = true;
+            if c.update_crd == Some(true) && let Some(id) = &id {
+                let crd_name = format!("{}.{}", id.plural, id.group);
+                s.grant(
+                    gw,
+                    Scope::Cluster,
+                    "apiextensions.k8s.io",
+                    "customresourcedefinitions",
+                    Some(&crd_name),
+                    &[Get, Patch],
+                    &Reason::crd(name, "admission.conversion.updateCRD: injects the CA bundle into the CRD's conversion webhook"),
+                );
+            }
+        }
+    }
+    if let Some(d) = deletion {
+        features.insert("deletion protection".to_string());
+        configs.insert(
+            WebhookConfig::DeletionProtection,
+            (Reason::system("security.deletionProtection: the webhook that blocks deleting protected objects"), d.cleanup_on_shutdown == Some(true)),
+        );
+        s.grant(
+            gw,
+            Scope::Cluster,
+            "",
+            "namespaces",
+            Some(&s.ns.clone()),
+            &[Get, Patch],
+            &Reason::system("security.deletionProtection: labels the install namespace so that the protection covers it"),
+        );
+    }
+    if ns_prot.is_some() {
+        features.insert("namespace protection".to_string());
+        configs.insert(
+            WebhookConfig::NamespaceProtection,
+            (Reason::system("security.namespaceProtection: the webhook that rejects CRs in forbidden namespaces"), false),
+        );
+    }
+    let mut any_cleanup = false;
+    for (cfg, (reason, cleanup)) in &configs {
+        let resource = if cfg.mutating() { "mutatingwebhookconfigurations" } else { "validatingwebhookconfigurations" };
+        let name = cfg.name(&s.ns);
+        let mut verbs = vec![Get, Create, Update];
+        if *cleanup {
+            verbs.push(Delete);
+            any_cleanup = true;
+        }
+        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", resource, Some(&name), &verbs, reason);
+        needs_tls = true;
+    }
+    if needs_tls {
+        let mut verbs = vec![Get, Create, Update];
+        if any_cleanup {
+            verbs.push(Delete);
+        }
+        let why = Reason::system(format!("its self-signed TLS certificate, kept in the Secret `{}` in the install namespace", install::TLS_SECRET));
+        s.grant(gw, Scope::Namespace, "", "secrets", Some(install::TLS_SECRET), &verbs, &why);
+    }
+    Ok(features.into_iter().collect())
+}

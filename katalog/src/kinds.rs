@@ -1,0 +1,202 @@
+//! Kubernetes API resources by kind: group, version, the real plural and the scope.
+//!
+//! The reconciler needs a resource's plural to address it and RBAC rules name it, so a plural is
+//! never guessed from the kind. It comes from this table (the built-in Kubernetes APIs and a few
+//! widely installed add-ons), from a CRD declared in the same Katalog, or from an explicit
+//! `plural:` on a `custom` entry. Anything else is a validation error asking for the plural.
+
+use crate::model::Katalog;
+use crate::model::resources::{ChildKind, Custom};
+use crate::validate::api_identity;
+
+/// One API resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiResource {
+    /// API group; empty for the core group.
+    pub group: String,
+    /// Version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Resource name (plural, lowercase).
+    pub plural: String,
+    /// Namespaced or cluster-scoped.
+    pub namespaced: bool,
+}
+
+impl ApiResource {
+    /// `group/version`, or `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+    }
+}
+
+/// `(group, version, kind, plural, namespaced)`.
+type Row = (&'static str, &'static str, &'static str, &'static str, bool);
+
+/// Built-in Kubernetes resources (GA versions).
+const BUILTIN: &[Row] = &[
+    ("", "v1", "ConfigMap", "configmaps", true),
+    ("", "v1", "Endpoints", "endpoints", true),
+    ("", "v1", "Event", "events", true),
+    ("", "v1", "LimitRange", "limitranges", true),
+    ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "Node", "nodes", false),
+    ("", "v1", "PersistentVolume", "persistentvolumes", false),
+    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+    ("", "v1", "Pod", "pods", true),
+    ("", "v1", "PodTemplate", "podtemplates", true),
+    ("", "v1", "ReplicationController", "replicationcontrollers", true),
+    ("", "v1", "ResourceQuota", "resourcequotas", true),
+    ("", "v1", "Secret", "secrets", true),
+    ("", "v1", "Service", "services", true),
+    ("", "v1", "ServiceAccount", "serviceaccounts", true),
+    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false),
+    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
+    ("apps", "v1", "ControllerRevision", "controllerrevisions", true),
+    ("apps", "v1", "DaemonSet", "daemonsets", true),
+    ("apps", "v1", "Deployment", "deployments", true),
+    ("apps", "v1", "ReplicaSet", "replicasets", true),
+    ("apps", "v1", "StatefulSet", "statefulsets", true),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    ("batch", "v1", "CronJob", "cronjobs", true),
+    ("batch", "v1", "Job", "jobs", true),
+    ("coordination.k8s.io", "v1", "Lease", "leases", true),
+    ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+    ("events.k8s.io", "v1", "Event", "events", true),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    ("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false),
+    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
+    ("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false),
+    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+    ("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false),
+    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
+];
+
+/// Widely installed add-ons whose plurals are fixed by their published CRDs.
+const ADDONS: &[Row] = &[
+    ("argoproj.io", "v1alpha1", "AppProject", "appprojects", true),
+    ("argoproj.io", "v1alpha1", "Application", "applications", true),
+    ("cert-manager.io", "v1", "Certificate", "certificates", true),
+    ("cert-manager.io", "v1", "CertificateRequest", "certificaterequests", true),
+    ("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", false),
+    ("cert-manager.io", "v1", "Issuer", "issuers", true),
+    ("external-secrets.io", "v1beta1", "ClusterSecretStore", "clustersecretstores", false),
+    ("external-secrets.io", "v1beta1", "ExternalSecret", "externalsecrets", true),
+    ("external-secrets.io", "v1beta1", "SecretStore", "secretstores", true),
+    ("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes", true),
+    ("gateway.networking.k8s.io", "v1", "Gateway", "gateways", true),
+    ("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", false),
+    ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true),
+    ("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", true),
+    ("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", true),
+    ("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", true),
+];
+
+fn row(r: &Row) -> ApiResource {
+    ApiResource { group: r.0.into(), version: r.1.into(), kind: r.2.into(), plural: r.3.into(), namespaced: r.4 }
+}
+
+/// A built-in Kubernetes kind by kind alone (for `apiTypes: {kind: Namespace}`). `Event` means
+/// the core v1 Event.
+pub fn builtin_by_kind(kind: &str) -> Option<ApiResource> {
+    BUILTIN.iter().find(|r| r.2 == kind).map(row)
+}
+
+/// A known resource (built-in or add-on) by group and kind; the version is the caller's.
+pub fn known(group: &str, kind: &str) -> Option<ApiResource> {
+    BUILTIN.iter().chain(ADDONS).find(|r| r.0 == group && r.2 == kind).map(row)
+}
+
+/// Splits an `apiVersion` into group and version (`v1` → core group).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    }
+}
+
+/// The resource of a built-in child kind; `None` for `custom`.
+pub fn child_resource(kind: ChildKind) -> Option<ApiResource> {
+    let (group, k) = match kind {
+        ChildKind::Deployment => ("apps", "Deployment"),
+        ChildKind::StatefulSet => ("apps", "StatefulSet"),
+        ChildKind::Service => ("", "Service"),
+        ChildKind::ConfigMap => ("", "ConfigMap"),
+        ChildKind::Secret => ("", "Secret"),
+        ChildKind::Job => ("batch", "Job"),
+        ChildKind::CronJob => ("batch", "CronJob"),
+        ChildKind::Ingress => ("networking.k8s.io", "Ingress"),
+        ChildKind::ServiceAccount => ("", "ServiceAccount"),
+        ChildKind::Role => ("rbac.authorization.k8s.io", "Role"),
+        ChildKind::RoleBinding => ("rbac.authorization.k8s.io", "RoleBinding"),
+        ChildKind::ClusterRole => ("rbac.authorization.k8s.io", "ClusterRole"),
+        ChildKind::ClusterRoleBinding => ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ChildKind::Namespace => ("", "Namespace"),
+        ChildKind::NetworkPolicy => ("networking.k8s.io", "NetworkPolicy"),
+        ChildKind::ResourceQuota => ("", "ResourceQuota"),
+        ChildKind::LimitRange => ("", "LimitRange"),
+        ChildKind::Pdb => ("policy", "PodDisruptionBudget"),
+        ChildKind::Hpa => ("autoscaling", "HorizontalPodAutoscaler"),
+        ChildKind::Pvc => ("", "PersistentVolumeClaim"),
+        ChildKind::Custom => return None,
+    };
+    known(group, k)
+}
+
+/// Why a `custom` entry's resource cannot be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomError {
+    /// `apiVersion` or `kind` is missing or is a template (RBAC and the client need it literal).
+    NotLiteral(&'static str),
+    /// Neither the table, nor a CRD of this Katalog, nor `plural:` gives the plural.
+    UnknownPlural {
+        /// Group of the entry.
+        group: String,
+        /// Kind of the entry.
+        kind: String,
+    },
+}
+
+/// Resolves a `custom` entry to its resource: explicit `plural:` first, then a CRD of this
+/// Katalog with the same group and kind, then the table. The scope is `metadata.namespaced`
+/// when given, else what the source says (namespaced when only `plural:` is known).
+pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, CustomError> {
+    let k = &c.known;
+    let literal = |v: &Option<crate::decode::Str>, what: &'static str| match v {
+        Some(s) if !s.is_empty() && !s.contains("{{") => Ok(s.value.clone()),
+        _ => Err(CustomError::NotLiteral(what)),
+    };
+    let api_version = literal(&k.api_version, "apiVersion")?;
+    let kind = literal(&k.kind, "kind")?;
+    let (group, version) = split_api_version(&api_version);
+    let declared_scope = k.metadata.as_ref().and_then(|m| m.namespaced);
+    let from_katalog = || {
+        katalog.crds().iter().find_map(|(_, e)| {
+            let id = api_identity(e)?;
+            (id.group == group && id.kind == kind && !id.plural.is_empty())
+                .then(|| (id.plural, e.namespaced != Some(false) && id.scope != "Cluster"))
+        })
+    };
+    let (plural, namespaced) = if let Some(p) = k.plural.as_ref().filter(|p| !p.is_empty()) {
+        (p.value.clone(), declared_scope.unwrap_or(true))
+    } else if let Some((p, ns)) = from_katalog() {
+        (p, ns)
+    } else if let Some(r) = known(group, &kind) {
+        (r.plural, r.namespaced)
+    } else {
+        return Err(CustomError::UnknownPlural { group: group.to_string(), kind });
+    };
+    Ok(ApiResource {
+        group: group.to_string(),
+        version: version.to_string(),
+        kind,
+        plural,
+        namespaced: declared_scope.unwrap_or(namespaced),
+    })
+}
