@@ -3,6 +3,7 @@
 //! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
 //! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout.
 
+mod diff;
 mod generate;
 mod init;
 mod template;
@@ -31,6 +32,10 @@ enum Command {
     /// Generate Kubernetes manifests from a Katalog.
     #[command(subcommand)]
     Generate(generate::What),
+    /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
+    Diff(diff::DiffArgs),
+    /// Show what applying a Katalog would change against a deployed bundle: CRDs and permissions.
+    Plan(diff::PlanArgs),
 }
 
 /// Output format of commands that have a machine form.
@@ -75,6 +80,8 @@ fn main() -> ExitCode {
         Some(Command::Init(args)) => init::run(args),
         Some(Command::Template(args)) => template::run(args),
         Some(Command::Generate(what)) => generate::run(what),
+        Some(Command::Diff(args)) => diff::run_diff(args),
+        Some(Command::Plan(args)) => diff::run_plan(args),
         None => {
             // The TUI opens here once it exists; until then, help.
             use clap::CommandFactory;

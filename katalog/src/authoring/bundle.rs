@@ -25,6 +25,11 @@ pub struct Selection {
 /// make sense on a developer machine (`crdFile`, `crFiles`: local paths). A CRD entry whose
 /// identity comes only from its `crdFile` cannot be shipped.
 pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, String> {
+    shipped_json(katalog, expanded).map(|v| emit(&v))
+}
+
+/// [`shipped_katalog`] as JSON.
+pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, String> {
     for (name, e) in katalog.crds().iter() {
         let at = e.api_types.as_ref();
         let complete = at.is_some_and(|a| a.kind.is_some() && a.version.is_some() && a.plural.is_some() && a.group.is_some());
@@ -45,7 +50,7 @@ pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, Str
             }
         }
     }
-    Ok(emit(&doc))
+    Ok(doc)
 }
 
 fn labels(component: Option<Component>) -> Value {

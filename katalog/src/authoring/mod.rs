@@ -3,4 +3,5 @@
 
 pub mod bundle;
 pub mod crd;
+pub mod diff;
 pub mod rbac;
