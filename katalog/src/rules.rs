@@ -286,6 +286,44 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// The only values `field` (a dotted path like `spec.role`) can have when a CR is reconciled,
+/// if the validation rules pin it: an unconditional deny rule that also fires at reconcile with
+/// operator `in` and literal items. Several such rules intersect. `None` when nothing pins it.
+pub fn allowed_values(rules: &[ValidationRule], field: &str) -> Option<Vec<String>> {
+    let norm = |f: &str| {
+        let f = f.trim();
+        let inner = f.strip_prefix("{{").and_then(|x| x.strip_suffix("}}")).map(str::trim).unwrap_or(f);
+        inner.trim_start_matches('.').to_string()
+    };
+    let want = norm(field);
+    let mut out: Option<Vec<String>> = None;
+    for r in rules {
+        let deny = r.action.as_ref().is_none_or(|a| a.value == RuleAction::Deny);
+        let unconditional = r.when.is_empty() && r.or.is_empty() && r.cmp.negate != Some(true);
+        let at_reconcile = r.fires.as_ref().and_then(|f| f.reconcile) != Some(false);
+        if !(deny && unconditional && at_reconcile) || r.field.as_ref().is_none_or(|f| norm(f) != want) {
+            continue;
+        }
+        let items: Vec<String> = match operation(&r.cmp) {
+            Some((Operator::In, Operand::List(l))) => l.items.iter().map(|i| i.value.clone()).collect(),
+            Some((Operator::In, Operand::One(v))) => v.split(',').map(|p| p.trim().to_string()).collect(),
+            _ => continue,
+        };
+        if items.iter().any(|i| i.contains("{{") || i.is_empty()) {
+            continue;
+        }
+        out = Some(match out {
+            None => items,
+            Some(prev) => prev.into_iter().filter(|p| items.contains(p)).collect(),
+        });
+    }
+    out.map(|mut v| {
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
 enum Operand<'c> {
     None,
     One(&'c Str),

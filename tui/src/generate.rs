@@ -90,6 +90,9 @@ fn bundle_cmd(args: BundleArgs) -> u8 {
             return 1;
         }
     };
+    for w in &derived.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
     if sel.gateway && derived.gateway.is_empty() {
         if !sel.runtime {
             let _ = writeln!(err, "error: --for gateway: this Katalog declares no gateway feature (admission webhooks, deletion or namespace protection, conversion), so the gateway needs no permissions");

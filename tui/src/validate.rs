@@ -52,7 +52,14 @@ pub fn run(args: Args) -> u8 {
     let mut derived = None;
     if args.full && code == 0 && let Some(k) = &loaded.katalog {
         match derive(k, &ns) {
-            Ok(d) => derived = Some(d),
+            Ok(d) => {
+                if args.output == Output::Text {
+                    for w in &d.warnings {
+                        let _ = writeln!(std::io::stderr(), "warning: {w}");
+                    }
+                }
+                derived = Some(d);
+            }
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "error: {e}");
                 code = 1;
@@ -108,6 +115,7 @@ fn permissions_json(d: &Derivation, r: &Report) -> serde_json::Value {
         "runtime": rules_json(&d.runtime),
         "gateway": rules_json(&d.gateway),
         "gatewayFeatures": d.gateway_features,
+        "warnings": d.warnings,
     })
 }
 

@@ -284,6 +284,8 @@ pub struct Derivation {
     pub gateway_features: Vec<String>,
     /// Per enabled CRD entry (system rules excluded), by name.
     pub crds: BTreeMap<String, CrdPermissions>,
+    /// Grants that are broader than the Katalog can bound (templated role names or rules).
+    pub warnings: Vec<String>,
 }
 
 impl Derivation {
@@ -299,6 +301,7 @@ impl Derivation {
 /// Collects grants for both components, remembering which CRD caused each.
 struct Sink {
     ns: String,
+    warnings: Vec<String>,
     all: BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>,
     per_crd: BTreeMap<String, BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>>,
 }
@@ -339,7 +342,7 @@ use Verb::*;
 /// must have passed validation; an entry whose resource still cannot be resolved is an error
 /// (never a guessed rule).
 pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
-    let mut sink = Sink { ns: ns.to_string(), all: BTreeMap::new(), per_crd: BTreeMap::new() };
+    let mut sink = Sink { ns: ns.to_string(), warnings: Vec::new(), all: BTreeMap::new(), per_crd: BTreeMap::new() };
     system_rules(&mut sink);
     let mut enabled: Vec<(&str, &CrdEntry)> =
         katalog.crds().iter().filter(|(_, e)| e.is_enabled()).map(|(n, e)| (n.as_str(), e)).collect();
@@ -366,6 +369,7 @@ pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
         gateway: RuleSet::from_grants(all.remove(&Component::Gateway).unwrap_or_default()),
         gateway_features,
         crds,
+        warnings: sink.warnings,
     })
 }
 
@@ -402,7 +406,7 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
     let Some(r) = e.reconcile() else { return Ok(()) };
     for (key, block) in [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)] {
         if let Some(b) = block {
-            live_block(s, katalog, name, key, b, key == "onReconcile")?;
+            live_block(s, katalog, (name, e), key, b, key == "onReconcile")?;
         }
     }
     if let Some(d) = &r.on_delete {
@@ -445,7 +449,19 @@ fn gated(c: &EntryCommon) -> bool {
 }
 
 /// onCreate / onReconcile: what the reconciler does to keep each child as declared.
-fn live_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), String> {
+/// The values a templated field can take when reconciled, if validation pins them (and no
+/// mutation running after validation can change them).
+fn pinned(e: &CrdEntry, template: &str) -> Option<Vec<String>> {
+    let adm = e.admission.as_ref()?;
+    let rules = &adm.validation.as_ref()?.rules;
+    let late_mutation = adm.mutation.as_ref().is_some_and(|m| m.mutate_first == Some(false) && !m.rules.is_empty());
+    if late_mutation {
+        return None;
+    }
+    crate::rules::allowed_values(rules, template).filter(|v| !v.is_empty())
+}
+
+fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), String> {
     let block_gated = !b.when.is_empty() || !b.or.is_empty();
     for (kind, i, source, common, res) in resolved(katalog, crd, key, b)? {
         let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
@@ -466,33 +482,86 @@ fn live_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTem
         }
         match kind {
             ChildKind::Role | ChildKind::ClusterRole => {
-                s.runtime(&res, "", &[Escalate], &why("may grant permissions the runtime itself does not hold"));
+                let role = if kind == ChildKind::Role { &b.roles[i] } else { &b.cluster_roles[i] };
+                role_rules(s, crd, &source, &res, &role.rules);
             }
             ChildKind::RoleBinding | ChildKind::ClusterRoleBinding => {
                 let rb = if kind == ChildKind::RoleBinding { &b.role_bindings[i] } else { &b.cluster_role_bindings[i] };
                 let default = if kind == ChildKind::RoleBinding { "Role" } else { "ClusterRole" };
-                let rk = rb.role_ref.as_ref().and_then(|r| r.kind.as_ref()).map_or(default, |k| k.as_str());
+                let role_ref = rb.role_ref.as_ref();
+                let rk = role_ref.and_then(|r| r.kind.as_ref()).map_or(default, |k| k.as_str());
                 let targets: &[&str] = match rk {
                     "Role" => &["roles"],
                     "ClusterRole" => &["clusterroles"],
                     _ => &["roles", "clusterroles"],
                 };
+                let name = role_ref.and_then(|r| r.name.as_ref()).map_or("", |n| n.as_str());
+                let mut reason = why("binds a role whose permissions the runtime itself does not hold");
+                let names: Vec<Option<String>> = if !name.contains("{{") {
+                    vec![Some(name.to_string())]
+                } else if let Some(values) = pinned(entry, name) {
+                    reason.what.push_str("; the roles are those a deny rule with `in` allows for `roleRef.name`");
+                    values.into_iter().map(Some).collect()
+                } else {
+                    s.warnings.push(format!(
+                        "crd `{crd}`: {source}: `roleRef.name` is a template no validation rule pins, so the runtime may bind any {rk}: whoever writes the CR chooses the role (e.g. cluster-admin). Write the name literally, or add a deny rule with operator `in` listing the roles allowed."
+                    ));
+                    vec![None]
+                };
                 for t in targets {
-                    s.grant(
-                        Component::Runtime,
-                        Scope::Cluster,
-                        "rbac.authorization.k8s.io",
-                        t,
-                        None,
-                        &[Bind],
-                        &why("binds a role the runtime itself does not hold"),
-                    );
+                    for n in &names {
+                        s.grant(
+                            Component::Runtime,
+                            Scope::Cluster,
+                            "rbac.authorization.k8s.io",
+                            t,
+                            n.as_deref(),
+                            &[Bind],
+                            &reason,
+                        );
+                    }
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// A role the runtime creates: Kubernetes lets it grant only permissions it holds itself. When
+/// the role's rules are literal, the runtime is given exactly those permissions (bounded by the
+/// Katalog); otherwise (templated, `*`, verbs beyond the standard ones) only `escalate` can
+/// work, which lets the runtime write any role, so it is granted with a warning.
+fn role_rules(s: &mut Sink, crd: &str, source: &str, res: &ApiResource, rules: &[crate::model::resources::PolicyRule]) {
+    let lit = |v: &crate::decode::Str| !v.contains("{{") && !v.contains('*');
+    let literal = rules.iter().all(|r| {
+        !r.api_groups.is_empty()
+            && !r.resources.is_empty()
+            && !r.verbs.is_empty()
+            && r.api_groups.iter().chain(&r.resources).chain(&r.resource_names).all(lit)
+            && r.verbs.iter().all(|v| Verb::parse(v).is_some())
+    });
+    if !literal {
+        s.warnings.push(format!(
+            "crd `{crd}`: {source}: the role's rules are templated or use `*` or non-standard verbs, so the runtime needs `escalate` on {} and can write a role with any permission. Write the rules literally to bound it.",
+            res.plural
+        ));
+        s.runtime(res, "", &[Escalate], &Reason::crd(crd, format!("{source} has rules that cannot be known in advance")));
+        return;
+    }
+    let why = Reason::crd(crd, format!("{source} grants it (Kubernetes lets the runtime grant only what it holds)"));
+    for r in rules {
+        let names: Vec<Option<&str>> =
+            if r.resource_names.is_empty() { vec![None] } else { r.resource_names.iter().map(|n| Some(n.as_str())).collect() };
+        let verbs: Vec<Verb> = r.verbs.iter().filter_map(|v| Verb::parse(v)).collect();
+        for g in &r.api_groups {
+            for res in &r.resources {
+                for n in &names {
+                    s.grant(Component::Runtime, Scope::Cluster, g, res, *n, &verbs, &why);
+                }
+            }
+        }
+    }
 }
 
 /// onDelete: cleanup Jobs are created and awaited; everything else is deleted and awaited.
