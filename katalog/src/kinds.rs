@@ -108,6 +108,11 @@ pub fn builtin_by_kind(kind: &str) -> Option<ApiResource> {
     BUILTIN.iter().find(|r| r.2 == kind).map(row)
 }
 
+/// Every built-in kind name (for suggestions).
+pub fn builtin_kinds() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|r| r.2)
+}
+
 /// A known resource (built-in or add-on) by group and kind; the version is the caller's.
 pub fn known(group: &str, kind: &str) -> Option<ApiResource> {
     BUILTIN.iter().chain(ADDONS).find(|r| r.0 == group && r.2 == kind).map(row)

@@ -135,7 +135,7 @@ fn summaries(k: &Katalog, user: &UserProfiles) -> Vec<CrdSummary> {
             let id = api_identity(e).unwrap_or(ApiIdentity {
                 group: String::new(),
                 version: String::new(),
-                kind: String::new(),
+                kind: e.api_types.as_ref().and_then(|a| a.kind.as_ref()).map(|k| k.value.clone()).unwrap_or_default(),
                 plural: String::new(),
                 scope: String::new(),
             });
@@ -315,12 +315,16 @@ impl Validator<'_> {
             && let Some(kd) = &at.kind
             && crate::kinds::builtin_by_kind(kd).is_none()
         {
+            let help = match suggest(kd, crate::kinds::builtin_kinds()) {
+                Some(s) => format!("did you mean `{s}`? For a custom resource write `apiTypes: {{group: example.com, version: v1, kind: {kd}, plural: ...}}`"),
+                None => format!("for a custom resource write `apiTypes: {{group: example.com, version: v1, kind: {kd}, plural: ...}}`"),
+            };
             self.err(
                 crd,
                 "unknown-builtin-kind",
                 kd.span,
                 format!("`{kd}` is not a built-in Kubernetes kind, so apiTypes needs its group, version and plural"),
-                "write `apiTypes: {group: example.com, version: v1, kind: Thing, plural: things}`",
+                help,
             );
         }
         if !missing.is_empty() && !builtin_kind_only {

@@ -9,6 +9,7 @@
 use super::rbac::{Component, Derivation, Rule, Scope};
 use crate::install;
 use crate::model::Katalog;
+use crate::validate::api_identity;
 use crate::yaml::{Node, emit};
 use serde_json::{Map, Value, json};
 
@@ -21,32 +22,33 @@ pub struct Selection {
     pub gateway: bool,
 }
 
-/// The Katalog text shipped in the ConfigMap: the expanded document without the keys that only
-/// make sense on a developer machine (`crdFile`, `crFiles`: local paths). A CRD entry whose
-/// identity comes only from its `crdFile` cannot be shipped.
+/// The Katalog text shipped in the ConfigMap: the expanded document, self-contained. Motif
+/// imports are already spliced in, so their `imports:` lists go; `crdFile` and `crFiles` are
+/// local development paths, so they go too, with the identity `crdFile` supplied written into
+/// `apiTypes` (and its scope into `namespaced`).
 pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, String> {
     shipped_json(katalog, expanded).map(|v| emit(&v))
 }
 
 /// [`shipped_katalog`] as JSON.
 pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, String> {
-    for (name, e) in katalog.crds().iter() {
-        let at = e.api_types.as_ref();
-        let complete = at.is_some_and(|a| a.kind.is_some() && a.version.is_some() && a.plural.is_some() && a.group.is_some());
-        let kind_only = at.is_some_and(|a| a.kind.is_some() && a.version.is_none() && a.plural.is_none() && a.group.is_none());
-        if e.crd_file.is_some() && !complete && !kind_only {
-            return Err(format!(
-                "crd `{name}` takes its API identity from `crdFile`, a local development shortcut that does not exist in the cluster; \
-                 write `apiTypes: {{group, version, kind, plural}}` in the Katalog"
-            ));
-        }
-    }
     let mut doc = expanded.to_json();
-    if let Some(crds) = doc.pointer_mut("/spec/crds").and_then(Value::as_object_mut) {
-        for entry in crds.values_mut() {
-            if let Some(e) = entry.as_object_mut() {
-                e.remove("crdFile");
-                e.remove("crFiles");
+    doc["kind"] = json!("Katalog");
+    let Some(crds) = doc.pointer_mut("/spec/crds").and_then(Value::as_object_mut) else { return Ok(doc) };
+    for (name, entry) in crds.iter_mut() {
+        let Some(e) = entry.as_object_mut() else { continue };
+        if let Some(r) = e.get_mut("operatorBox").and_then(|o| o.get_mut("reconcile")).and_then(Value::as_object_mut) {
+            r.remove("imports");
+        }
+        e.remove("crFiles");
+        if e.remove("crdFile").is_some() {
+            let model = katalog.crds().get(name).ok_or_else(|| format!("crd `{name}` vanished from the model"))?;
+            let id = api_identity(model)
+                .filter(|id| !id.plural.is_empty() && !id.version.is_empty())
+                .ok_or_else(|| format!("crd `{name}`: its crdFile does not give a complete identity; write `apiTypes: {{group, version, kind, plural}}`"))?;
+            e.insert("apiTypes".into(), json!({"group": id.group, "version": id.version, "kind": id.kind, "plural": id.plural}));
+            if id.scope == "Cluster" && !e.contains_key("namespaced") {
+                e.insert("namespaced".into(), json!(false));
             }
         }
     }

@@ -474,6 +474,9 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         if drift && !create_only {
             s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
         }
+        if drift && matches!(kind, ChildKind::RoleBinding | ChildKind::ClusterRoleBinding) {
+            s.runtime(&res, "", &[Delete], &why("is re-created when its roleRef changes (roleRef is immutable)"));
+        }
         if drift && (block_gated || gated(common)) {
             s.runtime(&res, "", &[Delete], &why("is deleted when its condition or forEach item goes away"));
         }
