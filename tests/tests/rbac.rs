@@ -1,6 +1,7 @@
 //! `katalog::authoring::rbac`: the derivation's properties (monotone in the features, base rules
 //! only without features, never a wildcard), the "which rule allowed this request" lookup, and
 //! agreement with the renderer: every child a demo renders is allowed by the derived rules.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use katalog::authoring::rbac::{Access, Component, Derivation, Permission, Scope, Verb, derive};
 use katalog::load::{LoadOptions, load_file};
@@ -159,12 +160,12 @@ fn adding_a_feature_never_removes_a_permission() {
     let mut rng = Xs(0x9e37_79b9_7f4a_7c15);
     let mut checked = 0;
     for round in 0..60 {
-        let subset: BTreeSet<usize> = (0..FEATURES).filter(|_| rng.next() % 3 == 0).collect();
+        let subset: BTreeSet<usize> = (0..FEATURES).filter(|_| rng.next().is_multiple_of(3)).collect();
         let base = derive_json(&dir, &format!("s{round}.json"), &synthetic(&subset));
         no_wildcard(&base);
         let before = perms(&base);
         let missing: Vec<usize> = (0..FEATURES).filter(|f| !subset.contains(f)).collect();
-        for &f in missing.iter().filter(|_| rng.next() % 2 == 0).take(4) {
+        for &f in missing.iter().filter(|_| rng.next().is_multiple_of(2)).take(4) {
             let mut more = subset.clone();
             more.insert(f);
             let d = derive_json(&dir, &format!("s{round}-{f}.json"), &synthetic(&more));

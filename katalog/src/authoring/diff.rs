@@ -78,10 +78,13 @@ pub fn read_bundle(docs: &[Value]) -> Result<Deployed, String> {
     let mut out = Deployed::default();
     let kind = |d: &Value| d.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
     let name = |d: &Value| d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-    let mut maps: Vec<&Value> = docs.iter().filter(|d| kind(d) == "ConfigMap" && d.get("data").is_some_and(Value::is_object)).collect();
-    maps.sort_by_key(|d| name(d) != crate::install::KATALOG_CONFIGMAP);
-    if let Some(cm) = maps.first() {
-        let data = cm["data"].as_object().expect("checked above");
+    let mut maps: Vec<(&Value, &serde_json::Map<String, Value>)> = docs
+        .iter()
+        .filter(|d| kind(d) == "ConfigMap")
+        .filter_map(|d| Some((d, d.get("data")?.as_object()?)))
+        .collect();
+    maps.sort_by_key(|(d, _)| name(d) != crate::install::KATALOG_CONFIGMAP);
+    if let Some((cm, data)) = maps.first() {
         let text = data
             .get(crate::install::KATALOG_KEY)
             .or_else(|| data.get("katalog"))

@@ -220,7 +220,7 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    fn from_grants(grants: BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>) -> RuleSet {
+    fn from_grants(grants: BTreeMap<RuleKey, Verbs>) -> RuleSet {
         RuleSet { rules: grants.into_iter().map(|(key, verbs)| Rule { key, verbs }).collect() }
     }
 
@@ -298,12 +298,19 @@ impl Derivation {
     }
 }
 
+/// Verbs of one rule with their reasons.
+type Verbs = BTreeMap<Verb, BTreeSet<Reason>>;
+/// Rules per component, being collected.
+type Collected = BTreeMap<Component, BTreeMap<RuleKey, Verbs>>;
+/// One child entry of a block: kind, index within its kind, source path, common fields, resource.
+type Entry<'b> = (ChildKind, usize, String, &'b EntryCommon, ApiResource);
+
 /// Collects grants for both components, remembering which CRD caused each.
 struct Sink {
     ns: String,
     warnings: Vec<String>,
-    all: BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>,
-    per_crd: BTreeMap<String, BTreeMap<Component, BTreeMap<RuleKey, BTreeMap<Verb, BTreeSet<Reason>>>>>,
+    all: Collected,
+    per_crd: BTreeMap<String, Collected>,
 }
 
 impl Sink {
@@ -428,7 +435,7 @@ fn resolved<'b>(
     crd: &str,
     prefix: &str,
     b: &'b HookTemplates,
-) -> Result<Vec<(ChildKind, usize, String, &'b EntryCommon, ApiResource)>, String> {
+) -> Result<Vec<Entry<'b>>, String> {
     let mut counts: BTreeMap<ChildKind, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (kind, common) in b.entries() {
