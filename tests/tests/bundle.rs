@@ -329,6 +329,17 @@ fn plan_reports_crd_changes_and_flags_escalations() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("  - crd blog  (removed)\n") && !run.stdout.contains("ESCALATION"), "{}", run.stdout);
 
+    // What `kubectl get clusterrole,role,configmap -o yaml` exports: one List.
+    let items: Vec<serde_json::Value> = std::fs::read_to_string(t.path().join("wide.yaml"))
+        .unwrap_or_default()
+        .split("\n---\n")
+        .skip(1)
+        .map(|d| katalog::yaml::parse(d, katalog::diag::FileId::intern(Path::new("d.yaml")), katalog::yaml::Limits::default()).unwrap_or_else(|e| panic!("{}", e.message))[0].root.to_json())
+        .collect();
+    t.write("exported.yaml", &katalog::yaml::emit(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})));
+    let exported = ork(t.path(), &["plan", "--bundle", "exported.yaml"]);
+    assert_eq!(exported.stdout, run.stdout.replace("wide.yaml", "exported.yaml"));
+
     assert_eq!(ork(t.path(), &["plan", "--bundle", "missing.yaml"]).code, 2);
     assert_eq!(ork(t.path(), &["plan"]).code, 2, "--bundle is required");
 }

@@ -71,10 +71,19 @@ pub struct Deployed {
     pub grants: BTreeSet<Grant>,
 }
 
-/// Reads a bundle: the Katalog from the ConfigMap (`orkestra-katalog` preferred; data key
+/// Reads a bundle (or `kubectl get -o yaml` output, `List`s included): the Katalog from the ConfigMap (`orkestra-katalog` preferred; data key
 /// `katalog.yaml`, then `katalog`, then the first key) and the rules of every Role and
 /// ClusterRole (a name containing `gateway` is the gateway's, anything else the runtime's).
 pub fn read_bundle(docs: &[Value]) -> Result<Deployed, String> {
+    // `kubectl get … -o yaml` of several objects is one `kind: List` with `items`.
+    let flat: Vec<Value> = docs
+        .iter()
+        .flat_map(|d| match d.get("items").and_then(Value::as_array) {
+            Some(items) if d.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => items.clone(),
+            _ => vec![d.clone()],
+        })
+        .collect();
+    let docs = flat.as_slice();
     let mut out = Deployed::default();
     let kind = |d: &Value| d.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
     let name = |d: &Value| d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
