@@ -357,7 +357,7 @@ pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
     for &(name, e) in &enabled {
         crd_rules(&mut sink, katalog, name, e)?;
     }
-    let gateway_features = gateway_rules(&mut sink, katalog, &enabled)?;
+    let gateway_features = gateway_rules(&mut sink, katalog, &enabled);
     let mut all = std::mem::take(&mut sink.all);
     let mut crds: BTreeMap<String, CrdPermissions> = BTreeMap::new();
     for &(name, _) in &enabled {
@@ -587,7 +587,7 @@ fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookT
     Ok(())
 }
 
-fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)]) -> Result<Vec<String>, String> {
+fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)]) -> Vec<String> {
     let sec = katalog.security.as_ref();
     let deletion = sec.and_then(|x| x.deletion_protection.as_ref()).filter(|d| d.enabled != Some(false));
     let ns_prot = sec.and_then(|x| x.namespace_protection.as_ref()).filter(|d| d.enabled != Some(false));
@@ -688,5 +688,5 @@ fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)])
         let why = Reason::system(format!("its self-signed TLS certificate, kept in the Secret `{}` in the install namespace", install::TLS_SECRET));
         s.grant(gw, Scope::Namespace, "", "secrets", Some(install::TLS_SECRET), &verbs, &why);
     }
-    Ok(features.into_iter().collect())
+    features.into_iter().collect()
 }
