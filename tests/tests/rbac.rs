@@ -35,7 +35,7 @@ fn perms(d: &Derivation) -> BTreeSet<(Component, Permission)> {
     out
 }
 
-const FEATURES: usize = 19;
+const FEATURES: usize = 20;
 
 /// A one-CRD Katalog with the features in `on` (indices into the list below).
 fn synthetic(on: &BTreeSet<usize>) -> Value {
@@ -73,6 +73,8 @@ fn synthetic(on: &BTreeSet<usize>) -> Value {
                 set(&mut k, "/security/conversion/enabled", json!(true));
                 set(&mut k, "/spec/crds/app/admission/conversion", json!({"updateCRD": true, "paths": [{"from": "v1", "to": "v2"}, {"from": "v2", "to": "v1"}]}));
             }
+            // A child of a kind this Katalog defines: its plural comes from the CRD entry.
+            19 => push(&mut k, &format!("{r}/onCreate/custom"), json!({"apiVersion": "x.dev/v1", "kind": "App", "metadata": {"name": "child-{{ .metadata.name }}"}})),
             _ => unreachable!("feature {f}"),
         }
     }
@@ -247,6 +249,7 @@ fn the_rule_that_allowed_a_request_can_be_looked_up_with_its_reasons() {
     assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("other"))).is_none());
     assert!(rt.allows(NS, &get("create", "coordination.k8s.io", "leases", Some(NS), None)).is_some());
     // Nothing the Katalog does not need.
+    assert!(rt.allows(NS, &get("create", "x.dev", "apps", Some("team-a"), None)).is_none(), "feature 19 is off");
     assert!(rt.allows(NS, &get("get", "", "configmaps", Some("team-a"), Some("c"))).is_none());
     assert!(rt.allows(NS, &get("*", "apps", "deployments", Some("team-a"), None)).is_none());
 
@@ -262,6 +265,14 @@ fn the_rule_that_allowed_a_request_can_be_looked_up_with_its_reasons() {
     // The runtime holds none of the gateway's permissions, and the other way round.
     assert!(rt.allows(NS, &get("get", "admissionregistration.k8s.io", "validatingwebhookconfigurations", None, Some(cfg))).is_none());
     assert!(gw.allows(NS, &get("create", "apps", "deployments", Some("team-a"), None)).is_none());
+}
+
+#[test]
+fn a_custom_child_of_an_own_kind_takes_the_plural_of_its_crd_entry() {
+    let dir = TempDir::new("rbac-own");
+    let d = derive_json(&dir, "own.json", &synthetic(&[19].into_iter().collect()));
+    let a = d.runtime.allows(NS, &Access { verb: "create", api_group: "x.dev", resource: "apps", namespace: Some("t"), name: None }).expect("create apps");
+    assert!(a.reasons.iter().any(|r| r.what.starts_with("onCreate.custom[0]")), "{:?}", a.reasons);
 }
 
 #[test]
