@@ -1,5 +1,6 @@
 //! `ork diff A B` and `ork plan -f katalog.yaml --bundle deployed.yaml`.
 
+use crate::validate::paint;
 use crate::{default_file, use_color};
 use katalog::authoring::bundle::shipped_json;
 use katalog::authoring::diff::{FieldChange, Grant, Plan, normalize, plan, read_bundle, read_docs, unified};
@@ -30,14 +31,21 @@ pub fn run_diff(args: DiffArgs) -> u8 {
             }
         }
     }
+    let Some(diff) = unified(&display_path(&args.a), &texts[0], &display_path(&args.b), &texts[1]) else { return 0 };
     let color = use_color(std::io::stdout().is_terminal());
-    match unified(&display_path(&args.a), &texts[0], &display_path(&args.b), &texts[1], color) {
-        None => 0,
-        Some(d) => {
-            let _ = std::io::stdout().lock().write_all(d.as_bytes());
-            1
-        }
+    let mut out = std::io::stdout().lock();
+    for line in diff.lines() {
+        // Headers bold, removed lines red, added green, hunk headers cyan.
+        let code = match line.as_bytes() {
+            [b'+', b'+', b'+', ..] | [b'-', b'-', b'-', ..] => "1",
+            [b'+', ..] => "32",
+            [b'-', ..] => "31",
+            [b'@', b'@', ..] => "36",
+            _ => "",
+        };
+        let _ = writeln!(out, "{}", if code.is_empty() { line.to_string() } else { paint(color, code, line) });
     }
+    1
 }
 
 /// Arguments of `ork plan`.
@@ -100,10 +108,6 @@ pub fn run_plan(args: PlanArgs) -> u8 {
     let color = use_color(std::io::stdout().is_terminal());
     print_plan(&p, &display_path(&path), &display_path(&args.bundle), &ns, color);
     if args.fail_on_escalation && !p.grants_added.is_empty() { 1 } else { 0 }
-}
-
-fn paint(on: bool, code: &str, s: &str) -> String {
-    if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 
 fn change_line(c: &FieldChange) -> String {

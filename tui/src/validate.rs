@@ -142,7 +142,8 @@ fn print_json(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) 
     let _ = writeln!(out);
 }
 
-fn paint(on: bool, code: &str, s: &str) -> String {
+/// `s` in the ANSI colour `code` when `on`.
+pub fn paint(on: bool, code: &str, s: &str) -> String {
     if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
 }
 

@@ -26,35 +26,9 @@ pub fn normalize(docs: &[Value]) -> String {
     docs.iter().map(|d| format!("---\n{}", emit(d))).collect()
 }
 
-/// A unified diff of two texts (3 lines of context), or `None` when they are equal. Removed
-/// lines red, added green, hunk headers cyan when `color`.
-pub fn unified(a_name: &str, a: &str, b_name: &str, b: &str, color: bool) -> Option<String> {
-    if a == b {
-        return None;
-    }
-    let diff = similar::TextDiff::from_lines(a, b);
-    let text = diff.unified_diff().context_radius(3).header(a_name, b_name).to_string();
-    if !color {
-        return Some(text);
-    }
-    let painted = text
-        .lines()
-        .map(|l| {
-            let code = if l.starts_with("+++") || l.starts_with("---") {
-                "1"
-            } else if l.starts_with('+') {
-                "32"
-            } else if l.starts_with('-') {
-                "31"
-            } else if l.starts_with("@@") {
-                "36"
-            } else {
-                return format!("{l}\n");
-            };
-            format!("\x1b[{code}m{l}\x1b[0m\n")
-        })
-        .collect();
-    Some(painted)
+/// A unified diff of two texts (3 lines of context), or `None` when they are equal.
+pub fn unified(a_name: &str, a: &str, b_name: &str, b: &str) -> Option<String> {
+    (a != b).then(|| similar::TextDiff::from_lines(a, b).unified_diff().context_radius(3).header(a_name, b_name).to_string())
 }
 
 /// One permission as deployed or derived: component, scope, group, resource, name, verb.
