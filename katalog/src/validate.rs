@@ -87,10 +87,10 @@ pub fn validate(loaded: &Loaded) -> Report {
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
-        let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()) };
+        let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()), profiles: BTreeMap::new() };
         v.run();
         report.startup_order = v.startup_order();
-        report.crds = summaries(k, &user_profiles(k.profiles.as_ref()));
+        report.crds = summaries(k, &mut v.profiles);
         let (templates, template_diags) = crate::template::TemplateSet::compile(k);
         diags.extend(template_diags);
         report.templates = Some(templates);
@@ -113,21 +113,7 @@ fn user_profiles(p: Option<&crate::model::katalog::Profiles>) -> UserProfiles {
     user
 }
 
-/// The profiles a CRD entry references, as `class/name`, sorted.
-fn profiles_used(crd: &str, e: &CrdEntry, user: &UserProfiles) -> Vec<String> {
-    let mut scratch = Diagnostics::default();
-    let mut c = checks::EntryChecks { diags: &mut scratch, user, crd, katalog: None, used: Default::default() };
-    for (phase, block) in e.lifecycle_blocks() {
-        c.block(block, phase == "onDelete");
-    }
-    let mut used = c.used;
-    if let Some(p) = e.reconcile().and_then(|r| r.profile.as_ref()) {
-        used.insert(format!("{}/{p}", ProfileClass::Reconciler.yaml_key()));
-    }
-    used.into_iter().collect()
-}
-
-fn summaries(k: &Katalog, user: &UserProfiles) -> Vec<CrdSummary> {
+fn summaries(k: &Katalog, profiles: &mut BTreeMap<String, Vec<String>>) -> Vec<CrdSummary> {
     let mut out: Vec<CrdSummary> = k
         .crds()
         .iter()
@@ -157,7 +143,7 @@ fn summaries(k: &Katalog, user: &UserProfiles) -> Vec<CrdSummary> {
                     .and_then(|em| em.status.as_ref())
                     .map_or(0, |s| s.fields.len()),
                 depends_on: e.depends_on.iter().map(|d| d.name.value.clone()).collect(),
-                profiles: profiles_used(name.as_str(), e, user),
+                profiles: profiles.remove(name.as_str()).unwrap_or_default(),
             }
         })
         .collect();
@@ -190,6 +176,8 @@ struct Validator<'a> {
     katalog: &'a Katalog,
     diags: &'a mut Diagnostics,
     user: UserProfiles,
+    /// Per CRD entry, the profiles it references (`class/name`, sorted), found by the checks.
+    profiles: BTreeMap<String, Vec<String>>,
 }
 
 impl Validator<'_> {
@@ -458,6 +446,11 @@ impl Validator<'_> {
                 }
             }
         }
+        let mut used = c.used;
+        if let Some(p) = e.reconcile().and_then(|r| r.profile.as_ref()) {
+            used.insert(format!("{}/{p}", ProfileClass::Reconciler.yaml_key()));
+        }
+        self.profiles.insert(crd.to_string(), used.into_iter().collect());
     }
 
     fn check_admission(&mut self, crd: &str, e: &CrdEntry) {
