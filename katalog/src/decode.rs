@@ -188,22 +188,10 @@ impl Cx {
         &self.diags
     }
 
-    /// `node` with every block that was decoded through an `include:` replaced by its merged
-    /// content: the document as decoded, with no include left.
-    pub fn resolve_includes(&self, node: &Node) -> Node {
-        if node.get("include").is_some()
-            && let Some((_, merged)) = self.includes.iter().find(|(orig, _)| orig == node)
-        {
-            return self.resolve_includes(merged);
-        }
-        let value = match &node.value {
-            Value::Map(entries) => {
-                Value::Map(entries.iter().map(|(k, v)| (k.clone(), self.resolve_includes(v))).collect())
-            }
-            Value::Seq(items) => Value::Seq(items.iter().map(|v| self.resolve_includes(v)).collect()),
-            other => other.clone(),
-        };
-        Node::new(value, node.span)
+    /// Every block decoded through an `include:`, with its merged content (see
+    /// [`resolve_includes`]).
+    pub fn take_includes(&mut self) -> Vec<(Node, Node)> {
+        std::mem::take(&mut self.includes)
     }
 
     /// Takes the findings out.
@@ -493,6 +481,23 @@ pub trait DecodeFields: Default {
     fn decode_field(&mut self, key: &str, value: &Node, cx: &mut Cx) -> bool;
     /// Runs after all keys: required-field checks and spans.
     fn finish(&mut self, node: &Node, present: &[&str], cx: &mut Cx);
+}
+
+/// `node` with every block that was decoded through an `include:` (as recorded in `includes`,
+/// from [`Cx::take_includes`]) replaced by its merged content: the document as decoded, with no
+/// include left.
+pub fn resolve_includes(node: &Node, includes: &[(Node, Node)]) -> Node {
+    if node.get("include").is_some()
+        && let Some((_, merged)) = includes.iter().find(|(orig, _)| orig == node)
+    {
+        return resolve_includes(merged, includes);
+    }
+    let value = match &node.value {
+        Value::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), resolve_includes(v, includes))).collect()),
+        Value::Seq(items) => Value::Seq(items.iter().map(|v| resolve_includes(v, includes)).collect()),
+        other => other.clone(),
+    };
+    Node::new(value, node.span)
 }
 
 /// The shared body of every derived `Decode` impl.

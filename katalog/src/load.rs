@@ -53,9 +53,9 @@ pub struct Loaded {
     pub kind: Option<DocKind>,
     /// The expanded Katalog (for a Katalog, or the composition of a Komposer).
     pub katalog: Option<Katalog>,
-    /// The Katalog document as decoded: imports, Komposer merges and includes all resolved
-    /// (what a bundle ships to the cluster).
-    pub expanded: Option<Node>,
+    /// The Katalog tree that was decoded (imports and Komposer merges applied), and the
+    /// blocks its `include:`s expanded to: see [`Loaded::expanded`].
+    decoded: Option<(Node, Vec<(Node, Node)>)>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
     /// The Motif (when a Motif file was given).
@@ -65,6 +65,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The Katalog document as decoded, with imports, Komposer merges and includes all
+    /// resolved: what a bundle ships to the cluster. `None` for a Motif or an unreadable file.
+    pub fn expanded(&self) -> Option<Node> {
+        self.decoded.as_ref().map(|(node, includes)| crate::decode::resolve_includes(node, includes))
+    }
+
     /// True when a file could not be read at all (missing, I/O error): exit code 2 territory.
     pub fn unreadable(&self) -> bool {
         self.diagnostics.iter().any(|d| matches!(d.code, "file-not-found" | "io-error")) && self.kind.is_none()
@@ -82,14 +88,14 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
             DocKind::Katalog => {
                 let node = motif::expand_katalog_imports(root, &mut cx);
                 out.katalog = Katalog::decode(&node, &mut cx);
-                out.expanded = Some(cx.resolve_includes(&node));
+                out.decoded = Some((node, cx.take_includes()));
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);
                 out.katalog = Katalog::decode(&merged, &mut cx);
-                out.expanded = Some(cx.resolve_includes(&merged));
+                out.decoded = Some((merged, cx.take_includes()));
             }
         }
     }

@@ -281,8 +281,8 @@ pub fn load_valid(path: &std::path::Path) -> Result<Valid, u8> {
         let _ = writeln!(err, "{}: invalid ({} error(s)); run `ork validate` for details", display_path(path), report.diagnostics.error_count());
         return Err(1);
     }
-    match (loaded.katalog, report.templates, loaded.expanded) {
-        (Some(katalog), Some(templates), Some(expanded)) => Ok(Valid { katalog, templates, expanded }),
+    match (loaded.expanded(), loaded.katalog, report.templates) {
+        (Some(expanded), Some(katalog), Some(templates)) => Ok(Valid { katalog, templates, expanded }),
         _ => {
             let _ = writeln!(err, "{}: not a Katalog or Komposer (a Motif cannot be rendered on its own)", display_path(path));
             Err(1)
