@@ -41,12 +41,7 @@ pub fn install_namespace(flag: Option<String>) -> Result<String, String> {
     let ns = flag
         .or_else(|| std::env::var("ORK_NAMESPACE").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
-    let dns_label = !ns.is_empty()
-        && ns.len() <= 63
-        && ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !ns.starts_with('-')
-        && !ns.ends_with('-');
-    if dns_label {
+    if katalog::model::katalog::is_rfc1123_label(&ns) {
         Ok(ns)
     } else {
         Err(format!("namespace {ns:?} is not a valid Kubernetes namespace name (lowercase letters, digits and '-', at most 63)"))

@@ -433,13 +433,19 @@ pub fn decode_crds(node: &Node, cx: &mut Cx) -> Option<Map<CrdEntry>> {
     Some(map)
 }
 
-/// True for a lowercase RFC 1123 label (what Kubernetes accepts as a name segment).
-pub fn is_dns_label(s: &str) -> bool {
+/// True for an RFC 1123 label: what Kubernetes accepts as a namespace name.
+pub fn is_rfc1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && s.as_bytes()[0].is_ascii_lowercase()
+        && !s.starts_with('-')
         && !s.ends_with('-')
+}
+
+/// True for an RFC 1123 label that starts with a letter (RFC 1035: what CRD entry names and
+/// container names use).
+pub fn is_dns_label(s: &str) -> bool {
+    is_rfc1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
 }
 
 /// `kind: Katalog`.
