@@ -474,10 +474,10 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
         s.runtime(&res, "", &[Get, List, Watch], &why("is read and watched (owned children re-trigger the CR)"));
         s.runtime(&res, "", &[Create], &why("is created when missing"));
+        // `once` Secrets are onCreate-only, so never drift-corrected; Jobs are immutable;
+        // ServiceAccounts and Namespaces are not drift-corrected (docs/rbac.md).
         let drift = drift_block || common.reconcile == Some(true);
-        let once = kind == ChildKind::Secret && common.once == Some(true) && !drift;
-        // Jobs are immutable, ServiceAccounts and Namespaces are not drift-corrected (docs/rbac.md).
-        let create_only = once || matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
+        let create_only = matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
         if drift && !create_only {
             s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
         }
