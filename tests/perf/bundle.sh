@@ -2,15 +2,9 @@
 # Benchmarks RBAC derivation through the CLI (process start included): `ork generate bundle` on
 # every demo and on a generated 200-CRD Katalog, and `ork validate --full` on the latter. Needs
 # hyperfine (Debian package). No budget in ARCHITECTURE.md §7; held to validate's (< 20 ms/demo).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-command -v hyperfine >/dev/null || { echo "hyperfine is required: apt-get install hyperfine" >&2; exit 2; }
-cargo build -q -j2 --release -p ork-tui
-ork="$PWD/target/release/ork"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-python3 tests/perf/gen_katalog.py 200 > "$tmp/k200.yaml"
+source "$(dirname "$0")/common.sh"
 args=()
-for f in $(find demos -name katalog.yaml -not -path '*/invalid/*' -not -path '*/katalogs/*' | sort) demos/intermediate/komposer-platform/komposer.yaml; do
+for f in $demos; do
   args+=(-n "$(basename "$(dirname "$f")")" "$ork generate bundle -f $f -o $tmp/out.yaml")
 done
 args+=(-n "generated-200-crds: generate bundle" "$ork generate bundle -f $tmp/k200.yaml -o $tmp/out.yaml")

@@ -108,3 +108,15 @@ pub fn demo_katalogs() -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Runs the PyPI `kubernetes-validate --strict` that scripts/test.sh installs into `.venv/` on
+/// `files`, and asserts that it succeeds and that exactly `expected` documents passed (none
+/// skipped).
+pub fn kubernetes_validate(files: &[PathBuf], expected: usize) {
+    let bin = root().join(".venv/bin/kubernetes-validate");
+    assert!(bin.exists(), "{} is missing: run ./scripts/test.sh, which installs kubernetes-validate into .venv/", bin.display());
+    let out = Command::new(bin).arg("--strict").args(files).output().unwrap_or_else(|e| panic!("cannot run kubernetes-validate: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
+    assert_eq!(text.matches(" passed for resource ").count(), expected, "every document must be validated, not skipped:\n{text}");
+}

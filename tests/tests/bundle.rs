@@ -2,8 +2,8 @@
 //! binary: golden bundles for every demo (reviewed by hand), the real `kubernetes-validate`,
 //! byte stability, component selection, and bad input.
 
-use ork_tests::{TempDir, demo_katalogs, ork, root};
-use std::path::{Path, PathBuf};
+use ork_tests::{TempDir, demo_katalogs, kubernetes_validate, ork, root};
+use std::path::Path;
 
 fn demo_name(p: &Path) -> String {
     p.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or_default().to_string()
@@ -72,12 +72,6 @@ fn bundles_are_minimal_and_never_use_wildcards() {
     }
 }
 
-fn kubernetes_validate() -> PathBuf {
-    let bin = root().join(".venv/bin/kubernetes-validate");
-    assert!(bin.exists(), "{} is missing: run ./scripts/test.sh, which installs it into .venv/", bin.display());
-    bin
-}
-
 #[test]
 fn every_bundle_passes_kubernetes_validate() {
     let dir = TempDir::new("kv-bundle");
@@ -92,15 +86,8 @@ fn every_bundle_passes_kubernetes_validate() {
             files.push(dir.write(&format!("{name}-{tag}.yaml"), &run.stdout));
         }
     }
-    let out = std::process::Command::new(kubernetes_validate())
-        .arg("--strict")
-        .args(&files)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run kubernetes-validate: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
     assert!(expected > 80, "too few documents: {expected}");
-    assert_eq!(text.matches(" passed for resource ").count(), expected, "every document must be validated:\n{text}");
+    kubernetes_validate(&files, expected);
 }
 
 #[test]
