@@ -108,6 +108,31 @@ pub fn builtin_by_kind(kind: &str) -> Option<ApiResource> {
     BUILTIN.iter().find(|r| r.2 == kind).map(row)
 }
 
+/// Every built-in resource and the add-ons of the table (what an in-memory cluster serves).
+pub fn all_known() -> impl Iterator<Item = ApiResource> {
+    BUILTIN.iter().chain(ADDONS).map(row)
+}
+
+/// Whether a built-in kind has a `status` subresource (its status is written separately from
+/// the rest of the object).
+pub fn has_status_subresource(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume" | "PersistentVolumeClaim" | "Pod" | "ReplicationController" | "ResourceQuota" | "Service")
+            | ("apps", "DaemonSet" | "Deployment" | "ReplicaSet" | "StatefulSet")
+            | ("autoscaling", "HorizontalPodAutoscaler")
+            | ("batch", "CronJob" | "Job")
+            | ("networking.k8s.io", "Ingress")
+            | ("policy", "PodDisruptionBudget")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("cert-manager.io", _)
+            | ("monitoring.coreos.com", _)
+            | ("gateway.networking.k8s.io", _)
+            | ("argoproj.io", _)
+            | ("external-secrets.io", _)
+    )
+}
+
 /// Every built-in kind name (for suggestions).
 pub fn builtin_kinds() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|r| r.2)

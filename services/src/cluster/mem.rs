@@ -1,0 +1,781 @@
+//! `MemCluster`: an in-memory object store with the API server's semantics, for `ork simulate`,
+//! the tests, and (served over HTTP) the embedded dev cluster.
+//!
+//! What it keeps faithfully: uid, a store-wide monotonically increasing resourceVersion,
+//! `generation` bumped only when the spec changes, creationTimestamp, 409 on a stale
+//! resourceVersion and on AlreadyExists, finalizers and deletionTimestamp (an object with
+//! finalizers is only marked; it goes when the last one is removed), owner-reference garbage
+//! collection (background, foreground, orphan), namespace lifecycle (no creates into a missing
+//! or terminating namespace; deleting a namespace deletes its contents), the status subresource
+//! (object writes ignore status, status writes ignore everything else), `generateName`, label and
+//! field selectors, and watches with ADDED/MODIFIED/DELETED from a resourceVersion. Every client
+//! request is recorded as an [`Op`] for assertions. It runs no controllers except the garbage
+//! collector and the namespace lifecycle; [`MemCluster::settle`] plays kubelet and the workload
+//! controllers on demand (Deployments and StatefulSets become ready, Jobs complete).
+//!
+//! Calls complete synchronously: the returned futures are already resolved.
+
+use super::patch::{apply_json_patch, apply_merge_patch};
+use super::selector::{FieldSelector, LabelSelector};
+use super::{ApiResource, Cluster, ClusterError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
+use katalog::template::format_rfc3339;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::{Future, ready};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+/// The finalizer a foreground deletion puts on the owner.
+const FOREGROUND: &str = "foregroundDeletion";
+/// Watch history kept for watches that start in the past.
+const HISTORY: usize = 4096;
+
+/// One client request, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Op {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`.
+    pub verb: &'static str,
+    /// API group ("" = core).
+    pub group: String,
+    /// Resource (plural), with `/status` for the status subresource.
+    pub resource: String,
+    /// Namespace, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Object name, if the request names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Op {
+    /// Whether the request can change state.
+    pub fn is_write(&self) -> bool {
+        !matches!(self.verb, "get" | "list" | "watch")
+    }
+}
+
+/// (group, plural).
+type Gr = (String, String);
+/// (namespace, name); namespace "" for cluster-scoped objects.
+type Key = (String, String);
+
+#[derive(Debug, Clone)]
+struct Kind {
+    res: ApiResource,
+    status: bool,
+}
+
+#[derive(Default)]
+struct Store {
+    rv: u64,
+    seq: u64,
+    kinds: BTreeMap<Gr, Kind>,
+    objects: BTreeMap<Gr, BTreeMap<Key, Value>>,
+    history: VecDeque<(u64, Gr, WatchEvent)>,
+    /// The oldest resourceVersion a watch may start from.
+    history_floor: u64,
+    watchers: Vec<(Gr, Option<String>, UnboundedSender<WatchEvent>)>,
+    ops: Vec<Op>,
+}
+
+/// The in-memory cluster. Cheap to share behind an `Arc`; every call locks one mutex.
+pub struct MemCluster {
+    store: Mutex<Store>,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl std::fmt::Debug for MemCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemCluster").finish_non_exhaustive()
+    }
+}
+
+impl Default for MemCluster {
+    fn default() -> Self {
+        MemCluster::new()
+    }
+}
+
+fn meta(obj: &Value, field: &str) -> Option<String> {
+    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).map(str::to_string)
+}
+
+fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    match obj.get_mut("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => unreachable!("metadata was just made an object"),
+    }
+}
+
+fn finalizers(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn deleting(obj: &Value) -> bool {
+    obj.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null())
+}
+
+fn owner_uids(obj: &Value) -> Vec<(String, bool)> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| Some((r.get("uid")?.as_str()?.to_string(), r.get("blockOwnerDeletion").and_then(Value::as_bool).unwrap_or(false))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Everything but metadata and status: what `generation` tracks.
+fn content(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    o
+}
+
+/// A DNS subdomain (RFC 1123): what most resources accept as a name.
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 253
+        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && n.as_bytes()[0].is_ascii_alphanumeric()
+        && n.as_bytes()[n.len() - 1].is_ascii_alphanumeric()
+}
+
+impl Store {
+    fn kind(&self, r: &ApiResource) -> Result<(Gr, Kind)> {
+        let gr = (r.group.clone(), r.plural.clone());
+        match self.kinds.get(&gr) {
+            Some(k) => Ok((gr, k.clone())),
+            None => Err(ClusterError::UnknownResource(if r.group.is_empty() { r.plural.clone() } else { format!("{}.{}", r.plural, r.group) })),
+        }
+    }
+
+    fn ns_key(kind: &Kind, ns: Option<&str>) -> Result<String> {
+        match (kind.res.namespaced, ns) {
+            (true, Some(n)) if !n.is_empty() => Ok(n.to_string()),
+            (true, _) => Err(ClusterError::BadRequest(format!("{} is namespaced: a namespace is required", kind.res.plural))),
+            (false, _) => Ok(String::new()),
+        }
+    }
+
+    fn record(&mut self, verb: &'static str, r: &ApiResource, sub: &str, ns: Option<&str>, name: Option<&str>) {
+        let resource = if sub.is_empty() { r.plural.clone() } else { format!("{}/{sub}", r.plural) };
+        self.ops.push(Op {
+            verb,
+            group: r.group.clone(),
+            resource,
+            namespace: ns.filter(|n| !n.is_empty()).map(str::to_string),
+            name: name.map(str::to_string),
+        });
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.rv += 1;
+        self.rv
+    }
+
+    fn emit(&mut self, gr: &Gr, ev: WatchEvent) {
+        let ns = meta(ev.object(), "namespace");
+        self.watchers.retain(|(wgr, wns, tx)| {
+            if wgr != gr || wns.as_ref().is_some_and(|w| Some(w) != ns.as_ref()) {
+                return !tx.is_closed();
+            }
+            tx.send(ev.clone()).is_ok()
+        });
+        self.history.push_back((self.rv, gr.clone(), ev));
+        while self.history.len() > HISTORY {
+            if let Some((rv, _, _)) = self.history.pop_front() {
+                self.history_floor = rv;
+            }
+        }
+    }
+
+    fn get(&self, gr: &Gr, key: &Key) -> Option<&Value> {
+        self.objects.get(gr).and_then(|m| m.get(key))
+    }
+
+    fn put(&mut self, gr: &Gr, key: Key, mut obj: Value, added: bool) -> Value {
+        let rv = self.next_rv();
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        self.objects.entry(gr.clone()).or_default().insert(key, obj.clone());
+        self.emit(gr, if added { WatchEvent::Added(obj.clone()) } else { WatchEvent::Modified(obj.clone()) });
+        obj
+    }
+
+    fn remove(&mut self, gr: &Gr, key: &Key) {
+        if let Some(obj) = self.objects.get_mut(gr).and_then(|m| m.remove(key)) {
+            self.next_rv();
+            self.emit(gr, WatchEvent::Deleted(obj));
+        }
+    }
+
+    fn all_uids(&self) -> BTreeSet<String> {
+        self.objects.values().flat_map(|m| m.values()).filter_map(|o| meta(o, "uid")).collect()
+    }
+
+    /// Objects whose ownerReferences name `uid`.
+    fn dependents(&self, uid: &str) -> Vec<(Gr, Key, bool)> {
+        let mut out = Vec::new();
+        for (gr, objs) in &self.objects {
+            for (key, o) in objs {
+                if let Some((_, block)) = owner_uids(o).into_iter().find(|(u, _)| u == uid) {
+                    out.push((gr.clone(), key.clone(), block));
+                }
+            }
+        }
+        out
+    }
+
+    /// Deletes or marks one object (no op recorded: used by clients and by the collector).
+    fn delete_object(&mut self, gr: &Gr, key: &Key, propagation: Propagation, now: &str) {
+        let Some(obj) = self.get(gr, key).cloned() else { return };
+        if deleting(&obj) {
+            return;
+        }
+        let uid = meta(&obj, "uid").unwrap_or_default();
+        let is_namespace = gr.0.is_empty() && gr.1 == "namespaces";
+        let mut fins = finalizers(&obj);
+        match propagation {
+            Propagation::Foreground if !self.dependents(&uid).is_empty() => fins.push(FOREGROUND.into()),
+            Propagation::Orphan => {
+                for (dgr, dkey, _) in self.dependents(&uid) {
+                    if let Some(mut d) = self.get(&dgr, &dkey).cloned() {
+                        if let Some(Value::Array(refs)) = d.pointer_mut("/metadata/ownerReferences") {
+                            refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid.as_str()));
+                        }
+                        self.put(&dgr, dkey, d, false);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if fins.is_empty() && !is_namespace {
+            self.remove(gr, key);
+            return;
+        }
+        let mut marked = obj;
+        let m = meta_mut(&mut marked);
+        m.insert("deletionTimestamp".into(), json!(now));
+        m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        if !fins.is_empty() {
+            m.insert("finalizers".into(), json!(fins));
+        }
+        if is_namespace {
+            marked["status"] = json!({"phase": "Terminating"});
+        }
+        self.put(gr, key.clone(), marked, false);
+    }
+
+    /// The garbage collector and the namespace lifecycle, run to a fixed point.
+    fn collect(&mut self, now: &str) {
+        loop {
+            let mut changed = false;
+            let uids = self.all_uids();
+            let snapshot: Vec<(Gr, Key, Value)> =
+                self.objects.iter().flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone()))).collect();
+            for (gr, key, obj) in snapshot {
+                if self.get(&gr, &key).is_none() {
+                    continue;
+                }
+                // Dependents whose owners are all gone.
+                let owners = owner_uids(&obj);
+                if !owners.is_empty() && !deleting(&obj) && owners.iter().all(|(u, _)| !uids.contains(u)) {
+                    self.delete_object(&gr, &key, Propagation::Background, now);
+                    changed = true;
+                    continue;
+                }
+                if !deleting(&obj) {
+                    continue;
+                }
+                let uid = meta(&obj, "uid").unwrap_or_default();
+                let mut fins = finalizers(&obj);
+                if fins.iter().any(|f| f == FOREGROUND) {
+                    let deps = self.dependents(&uid);
+                    for (dgr, dkey, _) in &deps {
+                        if self.get(dgr, dkey).is_some_and(|d| !deleting(d)) {
+                            self.delete_object(dgr, dkey, Propagation::Foreground, now);
+                            changed = true;
+                        }
+                    }
+                    if self.dependents(&uid).iter().all(|(_, _, block)| !block) {
+                        fins.retain(|f| f != FOREGROUND);
+                        let mut o = obj.clone();
+                        meta_mut(&mut o).insert("finalizers".into(), json!(fins));
+                        if fins.is_empty() {
+                            self.remove(&gr, &key);
+                        } else {
+                            self.put(&gr, key.clone(), o, false);
+                        }
+                        changed = true;
+                    }
+                }
+                if gr.0.is_empty() && gr.1 == "namespaces" {
+                    let ns = key.1.clone();
+                    let inside: Vec<(Gr, Key)> = self
+                        .objects
+                        .iter()
+                        .flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone())))
+                        .collect();
+                    for (g, k) in &inside {
+                        if self.get(g, k).is_some_and(|o| !deleting(o)) {
+                            self.delete_object(g, k, Propagation::Background, now);
+                            changed = true;
+                        }
+                    }
+                    let empty = self.objects.values().all(|m| m.keys().all(|k| k.0 != ns));
+                    if empty && finalizers(&obj).is_empty() {
+                        self.remove(&gr, &key);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Object,
+    Status,
+}
+
+impl MemCluster {
+    /// An empty cluster serving every built-in resource of `katalog::kinds` (and the add-ons it
+    /// lists), with the namespaces `default`, `kube-system`, `kube-public` and
+    /// `kube-node-lease`, on the system clock.
+    pub fn new() -> MemCluster {
+        let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        MemCluster::with_clock(Arc::new(now))
+    }
+
+    /// The same, on a given clock (Unix seconds).
+    pub fn with_clock(clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> MemCluster {
+        let c = MemCluster { store: Mutex::new(Store::default()), clock };
+        for r in katalog::kinds::all_known() {
+            let status = katalog::kinds::has_status_subresource(&r.group, &r.kind);
+            c.register(r, status);
+        }
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let _ = c.seed(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        }
+        c.store().ops.clear();
+        c
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the store half-written (every mutation
+        // is a single insert/remove), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> String {
+        format_rfc3339((self.clock)())
+    }
+
+    /// Serves a resource (a CRD being installed). `status`: it has a status subresource.
+    pub fn register(&self, r: ApiResource, status: bool) {
+        self.store().kinds.insert((r.group.clone(), r.plural.clone()), Kind { res: r, status });
+    }
+
+    /// The served resource of an `apiVersion` + `kind`.
+    pub fn resource_for(&self, api_version: &str, kind: &str) -> Option<ApiResource> {
+        let (group, _) = katalog::kinds::split_api_version(api_version);
+        self.store().kinds.values().find(|k| k.res.group == group && k.res.kind == kind).map(|k| k.res.clone())
+    }
+
+    /// The requests recorded since the last call, in order.
+    pub fn take_ops(&self) -> Vec<Op> {
+        std::mem::take(&mut self.store().ops)
+    }
+
+    /// The store's current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.store().rv
+    }
+
+    /// Creates an object as a pre-existing fact (not recorded as a client request), creating its
+    /// namespace when missing. The resource comes from `apiVersion`/`kind`.
+    pub fn seed(&self, obj: &Value) -> Result<Value> {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let r = self
+            .resource_for(api_version, kind)
+            .ok_or_else(|| ClusterError::UnknownResource(format!("{kind} ({api_version})")))?;
+        let ns = meta(obj, "namespace").filter(|_| r.namespaced).unwrap_or_else(|| "default".into());
+        let now = self.now();
+        let mut s = self.store();
+        if r.namespaced && s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())).is_none() {
+            let ns_res = s.kinds.get(&(String::new(), "namespaces".into())).map(|k| k.res.clone()).ok_or_else(|| ClusterError::UnknownResource("namespaces".into()))?;
+            Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now)?;
+        }
+        Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now)
+    }
+
+    /// A snapshot of every object of a resource (not recorded).
+    pub fn objects(&self, r: &ApiResource) -> Vec<Value> {
+        self.store().objects.get(&(r.group.clone(), r.plural.clone())).map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Plays the workload controllers and kubelet once: every Deployment and StatefulSet
+    /// reports its desired replicas ready and available, every Job without a result completes.
+    /// Writes only what changes (not recorded as client requests). Returns how many objects
+    /// changed.
+    pub fn settle(&self) -> usize {
+        let now = self.now();
+        let mut s = self.store();
+        let mut changed = 0;
+        let targets: Vec<(Gr, Key, Value)> = s
+            .objects
+            .iter()
+            .filter(|(gr, _)| matches!((gr.0.as_str(), gr.1.as_str()), ("apps", "deployments" | "statefulsets") | ("batch", "jobs")))
+            .flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone())))
+            .collect();
+        for (gr, key, obj) in targets {
+            if deleting(&obj) {
+                continue;
+            }
+            let status = if gr.1 == "jobs" {
+                let done = obj.pointer("/status/succeeded").is_some() || obj.pointer("/status/failed").is_some();
+                if done {
+                    continue;
+                }
+                json!({"active": 0, "succeeded": 1, "startTime": now, "completionTime": now,
+                       "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": now}]})
+            } else {
+                let replicas = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+                let generation = obj.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
+                let mut st = json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": replicas,
+                                    "availableReplicas": replicas, "updatedReplicas": replicas});
+                if gr.1 == "deployments" {
+                    st["conditions"] = json!([{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]);
+                }
+                let same = obj.get("status").is_some_and(|cur| {
+                    st.as_object().is_some_and(|m| m.iter().all(|(k, v)| cur.get(k) == Some(v) || k == "conditions" && cur.get(k).is_some()))
+                });
+                if same {
+                    continue;
+                }
+                st
+            };
+            let mut o = obj;
+            o["status"] = status;
+            s.put(&gr, key, o, false);
+            changed += 1;
+        }
+        changed
+    }
+
+    fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str) -> Result<Value> {
+        let (gr, kind) = s.kind(r)?;
+        let ns = Store::ns_key(&kind, ns)?;
+        let Some(_) = obj.as_object() else { return Err(ClusterError::BadRequest("the body is not an object".into())) };
+        let mut o = obj.clone();
+        let name = match (meta(&o, "name").filter(|n| !n.is_empty()), meta(&o, "generateName").filter(|n| !n.is_empty())) {
+            (Some(n), _) => n,
+            (None, Some(prefix)) => {
+                s.seq += 1;
+                format!("{prefix}{}", base36(s.seq))
+            }
+            (None, None) => {
+                return Err(ClusterError::Invalid { resource: r.plural.clone(), name: String::new(), message: "metadata.name or metadata.generateName is required".into() });
+            }
+        };
+        if !valid_name(&name) {
+            return Err(ClusterError::Invalid {
+                resource: r.plural.clone(),
+                name: name.clone(),
+                message: "metadata.name must be a lowercase RFC 1123 subdomain (letters, digits, '-', '.')".into(),
+            });
+        }
+        if let Some(k) = o.get("kind").and_then(Value::as_str)
+            && k != kind.res.kind
+        {
+            return Err(ClusterError::BadRequest(format!("kind {k} does not match the resource {}", r.plural)));
+        }
+        if kind.res.namespaced {
+            if let Some(declared) = meta(&o, "namespace").filter(|d| !d.is_empty())
+                && declared != ns
+            {
+                return Err(ClusterError::BadRequest(format!(
+                    "the namespace of the object ({declared}) does not match the namespace of the request ({ns})"
+                )));
+            }
+            match s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())) {
+                None => return Err(ClusterError::NotFound { resource: "namespaces".into(), name: ns }),
+                Some(n) if deleting(n) => {
+                    return Err(ClusterError::Forbidden(format!("unable to create new content in namespace {ns} because it is being terminated")));
+                }
+                Some(_) => {}
+            }
+        }
+        let key = (ns.clone(), name.clone());
+        if s.get(&gr, &key).is_some() {
+            return Err(ClusterError::AlreadyExists { resource: r.plural.clone(), name });
+        }
+        o["apiVersion"] = json!(kind.res.api_version());
+        o["kind"] = json!(kind.res.kind);
+        s.seq += 1;
+        let uid = format!("00000000-0000-4000-8000-{:012x}", s.seq);
+        let has_spec = o.get("spec").is_some();
+        let m = meta_mut(&mut o);
+        for k in ["resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] {
+            m.remove(k);
+        }
+        m.insert("name".into(), json!(name));
+        if kind.res.namespaced {
+            m.insert("namespace".into(), json!(ns));
+        } else {
+            m.remove("namespace");
+        }
+        m.insert("uid".into(), json!(uid));
+        m.insert("creationTimestamp".into(), json!(now));
+        if has_spec {
+            m.insert("generation".into(), json!(1));
+        }
+        if kind.status
+            && let Some(obj) = o.as_object_mut()
+        {
+            obj.remove("status");
+        }
+        if gr.0.is_empty() && gr.1 == "namespaces" {
+            o["status"] = json!({"phase": "Active"});
+        }
+        Ok(s.put(&gr, key, o, true))
+    }
+
+    fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part) -> Result<Value> {
+        let now = self.now();
+        Self::write_in(&mut self.store(), &now, r, ns, obj, part)
+    }
+
+    fn write_in(s: &mut Store, now: &str, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part) -> Result<Value> {
+        let (gr, kind) = s.kind(r)?;
+        let nsk = Store::ns_key(&kind, ns)?;
+        let name = meta(&obj, "name").unwrap_or_default();
+        let key = (nsk, name.clone());
+        let current = s.get(&gr, &key).cloned().ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.clone() })?;
+        if let Some(rv) = meta(&obj, "resourceVersion").filter(|v| !v.is_empty())
+            && Some(&rv) != meta(&current, "resourceVersion").as_ref()
+        {
+            return Err(ClusterError::Conflict {
+                resource: r.plural.clone(),
+                name,
+                message: "the object has been modified; please apply your changes to the latest version and try again".into(),
+            });
+        }
+        let mut next = match part {
+            Part::Status => {
+                let mut n = current.clone();
+                match obj.get("status") {
+                    Some(st) => n["status"] = st.clone(),
+                    None => {
+                        if let Some(m) = n.as_object_mut() {
+                            m.remove("status");
+                        }
+                    }
+                }
+                n
+            }
+            Part::Object => {
+                let mut n = obj;
+                if let (true, Some(st)) = (kind.status, current.get("status")) {
+                    n["status"] = st.clone();
+                } else if kind.status
+                    && let Some(m) = n.as_object_mut()
+                {
+                    m.remove("status");
+                }
+                n["apiVersion"] = json!(kind.res.api_version());
+                n["kind"] = json!(kind.res.kind);
+                let cm = current.get("metadata").cloned().unwrap_or(json!({}));
+                let m = meta_mut(&mut n);
+                for k in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+                    match cm.get(k) {
+                        Some(v) => m.insert(k.into(), v.clone()),
+                        None => m.remove(k),
+                    };
+                }
+                if deleting(&current) {
+                    let before: BTreeSet<String> = finalizers(&current).into_iter().collect();
+                    if finalizers(&n).iter().any(|f| !before.contains(f)) {
+                        return Err(ClusterError::Forbidden(format!("no new finalizers can be added to {} \"{name}\": it is being deleted", r.plural)));
+                    }
+                }
+                if matches!(kind.res.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") && current.get("roleRef") != n.get("roleRef") {
+                    return Err(ClusterError::Invalid { resource: r.plural.clone(), name, message: "roleRef: cannot change roleRef".into() });
+                }
+                n
+            }
+        };
+        meta_mut(&mut next).insert("resourceVersion".into(), json!(meta(&current, "resourceVersion").unwrap_or_default()));
+        if next == current {
+            return Ok(current);
+        }
+        if part == Part::Object
+            && content(&next) != content(&current)
+            && let Some(g) = current.pointer("/metadata/generation").and_then(Value::as_i64)
+        {
+            meta_mut(&mut next).insert("generation".into(), json!(g + 1));
+        }
+        if deleting(&next) && finalizers(&next).is_empty() {
+            s.remove(&gr, &key);
+            s.collect(now);
+            return Ok(next);
+        }
+        let out = s.put(&gr, key, next, false);
+        if deleting(&out) {
+            s.collect(now);
+        }
+        Ok(out)
+    }
+
+    /// Reads, patches and writes under one lock, as the API server applies a patch atomically.
+    fn patch_in(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, part: Part) -> Result<Value> {
+        let now = self.now();
+        let mut s = self.store();
+        let (gr, kind) = s.kind(r)?;
+        let key = (Store::ns_key(&kind, ns)?, name.to_string());
+        let mut doc = s.get(&gr, &key).cloned().ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() })?;
+        match patch {
+            Patch::Merge(p) => apply_merge_patch(&mut doc, p),
+            Patch::Json(ops) => apply_json_patch(&mut doc, ops).map_err(ClusterError::BadRequest)?,
+        }
+        if meta(&doc, "name").as_deref() != Some(name) {
+            return Err(ClusterError::BadRequest("a patch cannot change metadata.name".into()));
+        }
+        Self::write_in(&mut s, &now, r, ns, doc, part)
+    }
+
+    fn sync_get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Result<Value> {
+        let mut s = self.store();
+        s.record("get", r, "", ns, Some(name));
+        let (gr, kind) = s.kind(r)?;
+        let key = (Store::ns_key(&kind, ns)?, name.to_string());
+        s.get(&gr, &key).cloned().ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() })
+    }
+
+    fn sync_list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> Result<ObjectList> {
+        let mut s = self.store();
+        s.record("list", r, "", ns, None);
+        let (gr, kind) = s.kind(r)?;
+        let labels = LabelSelector::parse(params.label_selector.as_deref().unwrap_or_default())?;
+        let fields = FieldSelector::parse(params.field_selector.as_deref().unwrap_or_default())?;
+        let ns = if kind.res.namespaced { ns.filter(|n| !n.is_empty()) } else { None };
+        let items = s
+            .objects
+            .get(&gr)
+            .map(|m| {
+                m.iter()
+                    .filter(|((ons, _), o)| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o))
+                    .map(|(_, o)| o.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ObjectList { items, resource_version: s.rv })
+    }
+
+    fn sync_create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> Result<Value> {
+        let now = self.now();
+        let mut s = self.store();
+        s.record("create", r, "", ns, meta(obj, "name").as_deref());
+        Self::create_in(&mut s, r, ns, obj, &now)
+    }
+
+    fn sync_delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<()> {
+        let now = self.now();
+        let mut s = self.store();
+        s.record("delete", r, "", ns, Some(name));
+        let (gr, kind) = s.kind(r)?;
+        let key = (Store::ns_key(&kind, ns)?, name.to_string());
+        if s.get(&gr, &key).is_none() {
+            return Err(ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() });
+        }
+        s.delete_object(&gr, &key, propagation, &now);
+        s.collect(&now);
+        Ok(())
+    }
+
+    fn sync_watch(&self, r: &ApiResource, ns: Option<&str>, from: u64) -> Result<WatchStream> {
+        let mut s = self.store();
+        s.record("watch", r, "", ns, None);
+        let (gr, _) = s.kind(r)?;
+        if from < s.history_floor {
+            return Err(ClusterError::Gone(from));
+        }
+        let (tx, rx) = unbounded_channel();
+        let ns = ns.filter(|n| !n.is_empty()).map(str::to_string);
+        for (rv, egr, ev) in &s.history {
+            if *rv > from && *egr == gr && ns.as_ref().is_none_or(|n| meta(ev.object(), "namespace").as_ref() == Some(n)) {
+                let _ = tx.send(ev.clone());
+            }
+        }
+        s.watchers.push((gr, ns, tx));
+        Ok(WatchStream(rx))
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+impl Cluster for MemCluster {
+    fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> impl Future<Output = Result<Value>> + Send {
+        ready(self.sync_get(r, ns, name))
+    }
+
+    fn list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> impl Future<Output = Result<ObjectList>> + Send {
+        ready(self.sync_list(r, ns, params))
+    }
+
+    fn create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        ready(self.sync_create(r, ns, obj))
+    }
+
+    fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        self.store().record("update", r, "", ns, meta(obj, "name").as_deref());
+        ready(self.write(r, ns, obj.clone(), Part::Object))
+    }
+
+    fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
+        self.store().record("patch", r, "", ns, Some(name));
+        ready(self.patch_in(r, ns, name, patch, Part::Object))
+    }
+
+    fn update_status(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        self.store().record("update", r, "status", ns, meta(obj, "name").as_deref());
+        ready(self.write(r, ns, obj.clone(), Part::Status))
+    }
+
+    fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
+        self.store().record("patch", r, "status", ns, Some(name));
+        ready(self.patch_in(r, ns, name, patch, Part::Status))
+    }
+
+    fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send {
+        ready(self.sync_delete(r, ns, name, propagation))
+    }
+
+    fn watch(&self, r: &ApiResource, ns: Option<&str>, resource_version: u64) -> impl Future<Output = Result<WatchStream>> + Send {
+        ready(self.sync_watch(r, ns, resource_version))
+    }
+}

@@ -1,0 +1,230 @@
+//! The `Cluster` trait: the Kubernetes API verbs the reconciler uses, over dynamic (JSON)
+//! objects addressed by resource, namespace and name.
+
+mod mem;
+mod patch;
+mod selector;
+
+pub use katalog::kinds::ApiResource;
+pub use mem::{MemCluster, Op};
+pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
+pub use selector::{FieldSelector, LabelSelector};
+
+use serde_json::Value;
+use std::future::Future;
+
+/// An API error, with the HTTP status and reason the API server would give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    /// 404.
+    #[error("{resource} \"{name}\" not found")]
+    NotFound {
+        /// Resource (plural).
+        resource: String,
+        /// Object name.
+        name: String,
+    },
+    /// 409 on create.
+    #[error("{resource} \"{name}\" already exists")]
+    AlreadyExists {
+        /// Resource (plural).
+        resource: String,
+        /// Object name.
+        name: String,
+    },
+    /// 409 on a stale resourceVersion.
+    #[error("operation cannot be fulfilled on {resource} \"{name}\": {message}")]
+    Conflict {
+        /// Resource (plural).
+        resource: String,
+        /// Object name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// 422: the object is not acceptable.
+    #[error("{resource} \"{name}\" is invalid: {message}")]
+    Invalid {
+        /// Resource (plural).
+        resource: String,
+        /// Object name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// 403: refused, e.g. creating in a namespace that is being deleted.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 400: the request itself is malformed (bad selector, bad patch).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 404: the resource type is not served.
+    #[error("the server could not find the requested resource ({0})")]
+    UnknownResource(String),
+    /// 410: a watch from a resourceVersion older than the server keeps.
+    #[error("too old resource version: {0}")]
+    Gone(u64),
+    /// Transport or server failure (real clusters).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ClusterError {
+    /// The HTTP status code.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            ClusterError::NotFound { .. } | ClusterError::UnknownResource(_) => 404,
+            ClusterError::AlreadyExists { .. } | ClusterError::Conflict { .. } => 409,
+            ClusterError::Invalid { .. } => 422,
+            ClusterError::BadRequest(_) => 400,
+            ClusterError::Forbidden(_) => 403,
+            ClusterError::Gone(_) => 410,
+            ClusterError::Other(_) => 500,
+        }
+    }
+
+    /// The `reason` of the Kubernetes `Status` object.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ClusterError::NotFound { .. } | ClusterError::UnknownResource(_) => "NotFound",
+            ClusterError::AlreadyExists { .. } => "AlreadyExists",
+            ClusterError::Conflict { .. } => "Conflict",
+            ClusterError::Invalid { .. } => "Invalid",
+            ClusterError::BadRequest(_) => "BadRequest",
+            ClusterError::Forbidden(_) => "Forbidden",
+            ClusterError::Gone(_) => "Expired",
+            ClusterError::Other(_) => "InternalError",
+        }
+    }
+
+    /// Whether this is a 404 for the object.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ClusterError::NotFound { .. })
+    }
+}
+
+/// Result of a cluster call.
+pub type Result<T> = std::result::Result<T, ClusterError>;
+
+/// Selectors of a list or watch.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    /// Label selector (`app=web,tier in (a,b),!legacy`).
+    pub label_selector: Option<String>,
+    /// Field selector (`metadata.name=x`, `metadata.namespace!=y`).
+    pub field_selector: Option<String>,
+}
+
+impl ListParams {
+    /// Only objects with these labels.
+    pub fn labels(selector: impl Into<String>) -> ListParams {
+        ListParams { label_selector: Some(selector.into()), field_selector: None }
+    }
+}
+
+/// A list answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectList {
+    /// Matching objects, sorted by namespace then name.
+    pub items: Vec<Value>,
+    /// The store's resourceVersion at the time of the list (to watch from).
+    pub resource_version: u64,
+}
+
+/// A patch body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// RFC 7386 JSON merge patch (`application/merge-patch+json`).
+    Merge(Value),
+    /// RFC 6902 JSON patch (`application/json-patch+json`): an array of operations.
+    Json(Value),
+}
+
+/// What happens to an object's dependents when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Delete the object now; the garbage collector deletes dependents afterwards.
+    #[default]
+    Background,
+    /// Delete dependents first; the object goes when the blocking ones are gone.
+    Foreground,
+    /// Delete the object; dependents lose their owner reference and stay.
+    Orphan,
+}
+
+/// One watch notification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// Created.
+    Added(Value),
+    /// Changed (including marked for deletion).
+    Modified(Value),
+    /// Gone from the store.
+    Deleted(Value),
+}
+
+impl WatchEvent {
+    /// `ADDED`, `MODIFIED`, `DELETED`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WatchEvent::Added(_) => "ADDED",
+            WatchEvent::Modified(_) => "MODIFIED",
+            WatchEvent::Deleted(_) => "DELETED",
+        }
+    }
+
+    /// The object.
+    pub fn object(&self) -> &Value {
+        match self {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => o,
+        }
+    }
+}
+
+/// A stream of watch events, in resourceVersion order.
+#[derive(Debug)]
+pub struct WatchStream(tokio::sync::mpsc::UnboundedReceiver<WatchEvent>);
+
+impl WatchStream {
+    /// The next event; `None` when the cluster is gone.
+    pub async fn next(&mut self) -> Option<WatchEvent> {
+        self.0.recv().await
+    }
+
+    /// The next event if one is already there.
+    pub fn try_next(&mut self) -> Option<WatchEvent> {
+        self.0.try_recv().ok()
+    }
+}
+
+/// The Kubernetes API, as far as the reconciler needs it. Namespaced resources take
+/// `Some(namespace)` (in `list`/`watch`, `None` means every namespace); cluster-scoped ones
+/// take `None`.
+pub trait Cluster: Send + Sync {
+    /// GET one object.
+    fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> impl Future<Output = Result<Value>> + Send;
+    /// LIST objects matching the selectors.
+    fn list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> impl Future<Output = Result<ObjectList>> + Send;
+    /// CREATE (`metadata.generateName` supported).
+    fn create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send;
+    /// UPDATE (PUT). With `metadata.resourceVersion` set, a stale version is a Conflict.
+    /// Status is ignored for resources with a status subresource.
+    fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send;
+    /// PATCH the object (status ignored for resources with a status subresource).
+    fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send;
+    /// PUT the status subresource (only `status` is taken from `obj`).
+    fn update_status(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send;
+    /// PATCH the status subresource.
+    fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send;
+    /// DELETE. An object with finalizers (or a foreground deletion) is only marked with a
+    /// deletionTimestamp; it goes when its last finalizer is removed.
+    fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send;
+    /// WATCH from a resourceVersion (events after it).
+    fn watch(&self, r: &ApiResource, ns: Option<&str>, resource_version: u64) -> impl Future<Output = Result<WatchStream>> + Send;
+}
+
+/// A namespace/name of an object.
+pub fn object_name(obj: &Value) -> (&str, &str) {
+    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    (s("/metadata/namespace"), s("/metadata/name"))
+}

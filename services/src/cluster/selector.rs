@@ -1,0 +1,154 @@
+//! Label selectors (equality- and set-based) and the field selectors every resource supports.
+
+use super::ClusterError;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Requirement {
+    Eq(String, String),
+    NotEq(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    NotExists(String),
+}
+
+/// A parsed label selector; the empty selector matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector(Vec<Requirement>);
+
+/// Splits on commas outside parentheses.
+fn split_top(s: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut out) = (0i32, 0usize, Vec::new());
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+fn valid_key(k: &str) -> bool {
+    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+impl LabelSelector {
+    /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
+    pub fn parse(s: &str) -> Result<LabelSelector, ClusterError> {
+        let bad = |part: &str| ClusterError::BadRequest(format!("unable to parse label selector requirement `{part}`"));
+        let mut reqs = Vec::new();
+        for part in split_top(s).into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+            let set = |rest: &str| -> Option<Vec<String>> {
+                let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
+                Some(inner.split(',').map(|v| v.trim().to_string()).collect())
+            };
+            let req = if let Some(k) = part.strip_prefix('!') {
+                Requirement::NotExists(k.trim().to_string())
+            } else if let Some((k, v)) = part.split_once("!=") {
+                Requirement::NotEq(k.trim().to_string(), v.trim().to_string())
+            } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+                Requirement::Eq(k.trim().to_string(), v.trim().to_string())
+            } else if let Some((k, rest)) = part.split_once(" notin ") {
+                Requirement::NotIn(k.trim().to_string(), set(rest).ok_or_else(|| bad(part))?)
+            } else if let Some((k, rest)) = part.split_once(" in ") {
+                Requirement::In(k.trim().to_string(), set(rest).ok_or_else(|| bad(part))?)
+            } else {
+                Requirement::Exists(part.to_string())
+            };
+            let key = match &req {
+                Requirement::Eq(k, _) | Requirement::NotEq(k, _) | Requirement::In(k, _) | Requirement::NotIn(k, _) => k,
+                Requirement::Exists(k) | Requirement::NotExists(k) => k,
+            };
+            if !valid_key(key) {
+                return Err(bad(part));
+            }
+            reqs.push(req);
+        }
+        Ok(LabelSelector(reqs))
+    }
+
+    /// Whether an object's labels satisfy every requirement.
+    pub fn matches(&self, obj: &Value) -> bool {
+        let labels = obj.pointer("/metadata/labels");
+        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        self.0.iter().all(|r| match r {
+            Requirement::Eq(k, v) => get(k) == Some(v.as_str()),
+            Requirement::NotEq(k, v) => get(k) != Some(v.as_str()),
+            Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
+            Requirement::Exists(k) => get(k).is_some(),
+            Requirement::NotExists(k) => get(k).is_none(),
+        })
+    }
+}
+
+/// A field selector over `metadata.name` and `metadata.namespace` (the fields every resource
+/// supports).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldSelector(Vec<(String, bool, String)>);
+
+impl FieldSelector {
+    /// Parses `metadata.name=x,metadata.namespace!=y`.
+    pub fn parse(s: &str) -> Result<FieldSelector, ClusterError> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, eq, v) = if let Some((k, v)) = part.split_once("!=") {
+                (k, false, v)
+            } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+                (k, true, v)
+            } else {
+                return Err(ClusterError::BadRequest(format!("invalid field selector `{part}`")));
+            };
+            let k = k.trim();
+            if !matches!(k, "metadata.name" | "metadata.namespace") {
+                return Err(ClusterError::BadRequest(format!("field label not supported: {k}")));
+            }
+            out.push((k.to_string(), eq, v.trim().to_string()));
+        }
+        Ok(FieldSelector(out))
+    }
+
+    /// Whether the object satisfies every requirement.
+    pub fn matches(&self, obj: &Value) -> bool {
+        self.0.iter().all(|(k, eq, v)| {
+            let path = if k == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
+            let actual = obj.pointer(path).and_then(Value::as_str).unwrap_or_default();
+            (actual == v) == *eq
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn label_selectors_match_like_kubernetes() {
+        let o = json!({"metadata": {"name": "a", "namespace": "n", "labels": {"app": "web", "tier": "front"}}});
+        let m = |s: &str| LabelSelector::parse(s).unwrap_or_else(|e| panic!("{e}")).matches(&o);
+        assert!(m(""));
+        assert!(m("app=web"));
+        assert!(m("app==web,tier"));
+        assert!(!m("app=db"));
+        assert!(m("app!=db"));
+        assert!(m("tier in (front, back)"));
+        assert!(!m("tier notin (front)"));
+        assert!(m("!legacy"));
+        assert!(!m("!app"));
+        assert!(m("legacy notin (x)"), "notin matches objects without the label");
+        assert!(LabelSelector::parse("tier in front").is_err());
+        assert!(LabelSelector::parse("a b=c").is_err());
+        let f = |s: &str| FieldSelector::parse(s).unwrap_or_else(|e| panic!("{e}")).matches(&o);
+        assert!(f("metadata.name=a,metadata.namespace!=x"));
+        assert!(!f("metadata.name!=a"));
+        assert!(FieldSelector::parse("spec.x=1").is_err());
+    }
+}
