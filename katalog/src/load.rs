@@ -31,6 +31,8 @@ pub enum DocKind {
     Komposer,
     /// `kind: Motif`.
     Motif,
+    /// `kind: Simulate`.
+    Simulate,
 }
 
 impl DocKind {
@@ -40,6 +42,7 @@ impl DocKind {
             DocKind::Katalog => "Katalog",
             DocKind::Komposer => "Komposer",
             DocKind::Motif => "Motif",
+            DocKind::Simulate => "Simulate",
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct Loaded {
     decoded: Option<(Node, Vec<(Node, Node)>)>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
+    /// The Simulate document (when one was given).
+    pub simulate: Option<crate::model::Simulate>,
     /// The Motif (when a Motif file was given).
     pub motif: Option<Motif>,
     /// Every finding, sorted.
@@ -91,6 +96,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
                 out.decoded = Some((node, cx.take_includes()));
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
+            DocKind::Simulate => out.simulate = crate::model::Simulate::decode(&root, &mut cx),
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);
@@ -174,10 +180,10 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
                 "Katalog" => DocKind::Katalog,
                 "Komposer" => DocKind::Komposer,
                 "Motif" => DocKind::Motif,
+                "Simulate" => DocKind::Simulate,
                 other => {
                     let help = match other {
                         "E2E" => "E2E documents are run by `ork e2e`, which is not implemented yet".to_string(),
-                        "Simulate" => "Simulate documents are run by `ork simulate`, which is not implemented yet".to_string(),
                         _ => match suggest(other, KINDS.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("use one of: {}", KINDS.join(", ")),

@@ -19,6 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod checks;
+pub mod simulate;
 pub use checks::parse_duration;
 
 /// The outcome of validating one file.
@@ -36,6 +37,8 @@ pub struct Report {
     pub diagnostics: Diagnostics,
     /// The Katalog's templates, parsed (for a Katalog or Komposer), for commands that render next.
     pub templates: Option<crate::template::TemplateSet>,
+    /// For a Simulate document: its op rules, includes expanded.
+    pub op_rules: usize,
 }
 
 impl Report {
@@ -84,6 +87,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         startup_order: Vec::new(),
         diagnostics: Diagnostics::default(),
         templates: None,
+        op_rules: 0,
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
@@ -94,6 +98,9 @@ pub fn validate(loaded: &Loaded) -> Report {
         let (templates, template_diags) = crate::template::TemplateSet::compile(k);
         diags.extend(template_diags);
         report.templates = Some(templates);
+    } else if let Some(sim) = &loaded.simulate {
+        report.name = sim.metadata.as_ref().and_then(|m| m.name.as_ref()).map(|n| n.value.clone());
+        report.op_rules = simulate::check(sim, &loaded.path, &mut diags);
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);

@@ -131,6 +131,7 @@ fn print_json(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) 
         "warnings": r.diagnostics.warning_count(),
         "crds": r.crds,
         "startupOrder": r.startup_order,
+        "opRules": r.op_rules,
         "diagnostics": diags,
     });
     let mut doc = doc;
@@ -237,8 +238,13 @@ fn print_text(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) 
     }
     let errors = r.diagnostics.error_count();
     let warnings = r.diagnostics.warning_count();
+    let what = if r.kind == Some(katalog::load::DocKind::Simulate) {
+        format!("{} op rule(s)", r.op_rules)
+    } else {
+        format!("{} CRD(s)", r.crds.len())
+    };
     let summary = if errors == 0 {
-        paint(color_out, "32", &format!("✓ valid: {} CRD(s), {warnings} warning(s)", r.crds.len()))
+        paint(color_out, "32", &format!("✓ valid: {what}, {warnings} warning(s)"))
     } else {
         paint(color_out, "31", &format!("✗ invalid: {errors} error(s), {warnings} warning(s)"))
     };

@@ -436,11 +436,8 @@ fn resolved<'b>(
     prefix: &str,
     b: &'b HookTemplates,
 ) -> Result<Vec<Entry<'b>>, String> {
-    let mut counts: BTreeMap<ChildKind, usize> = BTreeMap::new();
     let mut out = Vec::new();
-    for (kind, common) in b.entries() {
-        let i = *counts.entry(kind).and_modify(|n| *n += 1).or_insert(0);
-        let source = format!("{prefix}.{}[{i}]", kind.list_key());
+    for (kind, i, source, common) in b.indexed_entries(prefix) {
         let res = match kinds::child_resource(kind) {
             Some(r) => r,
             None => kinds::resolve_custom(katalog, &b.custom[i])

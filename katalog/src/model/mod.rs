@@ -7,17 +7,19 @@ pub mod condition;
 pub mod crd;
 pub mod katalog;
 pub mod resources;
+pub mod simulate;
 
 pub use condition::{Comparison, Condition, MutationRule, Operator, RuleAction, ValidationRule};
 pub use crd::{CrdEntry, OperatorBox};
 pub use katalog::{Katalog, Komposer, Metadata, Motif};
 pub use resources::{ChildKind, HookTemplates};
+pub use simulate::Simulate;
 
 /// The only supported `apiVersion`.
 pub const API_VERSION: &str = "orkestra.orkspace.io/v1";
 
 /// The document kinds ork reads.
-pub const KINDS: &[&str] = &["Katalog", "Komposer", "Motif"];
+pub const KINDS: &[&str] = &["Katalog", "Komposer", "Motif", "Simulate"];
 
 /// A migration hint for a key that is valid in an older upstream layout (or a common mistake),
 /// looked up by the Rust type being decoded. `None` when the key has no special story.

@@ -1157,6 +1157,20 @@ impl HookTemplates {
         out
     }
 
+    /// Every entry with its index within its kind and its source path
+    /// (`<prefix>.deployments[0]`, as render and RBAC name it), in [`HookTemplates::entries`]
+    /// order.
+    pub fn indexed_entries(&self, prefix: &str) -> Vec<(ChildKind, usize, String, &EntryCommon)> {
+        let mut counts: std::collections::BTreeMap<ChildKind, usize> = std::collections::BTreeMap::new();
+        self.entries()
+            .into_iter()
+            .map(|(kind, common)| {
+                let i = *counts.entry(kind).and_modify(|n| *n += 1).or_insert(0);
+                (kind, i, format!("{prefix}.{}[{i}]", kind.list_key()), common)
+            })
+            .collect()
+    }
+
     /// Number of entries (groups included).
     pub fn count(&self) -> usize {
         self.entries().len() + self.groups.iter().map(HookTemplates::count).sum::<usize>()

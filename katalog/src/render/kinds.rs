@@ -109,6 +109,7 @@ impl<'a> Renderer<'_, 'a> {
         data: &Value,
         build: &mut dyn FnMut(&mut Ctx<'_, 'a>) -> R<Value>,
     ) -> R<()> {
+        let entry_source = source;
         for (suffix, item_data) in self.expand(source, common, data)? {
             let source = match &suffix {
                 Some(s) => format!("{source}[{s}]"),
@@ -126,7 +127,13 @@ impl<'a> Renderer<'_, 'a> {
                 source: &source,
                 kind,
             };
-            let manifest = build(&mut c)?;
+            let mut manifest = build(&mut c)?;
+            if let Some(Value::Object(m)) = manifest.get_mut("metadata") {
+                let annotations = m.entry("annotations").or_insert_with(|| json!({}));
+                if let Value::Object(a) = annotations {
+                    a.insert(super::meta::ANNOTATION_ENTRY.into(), json!(entry_source));
+                }
+            }
             let once = common.once.unwrap_or(false) && blk == Block::OnCreate && common.reconcile != Some(true);
             let drift_correct = blk == Block::OnReconcile || common.reconcile == Some(true);
             self.children.push(Child { block: blk, kind, source, drift_correct, once, group, manifest });

@@ -13,6 +13,9 @@ pub const LABEL_OWNER: &str = "orkestra-owner";
 /// The CR's namespace, on children that cannot carry an ownerReference (cluster-scoped children
 /// of a namespaced CR, or children in another namespace).
 pub const LABEL_OWNER_NAMESPACE: &str = "orkestra.orkspace.io/owner-namespace";
+/// On every child: the Katalog entry it was rendered from (`onReconcile.configMaps[0]`), so
+/// that the reconciler can tell which owned objects a drift-corrected entry no longer wants.
+pub const ANNOTATION_ENTRY: &str = "orkestra.orkspace.io/entry";
 /// Selects the pods of one workload (Deployment / StatefulSet selector).
 pub const LABEL_WORKLOAD: &str = "orkestra.orkspace.io/workload";
 

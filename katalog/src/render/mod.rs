@@ -18,7 +18,7 @@ use crate::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
-pub use meta::{LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
+pub use meta::{ANNOTATION_ENTRY, LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
 
 /// Everything one render needs besides the Katalog.
 pub struct Request<'a> {
@@ -188,6 +188,20 @@ pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> R
     let mut warnings = Vec::new();
     let status = status(entry, &mut ev, &cr, &data, &violations, denied, req.now, &mut warnings);
     Ok(Rendered { cr, mutations, violations, children, status, warnings })
+}
+
+/// The entries of a CRD whose children are drift-corrected (`onReconcile`, or `onCreate` with
+/// `reconcile: true`), by source path: their owned objects that are no longer desired are
+/// deleted.
+pub fn drift_corrected_entries(entry: &CrdEntry) -> std::collections::BTreeSet<String> {
+    let Some(r) = entry.reconcile() else { return Default::default() };
+    let mut out = std::collections::BTreeSet::new();
+    for (key, block, all) in [("onCreate", &r.on_create, false), ("onReconcile", &r.on_reconcile, true)] {
+        if let Some(b) = block {
+            out.extend(b.indexed_entries(key).into_iter().filter(|(_, _, _, c)| all || c.reconcile == Some(true)).map(|(_, _, s, _)| s));
+        }
+    }
+    out
 }
 
 /// `.children.<singular>` (first by name) and `.children.<plural>` (by name) for each observed

@@ -1,0 +1,175 @@
+//! Checks on a `kind: Simulate` document (cli-and-workflows.md §4.4): referenced files exist,
+//! op rules are complete, includes expand.
+
+use crate::decode::{Cx, Decode, Str, join_relative, read_yaml_file};
+use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
+use crate::model::simulate::{Expect, OP_VERBS, OpRule, OpsFile, Simulate};
+use crate::yaml::Limits;
+use std::path::{Path, PathBuf};
+
+/// Resolves a path written in the Simulate file `file` (relative to its directory).
+pub fn resolve(file: &Path, p: &Str) -> PathBuf {
+    join_relative(file, &p.value)
+}
+
+fn exists(base: &Path, p: &Str, what: &str, diags: &mut Diagnostics) -> bool {
+    let path = resolve(base, p);
+    if path.is_file() {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error("file-not-found", format!("{what} {} not found", crate::diag::display_path(&path)))
+            .at(p.span)
+            .help("paths are relative to the simulate file"),
+    );
+    false
+}
+
+/// Reads the `ops:` of an included file.
+pub fn read_included_ops(path: &Path, span: Span) -> Result<Vec<OpRule>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let docs = match read_yaml_file(path, Limits::default()) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return Err(diags);
+        }
+    };
+    let Some(root) = docs.into_iter().map(|d| d.root).find(|r| !r.is_null()) else {
+        diags.push(Diagnostic::error("empty-document", format!("{} is empty", crate::diag::display_path(path))).at(span));
+        return Err(diags);
+    };
+    let mut cx = Cx::new(Limits::default());
+    cx.enter_file(path);
+    let file = OpsFile::decode(&root, &mut cx);
+    let found = cx.take_diagnostics();
+    if found.has_errors() {
+        return Err(found);
+    }
+    Ok(file.map(|f| f.ops).unwrap_or_default())
+}
+
+/// The op rules of a list with includes expanded (relative to the Simulate file `base`),
+/// reporting problems.
+pub fn expand_ops(base: &Path, rules: &[OpRule], diags: &mut Diagnostics) -> Vec<OpRule> {
+    let mut out = Vec::new();
+    for r in rules {
+        match &r.include {
+            Some(inc) => {
+                let others = [r.cycle.is_some(), r.verb.is_some(), r.resource.is_some(), r.name.is_some(), r.count.is_some()];
+                if others.iter().any(|b| *b) {
+                    diags.push(
+                        Diagnostic::error("include-with-fields", "an op rule with `include` has no other fields")
+                            .at(r.span)
+                            .help("move the other fields into the included file, or write a separate rule"),
+                    );
+                }
+                if exists(base, inc, "included ops file", diags) {
+                    match read_included_ops(&resolve(base, inc), inc.span) {
+                        Ok(rules) => out.extend(rules),
+                        Err(found) => diags.extend(found),
+                    }
+                }
+            }
+            None => out.push(r.clone()),
+        }
+    }
+    out
+}
+
+fn rule(r: &OpRule, absent: bool, diags: &mut Diagnostics) {
+    let list = if absent { "absent" } else { "ops" };
+    match &r.verb {
+        None if !absent => {
+            diags.push(Diagnostic::error("missing-field", format!("an `{list}` rule needs `verb`")).at(r.span).help(format!("one of: {}", OP_VERBS.join(", "))));
+        }
+        Some(v) if !OP_VERBS.contains(&v.as_str()) => {
+            let help = match suggest(v, OP_VERBS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("one of: {}", OP_VERBS.join(", ")),
+            };
+            diags.push(Diagnostic::error("invalid-verb", format!("unknown verb `{v}`")).at(v.span).help(help));
+        }
+        _ => {}
+    }
+    if r.resource.as_ref().is_none_or(|s| s.is_empty()) {
+        diags.push(
+            Diagnostic::error("missing-field", format!("an `{list}` rule needs `resource`"))
+                .at(r.span)
+                .help("the lowercase plural, e.g. `deployments`"),
+        );
+    }
+    if r.cycle == Some(0) {
+        diags.push(Diagnostic::error("invalid-cycle", "cycles count from 1").at(r.span));
+    }
+}
+
+fn expect(base: &Path, e: &Expect, diags: &mut Diagnostics) -> usize {
+    let ops = expand_ops(base, &e.ops, diags);
+    let absent = expand_ops(base, &e.absent, diags);
+    for r in &ops {
+        rule(r, false, diags);
+    }
+    for r in &absent {
+        rule(r, true, diags);
+    }
+    let mut n = ops.len() + absent.len();
+    for (_, per) in e.crds.iter() {
+        n += expect(base, per, diags);
+    }
+    n
+}
+
+/// Checks a Simulate document read from `path`. Returns the number of op rules (includes
+/// expanded).
+pub fn check(sim: &Simulate, path: &Path, diags: &mut Diagnostics) -> usize {
+    let base = path;
+    let span = sim.span;
+    match (&sim.spec, sim.imports.is_empty()) {
+        (None, true) => {
+            diags.push(
+                Diagnostic::error("missing-field", "a Simulate document needs `spec` (one run) or `imports` (a suite)")
+                    .at(span)
+                    .help("add `spec: {katalog: ./katalog.yaml, cr: ./cr.yaml}`"),
+            );
+            0
+        }
+        (Some(_), false) => {
+            diags.push(Diagnostic::error("spec-and-imports", "a Simulate document has either `spec` or `imports`, not both").at(span));
+            0
+        }
+        (None, false) => {
+            for i in &sim.imports {
+                exists(base, i, "imported simulate file", diags);
+            }
+            0
+        }
+        (Some(spec), true) => {
+            if let Some(k) = &spec.katalog {
+                exists(base, k, "katalog", diags);
+            }
+            if spec.cr.is_none() && spec.cr_files.is_empty() {
+                diags.push(
+                    Diagnostic::error("missing-field", "`spec` needs `cr` or `crFiles`: the CRs to reconcile")
+                        .at(spec.span)
+                        .help("add `cr: ./cr.yaml`"),
+                );
+            }
+            for f in spec.cr.iter().chain(&spec.cr_files) {
+                exists(base, f, "CR file", diags);
+            }
+            for f in spec.crd.iter().chain(&spec.crd_files) {
+                exists(base, f, "CRD file", diags);
+            }
+            if spec.cycles == Some(0) {
+                diags.push(Diagnostic::error("invalid-cycle", "`cycles` must be at least 1").at(spec.span));
+            }
+            if let (Some(d), Some(c)) = (spec.delete_at, spec.cycles)
+                && (d == 0 || d > c)
+            {
+                diags.push(Diagnostic::error("invalid-cycle", format!("`deleteAt: {d}` is outside the {c} cycles run")).at(spec.span));
+            }
+            spec.expect.as_ref().map_or(0, |e| expect(base, e, diags))
+        }
+    }
+}
