@@ -772,3 +772,21 @@ pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
         scope: from_file.map(|t| t.4).unwrap_or_default(),
     })
 }
+
+/// Whether CRs of `entry` in namespace `ns` are reconciled: a restricted pattern (the CRD's or
+/// `security.namespaceProtection`'s) always denies; a non-empty allow-list must match. Cluster-
+/// scoped CRs (empty `ns`) are always allowed.
+pub fn namespace_allowed(katalog: &Katalog, entry: &CrdEntry, ns: &str) -> bool {
+    if ns.is_empty() {
+        return true;
+    }
+    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
+    let local = entry.runtime();
+    let allowed: Vec<&Str> = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).collect();
+    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces));
+    let mut restricted = restricted;
+    if restricted.any(|p| checks::pattern_matches(p, ns)) {
+        return false;
+    }
+    allowed.is_empty() || allowed.iter().any(|p| checks::pattern_matches(p, ns))
+}

@@ -11,6 +11,8 @@
 //! `katalog::render` computes.
 
 pub mod cluster;
-// pub mod reconcile;
+pub mod reconcile;
+#[cfg(feature = "dev")]
+pub mod simulate;
 
 

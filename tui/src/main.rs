@@ -6,6 +6,7 @@
 mod diff;
 mod generate;
 mod init;
+mod simulate;
 mod template;
 mod validate;
 
@@ -32,6 +33,8 @@ enum Command {
     /// Generate Kubernetes manifests from a Katalog.
     #[command(subcommand)]
     Generate(generate::What),
+    /// Run the reconciler against an in-memory cluster, cycle by cycle, and check simulate.yaml's expectations.
+    Simulate(simulate::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
     Diff(diff::DiffArgs),
     /// Show what applying a Katalog would change against a deployed bundle: CRDs and permissions.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Some(Command::Init(args)) => init::run(args),
         Some(Command::Template(args)) => template::run(args),
         Some(Command::Generate(what)) => generate::run(what),
+        Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
         None => {

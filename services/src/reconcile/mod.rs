@@ -1,0 +1,356 @@
+//! The reconciler core (runtime-and-gateway.md §1.9–§1.14), written once against [`Cluster`]:
+//! the runtime runs it on a real cluster, `ork simulate` on a [`crate::cluster::MemCluster`].
+//!
+//! One call reconciles one CR and returns an [`Outcome`]; it never sleeps. The order: read the
+//! CR → deletion path if it is being deleted → namespace guard → finalizers, managed labels and
+//! annotations (one merge patch, only when something is missing) → normalize → read the owned
+//! children → render (mutation, validation, children, status) → apply children (create when
+//! missing; drift-corrected entries updated only when a field they own differs; owned objects a
+//! drift-corrected entry no longer wants are deleted) → status patch (only when it changed) →
+//! an Event when something was written. A second reconcile with nothing changed issues only
+//! reads. The requests it makes are exactly those `katalog::authoring::rbac` grants
+//! (docs/rbac.md).
+
+mod children;
+mod delete;
+
+use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merge_diff};
+use katalog::model::Katalog;
+use katalog::model::crd::CrdEntry;
+use katalog::render::{LABEL_MANAGED, Request, conditions, render, set_path, template_data};
+use katalog::rules::Violation;
+use katalog::rules::Evaluator;
+use katalog::template::{Rng, TemplateSet, format_rfc3339};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// The finalizer the runtime puts on every CR it reconciles.
+pub use katalog::install::CLEANUP_FINALIZER;
+
+/// The deletion-protection label the gateway's webhook selects on.
+pub const LABEL_DELETION_PROTECTION: &str = "orkestra.io/deletion-protection";
+/// The annotation naming the Katalog that manages a CR.
+pub const ANNOTATION_MANAGED_BY: &str = "orkestra.orkspace.io/managed-by";
+
+/// What the caller should do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Converged (or nothing to do).
+    Done,
+    /// Call again after this delay (waiting on a Job, an ordered deletion, or `requeue:`).
+    RequeueAfter(Duration),
+    /// Failed; the status says why.
+    Failed(ReconcileError),
+}
+
+/// A failed reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ReconcileError {
+    /// What went wrong, naming the CRD entry, resource and field where known.
+    pub message: String,
+    /// Whether retrying without a change can help (false for a deny rule).
+    pub retry: bool,
+}
+
+impl ReconcileError {
+    fn retry(message: impl Into<String>) -> ReconcileError {
+        ReconcileError { message: message.into(), retry: true }
+    }
+}
+
+impl From<ClusterError> for ReconcileError {
+    fn from(e: ClusterError) -> Self {
+        ReconcileError::retry(e.to_string())
+    }
+}
+
+/// The clock and randomness of one reconcile.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// Random source of `random*` template functions.
+    pub rng: Rng,
+}
+
+/// The reconciler of one CRD entry.
+pub struct Reconciler<'k> {
+    katalog: &'k Katalog,
+    templates: &'k TemplateSet,
+    crd: String,
+    entry: &'k CrdEntry,
+    own: ApiResource,
+    child_resources: Vec<ApiResource>,
+    drift_entries: BTreeSet<String>,
+    finalizers: Vec<String>,
+    unique_rules: bool,
+}
+
+fn meta_str<'v>(obj: &'v Value, field: &str) -> Option<&'v str> {
+    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str)
+}
+
+impl<'k> Reconciler<'k> {
+    /// The reconciler of CRD entry `crd` (the Katalog must have passed validation).
+    pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, String> {
+        let entry = katalog.crds().get(crd).ok_or_else(|| format!("no CRD entry named `{crd}`"))?;
+        let id = katalog::validate::api_identity(entry)
+            .filter(|i| !i.plural.is_empty())
+            .ok_or_else(|| format!("crd `{crd}`: its API identity (group, version, kind, plural) is incomplete"))?;
+        let own = ApiResource {
+            group: id.group,
+            version: id.version,
+            kind: id.kind,
+            plural: id.plural,
+            namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
+        };
+        let mut child_resources: Vec<ApiResource> = Vec::new();
+        if let Some(r) = entry.reconcile() {
+            let mut blocks: Vec<(&str, &katalog::model::HookTemplates)> = entry.lifecycle_blocks();
+            if let Some(d) = &r.on_delete {
+                blocks.extend(d.groups.iter().map(|g| ("onDelete", g)));
+            }
+            for (_, b) in blocks {
+                for (kind, i, source, _) in b.indexed_entries("") {
+                    let res = match katalog::kinds::child_resource(kind) {
+                        Some(r) => r,
+                        None => katalog::kinds::resolve_custom(katalog, &b.custom[i]).map_err(|e| format!("crd `{crd}`: {source}: {e:?}"))?,
+                    };
+                    if !child_resources.iter().any(|c| c.group == res.group && c.plural == res.plural) {
+                        child_resources.push(res);
+                    }
+                }
+            }
+        }
+        let mut finalizers = vec![CLEANUP_FINALIZER.to_string()];
+        if let Some(rt) = entry.runtime() {
+            finalizers.extend(rt.finalizers.iter().map(|f| f.value.clone()).filter(|f| f != CLEANUP_FINALIZER));
+        }
+        let unique_rules = entry
+            .admission
+            .as_ref()
+            .and_then(|a| a.validation.as_ref())
+            .is_some_and(|v| v.rules.iter().any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == katalog::model::Operator::Unique)));
+        Ok(Reconciler {
+            katalog,
+            templates,
+            crd: crd.to_string(),
+            entry,
+            own,
+            child_resources,
+            drift_entries: katalog::render::drift_corrected_entries(entry),
+            finalizers,
+            unique_rules,
+        })
+    }
+
+    /// The CRD's resource.
+    pub fn resource(&self) -> &ApiResource {
+        &self.own
+    }
+
+    /// The resources of every child kind the CRD declares.
+    pub fn child_resources(&self) -> &[ApiResource] {
+        &self.child_resources
+    }
+
+    /// Reconciles the CR `ns/name` once.
+    pub async fn reconcile<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx) -> Outcome {
+        match self.run(cluster, ns, name, ctx).await {
+            Ok(o) => o,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    async fn run<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
+        let ns = if self.own.namespaced { ns } else { None };
+        let mut cr = match cluster.get(&self.own, ns, name).await {
+            Ok(cr) => cr,
+            Err(e) if e.is_not_found() => return Ok(Outcome::Done),
+            Err(e) => return Err(e.into()),
+        };
+        if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+            return self.finalize(cluster, &cr, ctx).await;
+        }
+        if !katalog::validate::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
+            return Ok(Outcome::Done);
+        }
+        if let Some(p) = self.metadata_patch(&cr, ctx)? {
+            cr = cluster.patch(&self.own, ns, name, &Patch::Merge(p)).await?;
+        }
+        let cr_view = self.normalized(&cr, ctx)?;
+        let others = if self.unique_rules {
+            cluster.list(&self.own, None, &ListParams::default()).await?.items.into_iter().filter(|o| meta_str(o, "uid") != meta_str(&cr, "uid")).collect()
+        } else {
+            Vec::new()
+        };
+        let observed = self.owned_children(cluster, &cr).await?;
+        let observed_values: Vec<Value> = observed.iter().map(|(_, o)| o.clone()).collect();
+        let first = Request { crd: &self.crd, cr: &cr_view, observed: &observed_values, others: &others, now: ctx.now, rng: ctx.rng.clone() };
+        let rendered = match render(self.katalog, self.templates, first) {
+            Ok(r) => r,
+            Err(e) => {
+                let message = e.to_string();
+                let mut status = cr.get("status").cloned().unwrap_or(json!({}));
+                status["conditions"] = json!(conditions(&cr, &[], Some(&message), ctx.now));
+                self.write_status(cluster, &cr, status, ctx, Some(&message)).await?;
+                return Err(ReconcileError::retry(message));
+            }
+        };
+        if rendered.denied() {
+            let message = denial(&rendered.violations);
+            self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message)).await?;
+            return Err(ReconcileError { message, retry: false });
+        }
+        let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let mut status = rendered.status.clone();
+        if wrote {
+            // Status templates read the children as they are now (layer 3, §1.11).
+            let fresh: Vec<Value> = self.owned_children(cluster, &cr).await?.into_iter().map(|(_, o)| o).collect();
+            let again = Request { crd: &self.crd, cr: &cr_view, observed: &fresh, others: &others, now: ctx.now, rng: ctx.rng.clone() };
+            if let Ok(again) = render(self.katalog, self.templates, again) {
+                status = again.status;
+            }
+        }
+        let error = (!errors.is_empty()).then(|| errors.join("; "));
+        if let Some(e) = &error
+            && status.get("conditions").is_some()
+        {
+            status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), ctx.now));
+        }
+        let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref()).await?;
+        if let Some(e) = error {
+            return Err(ReconcileError::retry(e));
+        }
+        if wrote || status_written {
+            self.event(cluster, &cr, "Normal", &format!("{}Reconciled", self.own.kind), "Reconcile", "children and status are as declared", ctx).await;
+        }
+        Ok(self.requeue(&cr_view, ctx))
+    }
+
+    /// The merge patch that adds missing finalizers, managed labels and annotations to the CR
+    /// (`None` when nothing is missing).
+    fn metadata_patch(&self, cr: &Value, ctx: &Ctx) -> Result<Option<Value>, ReconcileError> {
+        let mut patch = Map::new();
+        let current: Vec<&str> = cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let remove = self.entry.runtime().and_then(|r| r.remove_finalizers) == Some(true);
+        if remove {
+            let kept: Vec<&str> = current.iter().copied().filter(|f| !self.finalizers.iter().any(|m| m == f)).collect();
+            if kept.len() != current.len() {
+                patch.insert("finalizers".into(), json!(kept));
+            }
+        } else if self.finalizers.iter().any(|f| !current.contains(&f.as_str())) {
+            let mut all: Vec<String> = current.iter().map(|s| s.to_string()).collect();
+            all.extend(self.finalizers.iter().filter(|f| !current.contains(&f.as_str())).cloned());
+            patch.insert("finalizers".into(), json!(all));
+        }
+        let mut labels = Map::new();
+        labels.insert(LABEL_MANAGED.into(), json!("true"));
+        let sec = self.katalog.security.as_ref();
+        let protection = sec.and_then(|s| s.deletion_protection.as_ref()).is_some_and(|d| d.enabled != Some(false));
+        let protect_crs = self.entry.runtime().and_then(|r| r.deletion_protection.as_ref()).and_then(|d| d.protect_crs) != Some(false);
+        if protection && protect_crs {
+            labels.insert(LABEL_DELETION_PROTECTION.into(), json!("true"));
+        }
+        if !self.entry.labels.is_empty() {
+            let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
+            let data = template_data(cr, &[]);
+            for (k, v) in self.entry.labels.iter() {
+                let text = ev.text(v, &data).map_err(|e| ReconcileError::retry(format!("crd `{}`: labels.{k}: {e}", self.crd)))?;
+                labels.insert(k.value.clone(), json!(katalog::render::label_value(&text)));
+            }
+        }
+        let have = cr.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+        let missing: Map<String, Value> = labels.into_iter().filter(|(k, v)| have.get(k) != Some(v)).collect();
+        if !missing.is_empty() {
+            patch.insert("labels".into(), Value::Object(missing));
+        }
+        if cr.pointer(&format!("/metadata/annotations/{}", ANNOTATION_MANAGED_BY.replace('/', "~1"))).is_none() {
+            patch.insert("annotations".into(), json!({ANNOTATION_MANAGED_BY: self.katalog.name()}));
+        }
+        Ok((!patch.is_empty()).then(|| json!({"metadata": patch})))
+    }
+
+    /// The CR as templates see it: `normalize.spec` applied (not written back).
+    fn normalized(&self, cr: &Value, ctx: &Ctx) -> Result<Value, ReconcileError> {
+        let Some(n) = self.entry.reconcile().and_then(|r| r.normalize.as_ref()) else { return Ok(cr.clone()) };
+        let mut out = cr.clone();
+        let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
+        for (path, template) in n.spec.iter() {
+            let data = template_data(&out, &[]);
+            let v = ev.text(template, &data).map_err(|e| ReconcileError::retry(format!("crd `{}`: normalize.spec.{path}: {e}", self.crd)))?;
+            set_path(&mut out, &format!("spec.{path}"), json!(v));
+        }
+        Ok(out)
+    }
+
+    /// Patches the status when it differs from `desired`. Returns whether it wrote.
+    async fn write_status<C: Cluster>(&self, cluster: &C, cr: &Value, desired: Value, ctx: &Ctx, error: Option<&str>) -> Result<bool, ReconcileError> {
+        if self.entry.runtime().and_then(|r| r.ignore_status_patch) == Some(true) {
+            return Ok(false);
+        }
+        let current = cr.get("status").cloned().unwrap_or(json!({}));
+        if current == desired {
+            return Ok(false);
+        }
+        let (ns, name) = (meta_str(cr, "namespace"), meta_str(cr, "name").unwrap_or_default());
+        cluster.patch_status(&self.own, ns, name, &Patch::Merge(json!({"status": merge_diff(&current, &desired)}))).await?;
+        if let Some(e) = error {
+            let reason = if e.starts_with("validation failed") { "ValidationFailed".to_string() } else { format!("{}ReconcileError", self.own.kind) };
+            self.event(cluster, cr, "Warning", &reason, "Reconcile", e, ctx).await;
+        }
+        Ok(true)
+    }
+
+    /// Records a Kubernetes Event about the CR (events.k8s.io/v1). Best effort: an Event that
+    /// cannot be written never fails the reconcile.
+    #[allow(clippy::too_many_arguments)]
+    async fn event<C: Cluster>(&self, cluster: &C, cr: &Value, kind: &str, reason: &str, action: &str, note: &str, ctx: &Ctx) {
+        let Some(events) = katalog::kinds::known("events.k8s.io", "Event") else { return };
+        let name = meta_str(cr, "name").unwrap_or_default();
+        let ns = meta_str(cr, "namespace").unwrap_or("default");
+        let micro = format_rfc3339(ctx.now).replace('Z', ".000000Z");
+        let mut note = note.to_string();
+        note.truncate(1024);
+        let ev = json!({
+            "apiVersion": "events.k8s.io/v1",
+            "kind": "Event",
+            "metadata": {"generateName": format!("{name}."), "namespace": ns},
+            "eventTime": micro,
+            "reportingController": "orkestra.orkspace.io/runtime",
+            "reportingInstance": "ork",
+            "action": action,
+            "reason": reason,
+            "type": kind,
+            "note": note,
+            "regarding": {
+                "apiVersion": cr.get("apiVersion"), "kind": cr.get("kind"), "name": name,
+                "namespace": meta_str(cr, "namespace"), "uid": meta_str(cr, "uid"),
+            },
+        });
+        let _ = cluster.create(&events, Some(ns), &ev).await;
+    }
+
+    /// `reconcile.requeue`: a delay after success, when its gate passes.
+    fn requeue(&self, cr: &Value, ctx: &Ctx) -> Outcome {
+        let Some(rq) = self.entry.reconcile().and_then(|r| r.requeue.as_ref()) else { return Outcome::Done };
+        let Some(after) = &rq.after else { return Outcome::Done };
+        let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
+        let data = template_data(cr, &[]);
+        if !ev.gate(&rq.when, &rq.or, &data).unwrap_or(false) {
+            return Outcome::Done;
+        }
+        match ev.text(after, &data).ok().and_then(|t| katalog::validate::parse_duration(&t)) {
+            Some(secs) if secs > 0.0 => Outcome::RequeueAfter(Duration::from_secs_f64(secs)),
+            _ => Outcome::Done,
+        }
+    }
+}
+
+fn denial(violations: &[Violation]) -> String {
+    let denies: Vec<String> =
+        violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value)).collect();
+    format!("validation failed: {}", denies.join("; "))
+}

@@ -1,0 +1,488 @@
+//! `ork simulate`: the real reconciler against a [`MemCluster`], cycle by cycle, with every API
+//! request recorded and checked against the Simulate document's expectations
+//! (cli-and-workflows.md §4–§5).
+//!
+//! A cycle reconciles the CR under test once, records the requests it made, then lets the
+//! cluster settle (Deployments become ready, Jobs complete) and moves the virtual clock on by
+//! the requested delay (30 s when none). Nothing sleeps and nothing leaves the process. The CR
+//! under test is the first document of its CRD's kind; every other document of the CR files is
+//! seeded into the cluster beforehand (existing instances, peers, any pre-existing object).
+//! Steady state is the first cycle that makes only reads.
+
+use crate::cluster::{ApiResource, Cluster, MemCluster, Op, Propagation};
+use crate::reconcile::{Ctx, Outcome, Reconciler};
+use katalog::diag::{Diagnostic, Diagnostics, display_path};
+use katalog::load::{LoadOptions, load_file};
+use katalog::model::Katalog;
+use katalog::model::simulate::{Expect, OpRule, Simulate};
+use katalog::template::{Rng, TemplateSet};
+use katalog::validate::simulate::{expand_ops, resolve};
+use katalog::validate::validate;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Cycles run when the document does not say.
+pub const DEFAULT_CYCLES: u32 = 10;
+/// The virtual clock's start: 2026-01-01T00:00:00Z.
+pub const EPOCH: i64 = 1_767_225_600;
+/// The clock step of a cycle that asks for no requeue (a resync).
+const RESYNC_SECS: i64 = 30;
+/// The seed of template randomness (deterministic runs).
+const SEED: u64 = 0x0c0f_fee0;
+
+/// One cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cycle {
+    /// 1-based.
+    pub cycle: u32,
+    /// Every request, in order.
+    pub ops: Vec<Op>,
+    /// `done`, `requeue after 3s`, or `error`.
+    pub outcome: String,
+    /// The error, when the reconcile failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Cycle {
+    /// Whether the cycle changed nothing (only reads, no error).
+    pub fn quiet(&self) -> bool {
+        self.error.is_none() && self.ops.iter().all(|o| !o.is_write())
+    }
+}
+
+/// One expectation's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was expected (`steady`, `create deployments web (cycle 1)`, `absent: …`).
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// Why not.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The simulation of one CRD's CR.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrdRun {
+    /// CRD entry name.
+    pub crd: String,
+    /// The CR under test, `namespace/name`.
+    pub cr: String,
+    /// The cycles.
+    pub cycles: Vec<Cycle>,
+    /// The first cycle with only reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steady_at: Option<u32>,
+    /// The CR no longer exists after the last cycle.
+    pub deleted: bool,
+    /// Expectations, in the fixed order steady, steadyAt, noErrors, deleted, ops, absent.
+    pub checks: Vec<Check>,
+    /// Whether there were expectations at all (else the run only prints operations).
+    pub asserted: bool,
+    /// Wall time of the cycles, milliseconds.
+    pub millis: f64,
+}
+
+impl CrdRun {
+    /// Every check held, and (without expectations) no cycle failed.
+    pub fn passed(&self) -> bool {
+        if self.asserted { self.checks.iter().all(|c| c.passed) } else { self.cycles.iter().all(|c| c.error.is_none()) }
+    }
+}
+
+/// One Simulate document's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRun {
+    /// The file.
+    pub file: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// One run per CRD with a CR.
+    pub runs: Vec<CrdRun>,
+    /// CRDs skipped (no CR of their kind).
+    pub notes: Vec<String>,
+}
+
+impl FileRun {
+    /// Every run passed.
+    pub fn passed(&self) -> bool {
+        self.runs.iter().all(CrdRun::passed)
+    }
+}
+
+/// Why a Simulate document could not run.
+#[derive(Debug)]
+pub enum SimError {
+    /// The document, its Katalog or its CRs are invalid (diagnostics with positions).
+    Invalid(Diagnostics),
+    /// A file is missing or unreadable.
+    Io(Diagnostics),
+}
+
+impl SimError {
+    /// The findings.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        match self {
+            SimError::Invalid(d) | SimError::Io(d) => d,
+        }
+    }
+}
+
+fn one(d: Diagnostic) -> SimError {
+    let mut ds = Diagnostics::default();
+    ds.push(d);
+    SimError::Invalid(ds)
+}
+
+/// Loads and validates a Simulate document.
+fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
+    let loaded = load_file(path, &LoadOptions::default());
+    let report = validate(&loaded);
+    if loaded.unreadable() {
+        return Err(SimError::Io(report.diagnostics));
+    }
+    if report.diagnostics.has_errors() {
+        return Err(SimError::Invalid(report.diagnostics));
+    }
+    loaded.simulate.ok_or_else(|| {
+        one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: Simulate` document", display_path(path))).help("pass a simulate.yaml"))
+    })
+}
+
+/// Whether `path` is a suite (imports, no spec): discovery skips those.
+pub fn is_suite(path: &Path) -> bool {
+    load_file(path, &LoadOptions::default()).simulate.is_some_and(|s| s.spec.is_none() && !s.imports.is_empty())
+}
+
+/// Runs a Simulate document: a leaf gives one [`FileRun`], a suite one per leaf it imports
+/// (recursively, in order).
+pub fn run_file(path: &Path) -> Result<Vec<FileRun>, SimError> {
+    let mut out = Vec::new();
+    run_into(path, &mut out, 0)?;
+    Ok(out)
+}
+
+fn run_into(path: &Path, out: &mut Vec<FileRun>, depth: usize) -> Result<(), SimError> {
+    if depth > 16 {
+        return Err(one(Diagnostic::error("import-cycle", format!("{}: suites import each other too deeply (a cycle?)", display_path(path)))));
+    }
+    let sim = load_simulate(path)?;
+    if sim.spec.is_none() {
+        for i in &sim.imports {
+            run_into(&resolve(path, i), out, depth + 1)?;
+        }
+        return Ok(());
+    }
+    out.push(run_leaf(path, &sim)?);
+    Ok(())
+}
+
+/// The Katalog of a Simulate document, loaded and validated.
+pub fn load_katalog(path: &Path) -> Result<(Katalog, TemplateSet), SimError> {
+    let loaded = load_file(path, &LoadOptions::default());
+    let report = validate(&loaded);
+    if loaded.unreadable() {
+        return Err(SimError::Io(report.diagnostics));
+    }
+    if report.diagnostics.has_errors() {
+        return Err(SimError::Invalid(report.diagnostics));
+    }
+    match (loaded.katalog, report.templates) {
+        (Some(k), Some(t)) => Ok((k, t)),
+        _ => Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(path))))),
+    }
+}
+
+/// Reads CR files (multi-document) as JSON; documents without `kind` are dropped.
+pub fn read_crs(paths: &[PathBuf]) -> Result<Vec<Value>, SimError> {
+    let mut out = Vec::new();
+    for p in paths {
+        match katalog::decode::read_yaml_file(p, katalog::yaml::Limits::default()) {
+            Ok(docs) => out.extend(docs.into_iter().map(|d| d.root.to_json()).filter(|v| v.get("kind").is_some_and(Value::is_string))),
+            Err(d) => {
+                let mut ds = Diagnostics::default();
+                ds.push(d);
+                return Err(SimError::Io(ds));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What to simulate, independent of where it came from (a document, or `simulate init`).
+pub struct Plan<'a> {
+    /// The Katalog.
+    pub katalog: &'a Katalog,
+    /// Its templates.
+    pub templates: &'a TemplateSet,
+    /// The CR documents.
+    pub crs: &'a [Value],
+    /// Only this CRD entry.
+    pub crd: Option<&'a str>,
+    /// Cycles.
+    pub cycles: u32,
+    /// Delete the CR at the start of this cycle.
+    pub delete_at: Option<u32>,
+}
+
+/// The CRD entries to simulate, each with its CR under test (index into `crs`), and notes on
+/// the CRDs skipped for want of a CR.
+pub struct Targets {
+    /// (CRD entry, index of its CR).
+    pub runs: Vec<(String, usize)>,
+    /// Skipped CRDs.
+    pub notes: Vec<String>,
+}
+
+/// See [`Targets`]; an error when no CRD has a CR.
+pub fn targets(plan: &Plan<'_>) -> Result<Targets, String> {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let entries: Vec<(String, &katalog::model::CrdEntry)> = plan
+        .katalog
+        .crds()
+        .iter()
+        .filter(|(n, e)| e.is_enabled() && plan.crd.is_none_or(|c| c == n.as_str()))
+        .map(|(n, e)| (n.value.clone(), e))
+        .collect();
+    if let Some(c) = plan.crd
+        && entries.is_empty()
+    {
+        let known: Vec<&str> = plan.katalog.crds().iter().map(|(k, _)| k.as_str()).collect();
+        return Err(format!("no enabled CRD entry `{c}` (known: {})", known.join(", ")));
+    }
+    let mut sorted = entries;
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, e) in &sorted {
+        let Some(id) = katalog::validate::api_identity(e) else { continue };
+        let found = plan.crs.iter().position(|d| {
+            d.get("kind").and_then(Value::as_str) == Some(id.kind.as_str())
+                && katalog::kinds::split_api_version(d.get("apiVersion").and_then(Value::as_str).unwrap_or_default()).0 == id.group
+        });
+        match found {
+            Some(i) => out.push((name.clone(), i)),
+            None => notes.push(format!("crd `{name}`: no {} CR in the CR files; skipped", id.kind)),
+        }
+    }
+    if out.is_empty() {
+        let kinds: Vec<String> = plan.crs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str).map(str::to_string)).collect();
+        return Err(format!(
+            "no CR matches a CRD of the Katalog (the CR files hold: {}); a CR needs the kind and API group of a CRD entry",
+            if kinds.is_empty() { "nothing".to_string() } else { kinds.join(", ") }
+        ));
+    }
+    Ok(Targets { runs: out, notes })
+}
+
+/// A fresh cluster serving the Katalog's CRDs and custom kinds, on a virtual clock.
+fn cluster_for(katalog: &Katalog, clock: Arc<AtomicI64>) -> MemCluster {
+    let c = MemCluster::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+    for (_, e) in katalog.crds().iter() {
+        if let Some(id) = katalog::validate::api_identity(e).filter(|i| !i.plural.is_empty()) {
+            let namespaced = e.namespaced != Some(false) && id.scope != "Cluster";
+            c.register(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced }, true);
+        }
+        for (_, b) in e.lifecycle_blocks() {
+            for custom in b.custom.iter().chain(b.groups.iter().flat_map(|g| &g.custom)) {
+                if let Ok(r) = katalog::kinds::resolve_custom(katalog, custom)
+                    && c.resource_for(&r.api_version(), &r.kind).is_none()
+                {
+                    c.register(r, custom.known.has_status != Some(false));
+                }
+            }
+        }
+    }
+    c
+}
+
+/// Runs the cycles of one CRD.
+pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRun, String> {
+    let started = std::time::Instant::now();
+    let clock = Arc::new(AtomicI64::new(EPOCH));
+    let cluster = cluster_for(plan.katalog, clock.clone());
+    let reconciler = Reconciler::new(plan.katalog, plan.templates, crd)?;
+    let own = reconciler.resource().clone();
+    let mut cr_ns = None;
+    let mut cr_name = String::new();
+    for (i, doc) in plan.crs.iter().enumerate() {
+        let mut doc = doc.clone();
+        if i == cr_index && own.namespaced && doc.pointer("/metadata/namespace").is_none() {
+            doc["metadata"]["namespace"] = Value::String("default".into());
+        }
+        let seeded = cluster.seed(&doc).map_err(|e| format!("cannot seed document {} ({}): {e}", i + 1, doc.get("kind").and_then(Value::as_str).unwrap_or("?")))?;
+        if i == cr_index {
+            cr_ns = seeded.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+            cr_name = seeded.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        }
+    }
+    cluster.take_ops();
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut cycles = Vec::new();
+    for c in 1..=plan.cycles {
+        let ctx = Ctx { now: clock.load(Ordering::SeqCst), rng: Rng::Seeded(SEED) };
+        if plan.delete_at == Some(c) {
+            // The user's delete is not one of the reconciler's requests.
+            let _ = rt.block_on(cluster.delete(&own, cr_ns.as_deref(), &cr_name, Propagation::Background));
+            cluster.take_ops();
+        }
+        let outcome = rt.block_on(reconciler.reconcile(&cluster, cr_ns.as_deref(), &cr_name, &ctx));
+        let ops = cluster.take_ops();
+        cluster.settle();
+        let (text, error, step) = match &outcome {
+            Outcome::Done => ("done".to_string(), None, RESYNC_SECS),
+            Outcome::RequeueAfter(d) => (format!("requeue after {}s", d.as_secs()), None, d.as_secs().max(1) as i64),
+            Outcome::Failed(e) => ("error".to_string(), Some(e.message.clone()), RESYNC_SECS),
+        };
+        clock.fetch_add(step, Ordering::SeqCst);
+        cycles.push(Cycle { cycle: c, ops, outcome: text, error });
+    }
+    let deleted = !cluster.objects(&own).iter().any(|o| {
+        o.pointer("/metadata/name").and_then(Value::as_str) == Some(cr_name.as_str())
+            && o.pointer("/metadata/namespace").and_then(Value::as_str) == cr_ns.as_deref()
+    });
+    let steady_at = cycles.iter().find(|c| c.quiet()).map(|c| c.cycle);
+    let cr = match &cr_ns {
+        Some(ns) => format!("{ns}/{cr_name}"),
+        None => cr_name.clone(),
+    };
+    Ok(CrdRun { crd: crd.to_string(), cr, cycles, steady_at, deleted, checks: Vec::new(), asserted: false, millis: started.elapsed().as_secs_f64() * 1000.0 })
+}
+
+fn run_leaf(path: &Path, sim: &Simulate) -> Result<FileRun, SimError> {
+    let Some(spec) = &sim.spec else { return Err(one(Diagnostic::error("missing-field", "no spec"))) };
+    let name = sim.metadata.as_ref().and_then(|m| m.name.as_ref()).map(|n| n.value.clone()).unwrap_or_default();
+    let katalog_path = spec.katalog.as_ref().map(|k| resolve(path, k)).unwrap_or_default();
+    let (katalog, templates) = load_katalog(&katalog_path)?;
+    let cr_paths: Vec<PathBuf> = spec.cr.iter().chain(&spec.cr_files).map(|p| resolve(path, p)).collect();
+    let crs = read_crs(&cr_paths)?;
+    let plan = Plan {
+        katalog: &katalog,
+        templates: &templates,
+        crs: &crs,
+        crd: spec.crd_name.as_ref().map(|c| c.as_str()),
+        cycles: spec.cycles.unwrap_or(DEFAULT_CYCLES),
+        delete_at: spec.delete_at,
+    };
+    let err = |m: String| one(Diagnostic::error("simulate", m).at(spec.span));
+    let Targets { runs: targets, notes } = targets(&plan).map_err(err)?;
+    let mut diags = Diagnostics::default();
+    let mut runs = Vec::new();
+    for (crd, i) in targets {
+        let mut run = simulate_crd(&plan, &crd, i).map_err(err)?;
+        if let Some(expect) = spec.expect.as_ref() {
+            let e = expect.crds.get(&crd).unwrap_or(expect);
+            let known = known_resources(&katalog);
+            run.checks = check(e, &run, path, &known, &mut diags);
+            run.asserted = true;
+        }
+        runs.push(run);
+    }
+    if diags.has_errors() {
+        return Err(SimError::Invalid(diags));
+    }
+    Ok(FileRun { file: display_path(path), name, runs, notes })
+}
+
+/// The resource names an expectation may use: every resource the simulated cluster serves.
+fn known_resources(katalog: &Katalog) -> Vec<String> {
+    let mut out: Vec<String> = katalog::kinds::all_known().map(|r| r.plural).collect();
+    for (_, e) in katalog.crds().iter() {
+        if let Some(id) = katalog::validate::api_identity(e) {
+            out.push(id.plural);
+        }
+        for (_, b) in e.lifecycle_blocks() {
+            for custom in b.custom.iter().chain(b.groups.iter().flat_map(|g| &g.custom)) {
+                out.extend(katalog::kinds::resolve_custom(katalog, custom).map(|r| r.plural));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn op_matches(r: &OpRule, op: &Op) -> bool {
+    let verb_ok = r.verb.as_ref().is_none_or(|v| v.as_str() == op.verb);
+    let res = r.resource.as_ref().map_or("", |s| s.as_str());
+    let res_ok = op.resource == res || (res == "status" && op.resource.ends_with("/status"));
+    let name_ok = r.name.as_ref().is_none_or(|n| op.name.as_deref() == Some(n.as_str()));
+    verb_ok && res_ok && name_ok
+}
+
+fn describe(r: &OpRule) -> String {
+    let mut s = format!("{} {}", r.verb.as_ref().map_or("any", |v| v.as_str()), r.resource.as_ref().map_or("", |s| s.as_str()));
+    if let Some(n) = &r.name {
+        s.push_str(&format!(" {n}"));
+    }
+    match r.cycle {
+        Some(c) => s.push_str(&format!(" (cycle {c})")),
+        None => s.push_str(" (any cycle)"),
+    }
+    s
+}
+
+fn matching<'r>(r: &OpRule, run: &'r CrdRun) -> Vec<&'r Op> {
+    run.cycles.iter().filter(|c| r.cycle.is_none_or(|n| n == c.cycle)).flat_map(|c| c.ops.iter()).filter(|o| op_matches(r, o)).collect()
+}
+
+fn check(e: &Expect, run: &CrdRun, file: &Path, known: &[String], diags: &mut Diagnostics) -> Vec<Check> {
+    let mut out = Vec::new();
+    let last = run.cycles.len() as u32;
+    if e.steady == Some(true) {
+        out.push(match run.steady_at {
+            Some(c) => Check { name: "steady".into(), passed: true, detail: format!("at cycle {c}") },
+            None => Check { name: "steady".into(), passed: false, detail: format!("every one of the {last} cycles wrote something") },
+        });
+    }
+    if let Some(at) = e.steady_at {
+        let passed = run.steady_at.is_some_and(|c| c <= at);
+        let detail = match run.steady_at {
+            Some(c) if !passed => format!("expected steady at cycle ≤{at}, reached at cycle {c}"),
+            None => format!("expected steady at cycle ≤{at}, never reached in {last} cycles"),
+            _ => String::new(),
+        };
+        out.push(Check { name: format!("steadyAt ≤ {at}"), passed, detail });
+    }
+    if e.no_errors == Some(true) {
+        let failed: Vec<String> = run.cycles.iter().filter_map(|c| c.error.as_ref().map(|m| format!("cycle {}: {m}", c.cycle))).collect();
+        out.push(Check { name: "noErrors".into(), passed: failed.is_empty(), detail: failed.join("; ") });
+    }
+    if e.deleted == Some(true) {
+        out.push(Check {
+            name: "deleted".into(),
+            passed: run.deleted,
+            detail: if run.deleted { String::new() } else { format!("the CR still exists after cycle {last}") },
+        });
+    }
+    let rules = |list: &[OpRule], diags: &mut Diagnostics| expand_ops(file, list, diags);
+    for (absent, list) in [(false, rules(&e.ops, diags)), (true, rules(&e.absent, diags))] {
+        for r in list {
+            let res = r.resource.as_ref().map_or("", |s| s.as_str());
+            let base = res.split('/').next().unwrap_or_default();
+            if res != "status" && !known.iter().any(|k| k == base) {
+                let hint = katalog::diag::suggest(base, known.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                out.push(Check { name: describe(&r), passed: false, detail: format!("`{res}` is not a resource of this cluster{hint}") });
+                continue;
+            }
+            let found = matching(&r, run);
+            let want = r.count.unwrap_or(1) as usize;
+            let name = if absent { format!("absent: {}", describe(&r)) } else { describe(&r) };
+            let (passed, detail) = if absent {
+                (found.is_empty(), if found.is_empty() { String::new() } else { format!("expected no op matching it, found {}", found.len()) })
+            } else if found.is_empty() {
+                (false, "no op matching it".to_string())
+            } else if found.len() < want {
+                (false, format!("wanted {want} op(s) matching it, got {}", found.len()))
+            } else {
+                (true, String::new())
+            };
+            out.push(Check { name, passed, detail });
+        }
+    }
+    out
+}
