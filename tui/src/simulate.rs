@@ -142,12 +142,15 @@ fn print_file(out: &mut impl Write, f: &FileRun, color: bool) {
             let c = &run.cycles[i];
             if c.quiet() {
                 let mut j = i;
-                while j + 1 < run.cycles.len() && run.cycles[j + 1].quiet() && run.cycles[j + 1].outcome == c.outcome {
+                while j + 1 < run.cycles.len() && run.cycles[j + 1].quiet() && run.cycles[j + 1].outcome == c.outcome && run.cycles[j + 1].error == c.error {
                     j += 1;
                 }
                 let reads = c.ops.len();
-                let span = if j > i { format!("cycles {}–{}", c.cycle, run.cycles[j].cycle) } else { format!("cycle {}", c.cycle) };
-                let _ = writeln!(out, "    {span}: only reads ({reads} request(s) each), {}", c.outcome);
+                let span = if j > i { format!("cycles {}–{}: only reads ({reads} request(s) each)", c.cycle, run.cycles[j].cycle) } else { format!("cycle {}: only reads ({reads} request(s))", c.cycle) };
+                let _ = writeln!(out, "    {span}, {}", c.outcome);
+                if let Some(e) = &c.error {
+                    let _ = writeln!(out, "      {}", paint(color, "31", &format!("! {e}")));
+                }
                 i = j + 1;
                 continue;
             }

@@ -127,7 +127,16 @@ impl<'a> Renderer<'_, 'a> {
                 source: &source,
                 kind,
             };
-            let mut manifest = build(&mut c)?;
+            // An onDelete entry (other than a cleanup Job, which is created) only names the
+            // object to delete: its identity is all that is rendered.
+            let reference = blk == Block::OnDelete && !matches!(kind, ChildKind::Job | ChildKind::Custom);
+            let mut manifest = match (reference, crate::kinds::child_resource(kind)) {
+                (true, Some(r)) => {
+                    let (_, _, meta) = c.meta(common, r.namespaced)?;
+                    json!({"apiVersion": r.api_version(), "kind": r.kind, "metadata": meta})
+                }
+                _ => build(&mut c)?,
+            };
             if let Some(Value::Object(m)) = manifest.get_mut("metadata") {
                 let annotations = m.entry("annotations").or_insert_with(|| json!({}));
                 if let Value::Object(a) = annotations {
