@@ -1,0 +1,326 @@
+//! The reconciler against a `MemCluster`: idempotence, drift correction of owned fields only,
+//! pruning, deny, render errors, finalizers, the namespace guard, deletion and requeue.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use katalog::load::{LoadOptions, load_file};
+use katalog::model::Katalog;
+use katalog::template::{Rng, TemplateSet};
+use katalog::validate::validate;
+use serde_json::{Value, json};
+use services::cluster::{ApiResource, Cluster, MemCluster, Op, Patch, Propagation};
+use services::reconcile::{Ctx, Outcome, Reconciler};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::time::Duration;
+
+const T0: i64 = 1_767_225_600;
+
+fn load(text: &str) -> (Katalog, TemplateSet) {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("ork-reconcile-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("katalog.yaml");
+    std::fs::write(&path, text).unwrap();
+    let loaded = load_file(&path, &LoadOptions::default());
+    let report = validate(&loaded);
+    let errors: Vec<String> = report.diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    (loaded.katalog.unwrap(), report.templates.unwrap())
+}
+
+const WEB: &str = r#"
+apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: web}
+spec:
+  crds:
+    site:
+      apiTypes: {group: x.dev, version: v1, kind: Site, plural: sites}
+      admission:
+        validation:
+          rules:
+            - {field: spec.tier, notEquals: forbidden, message: "tier may not be forbidden"}
+      operatorBox:
+        runtime:
+          restrictedNamespaces: [kube-system]
+        reconcile:
+          requeue: {after: "{{ .spec.requeue | default \"0\" }}"}
+          onCreate:
+            deployments:
+              - name: "{{ .metadata.name }}"
+                image: "{{ .spec.image }}"
+                replicas: "{{ .spec.replicas | default 1 }}"
+            configMaps:
+              - name: "{{ .metadata.name }}-once"
+                data: {created: "yes"}
+                when: [{field: spec.extra, equals: "true"}]
+          onReconcile:
+            services:
+              - {name: "{{ .metadata.name }}", port: "80"}
+            configMaps:
+              - name: "{{ .metadata.name }}-{{ .item }}"
+                forEach: {field: spec.envs}
+                data: {env: "{{ .item }}", size: "{{ add .spec.size 1 }}"}
+        emit:
+          status:
+            fields:
+              - {path: ready, value: "{{ readyReplicas .children.deployment }}", type: int}
+"#;
+
+struct World {
+    katalog: Katalog,
+    templates: TemplateSet,
+    cluster: MemCluster,
+    clock: Arc<AtomicI64>,
+}
+
+impl World {
+    fn new(text: &str) -> World {
+        let (katalog, templates) = load(text);
+        let clock = Arc::new(AtomicI64::new(T0));
+        let cluster = MemCluster::with_clock({
+            let c = clock.clone();
+            Arc::new(move || c.load(Ordering::SeqCst))
+        });
+        for (_, e) in katalog.crds().iter() {
+            let id = katalog::validate::api_identity(e).unwrap();
+            cluster.register(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: true }, true);
+        }
+        World { katalog, templates, cluster, clock }
+    }
+
+    fn site(&self) -> ApiResource {
+        self.cluster.resource_for("x.dev/v1", "Site").unwrap()
+    }
+
+    fn seed(&self, ns: &str, spec: Value) {
+        self.cluster.seed(&json!({"apiVersion": "x.dev/v1", "kind": "Site", "metadata": {"name": "s", "namespace": ns}, "spec": spec})).unwrap();
+        self.cluster.take_ops();
+    }
+
+    /// One reconcile of `ns/s`; the requests it made; then the cluster settles.
+    fn cycle(&self, ns: &str) -> (Outcome, Vec<Op>) {
+        let r = Reconciler::new(&self.katalog, &self.templates, "site").unwrap();
+        let ctx = Ctx { now: self.clock.load(Ordering::SeqCst), rng: Rng::Seeded(1) };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let out = rt.block_on(r.reconcile(&self.cluster, Some(ns), "s", &ctx));
+        let ops = self.cluster.take_ops();
+        self.cluster.settle();
+        self.clock.fetch_add(30, Ordering::SeqCst);
+        (out, ops)
+    }
+
+    fn get(&self, r: &ApiResource, ns: &str, name: &str) -> Option<Value> {
+        self.cluster.objects(r).into_iter().find(|o| o["metadata"]["name"] == name && o["metadata"]["namespace"] == ns)
+    }
+
+    fn patch(&self, r: &ApiResource, ns: &str, name: &str, p: Value) {
+        futures_ready(self.cluster.patch(r, Some(ns), name, &Patch::Merge(p))).unwrap();
+        self.cluster.take_ops();
+    }
+}
+
+/// MemCluster futures are already resolved.
+fn futures_ready<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+}
+
+fn writes(ops: &[Op]) -> Vec<String> {
+    ops.iter().filter(|o| o.is_write()).map(|o| format!("{} {} {}", o.verb, o.resource, o.name.clone().unwrap_or_default())).collect()
+}
+
+fn res(group: &str, kind: &str) -> ApiResource {
+    katalog::kinds::known(group, kind).unwrap()
+}
+
+#[test]
+fn first_cycle_creates_then_only_reads_once_converged() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "envs": ["dev", "prod"], "size": 1}));
+    let (out, ops) = w.cycle("default");
+    assert_eq!(out, Outcome::Done);
+    let wr = writes(&ops);
+    assert_eq!(&wr[..1], ["patch sites s"], "finalizer and labels first: {wr:?}");
+    for want in ["create deployments s", "create services s", "create configmaps s-dev", "create configmaps s-prod", "patch sites/status s", "create events "] {
+        assert!(wr.contains(&want.to_string()), "missing {want} in {wr:?}");
+    }
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    assert_eq!(cr["metadata"]["finalizers"], json!(["orkestra.orkspace.io/cleanup"]));
+    assert_eq!(cr["metadata"]["labels"]["orkestra.orkspace.io/managed"], "true");
+    assert_eq!(cr["status"]["conditions"][0]["type"], "Ready");
+    assert_eq!(cr["status"]["conditions"][0]["status"], "True");
+    // The Deployment became ready (settle): the status follows once, then nothing changes.
+    let (_, ops) = w.cycle("default");
+    assert_eq!(writes(&ops), ["patch sites/status s", "create events "]);
+    assert_eq!(w.get(&w.site(), "default", "s").unwrap()["status"]["ready"], 1);
+    for _ in 0..3 {
+        let (out, ops) = w.cycle("default");
+        assert_eq!(out, Outcome::Done);
+        assert!(writes(&ops).is_empty(), "a converged CR is only read: {ops:?}");
+        assert!(ops.iter().all(|o| matches!(o.verb, "get" | "list")));
+    }
+}
+
+#[test]
+fn drift_is_corrected_on_owned_fields_only() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "envs": ["dev"], "size": 1}));
+    w.cycle("default");
+    w.cycle("default");
+    let cms = res("", "ConfigMap");
+    // Someone edits a field the template owns: corrected next cycle.
+    w.patch(&cms, "default", "s-dev", json!({"data": {"env": "tampered"}}));
+    let (_, ops) = w.cycle("default");
+    assert_eq!(writes(&ops), ["update configmaps s-dev", "create events "], "the correction is recorded as an Event");
+    assert_eq!(w.get(&cms, "default", "s-dev").unwrap()["data"]["env"], "dev");
+    // Someone adds what the template does not own: left alone.
+    w.patch(&cms, "default", "s-dev", json!({"metadata": {"annotations": {"team.example/owner": "ops"}}, "data": {"extra": "kept"}}));
+    let (_, ops) = w.cycle("default");
+    assert!(writes(&ops).is_empty(), "{ops:?}");
+    assert_eq!(w.get(&cms, "default", "s-dev").unwrap()["data"]["extra"], "kept");
+    // onCreate without `reconcile: true` is never corrected.
+    let deps = res("apps", "Deployment");
+    w.patch(&deps, "default", "s", json!({"spec": {"replicas": 7}}));
+    let (_, ops) = w.cycle("default");
+    assert!(!writes(&ops).iter().any(|o| o.contains("deployments")), "{ops:?}");
+    assert_eq!(w.get(&deps, "default", "s").unwrap()["spec"]["replicas"], 7);
+}
+
+#[test]
+fn children_a_drift_corrected_entry_no_longer_wants_are_deleted() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "envs": ["dev", "prod"], "size": 1, "extra": "true"}));
+    w.cycle("default");
+    let cms = res("", "ConfigMap");
+    assert!(w.get(&cms, "default", "s-once").is_some());
+    w.patch(&w.site(), "default", "s", json!({"spec": {"envs": ["prod"], "extra": "false"}}));
+    let (_, ops) = w.cycle("default");
+    let wr = writes(&ops);
+    assert!(wr.contains(&"delete configmaps s-dev".to_string()), "{wr:?}");
+    assert!(w.get(&cms, "default", "s-dev").is_none());
+    assert!(w.get(&cms, "default", "s-prod").is_some());
+    // The gated onCreate child is not drift-corrected, so it is not pruned either.
+    assert!(w.get(&cms, "default", "s-once").is_some());
+    // An object with the same owner label but another owner is never touched.
+    w.cluster.seed(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s-stray", "namespace": "default",
+        "labels": {"orkestra-owner": "s"}, "annotations": {"orkestra.orkspace.io/entry": "onReconcile.configMaps[0]"}}})).unwrap();
+    w.cluster.take_ops();
+    let (_, ops) = w.cycle("default");
+    assert!(writes(&ops).is_empty(), "{ops:?}");
+}
+
+#[test]
+fn a_denied_cr_gets_the_condition_and_no_children() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "tier": "forbidden", "size": 1}));
+    let (out, ops) = w.cycle("default");
+    let Outcome::Failed(e) = out else { panic!("{out:?}") };
+    assert!(!e.retry);
+    assert!(e.message.contains("tier may not be forbidden"), "{}", e.message);
+    assert!(!writes(&ops).iter().any(|o| o.starts_with("create deployments")));
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    let failed = cr["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "ValidationFailed").unwrap().clone();
+    assert_eq!(failed["status"], "True");
+    assert_eq!(failed["reason"], "DenyRuleViolation");
+    let (_, ops) = w.cycle("default");
+    assert!(writes(&ops).is_empty(), "the denial is already on the status: {ops:?}");
+}
+
+#[test]
+fn a_template_error_at_reconcile_time_is_reported_on_the_status_not_a_panic() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "envs": ["dev"], "size": "big"}));
+    let (out, _) = w.cycle("default");
+    let Outcome::Failed(e) = out else { panic!("{out:?}") };
+    assert!(e.retry);
+    assert!(e.message.contains("onReconcile.configMaps[0]") && e.message.contains("add"), "{}", e.message);
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    let ready = &cr["status"]["conditions"][0];
+    assert_eq!(ready["status"], "False");
+    assert!(ready["message"].as_str().unwrap().contains("add"), "{ready}");
+}
+
+#[test]
+fn the_namespace_guard_skips_restricted_namespaces_without_writing() {
+    let w = World::new(WEB);
+    w.seed("kube-system", json!({"image": "nginx:1"}));
+    let (out, ops) = w.cycle("kube-system");
+    assert_eq!(out, Outcome::Done);
+    assert!(writes(&ops).is_empty(), "{ops:?}");
+}
+
+#[test]
+fn requeue_after_is_returned_not_slept() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "requeue": "45s", "size": 1}));
+    let (out, _) = w.cycle("default");
+    assert_eq!(out, Outcome::RequeueAfter(Duration::from_secs(45)));
+}
+
+const DB: &str = r#"
+apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: db}
+spec:
+  crds:
+    site:
+      apiTypes: {group: x.dev, version: v1, kind: Site, plural: sites}
+      operatorBox:
+        reconcile:
+          onCreate:
+            namespaces:
+              - name: "{{ .metadata.name }}-space"
+            configMaps:
+              - {name: "{{ .metadata.name }}-cfg", data: {a: b}}
+          onDelete:
+            ordered: true
+            timeout: 2m
+            groups:
+              - jobs:
+                  - {name: "{{ .metadata.name }}-backup", image: busybox}
+              - configMaps: [{name: "{{ .metadata.name }}-cfg"}]
+"#;
+
+#[test]
+fn deletion_runs_ordered_groups_then_drops_the_finalizer() {
+    let w = World::new(DB);
+    w.seed("default", json!({}));
+    w.cycle("default");
+    let nss = res("", "Namespace");
+    assert!(w.get(&nss, "", "s-space").is_none(), "namespaces are cluster-scoped");
+    assert!(w.cluster.objects(&nss).iter().any(|n| n["metadata"]["name"] == "s-space"));
+    futures_ready(w.cluster.delete(&w.site(), Some("default"), "s", Propagation::Background)).unwrap();
+    w.cluster.take_ops();
+    let (out, ops) = w.cycle("default");
+    assert_eq!(out, Outcome::RequeueAfter(Duration::from_secs(3)), "waits for the backup Job");
+    assert_eq!(writes(&ops), ["create jobs s-backup"]);
+    let job = w.get(&res("batch", "Job"), "default", "s-backup").unwrap();
+    assert!(job["metadata"].get("ownerReferences").is_none(), "a cleanup Job outlives its CR");
+    let (out, ops) = w.cycle("default");
+    assert_eq!(out, Outcome::Done);
+    let wr = writes(&ops);
+    assert_eq!(&wr[..3], ["delete configmaps s-cfg", "delete namespaces s-space", "patch sites s"], "{wr:?}");
+    assert!(w.get(&w.site(), "default", "s").is_none(), "the CR is gone");
+    assert!(w.cluster.objects(&nss).iter().all(|n| n["metadata"]["name"] != "s-space"));
+}
+
+#[test]
+fn an_ordered_deletion_that_does_not_finish_in_time_keeps_the_finalizer() {
+    let w = World::new(DB);
+    w.seed("default", json!({}));
+    w.cycle("default");
+    futures_ready(w.cluster.delete(&w.site(), Some("default"), "s", Propagation::Background)).unwrap();
+    let r = Reconciler::new(&w.katalog, &w.templates, "site").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    // The Job never completes (no settle); after 2 minutes the reconciler gives up loudly.
+    let ctx = |t: i64| Ctx { now: t, rng: Rng::Seeded(1) };
+    let first = rt.block_on(r.reconcile(&w.cluster, Some("default"), "s", &ctx(T0)));
+    assert_eq!(first, Outcome::RequeueAfter(Duration::from_secs(3)));
+    let late = rt.block_on(r.reconcile(&w.cluster, Some("default"), "s", &ctx(T0 + 3600)));
+    let Outcome::Failed(e) = late else { panic!("{late:?}") };
+    assert!(e.message.contains("did not finish within 120s"), "{}", e.message);
+    assert!(w.get(&w.site(), "default", "s").is_some());
+    let events = w.cluster.objects(&res("events.k8s.io", "Event"));
+    assert!(events.iter().any(|e| e["reason"] == "SiteDeleteTimeout" && e["type"] == "Warning"), "{events:?}");
+}
