@@ -50,7 +50,7 @@ impl Reconciler<'_> {
             let mut pending = false;
             for g in groups {
                 for child in rendered.children.iter().filter(|c| c.block == Block::OnDelete && c.group == Some(g)) {
-                    let Some(r) = self.child_resources.iter().find(|r| r.kind == child.manifest["kind"].as_str().unwrap_or_default()).cloned() else {
+                    let Some(r) = self.delete_resources.iter().find(|r| r.kind == child.manifest["kind"].as_str().unwrap_or_default()).cloned() else {
                         continue;
                     };
                     let cns = meta_str(&child.manifest, "namespace").filter(|_| r.namespaced);

@@ -83,6 +83,7 @@ pub struct Reconciler<'k> {
     entry: &'k CrdEntry,
     own: ApiResource,
     child_resources: Vec<ApiResource>,
+    delete_resources: Vec<ApiResource>,
     drift_entries: BTreeSet<String>,
     finalizers: Vec<String>,
     unique_rules: bool,
@@ -106,20 +107,26 @@ impl<'k> Reconciler<'k> {
             plural: id.plural,
             namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
         };
+        // Live children (onCreate, onReconcile) are listed and watched; onDelete kinds are only
+        // addressed by name while deleting (docs/rbac.md: the verbs differ).
         let mut child_resources: Vec<ApiResource> = Vec::new();
+        let mut delete_resources: Vec<ApiResource> = Vec::new();
         if let Some(r) = entry.reconcile() {
-            let mut blocks: Vec<(&str, &katalog::model::HookTemplates)> = entry.lifecycle_blocks();
+            let mut blocks: Vec<(bool, &katalog::model::HookTemplates)> = Vec::new();
+            blocks.extend(r.on_create.iter().chain(&r.on_reconcile).map(|b| (true, b)));
             if let Some(d) = &r.on_delete {
-                blocks.extend(d.groups.iter().map(|g| ("onDelete", g)));
+                blocks.push((false, d));
+                blocks.extend(d.groups.iter().map(|g| (false, g)));
             }
-            for (_, b) in blocks {
+            for (live, b) in blocks {
                 for (kind, i, source, _) in b.indexed_entries("") {
                     let res = match katalog::kinds::child_resource(kind) {
                         Some(r) => r,
                         None => katalog::kinds::resolve_custom(katalog, &b.custom[i]).map_err(|e| format!("crd `{crd}`: {source}: {e:?}"))?,
                     };
-                    if !child_resources.iter().any(|c| c.group == res.group && c.plural == res.plural) {
-                        child_resources.push(res);
+                    let list = if live { &mut child_resources } else { &mut delete_resources };
+                    if !list.iter().any(|c| c.group == res.group && c.plural == res.plural) {
+                        list.push(res);
                     }
                 }
             }
@@ -140,6 +147,7 @@ impl<'k> Reconciler<'k> {
             entry,
             own,
             child_resources,
+            delete_resources,
             drift_entries: katalog::render::drift_corrected_entries(entry),
             finalizers,
             unique_rules,
@@ -151,7 +159,7 @@ impl<'k> Reconciler<'k> {
         &self.own
     }
 
-    /// The resources of every child kind the CRD declares.
+    /// The resources of the children of onCreate and onReconcile.
     pub fn child_resources(&self) -> &[ApiResource] {
         &self.child_resources
     }
