@@ -160,7 +160,7 @@ fn a_template_error_inside_a_cycle_is_reported_and_fails_no_errors() {
 #[test]
 fn suites_run_their_imports_in_order_and_discovery_skips_them() {
     let t = hello(&format!("{HEAD}  expect: {{steady: true}}\n"));
-    t.write("b/simulate.yaml", &format!("{}", HEAD.replace("./katalog.yaml", "../katalog.yaml").replace("./cr.yaml", "../cr.yaml").replace("name: t", "name: second")));
+    t.write("b/simulate.yaml", &HEAD.replace("./katalog.yaml", "../katalog.yaml").replace("./cr.yaml", "../cr.yaml").replace("name: t", "name: second"));
     t.write("suite-simulate.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: all}\nimports: [./simulate.yaml, ./b/simulate.yaml]\n");
     let (code, v) = json(t.path(), &["-f", "suite-simulate.yaml"]);
     assert_eq!(code, 0, "{v}");
