@@ -262,9 +262,16 @@ async fn lists_filter_by_namespace_and_selectors_and_every_request_is_recorded()
     let by_name = ListParams { label_selector: None, field_selector: Some("metadata.name=b".into()) };
     assert_eq!(names(c.list(&cms, None, &by_name).await.unwrap()), ["b"]);
     assert_eq!(c.list(&cms, None, &ListParams::labels("app in web")).await.unwrap_err().status_code(), 400);
+    // The label index follows relabels and deletes.
+    c.patch(&cms, Some("default"), "b", &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}}))).await.unwrap();
+    c.delete(&cms, Some("kube-system"), "c", Propagation::Background).await.unwrap();
+    assert_eq!(names(c.list(&cms, None, &ListParams::labels("app=web")).await.unwrap()), ["a", "b"]);
+    assert!(c.list(&cms, None, &ListParams::labels("app=db")).await.unwrap().items.is_empty());
+    assert!(c.list(&cms, None, &ListParams::labels("app=web,tier=none")).await.unwrap().items.is_empty());
     let ops = c.take_ops();
     let verbs: Vec<String> = ops.iter().map(|o| format!("{} {} {}", o.verb, o.resource, o.name.clone().unwrap_or_default())).collect();
-    assert_eq!(verbs, ["create configmaps a", "create configmaps b", "create configmaps c", "list configmaps ", "list configmaps ", "list configmaps ", "list configmaps "]);
+    assert_eq!(&verbs[..7], ["create configmaps a", "create configmaps b", "create configmaps c", "list configmaps ", "list configmaps ", "list configmaps ", "list configmaps "]);
+    assert_eq!(&verbs[7..], ["patch configmaps b", "delete configmaps c", "list configmaps ", "list configmaps ", "list configmaps "]);
     assert!(c.take_ops().is_empty());
 }
 

@@ -76,6 +76,16 @@ struct Store {
     history_floor: u64,
     watchers: Vec<(Gr, Option<String>, UnboundedSender<WatchEvent>)>,
     ops: Vec<Op>,
+    /// (group, plural, label key, label value) → objects carrying it: lists by label selector
+    /// read the index instead of scanning every object of the resource.
+    by_label: BTreeMap<(Gr, String, String), BTreeSet<Key>>,
+}
+
+fn labels_of(obj: &Value) -> Vec<(String, String)> {
+    obj.pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default()
 }
 
 /// The in-memory cluster. Cheap to share behind an `Arc`; every call locks one mutex.
@@ -204,9 +214,27 @@ impl Store {
         self.objects.get(gr).and_then(|m| m.get(key))
     }
 
+    fn index(&mut self, gr: &Gr, key: &Key, obj: &Value, add: bool) {
+        for (k, v) in labels_of(obj) {
+            let slot = (gr.clone(), k, v);
+            if add {
+                self.by_label.entry(slot).or_default().insert(key.clone());
+            } else if let Some(set) = self.by_label.get_mut(&slot) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_label.remove(&slot);
+                }
+            }
+        }
+    }
+
     fn put(&mut self, gr: &Gr, key: Key, mut obj: Value, added: bool) -> Value {
         let rv = self.next_rv();
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        if let Some(old) = self.get(gr, &key).cloned() {
+            self.index(gr, &key, &old, false);
+        }
+        self.index(gr, &key, &obj, true);
         self.objects.entry(gr.clone()).or_default().insert(key, obj.clone());
         self.emit(gr, if added { WatchEvent::Added(obj.clone()) } else { WatchEvent::Modified(obj.clone()) });
         obj
@@ -214,6 +242,7 @@ impl Store {
 
     fn remove(&mut self, gr: &Gr, key: &Key) {
         if let Some(obj) = self.objects.get_mut(gr).and_then(|m| m.remove(key)) {
+            self.index(gr, key, &obj, false);
             self.next_rv();
             self.emit(gr, WatchEvent::Deleted(obj));
         }
@@ -674,16 +703,21 @@ impl MemCluster {
         let labels = LabelSelector::parse(params.label_selector.as_deref().unwrap_or_default())?;
         let fields = FieldSelector::parse(params.field_selector.as_deref().unwrap_or_default())?;
         let ns = if kind.res.namespaced { ns.filter(|n| !n.is_empty()) } else { None };
-        let items = s
-            .objects
-            .get(&gr)
-            .map(|m| {
-                m.iter()
-                    .filter(|((ons, _), o)| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o))
-                    .map(|(_, o)| o.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let keep = |(ons, _): &Key, o: &Value| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o);
+        // The smallest label-index set of the selector's equalities (empty when a pair is on no
+        // object at all); without an equality, a scan.
+        let mut candidates: Option<BTreeSet<Key>> = None;
+        for (k, v) in labels.equalities() {
+            let set = s.by_label.get(&(gr.clone(), k.to_string(), v.to_string()));
+            if candidates.as_ref().is_none_or(|c| set.map_or(0, BTreeSet::len) < c.len()) {
+                candidates = Some(set.cloned().unwrap_or_default());
+            }
+        }
+        let items = match (candidates, s.objects.get(&gr)) {
+            (_, None) => Vec::new(),
+            (Some(keys), Some(m)) => keys.iter().filter_map(|k| m.get(k).map(|o| (k, o))).filter(|(k, o)| keep(k, o)).map(|(_, o)| o.clone()).collect(),
+            (None, Some(m)) => m.iter().filter(|(k, o)| keep(k, o)).map(|(_, o)| o.clone()).collect(),
+        };
         Ok(ObjectList { items, resource_version: s.rv })
     }
 
