@@ -24,8 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// Cycles run when the document does not say.
-pub const DEFAULT_CYCLES: u32 = 10;
+pub use katalog::model::simulate::DEFAULT_CYCLES;
 /// The virtual clock's start: 2026-01-01T00:00:00Z.
 pub const EPOCH: i64 = 1_767_225_600;
 /// The clock step of a cycle that asks for no requeue (a resync).

@@ -142,6 +142,12 @@ fn bad_input_is_a_clear_error() {
     assert!(run.code == 1 && run.stderr.contains("CR file missing.yaml not found"), "{run:?}");
     let run = ork(t.path(), &["simulate", "-f", "nope.yaml"]);
     assert_eq!(run.code, 2, "{run:?}");
+    let t = hello(&format!("{HEAD}  deleteAt: 9\n"));
+    let run = ork(t.path(), &["simulate"]);
+    assert!(run.code == 1 && run.stderr.contains("`deleteAt: 9` is outside the 4 cycles run"), "{run:?}");
+    let t = hello(&HEAD.replace("cycles: 4", "cycles: 99999"));
+    let run = ork(t.path(), &["simulate"]);
+    assert!(run.code == 1 && run.stderr.contains("`cycles` must be between 1 and 10000"), "{run:?}");
 }
 
 #[test]

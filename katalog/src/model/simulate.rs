@@ -116,5 +116,10 @@ pub struct OpsFile {
     pub ops: Vec<OpRule>,
 }
 
+/// Cycles run when a document does not say.
+pub const DEFAULT_CYCLES: u32 = 10;
+/// The most cycles a document may ask for.
+pub const MAX_CYCLES: u32 = 10_000;
+
 /// The verbs an op rule may name.
 pub const OP_VERBS: &[&str] = &["create", "update", "patch", "delete", "apply", "get", "list", "watch"];

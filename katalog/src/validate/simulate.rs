@@ -3,7 +3,7 @@
 
 use crate::decode::{Cx, Decode, Str, join_relative, read_yaml_file};
 use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
-use crate::model::simulate::{Expect, OP_VERBS, OpRule, OpsFile, Simulate};
+use crate::model::simulate::{DEFAULT_CYCLES, Expect, MAX_CYCLES, OP_VERBS, OpRule, OpsFile, Simulate};
 use crate::yaml::Limits;
 use std::path::{Path, PathBuf};
 
@@ -161,13 +161,14 @@ pub fn check(sim: &Simulate, path: &Path, diags: &mut Diagnostics) -> usize {
             for f in spec.crd.iter().chain(&spec.crd_files) {
                 exists(base, f, "CRD file", diags);
             }
-            if spec.cycles == Some(0) {
-                diags.push(Diagnostic::error("invalid-cycle", "`cycles` must be at least 1").at(spec.span));
+            let cycles = spec.cycles.unwrap_or(DEFAULT_CYCLES);
+            if !(1..=MAX_CYCLES).contains(&cycles) {
+                diags.push(Diagnostic::error("invalid-cycle", format!("`cycles` must be between 1 and {MAX_CYCLES}")).at(spec.span));
             }
-            if let (Some(d), Some(c)) = (spec.delete_at, spec.cycles)
-                && (d == 0 || d > c)
+            if let Some(d) = spec.delete_at
+                && (d == 0 || d > cycles)
             {
-                diags.push(Diagnostic::error("invalid-cycle", format!("`deleteAt: {d}` is outside the {c} cycles run")).at(spec.span));
+                diags.push(Diagnostic::error("invalid-cycle", format!("`deleteAt: {d}` is outside the {cycles} cycles run")).at(spec.span));
             }
             spec.expect.as_ref().map_or(0, |e| expect(base, e, diags))
         }
