@@ -139,8 +139,8 @@ fn one(d: Diagnostic) -> SimError {
     SimError::Invalid(ds)
 }
 
-/// Loads and validates a Simulate document.
-fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
+/// Loads and validates any document; errors become a [`SimError`].
+fn load_checked(path: &Path) -> Result<(katalog::load::Loaded, katalog::validate::Report), SimError> {
     let loaded = load_file(path, &LoadOptions::default());
     let report = validate(&loaded);
     if loaded.unreadable() {
@@ -149,6 +149,12 @@ fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
     if report.diagnostics.has_errors() {
         return Err(SimError::Invalid(report.diagnostics));
     }
+    Ok((loaded, report))
+}
+
+/// Loads and validates a Simulate document.
+fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
+    let (loaded, _) = load_checked(path)?;
     loaded.simulate.ok_or_else(|| {
         one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: Simulate` document", display_path(path))).help("pass a simulate.yaml"))
     })
@@ -184,14 +190,7 @@ fn run_into(path: &Path, out: &mut Vec<FileRun>, depth: usize) -> Result<(), Sim
 
 /// The Katalog of a Simulate document, loaded and validated.
 pub fn load_katalog(path: &Path) -> Result<(Katalog, TemplateSet), SimError> {
-    let loaded = load_file(path, &LoadOptions::default());
-    let report = validate(&loaded);
-    if loaded.unreadable() {
-        return Err(SimError::Io(report.diagnostics));
-    }
-    if report.diagnostics.has_errors() {
-        return Err(SimError::Invalid(report.diagnostics));
-    }
+    let (loaded, report) = load_checked(path)?;
     match (loaded.katalog, report.templates) {
         (Some(k), Some(t)) => Ok((k, t)),
         _ => Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(path))))),
