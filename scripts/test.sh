@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# The dev-cluster conformance test drives the real kubectl.
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubectl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   need_apt+=(python3-venv)

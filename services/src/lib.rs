@@ -11,6 +11,8 @@
 //! `katalog::render` computes.
 
 pub mod cluster;
+#[cfg(feature = "dev")]
+pub mod devcluster;
 pub mod reconcile;
 #[cfg(feature = "dev")]
 pub mod simulate;

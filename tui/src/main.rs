@@ -3,6 +3,7 @@
 //! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
 //! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout.
 
+mod devcluster;
 mod diff;
 mod generate;
 mod init;
@@ -35,6 +36,9 @@ enum Command {
     Generate(generate::What),
     /// Run the reconciler against an in-memory cluster, cycle by cycle, and check simulate.yaml's expectations.
     Simulate(simulate::Args),
+    /// Serve the embedded dev cluster (in progress: not yet advertised).
+    #[command(hide = true)]
+    DevCluster(devcluster::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
     Diff(diff::DiffArgs),
     /// Show what applying a Katalog would change against a deployed bundle: CRDs and permissions.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Some(Command::Template(args)) => template::run(args),
         Some(Command::Generate(what)) => generate::run(what),
         Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::DevCluster(args)) => devcluster::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
         None => {

@@ -419,6 +419,26 @@ impl MemCluster {
         self.store().kinds.insert((r.group.clone(), r.plural.clone()), Kind { res: r, status });
     }
 
+    /// Stops serving a resource (its CRD was deleted); its objects go with it.
+    pub fn unregister(&self, group: &str, plural: &str) {
+        let mut s = self.store();
+        let gr = (group.to_string(), plural.to_string());
+        s.kinds.remove(&gr);
+        s.objects.remove(&gr);
+        s.by_label.retain(|(g, _, _), _| *g != gr);
+    }
+
+    /// Every served resource with whether it has a status subresource, sorted by group and
+    /// plural.
+    pub fn served(&self) -> Vec<(ApiResource, bool)> {
+        self.store().kinds.values().map(|k| (k.res.clone(), k.status)).collect()
+    }
+
+    /// The served resource of a group and plural.
+    pub fn resource(&self, group: &str, plural: &str) -> Option<ApiResource> {
+        self.store().kinds.get(&(group.to_string(), plural.to_string())).map(|k| k.res.clone())
+    }
+
     /// The served resource of an `apiVersion` + `kind`.
     pub fn resource_for(&self, api_version: &str, kind: &str) -> Option<ApiResource> {
         let (group, _) = katalog::kinds::split_api_version(api_version);

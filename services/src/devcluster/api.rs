@@ -1,0 +1,617 @@
+//! Request handling: discovery, path parsing, the verbs, `Status` bodies, watch streams.
+
+use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
+use crate::cluster::{FieldSelector, LabelSelector};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Kubernetes version the dev cluster reports.
+const MINOR: &str = "32";
+
+struct Api {
+    store: Arc<MemCluster>,
+    addr: SocketAddr,
+}
+
+pub(super) fn router(store: Arc<MemCluster>, addr: SocketAddr) -> Router {
+    Router::new().fallback(handle).with_state(Arc::new(Api { store, addr }))
+}
+
+fn respond(code: StatusCode, body: &Value) -> Response {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+fn ok(body: &Value) -> Response {
+    respond(StatusCode::OK, body)
+}
+
+/// A Kubernetes `Status` failure body.
+fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
+    let mut s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code});
+    if let Some(d) = details {
+        s["details"] = d;
+    }
+    s
+}
+
+fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
+    let code = e.status_code();
+    // The error may be about another resource (the namespace of a create).
+    let r = match e {
+        ClusterError::NotFound { resource, .. } | ClusterError::AlreadyExists { resource, .. } if r.is_some_and(|r| &r.plural != resource) => None,
+        _ => r,
+    };
+    let (name, message) = match e {
+        ClusterError::NotFound { resource, name } => (name.clone(), format!("{} \"{name}\" not found", qualified(r, resource))),
+        ClusterError::AlreadyExists { resource, name } => (name.clone(), format!("{} \"{name}\" already exists", qualified(r, resource))),
+        ClusterError::Conflict { resource, name, message } => {
+            (name.clone(), format!("Operation cannot be fulfilled on {} \"{name}\": {message}", qualified(r, resource)))
+        }
+        ClusterError::Invalid { resource, name, message } => {
+            (name.clone(), format!("{} \"{name}\" is invalid: {message}", r.map_or(resource.clone(), |r| r.kind.clone())))
+        }
+        other => (String::new(), other.to_string()),
+    };
+    let details = r.map(|r| json!({"name": name, "group": r.group, "kind": r.plural}));
+    respond(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &status(code, e.reason(), &message, details))
+}
+
+/// `deployments.apps`, `configmaps`: how the API server names a resource in messages.
+fn qualified(r: Option<&ApiResource>, fallback: &str) -> String {
+    match r {
+        Some(r) if !r.group.is_empty() => format!("{}.{}", r.plural, r.group),
+        Some(r) => r.plural.clone(),
+        None => fallback.to_string(),
+    }
+}
+
+fn bad_request(message: &str) -> Response {
+    respond(StatusCode::BAD_REQUEST, &status(400, "BadRequest", message, None))
+}
+
+fn not_found(path: &str) -> Response {
+    respond(StatusCode::NOT_FOUND, &status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query(uri: &Uri) -> BTreeMap<String, String> {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// A parsed resource path.
+struct Target {
+    res: ApiResource,
+    ns: Option<String>,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+impl Api {
+    fn served(&self, group: &str, version: &str) -> Vec<(ApiResource, bool)> {
+        self.store.served().into_iter().filter(|(r, _)| r.group == group && r.version == version).collect()
+    }
+
+    fn resource_list(&self, group: &str, version: &str) -> Option<Value> {
+        let served = self.served(group, version);
+        if served.is_empty() {
+            return None;
+        }
+        let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+        let mut resources = Vec::new();
+        for (r, status) in served {
+            let verbs = json!(["create", "delete", "get", "list", "patch", "update", "watch"]);
+            let mut entry = json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs});
+            let short = short_names(&r.group, &r.plural);
+            if !short.is_empty() {
+                entry["shortNames"] = json!(short);
+            }
+            resources.push(entry);
+            if status {
+                resources.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
+            }
+            if r.group == "apps" && matches!(r.plural.as_str(), "deployments" | "statefulsets" | "replicasets") {
+                resources.push(json!({"name": format!("{}/scale", r.plural), "singularName": "", "namespaced": true, "group": "autoscaling",
+                                      "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
+            }
+        }
+        Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    }
+
+    /// `/openapi/v3`: one document per group/version.
+    fn openapi_root(&self) -> Value {
+        let mut paths = serde_json::Map::new();
+        for (r, _) in self.store.served() {
+            let p = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
+            paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}")}));
+        }
+        json!({"paths": paths})
+    }
+
+    /// The OpenAPI v3 document of a group/version: one PATCH and POST operation per resource,
+    /// declaring the `fieldValidation` parameter, which is what kubectl looks for before it
+    /// leaves validation to the server. (Schemas are not served: objects are not validated.)
+    fn openapi_doc(&self, group: &str, version: &str) -> Option<Value> {
+        let served = self.served(group, version);
+        if served.is_empty() {
+            return None;
+        }
+        let base = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+        let mut paths = serde_json::Map::new();
+        let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                           {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
+        for (r, _) in served {
+            let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+            let coll = if r.namespaced { format!("{base}/namespaces/{{namespace}}/{}", r.plural) } else { format!("{base}/{}", r.plural) };
+            paths.insert(coll.clone(), json!({"post": {"x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}));
+            paths.insert(format!("{coll}/{{name}}"), json!({"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}));
+        }
+        Some(json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}))
+    }
+
+    fn groups(&self) -> Value {
+        let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (r, _) in self.store.served() {
+            if !r.group.is_empty() {
+                let v = by_group.entry(r.group.clone()).or_default();
+                if !v.contains(&r.version) {
+                    v.push(r.version.clone());
+                }
+            }
+        }
+        let groups: Vec<Value> = by_group
+            .into_iter()
+            .map(|(g, vs)| {
+                let versions: Vec<Value> = vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect();
+                json!({"name": g, "versions": versions, "preferredVersion": versions[0]})
+            })
+            .collect();
+        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+    }
+
+    /// `/api/v1/...` or `/apis/g/v/...` after the group/version.
+    fn target(&self, group: &str, version: &str, rest: &[&str]) -> Result<Target, Response> {
+        let (ns, rest) = match rest {
+            ["namespaces", ns, r, tail @ ..] if !(tail.is_empty() && matches!(*r, "status" | "finalize")) => (Some(ns.to_string()), [&[*r][..], tail].concat()),
+            other => (None, other.to_vec()),
+        };
+        let Some(plural) = rest.first() else { return Err(not_found("")) };
+        let res = self
+            .store
+            .resource(group, plural)
+            .filter(|r| r.version == version)
+            .ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
+        if ns.is_some() && !res.namespaced {
+            return Err(not_found(&format!("{plural} is cluster-scoped")));
+        }
+        let name = rest.get(1).map(|s| s.to_string());
+        let sub = rest.get(2).map(|s| s.to_string());
+        let scalable = res.group == "apps" && matches!(res.plural.as_str(), "deployments" | "statefulsets" | "replicasets");
+        if rest.len() > 3 || sub.as_deref().is_some_and(|s| s != "status" && !(s == "scale" && scalable)) {
+            return Err(not_found(&rest.join("/")));
+        }
+        Ok(Target { res, ns, name, sub })
+    }
+}
+
+async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let q = query(&uri);
+    match (method.clone(), segs.as_slice()) {
+        (Method::GET, ["version"]) => ok(&json!({"major": "1", "minor": MINOR, "gitVersion": format!("v1.{MINOR}.0-ork-dev"), "platform": "linux/amd64"})),
+        (Method::GET, ["api"]) => ok(&json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": api.addr.to_string()}]})),
+        (Method::GET, ["api", "v1"]) => api.resource_list("", "v1").map_or_else(|| not_found(&path), |v| ok(&v)),
+        (Method::GET, ["apis"]) => ok(&api.groups()),
+        (Method::GET, ["apis", g]) => {
+            let groups = api.groups();
+            match groups["groups"].as_array().and_then(|gs| gs.iter().find(|x| x["name"] == *g)) {
+                Some(grp) => {
+                    let mut grp = grp.clone();
+                    grp["kind"] = json!("APIGroup");
+                    grp["apiVersion"] = json!("v1");
+                    ok(&grp)
+                }
+                None => not_found(&path),
+            }
+        }
+        (Method::GET, ["apis", g, v]) => api.resource_list(g, v).map_or_else(|| not_found(&path), |x| ok(&x)),
+        (Method::GET, ["openapi", "v3"]) => ok(&api.openapi_root()),
+        (Method::GET, ["openapi", "v3", "api", v]) => api.openapi_doc("", v).map_or_else(|| not_found(&path), |x| ok(&x)),
+        (Method::GET, ["openapi", "v3", "apis", g, v]) => api.openapi_doc(g, v).map_or_else(|| not_found(&path), |x| ok(&x)),
+        (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, method, "", "v1", rest, &q, &headers, body).await,
+        (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, method, g, v, rest, &q, &headers, body).await,
+        _ => not_found(&path),
+    }
+}
+
+/// kubectl's short names of the built-in resources.
+fn short_names(group: &str, plural: &str) -> &'static [&'static str] {
+    match (group, plural) {
+        ("", "configmaps") => &["cm"],
+        ("", "endpoints") => &["ep"],
+        ("", "events") => &["ev"],
+        ("", "limitranges") => &["limits"],
+        ("", "namespaces") => &["ns"],
+        ("", "nodes") => &["no"],
+        ("", "persistentvolumeclaims") => &["pvc"],
+        ("", "persistentvolumes") => &["pv"],
+        ("", "pods") => &["po"],
+        ("", "replicationcontrollers") => &["rc"],
+        ("", "resourcequotas") => &["quota"],
+        ("", "serviceaccounts") => &["sa"],
+        ("", "services") => &["svc"],
+        ("apps", "daemonsets") => &["ds"],
+        ("apps", "deployments") => &["deploy"],
+        ("apps", "replicasets") => &["rs"],
+        ("apps", "statefulsets") => &["sts"],
+        ("autoscaling", "horizontalpodautoscalers") => &["hpa"],
+        ("batch", "cronjobs") => &["cj"],
+        ("networking.k8s.io", "ingresses") => &["ing"],
+        ("networking.k8s.io", "networkpolicies") => &["netpol"],
+        ("policy", "poddisruptionbudgets") => &["pdb"],
+        ("apiextensions.k8s.io", "customresourcedefinitions") => &["crd", "crds"],
+        ("scheduling.k8s.io", "priorityclasses") => &["pc"],
+        ("storage.k8s.io", "storageclasses") => &["sc"],
+        _ => &[],
+    }
+}
+
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if ct.contains("protobuf") || ct.contains("cbor") {
+        // Clients fall back to JSON on 415 (client-go does, for protobuf and CBOR).
+        return Err(respond(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format: {ct}"), None),
+        ));
+    }
+    if ct.contains("yaml") {
+        let text = std::str::from_utf8(body).map_err(|_| bad_request("the body is not UTF-8"))?;
+        let file = katalog::diag::FileId::intern(std::path::Path::new("<request>"));
+        let docs = katalog::yaml::parse(text, file, katalog::yaml::Limits::default()).map_err(|d| bad_request(&d.message))?;
+        return Ok(docs.into_iter().next().map(|d| d.root.to_json()).unwrap_or(Value::Null));
+    }
+    serde_json::from_slice(body).map_err(|e| bad_request(&format!("the body is not valid JSON: {e}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, rest: &[&str], q: &BTreeMap<String, String>, headers: &HeaderMap, body: Bytes) -> Response {
+    let t = match api.target(group, version, rest) {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {
+        return bad_request("dryRun is not supported by the ork dev cluster");
+    }
+    let store = &api.store;
+    let r = &t.res;
+    let ns = t.ns.as_deref();
+    let status_sub = t.sub.as_deref() == Some("status");
+    if r.group == "authorization.k8s.io" && method == Method::POST {
+        return access_review(headers, &body);
+    }
+    if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
+        return scale(store, &t, name, &method, headers, &body).await;
+    }
+    let result: Result<Value, ClusterError> = match (&method, &t.name) {
+        (&Method::GET, Some(name)) => store.get(r, ns, name).await,
+        (&Method::GET, None) => {
+            let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+            if watching {
+                return watch(api, &t, q).await;
+            }
+            return list(store, &t, q).await;
+        }
+        (&Method::POST, None) => match parse_body(headers, &body) {
+            Ok(obj) => store.create(r, ns, &obj).await,
+            Err(resp) => return resp,
+        },
+        (&Method::PUT, Some(name)) => match parse_body(headers, &body) {
+            Ok(obj) if obj.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| n != name) => {
+                return bad_request("the name of the object does not match the name on the URL");
+            }
+            Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
+            Ok(obj) => store.update(r, ns, &obj).await,
+            Err(resp) => return resp,
+        },
+        (&Method::PATCH, Some(name)) => {
+            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let body = match parse_body(headers, &body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            if ct.starts_with("application/apply-patch") {
+                if q.get("fieldManager").is_none_or(String::is_empty) {
+                    return respond(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", None),
+                    );
+                }
+                // Server-side apply, simplified: create when missing, else merge the applied
+                // configuration (no managedFields tracking).
+                match store.get(r, ns, name).await {
+                    Err(e) if e.is_not_found() => store.create(r, ns, &body).await,
+                    Err(e) => Err(e),
+                    Ok(_) if status_sub => store.patch_status(r, ns, name, &Patch::Merge(body)).await,
+                    Ok(_) => store.patch(r, ns, name, &Patch::Merge(body)).await,
+                }
+            } else {
+                let patch = if ct.starts_with("application/json-patch+json") { Patch::Json(body) } else { Patch::Merge(body) };
+                if status_sub { store.patch_status(r, ns, name, &patch).await } else { store.patch(r, ns, name, &patch).await }
+            }
+        }
+        (&Method::DELETE, Some(name)) => return delete(store, &t, name, q, headers, &body).await,
+        _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{method} is not supported on this path"), None)),
+    };
+    match result {
+        Ok(obj) => {
+            after_write(store, r, &obj).await;
+            let code = if method == Method::POST { StatusCode::CREATED } else { StatusCode::OK };
+            respond(code, &obj)
+        }
+        Err(e) => error(&e, Some(r)),
+    }
+}
+
+/// `SelfSubjectAccessReview` (what `kubectl auth can-i` asks): without RBAC enforcement every
+/// request is allowed.
+fn access_review(headers: &HeaderMap, body: &Bytes) -> Response {
+    // kubectl sends this one as protobuf; without enforcement the answer does not depend on it.
+    let mut review = parse_body(headers, body).unwrap_or_else(|_| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {}}));
+    review["status"] = json!({"allowed": true, "reason": "the ork dev cluster is running without RBAC enforcement"});
+    respond(StatusCode::CREATED, &review)
+}
+
+/// The `scale` subresource of Deployments, StatefulSets and ReplicaSets (autoscaling/v1 Scale).
+async fn scale(store: &MemCluster, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes) -> Response {
+    let r = &t.res;
+    let ns = t.ns.as_deref();
+    let as_scale = |o: &Value| {
+        json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+               "metadata": {"name": o.pointer("/metadata/name"), "namespace": o.pointer("/metadata/namespace"), "uid": o.pointer("/metadata/uid"),
+                            "resourceVersion": o.pointer("/metadata/resourceVersion"), "creationTimestamp": o.pointer("/metadata/creationTimestamp")},
+               "spec": {"replicas": o.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+               "status": {"replicas": o.pointer("/status/replicas").cloned().unwrap_or(json!(0))}})
+    };
+    let result = match *method {
+        Method::GET => store.get(r, ns, name).await,
+        Method::PUT | Method::PATCH => {
+            let current = match store.get(r, ns, name).await {
+                Ok(c) => c,
+                Err(e) => return error(&e, Some(r)),
+            };
+            let mut scale_obj = as_scale(&current);
+            let patch = match parse_body(headers, body) {
+                Ok(p) => p,
+                Err(resp) => return resp,
+            };
+            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            if *method == Method::PUT {
+                scale_obj = patch;
+            } else if ct.starts_with("application/json-patch+json") {
+                if let Err(e) = crate::cluster::apply_json_patch(&mut scale_obj, &patch) {
+                    return bad_request(&e);
+                }
+            } else {
+                crate::cluster::apply_merge_patch(&mut scale_obj, &patch);
+            }
+            let Some(replicas) = scale_obj.pointer("/spec/replicas").and_then(Value::as_i64) else {
+                return bad_request("spec.replicas must be an integer");
+            };
+            store.patch(r, ns, name, &Patch::Merge(json!({"spec": {"replicas": replicas}}))).await
+        }
+        _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", "scale supports get, update and patch", None)),
+    };
+    match result {
+        Ok(o) => ok(&as_scale(&o)),
+        Err(e) => error(&e, Some(r)),
+    }
+}
+
+/// A CustomResourceDefinition that was created or changed becomes (or stays) served, and gets
+/// the `NamesAccepted` and `Established` conditions.
+async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
+    if r.group != "apiextensions.k8s.io" || r.kind != "CustomResourceDefinition" {
+        return;
+    }
+    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    let versions = obj.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let version = versions
+        .iter()
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .or_else(|| versions.first())
+        .and_then(|v| v.get("name").and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string();
+    let status_sub = versions.iter().any(|v| v.pointer("/subresources/status").is_some());
+    let res = ApiResource { group: s("/spec/group"), version, kind: s("/spec/names/kind"), plural: s("/spec/names/plural"), namespaced: s("/spec/scope") != "Cluster" };
+    if res.group.is_empty() || res.plural.is_empty() || res.version.is_empty() {
+        return;
+    }
+    let stored = res.version.clone();
+    store.register(res, status_sub);
+    if obj.pointer("/status/conditions").is_none() {
+        let now = obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null);
+        let cond = |t: &str, reason: &str| json!({"type": t, "status": "True", "reason": reason, "message": "", "lastTransitionTime": now});
+        let mut with = obj.clone();
+        with["status"] = json!({
+            "conditions": [cond("NamesAccepted", "NoConflicts"), cond("Established", "InitialNamesAccepted")],
+            "acceptedNames": obj.pointer("/spec/names").cloned().unwrap_or(json!({})),
+            "storedVersions": [stored],
+        });
+        let _ = store.update_status(r, None, &with).await;
+    }
+}
+
+async fn list(store: &MemCluster, t: &Target, q: &BTreeMap<String, String>) -> Response {
+    let params = ListParams { label_selector: q.get("labelSelector").cloned(), field_selector: q.get("fieldSelector").cloned() };
+    let all = match store.list(&t.res, t.ns.as_deref(), &params).await {
+        Ok(l) => l,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let total = all.items.len();
+    let items: Vec<Value> = all.items.into_iter().skip(start).take(limit).collect();
+    let end = start + items.len();
+    let mut meta = json!({"resourceVersion": all.resource_version.to_string()});
+    if end < total {
+        meta["continue"] = json!(end.to_string());
+        meta["remainingItemCount"] = json!(total - end);
+    }
+    ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.res.api_version(), "metadata": meta, "items": items}))
+}
+
+async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Response {
+    let opts = if body.is_empty() { json!({}) } else { parse_body(headers, body).unwrap_or(json!({})) };
+    let policy = opts.get("propagationPolicy").and_then(Value::as_str).map(str::to_string).or_else(|| q.get("propagationPolicy").cloned());
+    let propagation = match policy.as_deref() {
+        None | Some("Background") => Propagation::Background,
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some(other) => return bad_request(&format!("unknown propagationPolicy {other:?}")),
+    };
+    let r = &t.res;
+    let ns = t.ns.as_deref();
+    let current = match store.get(r, ns, name).await {
+        Ok(c) => c,
+        Err(e) => return error(&e, Some(r)),
+    };
+    for (field, path) in [("uid", "/metadata/uid"), ("resourceVersion", "/metadata/resourceVersion")] {
+        if let Some(want) = opts.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str)
+            && current.pointer(path).and_then(Value::as_str) != Some(want)
+        {
+            let e = ClusterError::Conflict {
+                resource: r.plural.clone(),
+                name: name.to_string(),
+                message: format!("Precondition failed: {field}: {want}"),
+            };
+            return error(&e, Some(r));
+        }
+    }
+    if let Err(e) = store.delete(r, ns, name, propagation).await {
+        return error(&e, Some(r));
+    }
+    match store.get(r, ns, name).await {
+        // Still there: marked for deletion (finalizers); the API server returns the object.
+        Ok(obj) => ok(&obj),
+        Err(_) => {
+            if r.group == "apiextensions.k8s.io" && r.kind == "CustomResourceDefinition" {
+                let group = current.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
+                let plural = current.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default();
+                store.unregister(group, plural);
+            }
+            ok(&json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                       "details": {"name": name, "group": r.group, "kind": r.plural, "uid": current.pointer("/metadata/uid")}}))
+        }
+    }
+}
+
+async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Response {
+    let labels = match LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str)) {
+        Ok(l) => l,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let fields = match FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str)) {
+        Ok(f) => f,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let from: u64 = q.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut initial: Vec<Value> = Vec::new();
+    let mut start = from;
+    if from == 0 {
+        // No version: the current state first, as ADDED events, then what follows.
+        match api.store.list(&t.res, t.ns.as_deref(), &ListParams::default()).await {
+            Ok(l) => {
+                start = l.resource_version;
+                initial = l.items.into_iter().map(|o| json!({"type": "ADDED", "object": o})).collect();
+            }
+            Err(e) => return error(&e, Some(&t.res)),
+        }
+    }
+    let timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800));
+    let stream = match api.store.watch(&t.res, t.ns.as_deref(), start).await {
+        Ok(s) => Some(s),
+        Err(ClusterError::Gone(_)) => {
+            let expired = status(410, "Expired", &format!("too old resource version: {from}"), None);
+            initial.push(json!({"type": "ERROR", "object": expired}));
+            None
+        }
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let keep = move |o: &Value| labels.matches(o) && fields.matches(o);
+    let initial: Vec<Value> = initial.into_iter().filter(|e| e["type"] == "ERROR" || keep(&e["object"])).collect();
+    let state = (initial.into_iter(), stream);
+    let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
+        let keep = keep.clone();
+        async move {
+            if let Some(e) = first.next() {
+                return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
+            }
+            let s = stream.as_mut()?;
+            loop {
+                let ev = match tokio::time::timeout_at(deadline, s.next()).await {
+                    Ok(Some(ev)) => ev,
+                    _ => return None,
+                };
+                if !keep(ev.object()) {
+                    continue;
+                }
+                let kind = match &ev {
+                    WatchEvent::Added(_) => "ADDED",
+                    WatchEvent::Modified(_) => "MODIFIED",
+                    WatchEvent::Deleted(_) => "DELETED",
+                };
+                let line = json!({"type": kind, "object": ev.object()});
+                return Some((Ok(Bytes::from(format!("{line}\n"))), (first, stream)));
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(body))
+        .unwrap_or_default()
+}

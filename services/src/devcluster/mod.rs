@@ -1,0 +1,122 @@
+//! The embedded dev cluster: the [`MemCluster`] store served over the Kubernetes REST API on
+//! loopback, so that real `kubectl` and kube-rs work against it with nothing installed.
+//!
+//! This first part serves discovery, the resource verbs (get, list with selectors and
+//! pagination, watch streams, create, update, merge/JSON/apply patches, delete with propagation
+//! and preconditions, the status subresource), CustomResourceDefinitions that become served
+//! resources, Kubernetes-shaped `Status` errors, and a kwok-like status faker. Not yet: TLS,
+//! admission webhooks, authentication and RBAC enforcement (docs/devcluster.md).
+
+mod api;
+
+use crate::cluster::MemCluster;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How a dev cluster is started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Port on 127.0.0.1 (0: a free one).
+    pub port: u16,
+    /// How long Deployments, StatefulSets and Jobs take to report ready/complete.
+    pub ready_after: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { port: 0, ready_after: Duration::from_secs(1) }
+    }
+}
+
+/// A running dev cluster. Stops when [`DevCluster::stop`] is called or it is dropped.
+pub struct DevCluster {
+    addr: SocketAddr,
+    store: Arc<MemCluster>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+    faker: JoinHandle<()>,
+}
+
+impl DevCluster {
+    /// Binds 127.0.0.1 and serves in the background (on the current tokio runtime).
+    pub async fn start(opts: Options) -> std::io::Result<DevCluster> {
+        let listener = TcpListener::bind(("127.0.0.1", opts.port)).await?;
+        let addr = listener.local_addr()?;
+        let store = Arc::new(MemCluster::new());
+        // Answered, never stored: what `kubectl auth can-i` creates.
+        let review = crate::cluster::ApiResource {
+            group: "authorization.k8s.io".into(),
+            version: "v1".into(),
+            kind: "SelfSubjectAccessReview".into(),
+            plural: "selfsubjectaccessreviews".into(),
+            namespaced: false,
+        };
+        store.register(review, false);
+        let router = api::router(store.clone(), addr);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        let faker = {
+            let store = store.clone();
+            let every = opts.ready_after.max(Duration::from_millis(10));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    store.settle();
+                }
+            })
+        };
+        Ok(DevCluster { addr, store, stop: Some(stop), server, faker })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The store behind the API.
+    pub fn store(&self) -> &Arc<MemCluster> {
+        &self.store
+    }
+
+    /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`).
+    pub fn kubeconfig(&self) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: ork-dev-admin\n",
+            self.url()
+        )
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.faker.abort();
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for DevCluster {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.faker.abort();
+        self.server.abort();
+    }
+}

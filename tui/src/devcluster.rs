@@ -1,0 +1,55 @@
+//! `ork dev-cluster`: the embedded dev cluster in the foreground (hidden until it is complete:
+//! TLS, admission and RBAC are still to come; docs/devcluster.md).
+
+use services::devcluster::{DevCluster, Options};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `ork dev-cluster`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port on 127.0.0.1 (default: a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Where to write the kubeconfig.
+    #[arg(long, default_value = "ork-dev.kubeconfig")]
+    kubeconfig: PathBuf,
+    /// How long Deployments, StatefulSets and Jobs take to become ready or complete (seconds).
+    #[arg(long, default_value_t = 1.0)]
+    ready_after: f64,
+}
+
+/// Runs until interrupted.
+pub fn run(args: Args) -> u8 {
+    let mut err = std::io::stderr().lock();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    rt.block_on(async {
+        let opts = Options { port: args.port, ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)) };
+        let dev = match DevCluster::start(opts).await {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+                return 2;
+            }
+        };
+        if let Err(e) = crate::init::write_atomic(&args.kubeconfig, dev.kubeconfig().as_bytes()) {
+            let _ = writeln!(err, "error: cannot write {}: {e}", args.kubeconfig.display());
+            return 2;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "dev cluster serving {}; kubeconfig: {}", dev.url(), args.kubeconfig.display());
+        let _ = writeln!(out, "try: KUBECONFIG={} kubectl get namespaces", args.kubeconfig.display());
+        let _ = out.flush();
+        drop(out);
+        let _ = tokio::signal::ctrl_c().await;
+        dev.stop().await;
+        0
+    })
+}
