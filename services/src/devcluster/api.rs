@@ -19,10 +19,12 @@ const MINOR: &str = "32";
 struct Api {
     store: Arc<MemCluster>,
     addr: SocketAddr,
+    /// Becomes true when the server stops: open watch streams end, so shutdown is prompt.
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
-pub(super) fn router(store: Arc<MemCluster>, addr: SocketAddr) -> Router {
-    Router::new().fallback(handle).with_state(Arc::new(Api { store, addr }))
+pub(super) fn router(store: Arc<MemCluster>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
+    Router::new().fallback(handle).with_state(Arc::new(Api { store, addr, closing }))
 }
 
 fn respond(code: StatusCode, body: &Value) -> Response {
@@ -581,20 +583,28 @@ async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Resp
         Err(e) => return error(&e, Some(&t.res)),
     };
     let deadline = tokio::time::Instant::now() + timeout;
+    let closing = api.closing.clone();
     let keep = move |o: &Value| labels.matches(o) && fields.matches(o);
     let initial: Vec<Value> = initial.into_iter().filter(|e| e["type"] == "ERROR" || keep(&e["object"])).collect();
     let state = (initial.into_iter(), stream);
     let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
         let keep = keep.clone();
+        let mut closing = closing.clone();
         async move {
             if let Some(e) = first.next() {
                 return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
             }
             let s = stream.as_mut()?;
             loop {
-                let ev = match tokio::time::timeout_at(deadline, s.next()).await {
-                    Ok(Some(ev)) => ev,
-                    _ => return None,
+                if *closing.borrow() {
+                    return None;
+                }
+                let ev = tokio::select! {
+                    ev = tokio::time::timeout_at(deadline, s.next()) => match ev {
+                        Ok(Some(ev)) => ev,
+                        _ => return None,
+                    },
+                    _ = closing.changed() => return None,
                 };
                 if !keep(ev.object()) {
                     continue;

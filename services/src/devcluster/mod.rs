@@ -56,12 +56,15 @@ impl DevCluster {
             namespaced: false,
         };
         store.register(review, false);
-        let router = api::router(store.clone(), addr);
+        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        let router = api::router(store.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
+                .with_graceful_shutdown(async move {
                     let _ = stopped.await;
+                    // End open watches so that graceful shutdown does not wait out their timeout.
+                    let _ = closing_tx.send(true);
                 })
                 .await;
         });

@@ -1,0 +1,63 @@
+//! Dev cluster throughput through kube-rs on loopback: creates per second (budget > 5,000/s,
+//! ARCHITECTURE.md §7) and watch latency (create → event at a watcher). Prints its results; it
+//! does not assert times. Run: `cargo bench -j2 -p ork-tests --bench devcluster`.
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use services::devcluster::{DevCluster, Options};
+use std::time::{Duration, Instant};
+
+fn cm(name: String) -> ConfigMap {
+    let mut c = ConfigMap::default();
+    c.metadata.name = Some(name);
+    c.data = Some([("k".to_string(), "v".to_string())].into());
+    c
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1) }).await.unwrap_or_else(|e| panic!("{e}"));
+        let client = kube::Client::try_from(kube::Config::new(dev.url().parse().unwrap_or_else(|e| panic!("{e}")))).unwrap_or_else(|e| panic!("{e}"));
+        let cms: Api<ConfigMap> = Api::namespaced(client, "default");
+        for concurrency in [1usize, 16, 64] {
+            let n = 10_000;
+            let started = Instant::now();
+            let prefix = format!("c{concurrency}");
+            stream::iter(0..n)
+                .map(|i| {
+                    let cms = cms.clone();
+                    let name = format!("{prefix}-{i}");
+                    async move { cms.create(&PostParams::default(), &cm(name)).await }
+                })
+                .buffer_unordered(concurrency)
+                .try_for_each(|_| async { Ok(()) })
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let secs = started.elapsed().as_secs_f64();
+            println!("creates, {concurrency} in flight: {n} in {secs:.2} s = {:.0}/s", n as f64 / secs);
+        }
+        let mut events = watcher(cms.clone(), watcher::Config::default().labels("bench=watch")).touched_objects().boxed();
+        let mut latencies = Vec::new();
+        for i in 0..300 {
+            let mut c = cm(format!("w-{i}"));
+            c.metadata.labels = Some([("bench".to_string(), "watch".to_string())].into());
+            let t0 = Instant::now();
+            cms.create(&PostParams::default(), &c).await.unwrap_or_else(|e| panic!("{e}"));
+            loop {
+                let ev = events.try_next().await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("watch ended"));
+                if ev.metadata.name.as_deref() == Some(format!("w-{i}").as_str()) {
+                    break;
+                }
+            }
+            latencies.push(t0.elapsed());
+        }
+        latencies.sort();
+        let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1e3;
+        println!("watch latency (create sent → event received), 300 samples: median {:.3} ms, p99 {:.3} ms, max {:.3} ms", pick(0.5), pick(0.99), pick(1.0));
+        dev.stop().await;
+    });
+}
