@@ -13,10 +13,17 @@ pub fn root() -> PathBuf {
 pub fn ork_bin() -> PathBuf {
     static BUILD: Once = Once::new();
     BUILD.call_once(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-j2", "-p", "ork-tui"])
-            .current_dir(root())
-            .status();
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args(["build", "-q", "-j2", "-p", "ork-tui"]).current_dir(root());
+        // The variables cargo sets for this test process describe *this* package; build scripts
+        // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            if k.starts_with("CARGO_PKG_") || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR") {
+                cargo.env_remove(&k);
+            }
+        }
+        let status = cargo.status();
         assert!(matches!(status, Ok(s) if s.success()), "building ork failed: {status:?}");
     });
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));

@@ -31,7 +31,7 @@ fn start(dir: &Path) -> Dev {
         .expect("start ork dev-cluster");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
-    assert!(line.starts_with("dev cluster serving http://127.0.0.1:"), "{line}");
+    assert!(line.starts_with("dev cluster serving https://127.0.0.1:"), "TLS by default: {line}");
     Dev { child, kubeconfig }
 }
 

@@ -18,6 +18,9 @@ pub struct Args {
     /// How long Deployments, StatefulSets and Jobs take to become ready or complete (seconds).
     #[arg(long, default_value_t = 1.0)]
     ready_after: f64,
+    /// Serve plain HTTP instead of HTTPS with a generated CA.
+    #[arg(long)]
+    plain_http: bool,
 }
 
 /// Runs until interrupted.
@@ -31,7 +34,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     rt.block_on(async {
-        let opts = Options { port: args.port, ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)) };
+        let opts = Options { port: args.port, ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)), tls: !args.plain_http };
         let dev = match DevCluster::start(opts).await {
             Ok(d) => d,
             Err(e) => {

@@ -2,6 +2,7 @@
 
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
 use crate::cluster::{FieldSelector, LabelSelector};
+use super::admission::{Attributes, admit};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -346,15 +347,30 @@ async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, re
             return list(store, &t, q).await;
         }
         (&Method::POST, None) => match parse_body(headers, &body) {
-            Ok(obj) => store.create(r, ns, &obj).await,
+            Ok(obj) => {
+                let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+                match admitted(store, "CREATE", &t, &name, Some(&obj), None).await {
+                    Ok(obj) => store.create(r, ns, &obj).await,
+                    Err(resp) => return resp,
+                }
+            }
             Err(resp) => return resp,
         },
         (&Method::PUT, Some(name)) => match parse_body(headers, &body) {
             Ok(obj) if obj.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| n != name) => {
                 return bad_request("the name of the object does not match the name on the URL");
             }
-            Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
-            Ok(obj) => store.update(r, ns, &obj).await,
+            Ok(obj) => {
+                let old = match store.get(r, ns, name).await {
+                    Ok(o) => o,
+                    Err(e) => return error(&e, Some(r)),
+                };
+                match admitted(store, "UPDATE", &t, name, Some(&obj), Some(&old)).await {
+                    Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
+                    Ok(obj) => store.update(r, ns, &obj).await,
+                    Err(resp) => return resp,
+                }
+            }
             Err(resp) => return resp,
         },
         (&Method::PATCH, Some(name)) => {
@@ -363,24 +379,46 @@ async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, re
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
-            if ct.starts_with("application/apply-patch") {
-                if q.get("fieldManager").is_none_or(String::is_empty) {
-                    return respond(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", None),
-                    );
+            let apply = ct.starts_with("application/apply-patch");
+            if apply && q.get("fieldManager").is_none_or(String::is_empty) {
+                return respond(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", None),
+                );
+            }
+            // Server-side apply, simplified: create when missing, else merge the applied
+            // configuration (no managedFields tracking).
+            let patch = if ct.starts_with("application/json-patch+json") { Patch::Json(body) } else { Patch::Merge(body) };
+            match store.get(r, ns, name).await {
+                Err(e) if e.is_not_found() && apply => {
+                    let Patch::Merge(obj) = &patch else { return bad_request("an apply patch is an object") };
+                    match admitted(store, "CREATE", &t, name, Some(obj), None).await {
+                        Ok(obj) => store.create(r, ns, &obj).await,
+                        Err(resp) => return resp,
+                    }
                 }
-                // Server-side apply, simplified: create when missing, else merge the applied
-                // configuration (no managedFields tracking).
-                match store.get(r, ns, name).await {
-                    Err(e) if e.is_not_found() => store.create(r, ns, &body).await,
-                    Err(e) => Err(e),
-                    Ok(_) if status_sub => store.patch_status(r, ns, name, &Patch::Merge(body)).await,
-                    Ok(_) => store.patch(r, ns, name, &Patch::Merge(body)).await,
+                Err(e) => Err(e),
+                Ok(old) if has_webhooks(store) => {
+                    // Admission sees the patched object, so the patch is applied here first.
+                    let mut new = old.clone();
+                    let applied = match &patch {
+                        Patch::Merge(p) => {
+                            crate::cluster::apply_merge_patch(&mut new, p);
+                            Ok(())
+                        }
+                        Patch::Json(ops) => crate::cluster::apply_json_patch(&mut new, ops),
+                    };
+                    if let Err(e) = applied {
+                        return bad_request(&e);
+                    }
+                    match admitted(store, "UPDATE", &t, name, Some(&new), Some(&old)).await {
+                        Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
+                        Ok(obj) => store.update(r, ns, &obj).await,
+                        Err(resp) => return resp,
+                    }
                 }
-            } else {
-                let patch = if ct.starts_with("application/json-patch+json") { Patch::Json(body) } else { Patch::Merge(body) };
-                if status_sub { store.patch_status(r, ns, name, &patch).await } else { store.patch(r, ns, name, &patch).await }
+                Ok(_) if status_sub => store.patch_status(r, ns, name, &patch).await,
+                Ok(_) => store.patch(r, ns, name, &patch).await,
             }
         }
         (&Method::DELETE, Some(name)) => return delete(store, &t, name, q, headers, &body).await,
@@ -393,6 +431,28 @@ async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, re
             respond(code, &obj)
         }
         Err(e) => error(&e, Some(r)),
+    }
+}
+
+fn has_webhooks(store: &MemCluster) -> bool {
+    ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]
+        .iter()
+        .filter_map(|k| katalog::kinds::known("admissionregistration.k8s.io", k))
+        .any(|r| !store.objects(&r).is_empty())
+}
+
+/// Admission for a write; the object to store, or the rejection as the API server words it.
+async fn admitted(store: &MemCluster, operation: &str, t: &Target, name: &str, object: Option<&Value>, old: Option<&Value>) -> Result<Value, Response> {
+    if !has_webhooks(store) {
+        return Ok(object.cloned().unwrap_or(Value::Null));
+    }
+    let a = Attributes { operation, resource: &t.res, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old };
+    match admit(store, &a).await {
+        Ok(obj) => Ok(obj.unwrap_or(Value::Null)),
+        Err(rej) => {
+            let details = json!({"name": name, "group": t.res.group, "kind": t.res.plural});
+            Err(respond(StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN), &status(rej.code, &rej.reason, &rej.message, Some(details))))
+        }
     }
 }
 
@@ -531,6 +591,9 @@ async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String,
             };
             return error(&e, Some(r));
         }
+    }
+    if let Err(resp) = admitted(store, "DELETE", t, name, None, Some(&current)).await {
+        return resp;
     }
     if let Err(e) = store.delete(r, ns, name, propagation).await {
         return error(&e, Some(r));

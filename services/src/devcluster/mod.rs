@@ -7,7 +7,9 @@
 //! resources, Kubernetes-shaped `Status` errors, and a kwok-like status faker. Not yet: TLS,
 //! admission webhooks, authentication and RBAC enforcement (docs/devcluster.md).
 
+mod admission;
 mod api;
+pub mod tls;
 
 use crate::cluster::MemCluster;
 use std::net::SocketAddr;
@@ -24,18 +26,37 @@ pub struct Options {
     pub port: u16,
     /// How long Deployments, StatefulSets and Jobs take to report ready/complete.
     pub ready_after: Duration,
+    /// Serve HTTPS with a generated CA (as real clusters do); else plain HTTP.
+    pub tls: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { port: 0, ready_after: Duration::from_secs(1) }
+        Options { port: 0, ready_after: Duration::from_secs(1), tls: true }
     }
+}
+
+fn serve<L>(listener: L, router: axum::Router, stopped: oneshot::Receiver<()>, closing: tokio::sync::watch::Sender<bool>) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                // End open watches so that graceful shutdown does not wait out their timeout.
+                let _ = closing.send(true);
+            })
+            .await;
+    })
 }
 
 /// A running dev cluster. Stops when [`DevCluster::stop`] is called or it is dropped.
 pub struct DevCluster {
     addr: SocketAddr,
     store: Arc<MemCluster>,
+    ca_pem: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     faker: JoinHandle<()>,
@@ -59,15 +80,16 @@ impl DevCluster {
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let router = api::router(store.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                    // End open watches so that graceful shutdown does not wait out their timeout.
-                    let _ = closing_tx.send(true);
-                })
-                .await;
-        });
+        let mut ca_pem = None;
+        let server = if opts.tls {
+            let io = |e: String| std::io::Error::other(e);
+            let ca = tls::Ca::new("ork-dev-ca").map_err(io)?;
+            let leaf = ca.leaf(&["localhost", "127.0.0.1"]).map_err(io)?;
+            ca_pem = Some(ca.pem());
+            serve(tls::TlsListener::new(listener, tls::server_config(&leaf).map_err(io)?)?, router, stopped, closing_tx)
+        } else {
+            serve(listener, router, stopped, closing_tx)
+        };
         let faker = {
             let store = store.clone();
             let every = opts.ready_after.max(Duration::from_millis(10));
@@ -78,12 +100,18 @@ impl DevCluster {
                 }
             })
         };
-        Ok(DevCluster { addr, store, stop: Some(stop), server, faker })
+        Ok(DevCluster { addr, store, ca_pem, stop: Some(stop), server, faker })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `https://127.0.0.1:<port>` (or `http://` without TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The CA that signed the serving certificate (PEM), with TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address served.
@@ -96,10 +124,15 @@ impl DevCluster {
         &self.store
     }
 
-    /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`).
+    /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA.
     pub fn kubeconfig(&self) -> String {
+        let ca = self
+            .ca_pem
+            .as_ref()
+            .map(|p| format!("    certificate-authority-data: {}\n", katalog::template::base64_encode(p.as_bytes())))
+            .unwrap_or_default();
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: ork-dev-admin\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n{ca}    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: ork-dev-admin\n",
             self.url()
         )
     }
