@@ -75,7 +75,7 @@ async fn webhooks_deny_mutate_and_follow_their_failure_policy() {
     // A port nothing listens on, for the failure policies.
     let dead = { tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap() };
 
-    let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1), tls: true }).await.unwrap();
+    let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1), tls: true, ..Options::default() }).await.unwrap();
     let kc = dir.write("kubeconfig", &dev.kubeconfig());
     let ca_b64 = katalog::template::base64_encode(ca.pem().as_bytes());
     let hook = |name: &str, url: String, policy: &str, selector: &str| {

@@ -20,7 +20,7 @@ async fn client(dev: &DevCluster) -> kube::Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_calls_server_side_apply_and_the_watcher_work() {
-    let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_millis(50), tls: false }).await.unwrap();
+    let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_millis(50), tls: false, ..Options::default() }).await.unwrap();
     let client = client(&dev).await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
 

@@ -21,6 +21,19 @@ pub struct Args {
     /// Serve plain HTTP instead of HTTPS with a generated CA.
     #[arg(long)]
     plain_http: bool,
+    /// Enforce RBAC: bearer tokens authenticate, stored Roles and bindings authorize.
+    #[arg(long)]
+    rbac: bool,
+    /// With --rbac: another token, as TOKEN=USER or TOKEN=system:serviceaccount:NAMESPACE:NAME (repeatable).
+    #[arg(long = "token", value_name = "TOKEN=USER")]
+    tokens: Vec<String>,
+}
+
+fn user(spec: &str) -> services::devcluster::authz::User {
+    match spec.strip_prefix("system:serviceaccount:").and_then(|rest| rest.split_once(':')) {
+        Some((ns, name)) => services::devcluster::authz::User::service_account(ns, name),
+        None => services::devcluster::authz::User { name: spec.to_string(), groups: vec!["system:authenticated".into()] },
+    }
 }
 
 /// Runs until interrupted.
@@ -34,7 +47,23 @@ pub fn run(args: Args) -> u8 {
         }
     };
     rt.block_on(async {
-        let opts = Options { port: args.port, ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)), tls: !args.plain_http };
+        let mut tokens = Vec::new();
+        for t in &args.tokens {
+            match t.split_once('=') {
+                Some((token, who)) if !token.is_empty() && !who.is_empty() => tokens.push((token.to_string(), user(who))),
+                _ => {
+                    let _ = writeln!(err, "error: --token {t:?}: expected TOKEN=USER");
+                    return 2;
+                }
+            }
+        }
+        let opts = Options {
+            port: args.port,
+            ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)),
+            tls: !args.plain_http,
+            rbac: args.rbac,
+            tokens,
+        };
         let dev = match DevCluster::start(opts).await {
             Ok(d) => d,
             Err(e) => {

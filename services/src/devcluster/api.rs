@@ -3,6 +3,7 @@
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
 use crate::cluster::{FieldSelector, LabelSelector};
 use super::admission::{Attributes, admit};
+use super::authz::{self, AuditEntry, User};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -17,15 +18,27 @@ use std::time::Duration;
 /// The Kubernetes version the dev cluster reports.
 const MINOR: &str = "32";
 
+/// Authentication and authorization settings.
+#[derive(Default)]
+pub(super) struct Access {
+    /// Enforce RBAC (else every request is the administrator's).
+    pub rbac: bool,
+    /// Bearer token → user.
+    pub tokens: BTreeMap<String, User>,
+    /// Every decision, in order (RBAC mode).
+    pub audit: std::sync::Mutex<Vec<AuditEntry>>,
+}
+
 struct Api {
     store: Arc<MemCluster>,
+    access: Arc<Access>,
     addr: SocketAddr,
     /// Becomes true when the server stops: open watch streams end, so shutdown is prompt.
     closing: tokio::sync::watch::Receiver<bool>,
 }
 
-pub(super) fn router(store: Arc<MemCluster>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
-    Router::new().fallback(handle).with_state(Arc::new(Api { store, addr, closing }))
+pub(super) fn router(store: Arc<MemCluster>, access: Arc<Access>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
+    Router::new().fallback(handle).with_state(Arc::new(Api { store, access, addr, closing }))
 }
 
 fn respond(code: StatusCode, body: &Value) -> Response {
@@ -237,8 +250,20 @@ impl Api {
     }
 }
 
+/// The user a request authenticates as; `None` when RBAC is on and the token is unknown.
+fn authenticate(api: &Api, headers: &HeaderMap) -> Option<User> {
+    if !api.access.rbac {
+        return Some(User::admin());
+    }
+    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))?;
+    api.access.tokens.get(token.trim()).cloned()
+}
+
 async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
+    let Some(user) = authenticate(&api, &headers) else {
+        return respond(StatusCode::UNAUTHORIZED, &status(401, "Unauthorized", "Unauthorized", None));
+    };
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let q = query(&uri);
     match (method.clone(), segs.as_slice()) {
@@ -262,8 +287,8 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
         (Method::GET, ["openapi", "v3"]) => ok(&api.openapi_root()),
         (Method::GET, ["openapi", "v3", "api", v]) => api.openapi_doc("", v).map_or_else(|| not_found(&path), |x| ok(&x)),
         (Method::GET, ["openapi", "v3", "apis", g, v]) => api.openapi_doc(g, v).map_or_else(|| not_found(&path), |x| ok(&x)),
-        (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, method, "", "v1", rest, &q, &headers, body).await,
-        (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, method, g, v, rest, &q, &headers, body).await,
+        (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, "", "v1", rest, &q, &headers, body).await,
+        (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, g, v, rest, &q, &headers, body).await,
         _ => not_found(&path),
     }
 }
@@ -319,11 +344,43 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, rest: &[&str], q: &BTreeMap<String, String>, headers: &HeaderMap, body: Bytes) -> Response {
+async fn resource(api: &Arc<Api>, user: &User, method: Method, group: &str, version: &str, rest: &[&str], q: &BTreeMap<String, String>, headers: &HeaderMap, body: Bytes) -> Response {
     let t = match api.target(group, version, rest) {
         Ok(t) => t,
         Err(resp) => return resp,
     };
+    if t.res.group == "authorization.k8s.io" && method == Method::POST {
+        return access_review(api, user, headers, &body);
+    }
+    if api.access.rbac {
+        let verb = match (&method, &t.name) {
+            (&Method::GET, Some(_)) => "get",
+            (&Method::GET, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+            (&Method::GET, None) => "list",
+            (&Method::POST, _) => "create",
+            (&Method::PUT, _) => "update",
+            (&Method::PATCH, _) => "patch",
+            (&Method::DELETE, _) => "delete",
+            _ => "unknown",
+        };
+        let request = authz::Request {
+            verb: verb.to_string(),
+            group: t.res.group.clone(),
+            resource: t.res.plural.clone(),
+            subresource: t.sub.clone(),
+            namespace: t.ns.clone(),
+            name: t.name.clone(),
+        };
+        let allowed = authz::allowed(&api.store, user, &request);
+        let message = (!allowed).then(|| authz::forbidden_message(user, &request, &t.res));
+        if let Ok(mut audit) = api.access.audit.lock() {
+            audit.push(AuditEntry { user: user.name.clone(), request, allowed });
+        }
+        if let Some(m) = message {
+            let details = json!({"name": t.name.clone().unwrap_or_default(), "group": t.res.group, "kind": t.res.plural});
+            return respond(StatusCode::FORBIDDEN, &status(403, "Forbidden", &m, Some(details)));
+        }
+    }
     if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {
         return bad_request("dryRun is not supported by the ork dev cluster");
     }
@@ -331,9 +388,6 @@ async fn resource(api: &Arc<Api>, method: Method, group: &str, version: &str, re
     let r = &t.res;
     let ns = t.ns.as_deref();
     let status_sub = t.sub.as_deref() == Some("status");
-    if r.group == "authorization.k8s.io" && method == Method::POST {
-        return access_review(headers, &body);
-    }
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
         return scale(store, &t, name, &method, headers, &body).await;
     }
@@ -456,12 +510,30 @@ async fn admitted(store: &MemCluster, operation: &str, t: &Target, name: &str, o
     }
 }
 
-/// `SelfSubjectAccessReview` (what `kubectl auth can-i` asks): without RBAC enforcement every
-/// request is allowed.
-fn access_review(headers: &HeaderMap, body: &Bytes) -> Response {
-    // kubectl sends this one as protobuf; without enforcement the answer does not depend on it.
-    let mut review = parse_body(headers, body).unwrap_or_else(|_| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {}}));
-    review["status"] = json!({"allowed": true, "reason": "the ork dev cluster is running without RBAC enforcement"});
+/// `SelfSubjectAccessReview` (what `kubectl auth can-i` asks), answered for the requesting user
+/// by the same authorizer that guards every request. kubectl sends it as protobuf.
+fn access_review(api: &Api, user: &User, headers: &HeaderMap, body: &Bytes) -> Response {
+    let json_review = parse_body(headers, body).ok();
+    let attrs = match &json_review {
+        Some(r) => r.pointer("/spec/resourceAttributes").map(|a| {
+            let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+            authz::Request {
+                verb: s("verb").unwrap_or_default(),
+                group: s("group").unwrap_or_default(),
+                resource: s("resource").unwrap_or_default(),
+                subresource: s("subresource"),
+                namespace: s("namespace"),
+                name: s("name"),
+            }
+        }),
+        None => authz::access_review_attributes(body),
+    };
+    let Some(attrs) = attrs else {
+        return bad_request("a SelfSubjectAccessReview needs spec.resourceAttributes");
+    };
+    let allowed = !api.access.rbac || authz::allowed(&api.store, user, &attrs);
+    let mut review = json_review.unwrap_or_else(|| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {"resourceAttributes": attrs}}));
+    review["status"] = json!({"allowed": allowed});
     respond(StatusCode::CREATED, &review)
 }
 

@@ -9,6 +9,7 @@
 
 mod admission;
 mod api;
+pub mod authz;
 pub mod tls;
 
 use crate::cluster::MemCluster;
@@ -28,13 +29,22 @@ pub struct Options {
     pub ready_after: Duration,
     /// Serve HTTPS with a generated CA (as real clusters do); else plain HTTP.
     pub tls: bool,
+    /// Enforce RBAC: requests authenticate by bearer token (unknown ones get 401) and are
+    /// authorized by the Roles and bindings stored in the cluster (else 403). The default
+    /// kubeconfig's token is the administrator's (`system:masters`).
+    pub rbac: bool,
+    /// More tokens and their users (RBAC mode).
+    pub tokens: Vec<(String, authz::User)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { port: 0, ready_after: Duration::from_secs(1), tls: true }
+        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new() }
     }
 }
+
+/// The token of the administrator in the default kubeconfig.
+pub const ADMIN_TOKEN: &str = "ork-dev-admin";
 
 fn serve<L>(listener: L, router: axum::Router, stopped: oneshot::Receiver<()>, closing: tokio::sync::watch::Sender<bool>) -> JoinHandle<()>
 where
@@ -56,6 +66,7 @@ where
 pub struct DevCluster {
     addr: SocketAddr,
     store: Arc<MemCluster>,
+    access: Arc<api::Access>,
     ca_pem: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
@@ -78,7 +89,10 @@ impl DevCluster {
         };
         store.register(review, false);
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
-        let router = api::router(store.clone(), addr, closing);
+        let mut tokens: std::collections::BTreeMap<String, authz::User> = opts.tokens.iter().cloned().collect();
+        tokens.insert(ADMIN_TOKEN.to_string(), authz::User::admin());
+        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default() });
+        let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
         let server = if opts.tls {
@@ -100,7 +114,7 @@ impl DevCluster {
                 }
             })
         };
-        Ok(DevCluster { addr, store, ca_pem, stop: Some(stop), server, faker })
+        Ok(DevCluster { addr, store, access, ca_pem, stop: Some(stop), server, faker })
     }
 
     /// `https://127.0.0.1:<port>` (or `http://` without TLS).
@@ -124,15 +138,26 @@ impl DevCluster {
         &self.store
     }
 
-    /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA.
+    /// Every authorization decision so far (RBAC mode), in order.
+    pub fn audit(&self) -> Vec<authz::AuditEntry> {
+        self.access.audit.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA,
+    /// authenticating as the administrator.
     pub fn kubeconfig(&self) -> String {
+        self.kubeconfig_with_token(ADMIN_TOKEN)
+    }
+
+    /// The same, authenticating with `token`.
+    pub fn kubeconfig_with_token(&self, token: &str) -> String {
         let ca = self
             .ca_pem
             .as_ref()
             .map(|p| format!("    certificate-authority-data: {}\n", katalog::template::base64_encode(p.as_bytes())))
             .unwrap_or_default();
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n{ca}    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: ork-dev-admin\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n{ca}    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: {token}\n",
             self.url()
         )
     }
