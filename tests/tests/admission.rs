@@ -118,6 +118,23 @@ async fn webhooks_deny_mutate_and_follow_their_failure_policy() {
     assert_eq!(code, 0, "{out}");
     assert_eq!((seen.validate.load(Ordering::SeqCst), seen.mutate.load(Ordering::SeqCst)), before);
 
+    // namespaceSelector: a webhook limited to labelled namespaces is not asked about others.
+    let scoped = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: test-scoped}}\nwebhooks:\n{}  namespaceSelector: {{matchLabels: {{admission: \"on\"}}}}\n",
+        hook("scoped.ork.test", format!("https://{hook_addr}/validate"), "Fail", "{}")
+    );
+    assert_eq!(kubectl(kc.clone(), apply(&dir.write("scoped.yaml", &scoped))).await.0, 0);
+    let before = seen.validate.load(Ordering::SeqCst);
+    let other = dir.write("other.yaml", &configmap("other", "team: other"));
+    let (code, out) = kubectl(kc.clone(), apply(&other)).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(seen.validate.load(Ordering::SeqCst), before, "the default namespace is not labelled admission=on");
+    let labelled_ns = dir.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: checked, labels: {admission: \"on\"}}\n");
+    assert_eq!(kubectl(kc.clone(), apply(&labelled_ns)).await.0, 0);
+    let inside = dir.write("inside.yaml", &configmap("inside", "team: other").replace("namespace: default", "namespace: checked"));
+    assert_eq!(kubectl(kc.clone(), apply(&inside)).await.0, 0);
+    assert_eq!(seen.validate.load(Ordering::SeqCst), before + 1, "a labelled namespace is");
+
     // failurePolicy: an unreachable webhook fails the request with Fail, is skipped with Ignore.
     let unreachable = |policy: &str| {
         format!(

@@ -23,7 +23,7 @@ impl Drop for Dev {
 fn start(dir: &Path) -> Dev {
     let kubeconfig = dir.join("kubeconfig");
     let mut child = Command::new(ork_bin())
-        .args(["dev-cluster", "--port", "0", "--ready-after", "0.2", "--kubeconfig"])
+        .args(["dev-cluster", "--port", "0", "--ready-after", "200ms", "--kubeconfig"])
         .arg(&kubeconfig)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -59,8 +59,14 @@ fn kubectl_drives_the_dev_cluster() {
     let res = ok(&dev, &["api-resources", "--api-group=apps", "-o", "name"]);
     assert!(res.contains("deployments.apps") && res.contains("statefulsets.apps"), "{res}");
 
-    t.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n");
-    assert_eq!(ok(&dev, &["apply", "-f", &t.path().join("ns.yaml").to_string_lossy()]), "namespace/demo created\n");
+    // Imperative creates (kubectl sends these as protobuf) and declarative ones (JSON).
+    assert_eq!(ok(&dev, &["create", "namespace", "demo"]), "namespace/demo created\n");
+    assert_eq!(ok(&dev, &["-n", "demo", "create", "configmap", "imperative", "--from-literal=k=v"]), "configmap/imperative created\n");
+    assert_eq!(ok(&dev, &["-n", "demo", "get", "configmap", "imperative", "-o", "jsonpath={.data.k}"]), "v");
+    let (code, out) = kubectl(&dev, &["-n", "demo", "create", "deployment", "imperative", "--image=nginx"]);
+    assert!(code != 0 && out.contains("use kubectl apply -f / create -f"), "kinds without a protobuf decoder say what to do: {out}");
+    t.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo2\n");
+    assert_eq!(ok(&dev, &["apply", "-f", &t.path().join("ns.yaml").to_string_lossy()]), "namespace/demo2 created\n");
 
     // A CRD becomes served once Established; a CR of it round-trips.
     t.write(

@@ -86,3 +86,23 @@ async fn typed_calls_server_side_apply_and_the_watcher_work() {
     cms.delete("a", &DeleteParams::default()).await.unwrap();
     dev.stop().await;
 }
+
+/// A raw watch request asking for bookmarks gets one when nothing happens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_watches_get_bookmarks_when_they_ask() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dev = DevCluster::start(Options { tls: false, bookmark_every: Duration::from_millis(100), ..Options::default() }).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(dev.addr()).await.unwrap();
+    s.write_all(b"GET /api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains("\"BOOKMARK\"") {
+        let n = tokio::time::timeout_at(deadline, s.read(&mut buf)).await.expect("no bookmark within 5 s").unwrap();
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("\"kind\":\"ConfigMap\"") && seen.contains("\"resourceVersion\""), "{seen}");
+    drop(s);
+    dev.stop().await;
+}

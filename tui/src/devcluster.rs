@@ -1,5 +1,4 @@
-//! `ork dev-cluster`: the embedded dev cluster in the foreground (hidden until it is complete:
-//! TLS, admission and RBAC are still to come; docs/devcluster.md).
+//! `ork dev-cluster`: the embedded dev cluster in the foreground (docs/devcluster.md).
 
 use services::devcluster::{DevCluster, Options};
 use std::io::Write;
@@ -15,9 +14,9 @@ pub struct Args {
     /// Where to write the kubeconfig.
     #[arg(long, default_value = "ork-dev.kubeconfig")]
     kubeconfig: PathBuf,
-    /// How long Deployments, StatefulSets and Jobs take to become ready or complete (seconds).
-    #[arg(long, default_value_t = 1.0)]
-    ready_after: f64,
+    /// How long Deployments, StatefulSets and Jobs take to become ready or complete (a duration: 1s, 500ms).
+    #[arg(long, default_value = "1s")]
+    ready_after: String,
     /// Serve plain HTTP instead of HTTPS with a generated CA.
     #[arg(long)]
     plain_http: bool,
@@ -39,6 +38,10 @@ fn user(spec: &str) -> services::devcluster::authz::User {
 /// Runs until interrupted.
 pub fn run(args: Args) -> u8 {
     let mut err = std::io::stderr().lock();
+    let Some(ready_after) = katalog::validate::parse_duration(&args.ready_after).filter(|s| *s >= 0.0) else {
+        let _ = writeln!(err, "error: --ready-after {:?}: expected a duration such as 1s or 500ms", args.ready_after);
+        return 2;
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -59,10 +62,11 @@ pub fn run(args: Args) -> u8 {
         }
         let opts = Options {
             port: args.port,
-            ready_after: Duration::from_secs_f64(args.ready_after.max(0.01)),
+            ready_after: Duration::from_secs_f64(ready_after.max(0.01)),
             tls: !args.plain_http,
             rbac: args.rbac,
             tokens,
+            ..Options::default()
         };
         let dev = match DevCluster::start(opts).await {
             Ok(d) => d,

@@ -36,8 +36,7 @@ enum Command {
     Generate(generate::What),
     /// Run the reconciler against an in-memory cluster, cycle by cycle, and check simulate.yaml's expectations.
     Simulate(simulate::Args),
-    /// Serve the embedded dev cluster (in progress: not yet advertised).
-    #[command(hide = true)]
+    /// Serve a Kubernetes API on 127.0.0.1 backed by an in-memory store (kubectl and kube-rs work against it) and write its kubeconfig.
     DevCluster(devcluster::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
     Diff(diff::DiffArgs),

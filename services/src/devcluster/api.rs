@@ -27,6 +27,8 @@ pub(super) struct Access {
     pub tokens: BTreeMap<String, User>,
     /// Every decision, in order (RBAC mode).
     pub audit: std::sync::Mutex<Vec<AuditEntry>>,
+    /// How long a watch that asked for bookmarks stays quiet before it gets one.
+    pub bookmark_every: Duration,
 }
 
 struct Api {
@@ -327,11 +329,16 @@ fn short_names(group: &str, plural: &str) -> &'static [&'static str] {
 
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if ct.contains("protobuf")
+        && let Some(obj) = super::proto::decode(body)
+    {
+        return Ok(obj);
+    }
     if ct.contains("protobuf") || ct.contains("cbor") {
         // Clients fall back to JSON on 415 (client-go does, for protobuf and CBOR).
         return Err(respond(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format: {ct}"), None),
+            &status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; use kubectl apply -f / create -f)"), None),
         ));
     }
     if ct.contains("yaml") {
@@ -513,7 +520,7 @@ async fn admitted(store: &MemCluster, operation: &str, t: &Target, name: &str, o
 /// `SelfSubjectAccessReview` (what `kubectl auth can-i` asks), answered for the requesting user
 /// by the same authorizer that guards every request. kubectl sends it as protobuf.
 fn access_review(api: &Api, user: &User, headers: &HeaderMap, body: &Bytes) -> Response {
-    let json_review = parse_body(headers, body).ok();
+    let json_review = parse_body(headers, body).ok().or_else(|| super::proto::access_review(body));
     let attrs = match &json_review {
         Some(r) => r.pointer("/spec/resourceAttributes").map(|a| {
             let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
@@ -526,7 +533,7 @@ fn access_review(api: &Api, user: &User, headers: &HeaderMap, body: &Bytes) -> R
                 name: s("name"),
             }
         }),
-        None => authz::access_review_attributes(body),
+        None => None,
     };
     let Some(attrs) = attrs else {
         return bad_request("a SelfSubjectAccessReview needs spec.resourceAttributes");
@@ -721,10 +728,18 @@ async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Resp
     let closing = api.closing.clone();
     let keep = move |o: &Value| labels.matches(o) && fields.matches(o);
     let initial: Vec<Value> = initial.into_iter().filter(|e| e["type"] == "ERROR" || keep(&e["object"])).collect();
+    // Bookmarks: when asked, after `bookmark_every` of quiet, the current resourceVersion, so a
+    // client can resume from it without replaying (kube-rs asks for them).
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+    let bookmark_every = api.access.bookmark_every;
+    let store = api.store.clone();
+    let (api_version, kind) = (t.res.api_version(), t.res.kind.clone());
     let state = (initial.into_iter(), stream);
     let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
         let keep = keep.clone();
         let mut closing = closing.clone();
+        let store = store.clone();
+        let (api_version, kind) = (api_version.clone(), kind.clone());
         async move {
             if let Some(e) = first.next() {
                 return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
@@ -740,6 +755,11 @@ async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Resp
                         _ => return None,
                     },
                     _ = closing.changed() => return None,
+                    _ = async { if bookmarks { tokio::time::sleep(bookmark_every).await } else { std::future::pending::<()>().await } } => {
+                        let rv = store.resource_version().to_string();
+                        let mark = json!({"type": "BOOKMARK", "object": {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": rv}}});
+                        return Some((Ok(Bytes::from(format!("{mark}\n"))), (first, stream)));
+                    }
                 };
                 if !keep(ev.object()) {
                     continue;

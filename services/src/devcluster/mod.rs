@@ -1,15 +1,17 @@
 //! The embedded dev cluster: the [`MemCluster`] store served over the Kubernetes REST API on
 //! loopback, so that real `kubectl` and kube-rs work against it with nothing installed.
 //!
-//! This first part serves discovery, the resource verbs (get, list with selectors and
-//! pagination, watch streams, create, update, merge/JSON/apply patches, delete with propagation
-//! and preconditions, the status subresource), CustomResourceDefinitions that become served
-//! resources, Kubernetes-shaped `Status` errors, and a kwok-like status faker. Not yet: TLS,
-//! admission webhooks, authentication and RBAC enforcement (docs/devcluster.md).
+//! It serves HTTPS with a generated CA, discovery and an OpenAPI v3 index sufficient for kubectl,
+//! the resource verbs (get, list with selectors and pagination, watch streams with bookmarks,
+//! create, update, merge/JSON/apply patches, delete with propagation and preconditions, the
+//! status and scale subresources), CustomResourceDefinitions that become served resources,
+//! Kubernetes-shaped `Status` errors, admission webhooks, optional token authentication with RBAC
+//! enforcement and an audit log, and a kwok-like status faker (docs/devcluster.md).
 
 mod admission;
 mod api;
 pub mod authz;
+mod proto;
 pub mod tls;
 
 use crate::cluster::MemCluster;
@@ -35,11 +37,13 @@ pub struct Options {
     pub rbac: bool,
     /// More tokens and their users (RBAC mode).
     pub tokens: Vec<(String, authz::User)>,
+    /// How long a watch that asked for bookmarks stays quiet before it gets one.
+    pub bookmark_every: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new() }
+        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new(), bookmark_every: Duration::from_secs(10) }
     }
 }
 
@@ -91,7 +95,7 @@ impl DevCluster {
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let mut tokens: std::collections::BTreeMap<String, authz::User> = opts.tokens.iter().cloned().collect();
         tokens.insert(ADMIN_TOKEN.to_string(), authz::User::admin());
-        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default() });
+        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default(), bookmark_every: opts.bookmark_every });
         let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
