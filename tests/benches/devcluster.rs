@@ -16,6 +16,22 @@ fn cm(name: String) -> ConfigMap {
     c
 }
 
+/// Creates `n` ConfigMaps with `concurrency` requests in flight; returns creates per second.
+async fn creates(cms: &Api<ConfigMap>, prefix: &str, concurrency: usize, n: usize) -> f64 {
+    let started = Instant::now();
+    stream::iter(0..n)
+        .map(|i| {
+            let cms = cms.clone();
+            let name = format!("{prefix}-{i}");
+            async move { cms.create(&PostParams::default(), &cm(name)).await }
+        })
+        .buffer_unordered(concurrency)
+        .try_for_each(|_| async { Ok(()) })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
@@ -24,21 +40,8 @@ fn main() {
         let client = kube::Client::try_from(kube::Config::new(dev.url().parse().unwrap_or_else(|e| panic!("{e}")))).unwrap_or_else(|e| panic!("{e}"));
         let cms: Api<ConfigMap> = Api::namespaced(client, "default");
         for concurrency in [1usize, 16, 64] {
-            let n = 10_000;
-            let started = Instant::now();
-            let prefix = format!("c{concurrency}");
-            stream::iter(0..n)
-                .map(|i| {
-                    let cms = cms.clone();
-                    let name = format!("{prefix}-{i}");
-                    async move { cms.create(&PostParams::default(), &cm(name)).await }
-                })
-                .buffer_unordered(concurrency)
-                .try_for_each(|_| async { Ok(()) })
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let secs = started.elapsed().as_secs_f64();
-            println!("creates, {concurrency} in flight: {n} in {secs:.2} s = {:.0}/s", n as f64 / secs);
+            let rate = creates(&cms, &format!("c{concurrency}"), concurrency, 10_000).await;
+            println!("creates, {concurrency} in flight: 10000 at {rate:.0}/s");
         }
         let mut events = watcher(cms.clone(), watcher::Config::default().labels("bench=watch")).touched_objects().boxed();
         let mut latencies = Vec::new();
@@ -66,21 +69,8 @@ fn main() {
         let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
         let cms: Api<ConfigMap> = Api::namespaced(kube::Client::try_from(config).unwrap_or_else(|e| panic!("{e}")), "default");
         for concurrency in [1usize, 16] {
-            let n = 10_000;
-            let started = Instant::now();
-            let prefix = format!("t{concurrency}");
-            stream::iter(0..n)
-                .map(|i| {
-                    let cms = cms.clone();
-                    let name = format!("{prefix}-{i}");
-                    async move { cms.create(&PostParams::default(), &cm(name)).await }
-                })
-                .buffer_unordered(concurrency)
-                .try_for_each(|_| async { Ok(()) })
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let secs = started.elapsed().as_secs_f64();
-            println!("creates over TLS, {concurrency} in flight: {n} in {secs:.2} s = {:.0}/s", n as f64 / secs);
+            let rate = creates(&cms, &format!("t{concurrency}"), concurrency, 10_000).await;
+            println!("creates over TLS, {concurrency} in flight: 10000 at {rate:.0}/s");
         }
         dev.stop().await;
     });
