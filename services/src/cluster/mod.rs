@@ -1,11 +1,15 @@
 //! The `Cluster` trait: the Kubernetes API verbs the reconciler uses, over dynamic (JSON)
 //! objects addressed by resource, namespace and name.
 
+#[cfg(feature = "kube")]
+mod kube;
 mod mem;
 mod patch;
 mod selector;
 
 pub use katalog::kinds::ApiResource;
+#[cfg(feature = "kube")]
+pub use self::kube::KubeCluster;
 pub use mem::{MemCluster, Op};
 pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};

@@ -1,0 +1,193 @@
+//! `KubeCluster`: the [`Cluster`] trait over kube-rs, for real clusters and for the dev cluster
+//! through its HTTP API. Objects travel as `DynamicObject`s; API errors keep their status code
+//! and reason.
+
+use super::{ApiResource, Cluster, ClusterError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
+use futures_util::StreamExt;
+use kube::api::{Api, DeleteParams, DynamicObject, PatchParams, PostParams, WatchParams};
+use serde_json::Value;
+use std::future::Future;
+
+/// A cluster reached through a kube-rs client.
+#[derive(Clone)]
+pub struct KubeCluster {
+    client: kube::Client,
+}
+
+impl std::fmt::Debug for KubeCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeCluster").finish_non_exhaustive()
+    }
+}
+
+fn dynamic(r: &ApiResource) -> kube::discovery::ApiResource {
+    kube::discovery::ApiResource {
+        group: r.group.clone(),
+        version: r.version.clone(),
+        api_version: r.api_version(),
+        kind: r.kind.clone(),
+        plural: r.plural.clone(),
+    }
+}
+
+fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
+    match e {
+        kube::Error::Api(s) => {
+            let (resource, name) = (r.plural.clone(), name.to_string());
+            match (s.code, s.reason.as_str()) {
+                (404, _) => ClusterError::NotFound { resource, name },
+                (409, "AlreadyExists") => ClusterError::AlreadyExists { resource, name },
+                (409, _) => ClusterError::Conflict { resource, name, message: s.message },
+                (422, _) => ClusterError::Invalid { resource, name, message: s.message },
+                (400, _) => ClusterError::BadRequest(s.message),
+                (403, _) => ClusterError::Forbidden(s.message),
+                (410, _) => ClusterError::Gone(0),
+                _ => ClusterError::Other(format!("{} ({})", s.message, s.code)),
+            }
+        }
+        other => ClusterError::Other(other.to_string()),
+    }
+}
+
+fn to_value(o: DynamicObject) -> Result<Value> {
+    serde_json::to_value(o).map_err(|e| ClusterError::Other(format!("cannot encode an object: {e}")))
+}
+
+fn from_value(v: &Value) -> Result<DynamicObject> {
+    serde_json::from_value(v.clone()).map_err(|e| ClusterError::BadRequest(format!("not a Kubernetes object: {e}")))
+}
+
+impl KubeCluster {
+    /// Over an existing client.
+    pub fn new(client: kube::Client) -> KubeCluster {
+        KubeCluster { client }
+    }
+
+    fn api(&self, r: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
+        let d = dynamic(r);
+        match ns.filter(|n| r.namespaced && !n.is_empty()) {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &d),
+            None => Api::all_with(self.client.clone(), &d),
+        }
+    }
+}
+
+fn name_of(obj: &Value) -> String {
+    obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+impl Cluster for KubeCluster {
+    fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        async move { to_value(api.get(name).await.map_err(|e| error(e, r, name))?) }
+    }
+
+    fn list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> impl Future<Output = Result<ObjectList>> + Send {
+        let api = self.api(r, ns);
+        let mut lp = kube::api::ListParams::default();
+        if let Some(l) = &params.label_selector {
+            lp = lp.labels(l);
+        }
+        if let Some(f) = &params.field_selector {
+            lp = lp.fields(f);
+        }
+        async move {
+            let list = api.list(&lp).await.map_err(|e| error(e, r, ""))?;
+            let resource_version = list.metadata.resource_version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
+            let items = list.items.into_iter().map(to_value).collect::<Result<Vec<_>>>()?;
+            Ok(ObjectList { items, resource_version })
+        }
+    }
+
+    fn create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        let name = name_of(obj);
+        let obj = from_value(obj);
+        async move { to_value(api.create(&PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+    }
+
+    fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        let name = name_of(obj);
+        let obj = from_value(obj);
+        async move { to_value(api.replace(&name, &PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+    }
+
+    fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        let patch = patch.clone();
+        async move {
+            match patch {
+                Patch::Merge(p) => to_value(api.patch(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
+                // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
+                Patch::Json(ops) => {
+                    let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
+                    super::apply_json_patch(&mut doc, &ops).map_err(ClusterError::BadRequest)?;
+                    to_value(api.replace(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
+                }
+            }
+        }
+    }
+
+    fn update_status(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        let name = name_of(obj);
+        let obj = from_value(obj);
+        async move { to_value(api.replace_status(&name, &PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+    }
+
+    fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
+        let api = self.api(r, ns);
+        let patch = patch.clone();
+        async move {
+            match patch {
+                Patch::Merge(p) => {
+                    to_value(api.patch_status(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?)
+                }
+                Patch::Json(ops) => {
+                    let mut doc = to_value(api.get_status(name).await.map_err(|e| error(e, r, name))?)?;
+                    super::apply_json_patch(&mut doc, &ops).map_err(ClusterError::BadRequest)?;
+                    to_value(api.replace_status(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
+                }
+            }
+        }
+    }
+
+    fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send {
+        let api = self.api(r, ns);
+        let dp = match propagation {
+            Propagation::Background => DeleteParams::background(),
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Orphan => DeleteParams::orphan(),
+        };
+        async move {
+            api.delete(name, &dp).await.map_err(|e| error(e, r, name))?;
+            Ok(())
+        }
+    }
+
+    fn watch(&self, r: &ApiResource, ns: Option<&str>, resource_version: u64) -> impl Future<Output = Result<WatchStream>> + Send {
+        let api = self.api(r, ns);
+        async move {
+            let stream = api.watch(&WatchParams::default(), &resource_version.to_string()).await.map_err(|e| error(e, r, ""))?;
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                let mut stream = std::pin::pin!(stream);
+                while let Some(Ok(ev)) = stream.next().await {
+                    let out = match ev {
+                        kube::api::WatchEvent::Added(o) => to_value(o).map(WatchEvent::Added),
+                        kube::api::WatchEvent::Modified(o) => to_value(o).map(WatchEvent::Modified),
+                        kube::api::WatchEvent::Deleted(o) => to_value(o).map(WatchEvent::Deleted),
+                        kube::api::WatchEvent::Bookmark(_) => continue,
+                        kube::api::WatchEvent::Error(_) => break,
+                    };
+                    let Ok(ev) = out else { break };
+                    if tx.send(ev).is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(WatchStream(rx))
+        }
+    }
+}
