@@ -14,6 +14,8 @@ pub mod cluster;
 #[cfg(feature = "dev")]
 pub mod devcluster;
 pub mod reconcile;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 #[cfg(feature = "dev")]
 pub mod simulate;
 
