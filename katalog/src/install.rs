@@ -16,7 +16,7 @@ pub const KATALOG_CONFIGMAP: &str = "orkestra-katalog";
 /// Data key of the Katalog in [`KATALOG_CONFIGMAP`].
 pub const KATALOG_KEY: &str = "katalog.yaml";
 /// The runtime's leader-election Lease, in the install namespace.
-pub const LEADER_LEASE: &str = "orkestra-runtime-leader";
+pub const LEADER_LEASE: &str = "orkestra-konductor";
 /// The gateway's self-managed TLS Secret, in the install namespace.
 pub const TLS_SECRET: &str = "orkestra-internal-tls";
 /// The finalizer the runtime puts on every CR it reconciles.

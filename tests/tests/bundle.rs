@@ -206,7 +206,7 @@ fn validate_full_shows_permissions_with_reasons_profiles_and_order() {
         "startup order: database → app",
         "runtime permissions (12 rules, ServiceAccount orkestra):",
         "      · database: onDelete.groups[0].jobs[0] runs when the CR is deleted; the finalizer waits for it to finish (get, create)",
-        "  coordination.k8s.io  leases [orkestra-runtime-leader] (namespace orkestra-system)  get update",
+        "  coordination.k8s.io  leases [orkestra-konductor] (namespace orkestra-system)  get update",
         "gateway permissions: none (no gateway feature declared)",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");

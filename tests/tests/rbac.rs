@@ -139,8 +139,8 @@ fn without_features_only_the_base_rules_remain() {
         .collect();
     let want: BTreeSet<String> = [
         "runtime Namespace coordination.k8s.io/leases create",
-        "runtime Namespace coordination.k8s.io/leases[orkestra-runtime-leader] get",
-        "runtime Namespace coordination.k8s.io/leases[orkestra-runtime-leader] update",
+        "runtime Namespace coordination.k8s.io/leases[orkestra-konductor] get",
+        "runtime Namespace coordination.k8s.io/leases[orkestra-konductor] update",
         "runtime Cluster events.k8s.io/events create",
         "runtime Cluster events.k8s.io/events patch",
         "runtime Cluster x.dev/apps get",
@@ -244,8 +244,8 @@ fn the_rule_that_allowed_a_request_can_be_looked_up_with_its_reasons() {
     assert!(rt.allows(NS, &get("bind", "rbac.authorization.k8s.io", "clusterroles", None, Some("view"))).is_some());
     assert!(rt.allows(NS, &get("bind", "rbac.authorization.k8s.io", "clusterroles", None, Some("cluster-admin"))).is_none());
     // The Lease: only in the install namespace, only by its name (create cannot be named).
-    assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("orkestra-runtime-leader"))).is_some());
-    assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some("kube-system"), Some("orkestra-runtime-leader"))).is_none());
+    assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("orkestra-konductor"))).is_some());
+    assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some("kube-system"), Some("orkestra-konductor"))).is_none());
     assert!(rt.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("other"))).is_none());
     assert!(rt.allows(NS, &get("create", "coordination.k8s.io", "leases", Some(NS), None)).is_some());
     // Nothing the Katalog does not need.
