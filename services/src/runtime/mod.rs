@@ -3,3 +3,4 @@
 //! reachable from the `ork` CLI yet.
 
 pub mod queue;
+pub mod leader;
