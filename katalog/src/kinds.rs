@@ -6,7 +6,7 @@
 //! `plural:` on a `custom` entry. Anything else is a validation error asking for the plural.
 
 use crate::model::Katalog;
-use crate::model::resources::{ChildKind, Custom};
+use crate::model::resources::{ChildKind, Custom, HookTemplates};
 use crate::validate::api_identity;
 
 /// One API resource.
@@ -177,6 +177,19 @@ pub fn child_resource(kind: ChildKind) -> Option<ApiResource> {
         ChildKind::Custom => return None,
     };
     known(group, k)
+}
+
+/// The resource of entry `index` (within its kind, as [`HookTemplates::indexed_entries`]
+/// counts) of kind `kind` in `block`: the built-in table, or the custom entry resolved.
+pub fn entry_resource(katalog: &Katalog, block: &HookTemplates, kind: ChildKind, index: usize) -> Result<ApiResource, CustomError> {
+    match child_resource(kind) {
+        Some(r) => Ok(r),
+        None => match block.custom.get(index) {
+            Some(c) => resolve_custom(katalog, c),
+            // Only an index `indexed_entries` did not produce gets here.
+            None => Err(CustomError::NotLiteral("kind")),
+        },
+    }
 }
 
 /// Why a `custom` entry's resource cannot be resolved.

@@ -371,11 +371,11 @@ fn run_leaf(path: &Path, sim: &Simulate) -> Result<FileRun, SimError> {
     let Targets { runs: targets, notes } = targets(&plan).map_err(err)?;
     let mut diags = Diagnostics::default();
     let mut runs = Vec::new();
+    let known = known_resources(&katalog);
     for (crd, i) in targets {
         let mut run = simulate_crd(&plan, &crd, i).map_err(err)?;
         if let Some(expect) = spec.expect.as_ref() {
             let e = expect.crds.get(&crd).unwrap_or(expect);
-            let known = known_resources(&katalog);
             run.checks = check(e, &run, path, &known, &mut diags);
             run.asserted = true;
         }
@@ -389,17 +389,7 @@ fn run_leaf(path: &Path, sim: &Simulate) -> Result<FileRun, SimError> {
 
 /// The resource names an expectation may use: every resource the simulated cluster serves.
 fn known_resources(katalog: &Katalog) -> Vec<String> {
-    let mut out: Vec<String> = katalog::kinds::all_known().map(|r| r.plural).collect();
-    for (_, e) in katalog.crds().iter() {
-        if let Some(id) = katalog::validate::api_identity(e) {
-            out.push(id.plural);
-        }
-        for (_, b) in e.lifecycle_blocks() {
-            for custom in b.custom.iter().chain(b.groups.iter().flat_map(|g| &g.custom)) {
-                out.extend(katalog::kinds::resolve_custom(katalog, custom).map(|r| r.plural));
-            }
-        }
-    }
+    let mut out: Vec<String> = cluster_for(katalog, Arc::new(AtomicI64::new(EPOCH))).served().into_iter().map(|(r, _)| r.plural).collect();
     out.sort();
     out.dedup();
     out

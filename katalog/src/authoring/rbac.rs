@@ -438,11 +438,8 @@ fn resolved<'b>(
 ) -> Result<Vec<Entry<'b>>, String> {
     let mut out = Vec::new();
     for (kind, i, source, common) in b.indexed_entries(prefix) {
-        let res = match kinds::child_resource(kind) {
-            Some(r) => r,
-            None => kinds::resolve_custom(katalog, &b.custom[i])
-                .map_err(|e| format!("crd `{crd}`: {source}: the kind's resource cannot be resolved ({e:?}); run `ork validate`"))?,
-        };
+        let res = kinds::entry_resource(katalog, b, kind, i)
+            .map_err(|e| format!("crd `{crd}`: {source}: the kind's resource cannot be resolved ({e:?}); run `ork validate`"))?;
         out.push((kind, i, source, common, res));
     }
     Ok(out)

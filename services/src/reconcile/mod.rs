@@ -120,10 +120,7 @@ impl<'k> Reconciler<'k> {
             }
             for (live, b) in blocks {
                 for (kind, i, source, _) in b.indexed_entries("") {
-                    let res = match katalog::kinds::child_resource(kind) {
-                        Some(r) => r,
-                        None => katalog::kinds::resolve_custom(katalog, &b.custom[i]).map_err(|e| format!("crd `{crd}`: {source}: {e:?}"))?,
-                    };
+                    let res = katalog::kinds::entry_resource(katalog, b, kind, i).map_err(|e| format!("crd `{crd}`: {source}: {e:?}"))?;
                     let list = if live { &mut child_resources } else { &mut delete_resources };
                     if !list.iter().any(|c| c.group == res.group && c.plural == res.plural) {
                         list.push(res);
