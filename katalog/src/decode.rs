@@ -183,6 +183,13 @@ impl Cx {
         );
     }
 
+    /// Records that a field was parsed but cannot be honoured: an error (code `unsupported`),
+    /// for fields whose omission would silently change what a document means.
+    pub fn rejected(&mut self, node: &Node, reason: &str) {
+        let path = self.path_string();
+        self.push(Diagnostic::error("unsupported", format!("`{path}` is not supported by ork")).at(node.span).help(reason.to_string()));
+    }
+
     /// All findings so far.
     pub fn diagnostics(&self) -> &Diagnostics {
         &self.diags

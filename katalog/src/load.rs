@@ -33,6 +33,8 @@ pub enum DocKind {
     Motif,
     /// `kind: Simulate`.
     Simulate,
+    /// `kind: E2E`.
+    E2e,
 }
 
 impl DocKind {
@@ -43,6 +45,7 @@ impl DocKind {
             DocKind::Komposer => "Komposer",
             DocKind::Motif => "Motif",
             DocKind::Simulate => "Simulate",
+            DocKind::E2e => "E2E",
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct Loaded {
     pub komposer: Option<Komposer>,
     /// The Simulate document (when one was given).
     pub simulate: Option<crate::model::Simulate>,
+    /// The E2E document (when one was given).
+    pub e2e: Option<crate::model::E2e>,
     /// The Motif (when a Motif file was given).
     pub motif: Option<Motif>,
     /// Every finding, sorted.
@@ -97,6 +102,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
             DocKind::Simulate => out.simulate = crate::model::Simulate::decode(&root, &mut cx),
+            DocKind::E2e => out.e2e = crate::model::E2e::decode(&root, &mut cx),
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);
@@ -181,13 +187,11 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
                 "Komposer" => DocKind::Komposer,
                 "Motif" => DocKind::Motif,
                 "Simulate" => DocKind::Simulate,
+                "E2E" => DocKind::E2e,
                 other => {
-                    let help = match other {
-                        "E2E" => "E2E documents are run by `ork e2e`, which is not implemented yet".to_string(),
-                        _ => match suggest(other, KINDS.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("use one of: {}", KINDS.join(", ")),
-                        },
+                    let help = match suggest(other, KINDS.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("use one of: {}", KINDS.join(", ")),
                     };
                     cx.push(
                         Diagnostic::error("unknown-kind", format!("kind `{other}` cannot be used here"))

@@ -149,32 +149,17 @@ impl<'a> Evaluator<'a> {
             Operand::Text(t) => t.as_str(),
             _ => "",
         };
+        let items = match &operand {
+            Operand::Items(items) => items.clone(),
+            _ if matches!(op, Operator::In | Operator::NotIn) => arg.split(',').map(|p| p.trim().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(result) = compare_text(op, &text, arg, &items) {
+            return Ok(result != cmp.negate.unwrap_or(false));
+        }
         let result = match op {
-            Operator::Equals => text == arg,
-            Operator::NotEquals => text != arg,
-            Operator::Contains => text.contains(arg),
-            Operator::NotContains => !text.contains(arg),
-            Operator::Prefix => text.starts_with(arg),
-            Operator::NotPrefix => !text.starts_with(arg),
-            Operator::Suffix => text.ends_with(arg),
-            Operator::NotSuffix => !text.ends_with(arg),
             Operator::Exists => exists(&raw),
             Operator::NotExists => !exists(&raw),
-            Operator::Gt => numeric(&text, arg, |a, b| a > b),
-            Operator::Lt => numeric(&text, arg, |a, b| a < b),
-            Operator::Gte => numeric(&text, arg, |a, b| a >= b),
-            Operator::Lte => numeric(&text, arg, |a, b| a <= b),
-            Operator::Between => between(&text, arg).unwrap_or(false),
-            Operator::NotBetween => between(&text, arg).map(|b| !b).unwrap_or(false),
-            Operator::In | Operator::NotIn => {
-                let items = match &operand {
-                    Operand::Items(items) => items.clone(),
-                    _ => arg.split(',').map(|p| p.trim().to_string()).collect(),
-                };
-                let member = items.contains(&text);
-                if op == Operator::In { member } else { !member }
-            }
-            Operator::Regex => regex_lite::Regex::new(arg).map(|re| re.is_match(&text)).unwrap_or(false),
             Operator::Unique => {
                 text.is_empty()
                     || !others.iter().any(|o| {
@@ -193,6 +178,7 @@ impl<'a> Evaluator<'a> {
             Operator::TypeNumber => raw.is_number(),
             Operator::TypeBool => raw.is_boolean(),
             Operator::TypeNull => raw.is_null(),
+            _ => false, // answered by compare_text above
         };
         Ok(result != cmp.negate.unwrap_or(false))
     }
@@ -321,6 +307,33 @@ pub fn allowed_values(rules: &[ValidationRule], field: &str) -> Option<Vec<Strin
         v.sort();
         v.dedup();
         v
+    })
+}
+
+/// `op` applied to the text `text` with the operand `arg` (`items` for `in` / `notIn`): the
+/// comparison semantics of `when:` conditions, shared with the output assertions of `ork e2e`
+/// (cli-and-workflows.md §6.2). `None` for the operators that need the structured value rather
+/// than its text (`exists`, `unique`, the type checks).
+pub fn compare_text(op: Operator, text: &str, arg: &str, items: &[String]) -> Option<bool> {
+    Some(match op {
+        Operator::Equals => text == arg,
+        Operator::NotEquals => text != arg,
+        Operator::Contains => text.contains(arg),
+        Operator::NotContains => !text.contains(arg),
+        Operator::Prefix => text.starts_with(arg),
+        Operator::NotPrefix => !text.starts_with(arg),
+        Operator::Suffix => text.ends_with(arg),
+        Operator::NotSuffix => !text.ends_with(arg),
+        Operator::Gt => numeric(text, arg, |a, b| a > b),
+        Operator::Lt => numeric(text, arg, |a, b| a < b),
+        Operator::Gte => numeric(text, arg, |a, b| a >= b),
+        Operator::Lte => numeric(text, arg, |a, b| a <= b),
+        Operator::Between => between(text, arg).unwrap_or(false),
+        Operator::NotBetween => between(text, arg).map(|b| !b).unwrap_or(false),
+        Operator::In => items.iter().any(|i| i == text),
+        Operator::NotIn => !items.iter().any(|i| i == text),
+        Operator::Regex => regex_lite::Regex::new(arg).map(|re| re.is_match(text)).unwrap_or(false),
+        _ => return None,
     })
 }
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod checks;
+pub mod e2e;
 pub mod simulate;
 pub use checks::parse_duration;
 
@@ -39,6 +40,8 @@ pub struct Report {
     pub templates: Option<crate::template::TemplateSet>,
     /// For a Simulate document: its op rules, includes expanded.
     pub op_rules: usize,
+    /// For an E2E document: its expectations, includes expanded.
+    pub expectations: usize,
 }
 
 impl Report {
@@ -88,6 +91,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         diagnostics: Diagnostics::default(),
         templates: None,
         op_rules: 0,
+        expectations: 0,
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
@@ -101,6 +105,9 @@ pub fn validate(loaded: &Loaded) -> Report {
     } else if let Some(sim) = &loaded.simulate {
         report.name = sim.metadata.as_ref().and_then(|m| m.name.as_ref()).map(|n| n.value.clone());
         report.op_rules = simulate::check(sim, &loaded.path, &mut diags);
+    } else if let Some(doc) = &loaded.e2e {
+        report.name = Some(doc.name().to_string()).filter(|n| !n.is_empty());
+        report.expectations = e2e::check(doc, &loaded.path, &mut diags).len();
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);

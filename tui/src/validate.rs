@@ -132,6 +132,7 @@ fn print_json(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) 
         "crds": r.crds,
         "startupOrder": r.startup_order,
         "opRules": r.op_rules,
+        "expectations": r.expectations,
         "diagnostics": diags,
     });
     let mut doc = doc;
@@ -238,10 +239,10 @@ fn print_text(path: &std::path::Path, r: &Report, derived: Option<&Derivation>) 
     }
     let errors = r.diagnostics.error_count();
     let warnings = r.diagnostics.warning_count();
-    let what = if r.kind == Some(katalog::load::DocKind::Simulate) {
-        format!("{} op rule(s)", r.op_rules)
-    } else {
-        format!("{} CRD(s)", r.crds.len())
+    let what = match r.kind {
+        Some(katalog::load::DocKind::Simulate) => format!("{} op rule(s)", r.op_rules),
+        Some(katalog::load::DocKind::E2e) => format!("{} expectation(s)", r.expectations),
+        _ => format!("{} CRD(s)", r.crds.len()),
     };
     let summary = if errors == 0 {
         paint(color_out, "32", &format!("✓ valid: {what}, {warnings} warning(s)"))

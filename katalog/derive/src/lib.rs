@@ -8,7 +8,9 @@
 //! Field names are the camelCase form of the Rust field name unless `#[decode(rename = "..")]`.
 //! Field attributes: `rename = ".."`, `flatten` (fields of another `DecodeFields` struct appear
 //! inline), `required`, `with = path` (a `fn(&Node, &mut Cx) -> Option<T>`), `unsupported = ".."`
-//! (parsed, then reported as "parsed but not supported yet"), `span` (receives the node's span),
+//! (parsed, then reported as "parsed but not supported yet"), `rejected = ".."` (parsed, then an
+//! `unsupported` error: for documents whose meaning would change if the field were skipped, such
+//! as an E2E test's cluster provider), `span` (receives the node's span),
 //! `skip` (not read from YAML). Struct attribute: `include = "key1, key2"` — the block accepts
 //! `include: FILE` whose top-level keys are those listed; they are merged under the inline ones.
 
@@ -34,6 +36,7 @@ struct FieldAttrs {
     required: bool,
     with: Option<syn::Path>,
     unsupported: Option<String>,
+    rejected: Option<String>,
     span: bool,
     skip: bool,
 }
@@ -71,6 +74,8 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 fa.with = Some(meta.value()?.parse::<syn::Path>()?);
             } else if meta.path.is_ident("unsupported") {
                 fa.unsupported = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if meta.path.is_ident("rejected") {
+                fa.rejected = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if meta.path.is_ident("span") {
                 fa.span = true;
             } else if meta.path.is_ident("skip") {
@@ -125,7 +130,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             span_fields.push(quote! { self.#ident = node.span; });
             continue;
         }
-        if fa.unsupported.is_none() {
+        if fa.unsupported.is_none() && fa.rejected.is_none() {
             walks.push(quote! { ::katalog::decode::Walk::walk(&self.#ident, f); });
         }
         if fa.flatten {
@@ -147,9 +152,11 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             Some(path) => quote! { #path(value, cx) },
             None => quote! { ::katalog::decode::Decode::decode(value, cx) },
         };
-        let unsupported = fa.unsupported.as_ref().map(|reason| {
-            quote! { cx.unsupported(value, #reason); }
-        });
+        let unsupported = match (&fa.unsupported, &fa.rejected) {
+            (Some(reason), _) => Some(quote! { cx.unsupported(value, #reason); }),
+            (None, Some(reason)) => Some(quote! { cx.rejected(value, #reason); }),
+            (None, None) => None,
+        };
         arms.push(quote! {
             #key => {
                 if let ::core::option::Option::Some(v) = #decode {

@@ -5,12 +5,14 @@
 
 pub mod condition;
 pub mod crd;
+pub mod e2e;
 pub mod katalog;
 pub mod resources;
 pub mod simulate;
 
 pub use condition::{Comparison, Condition, MutationRule, Operator, RuleAction, ValidationRule};
 pub use crd::{CrdEntry, OperatorBox};
+pub use e2e::E2e;
 pub use katalog::{Katalog, Komposer, Metadata, Motif};
 pub use resources::{ChildKind, HookTemplates};
 pub use simulate::Simulate;
@@ -19,7 +21,7 @@ pub use simulate::Simulate;
 pub const API_VERSION: &str = "orkestra.orkspace.io/v1";
 
 /// The document kinds ork reads.
-pub const KINDS: &[&str] = &["Katalog", "Komposer", "Motif", "Simulate"];
+pub const KINDS: &[&str] = &["Katalog", "Komposer", "Motif", "Simulate", "E2E"];
 
 /// A migration hint for a key that is valid in an older upstream layout (or a common mistake),
 /// looked up by the Rust type being decoded. `None` when the key has no special story.
