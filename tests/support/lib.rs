@@ -12,9 +12,20 @@ pub fn root() -> PathBuf {
 /// Path of the `ork` binary, built once per test process (`cargo build -p ork-tui`).
 pub fn ork_bin() -> PathBuf {
     static BUILD: Once = Once::new();
-    BUILD.call_once(|| {
+    binary(&BUILD, "ork-tui", "ork")
+}
+
+/// Path of the `ork-runtime` binary, built on its own (`cargo build -p ork-runtime`: feature
+/// "runtime" only, as production builds it).
+pub fn ork_runtime_bin() -> PathBuf {
+    static BUILD: Once = Once::new();
+    binary(&BUILD, "ork-runtime", "ork-runtime")
+}
+
+fn binary(once: &Once, package: &str, name: &str) -> PathBuf {
+    once.call_once(|| {
         let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "-q", "-j2", "-p", "ork-tui"]).current_dir(root());
+        cargo.args(["build", "-q", "-j2", "-p", package]).current_dir(root());
         // The variables cargo sets for this test process describe *this* package; build scripts
         // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
         for (k, _) in std::env::vars_os() {
@@ -24,11 +35,11 @@ pub fn ork_bin() -> PathBuf {
             }
         }
         let status = cargo.status();
-        assert!(matches!(status, Ok(s) if s.success()), "building ork failed: {status:?}");
+        assert!(matches!(status, Ok(s) if s.success()), "building {package} failed: {status:?}");
     });
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let bin = target.join("debug").join("ork");
-    assert!(bin.exists(), "ork binary not found at {}", bin.display());
+    let bin = target.join("debug").join(name);
+    assert!(bin.exists(), "{name} binary not found at {}", bin.display());
     bin
 }
 

@@ -132,12 +132,29 @@ impl<C: Cluster + 'static> Elector<C> {
     /// A leader whose renewals keep failing for `renew_deadline` reports `false` before its
     /// lease can expire.
     pub fn spawn(self) -> (watch::Receiver<bool>, JoinHandle<()>) {
+        self.start(None)
+    }
+
+    /// Like [`Elector::spawn`], until `stop` turns true (or its sender is dropped): then the
+    /// lease is released when held (so a successor need not wait for it to expire), the
+    /// receiver reads `false`, and the task ends. (Aborting the task instead is a crash: the
+    /// lease stays until it expires.)
+    pub fn spawn_until(self, stop: watch::Receiver<bool>) -> (watch::Receiver<bool>, JoinHandle<()>) {
+        self.start(Some(stop))
+    }
+
+    fn start(self, mut stop: Option<watch::Receiver<bool>>) -> (watch::Receiver<bool>, JoinHandle<()>) {
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(async move {
             let mut last_renewal = tokio::time::Instant::now();
             loop {
+                if stop.as_ref().is_some_and(|s| *s.borrow()) {
+                    break;
+                }
                 let leading = *tx.borrow();
-                match self.try_acquire_or_renew().await {
+                // A request that hangs must not keep a leader past its deadline.
+                let attempt = tokio::time::timeout(self.timings.renew_deadline / 2, self.try_acquire_or_renew()).await;
+                match attempt.unwrap_or(Err(ClusterError::Other("lease request timed out".to_string()))) {
                     Ok(true) => {
                         last_renewal = tokio::time::Instant::now();
                         if !leading {
@@ -155,7 +172,21 @@ impl<C: Cluster + 'static> Elector<C> {
                         }
                     }
                 }
-                tokio::time::sleep(self.timings.retry_period).await;
+                let stopped = async {
+                    match stop.as_mut() {
+                        Some(s) => s.changed().await.is_err() || *s.borrow(),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(self.timings.retry_period) => {}
+                    true = stopped => break,
+                }
+            }
+            let was_leading = *tx.borrow();
+            let _ = tx.send(false);
+            if was_leading {
+                let _ = self.release().await;
             }
         });
         (rx, task)

@@ -1,0 +1,184 @@
+//! The `run` command line shared by `ork-runtime run` and `ork run`: flags, the environment
+//! (runtime-and-gateway.md §1.2; flag > environment > default), the kube client, and the
+//! start-to-signal lifecycle with its exit codes.
+
+use super::leader::Timings;
+use super::logging::{self, Format};
+use super::operator::Defaults;
+use super::{Options, Runtime};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Log format flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The Katalog or Komposer file [default: $KATALOG_PATH, else ./katalog.yaml, else ./komposer.yaml].
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<PathBuf>,
+    /// The install namespace, where the orkestra-konductor Lease lives [default: $ORK_NAMESPACE, else orkestra-system].
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The kubeconfig context to use [default: in-cluster configuration, else the current context].
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Port of /health /ready /startup /metrics /katalog; 0 picks a free one [default: $ORK_PORT, else 8080].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address the HTTP server binds.
+    #[arg(long)]
+    pub bind: Option<IpAddr>,
+    /// Elect a leader on the orkestra-konductor Lease so that only one replica reconciles.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub leader_elect: Option<bool>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn env_seconds(name: &str) -> Result<Option<Duration>, String> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => {
+            let secs = v.parse::<f64>().ok().or_else(|| katalog::validate::parse_duration(&v));
+            match secs.filter(|s| s.is_finite() && *s > 0.0) {
+                Some(s) => Ok(Some(Duration::from_secs_f64(s))),
+                None => Err(format!("${name}={v:?}: expected seconds or a duration such as 15s")),
+            }
+        }
+    }
+}
+
+fn env_number(name: &str) -> Result<Option<u32>, String> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v.parse::<u32>().map(Some).map_err(|_| format!("${name}={v:?}: expected a whole number")),
+    }
+}
+
+/// Whether `s` is an RFC 1123 label (a namespace name).
+fn dns_label(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-') && !s.ends_with('-')
+}
+
+impl RunArgs {
+    /// The Katalog file: `-f`, `$KATALOG_PATH` (first of a comma list), ./katalog.yaml,
+    /// ./komposer.yaml.
+    pub fn katalog(&self) -> PathBuf {
+        if let Some(f) = &self.file {
+            return f.clone();
+        }
+        if let Some(p) = env("KATALOG_PATH").and_then(|p| p.split(',').map(str::trim).find(|s| !s.is_empty()).map(PathBuf::from)) {
+            return p;
+        }
+        for name in ["katalog.yaml", "komposer.yaml"] {
+            if std::path::Path::new(name).exists() {
+                return PathBuf::from(name);
+            }
+        }
+        PathBuf::from("katalog.yaml")
+    }
+
+    /// The runtime options; `bind` and `leader` are the caller's defaults for this binary.
+    pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, String> {
+        let namespace = self.namespace.clone().or_else(|| env("ORK_NAMESPACE")).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
+        if !dns_label(&namespace) {
+            return Err(format!("namespace {namespace:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)"));
+        }
+        let port = match self.port {
+            Some(p) => p,
+            None => match env("ORK_PORT") {
+                Some(p) => p.parse().map_err(|_| format!("$ORK_PORT={p:?}: expected a port number"))?,
+                None => 8080,
+            },
+        };
+        let mut timings = Timings::default();
+        if let Some(d) = env_seconds("LEASE_DURATION")? {
+            timings.lease_duration = d;
+        }
+        if let Some(d) = env_seconds("RENEW_DEADLINE")? {
+            timings.renew_deadline = d;
+        }
+        if let Some(d) = env_seconds("RETRY_PERIOD")? {
+            timings.retry_period = d;
+        }
+        if timings.renew_deadline >= timings.lease_duration || timings.retry_period >= timings.renew_deadline {
+            return Err(format!(
+                "leader election needs RETRY_PERIOD < RENEW_DEADLINE < LEASE_DURATION (got {:?} < {:?} < {:?})",
+                timings.retry_period, timings.renew_deadline, timings.lease_duration
+            ));
+        }
+        let mut defaults = Defaults::default();
+        if let Some(w) = env_number("DEFAULT_WORKERS")? {
+            defaults.workers = w.clamp(1, 50) as usize;
+        }
+        if let Some(d) = env_seconds("DEFAULT_RESYNC")? {
+            defaults.resync = d;
+        }
+        if let Some(t) = env_number("FAILURE_THRESHOLD")? {
+            defaults.failure_threshold = t.max(1);
+        }
+        let drain = env_seconds("SHUTDOWN_TIMEOUT")?.unwrap_or(Duration::from_secs(30));
+        Ok(Options {
+            katalog: self.katalog(),
+            namespace,
+            http: Some(SocketAddr::new(self.bind.unwrap_or(bind), port)),
+            leader: self.leader_elect.unwrap_or(leader).then_some(timings),
+            identity: super::default_identity(),
+            drain,
+            defaults,
+        })
+    }
+
+    /// A client for `--context`, else in-cluster, else the current context.
+    pub async fn client(&self) -> Result<kube::Client, String> {
+        let config = match &self.context {
+            Some(ctx) => {
+                let opts = kube::config::KubeConfigOptions { context: Some(ctx.clone()), ..Default::default() };
+                kube::Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}"))?
+            }
+            None => kube::Config::infer().await.map_err(|e| format!("no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): {e}"))?,
+        };
+        kube::Client::try_from(config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))
+    }
+
+    /// Installs the log subscriber for `--log-format`.
+    pub fn init_logging(&self) {
+        logging::init(match self.log_format {
+            LogFormat::Text => Format::Text,
+            LogFormat::Json => Format::Json,
+        });
+    }
+}
+
+/// Starts the runtime and runs it until SIGTERM/Ctrl-C. Exit codes: 0 after a clean shutdown, 1
+/// for an invalid Katalog, 2 when the cluster or the port cannot be used.
+pub async fn serve(client: kube::Client, opts: Options) -> u8 {
+    match Runtime::start(client, opts).await {
+        Ok(rt) => {
+            rt.run_until_signal().await;
+            0
+        }
+        Err(e @ super::StartError::Katalog(_)) => {
+            eprintln!("error: {e}");
+            1
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

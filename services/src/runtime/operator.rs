@@ -1,0 +1,546 @@
+//! One OperatorBox (runtime-and-gateway.md §1.4–§1.8): the watch of one CRD (and of the kinds
+//! its children are, mapped back to their owner), its work queue, its workers, its health and
+//! its metrics. Nothing here is shared with another box except the API connection, so a
+//! flood, a failure or a panic in one box does not reach the others.
+
+use super::health::{Health, Snapshot, State, catch_panic};
+use super::metrics::{self, BoxMetrics};
+use super::queue::WorkQueue;
+use crate::cluster::{ApiResource, KubeCluster};
+use crate::reconcile::{Ctx, Outcome, Reconciler};
+use futures_util::{StreamExt, TryStreamExt};
+use katalog::model::Katalog;
+use katalog::model::crd::{CrdEntry, Dependency};
+use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_NAMESPACE};
+use katalog::template::Rng;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// A CR: its namespace (`None` when cluster-scoped) and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}/{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// A box's effective tuning: the CRD entry, else its reconciler profile, else the runtime's
+/// defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Worker tasks.
+    pub workers: usize,
+    /// Every CR is queued again this often (a safety net: children are watched).
+    pub resync: Duration,
+    /// Queue depth limit (`None`: unlimited).
+    pub max_depth: Option<usize>,
+    /// Consecutive failures before the box is degraded.
+    pub failure_threshold: u32,
+    /// When the CRD may be served from one namespace only: watch just that namespace.
+    pub watch_namespace: Option<String>,
+    /// `labelSelector` of the entry, as a selector string.
+    pub label_selector: Option<String>,
+    /// `fieldSelector` of the entry, as a selector string.
+    pub field_selector: Option<String>,
+}
+
+/// Runtime-wide defaults (environment, else built in).
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    /// Workers per box.
+    pub workers: usize,
+    /// Resync period.
+    pub resync: Duration,
+    /// Failure threshold.
+    pub failure_threshold: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults { workers: 2, resync: Duration::from_secs(600), failure_threshold: 5 }
+    }
+}
+
+fn selector(m: &katalog::decode::Map<katalog::decode::Str>) -> Option<String> {
+    let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", v.as_str())).collect();
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+fn seconds(text: &str) -> Option<Duration> {
+    katalog::validate::parse_duration(text).filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64)
+}
+
+/// The effective settings of `entry`.
+pub fn settings(katalog: &Katalog, entry: &CrdEntry, defaults: Defaults) -> Settings {
+    let r = entry.reconcile();
+    let profile_name = r.and_then(|r| r.profile.as_ref()).map(|p| p.as_str().to_string());
+    let user = profile_name.as_ref().and_then(|n| {
+        katalog.profiles.as_ref().and_then(|p| p.reconciler.iter().find(|u| u.name.as_ref().is_some_and(|x| x.as_str() == n)))
+    });
+    let builtin = profile_name.as_ref().and_then(|n| katalog::profiles::builtin(katalog::profiles::ProfileClass::Reconciler, &n.to_ascii_lowercase()));
+    let from_builtin = |key: &str| builtin.as_ref().and_then(|b| b.pointer(key).cloned());
+    let workers = r
+        .and_then(|r| r.workers)
+        .or_else(|| user.and_then(|u| u.workers))
+        .or_else(|| from_builtin("/workers").and_then(|v| v.as_u64()).map(|w| w as u32))
+        .map_or(defaults.workers, |w| w as usize)
+        .clamp(1, 50);
+    let resync = r
+        .and_then(|r| r.resync.as_ref())
+        .map(|s| s.as_str().to_string())
+        .or_else(|| user.and_then(|u| u.resync.as_ref()).map(|s| s.as_str().to_string()))
+        .or_else(|| from_builtin("/resync").and_then(|v| v.as_str().map(str::to_string)))
+        .and_then(|s| seconds(&s))
+        .unwrap_or(defaults.resync);
+    let queue = r.and_then(|r| r.queue.as_ref()).or_else(|| user.and_then(|u| u.queue.as_ref()));
+    let max_depth = queue
+        .and_then(|q| q.max_depth)
+        .or_else(|| from_builtin("/queue/maxDepth").and_then(|v| v.as_u64()).map(|d| d as u32))
+        .filter(|d| *d > 0)
+        .map(|d| d as usize);
+    let failure_threshold = queue.and_then(|q| q.failure_threshold).unwrap_or(defaults.failure_threshold).max(1);
+    Settings {
+        workers,
+        resync,
+        max_depth,
+        failure_threshold,
+        watch_namespace: single_namespace(katalog, entry),
+        label_selector: selector(&entry.label_selector),
+        field_selector: selector(&entry.field_selector),
+    }
+}
+
+/// The one namespace CRs of `entry` can live in, when the rules name exactly one (tier 1 of
+/// §1.5): `namespace:` of the entry, or an allow-list of one literal namespace and no
+/// restrictions anywhere.
+fn single_namespace(katalog: &Katalog, entry: &CrdEntry) -> Option<String> {
+    if entry.namespaced == Some(false) {
+        return None;
+    }
+    if let Some(ns) = &entry.namespace {
+        return Some(ns.as_str().to_string());
+    }
+    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
+    let local = entry.runtime();
+    let allowed: Vec<&str> = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).map(|s| s.as_str()).collect();
+    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces)).count();
+    match allowed.as_slice() {
+        [one] if restricted == 0 && !one.contains(['*', '?', '[']) => Some((*one).to_string()),
+        _ => None,
+    }
+}
+
+/// Why a box is not running yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// Its CRD is not served by the cluster.
+    Crd(String),
+    /// A dependency has not reached its condition.
+    Dependency(String),
+}
+
+/// One OperatorBox.
+pub struct OperatorBox {
+    /// The CRD entry's name.
+    pub name: String,
+    katalog: &'static Katalog,
+    entry: &'static CrdEntry,
+    reconciler: Reconciler<'static>,
+    /// Effective settings.
+    pub settings: Settings,
+    queue: Arc<WorkQueue<ObjectKey>>,
+    health: Health,
+    metrics: BoxMetrics,
+    keys: Mutex<BTreeSet<ObjectKey>>,
+    waiting: Mutex<Option<Waiting>>,
+    synced: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for OperatorBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorBox").field("name", &self.name).field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// What `/katalog` shows of one box.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoxStatus {
+    /// CRD entry name.
+    pub name: String,
+    /// `group/version`.
+    pub api_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Health.
+    #[serde(flatten)]
+    pub health: Snapshot,
+    /// Why it has not started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+    /// Configured workers.
+    pub workers: usize,
+    /// Workers busy now.
+    pub workers_busy: i64,
+    /// Keys waiting.
+    pub queue_depth: usize,
+    /// CRs in the watch cache.
+    pub resources: usize,
+    /// The namespace watched, when only one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch_namespace: Option<String>,
+    /// Dependencies.
+    pub depends_on: Vec<String>,
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn key_of(obj: &DynamicObject) -> Option<ObjectKey> {
+    Some(ObjectKey { namespace: obj.metadata.namespace.clone(), name: obj.metadata.name.clone()? })
+}
+
+impl OperatorBox {
+    /// The box of CRD entry `name`.
+    pub fn new(katalog: &'static Katalog, templates: &'static katalog::template::TemplateSet, name: &str, defaults: Defaults) -> Result<OperatorBox, String> {
+        let entry = katalog.crds().get(name).ok_or_else(|| format!("no CRD entry named `{name}`"))?;
+        let reconciler = Reconciler::new(katalog, templates, name)?;
+        let settings = settings(katalog, entry, defaults);
+        let (synced, _) = watch::channel(false);
+        Ok(OperatorBox {
+            name: name.to_string(),
+            katalog,
+            entry,
+            reconciler,
+            queue: WorkQueue::new(settings.max_depth),
+            health: Health::new(settings.failure_threshold),
+            metrics: BoxMetrics::default(),
+            keys: Mutex::new(BTreeSet::new()),
+            waiting: Mutex::new(None),
+            synced,
+            settings,
+        })
+    }
+
+    /// The CRD's resource.
+    pub fn resource(&self) -> &ApiResource {
+        self.reconciler.resource()
+    }
+
+    /// Its dependencies.
+    pub fn depends_on(&self) -> &[Dependency] {
+        &self.entry.depends_on
+    }
+
+    /// Health now.
+    pub fn health(&self) -> Snapshot {
+        self.health.snapshot()
+    }
+
+    fn set_waiting(&self, w: Option<Waiting>) {
+        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = w;
+    }
+
+    /// Whether the first list of its CRs has been read (its cache is warm).
+    pub fn synced(&self) -> bool {
+        *self.synced.borrow()
+    }
+
+    /// The `/katalog` view.
+    pub fn status(&self) -> BoxStatus {
+        let r = self.resource();
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).clone().map(|w| match w {
+            Waiting::Crd(m) | Waiting::Dependency(m) => m,
+        });
+        BoxStatus {
+            name: self.name.clone(),
+            api_version: r.api_version(),
+            kind: r.kind.clone(),
+            health: self.health.snapshot(),
+            waiting,
+            workers: self.settings.workers,
+            workers_busy: self.metrics.busy_now(),
+            queue_depth: self.queue.len(),
+            resources: self.keys.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            watch_namespace: self.settings.watch_namespace.clone(),
+            depends_on: self.entry.depends_on.iter().map(|d| d.name.as_str().to_string()).collect(),
+        }
+    }
+
+    /// Its metrics and gauges for `/metrics`.
+    pub fn metrics(&self) -> (&BoxMetrics, metrics::Gauges<'_>) {
+        let g = metrics::Gauges {
+            crd: &self.name,
+            queue_depth: self.queue.len(),
+            workers: self.settings.workers,
+            resources: self.keys.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            healthy: self.health.snapshot().state == State::Healthy,
+        };
+        (&self.metrics, g)
+    }
+
+    fn admits(&self, key: &ObjectKey) -> bool {
+        katalog::validate::namespace_allowed(self.katalog, self.entry, key.namespace.as_deref().unwrap_or_default())
+    }
+
+    /// Waits until the cluster serves the CRD (§1.4: a box starts when its CRD exists).
+    pub async fn wait_for_crd(&self, client: &kube::Client, stop: &mut watch::Receiver<bool>) -> bool {
+        let mut announced = false;
+        let api = self.api(client.clone(), self.resource(), self.settings.watch_namespace.as_deref());
+        loop {
+            match api.list(&kube::api::ListParams::default().limit(1)).await {
+                Ok(_) => {
+                    self.set_waiting(None);
+                    return true;
+                }
+                Err(e) => {
+                    let why = format!("waiting for the CRD {} to be served: {e}", self.resource().plural);
+                    if !announced {
+                        tracing::warn!(crd = %self.name, "{why}");
+                        announced = true;
+                    }
+                    self.set_waiting(Some(Waiting::Crd(why)));
+                }
+            }
+            if wait_or_stop(stop, Duration::from_secs(2)).await {
+                return false;
+            }
+        }
+    }
+
+    /// Marks the box waiting for a dependency.
+    pub fn wait_dependency(&self, why: Option<String>) {
+        self.set_waiting(why.map(Waiting::Dependency));
+    }
+
+    /// Runs the box until `stop`: watches, resync, and (while `leading`) workers. Returns when
+    /// every worker has finished its item or `drain` has passed.
+    pub async fn run(self: Arc<Self>, cluster: KubeCluster, client: kube::Client, leading: watch::Receiver<bool>, mut stop: watch::Receiver<bool>, drain: Duration) {
+        let mut watches = JoinSet::new();
+        watches.spawn(self.clone().watch_crs(client.clone()));
+        for child in self.reconciler.child_resources().to_vec() {
+            watches.spawn(self.clone().watch_children(client.clone(), child));
+        }
+        watches.spawn(self.clone().resync());
+        let mut workers = JoinSet::new();
+        for id in 0..self.settings.workers {
+            workers.spawn(self.clone().worker(id, cluster.clone(), leading.clone()));
+        }
+        self.health.started();
+        tracing::info!(crd = %self.name, workers = self.settings.workers, namespace = self.settings.watch_namespace.as_deref().unwrap_or("*"), "OperatorBox started");
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+        // Drain: no new work; items in flight finish, bounded.
+        watches.abort_all();
+        self.queue.shutdown();
+        let drained = tokio::time::timeout(drain, async { while workers.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(crd = %self.name, "shutdown: reconciles still running after {drain:?}; abandoning them");
+            workers.abort_all();
+        }
+        self.health.set(State::Stopped);
+        tracing::info!(crd = %self.name, "OperatorBox stopped");
+    }
+
+    fn enqueue(&self, key: ObjectKey) {
+        if !self.admits(&key) {
+            return;
+        }
+        if !self.queue.add(key.clone()) {
+            tracing::warn!(crd = %self.name, key = %key, limit = self.settings.max_depth, "enqueue: queue depth limit reached, item dropped");
+        }
+    }
+
+    fn api(&self, client: kube::Client, r: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
+        let d = kube::discovery::ApiResource { group: r.group.clone(), version: r.version.clone(), api_version: r.api_version(), kind: r.kind.clone(), plural: r.plural.clone() };
+        match namespace {
+            Some(ns) if r.namespaced => Api::namespaced_with(client, ns, &d),
+            _ => Api::all_with(client, &d),
+        }
+    }
+
+    /// The CR watch: every change queues its key; the key set is the box's cache.
+    async fn watch_crs(self: Arc<Self>, client: kube::Client) {
+        let api = self.api(client, self.resource(), self.settings.watch_namespace.as_deref());
+        let mut config = watcher::Config::default();
+        if let Some(l) = &self.settings.label_selector {
+            config = config.labels(l);
+        }
+        if let Some(f) = &self.settings.field_selector {
+            config = config.fields(f);
+        }
+        let mut relisting: Option<BTreeSet<ObjectKey>> = None;
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(event)) => match event {
+                    watcher::Event::Init => relisting = Some(BTreeSet::new()),
+                    watcher::Event::InitApply(obj) => {
+                        if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
+                            if let Some(r) = relisting.as_mut() {
+                                r.insert(k.clone());
+                            }
+                            self.enqueue(k);
+                        }
+                    }
+                    watcher::Event::InitDone => {
+                        if let Some(fresh) = relisting.take() {
+                            *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+                        }
+                        self.synced.send_replace(true);
+                    }
+                    watcher::Event::Apply(obj) => {
+                        if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
+                            self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
+                            self.enqueue(k);
+                        }
+                    }
+                    watcher::Event::Delete(obj) => {
+                        if let Some(k) = key_of(&obj) {
+                            self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
+                        }
+                    }
+                },
+                Ok(None) => return,
+                Err(e) => tracing::warn!(crd = %self.name, "watch of {}: {e}; retrying with backoff", self.resource().plural),
+            }
+        }
+    }
+
+    /// A children watch: a change to an object this box manages queues its owner.
+    async fn watch_children(self: Arc<Self>, client: kube::Client, child: ApiResource) {
+        let api = self.api(client, &child, None);
+        let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true"));
+        let own = self.resource().clone();
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(watcher::Event::Apply(obj) | watcher::Event::Delete(obj))) => {
+                    if let Some(k) = owner(&obj, &own) {
+                        self.enqueue(k);
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return,
+                Err(e) => tracing::debug!(crd = %self.name, "watch of {}: {e}; retrying with backoff", child.plural),
+            }
+        }
+    }
+
+    async fn resync(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(self.settings.resync);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let keys: Vec<ObjectKey> = self.keys.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
+            for k in keys {
+                self.enqueue(k);
+            }
+        }
+    }
+
+    async fn worker(self: Arc<Self>, id: usize, cluster: KubeCluster, mut leading: watch::Receiver<bool>) {
+        loop {
+            // Followers keep warm caches but never reconcile.
+            while !*leading.borrow() {
+                if leading.changed().await.is_err() {
+                    return;
+                }
+            }
+            let Some(key) = self.queue.get().await else { return };
+            if !*leading.borrow() {
+                // Leadership was lost while waiting: hand the key back for the next leader term.
+                self.queue.done(&key);
+                self.queue.add(key);
+                continue;
+            }
+            self.metrics.busy(1);
+            let started = Instant::now();
+            let ctx = Ctx { now: now_seconds(), rng: Rng::Os };
+            let outcome = catch_panic(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
+            let took = started.elapsed();
+            match outcome {
+                Ok(Outcome::Done) => {
+                    self.health.success();
+                    self.metrics.observe(metrics::Result::Success, false, took);
+                    self.queue.forget(&key);
+                }
+                Ok(Outcome::RequeueAfter(after)) => {
+                    self.health.success();
+                    self.metrics.observe(metrics::Result::Success, false, took);
+                    self.queue.forget(&key);
+                    self.queue.add_after(key.clone(), after);
+                }
+                Ok(Outcome::Failed(e)) if !e.retry => {
+                    // The CR is refused by a rule: the box works; the CR must change.
+                    self.health.success();
+                    self.metrics.observe(metrics::Result::Denied, false, took);
+                    self.queue.forget(&key);
+                    tracing::info!(crd = %self.name, key = %key, "denied: {}", e.message);
+                }
+                Ok(Outcome::Failed(e)) => {
+                    self.health.failure(&e.message, false);
+                    self.metrics.observe(metrics::Result::Error, false, took);
+                    let retry = self.queue.next_backoff(&key);
+                    tracing::warn!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "reconcile failed: {}", e.message);
+                    self.queue.add_after(key.clone(), retry);
+                }
+                Err(panic) => {
+                    self.health.failure(&panic, true);
+                    self.metrics.observe(metrics::Result::Error, true, took);
+                    let retry = self.queue.next_backoff(&key);
+                    tracing::error!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "{panic}");
+                    self.queue.add_after(key.clone(), retry);
+                }
+            }
+            self.queue.done(&key);
+            self.metrics.busy(-1);
+        }
+    }
+}
+
+/// The CR that owns `obj`: its controller owner reference of kind `own`, else the owner labels
+/// (cluster-scoped children cannot carry an owner reference to a namespaced CR).
+fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
+    let api_version = own.api_version();
+    let by_ref = obj.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true) && o.kind == own.kind && o.api_version == api_version);
+    if let Some(o) = by_ref {
+        return Some(ObjectKey { namespace: if own.namespaced { obj.metadata.namespace.clone() } else { None }, name: o.name.clone() });
+    }
+    let labels = obj.metadata.labels.as_ref()?;
+    let name = labels.get(LABEL_OWNER)?.clone();
+    let namespace = if own.namespaced { labels.get(LABEL_OWNER_NAMESPACE).cloned().or_else(|| obj.metadata.namespace.clone()) } else { None };
+    Some(ObjectKey { namespace, name })
+}
+
+/// Sleeps `d`; true when `stop` fired meanwhile.
+pub(super) async fn wait_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *stop.borrow(),
+        r = stop.changed() => r.is_err() || *stop.borrow(),
+    }
+}

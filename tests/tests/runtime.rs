@@ -1,0 +1,77 @@
+//! The runtime in-process against the dev cluster (through kube-rs, as on a real cluster):
+//! CRs become Ready with exactly their children, a deleted child comes back (children are
+//! watched), the HTTP endpoints report it, and shutdown drains and stops serving.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod rt;
+
+use rt::*;
+use services::cluster::{Cluster, KubeCluster, Propagation};
+use services::devcluster::Options;
+use services::runtime::{Options as RuntimeOptions, Runtime};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it() {
+    let dir = ork_tests::TempDir::new("runtime-basic");
+    let demo = ork_tests::root().join("demos/beginner/hello-website");
+    let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
+    let client = client(&dev.kubeconfig()).await;
+    let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client.clone(), opts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+    assert_eq!(http_get(addr, "/startup").await.unwrap().0, 200);
+
+    let cluster = KubeCluster::new(client);
+    let crs: Vec<_> = (0..20).map(|i| website("default", &format!("site-{i:02}"))).collect();
+    create_all(&cluster, &websites(), crs, 8).await;
+    wait_for(Duration::from_secs(30), "20 Websites Ready", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 20 { Ok(()) } else { Err(format!("{ready}/{all} ready")) }
+    })
+    .await;
+    let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
+    let services_r = katalog::kinds::known("", "Service").unwrap();
+    let mut owned = owners(&dev, &deployments, "Website");
+    owned.sort();
+    let expected: Vec<_> = (0..20).map(|i| ("default".to_string(), format!("site-{i:02}"))).collect();
+    assert_eq!(owned, expected, "one Deployment per Website");
+    assert_eq!(owners(&dev, &services_r, "Website").len(), 20, "one Service per Website");
+
+    // Delete a child: the children watch brings its owner back into the queue.
+    cluster.delete(&deployments, Some("default"), "site-03-web", Propagation::Background).await.unwrap();
+    wait_for(Duration::from_secs(10), "site-03-web recreated", || async {
+        cluster.get(&deployments, Some("default"), "site-03-web").await.map_err(|e| e.to_string())
+    })
+    .await;
+
+    // Endpoints.
+    let (code, body) = http_get(addr, "/katalog").await.unwrap();
+    assert_eq!(code, 200, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["name"], "hello-website");
+    assert_eq!(summary["isKonductor"], true);
+    assert_eq!(summary["crds"][0]["name"], "website");
+    assert_eq!(summary["crds"][0]["state"], "healthy");
+    assert_eq!(summary["crds"][0]["resources"], 20);
+    assert_eq!(summary["crds"][0]["workers"], 2, "workers: 2 in the Katalog");
+    assert!(summary["crds"][0]["reconciles"].as_u64().unwrap() >= 20);
+    let (code, metrics) = http_get(addr, "/metrics").await.unwrap();
+    assert_eq!(code, 200);
+    let success = metrics.lines().find(|l| l.starts_with("ork_reconcile_total{crd=\"website\",result=\"success\"}")).unwrap();
+    assert!(success.rsplit(' ').next().unwrap().parse::<u64>().unwrap() >= 20, "{success}");
+    assert!(metrics.contains("ork_reconcile_duration_seconds_bucket{crd=\"website\",le=\"+Inf\"}"));
+    assert!(metrics.contains("ork_resources{crd=\"website\"} 20"));
+    for path in ["/health", "/ready"] {
+        assert_eq!(http_get(addr, path).await.unwrap().0, 200, "{path}");
+    }
+    let (code, crd) = http_get(addr, "/katalog/website").await.unwrap();
+    assert_eq!(code, 200);
+    assert!(crd.contains("\"resync\": \"60s\""), "{crd}");
+    assert_eq!(http_get(addr, "/katalog/nope").await.unwrap().0, 404);
+
+    runtime.shutdown().await;
+    assert!(http_get(addr, "/health").await.is_err(), "the server stops with the runtime");
+    dev.stop().await;
+}
