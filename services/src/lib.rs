@@ -4,8 +4,8 @@
 //! uses, over dynamic objects — and [`cluster::MemCluster`], an in-memory store with API-server
 //! semantics (resourceVersions, conflicts, finalizers, garbage collection, status subresources,
 //! watches). `reconcile` is the reconciler core, written once against the trait: the runtime runs
-//! it on a real cluster, `ork simulate` on a `MemCluster`. `simulate` (feature `dev`) is the
-//! runner behind `ork simulate`.
+//! it on a real cluster, `ork simulate` on a `MemCluster`. `simulate` and `e2e` (feature `dev`)
+//! are the runners behind `ork simulate` and `ork e2e`.
 //!
 //! This crate does not parse Katalogs or render templates (that is `katalog`); it applies what
 //! `katalog::render` computes.
@@ -13,6 +13,8 @@
 pub mod cluster;
 #[cfg(feature = "dev")]
 pub mod devcluster;
+#[cfg(feature = "dev")]
+pub mod e2e;
 pub mod reconcile;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -5,6 +5,7 @@
 
 mod devcluster;
 mod diff;
+mod e2e;
 mod generate;
 mod init;
 mod simulate;
@@ -36,6 +37,8 @@ enum Command {
     Generate(generate::What),
     /// Run the reconciler against an in-memory cluster, cycle by cycle, and check simulate.yaml's expectations.
     Simulate(simulate::Args),
+    /// Run e2e.yaml tests: the Katalog's operator on a fresh dev cluster (RBAC enforced) or the current context, checked with kubectl.
+    E2e(e2e::Args),
     /// Serve a Kubernetes API on 127.0.0.1 backed by an in-memory store (kubectl and kube-rs work against it) and write its kubeconfig.
     DevCluster(devcluster::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Some(Command::Template(args)) => template::run(args),
         Some(Command::Generate(what)) => generate::run(what),
         Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::E2e(args)) => e2e::run(args),
         Some(Command::DevCluster(args)) => devcluster::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),

@@ -1,0 +1,246 @@
+//! The environment of one document's run: a scratch directory, the cluster (a fresh dev cluster,
+//! or the borrowed current context), the kubeconfigs, and the in-process runtime; and how all of
+//! it is stopped again.
+
+use super::checks::Shell;
+use super::{ClusterMode, Event, Options, Reporter, diagnose, failures};
+use crate::devcluster::{DevCluster, Options as DevOptions, authz::User};
+use crate::runtime::{Options as RuntimeOptions, Runtime};
+use katalog::diag::display_path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A private temporary directory (it holds an administrator kubeconfig), removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, String> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!("ork-e2e-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&p);
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(&p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        Ok(Scratch(p))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A moment of a run, for reporting only what went wrong after it.
+pub(super) struct Mark {
+    audit: usize,
+    failures: std::collections::BTreeMap<String, u64>,
+}
+
+/// See the module documentation.
+pub(super) struct Env {
+    scratch: Scratch,
+    dev: Option<DevCluster>,
+    admin: Option<PathBuf>,
+    pub shell: Shell,
+    runtime: Option<Runtime>,
+    mode: ClusterMode,
+    token: String,
+    context: String,
+    /// Files applied, in order (a borrowed cluster gets them deleted in reverse).
+    applied: Vec<PathBuf>,
+    crs: Vec<PathBuf>,
+    pub crs_applied: bool,
+    pub crs_deleted: bool,
+}
+
+/// The ServiceAccount token the dev cluster accepts for the runtime: unique per run; it only
+/// ever reaches a loopback server that lives as long as this process.
+fn runtime_token() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("ork-e2e-runtime-{}-{nanos:x}", std::process::id())
+}
+
+impl Env {
+    /// Checks for kubectl, then starts (or borrows) the cluster.
+    pub async fn start(opts: &Options, rep: &dyn Reporter) -> Result<Env, String> {
+        let scratch = Scratch::new()?;
+        let runtime_user = User::service_account(&opts.namespace, katalog::install::RUNTIME_SERVICE_ACCOUNT);
+        let shell = Shell { kubeconfig: None, runtime_kubeconfig: None, runtime_user: runtime_user.name.clone(), scratch: scratch.0.clone() };
+        shell.kubectl(&["version", "--client"], Duration::from_secs(30)).await.map_err(|e| format!("{e}; ork e2e drives the cluster with the real kubectl"))?;
+        let token = runtime_token();
+        let mut env = Env {
+            scratch,
+            dev: None,
+            admin: None,
+            shell,
+            runtime: None,
+            mode: opts.cluster,
+            token,
+            context: String::new(),
+            applied: Vec::new(),
+            crs: Vec::new(),
+            crs_applied: false,
+            crs_deleted: false,
+        };
+        match opts.cluster {
+            ClusterMode::Dev => {
+                rep.event(Event::Step("Starting a dev cluster (RBAC enforced)...".into()));
+                let dev_opts = DevOptions { rbac: true, tokens: vec![(env.token.clone(), runtime_user)], ready_after: opts.ready_after, ..DevOptions::default() };
+                let dev = DevCluster::start(dev_opts).await.map_err(|e| format!("cannot start the dev cluster: {e}"))?;
+                let admin = env.write("admin.kubeconfig", &dev.kubeconfig())?;
+                env.shell.runtime_kubeconfig = Some(env.write("runtime.kubeconfig", &dev.kubeconfig_with_token(&env.token))?);
+                env.shell.kubeconfig = Some(admin.clone());
+                env.context = dev.url();
+                env.admin = Some(admin);
+                env.dev = Some(dev);
+                rep.event(Event::Done(format!("dev cluster at {}", env.context)));
+            }
+            ClusterMode::Current => {
+                let out = env.shell.kubectl_ok(&["config", "current-context"], Duration::from_secs(30)).await.map_err(|e| format!("no current kube context: {e}"))?;
+                env.context = out.stdout.trim().to_string();
+                rep.event(Event::Note(format!("using the current context `{}` (borrowed: nothing is created; what ork installs is removed after)", env.context)));
+            }
+        }
+        Ok(env)
+    }
+
+    /// For reports: which cluster.
+    pub fn describe(&self) -> String {
+        match self.mode {
+            ClusterMode::Dev => format!("dev cluster {}", self.context),
+            ClusterMode::Current => format!("current context {}", self.context),
+        }
+    }
+
+    /// The administrator kubeconfig (dev cluster).
+    pub fn admin_kubeconfig(&self) -> Option<&Path> {
+        self.admin.as_deref()
+    }
+
+    /// How often expectations are checked: the dev cluster answers in microseconds.
+    pub fn poll(&self) -> Duration {
+        match self.mode {
+            ClusterMode::Dev => Duration::from_secs(1),
+            ClusterMode::Current => Duration::from_secs(3),
+        }
+    }
+
+    /// Writes a file into the scratch directory.
+    pub fn write(&self, name: &str, text: &str) -> Result<PathBuf, String> {
+        let p = self.scratch.0.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        Ok(p)
+    }
+
+    /// `kubectl apply -f file`, remembered for the teardown of a borrowed cluster.
+    pub async fn apply(&mut self, file: &Path, timeout: Duration) -> Result<(), String> {
+        let f = file.to_string_lossy().into_owned();
+        self.applied.push(file.to_path_buf());
+        self.shell.kubectl_ok(&["apply", "-f", &f], timeout).await.map(|_| ())
+    }
+
+    fn file_args(verb: &str, files: &[PathBuf]) -> Vec<String> {
+        let mut args = vec![verb.to_string()];
+        for f in files {
+            args.extend(["-f".to_string(), f.to_string_lossy().into_owned()]);
+        }
+        args
+    }
+
+    /// Applies every CR file (the first `cr-applied` expectation).
+    pub async fn apply_crs(&mut self, crs: &[PathBuf]) -> Result<(), String> {
+        self.crs = crs.to_vec();
+        self.shell.kubectl_ok(&Self::file_args("apply", crs), Duration::from_secs(60)).await.map(|_| ())
+    }
+
+    /// Deletes every CR file's objects, without waiting (the first `cr-deleted` expectation):
+    /// the expectation itself observes the deletion.
+    pub async fn delete_crs(&mut self, crs: &[PathBuf]) -> Result<(), String> {
+        let mut args = Self::file_args("delete", crs);
+        args.extend(["--ignore-not-found".into(), "--wait=false".into()]);
+        self.shell.kubectl_ok(&args, Duration::from_secs(60)).await.map(|_| ())
+    }
+
+    /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
+    /// token), on a borrowed cluster with the current context's credentials.
+    pub async fn start_runtime(&mut self, katalog: &Path, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
+        let client = match &self.dev {
+            Some(dev) => {
+                rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));
+                let kc = kube::config::Kubeconfig::from_yaml(&dev.kubeconfig_with_token(&self.token)).map_err(|e| format!("runtime kubeconfig: {e}"))?;
+                let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("runtime kubeconfig: {e}"))?;
+                kube::Client::try_from(config).map_err(|e| format!("runtime client: {e}"))?
+            }
+            None => {
+                rep.event(Event::Step(format!("Starting the runtime in-process with the credentials of context `{}`...", self.context)));
+                kube::Client::try_default().await.map_err(|e| format!("cannot build a client for the current context: {e}"))?
+            }
+        };
+        let ropts = RuntimeOptions {
+            katalog: katalog.to_path_buf(),
+            namespace: opts.namespace.clone(),
+            http: None,
+            leader: None,
+            identity: "ork-e2e".into(),
+            drain: Duration::from_secs(5),
+            ..RuntimeOptions::default()
+        };
+        let rt = Runtime::start(client, ropts).await.map_err(|e| format!("the runtime did not start: {e}"))?;
+        let started = rt.wait_started(Duration::from_secs(30)).await;
+        self.runtime = Some(rt);
+        if let Err(e) = started {
+            let mut msg = e;
+            for line in self.runtime_report(None) {
+                msg.push('\n');
+                msg.push_str(&line);
+            }
+            return Err(msg);
+        }
+        rep.event(Event::Done(format!("runtime started ({})", display_path(katalog))));
+        Ok(())
+    }
+
+    /// Where the runtime and the audit log are now (see [`Env::runtime_report`]).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            audit: self.dev.as_ref().map_or(0, |d| d.audit().len()),
+            failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default(),
+        }
+    }
+
+    /// Why things may be failing, from the runtime and the dev cluster's audit log: since
+    /// `mark`, or everything.
+    pub fn runtime_report(&self, since: Option<&Mark>) -> Vec<String> {
+        let summary = self.runtime.as_ref().map(Runtime::summary);
+        let skip = since.map_or(0, |m| m.audit);
+        let denied: Vec<_> = self.dev.as_ref().map(|d| d.audit().into_iter().skip(skip).filter(|a| !a.allowed).collect()).unwrap_or_default();
+        diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user)
+    }
+
+    /// Stops the runtime, then the dev cluster; a borrowed cluster gets the CRs (while the
+    /// runtime still runs, so its finalizers are handled), then what was applied, deleted in
+    /// reverse order.
+    pub async fn teardown(mut self) {
+        let borrowed = self.mode == ClusterMode::Current;
+        if borrowed && self.crs_applied && !self.crs_deleted && self.runtime.is_some() {
+            let mut args = Self::file_args("delete", &self.crs);
+            args.extend(["--ignore-not-found".into(), "--timeout=30s".into()]);
+            let _ = self.shell.kubectl(&args, Duration::from_secs(40)).await;
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown().await;
+        }
+        if borrowed {
+            for f in std::mem::take(&mut self.applied).iter().rev() {
+                let f = f.to_string_lossy().into_owned();
+                let _ = self.shell.kubectl(&["delete", "-f", &f, "--ignore-not-found", "--wait=false"], Duration::from_secs(60)).await;
+            }
+        }
+        if let Some(dev) = self.dev.take() {
+            dev.stop().await;
+        }
+    }
+}
