@@ -155,9 +155,8 @@ fn load_checked(path: &Path) -> Result<(katalog::load::Loaded, katalog::validate
 /// Loads and validates a Simulate document.
 fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
     let (loaded, _) = load_checked(path)?;
-    loaded.simulate.ok_or_else(|| {
-        one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: Simulate` document", display_path(path))).help("pass a simulate.yaml"))
-    })
+    let help = if loaded.e2e.is_some() { "this is an E2E document: run it with `ork e2e`" } else { "pass a simulate.yaml" };
+    loaded.simulate.ok_or_else(|| one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: Simulate` document", display_path(path))).help(help)))
 }
 
 /// Whether `path` is a suite (imports, no spec): discovery skips those.

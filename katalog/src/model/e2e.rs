@@ -363,9 +363,12 @@ pub struct KubectlChecks {
     /// Commands in a container.
     #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
     pub exec: Option<Node>,
-    /// HTTP through a port-forward.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    /// HTTP through a port-forward (`port-forward`, as upstream spells it).
+    #[decode(rename = "port-forward", rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
     pub port_forward: Option<Node>,
+    /// The same, spelled `portForward`.
+    #[decode(rename = "portForward", rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    pub port_forward_camel: Option<Node>,
     /// Copy out of a container.
     #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
     pub cp: Option<Node>,
