@@ -1,0 +1,185 @@
+//! `ork e2e` through the real binary and the real kubectl, on fresh embedded dev clusters that
+//! enforce RBAC: every demo passes and says so in a JUnit report; a broken expectation fails
+//! with its reason; a bundle missing one rule fails with the API server's 403 named; an invalid
+//! document is refused with its position.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ork_tests::{Run, TempDir, ork, root};
+use std::path::Path;
+use std::process::Command;
+
+/// Reads a JUnit report with Python's XML parser (an independent reader) and returns, per
+/// testsuite, (name, tests, failures, errors, [(case name, failure message or "")]).
+fn junit(path: &Path) -> Vec<(String, usize, usize, usize, Vec<(String, String)>)> {
+    let script = r#"
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+out = []
+for s in root.findall("testsuite"):
+    cases = []
+    for c in s.findall("testcase"):
+        f = c.find("failure")
+        cases.append([c.get("name"), "" if f is None else f.get("message") + "\n" + (f.text or "")])
+    out.append([s.get("name"), int(s.get("tests")), int(s.get("failures")), int(s.get("errors")), cases])
+print(json.dumps(out))
+"#;
+    let out = Command::new("python3").args(["-c", script]).arg(path).output().expect("python3 is required to read the JUnit report");
+    assert!(out.status.success(), "not a valid JUnit report: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Vec<(String, usize, usize, usize, Vec<(String, String)>)> = serde_json::from_slice(&out.stdout).unwrap();
+    v
+}
+
+/// An E2E document for the hello-website demo (its files by absolute path) with `expect`.
+fn hello_e2e(dir: &TempDir, expect: &str) -> std::path::PathBuf {
+    let demo = root().join("demos/beginner/hello-website");
+    let p = |f: &str| demo.join(f).to_string_lossy().into_owned();
+    dir.write(
+        "e2e.yaml",
+        &format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {{name: hello-check}}\nspec:\n  katalog: {}\n  crd: {}\n  cr: {}\n  expect:\n{expect}",
+            p("katalog.yaml"),
+            p("crd.yaml"),
+            p("cr.yaml")
+        ),
+    )
+}
+
+fn show(r: &Run) -> String {
+    format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", r.code, r.stdout, r.stderr)
+}
+
+#[test]
+fn every_demo_passes_and_the_junit_report_says_so() {
+    let dir = TempDir::new("e2e-demos");
+    let report = dir.path().join("junit.xml");
+    let r = ork(&root(), &["e2e", "demos/...", "--report", &report.to_string_lossy()]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("10 document(s): 10 passed, 0 failed"), "{}", show(&r));
+    // One testsuite per demo, one testcase per expectation (as `ork validate` counts them).
+    let mut expected = std::collections::BTreeMap::new();
+    for f in std::fs::read_dir(root().join("demos")).unwrap().filter_map(Result::ok).flat_map(|p| std::fs::read_dir(p.path()).into_iter().flatten()).filter_map(Result::ok) {
+        let e2e = f.path().join("e2e.yaml");
+        if e2e.is_file() {
+            let v = ork(&root(), &["validate", "-f", &e2e.to_string_lossy(), "--output", "json"]);
+            let j: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+            expected.insert(j["name"].as_str().unwrap().to_string(), j["expectations"].as_u64().unwrap() as usize);
+        }
+    }
+    assert_eq!(expected.len(), 10);
+    let suites = junit(&report);
+    assert_eq!(suites.len(), 10);
+    for (name, tests, failures, errors, cases) in &suites {
+        assert_eq!(Some(tests), expected.get(name), "{name}");
+        assert_eq!((failures, errors), (&0, &0), "{name}");
+        assert_eq!(cases.len(), *tests);
+        assert!(cases.iter().all(|(_, f)| f.is_empty()), "{name}: {cases:?}");
+    }
+    assert!(suites.iter().any(|(n, _, _, _, cases)| n == "hello-website-e2e" && cases.iter().any(|(c, _)| c == "the Website runs as a Deployment behind a Service")));
+}
+
+#[test]
+fn a_failing_expectation_exits_1_with_its_reason_in_the_output_and_the_report() {
+    let dir = TempDir::new("e2e-fail");
+    let e2e = hello_e2e(
+        &dir,
+        "    - name: the Website is ready\n      after: cr-applied\n      kubectl:\n        get: [{kind: Website, name: hello, field: .status.phase, equals: Available}]\n    - name: the phase is bogus\n      after: cr-applied\n      timeout: 3s\n      kubectl:\n        get: [{kind: Website, name: hello, field: .status.phase, equals: Sleeping}]\n",
+    );
+    let report = dir.path().join("out/report.xml");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    // Its own TMPDIR, to see that the run leaves no scratch directory (it holds a kubeconfig).
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = Command::new(ork_tests::ork_bin())
+        .args(["e2e", "-f", &e2e.to_string_lossy(), "--report", &report.to_string_lossy()])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let r = Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() };
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the scratch directory was not removed");
+    assert!(r.stdout.contains("✓ the Website is ready"), "{}", show(&r));
+    assert!(r.stdout.contains("✗ the phase is bogus"), "{}", show(&r));
+    assert!(r.stdout.contains("timeout after 3s: kubectl.get[0]: kubectl get Website/hello in namespace default {.status.phase}: expected output equal to \"Sleeping\": got \"Available\""), "{}", show(&r));
+    assert!(r.stdout.contains("1 passed, 1 failed (2 expectation(s)"), "{}", show(&r));
+    assert!(r.stderr.contains("error: 1 of 2 expectations failed"), "{}", show(&r));
+    let suites = junit(&report);
+    assert_eq!(suites.len(), 1);
+    let (name, tests, failures, errors, cases) = &suites[0];
+    assert_eq!((name.as_str(), *tests, *failures, *errors), ("hello-check", 2, 1, 0));
+    assert_eq!(cases[0], ("the Website is ready".to_string(), String::new()));
+    assert_eq!(cases[1].0, "the phase is bogus");
+    assert!(cases[1].1.contains("expected output equal to \"Sleeping\": got \"Available\""), "{:?}", cases[1]);
+    // The report was written whole: no temporary file next to it.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("report.xml")]);
+}
+
+#[test]
+fn a_bundle_missing_one_rule_fails_with_the_403_named() {
+    let dir = TempDir::new("e2e-rbac");
+    let katalog = root().join("demos/beginner/hello-website/katalog.yaml");
+    let bundle = dir.path().join("bundle.yaml");
+    let g = ork(dir.path(), &["generate", "bundle", "-f", &katalog.to_string_lossy(), "-o", &bundle.to_string_lossy()]);
+    assert_eq!(g.code, 0, "{}", show(&g));
+    // Take `create` away from the runtime's rule for Services, and only that.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let rule = "  resources:\n  - services\n  verbs:\n  - get\n  - list\n  - watch\n  - create\n";
+    assert_eq!(text.matches(rule).count(), 1, "the bundle's Services rule changed shape:\n{text}");
+    let edited = dir.write("no-create-services.yaml", &text.replace(rule, &rule.replace("  - create\n", "")));
+    let e2e = hello_e2e(
+        &dir,
+        "    - name: the Website runs as a Deployment behind a Service\n      after: cr-applied\n      timeout: 5s\n      resources: [{kind: Deployment, name: hello-web}, {kind: Service, name: hello}]\n",
+    );
+    // The generated bundle suffices ...
+    let ok = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy()]);
+    assert_eq!(ok.code, 0, "{}", show(&ok));
+    // ... the edited one does not, and the output says which permission is missing.
+    let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy(), "--bundle", &edited.to_string_lossy()]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stdout.contains("✗ the Website runs as a Deployment behind a Service"), "{}", show(&r));
+    assert!(r.stdout.contains("resources[1]: Service/hello in namespace default: not found"), "{}", show(&r));
+    let forbidden = "services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot create resource \"services\" in API group \"\" in the namespace \"default\"";
+    assert!(r.stdout.contains(&format!("runtime: crd `website` (degraded) last error: onCreate.services[0]: create: forbidden: {forbidden}")), "{}", show(&r));
+    assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {forbidden}")), "{}", show(&r));
+    assert!(r.stdout.contains("Applying the install bundle (") && r.stdout.contains("no-create-services.yaml"), "{}", show(&r));
+}
+
+#[test]
+fn an_invalid_document_is_refused_with_its_position() {
+    let dir = TempDir::new("e2e-invalid");
+    let e2e = hello_e2e(&dir, "    - name: typo\n      after: cr-applied\n      resorces: [{kind: Deployment, name: hello-web}]\n");
+    for args in [vec!["e2e", "-f", "e2e.yaml"], vec!["validate", "-f", "e2e.yaml"]] {
+        let r = ork(dir.path(), &args);
+        assert_eq!(r.code, 1, "{args:?}: {}", show(&r));
+        assert!(r.stderr.contains("e2e.yaml:11:7: error[unknown-field]: unknown field `resorces`"), "{args:?}: {}", show(&r));
+        assert!(r.stderr.contains("did you mean `resources`?"), "{}", show(&r));
+        assert!(!r.stdout.contains("Starting a dev cluster"), "nothing runs for an invalid document: {}", show(&r));
+    }
+    // Unsupported upstream features are refused the same way, not skipped.
+    std::fs::write(&e2e, std::fs::read_to_string(&e2e).unwrap().replace("  expect:\n", "  cluster: {provider: kind}\n  expect:\n")).unwrap();
+    let r = ork(dir.path(), &["e2e"]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("e2e.yaml:8:12: error[unsupported]: `spec.cluster` is not supported by ork"), "{}", show(&r));
+    // A missing file is exit 2.
+    let r = ork(dir.path(), &["e2e", "-f", "nope.yaml"]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+}
+
+#[test]
+fn json_output_carries_every_case() {
+    let dir = TempDir::new("e2e-json");
+    let e2e = hello_e2e(&dir, "    - name: the CRD is served\n      commands: [{run: 'kubectl get crd websites.demo.ork.dev -o name', equals: customresourcedefinition.apiextensions.k8s.io/websites.demo.ork.dev}]\n");
+    let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy(), "--output", "json"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
+    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["passed"], true);
+    let doc = &v["documents"][0];
+    assert_eq!(doc["name"], "hello-check");
+    assert_eq!(doc["cases"][0]["name"], "the CRD is served");
+    assert_eq!(doc["cases"][0]["passed"], true);
+    assert!(r.stderr.contains("Running E2E: hello-check"), "progress goes to stderr with --output json: {}", show(&r));
+}
