@@ -6,6 +6,8 @@ use katalog::diag::display_path;
 use services::e2e::{CaseResult, ClusterMode, DocRun, E2eError, Event, Kept, Options, Reporter, discover, junit, run_file};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Which cluster to run on.
@@ -219,6 +221,7 @@ pub fn run(args: Args) -> u8 {
         namespace,
         ready_after,
         keep: args.keep,
+        interrupted: Arc::new(AtomicBool::new(false)),
     };
     let json = args.output == Output::Json;
     let printer = Printer { color: use_color(if json { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() }), stderr: json };
@@ -233,21 +236,30 @@ pub fn run(args: Args) -> u8 {
         let mut runs: Vec<DocRun> = Vec::new();
         let mut code = 0u8;
         let mut kept: Option<Kept> = None;
-        for f in &files {
-            let outcome = tokio::select! {
-                r = run_file(f, &opts, &printer) => Some(r),
-                _ = tokio::signal::ctrl_c() => None,
-            };
-            match outcome {
-                None => {
-                    let _ = writeln!(std::io::stderr(), "interrupted: stopping the runtime and the cluster");
-                    return 2;
+        // The first Ctrl-C stops the run the orderly way (the runtime drained, the cluster
+        // stopped, a borrowed cluster cleaned up); a second one exits at once.
+        let watcher = {
+            let flag = opts.interrupted.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    flag.store(true, Ordering::SeqCst);
+                    let _ = writeln!(std::io::stderr(), "interrupted: stopping the runtime and the cluster (Ctrl-C again to exit at once)");
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(2);
+                    }
                 }
-                Some(Ok((r, k))) => {
+            })
+        };
+        for f in &files {
+            if opts.interrupted.load(Ordering::SeqCst) {
+                break;
+            }
+            match run_file(f, &opts, &printer).await {
+                Ok((r, k)) => {
                     runs.extend(r);
                     kept = k;
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     if discovered {
                         let _ = writeln!(std::io::stderr(), "{}: cannot run", display_path(f));
                     }
@@ -285,7 +297,14 @@ pub fn run(args: Args) -> u8 {
                 printer.line(&format!("JUnit report: {}", display_path(path)));
             }
         }
+        if opts.interrupted.load(Ordering::SeqCst) {
+            code = 2;
+        }
         if let Some(k) = kept {
+            if opts.interrupted.load(Ordering::SeqCst) {
+                k.stop().await;
+                return code;
+            }
             match k.kubeconfig() {
                 Some(kc) => printer.line(&format!(
                     "Kept: the dev cluster and the runtime keep running. In another shell:\n  export KUBECONFIG={}\n  kubectl get all -A\nPress Ctrl-C to stop them.",
@@ -293,10 +312,12 @@ pub fn run(args: Args) -> u8 {
                 )),
                 None => printer.line("Kept: the runtime keeps running against the current context. Press Ctrl-C to stop it and remove what ork installed."),
             }
-            let _ = tokio::signal::ctrl_c().await;
-            printer.line("stopping...");
+            while !opts.interrupted.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             k.stop().await;
         }
+        watcher.abort();
         code
     })
 }

@@ -511,7 +511,7 @@ pub struct CrdEntry {
     /// CRs applied in dev mode.
     pub cr_files: Vec<Str>,
     /// Prerequisites.
-    #[decode(unsupported = "setup manifests are applied by `ork e2e` (not implemented yet)")]
+    #[decode(unsupported = "per-CRD setup manifests are not applied by ork; list them under `spec.setup` of an e2e.yaml (`ork e2e`)")]
     pub setup: Option<Node>,
     /// Scope (default true).
     pub namespaced: Option<bool>,

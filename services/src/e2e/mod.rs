@@ -26,6 +26,8 @@ use katalog::validate::validate;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Which cluster the run uses.
@@ -50,6 +52,16 @@ pub struct Options {
     pub ready_after: Duration,
     /// Keep the environment of the last document running (see [`Kept`]).
     pub keep: bool,
+    /// Set (by a Ctrl-C handler) to stop early: the expectation running fails as interrupted,
+    /// the rest are not run, and everything started is stopped as on any other path.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+impl Options {
+    /// Whether the run was interrupted.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
 }
 
 impl Default for Options {
@@ -60,6 +72,7 @@ impl Default for Options {
             namespace: katalog::install::DEFAULT_NAMESPACE.to_string(),
             ready_after: Duration::from_millis(500),
             keep: false,
+            interrupted: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -302,6 +315,9 @@ async fn run_into(path: &Path, opts: &Options, rep: &dyn Reporter, out: &mut Vec
     }
     for import in &doc.imports {
         let Some(p) = &import.path else { continue };
+        if opts.is_interrupted() {
+            break;
+        }
         if import.fresh_cluster == Some(true) && opts.cluster == ClusterMode::Current {
             return Err(one(
                 Diagnostic::error("unsupported", "`freshCluster: true` needs a cluster ork creates; with `--cluster current` every document shares that cluster")

@@ -137,7 +137,7 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
             })
             .collect();
     } else {
-        run.cases = expectations(&plan, &mut env, rep).await;
+        run.cases = expectations(&plan, &mut env, opts, rep).await;
         if run.cases.iter().any(|c| !c.passed)
             && let Some(f) = &plan.spec.on_failure
         {
@@ -200,18 +200,18 @@ async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -
             rep.event(Event::Step(format!("Applying setup {}...", display_path(&file))));
             env.apply(&file, step).await.map_err(|e| format!("setup {} failed: {e}", display_path(&file)))?;
             for w in &a.wait {
-                wait(env, w, rep).await?;
+                wait(env, w, opts, rep).await?;
             }
         }
         for w in &s.wait {
-            wait(env, w, rep).await?;
+            wait(env, w, opts, rep).await?;
         }
     }
     // The runtime.
     env.start_runtime(&plan.katalog, opts, rep).await
 }
 
-async fn wait(env: &Env, w: &WaitFor, rep: &dyn Reporter) -> Result<(), String> {
+async fn wait(env: &Env, w: &WaitFor, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
     let timeout = Duration::from_secs_f64(seconds(w.timeout.as_ref(), DEFAULT_WAIT_TIMEOUT_SECS).unwrap_or(DEFAULT_WAIT_TIMEOUT_SECS));
     let kind = w.kind.as_ref().map_or("", |k| k.as_str());
     let what = match &w.name {
@@ -224,16 +224,29 @@ async fn wait(env: &Env, w: &WaitFor, rep: &dyn Reporter) -> Result<(), String> 
         match checks::wait_for(&env.shell, w, timeout).await {
             Ok(()) => return Ok(()),
             Err(e) if started.elapsed() >= timeout => return Err(format!("timeout after {}s waiting for {what}: {e}", timeout.as_secs())),
+            Err(_) if opts.is_interrupted() => return Err("interrupted".into()),
             Err(_) => tokio::time::sleep(env.poll()).await,
         }
     }
 }
 
 /// Step 9: the expectations, in order.
-async fn expectations(plan: &Plan, env: &mut Env, rep: &dyn Reporter) -> Vec<CaseResult> {
+async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &dyn Reporter) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for e in &plan.expectations {
         let name = e.name.as_ref().map(|n| n.value.clone()).unwrap_or_default();
+        if opts.is_interrupted() {
+            out.push(CaseResult {
+                name,
+                after: e.after().as_str().to_string(),
+                file: display_path(&e.span.file.path()),
+                passed: false,
+                not_run: true,
+                elapsed_secs: 0.0,
+                error: Some("not run: interrupted".into()),
+            });
+            continue;
+        }
         let started = Instant::now();
         let mark = env.mark();
         let mut result = CaseResult {
@@ -260,7 +273,7 @@ async fn expectations(plan: &Plan, env: &mut Env, rep: &dyn Reporter) -> Vec<Cas
         };
         let verdict = match trigger {
             Err(m) => Err(m),
-            Ok(()) => poll(e, &name, env, rep).await,
+            Ok(()) => poll(e, &name, env, opts, rep).await,
         };
         result.elapsed_secs = secs(started.elapsed());
         match verdict {
@@ -284,7 +297,7 @@ async fn expectations(plan: &Plan, env: &mut Env, rep: &dyn Reporter) -> Vec<Cas
 }
 
 /// Polls one expectation until it holds or its timeout passes.
-async fn poll(e: &Expectation, name: &str, env: &Env, rep: &dyn Reporter) -> Result<(), String> {
+async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
     let timeout_secs = seconds(e.timeout.as_ref(), DEFAULT_TIMEOUT_SECS).unwrap_or(DEFAULT_TIMEOUT_SECS);
     let timeout = Duration::from_secs_f64(timeout_secs);
     rep.event(Event::Waiting { name: name.to_string(), timeout_secs });
@@ -301,6 +314,9 @@ async fn poll(e: &Expectation, name: &str, env: &Env, rep: &dyn Reporter) -> Res
                 let elapsed = started.elapsed();
                 if elapsed >= timeout {
                     return Err(format!("timeout after {}: {reason}", human(timeout_secs)));
+                }
+                if opts.is_interrupted() {
+                    return Err(format!("interrupted after {:.1}s: {reason}", elapsed.as_secs_f64()));
                 }
                 if elapsed.as_secs() >= next_note {
                     rep.event(Event::StillWaiting { name: name.to_string(), secs: elapsed.as_secs(), reason });
