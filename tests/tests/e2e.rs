@@ -8,9 +8,12 @@ use ork_tests::{Run, TempDir, ork, root};
 use std::path::Path;
 use std::process::Command;
 
-/// Reads a JUnit report with Python's XML parser (an independent reader) and returns, per
-/// testsuite, (name, tests, failures, errors, [(case name, failure message or "")]).
-fn junit(path: &Path) -> Vec<(String, usize, usize, usize, Vec<(String, String)>)> {
+/// One testsuite of a JUnit report: (name, tests, failures, errors, [(case name, failure
+/// message and text, or "")]).
+type Suite = (String, usize, usize, usize, Vec<(String, String)>);
+
+/// Reads a JUnit report with Python's XML parser (an independent reader).
+fn junit(path: &Path) -> Vec<Suite> {
     let script = r#"
 import json, sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -26,8 +29,7 @@ print(json.dumps(out))
 "#;
     let out = Command::new("python3").args(["-c", script]).arg(path).output().expect("python3 is required to read the JUnit report");
     assert!(out.status.success(), "not a valid JUnit report: {}", String::from_utf8_lossy(&out.stderr));
-    let v: Vec<(String, usize, usize, usize, Vec<(String, String)>)> = serde_json::from_slice(&out.stdout).unwrap();
-    v
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// An E2E document for the hello-website demo (its files by absolute path) with `expect`.
