@@ -75,3 +75,82 @@ async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it(
     assert!(http_get(addr, "/health").await.is_err(), "the server stops with the runtime");
     dev.stop().await;
 }
+
+const TWO_CRDS: &str = r#"apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: two-boxes}
+spec:
+  crds:
+    faulty:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Faulty, plural: faulties}
+      operatorBox:
+        reconcile:
+          queue: {failureThreshold: 3}
+          onCreate:
+            configMaps:
+              - name: '{{ testPanic "faulty reconcile" }}'
+                data: {a: b}
+    website:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Website, plural: websites}
+      operatorBox:
+        reconcile:
+          onCreate:
+            services:
+              - name: "{{ .metadata.name }}"
+                port: "80"
+                selector: {app: "{{ .metadata.name }}"}
+"#;
+
+/// A reconcile that panics is caught, counted and retried with backoff; its box degrades and
+/// `/katalog` says so, while the other box's CRs become Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_crd_degrades_alone_and_the_other_crd_still_converges() {
+    let dir = ork_tests::TempDir::new("runtime-panic");
+    let katalog = dir.write("katalog.yaml", TWO_CRDS);
+    let (dev, _) = dev_with_crds(dir.path(), Options::default(), &[]).await;
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    let kinds = install_crds(&cluster, &katalog).await;
+    let faulties = kinds.iter().find(|r| r.kind == "Faulty").unwrap().clone();
+    let opts = RuntimeOptions { katalog: katalog.clone(), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client, opts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+
+    let faulty: Vec<_> = (0..4).map(|i| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": format!("f{i}"), "namespace": "default"}, "spec": {}})).collect();
+    create_all(&cluster, &faulties, faulty, 4).await;
+    create_all(&cluster, &websites(), (0..10).map(|i| website("default", &format!("w{i}"))).collect(), 4).await;
+    wait_for(Duration::from_secs(20), "10 Websites Ready beside a panicking CRD", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 10 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let summary = wait_for(Duration::from_secs(10), "faulty degraded", || async {
+        let (code, body) = http_get(addr, "/katalog").await.map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        if code == 503 && v["crds"][0]["state"] == "degraded" { Ok(v) } else { Err(body) }
+    })
+    .await;
+    let (f, w) = (&summary["crds"][0], &summary["crds"][1]);
+    assert_eq!(f["name"], "faulty");
+    assert_eq!(f["lastError"], "reconciler panic: faulty reconcile", "{f}");
+    assert_eq!(f["panics"], f["failures"]);
+    assert!(f["panics"].as_u64().unwrap() >= 3, "{f}");
+    assert_eq!(summary["totalDegraded"], 1);
+    assert_eq!(summary["status"], "degraded");
+    assert_eq!((w["name"].as_str(), w["state"].as_str(), w["failures"].as_u64()), (Some("website"), Some("healthy"), Some(0)), "{w}");
+    assert_eq!(http_get(addr, "/ready").await.unwrap().0, 503, "a degraded box makes the replica not ready");
+    assert_eq!(http_get(addr, "/health").await.unwrap().0, 200, "but it is alive");
+    // The panicking keys are retried, with backoff (5 ms doubling per key): more panics later,
+    // but far fewer than a hot loop would produce.
+    let before = f["panics"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after: serde_json::Value = serde_json::from_str(&http_get(addr, "/katalog/faulty").await.unwrap().1).unwrap();
+    let after = after["panics"].as_u64().unwrap();
+    assert!(after > before, "retried: {before} -> {after}");
+    assert!(after < 4 * 20, "backed off: {after} panics for 4 CRs in ~1 s");
+    let (_, metrics) = http_get(addr, "/metrics").await.unwrap();
+    assert!(metrics.contains("ork_crd_healthy{crd=\"faulty\"} 0") && metrics.contains("ork_crd_healthy{crd=\"website\"} 1"), "{metrics}");
+    runtime.shutdown().await;
+    dev.stop().await;
+}

@@ -7,6 +7,7 @@ mod devcluster;
 mod diff;
 mod generate;
 mod init;
+mod run;
 mod simulate;
 mod template;
 mod validate;
@@ -36,6 +37,8 @@ enum Command {
     Generate(generate::What),
     /// Run the reconciler against an in-memory cluster, cycle by cycle, and check simulate.yaml's expectations.
     Simulate(simulate::Args),
+    /// Run the operator: reconcile the Katalog's CRs on the current cluster, or with --dev on an embedded dev cluster.
+    Run(run::Args),
     /// Serve a Kubernetes API on 127.0.0.1 backed by an in-memory store (kubectl and kube-rs work against it) and write its kubeconfig.
     DevCluster(devcluster::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Some(Command::Generate(what)) => generate::run(what),
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::DevCluster(args)) => devcluster::run(args),
+        Some(Command::Run(args)) => run::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
         None => {
