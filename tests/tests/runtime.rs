@@ -154,3 +154,54 @@ async fn a_panicking_crd_degrades_alone_and_the_other_crd_still_converges() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+/// The dev cluster refuses every third write with 409 Conflict, cuts every watch after 300 ms
+/// and answers every second resumed watch with 410 Expired: the runtime still converges, and
+/// follows later spec changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
+    use services::devcluster::Faults;
+    let dir = ork_tests::TempDir::new("runtime-faults");
+    let demo = ork_tests::root().join("demos/beginner/hello-website");
+    let faults = Faults { conflict_every: 3, drop_watches_after: Some(Duration::from_millis(300)), expire_every: 2 };
+    let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), faults, ..Options::default() }, &[demo.join("crd.yaml")]).await;
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    create_all(&cluster, &websites(), (0..100).map(|i| website("default", &format!("c{i:03}"))).collect(), 8).await;
+    let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client, opts).await.unwrap();
+    wait_for(Duration::from_secs(60), "100 Websites Ready despite faults", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 100 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let s = runtime.summary();
+    let failures = s["crds"][0]["failures"].as_u64().unwrap();
+    assert!(failures > 0, "the injected conflicts reached the runtime: {s}");
+    // A spec change after the watches have been cut and resumed many times is still seen.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for i in 0..10 {
+        let patch = services::cluster::Patch::Merge(serde_json::json!({"spec": {"replicas": 3}}));
+        // The injected conflicts hit these writes too: retry as a client would.
+        wait_for(Duration::from_secs(5), "spec patch", || async { cluster.patch(&websites(), Some("default"), &format!("c{i:03}"), &patch).await.map_err(|e| e.to_string()) }).await;
+    }
+    let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
+    wait_for(Duration::from_secs(30), "10 Deployments scaled to 3", || async {
+        let scaled = dev.store().objects(&deployments).iter().filter(|d| d["spec"]["replicas"] == 3).count();
+        if scaled == 10 { Ok(()) } else { Err(format!("{scaled}/10")) }
+    })
+    .await;
+    wait_for(Duration::from_secs(30), "all Ready at the new generation", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 100 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let mut owned = owners(&dev, &deployments, "Website");
+    owned.sort();
+    owned.dedup();
+    assert_eq!(owned.len(), 100, "one Deployment per Website, no duplicates");
+    assert_eq!(dev.store().objects(&deployments).len(), 100);
+    eprintln!("converged with {failures} failed reconciles (injected conflicts)");
+    runtime.shutdown().await;
+    dev.stop().await;
+}
