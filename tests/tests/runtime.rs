@@ -205,3 +205,71 @@ async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+const NAMESPACED: &str = r#"apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: namespaces}
+spec:
+  crds:
+    website:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Website, plural: websites}
+      operatorBox:
+        runtime: {allowedNamespaces: [team-a]}
+        reconcile:
+          onCreate:
+            services: [{name: "{{ .metadata.name }}", port: "80", selector: {app: "{{ .metadata.name }}"}}]
+    faulty:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Faulty, plural: faulties}
+      operatorBox:
+        runtime: {restrictedNamespaces: ["kube-*"]}
+        reconcile:
+          onCreate:
+            services: [{name: "{{ .metadata.name }}-f", port: "80", selector: {app: "{{ .metadata.name }}"}}]
+"#;
+
+/// Namespace rules apply at the watch: one allowed namespace → only that namespace is watched;
+/// CRs in restricted namespaces never enter the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_rules_are_enforced_at_the_watch() {
+    let dir = ork_tests::TempDir::new("runtime-namespaces");
+    let katalog = dir.write("katalog.yaml", NAMESPACED);
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options::default(), &[]).await;
+    for ns in ["team-a", "team-b", "kube-extra"] {
+        let (code, out) = kubectl(&kubeconfig, &["create", "namespace", ns]).await;
+        assert_eq!(code, 0, "{out}");
+    }
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    let kinds = install_crds(&cluster, &katalog).await;
+    let faulties = kinds.iter().find(|k| k.kind == "Faulty").unwrap().clone();
+    let runtime = Runtime::start(client, RuntimeOptions { katalog, ..RuntimeOptions::default() }).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let s = runtime.summary();
+    assert_eq!(s["crds"][1]["name"], "website");
+    assert_eq!(s["crds"][1]["watchNamespace"], "team-a", "{s}");
+    assert!(s["crds"][0].get("watchNamespace").is_none(), "a restriction needs a cluster-wide watch: {s}");
+    assert_eq!(s["namespaces"]["team-a"], serde_json::json!(["website"]));
+
+    create_all(&cluster, &websites(), vec![website("team-a", "in"), website("team-b", "out")], 2).await;
+    let faulty = |ns: &str, name: &str| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": name, "namespace": ns}, "spec": {}});
+    create_all(&cluster, &faulties, vec![faulty("team-b", "ok"), faulty("kube-extra", "restricted")], 2).await;
+    wait_for(Duration::from_secs(10), "the allowed CRs Ready", || async {
+        let a = cluster.get(&websites(), Some("team-a"), "in").await.map_err(|e| e.to_string())?;
+        let b = cluster.get(&faulties, Some("team-b"), "ok").await.map_err(|e| e.to_string())?;
+        if is_ready(&a) && is_ready(&b) { Ok(()) } else { Err(format!("{a}\n{b}")) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (r, ns, name) in [(websites(), "team-b", "out"), (faulties.clone(), "kube-extra", "restricted")] {
+        let cr = cluster.get(&r, Some(ns), name).await.unwrap();
+        assert!(cr["metadata"].get("finalizers").is_none() && cr.get("status").is_none(), "{ns}/{name} was touched: {cr}");
+    }
+    let s = runtime.summary();
+    assert_eq!((s["crds"][0]["resources"].as_u64(), s["crds"][1]["resources"].as_u64()), (Some(1), Some(1)), "forbidden CRs are not even cached: {s}");
+    let services_r = katalog::kinds::known("", "Service").unwrap();
+    let mut names: Vec<String> = dev.store().objects(&services_r).iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).filter(|n| !n.starts_with("default/")).collect();
+    names.sort();
+    assert_eq!(names, ["team-a/in", "team-b/ok-f"]);
+    runtime.shutdown().await;
+    dev.stop().await;
+}

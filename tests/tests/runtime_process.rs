@@ -171,3 +171,69 @@ async fn two_replicas_one_leader_and_the_follower_takes_over_within_the_lease_du
     drop(follower);
     dev.stop().await;
 }
+
+/// Log events of a JSON log: (message, crd) in order.
+fn box_events(log: &str) -> Vec<(String, String)> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| Some((v["fields"]["message"].as_str()?.to_string(), v["fields"]["crd"].as_str()?.to_string())))
+        .filter(|(m, _)| m.starts_with("OperatorBox "))
+        .collect()
+}
+
+/// dependsOn: a box waits for its dependency's CRD and condition, starts after it, and stops
+/// before it; SIGTERM drains and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depends_on_orders_start_and_reverse_stop_and_sigterm_exits_cleanly() {
+    let dir = ork_tests::TempDir::new("runtime-deps");
+    let demo = ork_tests::root().join("demos/intermediate/depends-on");
+    let katalog = demo.join("katalog.yaml");
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[]).await;
+    let cluster = KubeCluster::new(client(&dev.kubeconfig()).await);
+    // Only the dependent's CRD exists at first.
+    install_some_crds(&cluster, &katalog, Some(&["app"])).await;
+    let mut p = Proc::start(dir.path(), "deps", &kubeconfig, &katalog, &[], &["--leader-elect", "false"]);
+    let waiting = wait_for(Duration::from_secs(10), "both boxes waiting", || async {
+        let s = p.summary().await?;
+        let crds = s["crds"].as_array().cloned().unwrap_or_default();
+        let why = |n: &str| crds.iter().find(|c| c["name"] == n).and_then(|c| c["waiting"].as_str().map(str::to_string));
+        match (why("database"), why("app")) {
+            (Some(d), Some(a)) => Ok((d, a)),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(waiting.0.contains("waiting for the CRD databases to be served"), "{}", waiting.0);
+    assert_eq!(waiting.1, "waiting for `database` to be healthy (it is Starting)");
+    assert_eq!(box_events(&p.log()), [], "nothing started yet");
+
+    install_some_crds(&cluster, &katalog, Some(&["database"])).await;
+    wait_for(Duration::from_secs(15), "both running", || async {
+        let s = p.summary().await?;
+        if s["crds"].as_array().is_some_and(|c| c.iter().all(|c| c["state"] == "healthy" && c.get("waiting").is_none())) { Ok(()) } else { Err(s.to_string()) }
+    })
+    .await;
+    let (code, out) = kubectl(&kubeconfig, &["apply", "-f", &demo.join("cr.yaml").to_string_lossy()]).await;
+    assert_eq!(code, 0, "{out}");
+    wait_for(Duration::from_secs(20), "App and Database Ready", || async {
+        let s = p.summary().await?;
+        let done = s["crds"].as_array().is_some_and(|c| c.iter().all(|c| c["reconciles"].as_u64().unwrap_or(0) > 0));
+        let (code, out) = kubectl(&kubeconfig, &["get", "apps.stack.ork.dev,databases.stack.ork.dev", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}"]).await;
+        if done && code == 0 && out.trim() == "True True" { Ok(()) } else { Err(format!("{out} {s}")) }
+    })
+    .await;
+
+    // SIGTERM: drain, stop in reverse order, exit 0.
+    let pid = p.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_for(Duration::from_secs(15), "exit after SIGTERM", || {
+        let s = p.child.try_wait().map_err(|e| e.to_string());
+        async move { s?.ok_or_else(|| "running".to_string()) }
+    })
+    .await;
+    assert_eq!(status.code(), Some(0), "{}", p.log());
+    let events = box_events(&p.log());
+    let order: Vec<String> = events.iter().map(|(m, c)| format!("{} {c}", m.trim_start_matches("OperatorBox "))).collect();
+    assert_eq!(order, ["started database", "started app", "stopped app", "stopped database"], "{}", p.log());
+    dev.stop().await;
+}
