@@ -41,7 +41,7 @@ struct Runtime {
 impl Runtime {
     fn start(bin: &Path, dir: &Path, katalog: &Path) -> Runtime {
         let log = dir.join("runtime.log");
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .args(["run", "-f"])
             .arg(katalog)
             .args(["--port", "0", "--bind", "127.0.0.1", "--leader-elect", "false", "--log-format", "json"])
@@ -58,7 +58,11 @@ impl Runtime {
             if let Some(addr) = listening_port(pid) {
                 return Runtime { child, addr };
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "runtime did not listen: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("runtime did not listen: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -208,11 +212,12 @@ async fn probe_latencies(dev: &DevCluster, cluster: &KubeCluster, r: &ApiResourc
         let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(1), watch.next()).await else { continue };
         if let WatchEvent::Modified(o) = &ev {
             let name = o["metadata"]["name"].as_str().unwrap_or_default().to_string();
-            if is_ready(o) && !seen.contains(&name) {
-                if let Some(t) = created.lock().unwrap().get(&name) {
-                    latencies.push(t.elapsed());
-                    seen.insert(name);
-                }
+            if is_ready(o)
+                && !seen.contains(&name)
+                && let Some(t) = created.lock().unwrap().get(&name)
+            {
+                latencies.push(t.elapsed());
+                seen.insert(name);
             }
         }
     }

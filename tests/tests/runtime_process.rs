@@ -28,7 +28,7 @@ impl Proc {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+        let mut child = cmd.stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
         let start = Instant::now();
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -38,7 +38,11 @@ impl Proc {
             if let Some(addr) = addr {
                 return Proc { child, log, addr };
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "{tag} did not start serving HTTP:\n{text}");
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{tag} did not start serving HTTP:\n{text}");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
