@@ -39,6 +39,8 @@ struct Runtime {
 }
 
 impl Runtime {
+    // The child is returned inside `Runtime`, whose `stop` waits for it.
+    #[allow(clippy::zombie_processes)]
     fn start(bin: &Path, dir: &Path, katalog: &Path) -> Runtime {
         let log = dir.join("runtime.log");
         let mut child = Command::new(bin)

@@ -20,6 +20,8 @@ struct Proc {
 }
 
 impl Proc {
+    // The child is returned inside `Proc`, whose `Drop` kills and waits for it.
+    #[allow(clippy::zombie_processes)]
     fn start(dir: &Path, tag: &str, kubeconfig: &Path, katalog: &Path, env: &[(&str, &str)], args: &[&str]) -> Proc {
         let log = dir.join(format!("{tag}.log"));
         let mut cmd = Command::new(ork_tests::ork_runtime_bin());
