@@ -75,3 +75,201 @@ async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it(
     assert!(http_get(addr, "/health").await.is_err(), "the server stops with the runtime");
     dev.stop().await;
 }
+
+const TWO_CRDS: &str = r#"apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: two-boxes}
+spec:
+  crds:
+    faulty:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Faulty, plural: faulties}
+      operatorBox:
+        reconcile:
+          queue: {failureThreshold: 3}
+          onCreate:
+            configMaps:
+              - name: '{{ testPanic "faulty reconcile" }}'
+                data: {a: b}
+    website:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Website, plural: websites}
+      operatorBox:
+        reconcile:
+          onCreate:
+            services:
+              - name: "{{ .metadata.name }}"
+                port: "80"
+                selector: {app: "{{ .metadata.name }}"}
+"#;
+
+/// A reconcile that panics is caught, counted and retried with backoff; its box degrades and
+/// `/katalog` says so, while the other box's CRs become Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_crd_degrades_alone_and_the_other_crd_still_converges() {
+    let dir = ork_tests::TempDir::new("runtime-panic");
+    let katalog = dir.write("katalog.yaml", TWO_CRDS);
+    let (dev, _) = dev_with_crds(dir.path(), Options::default(), &[]).await;
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    let kinds = install_crds(&cluster, &katalog).await;
+    let faulties = kinds.iter().find(|r| r.kind == "Faulty").unwrap().clone();
+    let opts = RuntimeOptions { katalog: katalog.clone(), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client, opts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+
+    let faulty: Vec<_> = (0..4).map(|i| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": format!("f{i}"), "namespace": "default"}, "spec": {}})).collect();
+    create_all(&cluster, &faulties, faulty, 4).await;
+    create_all(&cluster, &websites(), (0..10).map(|i| website("default", &format!("w{i}"))).collect(), 4).await;
+    wait_for(Duration::from_secs(20), "10 Websites Ready beside a panicking CRD", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 10 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let summary = wait_for(Duration::from_secs(10), "faulty degraded", || async {
+        let (code, body) = http_get(addr, "/katalog").await.map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        if code == 503 && v["crds"][0]["state"] == "degraded" { Ok(v) } else { Err(body) }
+    })
+    .await;
+    let (f, w) = (&summary["crds"][0], &summary["crds"][1]);
+    assert_eq!(f["name"], "faulty");
+    assert_eq!(f["lastError"], "reconciler panic: faulty reconcile", "{f}");
+    assert_eq!(f["panics"], f["failures"]);
+    assert!(f["panics"].as_u64().unwrap() >= 3, "{f}");
+    assert_eq!(summary["totalDegraded"], 1);
+    assert_eq!(summary["status"], "degraded");
+    assert_eq!((w["name"].as_str(), w["state"].as_str(), w["failures"].as_u64()), (Some("website"), Some("healthy"), Some(0)), "{w}");
+    assert_eq!(http_get(addr, "/ready").await.unwrap().0, 503, "a degraded box makes the replica not ready");
+    assert_eq!(http_get(addr, "/health").await.unwrap().0, 200, "but it is alive");
+    // The panicking keys are retried, with backoff (5 ms doubling per key): more panics later,
+    // but far fewer than a hot loop would produce.
+    let before = f["panics"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after: serde_json::Value = serde_json::from_str(&http_get(addr, "/katalog/faulty").await.unwrap().1).unwrap();
+    let after = after["panics"].as_u64().unwrap();
+    assert!(after > before, "retried: {before} -> {after}");
+    assert!(after < 4 * 20, "backed off: {after} panics for 4 CRs in ~1 s");
+    let (_, metrics) = http_get(addr, "/metrics").await.unwrap();
+    assert!(metrics.contains("ork_crd_healthy{crd=\"faulty\"} 0") && metrics.contains("ork_crd_healthy{crd=\"website\"} 1"), "{metrics}");
+    runtime.shutdown().await;
+    dev.stop().await;
+}
+
+/// The dev cluster refuses every third write with 409 Conflict, cuts every watch after 300 ms
+/// and answers every second resumed watch with 410 Expired: the runtime still converges, and
+/// follows later spec changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
+    use services::devcluster::Faults;
+    let dir = ork_tests::TempDir::new("runtime-faults");
+    let demo = ork_tests::root().join("demos/beginner/hello-website");
+    let faults = Faults { conflict_every: 3, drop_watches_after: Some(Duration::from_millis(300)), expire_every: 2 };
+    let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), faults, ..Options::default() }, &[demo.join("crd.yaml")]).await;
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    create_all(&cluster, &websites(), (0..100).map(|i| website("default", &format!("c{i:03}"))).collect(), 8).await;
+    let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client, opts).await.unwrap();
+    wait_for(Duration::from_secs(60), "100 Websites Ready despite faults", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 100 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let s = runtime.summary();
+    let failures = s["crds"][0]["failures"].as_u64().unwrap();
+    assert!(failures > 0, "the injected conflicts reached the runtime: {s}");
+    // A spec change after the watches have been cut and resumed many times is still seen.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for i in 0..10 {
+        let patch = services::cluster::Patch::Merge(serde_json::json!({"spec": {"replicas": 3}}));
+        // The injected conflicts hit these writes too: retry as a client would.
+        wait_for(Duration::from_secs(5), "spec patch", || async { cluster.patch(&websites(), Some("default"), &format!("c{i:03}"), &patch).await.map_err(|e| e.to_string()) }).await;
+    }
+    let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
+    wait_for(Duration::from_secs(30), "10 Deployments scaled to 3", || async {
+        let scaled = dev.store().objects(&deployments).iter().filter(|d| d["spec"]["replicas"] == 3).count();
+        if scaled == 10 { Ok(()) } else { Err(format!("{scaled}/10")) }
+    })
+    .await;
+    wait_for(Duration::from_secs(30), "all Ready at the new generation", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 100 { Ok(()) } else { Err(format!("{ready}/{all}")) }
+    })
+    .await;
+    let mut owned = owners(&dev, &deployments, "Website");
+    owned.sort();
+    owned.dedup();
+    assert_eq!(owned.len(), 100, "one Deployment per Website, no duplicates");
+    assert_eq!(dev.store().objects(&deployments).len(), 100);
+    eprintln!("converged with {failures} failed reconciles (injected conflicts)");
+    runtime.shutdown().await;
+    dev.stop().await;
+}
+
+const NAMESPACED: &str = r#"apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: namespaces}
+spec:
+  crds:
+    website:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Website, plural: websites}
+      operatorBox:
+        runtime: {allowedNamespaces: [team-a]}
+        reconcile:
+          onCreate:
+            services: [{name: "{{ .metadata.name }}", port: "80", selector: {app: "{{ .metadata.name }}"}}]
+    faulty:
+      apiTypes: {group: demo.ork.dev, version: v1, kind: Faulty, plural: faulties}
+      operatorBox:
+        runtime: {restrictedNamespaces: ["kube-*"]}
+        reconcile:
+          onCreate:
+            services: [{name: "{{ .metadata.name }}-f", port: "80", selector: {app: "{{ .metadata.name }}"}}]
+"#;
+
+/// Namespace rules apply at the watch: one allowed namespace → only that namespace is watched;
+/// CRs in restricted namespaces never enter the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_rules_are_enforced_at_the_watch() {
+    let dir = ork_tests::TempDir::new("runtime-namespaces");
+    let katalog = dir.write("katalog.yaml", NAMESPACED);
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options::default(), &[]).await;
+    for ns in ["team-a", "team-b", "kube-extra"] {
+        let (code, out) = kubectl(&kubeconfig, &["create", "namespace", ns]).await;
+        assert_eq!(code, 0, "{out}");
+    }
+    let client = client(&dev.kubeconfig()).await;
+    let cluster = KubeCluster::new(client.clone());
+    let kinds = install_crds(&cluster, &katalog).await;
+    let faulties = kinds.iter().find(|k| k.kind == "Faulty").unwrap().clone();
+    let runtime = Runtime::start(client, RuntimeOptions { katalog, ..RuntimeOptions::default() }).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let s = runtime.summary();
+    assert_eq!(s["crds"][1]["name"], "website");
+    assert_eq!(s["crds"][1]["watchNamespace"], "team-a", "{s}");
+    assert!(s["crds"][0].get("watchNamespace").is_none(), "a restriction needs a cluster-wide watch: {s}");
+    assert_eq!(s["namespaces"]["team-a"], serde_json::json!(["website"]));
+
+    create_all(&cluster, &websites(), vec![website("team-a", "in"), website("team-b", "out")], 2).await;
+    let faulty = |ns: &str, name: &str| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": name, "namespace": ns}, "spec": {}});
+    create_all(&cluster, &faulties, vec![faulty("team-b", "ok"), faulty("kube-extra", "restricted")], 2).await;
+    wait_for(Duration::from_secs(10), "the allowed CRs Ready", || async {
+        let a = cluster.get(&websites(), Some("team-a"), "in").await.map_err(|e| e.to_string())?;
+        let b = cluster.get(&faulties, Some("team-b"), "ok").await.map_err(|e| e.to_string())?;
+        if is_ready(&a) && is_ready(&b) { Ok(()) } else { Err(format!("{a}\n{b}")) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (r, ns, name) in [(websites(), "team-b", "out"), (faulties.clone(), "kube-extra", "restricted")] {
+        let cr = cluster.get(&r, Some(ns), name).await.unwrap();
+        assert!(cr["metadata"].get("finalizers").is_none() && cr.get("status").is_none(), "{ns}/{name} was touched: {cr}");
+    }
+    let s = runtime.summary();
+    assert_eq!((s["crds"][0]["resources"].as_u64(), s["crds"][1]["resources"].as_u64()), (Some(1), Some(1)), "forbidden CRs are not even cached: {s}");
+    let services_r = katalog::kinds::known("", "Service").unwrap();
+    let mut names: Vec<String> = dev.store().objects(&services_r).iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).filter(|n| !n.starts_with("default/")).collect();
+    names.sort();
+    assert_eq!(names, ["team-a/in", "team-b/ok-f"]);
+    runtime.shutdown().await;
+    dev.stop().await;
+}

@@ -8,6 +8,7 @@ mod diff;
 mod e2e;
 mod generate;
 mod init;
+mod run;
 mod simulate;
 mod template;
 mod validate;
@@ -39,6 +40,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Run e2e.yaml tests: the Katalog's operator on a fresh dev cluster (RBAC enforced) or the current context, checked with kubectl.
     E2e(e2e::Args),
+    /// Run the operator: reconcile the Katalog's CRs on the current cluster, or with --dev on an embedded dev cluster.
+    Run(run::Args),
     /// Serve a Kubernetes API on 127.0.0.1 backed by an in-memory store (kubectl and kube-rs work against it) and write its kubeconfig.
     DevCluster(devcluster::Args),
     /// Compare two YAML files by meaning (key order and comments ignored); exit 1 when they differ.
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::E2e(args)) => e2e::run(args),
         Some(Command::DevCluster(args)) => devcluster::run(args),
+        Some(Command::Run(args)) => run::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
         None => {

@@ -100,8 +100,25 @@ pub(crate) fn lookup(name: &str, names: &dyn Names) -> Option<FuncRef> {
 
 /// A built-in function by name.
 pub fn builtin(name: &str) -> Option<&'static Func> {
+    #[cfg(feature = "test-faults")]
+    if name == TEST_PANIC.name {
+        return Some(&TEST_PANIC);
+    }
     FUNCS.iter().find(|f| f.name == name)
 }
+
+/// `testPanic [MESSAGE]` panics: the fault the runtime's panic isolation is tested with.
+#[cfg(feature = "test-faults")]
+static TEST_PANIC: Func = Func {
+    name: "testPanic",
+    min: 0,
+    max: Some(1),
+    signature: "testPanic [MESSAGE] — panics (test builds only)",
+    kind: Kind::Plain(|_, args| {
+        let message = args.first().map(|a| to_text(a)).unwrap_or_else(|| "testPanic".to_string());
+        panic!("{message}")
+    }),
+};
 
 /// Every built-in function, in table order.
 pub fn all() -> &'static [Func] {

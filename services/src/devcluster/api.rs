@@ -29,6 +29,26 @@ pub(super) struct Access {
     pub audit: std::sync::Mutex<Vec<AuditEntry>>,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
+    /// Injected failures.
+    pub faults: super::Faults,
+    /// Writes seen (for `conflict_every`).
+    pub writes: std::sync::atomic::AtomicU64,
+    /// Resumed watches seen (for `expire_every`).
+    pub resumes: std::sync::atomic::AtomicU64,
+}
+
+impl Access {
+    /// Whether this write (PUT or PATCH of an object or its status) is refused with a 409.
+    fn inject_conflict(&self) -> bool {
+        let every = u64::from(self.faults.conflict_every);
+        every > 0 && self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % every == every - 1
+    }
+
+    /// Whether this watch resuming from a resourceVersion is told it expired (410).
+    fn inject_expiry(&self) -> bool {
+        let every = u64::from(self.faults.expire_every);
+        every > 0 && self.resumes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % every == every - 1
+    }
 }
 
 struct Api {
@@ -391,6 +411,13 @@ async fn resource(api: &Arc<Api>, user: &User, method: Method, group: &str, vers
     if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {
         return bad_request("dryRun is not supported by the ork dev cluster");
     }
+    if matches!(method, Method::PUT | Method::PATCH)
+        && let Some(name) = &t.name
+        && api.access.inject_conflict()
+    {
+        let e = ClusterError::Conflict { resource: t.res.plural.clone(), name: name.clone(), message: "the object has been modified; please apply your changes to the latest version and try again".into() };
+        return error(&e, Some(&t.res));
+    }
     let store = &api.store;
     let r = &t.res;
     let ns = t.ns.as_deref();
@@ -714,8 +741,18 @@ async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Resp
             Err(e) => return error(&e, Some(&t.res)),
         }
     }
-    let timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800));
+    let mut timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800));
+    if let Some(drop_after) = api.access.faults.drop_watches_after {
+        // An injected broken connection: the stream ends early, as when a load balancer cuts it.
+        timeout = timeout.min(drop_after);
+    }
+    let expired = from > 0 && api.access.inject_expiry();
     let stream = match api.store.watch(&t.res, t.ns.as_deref(), start).await {
+        Ok(_) if expired => {
+            let e = status(410, "Expired", &format!("too old resource version: {from}"), None);
+            initial.push(json!({"type": "ERROR", "object": e}));
+            None
+        }
         Ok(s) => Some(s),
         Err(ClusterError::Gone(_)) => {
             let expired = status(410, "Expired", &format!("too old resource version: {from}"), None);

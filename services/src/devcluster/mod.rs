@@ -39,12 +39,28 @@ pub struct Options {
     pub tokens: Vec<(String, authz::User)>,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
+    /// Failures to inject (none by default).
+    pub faults: Faults,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new(), bookmark_every: Duration::from_secs(10) }
+        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new(), bookmark_every: Duration::from_secs(10), faults: Faults::default() }
     }
+}
+
+/// Failures the dev cluster injects, to prove clients survive what real API servers do under
+/// load: optimistic-concurrency conflicts, watches cut short, and watches that cannot resume.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// Every Nth update or patch (of an object or its status) fails with 409 Conflict and
+    /// changes nothing (0: never).
+    pub conflict_every: u32,
+    /// Every watch stream ends after this long (`None`: at its timeout).
+    pub drop_watches_after: Option<Duration>,
+    /// Every Nth watch that resumes from a resourceVersion gets `410 Expired` and must list
+    /// again (0: never).
+    pub expire_every: u32,
 }
 
 /// The token of the administrator in the default kubeconfig.
@@ -95,7 +111,7 @@ impl DevCluster {
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let mut tokens: std::collections::BTreeMap<String, authz::User> = opts.tokens.iter().cloned().collect();
         tokens.insert(ADMIN_TOKEN.to_string(), authz::User::admin());
-        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default(), bookmark_every: opts.bookmark_every });
+        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default(), bookmark_every: opts.bookmark_every, faults: opts.faults, ..Default::default() });
         let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;

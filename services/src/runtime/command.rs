@@ -69,11 +69,6 @@ fn env_number(name: &str) -> Result<Option<u32>, String> {
     }
 }
 
-/// Whether `s` is an RFC 1123 label (a namespace name).
-fn dns_label(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-') && !s.ends_with('-')
-}
-
 impl RunArgs {
     /// The Katalog file: `-f`, `$KATALOG_PATH` (first of a comma list), ./katalog.yaml,
     /// ./komposer.yaml.
@@ -95,7 +90,7 @@ impl RunArgs {
     /// The runtime options; `bind` and `leader` are the caller's defaults for this binary.
     pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, String> {
         let namespace = self.namespace.clone().or_else(|| env("ORK_NAMESPACE")).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
-        if !dns_label(&namespace) {
+        if !katalog::model::katalog::is_rfc1123_label(&namespace) {
             return Err(format!("namespace {namespace:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)"));
         }
         let port = match self.port {

@@ -42,6 +42,7 @@ struct Inner {
 
 /// A snapshot for `/katalog` and the TUI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     /// State.
     pub state: State,

@@ -390,6 +390,9 @@ impl OperatorBox {
             config = config.fields(f);
         }
         let mut relisting: Option<BTreeSet<ObjectKey>> = None;
+        // What each CR looked like when it was last queued: a change of status alone (most often
+        // our own status patch) does not queue it again.
+        let mut seen: std::collections::HashMap<ObjectKey, u64> = std::collections::HashMap::new();
         let mut stream = watcher(api, config).default_backoff().boxed();
         loop {
             match stream.try_next().await {
@@ -400,11 +403,13 @@ impl OperatorBox {
                             if let Some(r) = relisting.as_mut() {
                                 r.insert(k.clone());
                             }
+                            seen.insert(k.clone(), fingerprint(&obj));
                             self.enqueue(k);
                         }
                     }
                     watcher::Event::InitDone => {
                         if let Some(fresh) = relisting.take() {
+                            seen.retain(|k, _| fresh.contains(k));
                             *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
                         }
                         self.synced.send_replace(true);
@@ -412,11 +417,15 @@ impl OperatorBox {
                     watcher::Event::Apply(obj) => {
                         if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
-                            self.enqueue(k);
+                            let fp = fingerprint(&obj);
+                            if seen.insert(k.clone(), fp) != Some(fp) {
+                                self.enqueue(k);
+                            }
                         }
                     }
                     watcher::Event::Delete(obj) => {
                         if let Some(k) = key_of(&obj) {
+                            seen.remove(&k);
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
                         }
                     }
@@ -528,10 +537,34 @@ fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
     if let Some(o) = by_ref {
         return Some(ObjectKey { namespace: if own.namespaced { obj.metadata.namespace.clone() } else { None }, name: o.name.clone() });
     }
+    // Only objects that cannot carry an owner reference to the CR (cluster-scoped children of a
+    // namespaced CR) are matched by the owner labels; the labels do not name the kind, so an
+    // object owned by another CRD's CR must not be attributed by them.
+    if obj.metadata.owner_references.as_ref().is_some_and(|r| !r.is_empty()) || (own.namespaced && obj.metadata.namespace.is_some()) {
+        return None;
+    }
     let labels = obj.metadata.labels.as_ref()?;
     let name = labels.get(LABEL_OWNER)?.clone();
     let namespace = if own.namespaced { labels.get(LABEL_OWNER_NAMESPACE).cloned().or_else(|| obj.metadata.namespace.clone()) } else { None };
     Some(ObjectKey { namespace, name })
+}
+
+/// What of a CR a reconcile depends on besides its status: generation (the spec), labels,
+/// annotations, finalizers, deletion.
+fn fingerprint(obj: &DynamicObject) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let m = &obj.metadata;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    m.generation.hash(&mut h);
+    m.labels.hash(&mut h);
+    m.annotations.hash(&mut h);
+    m.finalizers.hash(&mut h);
+    m.deletion_timestamp.as_ref().map(|t| format!("{t:?}")).hash(&mut h);
+    // Without a generation (no status subresource) every change counts.
+    if m.generation.is_none() {
+        m.resource_version.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Sleeps `d`; true when `stop` fired meanwhile.

@@ -125,3 +125,27 @@ pub fn owners(dev: &DevCluster, r: &ApiResource, owner_kind: &str) -> Vec<(Strin
         })
         .collect()
 }
+
+/// Installs a CRD generated from each enabled entry of the Katalog at `path` (as
+/// `ork generate crd` would) and waits until each is served.
+pub async fn install_crds(cluster: &KubeCluster, path: &Path) -> Vec<ApiResource> {
+    install_some_crds(cluster, path, None).await
+}
+
+/// Like [`install_crds`], for the entries named in `only` (all when `None`).
+pub async fn install_some_crds(cluster: &KubeCluster, path: &Path, only: Option<&[&str]>) -> Vec<ApiResource> {
+    let loaded = katalog::load::load_file(path, &katalog::load::LoadOptions::default());
+    let k = loaded.katalog.expect("a Katalog");
+    let crds = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition").unwrap();
+    let mut out = Vec::new();
+    for (name, entry) in k.crds().iter().filter(|(n, _)| only.is_none_or(|o| o.contains(&n.as_str()))) {
+        let crd = katalog::authoring::crd::generate(name, entry).unwrap();
+        cluster.create(&crds, None, &crd).await.unwrap();
+        let id = katalog::validate::api_identity(entry).unwrap();
+        out.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: true });
+    }
+    for r in &out {
+        wait_for(Duration::from_secs(5), "CRD served", || async { cluster.list(r, None, &ListParams::default()).await.map(|_| ()).map_err(|e| e.to_string()) }).await;
+    }
+    out
+}
