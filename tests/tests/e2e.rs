@@ -185,3 +185,26 @@ fn json_output_carries_every_case() {
     assert_eq!(doc["cases"][0]["passed"], true);
     assert!(r.stderr.contains("Running E2E: hello-check"), "progress goes to stderr with --output json: {}", show(&r));
 }
+
+#[test]
+fn e2e_init_scaffolds_a_document_that_passes() {
+    let dir = TempDir::new("e2e-init");
+    let demo = root().join("demos/beginner/hello-website");
+    for f in ["katalog.yaml", "crd.yaml", "cr.yaml"] {
+        std::fs::copy(demo.join(f), dir.path().join(f)).unwrap();
+    }
+    let r = ork(dir.path(), &["e2e", "init"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let text = std::fs::read_to_string(dir.path().join("e2e.yaml")).unwrap();
+    // The children's real names, from an in-memory reconcile of cr.yaml.
+    for needle in ["kind: E2E", "name: hello-website-e2e", "kind: Deployment\n      name: hello-web", "kind: Service\n      name: hello", "after: cr-deleted", "count: 0"] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+    let run = ork(dir.path(), &["e2e"]);
+    assert_eq!(run.code, 0, "{}\n{text}", show(&run));
+    assert!(run.stdout.contains("2 passed, 0 failed"), "{}", show(&run));
+    // It never overwrites without --force.
+    let again = ork(dir.path(), &["e2e", "init"]);
+    assert_eq!(again.code, 2, "{}", show(&again));
+    assert!(again.stderr.contains("exists; use --force"), "{}", show(&again));
+}

@@ -1,4 +1,7 @@
-//! `ork e2e`: run E2E documents against a fresh dev cluster (or the current context) and report.
+//! `ork e2e`: run E2E documents against a fresh dev cluster (or the current context) and report;
+//! `ork e2e init` scaffolds one.
+
+mod init;
 
 use crate::validate::paint;
 use crate::{Output, use_color};
@@ -19,8 +22,15 @@ enum Cluster {
     Current,
 }
 
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Write an e2e.yaml from the Katalog and its CRs: what the first reconcile creates, Ready, cleanup.
+    Init(init::InitArgs),
+}
+
 /// Arguments of `ork e2e`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     /// An e2e.yaml, or `DIR/...` to run every `*e2e.yaml` below DIR, each on its own cluster
     /// (default: ./e2e.yaml, then ./test/e2e.yaml).
@@ -49,6 +59,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
 /// Prints progress as it happens: to stdout, or to stderr when stdout carries JSON.
@@ -178,6 +190,9 @@ fn targets(args: &Args) -> Result<(Vec<PathBuf>, bool), u8> {
 
 /// Runs the command; returns the exit code.
 pub fn run(args: Args) -> u8 {
+    if let Some(Command::Init(a)) = args.command {
+        return init::run(a);
+    }
     let mut err = std::io::stderr().lock();
     let ready_after = match katalog::validate::parse_duration(&args.ready_after) {
         Some(s) if (0.0..=3600.0).contains(&s) => Duration::from_secs_f64(s),
