@@ -208,3 +208,47 @@ fn e2e_init_scaffolds_a_document_that_passes() {
     assert_eq!(again.code, 2, "{}", show(&again));
     assert!(again.stderr.contains("exists; use --force"), "{}", show(&again));
 }
+
+/// Kills the process it holds (by its PID) when dropped, also when a test fails.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_borrowed_cluster_is_left_as_it_was_found() {
+    // `ork dev-cluster` in its own process stands in for "the current context".
+    let dir = TempDir::new("e2e-current");
+    let kubeconfig = dir.path().join("current.kubeconfig");
+    let _cluster = Child(Command::new(ork_tests::ork_bin()).args(["dev-cluster", "--kubeconfig", &kubeconfig.to_string_lossy()]).current_dir(dir.path()).spawn().unwrap());
+    let start = std::time::Instant::now();
+    while !kubeconfig.exists() {
+        assert!(start.elapsed().as_secs() < 30, "the dev cluster did not write its kubeconfig");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let e2e = hello_e2e(
+        &dir,
+        "    - name: the Website runs\n      after: cr-applied\n      resources: [{kind: Deployment, name: hello-web, ready: true}, {kind: Service, name: hello}]\n",
+    );
+    let run = |args: &[&str], program: &Path| {
+        let out = Command::new(program).args(args).current_dir(dir.path()).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1").output().unwrap();
+        Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    };
+    let r = run(&["e2e", "-f", &e2e.to_string_lossy(), "--cluster", "current"], &ork_tests::ork_bin());
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("using the current context `ork-dev`") && r.stdout.contains("Cluster: current context ork-dev"), "{}", show(&r));
+    // The CR (not deleted by any expectation), the bundle and the CRD are gone again.
+    let kubectl = Path::new("kubectl");
+    let crds = run(&["get", "crd", "-o", "name"], kubectl);
+    assert_eq!((crds.code, crds.stdout.trim()), (0, ""), "{}", show(&crds));
+    for (kind, name) in [("namespace", "orkestra-system"), ("clusterrole", "orkestra-orkestra-system"), ("clusterrolebinding", "orkestra-orkestra-system")] {
+        let g = run(&["get", kind, name, "-o", "name", "--ignore-not-found"], kubectl);
+        assert_eq!((g.code, g.stdout.trim()), (0, ""), "{kind}/{name} left behind: {}", show(&g));
+    }
+    let left = run(&["get", "deployments,services", "-n", "default", "-o", "name"], kubectl);
+    assert!(!left.stdout.contains("hello"), "children left behind: {}", show(&left));
+}
