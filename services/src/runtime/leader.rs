@@ -147,6 +147,7 @@ impl<C: Cluster + 'static> Elector<C> {
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(async move {
             let mut last_renewal = tokio::time::Instant::now();
+            let mut last_error: Option<String> = None;
             loop {
                 if stop.as_ref().is_some_and(|s| *s.borrow()) {
                     break;
@@ -156,6 +157,7 @@ impl<C: Cluster + 'static> Elector<C> {
                 let attempt = tokio::time::timeout(self.timings.renew_deadline / 2, self.try_acquire_or_renew()).await;
                 match attempt.unwrap_or(Err(ClusterError::Other("lease request timed out".to_string()))) {
                     Ok(true) => {
+                        last_error = None;
                         last_renewal = tokio::time::Instant::now();
                         if !leading {
                             let _ = tx.send(true);
@@ -166,7 +168,14 @@ impl<C: Cluster + 'static> Elector<C> {
                             let _ = tx.send(false);
                         }
                     }
-                    Err(_) => {
+                    Err(e) => {
+                        // Said once per distinct error: a missing namespace or a 403 must not be
+                        // a silent follower.
+                        let text = e.to_string();
+                        if last_error.as_deref() != Some(text.as_str()) {
+                            tracing::warn!(lease = %self.name, namespace = %self.namespace, "leader election: {text}; retrying every {:?}", self.timings.retry_period);
+                            last_error = Some(text);
+                        }
                         if leading && last_renewal.elapsed() >= self.timings.renew_deadline {
                             let _ = tx.send(false);
                         }
