@@ -21,17 +21,9 @@ use rt::*;
 use serde_json::{Value, json};
 use services::cluster::{ApiResource, Cluster, KubeCluster, WatchEvent};
 use services::devcluster::{DevCluster, Options};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn release_runtime() -> PathBuf {
-    let root = ork_tests::root();
-    let status = Command::new(env!("CARGO")).args(["build", "-q", "-j2", "--release", "-p", "ork-runtime"]).current_dir(&root).status().unwrap();
-    assert!(status.success(), "cargo build --release -p ork-runtime failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target.join("release/ork-runtime")
-}
 
 struct Runtime {
     child: Child,
@@ -289,7 +281,7 @@ fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let run = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
-    let bin = release_runtime();
+    let bin = ork_tests::release_runtime_bin();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut ok = true;
     rt.block_on(async {

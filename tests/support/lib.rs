@@ -23,24 +23,37 @@ pub fn ork_runtime_bin() -> PathBuf {
 }
 
 fn binary(once: &Once, package: &str, name: &str) -> PathBuf {
-    once.call_once(|| {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "-q", "-j2", "-p", package]).current_dir(root());
-        // The variables cargo sets for this test process describe *this* package; build scripts
-        // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy().into_owned();
-            if k.starts_with("CARGO_PKG_") || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR") {
-                cargo.env_remove(&k);
-            }
-        }
-        let status = cargo.status();
-        assert!(matches!(status, Ok(s) if s.success()), "building {package} failed: {status:?}");
-    });
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let bin = target.join("debug").join(name);
+    once.call_once(|| cargo_build(&["-p", package]));
+    let bin = target_dir().join("debug").join(name);
     assert!(bin.exists(), "{name} binary not found at {}", bin.display());
     bin
+}
+
+/// The target directory builds go to.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// Runs `cargo build -q -j2 ARGS` in the workspace; panics when it fails.
+pub fn cargo_build(args: &[&str]) {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(["build", "-q", "-j2"]).args(args).current_dir(root());
+    // The variables cargo sets for this test process describe *this* package; build scripts
+    // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("CARGO_PKG_") || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR") {
+            cargo.env_remove(&k);
+        }
+    }
+    let status = cargo.status();
+    assert!(matches!(status, Ok(s) if s.success()), "cargo build {args:?} failed: {status:?}");
+}
+
+/// The production runtime binary: `cargo build --release -p ork-runtime`, on its own.
+pub fn release_runtime_bin() -> PathBuf {
+    cargo_build(&["--release", "-p", "ork-runtime"]);
+    target_dir().join("release").join("ork-runtime")
 }
 
 /// The result of one `ork` run.

@@ -4,24 +4,7 @@
 //! linked into it. The same symbol patterns are found in `ork`, so the check can fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn release_runtime() -> PathBuf {
-    let root = ork_tests::root();
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["build", "-q", "-j2", "--release", "-p", "ork-runtime"]).current_dir(&root);
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("CARGO_PKG_") || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR") {
-            cargo.env_remove(&k);
-        }
-    }
-    let status = cargo.status().unwrap();
-    assert!(status.success(), "cargo build --release -p ork-runtime failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    target.join("release").join("ork-runtime")
-}
 
 /// Demangled symbol names of a binary.
 fn symbols(bin: &std::path::Path) -> String {
@@ -41,7 +24,7 @@ const FORBIDDEN: &[(&str, &str)] = &[
 
 #[test]
 fn the_release_runtime_has_run_and_version_and_no_authoring_devcluster_or_tui_code() {
-    let bin = release_runtime();
+    let bin = ork_tests::release_runtime_bin();
     let help = Command::new(&bin).arg("--help").output().unwrap();
     assert!(help.status.success());
     let help = String::from_utf8_lossy(&help.stdout);
