@@ -499,3 +499,27 @@ fn merge_block(merged: &mut Node, key: &str, value: &Node, cx: &mut Cx) {
         _ => deep_merge(slot, value),
     }
 }
+
+/// Every file below `dir` whose name ends with `suffix` (`simulate.yaml`, `e2e.yaml`), sorted;
+/// hidden directories and `target` are skipped. What `ork simulate DIR/...` and `ork e2e
+/// DIR/...` discover.
+pub fn find_documents(dir: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, suffix: &str, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<std::path::PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    walk(&p, suffix, out);
+                }
+            } else if name.ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, suffix, &mut out);
+    out
+}

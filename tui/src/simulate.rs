@@ -83,7 +83,7 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn report_error(e: &SimError) -> u8 {
+pub(crate) fn report_error(e: &SimError) -> u8 {
     let mut err = std::io::stderr().lock();
     for d in e.diagnostics().iter() {
         let _ = writeln!(err, "{d}");
@@ -185,27 +185,11 @@ fn print_file(out: &mut impl Write, f: &FileRun, color: bool) {
 }
 
 fn discover(dir: &Path, output: Output) -> u8 {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if p.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    walk(&p, out);
-                }
-            } else if name.ends_with("simulate.yaml") {
-                out.push(p);
-            }
-        }
-    }
     if !dir.is_dir() {
         let _ = writeln!(std::io::stderr(), "error: {} is not a directory", display_path(dir));
         return 2;
     }
-    let mut found = Vec::new();
-    walk(dir, &mut found);
+    let mut found = katalog::load::find_documents(dir, "simulate.yaml");
     found.retain(|p| !is_suite(p));
     let color = use_color(std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
@@ -258,7 +242,7 @@ fn discover(dir: &Path, output: Output) -> u8 {
 }
 
 /// `to` relative to directory `from` (both made absolute), `./`-prefixed.
-fn relative(from: &Path, to: &Path) -> String {
+pub(crate) fn relative(from: &Path, to: &Path) -> String {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let (from, to) = (abs(from), abs(to));
     let a: Vec<_> = from.components().collect();
@@ -270,28 +254,50 @@ fn relative(from: &Path, to: &Path) -> String {
     if joined.starts_with("..") { joined } else { format!("./{joined}") }
 }
 
+/// What `ork simulate init` and `ork e2e init` start from: the Katalog, its CRs (default
+/// `cr.yaml` beside it) and the output path (default `out_name` beside it), refused when the
+/// output exists without `--force` / `--dry-run`.
+pub(crate) struct ScaffoldInputs {
+    /// The Katalog file.
+    pub katalog_path: PathBuf,
+    /// The Katalog.
+    pub katalog: katalog::model::Katalog,
+    /// Its templates.
+    pub templates: katalog::template::TemplateSet,
+    /// The CR file.
+    pub cr_path: PathBuf,
+    /// Its documents.
+    pub crs: Vec<Value>,
+    /// Where the scaffold goes.
+    pub out_path: PathBuf,
+}
+
+/// Reads [`ScaffoldInputs`]; `Err` is the exit code, the reason already printed.
+pub(crate) fn scaffold_inputs(file: Option<PathBuf>, cr: Option<PathBuf>, output: Option<PathBuf>, out_name: &str, force: bool, dry_run: bool) -> Result<ScaffoldInputs, u8> {
+    let mut err = std::io::stderr().lock();
+    let katalog_path = default_file(file);
+    let dir = katalog_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let cr_path = cr.unwrap_or_else(|| dir.join("cr.yaml"));
+    let out_path = output.unwrap_or_else(|| dir.join(out_name));
+    if !cr_path.is_file() {
+        let _ = writeln!(err, "error: {} not found; pass the CRs with --cr FILE", display_path(&cr_path));
+        return Err(2);
+    }
+    if out_path.exists() && !force && !dry_run {
+        let _ = writeln!(err, "error: {} exists; use --force to overwrite it, or --dry-run to print", display_path(&out_path));
+        return Err(2);
+    }
+    drop(err);
+    let (katalog, templates) = load_katalog(&katalog_path).map_err(|e| report_error(&e))?;
+    let crs = read_crs(std::slice::from_ref(&cr_path)).map_err(|e| report_error(&e))?;
+    Ok(ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path })
+}
+
 fn run_init(args: InitArgs) -> u8 {
     let mut err = std::io::stderr().lock();
-    let katalog_path = default_file(args.file);
-    let dir = katalog_path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let cr_path = args.cr.unwrap_or_else(|| dir.join("cr.yaml"));
-    let out_path = args.output.unwrap_or_else(|| dir.join("simulate.yaml"));
-    if !cr_path.exists() {
-        let _ = writeln!(err, "error: {} not found; pass the CRs with --cr FILE", display_path(&cr_path));
-        return 2;
-    }
-    if out_path.exists() && !args.force && !args.dry_run {
-        let _ = writeln!(err, "error: {} exists; use --force to overwrite it, or --dry-run to print", display_path(&out_path));
-        return 2;
-    }
-    let (katalog, templates) = match load_katalog(&katalog_path) {
-        Ok(v) => v,
-        Err(e) => return report_error(&e),
-    };
-    let crs = match read_crs(std::slice::from_ref(&cr_path)) {
-        Ok(c) => c,
-        Err(e) => return report_error(&e),
+    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(args.file, args.cr, args.output, "simulate.yaml", args.force, args.dry_run) {
+        Ok(i) => i,
+        Err(code) => return code,
     };
     let plan = Plan { katalog: &katalog, templates: &templates, crs: &crs, crd: None, cycles: services::simulate::DEFAULT_CYCLES, delete_at: None };
     let targets = match targets(&plan) {

@@ -239,23 +239,7 @@ pub fn is_suite(path: &Path) -> bool {
 /// Every `*e2e.yaml` below `dir` (hidden directories and `target` skipped), pure aggregators
 /// left out, sorted.
 pub fn discover(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if p.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    walk(&p, out);
-                }
-            } else if name.ends_with("e2e.yaml") {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, &mut out);
+    let mut out = katalog::load::find_documents(dir, "e2e.yaml");
     out.retain(|p| !is_suite(p));
     out
 }

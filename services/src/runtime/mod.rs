@@ -106,10 +106,6 @@ impl Shared {
         self.started.load(Ordering::SeqCst)
     }
 
-    fn fatal(&self) -> Option<String> {
-        None
-    }
-
     fn not_ready(&self) -> Option<String> {
         if self.stopping.load(Ordering::SeqCst) {
             return Some("shutting down".to_string());

@@ -146,15 +146,6 @@ fn single_namespace(katalog: &Katalog, entry: &CrdEntry) -> Option<String> {
     }
 }
 
-/// Why a box is not running yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Waiting {
-    /// Its CRD is not served by the cluster.
-    Crd(String),
-    /// A dependency has not reached its condition.
-    Dependency(String),
-}
-
 /// One OperatorBox.
 pub struct OperatorBox {
     /// The CRD entry's name.
@@ -168,7 +159,8 @@ pub struct OperatorBox {
     health: Health,
     metrics: BoxMetrics,
     keys: Mutex<BTreeSet<ObjectKey>>,
-    waiting: Mutex<Option<Waiting>>,
+    /// Why the box is not running yet (its CRD is not served, a dependency not there).
+    waiting: Mutex<Option<String>>,
     synced: watch::Sender<bool>,
 }
 
@@ -254,7 +246,7 @@ impl OperatorBox {
         self.health.snapshot()
     }
 
-    fn set_waiting(&self, w: Option<Waiting>) {
+    fn set_waiting(&self, w: Option<String>) {
         *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = w;
     }
 
@@ -266,9 +258,7 @@ impl OperatorBox {
     /// The `/katalog` view.
     pub fn status(&self) -> BoxStatus {
         let r = self.resource();
-        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).clone().map(|w| match w {
-            Waiting::Crd(m) | Waiting::Dependency(m) => m,
-        });
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).clone();
         BoxStatus {
             name: self.name.clone(),
             api_version: r.api_version(),
@@ -316,7 +306,7 @@ impl OperatorBox {
                         tracing::warn!(crd = %self.name, "{why}");
                         announced = true;
                     }
-                    self.set_waiting(Some(Waiting::Crd(why)));
+                    self.set_waiting(Some(why));
                 }
             }
             if wait_or_stop(stop, Duration::from_secs(2)).await {
@@ -327,7 +317,7 @@ impl OperatorBox {
 
     /// Marks the box waiting for a dependency.
     pub fn wait_dependency(&self, why: Option<String>) {
-        self.set_waiting(why.map(Waiting::Dependency));
+        self.set_waiting(why);
     }
 
     /// Runs the box until `stop`: watches, resync, and (while `leading`) workers. Returns when

@@ -3,11 +3,11 @@
 //! runs the reconciler on the CRs in memory (as `ork simulate` does) and lists what the first
 //! reconcile creates, so the scaffold passes as written and is then edited to taste.
 
-use crate::default_file;
+use crate::simulate::{ScaffoldInputs, relative, scaffold_inputs};
 use katalog::diag::display_path;
 use katalog::yaml::emit;
 use serde_json::{Value, json};
-use services::simulate::{Plan, SimError, load_katalog, read_crs, simulate_crd, targets};
+use services::simulate::{Plan, simulate_crd, targets};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -31,17 +31,6 @@ pub struct InitArgs {
     dry_run: bool,
 }
 
-fn report(e: &SimError) -> u8 {
-    let mut err = std::io::stderr().lock();
-    for d in e.diagnostics().iter() {
-        let _ = writeln!(err, "{d}");
-    }
-    match e {
-        SimError::Io(_) => 2,
-        SimError::Invalid(_) => 1,
-    }
-}
-
 /// How kubectl should name a resource: its Kind when that is a built-in kind of this group,
 /// else `plural.group`.
 fn kubectl_kind(group: &str, plural: &str) -> String {
@@ -53,41 +42,12 @@ fn kubectl_kind(group: &str, plural: &str) -> String {
     }
 }
 
-/// `to` relative to directory `from`, `./`-prefixed.
-fn relative(from: &Path, to: &Path) -> String {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (from, to) = (abs(from), abs(to));
-    let a: Vec<_> = from.components().collect();
-    let b: Vec<_> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), a.len() - common).collect();
-    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
-    let joined = parts.join("/");
-    if joined.starts_with("..") { joined } else { format!("./{joined}") }
-}
-
 /// Runs `ork e2e init`; returns the exit code.
 pub fn run(args: InitArgs) -> u8 {
     let mut err = std::io::stderr().lock();
-    let katalog_path = default_file(args.file);
-    let dir = katalog_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
-    let cr_path = args.cr.unwrap_or_else(|| dir.join("cr.yaml"));
-    let out_path = args.output.unwrap_or_else(|| dir.join("e2e.yaml"));
-    if !cr_path.is_file() {
-        let _ = writeln!(err, "error: {} not found; pass the CRs with --cr FILE", display_path(&cr_path));
-        return 2;
-    }
-    if out_path.exists() && !args.force && !args.dry_run {
-        let _ = writeln!(err, "error: {} exists; use --force to overwrite it, or --dry-run to print", display_path(&out_path));
-        return 2;
-    }
-    let (katalog, templates) = match load_katalog(&katalog_path) {
-        Ok(v) => v,
-        Err(e) => return report(&e),
-    };
-    let crs = match read_crs(std::slice::from_ref(&cr_path)) {
-        Ok(c) => c,
-        Err(e) => return report(&e),
+    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(args.file, args.cr, args.output, "e2e.yaml", args.force, args.dry_run) {
+        Ok(i) => i,
+        Err(code) => return code,
     };
     let plan = Plan { katalog: &katalog, templates: &templates, crs: &crs, crd: None, cycles: 3, delete_at: None };
     let runs = match targets(&plan) {
@@ -154,7 +114,8 @@ pub fn run(args: InitArgs) -> u8 {
     expect.push(json!({"name": "deleting the CRs removes what they created", "after": "cr-deleted", "timeout": "30s", "resources": gone}));
     let out_dir = out_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
     let mut spec = json!({"katalog": relative(&out_dir, &katalog_path), "cr": relative(&out_dir, &cr_path), "expect": expect});
-    let crd_file = dir.join("crd.yaml");
+    let katalog_dir = katalog_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let crd_file = katalog_dir.join("crd.yaml");
     if crd_file.is_file() {
         spec["crd"] = json!(relative(&out_dir, &crd_file));
     }
