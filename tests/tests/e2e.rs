@@ -147,6 +147,19 @@ fn a_bundle_missing_one_rule_fails_with_the_403_named() {
     assert!(r.stdout.contains(&format!("runtime: crd `website` (degraded) last error: onCreate.services[0]: create: forbidden: {forbidden}")), "{}", show(&r));
     assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {forbidden}")), "{}", show(&r));
     assert!(r.stdout.contains("Applying the install bundle (") && r.stdout.contains("no-create-services.yaml"), "{}", show(&r));
+
+    // A refusal no expectation notices still fails the run: without `watch` on Services the
+    // Website converges (the reconciler only lists), but the runtime's children watch is refused.
+    let edited = dir.write("no-watch-services.yaml", &text.replace(rule, &rule.replace("  - watch\n", "")));
+    let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy(), "--bundle", &edited.to_string_lossy()]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stdout.contains("✓ the Website runs as a Deployment behind a Service"), "{}", show(&r));
+    assert!(r.stdout.contains("✗ the runtime needed no permission beyond the bundle"), "{}", show(&r));
+    assert!(
+        r.stdout.contains("dev cluster refused the runtime: services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot watch resource \"services\" in API group \"\" at the cluster scope"),
+        "{}",
+        show(&r)
+    );
 }
 
 #[test]

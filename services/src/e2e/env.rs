@@ -220,6 +220,12 @@ impl Env {
         diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user)
     }
 
+    /// Every request of the runtime the dev cluster refused during the whole run (RBAC mode),
+    /// as 403 lines: the bundle is sufficient exactly when this is empty.
+    pub fn runtime_refusals(&self) -> Vec<String> {
+        self.dev.as_ref().map(|d| super::refusals(&d.audit(), &self.shell.runtime_user)).unwrap_or_default()
+    }
+
     /// Stops the runtime, then the dev cluster; a borrowed cluster gets the CRs (while the
     /// runtime still runs, so its finalizers are handled), then what was applied, deleted in
     /// reverse order.

@@ -344,9 +344,17 @@ fn diagnose(summary: Option<&Value>, before: Option<&std::collections::BTreeMap<
             out.push(format!("runtime: crd `{name}` ({state}) last error: {e}"));
         }
     }
+    out.extend(refusals(denied, runtime_user));
+    out
+}
+
+/// The requests of `runtime_user` the dev cluster refused, one line per distinct verb and
+/// resource (at most 8), worded as the API server's 403.
+fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
+    let mut out = Vec::new();
     let user = authz::User { name: runtime_user.to_string(), groups: Vec::new() };
     let mut seen = std::collections::BTreeSet::new();
-    for d in denied.iter().filter(|d| !d.allowed && d.user == runtime_user) {
+    for d in audit.iter().filter(|d| !d.allowed && d.user == runtime_user) {
         let key = (d.request.verb.clone(), d.request.group.clone(), d.request.resource.clone(), d.request.subresource.clone(), d.request.namespace.clone());
         if !seen.insert(key) {
             continue;

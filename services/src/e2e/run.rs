@@ -138,6 +138,22 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
             .collect();
     } else {
         run.cases = expectations(&plan, &mut env, opts, rep).await;
+        // Every run on the dev cluster proves the bundle: a request the runtime was refused (a
+        // watch, say, whose failure no expectation would notice) fails the run.
+        let refused = env.runtime_refusals();
+        if !refused.is_empty() && !opts.is_interrupted() {
+            let case = CaseResult {
+                name: "the runtime needed no permission beyond the bundle".into(),
+                after: "run".into(),
+                file: display_path(&plan.file),
+                passed: false,
+                not_run: false,
+                elapsed_secs: 0.0,
+                error: Some(refused.join("\n")),
+            };
+            rep.event(Event::Case(case.clone()));
+            run.cases.push(case);
+        }
         if run.cases.iter().any(|c| !c.passed)
             && let Some(f) = &plan.spec.on_failure
         {
