@@ -173,7 +173,21 @@ async fn two_replicas_one_leader_and_the_follower_takes_over_within_the_lease_du
     let leases = katalog::kinds::known("coordination.k8s.io", "Lease").unwrap();
     let lease = dev.store().objects(&leases).into_iter().find(|l| l["metadata"]["name"] == "orkestra-konductor").unwrap();
     assert_eq!(lease["metadata"]["namespace"], "orkestra-system");
-    assert_eq!(lease["spec"]["holderIdentity"], if follower.log.ends_with("replica-a.log") { "replica-a" } else { "replica-b" });
+    let new_leader = if follower.log.ends_with("replica-a.log") { "replica-a" } else { "replica-b" };
+    let old_leader = if new_leader == "replica-a" { "replica-b" } else { "replica-a" };
+    assert_eq!(lease["spec"]["holderIdentity"], new_leader);
+    // Each election is an Event on the Lease, in order.
+    let events = katalog::kinds::known("events.k8s.io", "Event").unwrap();
+    let mut elected: Vec<(String, String)> = dev
+        .store()
+        .objects(&events)
+        .into_iter()
+        .filter(|e| e["reason"] == "KonductorElected" && e["regarding"]["kind"] == "Lease" && e["regarding"]["name"] == "orkestra-konductor")
+        .map(|e| (e["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string(), e["note"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    elected.sort_by_key(|(rv, _)| rv.parse::<u64>().unwrap_or(0));
+    let notes: Vec<&str> = elected.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(notes, [format!("{old_leader} became konductor"), format!("{new_leader} became konductor")], "{elected:?}");
     drop(follower);
     dev.stop().await;
 }

@@ -313,29 +313,7 @@ impl<'k> Reconciler<'k> {
     /// cannot be written never fails the reconcile.
     #[allow(clippy::too_many_arguments)]
     async fn event<C: Cluster>(&self, cluster: &C, cr: &Value, kind: &str, reason: &str, action: &str, note: &str, ctx: &Ctx) {
-        let Some(events) = katalog::kinds::known("events.k8s.io", "Event") else { return };
-        let name = meta_str(cr, "name").unwrap_or_default();
-        let ns = meta_str(cr, "namespace").unwrap_or("default");
-        let micro = format_rfc3339(ctx.now).replace('Z', ".000000Z");
-        let mut note = note.to_string();
-        note.truncate(1024);
-        let ev = json!({
-            "apiVersion": "events.k8s.io/v1",
-            "kind": "Event",
-            "metadata": {"generateName": format!("{name}."), "namespace": ns},
-            "eventTime": micro,
-            "reportingController": "orkestra.orkspace.io/runtime",
-            "reportingInstance": "ork",
-            "action": action,
-            "reason": reason,
-            "type": kind,
-            "note": note,
-            "regarding": {
-                "apiVersion": cr.get("apiVersion"), "kind": cr.get("kind"), "name": name,
-                "namespace": meta_str(cr, "namespace"), "uid": meta_str(cr, "uid"),
-            },
-        });
-        let _ = cluster.create(&events, Some(ns), &ev).await;
+        record_event(cluster, cr, kind, reason, action, note, ctx.now).await;
     }
 
     /// `reconcile.requeue`: a delay after success, when its gate passes.
@@ -358,4 +336,32 @@ fn denial(violations: &[Violation]) -> String {
     let denies: Vec<String> =
         violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value)).collect();
     format!("validation failed: {}", denies.join("; "))
+}
+
+/// Records an `events.k8s.io/v1` Event about `regarding` (any object with apiVersion, kind and
+/// metadata), in its namespace (else `default`). Best effort: a refused Event changes nothing.
+pub async fn record_event<C: Cluster>(cluster: &C, regarding: &Value, kind: &str, reason: &str, action: &str, note: &str, now: i64) {
+    let Some(events) = katalog::kinds::known("events.k8s.io", "Event") else { return };
+    let name = meta_str(regarding, "name").unwrap_or_default();
+    let ns = meta_str(regarding, "namespace").unwrap_or("default");
+    let micro = format_rfc3339(now).replace('Z', ".000000Z");
+    let mut note = note.to_string();
+    note.truncate(1024);
+    let ev = json!({
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"generateName": format!("{name}."), "namespace": ns},
+        "eventTime": micro,
+        "reportingController": "orkestra.orkspace.io/runtime",
+        "reportingInstance": "ork",
+        "action": action,
+        "reason": reason,
+        "type": kind,
+        "note": note,
+        "regarding": {
+            "apiVersion": regarding.get("apiVersion"), "kind": regarding.get("kind"), "name": name,
+            "namespace": meta_str(regarding, "namespace"), "uid": meta_str(regarding, "uid"),
+        },
+    });
+    let _ = cluster.create(&events, Some(ns), &ev).await;
 }

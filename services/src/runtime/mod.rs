@@ -219,6 +219,7 @@ impl Runtime {
             boxes.push(Arc::new(b));
         }
         let cluster = KubeCluster::new(client.clone());
+        let client_for_events = client.clone();
         let (stop, _) = watch::channel(false);
         let (leading, elector, keep) = match opts.leader {
             Some(timings) => {
@@ -260,21 +261,8 @@ impl Runtime {
             None => None,
         };
         let supervisor = tokio::spawn(supervise(shared.clone(), cluster, client, leading, stop.subscribe(), opts.drain));
-        {
-            let mut l = shared.leading.clone();
-            let identity = opts.identity.clone();
-            tokio::spawn(async move {
-                loop {
-                    if l.changed().await.is_err() {
-                        return;
-                    }
-                    if *l.borrow() {
-                        tracing::info!(identity = %identity, "became konductor (leader): reconciling");
-                    } else {
-                        tracing::warn!(identity = %identity, "not konductor: reconciling stopped, caches stay warm");
-                    }
-                }
-            });
+        if opts.leader.is_some() {
+            tokio::spawn(announce_leadership(shared.clone(), KubeCluster::new(client_for_events), opts.namespace.clone(), opts.identity.clone()));
         }
         Ok(Runtime { shared, stop, supervisor, elector, http, _leading: keep })
     }
@@ -340,6 +328,32 @@ impl Runtime {
     pub async fn run_until_signal(self) {
         wait_for_signal().await;
         self.shutdown().await;
+    }
+}
+
+/// Logs each change of leadership and records it as an Event on the Lease (upstream's
+/// `KonductorElected` / `KonductorLost`), so `kubectl events -n <ns>` shows who leads.
+async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespace: String, identity: String) {
+    let mut leading = shared.leading.clone();
+    let lease = json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": katalog::install::LEADER_LEASE, "namespace": namespace},
+    });
+    loop {
+        if leading.changed().await.is_err() {
+            return;
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        if *leading.borrow_and_update() {
+            tracing::info!(identity = %identity, "became konductor (leader): reconciling");
+            crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorElected", "Elect", &format!("{identity} became konductor"), now).await;
+        } else if shared.stopping.load(Ordering::SeqCst) {
+            tracing::info!(identity = %identity, "released the Lease");
+            crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorReleased", "Elect", &format!("{identity} released the Lease (shutting down)"), now).await;
+        } else {
+            tracing::warn!(identity = %identity, "not konductor any more: reconciling stopped, caches stay warm");
+            crate::reconcile::record_event(&cluster, &lease, "Warning", "KonductorLost", "Elect", &format!("{identity} stopped leading"), now).await;
+        }
     }
 }
 
