@@ -384,7 +384,7 @@ pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
 fn system_rules(s: &mut Sink) {
     let lease = Reason::system(format!("leader election: the Lease `{}` in the install namespace", install::LEADER_LEASE));
     s.grant(Component::Runtime, Scope::Namespace, "coordination.k8s.io", "leases", Some(install::LEADER_LEASE), &[Get, Create, Update], &lease);
-    let events = Reason::system("records Kubernetes Events on the CRs it reconciles (events.k8s.io/v1)");
+    let events = Reason::system("records Kubernetes Events on the CRs it reconciles and on its Lease (events.k8s.io/v1)");
     s.grant(Component::Runtime, Scope::Cluster, "events.k8s.io", "events", None, &[Create, Patch], &events);
 }
 

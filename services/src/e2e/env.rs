@@ -183,13 +183,25 @@ impl Env {
             katalog: katalog.to_path_buf(),
             namespace: opts.namespace.clone(),
             http: None,
-            leader: None,
+            // On the dev cluster the runtime elects itself on the Lease as a deployed one does,
+            // which proves the bundle's Lease and Event rules too. A borrowed cluster may have a
+            // deployed runtime holding the Lease: there the in-process one runs unelected.
+            leader: (self.mode == ClusterMode::Dev).then(crate::runtime::leader::Timings::default),
             identity: "ork-e2e".into(),
             drain: Duration::from_secs(5),
             ..RuntimeOptions::default()
         };
         let rt = Runtime::start(client, ropts).await.map_err(|e| format!("the runtime did not start: {e}"))?;
-        let started = rt.wait_started(Duration::from_secs(30)).await;
+        let mut started = rt.wait_started(Duration::from_secs(30)).await;
+        if started.is_ok() && self.mode == ClusterMode::Dev {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !rt.leading() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if !rt.leading() {
+                started = Err("the runtime did not acquire the orkestra-konductor Lease within 10s".into());
+            }
+        }
         self.runtime = Some(rt);
         if let Err(e) = started {
             let mut msg = e;
