@@ -16,6 +16,9 @@ pub const LABEL_OWNER_NAMESPACE: &str = "orkestra.orkspace.io/owner-namespace";
 /// On every child: the Katalog entry it was rendered from (`onReconcile.configMaps[0]`), so
 /// that the reconciler can tell which owned objects a drift-corrected entry no longer wants.
 pub const ANNOTATION_ENTRY: &str = "orkestra.orkspace.io/entry";
+/// `orkestra.orkspace.io/owner-kind: <Kind of the CR>` on every child, so that each
+/// OperatorBox watches only its own children (a label selector the API server evaluates).
+pub const LABEL_OWNER_KIND: &str = "orkestra.orkspace.io/owner-kind";
 /// Selects the pods of one workload (Deployment / StatefulSet selector).
 pub const LABEL_WORKLOAD: &str = "orkestra.orkspace.io/workload";
 
@@ -51,6 +54,7 @@ impl Owner {
         labels.insert(LABEL_MANAGED.into(), json!("true"));
         labels.insert(LABEL_MANAGED_BY.into(), json!("orkestra"));
         labels.insert(LABEL_OWNER.into(), json!(label_value(&self.name)));
+        labels.insert(LABEL_OWNER_KIND.into(), json!(label_value(&self.kind)));
         let can_own = match (&self.namespace, namespace) {
             (None, _) => true,
             (Some(own), Some(child)) => own == child,

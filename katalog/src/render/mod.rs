@@ -18,7 +18,7 @@ use crate::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
-pub use meta::{label_value, ANNOTATION_ENTRY, LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
+pub use meta::{label_value, ANNOTATION_ENTRY, LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
 
 /// Everything one render needs besides the Katalog.
 pub struct Request<'a> {

@@ -11,7 +11,7 @@ use crate::reconcile::{Ctx, Outcome, Reconciler};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
 use katalog::model::crd::{CrdEntry, Dependency};
-use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_NAMESPACE};
+use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, label_value};
 use katalog::template::Rng;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::WatchStreamExt;
@@ -426,10 +426,11 @@ impl OperatorBox {
         }
     }
 
-    /// A children watch: a change to an object this box manages queues its owner.
+    /// A children watch: a change to an object this box manages queues its owner. The API server
+    /// sends only children of this box's kind (`owner-kind` label), not every managed object.
     async fn watch_children(self: Arc<Self>, client: kube::Client, child: ApiResource) {
         let api = self.api(client, &child, None);
-        let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true"));
+        let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true,{LABEL_OWNER_KIND}={}", label_value(&self.resource().kind)));
         let own = self.resource().clone();
         let mut stream = watcher(api, config).default_backoff().boxed();
         loop {
@@ -520,7 +521,8 @@ impl OperatorBox {
 }
 
 /// The CR that owns `obj`: its controller owner reference of kind `own`, else the owner labels
-/// (cluster-scoped children cannot carry an owner reference to a namespaced CR).
+/// (cluster-scoped children cannot carry an owner reference to a namespaced CR; the watch
+/// selected them by `owner-kind`).
 fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
     let api_version = own.api_version();
     let by_ref = obj.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true) && o.kind == own.kind && o.api_version == api_version);
@@ -528,12 +530,15 @@ fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
         return Some(ObjectKey { namespace: if own.namespaced { obj.metadata.namespace.clone() } else { None }, name: o.name.clone() });
     }
     // Only objects that cannot carry an owner reference to the CR (cluster-scoped children of a
-    // namespaced CR) are matched by the owner labels; the labels do not name the kind, so an
-    // object owned by another CRD's CR must not be attributed by them.
+    // namespaced CR) are matched by the owner labels; an object owned by another CR through a
+    // reference is never attributed by labels.
     if obj.metadata.owner_references.as_ref().is_some_and(|r| !r.is_empty()) || (own.namespaced && obj.metadata.namespace.is_some()) {
         return None;
     }
     let labels = obj.metadata.labels.as_ref()?;
+    if labels.get(LABEL_OWNER_KIND) != Some(&label_value(&own.kind)) {
+        return None;
+    }
     let name = labels.get(LABEL_OWNER)?.clone();
     let namespace = if own.namespaced { labels.get(LABEL_OWNER_NAMESPACE).cloned().or_else(|| obj.metadata.namespace.clone()) } else { None };
     Some(ObjectKey { namespace, name })
