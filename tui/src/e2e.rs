@@ -25,6 +25,7 @@ enum Cluster {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Write an e2e.yaml from the Katalog and its CRs: what the first reconcile creates, Ready, cleanup.
+    #[command(mut_arg("output", |a| a.help("Where to write (default: e2e.yaml next to the Katalog)")))]
     Init(init::InitArgs),
 }
 

@@ -29,19 +29,21 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Write a simulate.yaml from a real run: the first cycle's creates, steady state, no errors.
+    #[command(mut_arg("output", |a| a.help("Where to write (default: simulate.yaml next to the Katalog)")))]
     Init(InitArgs),
 }
 
 /// Arguments of `ork simulate init`.
+/// Arguments of `ork simulate init` and `ork e2e init`.
 #[derive(clap::Args)]
-struct InitArgs {
+pub(crate) struct InitArgs {
     /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
     /// CR file (default: cr.yaml next to the Katalog).
     #[arg(long)]
     cr: Option<PathBuf>,
-    /// Where to write (default: simulate.yaml next to the Katalog).
+    /// Where to write (default: next to the Katalog).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Overwrite an existing file.
@@ -49,7 +51,7 @@ struct InitArgs {
     force: bool,
     /// Print instead of writing.
     #[arg(long)]
-    dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Runs the command; returns the exit code.
@@ -273,9 +275,10 @@ pub(crate) struct ScaffoldInputs {
 }
 
 /// Reads [`ScaffoldInputs`]; `Err` is the exit code, the reason already printed.
-pub(crate) fn scaffold_inputs(file: Option<PathBuf>, cr: Option<PathBuf>, output: Option<PathBuf>, out_name: &str, force: bool, dry_run: bool) -> Result<ScaffoldInputs, u8> {
+pub(crate) fn scaffold_inputs(args: &InitArgs, out_name: &str) -> Result<ScaffoldInputs, u8> {
+    let (cr, output, force, dry_run) = (args.cr.clone(), args.output.clone(), args.force, args.dry_run);
     let mut err = std::io::stderr().lock();
-    let katalog_path = default_file(file);
+    let katalog_path = default_file(args.file.clone());
     let dir = katalog_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
     let cr_path = cr.unwrap_or_else(|| dir.join("cr.yaml"));
     let out_path = output.unwrap_or_else(|| dir.join(out_name));
@@ -295,7 +298,7 @@ pub(crate) fn scaffold_inputs(file: Option<PathBuf>, cr: Option<PathBuf>, output
 
 fn run_init(args: InitArgs) -> u8 {
     let mut err = std::io::stderr().lock();
-    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(args.file, args.cr, args.output, "simulate.yaml", args.force, args.dry_run) {
+    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(&args, "simulate.yaml") {
         Ok(i) => i,
         Err(code) => return code,
     };

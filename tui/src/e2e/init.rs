@@ -3,6 +3,7 @@
 //! runs the reconciler on the CRs in memory (as `ork simulate` does) and lists what the first
 //! reconcile creates, so the scaffold passes as written and is then edited to taste.
 
+pub(crate) use crate::simulate::InitArgs;
 use crate::simulate::{ScaffoldInputs, relative, scaffold_inputs};
 use katalog::diag::display_path;
 use katalog::yaml::emit;
@@ -10,26 +11,6 @@ use serde_json::{Value, json};
 use services::simulate::{Plan, simulate_crd, targets};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Arguments of `ork e2e init`.
-#[derive(clap::Args)]
-pub struct InitArgs {
-    /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
-    #[arg(short = 'f', long = "file")]
-    file: Option<PathBuf>,
-    /// CR file (default: cr.yaml next to the Katalog).
-    #[arg(long)]
-    cr: Option<PathBuf>,
-    /// Where to write (default: e2e.yaml next to the Katalog).
-    #[arg(short = 'o', long = "output")]
-    output: Option<PathBuf>,
-    /// Overwrite an existing file.
-    #[arg(long)]
-    force: bool,
-    /// Print instead of writing.
-    #[arg(long)]
-    dry_run: bool,
-}
 
 /// How kubectl should name a resource: its Kind when that is a built-in kind of this group,
 /// else `plural.group`.
@@ -45,7 +26,7 @@ fn kubectl_kind(group: &str, plural: &str) -> String {
 /// Runs `ork e2e init`; returns the exit code.
 pub fn run(args: InitArgs) -> u8 {
     let mut err = std::io::stderr().lock();
-    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(args.file, args.cr, args.output, "e2e.yaml", args.force, args.dry_run) {
+    let ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path } = match scaffold_inputs(&args, "e2e.yaml") {
         Ok(i) => i,
         Err(code) => return code,
     };
