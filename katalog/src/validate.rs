@@ -787,13 +787,19 @@ pub fn namespace_allowed(katalog: &Katalog, entry: &CrdEntry, ns: &str) -> bool 
     if ns.is_empty() {
         return true;
     }
-    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
-    let local = entry.runtime();
-    let allowed: Vec<&Str> = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).collect();
-    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces));
-    let mut restricted = restricted;
-    if restricted.any(|p| checks::pattern_matches(p, ns)) {
+    let (allowed, restricted) = namespace_rules(katalog, entry);
+    if restricted.iter().any(|p| checks::pattern_matches(p, ns)) {
         return false;
     }
     allowed.is_empty() || allowed.iter().any(|p| checks::pattern_matches(p, ns))
+}
+
+/// The namespace patterns that govern `entry`'s CRs: (allowed, restricted), from
+/// `security.namespaceProtection` (unless disabled) and the entry's runtime policy.
+pub fn namespace_rules<'k>(katalog: &'k Katalog, entry: &'k CrdEntry) -> (Vec<&'k Str>, Vec<&'k Str>) {
+    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
+    let local = entry.runtime();
+    let allowed = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).collect();
+    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces)).collect();
+    (allowed, restricted)
 }

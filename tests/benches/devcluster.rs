@@ -65,9 +65,7 @@ fn main() {
 
         // The same creates over HTTPS (the default), the client trusting the generated CA.
         let dev = DevCluster::start(Options { tls: true, ..Options::default() }).await.unwrap_or_else(|e| panic!("{e}"));
-        let kc = kube::config::Kubeconfig::from_yaml(&dev.kubeconfig()).unwrap_or_else(|e| panic!("{e}"));
-        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
-        let cms: Api<ConfigMap> = Api::namespaced(kube::Client::try_from(config).unwrap_or_else(|e| panic!("{e}")), "default");
+        let cms: Api<ConfigMap> = Api::namespaced(dev.client().await.unwrap_or_else(|e| panic!("{e}")), "default");
         for concurrency in [1usize, 16] {
             let rate = creates(&cms, &format!("t{concurrency}"), concurrency, 10_000).await;
             println!("creates over TLS, {concurrency} in flight: 10000 at {rate:.0}/s");

@@ -109,7 +109,7 @@ fn cpu(pid: u32) -> Duration {
 
 async fn dev_cluster(dir: &Path, ready_after: Duration) -> (DevCluster, KubeCluster) {
     let (dev, _) = dev_with_crds(dir, Options { ready_after, ..Options::default() }, &[]).await;
-    let cluster = KubeCluster::new(client(&dev.kubeconfig()).await);
+    let cluster = KubeCluster::new(client(&dev).await);
     (dev, cluster)
 }
 

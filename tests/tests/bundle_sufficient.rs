@@ -55,9 +55,7 @@ async fn the_runtime_reconciles_with_exactly_the_bundles_permissions() {
     assert_eq!(code, 0, "{stdout}{stderr}");
 
     // The reconciler, as the runtime's ServiceAccount, through kube-rs.
-    let kc = kube::config::Kubeconfig::from_yaml(&dev.kubeconfig_with_token(RUNTIME_TOKEN)).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap();
-    let cluster = KubeCluster::new(kube::Client::try_from(config).unwrap());
+    let cluster = KubeCluster::new(dev.client_with_token(RUNTIME_TOKEN).await.unwrap());
     let loaded = load_file(&demo.join("katalog.yaml"), &LoadOptions::default());
     let report = validate(&loaded);
     let (k, t) = (loaded.katalog.unwrap(), report.templates.unwrap());

@@ -16,7 +16,7 @@ async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it(
     let dir = ork_tests::TempDir::new("runtime-basic");
     let demo = ork_tests::root().join("demos/beginner/hello-website");
     let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
-    let client = client(&dev.kubeconfig()).await;
+    let client = client(&dev).await;
     let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
     let runtime = Runtime::start(client.clone(), opts).await.unwrap();
     runtime.wait_started(Duration::from_secs(10)).await.unwrap();
@@ -108,7 +108,7 @@ async fn a_panicking_crd_degrades_alone_and_the_other_crd_still_converges() {
     let dir = ork_tests::TempDir::new("runtime-panic");
     let katalog = dir.write("katalog.yaml", TWO_CRDS);
     let (dev, _) = dev_with_crds(dir.path(), Options::default(), &[]).await;
-    let client = client(&dev.kubeconfig()).await;
+    let client = client(&dev).await;
     let cluster = KubeCluster::new(client.clone());
     let kinds = install_crds(&cluster, &katalog).await;
     let faulties = kinds.iter().find(|r| r.kind == "Faulty").unwrap().clone();
@@ -165,7 +165,7 @@ async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
     let demo = ork_tests::root().join("demos/beginner/hello-website");
     let faults = Faults { conflict_every: 3, drop_watches_after: Some(Duration::from_millis(300)), expire_every: 2 };
     let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), faults, ..Options::default() }, &[demo.join("crd.yaml")]).await;
-    let client = client(&dev.kubeconfig()).await;
+    let client = client(&dev).await;
     let cluster = KubeCluster::new(client.clone());
     create_all(&cluster, &websites(), (0..100).map(|i| website("default", &format!("c{i:03}"))).collect(), 8).await;
     let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), ..RuntimeOptions::default() };
@@ -238,7 +238,7 @@ async fn namespace_rules_are_enforced_at_the_watch() {
         let (code, out) = kubectl(&kubeconfig, &["create", "namespace", ns]).await;
         assert_eq!(code, 0, "{out}");
     }
-    let client = client(&dev.kubeconfig()).await;
+    let client = client(&dev).await;
     let cluster = KubeCluster::new(client.clone());
     let kinds = install_crds(&cluster, &katalog).await;
     let faulties = kinds.iter().find(|k| k.kind == "Faulty").unwrap().clone();

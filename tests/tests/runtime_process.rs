@@ -76,7 +76,7 @@ async fn sigkill_mid_reconcile_then_restart_converges_without_duplicates_or_orph
     let dir = ork_tests::TempDir::new("runtime-crash");
     let demo = ork_tests::root().join("demos/beginner/hello-website");
     let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
-    let cluster = KubeCluster::new(client(&dev.kubeconfig()).await);
+    let cluster = KubeCluster::new(client(&dev).await);
     create_all(&cluster, &websites(), (0..200).map(|i| website("default", &format!("w{i:03}"))).collect(), 16).await;
     let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
     let services_r = katalog::kinds::known("", "Service").unwrap();
@@ -122,7 +122,7 @@ async fn two_replicas_one_leader_and_the_follower_takes_over_within_the_lease_du
     let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
     let (code, out) = kubectl(&kubeconfig, &["create", "namespace", "orkestra-system"]).await;
     assert_eq!(code, 0, "{out}");
-    let cluster = KubeCluster::new(client(&dev.kubeconfig()).await);
+    let cluster = KubeCluster::new(client(&dev).await);
     let katalog = demo.join("katalog.yaml");
     let lease = [("LEASE_DURATION", "3"), ("RENEW_DEADLINE", "2"), ("RETRY_PERIOD", "0.25")];
     let a = Proc::start(dir.path(), "replica-a", &kubeconfig, &katalog, &lease, &[]);
@@ -209,7 +209,7 @@ async fn depends_on_orders_start_and_reverse_stop_and_sigterm_exits_cleanly() {
     let demo = ork_tests::root().join("demos/intermediate/depends-on");
     let katalog = demo.join("katalog.yaml");
     let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[]).await;
-    let cluster = KubeCluster::new(client(&dev.kubeconfig()).await);
+    let cluster = KubeCluster::new(client(&dev).await);
     // Only the dependent's CRD exists at first.
     install_some_crds(&cluster, &katalog, Some(&["app"])).await;
     let mut p = Proc::start(dir.path(), "deps", &kubeconfig, &katalog, &[], &["--leader-elect", "false"]);

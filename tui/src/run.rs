@@ -95,14 +95,7 @@ async fn run_dev(dev: &DevCluster, katalog: &katalog::model::Katalog, kubeconfig
         let _ = writeln!(err, "error: cannot write {}: {e}", kubeconfig.display());
         return 2;
     }
-    let client = match kube::config::Kubeconfig::from_yaml(&dev.kubeconfig()) {
-        Ok(kc) => match kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await {
-            Ok(c) => kube::Client::try_from(c),
-            Err(e) => Err(kube::Error::Service(e.to_string().into())),
-        },
-        Err(e) => Err(kube::Error::Service(e.to_string().into())),
-    };
-    let client = match client {
+    let client = match dev.client().await {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: cannot connect to the dev cluster: {e}");

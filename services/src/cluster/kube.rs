@@ -20,7 +20,8 @@ impl std::fmt::Debug for KubeCluster {
     }
 }
 
-fn dynamic(r: &ApiResource) -> kube::discovery::ApiResource {
+/// kube-rs's description of a resource, for `Api::*_with`.
+pub(crate) fn dynamic(r: &ApiResource) -> kube::discovery::ApiResource {
     kube::discovery::ApiResource {
         group: r.group.clone(),
         version: r.version.clone(),
@@ -49,6 +50,16 @@ fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
     }
 }
 
+/// An `Api` for `r`: in namespace `ns` when the resource is namespaced and one is given, else
+/// across all namespaces (or cluster-scoped).
+pub(crate) fn dynamic_api(client: kube::Client, r: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
+    let d = dynamic(r);
+    match ns.filter(|n| r.namespaced && !n.is_empty()) {
+        Some(ns) => Api::namespaced_with(client, ns, &d),
+        None => Api::all_with(client, &d),
+    }
+}
+
 fn to_value(o: DynamicObject) -> Result<Value> {
     serde_json::to_value(o).map_err(|e| ClusterError::Other(format!("cannot encode an object: {e}")))
 }
@@ -64,11 +75,7 @@ impl KubeCluster {
     }
 
     fn api(&self, r: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
-        let d = dynamic(r);
-        match ns.filter(|n| r.namespaced && !n.is_empty()) {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &d),
-            None => Api::all_with(self.client.clone(), &d),
-        }
+        dynamic_api(self.client.clone(), r, ns)
     }
 }
 

@@ -386,8 +386,7 @@ impl MemCluster {
     /// lists), with the namespaces `default`, `kube-system`, `kube-public` and
     /// `kube-node-lease`, on the system clock.
     pub fn new() -> MemCluster {
-        let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        MemCluster::with_clock(Arc::new(now))
+        MemCluster::with_clock(Arc::new(katalog::template::unix_now))
     }
 
     /// The same, on a given clock (Unix seconds).

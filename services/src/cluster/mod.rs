@@ -10,6 +10,8 @@ mod selector;
 pub use katalog::kinds::ApiResource;
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
+#[cfg(feature = "kube")]
+pub(crate) use self::kube::dynamic_api;
 pub use mem::{MemCluster, Op};
 pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};

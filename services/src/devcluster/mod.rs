@@ -182,6 +182,19 @@ impl DevCluster {
         )
     }
 
+    /// A kube-rs client as the administrator (the default kubeconfig's token).
+    pub async fn client(&self) -> Result<kube::Client, String> {
+        self.client_with_token(ADMIN_TOKEN).await
+    }
+
+    /// A kube-rs client authenticating with `token` (a user given in [`Options::tokens`]),
+    /// trusting this cluster's CA.
+    pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, String> {
+        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_with_token(token)).map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
+        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
+        kube::Client::try_from(config).map_err(|e| format!("dev cluster client: {e}"))
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {

@@ -170,9 +170,7 @@ impl Env {
         let client = match &self.dev {
             Some(dev) => {
                 rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));
-                let kc = kube::config::Kubeconfig::from_yaml(&dev.kubeconfig_with_token(&self.token)).map_err(|e| format!("runtime kubeconfig: {e}"))?;
-                let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("runtime kubeconfig: {e}"))?;
-                kube::Client::try_from(config).map_err(|e| format!("runtime client: {e}"))?
+                dev.client_with_token(&self.token).await.map_err(|e| format!("runtime client: {e}"))?
             }
             None => {
                 rep.event(Event::Step(format!("Starting the runtime in-process with the credentials of context `{}`...", self.context)));

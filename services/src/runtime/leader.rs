@@ -55,8 +55,7 @@ fn seconds(s: &str) -> Option<i64> {
 impl<C: Cluster + 'static> Elector<C> {
     /// A candidate `identity` for the Lease `namespace/name`, on the wall clock.
     pub fn new(cluster: Arc<C>, namespace: &str, name: &str, identity: &str, timings: Timings) -> Elector<C> {
-        let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        Elector::with_clock(cluster, namespace, name, identity, timings, Arc::new(now))
+        Elector::with_clock(cluster, namespace, name, identity, timings, Arc::new(katalog::template::unix_now))
     }
 
     /// The same on a given clock (Unix seconds).

@@ -343,7 +343,7 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
         if leading.changed().await.is_err() {
             return;
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let now = katalog::template::unix_now();
         if *leading.borrow_and_update() {
             tracing::info!(identity = %identity, "became konductor (leader): reconciling");
             crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorElected", "Elect", &format!("{identity} became konductor"), now).await;

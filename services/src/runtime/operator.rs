@@ -6,14 +6,14 @@
 use super::health::{Health, Snapshot, State, catch_panic};
 use super::metrics::{self, BoxMetrics};
 use super::queue::WorkQueue;
-use crate::cluster::{ApiResource, KubeCluster};
+use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
 use crate::reconcile::{Ctx, Outcome, Reconciler};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
 use katalog::model::crd::{CrdEntry, Dependency};
 use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, label_value};
 use katalog::template::Rng;
-use kube::api::{Api, DynamicObject};
+use kube::api::DynamicObject;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use std::collections::BTreeSet;
@@ -136,12 +136,9 @@ fn single_namespace(katalog: &Katalog, entry: &CrdEntry) -> Option<String> {
     if let Some(ns) = &entry.namespace {
         return Some(ns.as_str().to_string());
     }
-    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
-    let local = entry.runtime();
-    let allowed: Vec<&str> = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).map(|s| s.as_str()).collect();
-    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces)).count();
+    let (allowed, restricted) = katalog::validate::namespace_rules(katalog, entry);
     match allowed.as_slice() {
-        [one] if restricted == 0 && !one.contains(['*', '?', '[']) => Some((*one).to_string()),
+        [one] if restricted.is_empty() && !one.contains(['*', '?', '[']) => Some(one.as_str().to_string()),
         _ => None,
     }
 }
@@ -199,10 +196,6 @@ pub struct BoxStatus {
     pub watch_namespace: Option<String>,
     /// Dependencies.
     pub depends_on: Vec<String>,
-}
-
-fn now_seconds() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 fn key_of(obj: &DynamicObject) -> Option<ObjectKey> {
@@ -293,7 +286,7 @@ impl OperatorBox {
     /// Waits until the cluster serves the CRD (§1.4: a box starts when its CRD exists).
     pub async fn wait_for_crd(&self, client: &kube::Client, stop: &mut watch::Receiver<bool>) -> bool {
         let mut announced = false;
-        let api = self.api(client.clone(), self.resource(), self.settings.watch_namespace.as_deref());
+        let api = dynamic_api(client.clone(), self.resource(), self.settings.watch_namespace.as_deref());
         loop {
             match api.list(&kube::api::ListParams::default().limit(1)).await {
                 Ok(_) => {
@@ -361,17 +354,10 @@ impl OperatorBox {
         }
     }
 
-    fn api(&self, client: kube::Client, r: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
-        let d = kube::discovery::ApiResource { group: r.group.clone(), version: r.version.clone(), api_version: r.api_version(), kind: r.kind.clone(), plural: r.plural.clone() };
-        match namespace {
-            Some(ns) if r.namespaced => Api::namespaced_with(client, ns, &d),
-            _ => Api::all_with(client, &d),
-        }
-    }
 
     /// The CR watch: every change queues its key; the key set is the box's cache.
     async fn watch_crs(self: Arc<Self>, client: kube::Client) {
-        let api = self.api(client, self.resource(), self.settings.watch_namespace.as_deref());
+        let api = dynamic_api(client, self.resource(), self.settings.watch_namespace.as_deref());
         let mut config = watcher::Config::default();
         if let Some(l) = &self.settings.label_selector {
             config = config.labels(l);
@@ -429,7 +415,7 @@ impl OperatorBox {
     /// A children watch: a change to an object this box manages queues its owner. The API server
     /// sends only children of this box's kind (`owner-kind` label), not every managed object.
     async fn watch_children(self: Arc<Self>, client: kube::Client, child: ApiResource) {
-        let api = self.api(client, &child, None);
+        let api = dynamic_api(client, &child, None);
         let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true,{LABEL_OWNER_KIND}={}", label_value(&self.resource().kind)));
         let own = self.resource().clone();
         let mut stream = watcher(api, config).default_backoff().boxed();
@@ -477,7 +463,7 @@ impl OperatorBox {
             }
             self.metrics.busy(1);
             let started = Instant::now();
-            let ctx = Ctx { now: now_seconds(), rng: Rng::Os };
+            let ctx = Ctx { now: katalog::template::unix_now(), rng: Rng::Os };
             let outcome = catch_panic(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
             let took = started.elapsed();
             match outcome {

@@ -21,11 +21,9 @@ pub fn website(ns: &str, name: &str) -> Value {
     json!({"apiVersion": "demo.ork.dev/v1", "kind": "Website", "metadata": {"name": name, "namespace": ns}, "spec": {"replicas": 1}})
 }
 
-/// A kube-rs client for a kubeconfig document.
-pub async fn client(kubeconfig: &str) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap();
-    kube::Client::try_from(config).unwrap()
+/// A kube-rs client as the dev cluster's administrator.
+pub async fn client(dev: &DevCluster) -> kube::Client {
+    dev.client().await.unwrap()
 }
 
 /// Starts a dev cluster, writes its admin kubeconfig into `dir`, and applies `crds` (files)
