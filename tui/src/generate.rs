@@ -1,6 +1,7 @@
 //! `ork generate crd` and `ork generate bundle`.
 
 use crate::default_file;
+use crate::init::write_out;
 use crate::validate::load_valid;
 use katalog::authoring::bundle::{Selection, bundle, shipped_katalog};
 use katalog::authoring::crd::generate;
@@ -104,23 +105,6 @@ fn bundle_cmd(args: BundleArgs) -> u8 {
     };
     let text = bundle(&derived, v.katalog.name(), &shipped, sel);
     write_out(args.output.as_deref(), &text)
-}
-
-/// Writes `text` to stdout or atomically to `out`.
-fn write_out(out: Option<&std::path::Path>, text: &str) -> u8 {
-    match out {
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            0
-        }
-        Some(out) => match crate::init::write_atomic(out, text.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: cannot write {}: {e}", out.display());
-                2
-            }
-        },
-    }
 }
 
 /// Arguments of `ork generate crd`.

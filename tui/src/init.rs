@@ -109,6 +109,24 @@ pub fn run(args: Args) -> u8 {
     0
 }
 
+/// Writes `text` to stdout (`out` is `None`) or atomically to `out`; the exit code (2 when the
+/// file cannot be written, the reason printed).
+pub fn write_out(out: Option<&Path>, text: &str) -> u8 {
+    match out {
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            0
+        }
+        Some(out) => match write_atomic(out, text.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: cannot write {}: {e}", katalog::diag::display_path(out));
+                2
+            }
+        },
+    }
+}
+
 /// Writes via a temporary file and a rename, so a failure never leaves a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {

@@ -352,13 +352,9 @@ fn run_init(args: InitArgs) -> u8 {
         "spec": {"katalog": relative(&out_dir, &katalog_path), "cr": relative(&out_dir, &cr_path), "cycles": cycles, "expect": expect},
     });
     let text = format!("# Expectations recorded by `ork simulate init`; run `ork simulate` to check them.\n{}", emit(&doc));
-    if args.dry_run {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        return 0;
-    }
-    if let Err(e) = crate::init::write_atomic(&out_path, text.as_bytes()) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", display_path(&out_path));
-        return 2;
+    let code = crate::init::write_out((!args.dry_run).then_some(out_path.as_path()), &text);
+    if code != 0 || args.dry_run {
+        return code;
     }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "✓ wrote {}: {} CRD(s), {rules} op rule(s). Run `ork simulate -f {}` to check it.", display_path(&out_path), targets.len(), display_path(&out_path));

@@ -107,13 +107,9 @@ pub fn run(args: InitArgs) -> u8 {
         "spec": spec,
     });
     let text = format!("# Expectations scaffolded by `ork e2e init`; run `ork e2e` to check them (docs/e2e.md).\n{}", emit(&doc));
-    if args.dry_run {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        return 0;
-    }
-    if let Err(e) = crate::init::write_atomic(&out_path, text.as_bytes()) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", display_path(&out_path));
-        return 2;
+    let code = crate::init::write_out((!args.dry_run).then_some(out_path.as_path()), &text);
+    if code != 0 || args.dry_run {
+        return code;
     }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "✓ wrote {}: {} CR(s), {} expectation(s). Run `ork e2e -f {}` to check it.", display_path(&out_path), runs.len(), runs.len() + 1, display_path(&out_path));
