@@ -6,30 +6,16 @@ use katalog::diag::Diagnostic;
 use katalog::load::{DocKind, LoadOptions, load_file};
 use katalog::model::e2e::{After, PatchType};
 use katalog::validate::validate;
-use std::path::{Path, PathBuf};
+mod common;
+use common::Dir;
+use std::path::Path;
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("katalog-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        let d = Dir(p);
-        d.write("katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\nspec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n");
-        d.write("cr.yaml", "apiVersion: t.ork.dev/v1\nkind: App\nmetadata: {name: a}\n");
-        d
-    }
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A scratch directory holding a one-CRD Katalog and its CR.
+fn e2e_dir(tag: &str) -> Dir {
+    let d = Dir::new(&format!("e2e-{tag}"));
+    d.write("katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\nspec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n");
+    d.write("cr.yaml", "apiVersion: t.ork.dev/v1\nkind: App\nmetadata: {name: a}\n");
+    d
 }
 
 const HEAD: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {name: t-e2e}\n";
@@ -45,7 +31,7 @@ fn find<'a>(ds: &'a [Diagnostic], code: &str, needle: &str) -> &'a Diagnostic {
 
 #[test]
 fn a_full_document_decodes_with_every_supported_part() {
-    let d = Dir::new("full");
+    let d = e2e_dir("full");
     d.write("setup.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
     d.write("more.yaml", "- name: from the include\n  after: cr-deleted\n  resources: [{kind: App, name: a, count: 0}]\n");
     let f = d.write(
@@ -106,7 +92,7 @@ imports:
 
 #[test]
 fn an_unknown_field_is_an_error_with_its_position_and_a_suggestion() {
-    let d = Dir::new("typo");
+    let d = e2e_dir("typo");
     let f = d.write("e2e.yaml", &format!("{HEAD}spec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    - name: x\n      resorces: [{{kind: App}}]\n"));
     let errs = errors(&f);
     let e = find(&errs, "unknown-field", "unknown field `resorces`");
@@ -119,7 +105,7 @@ fn an_unknown_field_is_an_error_with_its_position_and_a_suggestion() {
 
 #[test]
 fn what_ork_cannot_do_is_rejected_not_ignored() {
-    let d = Dir::new("unsupported");
+    let d = e2e_dir("unsupported");
     let f = d.write(
         "e2e.yaml",
         &format!(
@@ -152,7 +138,7 @@ fn what_ork_cannot_do_is_rejected_not_ignored() {
 
 #[test]
 fn validation_checks_names_checks_durations_paths_and_assertions() {
-    let d = Dir::new("checks");
+    let d = e2e_dir("checks");
     let f = d.write(
         "e2e.yaml",
         &format!(
@@ -195,7 +181,7 @@ fn validation_checks_names_checks_durations_paths_and_assertions() {
 
 #[test]
 fn a_suite_imports_e2e_documents_only() {
-    let d = Dir::new("suite");
+    let d = e2e_dir("suite");
     d.write("sim.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: s}\nspec: {katalog: ./katalog.yaml, cr: ./cr.yaml}\n");
     let f = d.write("suite-e2e.yaml", &format!("{HEAD}imports: [./sim.yaml, {{path: ./gone.yaml, wait: soon}}]\n"));
     let errs = errors(&f);

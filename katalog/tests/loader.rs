@@ -3,35 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
 use katalog::load::{LoadOptions, load_file};
-use std::path::{Path, PathBuf};
+mod common;
+use common::Dir;
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("katalog-loader-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 const HEAD: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\n";
 const CRD: &str = "spec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n";
 
 #[test]
 fn inline_items_replace_included_items_of_the_same_name() {
-    let d = Dir::new("notes");
+    let d = Dir::new("loader-notes");
     d.write("notes.yaml", "functions:\n  - {name: a, expression: from-file}\n  - {name: b, expression: only-in-file}\n");
     let k = d.write("katalog.yaml", &format!("{HEAD}notes:\n  include: ./notes.yaml\n  functions:\n    - {{name: a, expression: inline}}\n{CRD}"));
     let loaded = load_file(&k, &LoadOptions::default());
@@ -48,7 +29,7 @@ fn inline_items_replace_included_items_of_the_same_name() {
 
 #[test]
 fn errors_inside_an_included_file_point_into_that_file() {
-    let d = Dir::new("incerr");
+    let d = Dir::new("loader-incerr");
     d.write("rules.yaml", "rules:\n  - field: spec.a\n    equalz: x\n    message: m\n");
     let k = d.write("katalog.yaml", &format!("{HEAD}{CRD}      admission:\n        validation: {{include: ./rules.yaml}}\n"));
     let loaded = load_file(&k, &LoadOptions::default());
@@ -61,7 +42,7 @@ fn errors_inside_an_included_file_point_into_that_file() {
 
 #[test]
 fn komposer_inline_fields_win_over_imported_ones() {
-    let d = Dir::new("komposer");
+    let d = Dir::new("loader-komposer");
     d.write("a.yaml", &format!("{HEAD}{CRD}      operatorBox:\n        reconcile: {{workers: 2, resync: 10s}}\n"));
     let k = d.write(
         "komposer.yaml",
@@ -77,7 +58,7 @@ fn komposer_inline_fields_win_over_imported_ones() {
 
 #[test]
 fn typed_motif_inputs_become_plain_scalars_and_gates_are_decided() {
-    let d = Dir::new("motif");
+    let d = Dir::new("loader-motif");
     d.write(
         "m.yaml",
         "apiVersion: orkestra.orkspace.io/v1\nkind: Motif\nmetadata: {name: m}\ninputs:\n  - {name: on, type: bool, default: \"false\"}\n  - {name: n, type: int, default: \"3\"}\nresources:\n  deployments:\n    - {name: x, image: i, replicas: \"{{ .inputs.n }}\"}\n    - {name: y, image: i, when: [{field: \"{{ inputs.on }}\", equals: \"true\"}]}\n",
@@ -93,7 +74,7 @@ fn typed_motif_inputs_become_plain_scalars_and_gates_are_decided() {
 
 #[test]
 fn findings_are_sorted_and_repeatable() {
-    let d = Dir::new("det");
+    let d = Dir::new("loader-det");
     let k = d.write("katalog.yaml", &format!("{HEAD}zz: 1\naa: 2\n{CRD}      bogus: 1\n"));
     let a: Vec<String> = load_file(&k, &LoadOptions::default()).diagnostics.iter().map(|d| d.to_string()).collect();
     let b: Vec<String> = load_file(&k, &LoadOptions::default()).diagnostics.iter().map(|d| d.to_string()).collect();
