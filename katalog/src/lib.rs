@@ -16,6 +16,7 @@ pub mod diag;
 pub mod install;
 pub mod kinds;
 pub mod load;
+pub mod names;
 pub mod model;
 pub mod profiles;
 pub mod render;

@@ -435,17 +435,13 @@ pub fn decode_crds(node: &Node, cx: &mut Cx) -> Option<Map<CrdEntry>> {
 
 /// True for an RFC 1123 label: what Kubernetes accepts as a namespace name.
 pub fn is_rfc1123_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
+    crate::names::dns1123_label(s).is_empty()
 }
 
-/// True for an RFC 1123 label that starts with a letter (RFC 1035: what CRD entry names and
-/// container names use).
+/// True for an RFC 1035 label (an RFC 1123 label that starts with a letter): what CRD entry
+/// names, container and Service names use.
 pub fn is_dns_label(s: &str) -> bool {
-    is_rfc1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
+    crate::names::dns1035_label(s).is_empty()
 }
 
 /// `kind: Katalog`.
