@@ -166,21 +166,13 @@ impl Cx {
 
     /// Records a missing required field.
     pub fn missing_field(&mut self, node: &Node, key: &str) {
-        self.push(
-            Diagnostic::error("missing-field", format!("missing required field `{key}`"))
-                .at(node.span)
-                .help(format!("add `{key}:` here")),
-        );
+        self.push(Diagnostic::error("missing-field", format!("missing required field `{key}`")).at(node.span).help(format!("add `{key}:` here")));
     }
 
     /// Records that a field was parsed but is not executed by this version of ork.
     pub fn unsupported(&mut self, node: &Node, reason: &str) {
         let path = self.path_string();
-        self.push(
-            Diagnostic::warning("not-supported-yet", format!("`{path}` is parsed but not supported yet"))
-                .at(node.span)
-                .help(reason.to_string()),
-        );
+        self.push(Diagnostic::warning("not-supported-yet", format!("`{path}` is parsed but not supported yet")).at(node.span).help(reason.to_string()));
     }
 
     /// Records that a field was parsed but cannot be honoured: an error (code `unsupported`),
@@ -214,8 +206,7 @@ impl Cx {
     fn expand_include(&mut self, node: &Node, keys: &[&str]) -> Option<Node> {
         let entries = node.as_map()?;
         let (inc_key, inc_val) = entries.iter().find(|(k, _)| k.as_scalar_text() == Some("include"))?;
-        let rest: Vec<(Node, Node)> =
-            entries.iter().filter(|(k, _)| k.as_scalar_text() != Some("include")).cloned().collect();
+        let rest: Vec<(Node, Node)> = entries.iter().filter(|(k, _)| k.as_scalar_text() != Some("include")).cloned().collect();
         let inline = Node::new(Value::Map(rest), node.span);
         let Some(rel) = inc_val.as_str() else {
             self.in_key("include", |cx| cx.type_error(inc_val, "a file path"));
@@ -225,12 +216,7 @@ impl Cx {
         let path = join_relative(&base, rel);
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         if self.include_stack.contains(&canonical) {
-            let chain: Vec<String> = self
-                .include_stack
-                .iter()
-                .chain(std::iter::once(&canonical))
-                .map(|p| crate::diag::display_path(p))
-                .collect();
+            let chain: Vec<String> = self.include_stack.iter().chain(std::iter::once(&canonical)).map(|p| crate::diag::display_path(p)).collect();
             self.in_key("include", |cx| {
                 cx.error_help(
                     "include-cycle",
@@ -293,12 +279,7 @@ impl Cx {
             if keys.contains(&name) {
                 kept.push((k.clone(), v.clone()));
             } else {
-                let mut d = Diagnostic::error(
-                    "unknown-field",
-                    format!("unknown top-level key `{name}` in included file"),
-                )
-                .at(k.span)
-                .path(name.to_string());
+                let mut d = Diagnostic::error("unknown-field", format!("unknown top-level key `{name}` in included file")).at(k.span).path(name.to_string());
                 d = match suggest(name, keys.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`? (valid keys: {})", keys.join(", "))),
                     None => d.help(format!("valid keys: {}", keys.join(", "))),
@@ -343,20 +324,18 @@ pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>
     if meta.len() > limits.max_bytes {
         return Err(Diagnostic::error(
             "input-too-large",
-            format!(
-                "{} is {} bytes; the limit is {} bytes",
-                crate::diag::display_path(path),
-                meta.len(),
-                limits.max_bytes
-            ),
+            format!("{} is {} bytes; the limit is {} bytes", crate::diag::display_path(path), meta.len(), limits.max_bytes),
         )
         .at(Span::new(file, 1, 1))
         .help("Katalog files are small; check that this is the right file"));
     }
     let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::error("invalid-yaml", "file is not UTF-8 text (is it binary?)")
-            .at(Span::new(file, line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]), 1))
+        Diagnostic::error("invalid-yaml", "file is not UTF-8 text (is it binary?)").at(Span::new(
+            file,
+            line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
+            1,
+        ))
     })?;
     yaml::parse(&text, file, limits)
 }
@@ -397,8 +376,7 @@ fn merge_included(base: Node, over: Node) -> Node {
         (Value::Seq(b), Value::Seq(o)) => {
             let name_of = |n: &Node| n.get("name").and_then(|v| v.as_scalar_text()).map(str::to_string);
             let inline_names: Vec<String> = o.iter().filter_map(name_of).collect();
-            let mut items: Vec<Node> =
-                b.into_iter().filter(|n| name_of(n).is_none_or(|nm| !inline_names.contains(&nm))).collect();
+            let mut items: Vec<Node> = b.into_iter().filter(|n| name_of(n).is_none_or(|nm| !inline_names.contains(&nm))).collect();
             items.extend(o);
             Node::new(Value::Seq(items), over.span)
         }

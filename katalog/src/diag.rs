@@ -104,15 +104,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A new error.
     pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            span: None,
-            path: None,
-            help: None,
-            crd: None,
-        }
+        Diagnostic { severity: Severity::Error, code, message: message.into(), span: None, path: None, help: None, crd: None }
     }
 
     /// A new warning.
@@ -323,9 +315,6 @@ mod tests {
             .at(Span::new(FileId::intern(Path::new("/x/k.yaml")), 3, 7))
             .path("spec.a")
             .help("did you mean `image`?");
-        assert_eq!(
-            d.to_string(),
-            "/x/k.yaml:3:7: error[unknown-field]: unknown field `imagee` (at spec.a)\n    help: did you mean `image`?"
-        );
+        assert_eq!(d.to_string(), "/x/k.yaml:3:7: error[unknown-field]: unknown field `imagee` (at spec.a)\n    help: did you mean `image`?");
     }
 }

@@ -222,8 +222,7 @@ pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, Cust
     let from_katalog = || {
         katalog.crds().iter().find_map(|(_, e)| {
             let id = api_identity(e)?;
-            (id.group == group && id.kind == kind && !id.plural.is_empty())
-                .then(|| (id.plural, e.namespaced != Some(false) && id.scope != "Cluster"))
+            (id.group == group && id.kind == kind && !id.plural.is_empty()).then(|| (id.plural, e.namespaced != Some(false) && id.scope != "Cluster"))
         })
     };
     let (plural, namespaced) = if let Some(p) = k.plural.as_ref().filter(|p| !p.is_empty()) {
@@ -235,11 +234,5 @@ pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, Cust
     } else {
         return Err(CustomError::UnknownPlural { group: group.to_string(), kind });
     };
-    Ok(ApiResource {
-        group: group.to_string(),
-        version: version.to_string(),
-        kind,
-        plural,
-        namespaced: declared_scope.unwrap_or(namespaced),
-    })
+    Ok(ApiResource { group: group.to_string(), version: version.to_string(), kind, plural, namespaced: declared_scope.unwrap_or(namespaced) })
 }

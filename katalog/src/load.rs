@@ -147,11 +147,7 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
         non_empty.iter().collect()
     };
     let Some(root) = ours.first().copied() else {
-        cx.push(
-            Diagnostic::error("no-katalog", format!("{} has no Katalog, Komposer or Motif document", display_path(path)))
-                .at(at_start)
-                .path(""),
-        );
+        cx.push(Diagnostic::error("no-katalog", format!("{} has no Katalog, Komposer or Motif document", display_path(path))).at(at_start).path(""));
         return None;
     };
     if ours.len() > 1 {
@@ -163,21 +159,12 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
         );
     }
     if root.as_map().is_none() {
-        cx.push(
-            Diagnostic::error("wrong-type", format!("expected an object at the top of the document, got {}", root.type_name()))
-                .at(root.span)
-                .path(""),
-        );
+        cx.push(Diagnostic::error("wrong-type", format!("expected an object at the top of the document, got {}", root.type_name())).at(root.span).path(""));
         return None;
     }
     let kind = match root.get("kind") {
         None => {
-            cx.push(
-                Diagnostic::error("missing-kind", "missing `kind`")
-                    .at(root.span)
-                    .path("")
-                    .help(format!("add `kind:` with one of: {}", KINDS.join(", "))),
-            );
+            cx.push(Diagnostic::error("missing-kind", "missing `kind`").at(root.span).path("").help(format!("add `kind:` with one of: {}", KINDS.join(", "))));
             return None;
         }
         Some(k) => {
@@ -193,12 +180,7 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("use one of: {}", KINDS.join(", ")),
                     };
-                    cx.push(
-                        Diagnostic::error("unknown-kind", format!("kind `{other}` cannot be used here"))
-                            .at(k.span)
-                            .path("kind")
-                            .help(help),
-                    );
+                    cx.push(Diagnostic::error("unknown-kind", format!("kind `{other}` cannot be used here")).at(k.span).path("kind").help(help));
                     return None;
                 }
             }
@@ -214,25 +196,17 @@ pub(crate) fn read_document(path: &Path, cx: &mut Cx, want: Option<&[DocKind]>) 
             format!("expected kind {}", expected.join(" or "))
         };
         let k = root.get("kind").map_or(root.span, |k| k.span);
-        cx.push(
-            Diagnostic::error("wrong-kind", format!("kind `{}` cannot be used here", kind.as_str()))
-                .at(k)
-                .path("kind")
-                .help(help),
-        );
+        cx.push(Diagnostic::error("wrong-kind", format!("kind `{}` cannot be used here", kind.as_str())).at(k).path("kind").help(help));
         return None;
     }
     match root.get("apiVersion") {
         Some(v) if v.as_scalar_text() == Some(API_VERSION) => {}
         Some(v) => {
             cx.push(
-                Diagnostic::error(
-                    "unsupported-api-version",
-                    format!("unsupported apiVersion `{}`", v.as_scalar_text().unwrap_or("?")),
-                )
-                .at(v.span)
-                .path("apiVersion")
-                .help(format!("supported: {API_VERSION}")),
+                Diagnostic::error("unsupported-api-version", format!("unsupported apiVersion `{}`", v.as_scalar_text().unwrap_or("?")))
+                    .at(v.span)
+                    .path("apiVersion")
+                    .help(format!("supported: {API_VERSION}")),
             );
             return None;
         }
@@ -350,13 +324,10 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
                                 let n = name.as_scalar_text().unwrap_or("").to_string();
                                 if let Some(first) = first_seen.get(&n) {
                                     cx.push(
-                                        Diagnostic::error(
-                                            "duplicate-crd",
-                                            format!("CRD `{n}` is defined by more than one import (first at {first})"),
-                                        )
-                                        .at(name.span)
-                                        .path(format!("spec.crds.{n}"))
-                                        .help("rename one of the entries, or import only one of the Katalogs"),
+                                        Diagnostic::error("duplicate-crd", format!("CRD `{n}` is defined by more than one import (first at {first})"))
+                                            .at(name.span)
+                                            .path(format!("spec.crds.{n}"))
+                                            .help("rename one of the entries, or import only one of the Katalogs"),
                                     );
                                     continue;
                                 }

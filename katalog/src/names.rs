@@ -69,10 +69,7 @@ fn too_long(max: usize) -> String {
 
 fn is_label_of(s: &str, first: fn(u8) -> bool) -> bool {
     let b = s.as_bytes();
-    !b.is_empty()
-        && first(b[0])
-        && alnum_lower(b[b.len() - 1])
-        && b.iter().all(|&c| alnum_lower(c) || c == b'-')
+    !b.is_empty() && first(b[0]) && alnum_lower(b[b.len() - 1]) && b.iter().all(|&c| alnum_lower(c) || c == b'-')
 }
 
 /// RFC 1123 label; the API server's messages when `s` is not one.
@@ -187,11 +184,8 @@ pub struct MetaViolation {
 impl std::fmt::Display for MetaViolation {
     /// `metadata.labels: Invalid value: "x": must be no more than 63 characters`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown: String = if self.value.chars().count() > 80 {
-            format!("{}...", self.value.chars().take(77).collect::<String>())
-        } else {
-            self.value.clone()
-        };
+        let shown: String =
+            if self.value.chars().count() > 80 { format!("{}...", self.value.chars().take(77).collect::<String>()) } else { self.value.clone() };
         write!(f, "{}: Invalid value: {shown:?}: {}", self.field, self.message)
     }
 }

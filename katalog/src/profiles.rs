@@ -93,9 +93,7 @@ pub fn builtin_names(class: ProfileClass) -> &'static [&'static str] {
         ProfileClass::RollingUpdate => &["safe", "fast", "blue-green"],
         ProfileClass::Pdb => &["zero-downtime", "rolling", "relaxed"],
         ProfileClass::Hpa => &["web", "api", "latency-sensitive", "batch", "cost-optimized"],
-        ProfileClass::NetworkPolicies => {
-            &["deny-all", "deny-all-ingress", "deny-all-egress", "allow-same-namespace", "allow-dns-egress"]
-        }
+        ProfileClass::NetworkPolicies => &["deny-all", "deny-all-ingress", "deny-all-egress", "allow-same-namespace", "allow-dns-egress"],
         ProfileClass::ResourceQuotas => &["small", "medium", "large", "xlarge"],
         ProfileClass::LimitRanges => &[],
         ProfileClass::Reconciler => &["high-throughput", "conservative", "development"],
@@ -165,7 +163,9 @@ pub fn builtin(class: ProfileClass, name: &str) -> Option<Value> {
         // cost-optimized scale-up follows the code (Max), not the doc table (Min).
         (ProfileClass::Hpa, "web") => hpa(70, 0, "Max", vec![policy("Percent", 100, 15), policy("Pods", 4, 15)], 300, "Min", vec![policy("Percent", 10, 60)]),
         (ProfileClass::Hpa, "api") => hpa(60, 0, "Max", vec![policy("Percent", 100, 15), policy("Pods", 4, 15)], 600, "Min", vec![policy("Percent", 5, 60)]),
-        (ProfileClass::Hpa, "latency-sensitive") => hpa(50, 0, "Max", vec![policy("Percent", 200, 15), policy("Pods", 10, 15)], 900, "Min", vec![policy("Percent", 5, 120)]),
+        (ProfileClass::Hpa, "latency-sensitive") => {
+            hpa(50, 0, "Max", vec![policy("Percent", 200, 15), policy("Pods", 10, 15)], 900, "Min", vec![policy("Percent", 5, 120)])
+        }
         (ProfileClass::Hpa, "batch") => hpa(80, 30, "Max", vec![policy("Percent", 100, 60)], 120, "Min", vec![policy("Percent", 50, 60)]),
         (ProfileClass::Hpa, "cost-optimized") => hpa(80, 180, "Max", vec![policy("Percent", 25, 60)], 60, "Min", vec![policy("Percent", 50, 60)]),
         (ProfileClass::NetworkPolicies, "deny-all") => json!({"policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}),

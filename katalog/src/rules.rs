@@ -116,20 +116,10 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates `cmp` on `value`. `value_type` converts the value first (validation rules).
-    fn compare(
-        &mut self,
-        field: &str,
-        value: &Value,
-        cmp: &Comparison,
-        data: &Value,
-        others: &[Value],
-        value_type: Option<ValueType>,
-    ) -> Result<bool, String> {
+    fn compare(&mut self, field: &str, value: &Value, cmp: &Comparison, data: &Value, others: &[Value], value_type: Option<ValueType>) -> Result<bool, String> {
         let (op, operand) = operation(cmp).ok_or_else(|| format!("condition on `{field}` has no operator"))?;
         let raw = match value_type {
-            Some(t) if !value.is_null() && value != &Value::String(String::new()) => {
-                coerce(value, t).map_err(|e| format!("`{field}`: {e}"))?
-            }
+            Some(t) if !value.is_null() && value != &Value::String(String::new()) => coerce(value, t).map_err(|e| format!("`{field}`: {e}"))?,
             _ => value.clone(),
         };
         let text = to_text(&raw);
@@ -213,13 +203,7 @@ impl<'a> Evaluator<'a> {
                     Some(RuleAction::Warn) => "warn",
                     _ => "deny",
                 };
-                out.push(Violation {
-                    field: field.to_string(),
-                    message,
-                    action,
-                    value: to_text(&value),
-                    link: rule.link.as_ref().map(|l| l.value.clone()),
-                });
+                out.push(Violation { field: field.to_string(), message, action, value: to_text(&value), link: rule.link.as_ref().map(|l| l.value.clone()) });
             }
         }
         Ok(out)
@@ -437,10 +421,7 @@ pub fn coerce(v: &Value, t: ValueType) -> Result<Value, String> {
         },
         ValueType::Float => match v {
             Value::Number(_) => Ok(v.clone()),
-            _ => number(&text)
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number)
-                .ok_or_else(|| format!("{text:?} is not a number")),
+            _ => number(&text).and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("{text:?} is not a number")),
         },
         ValueType::Bool => match v {
             Value::Bool(_) => Ok(v.clone()),
@@ -493,18 +474,14 @@ fn patch_for(current: &Value, field: &str, value: Value) -> Result<PatchOp, Stri
 /// Applies `add` operations (object members only — what mutation rules produce).
 pub fn apply_patch(target: &mut Value, ops: &[PatchOp]) -> Result<(), String> {
     for op in ops {
-        let segments: Vec<String> =
-            op.path.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        let segments: Vec<String> = op.path.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
         let Some((last, parents)) = segments.split_last() else {
             *target = op.value.clone();
             continue;
         };
         let mut cur = &mut *target;
         for p in parents {
-            cur = cur
-                .as_object_mut()
-                .and_then(|m| m.get_mut(p))
-                .ok_or_else(|| format!("patch path {} does not exist", op.path))?;
+            cur = cur.as_object_mut().and_then(|m| m.get_mut(p)).ok_or_else(|| format!("patch path {} does not exist", op.path))?;
         }
         let map = cur.as_object_mut().ok_or_else(|| format!("patch path {} is not inside an object", op.path))?;
         map.insert(last.clone(), op.value.clone());

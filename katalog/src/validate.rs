@@ -150,12 +150,7 @@ fn summaries(k: &Katalog, profiles: &mut BTreeMap<String, Vec<String>>) -> Vec<C
                 children: e.lifecycle_blocks().iter().map(|(_, b)| b.count()).sum(),
                 validation_rules: adm.and_then(|a| a.validation.as_ref()).map_or(0, |v| v.rules.len()),
                 mutation_rules: adm.and_then(|a| a.mutation.as_ref()).map_or(0, |v| v.rules.len()),
-                status_fields: e
-                    .operator_box
-                    .as_ref()
-                    .and_then(|o| o.emit.as_ref())
-                    .and_then(|em| em.status.as_ref())
-                    .map_or(0, |s| s.fields.len()),
+                status_fields: e.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|em| em.status.as_ref()).map_or(0, |s| s.fields.len()),
                 depends_on: e.depends_on.iter().map(|d| d.name.value.clone()).collect(),
                 profiles: profiles.remove(name.as_str()).unwrap_or_default(),
             }
@@ -169,12 +164,10 @@ fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
     let mut seen = BTreeMap::new();
     for input in &m.inputs {
         if let Some(n) = &input.name
-            && let Some(first) = seen.insert(n.value.clone(), n.span) {
-                diags.push(
-                    Diagnostic::error("duplicate-input", format!("input `{n}` is declared twice (first at {first})"))
-                        .at(n.span),
-                );
-            }
+            && let Some(first) = seen.insert(n.value.clone(), n.span)
+        {
+            diags.push(Diagnostic::error("duplicate-input", format!("input `{n}` is declared twice (first at {first})")).at(n.span));
+        }
     }
     let user = user_profiles(m.profiles.as_ref());
     if let Some(res) = &m.resources {
@@ -225,12 +218,9 @@ impl Validator<'_> {
         for (class, name) in p.declared() {
             if let Some(first) = seen.insert((class, name.value.clone()), name.span) {
                 self.diags.push(
-                    Diagnostic::error(
-                        "profile-conflict",
-                        format!("{} `{name}` is defined twice (first at {first})", class.describe()),
-                    )
-                    .at(name.span)
-                    .help("give one of them another name"),
+                    Diagnostic::error("profile-conflict", format!("{} `{name}` is defined twice (first at {first})", class.describe()))
+                        .at(name.span)
+                        .help("give one of them another name"),
                 );
             }
         }
@@ -256,11 +246,7 @@ impl Validator<'_> {
                 checks::profile_ref(ProfileClass::Reconciler, p, &self.user, crd, self.diags);
                 if r.workers.is_some() || r.resync.is_some() {
                     // Upstream: inline tuning overrides the profile; say so rather than fail.
-                    self.diags.push(
-                        Diagnostic::warning("profile-overridden", "inline workers/resync override the reconciler profile")
-                            .at(p.span)
-                            .crd(crd),
-                    );
+                    self.diags.push(Diagnostic::warning("profile-overridden", "inline workers/resync override the reconciler profile").at(p.span).crd(crd));
                 }
             }
             for d in [r.resync.as_ref(), r.requeue.as_ref().and_then(|q| q.after.as_ref())].into_iter().flatten() {
@@ -281,11 +267,8 @@ impl Validator<'_> {
                 checks::conditions(&f.when, crd, self.diags);
                 checks::conditions(&f.or, crd, self.diags);
                 if f.clear_on_false == Some(true) && f.when.is_empty() && f.or.is_empty() {
-                    self.diags.push(
-                        Diagnostic::warning("clear-on-false-without-gate", "`clearOnFalse` has no effect without `when` or `or`")
-                            .at(f.span)
-                            .crd(crd),
-                    );
+                    self.diags
+                        .push(Diagnostic::warning("clear-on-false-without-gate", "`clearOnFalse` has no effect without `when` or `or`").at(f.span).crd(crd));
                 }
             }
         }
@@ -374,13 +357,10 @@ impl Validator<'_> {
         for a in &allowed {
             match restricted.iter().find(|r| checks::pattern_covers(r, a)) {
                 Some(r) => self.diags.push(
-                    Diagnostic::error(
-                        "namespace-conflict",
-                        format!("namespace `{a}` is allowed but also restricted by `{r}` (at {})", r.span),
-                    )
-                    .at(a.span)
-                    .crd(crd)
-                    .help("a restricted match always denies; remove it from one of the lists"),
+                    Diagnostic::error("namespace-conflict", format!("namespace `{a}` is allowed but also restricted by `{r}` (at {})", r.span))
+                        .at(a.span)
+                        .crd(crd)
+                        .help("a restricted match always denies; remove it from one of the lists"),
                 ),
                 None => usable += 1,
             }
@@ -435,13 +415,10 @@ impl Validator<'_> {
                 let span = common.span;
                 if let Some(first) = seen.insert((kind, name.clone(), ns), span) {
                     c.diags.push(
-                        Diagnostic::error(
-                            "duplicate-resource",
-                            format!("{} `{name}` is declared twice in this CRD (first at {first})", kind.list_key()),
-                        )
-                        .at(span)
-                        .crd(crd)
-                        .help("give each child a distinct name; declare an object once, with `reconcile: true` to keep it in sync"),
+                        Diagnostic::error("duplicate-resource", format!("{} `{name}` is declared twice in this CRD (first at {first})", kind.list_key()))
+                            .at(span)
+                            .crd(crd)
+                            .help("give each child a distinct name; declare an object once, with `reconcile: true` to keep it in sync"),
                     );
                 }
             }
@@ -536,15 +513,11 @@ impl Validator<'_> {
         let names: Vec<&str> = self.katalog.crds().keys().map(|k| k.as_str()).collect();
         for c in &obs.cross {
             match (&c.crd, c.label_selector.is_empty()) {
-                (Some(_), false) => {
-                    self.err(crd, "cross-both", c.span, "a cross read takes `crd` or `labelSelector`, not both", "remove one")
-                }
+                (Some(_), false) => self.err(crd, "cross-both", c.span, "a cross read takes `crd` or `labelSelector`, not both", "remove one"),
                 (None, true) => self.err(crd, "cross-none", c.span, "a cross read needs `crd` or `labelSelector`", "add `crd: <entry>`"),
                 (Some(target), true) if !names.contains(&target.as_str()) => {
-                    let help = suggest(target, names.iter().copied()).map_or_else(
-                        || format!("known CRDs: {}", names.join(", ")),
-                        |s| format!("did you mean `{s}`?"),
-                    );
+                    let help =
+                        suggest(target, names.iter().copied()).map_or_else(|| format!("known CRDs: {}", names.join(", ")), |s| format!("did you mean `{s}`?"));
                     self.err(crd, "unknown-crd", target.span, format!("cross read of unknown CRD `{target}`"), help);
                 }
                 _ => {}
@@ -560,10 +533,8 @@ impl Validator<'_> {
                 if d.name.as_str() == name.as_str() {
                     self.err(name, "dependency-cycle", d.name.span, format!("`{name}` depends on itself"), "remove it from dependsOn");
                 } else if !names.contains(&d.name.as_str()) {
-                    let help = suggest(&d.name, names.iter().copied()).map_or_else(
-                        || format!("known CRDs: {}", names.join(", ")),
-                        |s| format!("did you mean `{s}`?"),
-                    );
+                    let help =
+                        suggest(&d.name, names.iter().copied()).map_or_else(|| format!("known CRDs: {}", names.join(", ")), |s| format!("did you mean `{s}`?"));
                     self.err(name, "unknown-dependency", d.name.span, format!("dependsOn names unknown CRD `{}`", d.name), help);
                 }
             }
@@ -697,11 +668,7 @@ pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mu
                 | Operator::TypeNull
         );
         if needs_value && c.value.is_none() {
-            diags.push(
-                Diagnostic::error("missing-value", format!("operator `{}` needs a `value`", op.value))
-                    .at(op.span)
-                    .crd(crd),
-            );
+            diags.push(Diagnostic::error("missing-value", format!("operator `{}` needs a `value`", op.value)).at(op.span).crd(crd));
         }
     } else if c.value.is_some() {
         diags.push(
@@ -716,17 +683,10 @@ pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mu
             && !v.is_template()
             && v.split(',').filter(|p| p.trim().parse::<f64>().is_ok()).count() != 2
         {
-            diags.push(
-                Diagnostic::error("invalid-range", format!("`{name}` must be \"low,high\", got \"{v}\""))
-                    .at(v.span)
-                    .crd(crd),
-            );
+            diags.push(Diagnostic::error("invalid-range", format!("`{name}` must be \"low,high\", got \"{v}\"")).at(v.span).crd(crd));
         }
     }
-    for v in [&c.greater_than, &c.less_than, &c.greater_than_or_equal, &c.less_than_or_equal, &c.min, &c.max]
-        .into_iter()
-        .flatten()
-    {
+    for v in [&c.greater_than, &c.less_than, &c.greater_than_or_equal, &c.less_than_or_equal, &c.min, &c.max].into_iter().flatten() {
         if !v.is_template() && v.trim().parse::<f64>().is_err() {
             diags.push(
                 Diagnostic::error("not-a-number", format!("numeric comparison with non-number \"{v}\""))
@@ -737,7 +697,6 @@ pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mu
         }
     }
 }
-
 
 /// The API identity a CRD entry serves: `apiTypes`, completed from `crdFile` where apiTypes
 /// leaves fields out. `None` when neither names a kind.
@@ -759,9 +718,9 @@ pub struct ApiIdentity {
 pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
     let from_file = e.crd_file.as_ref().and_then(checks::crd_file_identity);
     let v = |f: Option<&Str>, i: usize| {
-        f.map(|s| s.value.clone()).filter(|s| !s.is_empty()).or_else(|| {
-            from_file.as_ref().map(|t| [&t.0, &t.1, &t.2, &t.3, &t.4][i].clone()).filter(|s| !s.is_empty())
-        })
+        f.map(|s| s.value.clone())
+            .filter(|s| !s.is_empty())
+            .or_else(|| from_file.as_ref().map(|t| [&t.0, &t.1, &t.2, &t.3, &t.4][i].clone()).filter(|s| !s.is_empty()))
     };
     let at = e.api_types.as_ref();
     let kind = v(at.and_then(|a| a.kind.as_ref()), 2)?;

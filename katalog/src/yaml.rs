@@ -157,12 +157,7 @@ impl Node {
                 None => J::Null,
             },
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.as_scalar_text().unwrap_or_default().to_string(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Map(entries) => J::Object(entries.iter().map(|(k, v)| (k.as_scalar_text().unwrap_or_default().to_string(), v.to_json())).collect()),
         }
     }
 }
@@ -183,17 +178,17 @@ fn resolve_plain(s: &str) -> Scalar<'_> {
             return Scalar::Int(i);
         }
     } else if let Some(oct) = s.strip_prefix("0o")
-        && let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Scalar::Int(i);
-        }
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Scalar::Int(i);
+    }
     match s {
         ".inf" | ".Inf" | ".INF" | "+.inf" => return Scalar::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
         _ => {}
     }
-    let looks_float = s.bytes().any(|b| b.is_ascii_digit())
-        && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    let looks_float = s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if looks_float && let Ok(f) = s.parse::<f64>() {
         return Scalar::Float(f);
     }
@@ -231,15 +226,9 @@ impl Builder {
     fn count(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
-            return Err(Diagnostic::error(
-                "input-too-large",
-                format!(
-                    "document expands to more than {} nodes (YAML aliases included)",
-                    self.limits.max_nodes
-                ),
-            )
-            .at(span)
-            .help("this looks like an alias bomb; write the values out or reduce aliasing"));
+            return Err(Diagnostic::error("input-too-large", format!("document expands to more than {} nodes (YAML aliases included)", self.limits.max_nodes))
+                .at(span)
+                .help("this looks like an alias bomb; write the values out or reduce aliasing"));
         }
         Ok(())
     }
@@ -264,22 +253,13 @@ impl Builder {
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => {
                     if !matches!(node.value, Value::Scalar(..) | Value::Null) {
-                        return Err(Diagnostic::error(
-                            "invalid-yaml",
-                            "mapping keys must be plain strings, not lists or objects",
-                        )
-                        .at(node.span));
+                        return Err(Diagnostic::error("invalid-yaml", "mapping keys must be plain strings, not lists or objects").at(node.span));
                     }
                     let text = node.as_scalar_text().unwrap_or("");
-                    if let Some((first, _)) =
-                        entries.iter().find(|(k, _)| k.as_scalar_text().unwrap_or("") == text)
-                    {
-                        return Err(Diagnostic::error(
-                            "duplicate-key",
-                            format!("duplicate key `{text}` (first defined at line {})", first.span.line),
-                        )
-                        .at(node.span)
-                        .help("YAML mapping keys must be unique; remove or merge one of them"));
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_scalar_text().unwrap_or("") == text) {
+                        return Err(Diagnostic::error("duplicate-key", format!("duplicate key `{text}` (first defined at line {})", first.span.line))
+                            .at(node.span)
+                            .help("YAML mapping keys must be unique; remove or merge one of them"));
                     }
                     *key = Some(node);
                     Ok(())
@@ -315,9 +295,7 @@ impl Builder {
             Event::Scalar(text, style, anchor, _tag) => {
                 self.count(1, span)?;
                 let value = match style {
-                    TScalarStyle::Plain if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL") => {
-                        Value::Null
-                    }
+                    TScalarStyle::Plain if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL") => Value::Null,
                     TScalarStyle::Plain => Value::Scalar(text, Style::Plain),
                     _ => Value::Scalar(text, Style::Quoted),
                 };
@@ -326,11 +304,7 @@ impl Builder {
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 self.count(1, span)?;
                 if self.stack.len() >= self.limits.max_depth {
-                    return Err(Diagnostic::error(
-                        "input-too-deep",
-                        format!("nesting deeper than {} levels", self.limits.max_depth),
-                    )
-                    .at(span));
+                    return Err(Diagnostic::error("input-too-deep", format!("nesting deeper than {} levels", self.limits.max_depth)).at(span));
                 }
                 let start_nodes = self.nodes;
                 self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
@@ -342,12 +316,8 @@ impl Builder {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor, start) = match self.stack.pop() {
-                    Some(Frame::Seq { items, span, anchor, start_nodes }) => {
-                        (Node::new(Value::Seq(items), span), anchor, start_nodes)
-                    }
-                    Some(Frame::Map { entries, span, anchor, start_nodes, .. }) => {
-                        (Node::new(Value::Map(entries), span), anchor, start_nodes)
-                    }
+                    Some(Frame::Seq { items, span, anchor, start_nodes }) => (Node::new(Value::Seq(items), span), anchor, start_nodes),
+                    Some(Frame::Map { entries, span, anchor, start_nodes, .. }) => (Node::new(Value::Map(entries), span), anchor, start_nodes),
                     None => return Err(Diagnostic::error("invalid-yaml", "unbalanced YAML events").at(span)),
                 };
                 let size = self.nodes - start + 1;
@@ -362,18 +332,9 @@ impl Builder {
 pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Vec<Document>, Diagnostic> {
     if let Some(pos) = text.find('\0') {
         let line = text[..pos].lines().count().max(1) as u32;
-        return Err(Diagnostic::error("invalid-yaml", "file contains NUL bytes; it is binary, not YAML")
-            .at(Span::new(file, line, 1)));
+        return Err(Diagnostic::error("invalid-yaml", "file contains NUL bytes; it is binary, not YAML").at(Span::new(file, line, 1)));
     }
-    let mut b = Builder {
-        file,
-        limits,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        nodes: 0,
-        docs: Vec::new(),
-        root: None,
-    };
+    let mut b = Builder { file, limits, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, docs: Vec::new(), root: None };
     let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_token() {
@@ -381,8 +342,7 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Vec<Document>, 
             Ok((ev, mark)) => b.event(ev, mark)?,
             Err(e) => {
                 let m = e.marker();
-                return Err(Diagnostic::error("invalid-yaml", format!("invalid YAML: {}", e.info()))
-                    .at(Span::new(file, m.line() as u32, m.col() as u32 + 1)));
+                return Err(Diagnostic::error("invalid-yaml", format!("invalid YAML: {}", e.info())).at(Span::new(file, m.line() as u32, m.col() as u32 + 1)));
             }
         }
     }

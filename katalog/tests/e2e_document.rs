@@ -93,7 +93,8 @@ imports:
 #[test]
 fn an_unknown_field_is_an_error_with_its_position_and_a_suggestion() {
     let d = e2e_dir("typo");
-    let f = d.write("e2e.yaml", &format!("{HEAD}spec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    - name: x\n      resorces: [{{kind: App}}]\n"));
+    let f =
+        d.write("e2e.yaml", &format!("{HEAD}spec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    - name: x\n      resorces: [{{kind: App}}]\n"));
     let errs = errors(&f);
     let e = find(&errs, "unknown-field", "unknown field `resorces`");
     let text = e.to_string();
@@ -127,7 +128,16 @@ fn what_ork_cannot_do_is_rejected_not_ignored() {
         ),
     );
     let errs = errors(&f);
-    for path in ["spec.cluster", "spec.valuesFiles", "spec.setup.helm", "spec.expect[0].when", "spec.expect[0].kubectl.logs", "spec.expect[0].kubectl.exec", "spec.expect[0].kubectl.port-forward", "spec.expect[0].kubectl.get[0].jq"] {
+    for path in [
+        "spec.cluster",
+        "spec.valuesFiles",
+        "spec.setup.helm",
+        "spec.expect[0].when",
+        "spec.expect[0].kubectl.logs",
+        "spec.expect[0].kubectl.exec",
+        "spec.expect[0].kubectl.port-forward",
+        "spec.expect[0].kubectl.get[0].jq",
+    ] {
         let e = find(&errs, "unsupported", &format!("`{path}` is not supported by ork"));
         assert!(e.help.as_ref().is_some_and(|h| !h.is_empty()), "{e:?}");
     }

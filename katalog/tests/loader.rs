@@ -6,7 +6,6 @@ use katalog::load::{LoadOptions, load_file};
 mod common;
 use common::Dir;
 
-
 const HEAD: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\n";
 const CRD: &str = "spec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n";
 
@@ -18,11 +17,8 @@ fn inline_items_replace_included_items_of_the_same_name() {
     let loaded = load_file(&k, &LoadOptions::default());
     assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
     let notes = loaded.katalog.unwrap().notes.unwrap();
-    let got: Vec<(String, String)> = notes
-        .functions
-        .iter()
-        .map(|f| (f.name.as_ref().unwrap().value.clone(), f.expression.as_ref().unwrap().value.clone()))
-        .collect();
+    let got: Vec<(String, String)> =
+        notes.functions.iter().map(|f| (f.name.as_ref().unwrap().value.clone(), f.expression.as_ref().unwrap().value.clone())).collect();
     // Included items first, an inline item replacing the included one of the same name.
     assert_eq!(got, [("b".into(), "only-in-file".into()), ("a".into(), "inline".into())]);
 }

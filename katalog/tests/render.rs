@@ -152,8 +152,7 @@ fn on_delete_renders_only_while_deleting() {
     let mut deleting = cr(true);
     deleting["metadata"]["deletionTimestamp"] = json!("2026-11-22T09:00:00Z");
     let out = render(&k, &set, Request { crd: "site", cr: &deleting, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
-    let delete: Vec<(&str, Option<usize>)> =
-        out.children.iter().filter(|c| c.block == Block::OnDelete).map(|c| (c.source.as_str(), c.group)).collect();
+    let delete: Vec<(&str, Option<usize>)> = out.children.iter().filter(|c| c.block == Block::OnDelete).map(|c| (c.source.as_str(), c.group)).collect();
     assert_eq!(delete, [("onDelete.groups[0].jobs[0]", Some(0)), ("onDelete.groups[1].configMaps[0]", Some(1))]);
     let job = &out.children.iter().find(|c| c.source == "onDelete.groups[0].jobs[0]").unwrap().manifest;
     assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["args"], json!(["blog"]));

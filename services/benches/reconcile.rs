@@ -26,7 +26,10 @@ fn bench(c: &mut Criterion) {
     let ctx = Ctx { now: 1_767_225_600, rng: katalog::template::Rng::Seeded(1) };
     let setup = |n: usize| {
         let cluster = MemCluster::new();
-        cluster.register(ApiResource { group: "demo.ork.dev".into(), version: "v1".into(), kind: "Website".into(), plural: "websites".into(), namespaced: true }, true);
+        cluster.register(
+            ApiResource { group: "demo.ork.dev".into(), version: "v1".into(), kind: "Website".into(), plural: "websites".into(), namespaced: true },
+            true,
+        );
         for i in 0..n {
             let cr = json!({"apiVersion": "demo.ork.dev/v1", "kind": "Website", "metadata": {"name": format!("site-{i}"), "namespace": format!("team-{}", i % 20)}, "spec": {"image": "nginx:1.27", "replicas": 2}});
             if let Err(e) = cluster.seed(&cr) {
@@ -56,9 +59,7 @@ fn bench(c: &mut Criterion) {
     });
     let warm = setup(1);
     converge(&warm, 1);
-    g.bench_function("one converged reconcile (reads only)", |b| {
-        b.iter(|| rt.block_on(reconciler.reconcile(&warm, Some("team-0"), "site-0", &ctx)))
-    });
+    g.bench_function("one converged reconcile (reads only)", |b| b.iter(|| rt.block_on(reconciler.reconcile(&warm, Some("team-0"), "site-0", &ctx))));
     g.finish();
 }
 

@@ -20,5 +20,3 @@ pub mod reconcile;
 pub mod runtime;
 #[cfg(feature = "dev")]
 pub mod simulate;
-
-

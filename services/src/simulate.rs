@@ -241,13 +241,8 @@ pub struct Targets {
 pub fn targets(plan: &Plan<'_>) -> Result<Targets, String> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let entries: Vec<(String, &katalog::model::CrdEntry)> = plan
-        .katalog
-        .crds()
-        .iter()
-        .filter(|(n, e)| e.is_enabled() && plan.crd.is_none_or(|c| c == n.as_str()))
-        .map(|(n, e)| (n.value.clone(), e))
-        .collect();
+    let entries: Vec<(String, &katalog::model::CrdEntry)> =
+        plan.katalog.crds().iter().filter(|(n, e)| e.is_enabled() && plan.crd.is_none_or(|c| c == n.as_str())).map(|(n, e)| (n.value.clone(), e)).collect();
     if let Some(c) = plan.crd
         && entries.is_empty()
     {
@@ -312,7 +307,8 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
         if i == cr_index && own.namespaced && doc.pointer("/metadata/namespace").is_none() {
             doc["metadata"]["namespace"] = Value::String("default".into());
         }
-        let seeded = cluster.seed(&doc).map_err(|e| format!("cannot seed document {} ({}): {e}", i + 1, doc.get("kind").and_then(Value::as_str).unwrap_or("?")))?;
+        let seeded =
+            cluster.seed(&doc).map_err(|e| format!("cannot seed document {} ({}): {e}", i + 1, doc.get("kind").and_then(Value::as_str).unwrap_or("?")))?;
         if i == cr_index {
             cr_ns = seeded.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
             cr_name = seeded.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();

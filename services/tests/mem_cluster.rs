@@ -139,16 +139,22 @@ async fn finalizers_hold_an_object_until_the_last_one_is_removed() {
 /// A Widget owning a Deployment owning a ConfigMap (ownerReferences by uid).
 async fn chain(c: &MemCluster, block: bool) -> (String, String) {
     let w = c.create(&widgets(), Some("default"), &json!({"metadata": {"name": "w"}, "spec": {}})).await.unwrap();
-    let owner = |o: &Value, kind: &str| {
-        json!([{"apiVersion": "x", "kind": kind, "name": o["metadata"]["name"], "uid": o["metadata"]["uid"], "controller": true, "blockOwnerDeletion": block}])
-    };
+    let owner = |o: &Value, kind: &str| json!([{"apiVersion": "x", "kind": kind, "name": o["metadata"]["name"], "uid": o["metadata"]["uid"], "controller": true, "blockOwnerDeletion": block}]);
     let d = c
-        .create(&res("apps", "Deployment"), Some("default"), &json!({"metadata": {"name": "d", "ownerReferences": owner(&w, "Widget")}, "spec": {"replicas": 1}}))
+        .create(
+            &res("apps", "Deployment"),
+            Some("default"),
+            &json!({"metadata": {"name": "d", "ownerReferences": owner(&w, "Widget")}, "spec": {"replicas": 1}}),
+        )
         .await
         .unwrap();
-    c.create(&res("", "ConfigMap"), Some("default"), &json!({"metadata": {"name": "c", "ownerReferences": owner(&d, "Deployment"), "finalizers": ["x.dev/hold"]}}))
-        .await
-        .unwrap();
+    c.create(
+        &res("", "ConfigMap"),
+        Some("default"),
+        &json!({"metadata": {"name": "c", "ownerReferences": owner(&d, "Deployment"), "finalizers": ["x.dev/hold"]}}),
+    )
+    .await
+    .unwrap();
     (w["metadata"]["uid"].as_str().unwrap().to_string(), d["metadata"]["uid"].as_str().unwrap().to_string())
 }
 
@@ -270,7 +276,10 @@ async fn lists_filter_by_namespace_and_selectors_and_every_request_is_recorded()
     assert!(c.list(&cms, None, &ListParams::labels("app=web,tier=none")).await.unwrap().items.is_empty());
     let ops = c.take_ops();
     let verbs: Vec<String> = ops.iter().map(|o| format!("{} {} {}", o.verb, o.resource, o.name.clone().unwrap_or_default())).collect();
-    assert_eq!(&verbs[..7], ["create configmaps a", "create configmaps b", "create configmaps c", "list configmaps ", "list configmaps ", "list configmaps ", "list configmaps "]);
+    assert_eq!(
+        &verbs[..7],
+        ["create configmaps a", "create configmaps b", "create configmaps c", "list configmaps ", "list configmaps ", "list configmaps ", "list configmaps "]
+    );
     assert_eq!(&verbs[7..], ["patch configmaps b", "delete configmaps c", "list configmaps ", "list configmaps ", "list configmaps "]);
     assert!(c.take_ops().is_empty());
 }
@@ -280,7 +289,11 @@ async fn bindings_keep_their_role_ref_and_settle_plays_the_controllers() {
     let (c, _) = cluster();
     let rb = res("rbac.authorization.k8s.io", "RoleBinding");
     let b = c
-        .create(&rb, Some("default"), &json!({"metadata": {"name": "b"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": []}))
+        .create(
+            &rb,
+            Some("default"),
+            &json!({"metadata": {"name": "b"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": []}),
+        )
         .await
         .unwrap();
     let mut changed = b.clone();

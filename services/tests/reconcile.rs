@@ -203,8 +203,10 @@ fn children_a_drift_corrected_entry_no_longer_wants_are_deleted() {
     // The gated onCreate child is not drift-corrected, so it is not pruned either.
     assert!(w.get(&cms, "default", "s-once").is_some());
     // An object with the same owner label but another owner is never touched.
-    w.cluster.seed(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s-stray", "namespace": "default",
-        "labels": {"orkestra-owner": "s"}, "annotations": {"orkestra.orkspace.io/entry": "onReconcile.configMaps[0]"}}})).unwrap();
+    w.cluster
+        .seed(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s-stray", "namespace": "default",
+        "labels": {"orkestra-owner": "s"}, "annotations": {"orkestra.orkspace.io/entry": "onReconcile.configMaps[0]"}}}))
+        .unwrap();
     w.cluster.take_ops();
     let (_, ops) = w.cycle("default");
     assert!(writes(&ops).is_empty(), "{ops:?}");

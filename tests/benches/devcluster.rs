@@ -36,7 +36,9 @@ fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     rt.block_on(async {
-        let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1), tls: false, ..Options::default() }).await.unwrap_or_else(|e| panic!("{e}"));
+        let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1), tls: false, ..Options::default() })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let client = kube::Client::try_from(kube::Config::new(dev.url().parse().unwrap_or_else(|e| panic!("{e}")))).unwrap_or_else(|e| panic!("{e}"));
         let cms: Api<ConfigMap> = Api::namespaced(client, "default");
         for concurrency in [1usize, 16, 64] {

@@ -245,7 +245,8 @@ spec:
 
 /// p99 of the samples created in `[from, to)` seconds after `start`.
 fn window_p99(samples: &[(Instant, Duration)], start: Instant, from: f64, to: f64) -> Option<Duration> {
-    let mut v: Vec<Duration> = samples.iter().filter(|(t, _)| (from..to).contains(&t.saturating_duration_since(start).as_secs_f64())).map(|(_, d)| *d).collect();
+    let mut v: Vec<Duration> =
+        samples.iter().filter(|(t, _)| (from..to).contains(&t.saturating_duration_since(start).as_secs_f64())).map(|(_, d)| *d).collect();
     (!v.is_empty()).then(|| percentile(&mut v, 0.99))
 }
 
@@ -323,7 +324,9 @@ async fn isolation(bin: &Path) -> bool {
     let backlog_ratio = f99_after.as_secs_f64() / a99_after.as_secs_f64();
     let vs_control = f99.as_secs_f64() / n99.as_secs_f64();
     let raw = f99.as_secs_f64() / a99.as_secs_f64();
-    println!("  p99 ratios: flood/alone {raw:.2} overall; {backlog_ratio:.2} while the flood box works through its backlog (from 1 s on); flood/control {vs_control:.2} overall (bound 2.00)");
+    println!(
+        "  p99 ratios: flood/alone {raw:.2} overall; {backlog_ratio:.2} while the flood box works through its backlog (from 1 s on); flood/control {vs_control:.2} overall (bound 2.00)"
+    );
     ok && backlog_ratio <= 2.0 && vs_control <= 2.0
 }
 

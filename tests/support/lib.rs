@@ -42,7 +42,9 @@ pub fn cargo_build(args: &[&str]) {
     // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        if k.starts_with("CARGO_PKG_") || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR") {
+        if k.starts_with("CARGO_PKG_")
+            || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR")
+        {
             cargo.env_remove(&k);
         }
     }
@@ -69,12 +71,7 @@ pub struct Run {
 
 /// Runs `ork args…` in `dir` with colour off.
 pub fn ork(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(ork_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ork: {e}"));
+    let out = Command::new(ork_bin()).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap_or_else(|e| panic!("cannot run ork: {e}"));
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

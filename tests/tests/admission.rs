@@ -98,7 +98,8 @@ async fn webhooks_deny_mutate_and_follow_their_failure_policy() {
     let (code, out) = kubectl(kc.clone(), apply(&denied)).await;
     assert_ne!(code, 0);
     assert!(
-        out.contains("Error from server (Forbidden)") && out.contains("admission webhook \"deny.ork.test\" denied the request: configmaps labelled deny=yes are refused"),
+        out.contains("Error from server (Forbidden)")
+            && out.contains("admission webhook \"deny.ork.test\" denied the request: configmaps labelled deny=yes are refused"),
         "{out}"
     );
     let (code, _) = kubectl(kc.clone(), vec!["get".into(), "cm".into(), "bad".into()]).await;

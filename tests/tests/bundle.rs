@@ -126,7 +126,11 @@ fn the_configmap_ships_the_expanded_katalog_without_local_paths() {
     let run = ork(t.path(), &["generate", "bundle"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stdout.contains("crdFile"), "{}", run.stdout);
-    assert!(run.stdout.contains("          apiTypes:\n            group: x.dev\n            kind: Web\n            plural: webs\n            version: v1\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("          apiTypes:\n            group: x.dev\n            kind: Web\n            plural: webs\n            version: v1\n"),
+        "{}",
+        run.stdout
+    );
     t.write("katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: k}\nspec:\n  crds:\n    web:\n      crdFile: crd.yaml\n      crFiles: [cr.yaml]\n      apiTypes: {group: x.dev, version: v1, kind: Web, plural: webs}\n");
     let run = ork(t.path(), &["generate", "bundle"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -143,7 +147,15 @@ fn components_and_namespace_are_selectable() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         kinds(&run.stdout),
-        ["Namespace/payments", "ServiceAccount/orkestra", "ClusterRole/orkestra-payments", "ClusterRoleBinding/orkestra-payments", "Role/orkestra", "RoleBinding/orkestra", "ConfigMap/orkestra-katalog"]
+        [
+            "Namespace/payments",
+            "ServiceAccount/orkestra",
+            "ClusterRole/orkestra-payments",
+            "ClusterRoleBinding/orkestra-payments",
+            "Role/orkestra",
+            "RoleBinding/orkestra",
+            "ConfigMap/orkestra-katalog"
+        ]
     );
     let run = bundle(&secured, &["--for", "gw"]);
     assert_eq!(
@@ -282,13 +294,11 @@ fn plan_reports_crd_changes_and_flags_escalations() {
 
     // New image, drift correction off, one more child kind (Secrets), one more CRD.
     let indent = original.lines().find(|l| l.trim() == "services:").map(|l| &l[..l.len() - "services:".len()]).unwrap_or_default();
-    let changed = original
-        .replace("nginx-unprivileged:1.27", "nginx-unprivileged:1.29")
-        .replace("reconcile: true", "reconcile: false")
-        .replace(&format!("{indent}services:\n"), &format!("{indent}secrets:\n{indent}  - name: \"{{{{ .metadata.name }}}}-creds\"\n{indent}    data: {{a: b}}\n{indent}services:\n"));
-    let changed = format!(
-        "{changed}    blog:\n      apiTypes: {{group: demo.ork.dev, version: v1, kind: Blog, plural: blogs}}\n"
+    let changed = original.replace("nginx-unprivileged:1.27", "nginx-unprivileged:1.29").replace("reconcile: true", "reconcile: false").replace(
+        &format!("{indent}services:\n"),
+        &format!("{indent}secrets:\n{indent}  - name: \"{{{{ .metadata.name }}}}-creds\"\n{indent}    data: {{a: b}}\n{indent}services:\n"),
     );
+    let changed = format!("{changed}    blog:\n      apiTypes: {{group: demo.ork.dev, version: v1, kind: Blog, plural: blogs}}\n");
     t.write("katalog.yaml", &changed);
     let run = ork(t.path(), &["plan", "--bundle", "deployed.yaml"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -321,7 +331,12 @@ fn plan_reports_crd_changes_and_flags_escalations() {
         .unwrap_or_default()
         .split("\n---\n")
         .skip(1)
-        .map(|d| katalog::yaml::parse(d, katalog::diag::FileId::intern(Path::new("d.yaml")), katalog::yaml::Limits::default()).unwrap_or_else(|e| panic!("{}", e.message))[0].root.to_json())
+        .map(|d| {
+            katalog::yaml::parse(d, katalog::diag::FileId::intern(Path::new("d.yaml")), katalog::yaml::Limits::default())
+                .unwrap_or_else(|e| panic!("{}", e.message))[0]
+                .root
+                .to_json()
+        })
         .collect();
     t.write("exported.yaml", &katalog::yaml::emit(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})));
     let exported = ork(t.path(), &["plan", "--bundle", "exported.yaml"]);

@@ -45,7 +45,8 @@ async fn the_runtime_reconciles_with_exactly_the_bundles_permissions() {
     let katalog = demo.join("katalog.yaml").to_string_lossy().into_owned();
     for (what, file) in [("crd", "crd.gen.yaml"), ("bundle", "bundle.yaml")] {
         let out = dir.path().join(file).to_string_lossy().into_owned();
-        let (code, _, err) = run(dir.path().to_path_buf(), None, "ork", vec!["generate".into(), what.into(), "-f".into(), katalog.clone(), "-o".into(), out.clone()]).await;
+        let (code, _, err) =
+            run(dir.path().to_path_buf(), None, "ork", vec!["generate".into(), what.into(), "-f".into(), katalog.clone(), "-o".into(), out.clone()]).await;
         assert_eq!(code, 0, "{err}");
         let (code, stdout, stderr) = run(dir.path().to_path_buf(), Some(admin.clone()), "kubectl", vec!["apply".into(), "-f".into(), out]).await;
         assert_eq!(code, 0, "{stdout}{stderr}");
@@ -85,7 +86,8 @@ async fn the_runtime_reconciles_with_exactly_the_bundles_permissions() {
     assert_eq!(kept.len() + 1, role["rules"].as_array().unwrap().len());
     dev.store().patch(&cluster_roles, None, "orkestra-orkestra-system", &Patch::Merge(json!({"rules": kept}))).await.unwrap();
     let second = dir.write("cr2.yaml", "apiVersion: demo.ork.dev/v1\nkind: Website\nmetadata: {name: second, namespace: default}\nspec: {}\n");
-    let (code, stdout, stderr) = run(dir.path().to_path_buf(), Some(admin.clone()), "kubectl", vec!["apply".into(), "-f".into(), second.to_string_lossy().into_owned()]).await;
+    let (code, stdout, stderr) =
+        run(dir.path().to_path_buf(), Some(admin.clone()), "kubectl", vec!["apply".into(), "-f".into(), second.to_string_lossy().into_owned()]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
     let out = reconciler.reconcile(&cluster, Some("default"), "second", &ctx).await;
     let Outcome::Failed(e) = out else { panic!("{out:?}") };

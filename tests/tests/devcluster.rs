@@ -90,7 +90,10 @@ fn kubectl_drives_the_dev_cluster() {
     assert_eq!(ok(&dev, &["-n", "demo", "label", "cm", "c1", "tier=web"]), "configmap/c1 labeled\n");
     assert_eq!(ok(&dev, &["-n", "demo", "annotate", "cm", "c1", "note=hi"]), "configmap/c1 annotated\n");
     assert_eq!(ok(&dev, &["-n", "demo", "patch", "cm", "c1", "--type", "merge", "-p", r#"{"data":{"x":"1"}}"#]), "configmap/c1 patched\n");
-    assert_eq!(ok(&dev, &["-n", "demo", "patch", "cm", "c1", "--type", "json", "-p", r#"[{"op":"add","path":"/data/y","value":"2"}]"#]), "configmap/c1 patched\n");
+    assert_eq!(
+        ok(&dev, &["-n", "demo", "patch", "cm", "c1", "--type", "json", "-p", r#"[{"op":"add","path":"/data/y","value":"2"}]"#]),
+        "configmap/c1 patched\n"
+    );
     assert_eq!(
         ok(&dev, &["-n", "demo", "get", "cm", "c1", "-o", "jsonpath={.metadata.labels.tier} {.metadata.annotations.note} {.data.x}{.data.y}"]),
         "web hi 12"
@@ -139,7 +142,12 @@ fn kubectl_drives_the_dev_cluster() {
     // Delete waits for finalizers.
     t.write("held.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, namespace: demo, finalizers: [x.dev/hold]}\n");
     ok(&dev, &["apply", "-f", &t.path().join("held.yaml").to_string_lossy()]);
-    let mut deleting = Command::new("kubectl").args(["-n", "demo", "delete", "cm", "held", "--timeout=20s"]).env("KUBECONFIG", &dev.kubeconfig).stdout(Stdio::piped()).spawn().unwrap();
+    let mut deleting = Command::new("kubectl")
+        .args(["-n", "demo", "delete", "cm", "held", "--timeout=20s"])
+        .env("KUBECONFIG", &dev.kubeconfig)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(800));
     assert!(deleting.try_wait().unwrap().is_none(), "kubectl delete must wait for the finalizer");
     assert!(!ok(&dev, &["-n", "demo", "get", "cm", "held", "-o", "jsonpath={.metadata.deletionTimestamp}"]).is_empty());

@@ -60,7 +60,12 @@ fn every_demo_passes_and_the_junit_report_says_so() {
     assert!(r.stdout.contains("10 document(s): 10 passed, 0 failed"), "{}", show(&r));
     // One testsuite per demo, one testcase per expectation (as `ork validate` counts them).
     let mut expected = std::collections::BTreeMap::new();
-    for f in std::fs::read_dir(root().join("demos")).unwrap().filter_map(Result::ok).flat_map(|p| std::fs::read_dir(p.path()).into_iter().flatten()).filter_map(Result::ok) {
+    for f in std::fs::read_dir(root().join("demos"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .flat_map(|p| std::fs::read_dir(p.path()).into_iter().flatten())
+        .filter_map(Result::ok)
+    {
         let e2e = f.path().join("e2e.yaml");
         if e2e.is_file() {
             let v = ork(&root(), &["validate", "-f", &e2e.to_string_lossy(), "--output", "json"]);
@@ -77,7 +82,11 @@ fn every_demo_passes_and_the_junit_report_says_so() {
         assert_eq!(cases.len(), *tests);
         assert!(cases.iter().all(|(_, f)| f.is_empty()), "{name}: {cases:?}");
     }
-    assert!(suites.iter().any(|(n, _, _, _, cases)| n == "hello-website-e2e" && cases.iter().any(|(c, _)| c == "the Website runs as a Deployment behind a Service")));
+    assert!(
+        suites
+            .iter()
+            .any(|(n, _, _, _, cases)| n == "hello-website-e2e" && cases.iter().any(|(c, _)| c == "the Website runs as a Deployment behind a Service"))
+    );
 }
 
 #[test]
@@ -99,7 +108,11 @@ fn a_failing_expectation_exits_1_with_its_reason_in_the_output_and_the_report() 
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();
-    let r = Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() };
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
     assert_eq!(r.code, 1, "{}", show(&r));
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the scratch directory was not removed");
     assert!(r.stdout.contains("✓ the Website is ready"), "{}", show(&r));
@@ -186,7 +199,10 @@ fn an_invalid_document_is_refused_with_its_position() {
 #[test]
 fn json_output_carries_every_case() {
     let dir = TempDir::new("e2e-json");
-    let e2e = hello_e2e(&dir, "    - name: the CRD is served\n      commands: [{run: 'kubectl get crd websites.demo.ork.dev -o name', equals: customresourcedefinition.apiextensions.k8s.io/websites.demo.ork.dev}]\n");
+    let e2e = hello_e2e(
+        &dir,
+        "    - name: the CRD is served\n      commands: [{run: 'kubectl get crd websites.demo.ork.dev -o name', equals: customresourcedefinition.apiextensions.k8s.io/websites.demo.ork.dev}]\n",
+    );
     let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy(), "--output", "json"]);
     assert_eq!(r.code, 0, "{}", show(&r));
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
@@ -210,7 +226,9 @@ fn e2e_init_scaffolds_a_document_that_passes() {
     assert_eq!(r.code, 0, "{}", show(&r));
     let text = std::fs::read_to_string(dir.path().join("e2e.yaml")).unwrap();
     // The children's real names, from an in-memory reconcile of cr.yaml.
-    for needle in ["kind: E2E", "name: hello-website-e2e", "kind: Deployment\n      name: hello-web", "kind: Service\n      name: hello", "after: cr-deleted", "count: 0"] {
+    for needle in
+        ["kind: E2E", "name: hello-website-e2e", "kind: Deployment\n      name: hello-web", "kind: Service\n      name: hello", "after: cr-deleted", "count: 0"]
+    {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
     let run = ork(dir.path(), &["e2e"]);
@@ -237,7 +255,8 @@ fn a_borrowed_cluster_is_left_as_it_was_found() {
     // `ork dev-cluster` in its own process stands in for "the current context".
     let dir = TempDir::new("e2e-current");
     let kubeconfig = dir.path().join("current.kubeconfig");
-    let _cluster = Child(Command::new(ork_tests::ork_bin()).args(["dev-cluster", "--kubeconfig", &kubeconfig.to_string_lossy()]).current_dir(dir.path()).spawn().unwrap());
+    let _cluster =
+        Child(Command::new(ork_tests::ork_bin()).args(["dev-cluster", "--kubeconfig", &kubeconfig.to_string_lossy()]).current_dir(dir.path()).spawn().unwrap());
     let start = std::time::Instant::now();
     while !kubeconfig.exists() {
         assert!(start.elapsed().as_secs() < 30, "the dev cluster did not write its kubeconfig");
@@ -249,7 +268,11 @@ fn a_borrowed_cluster_is_left_as_it_was_found() {
     );
     let run = |args: &[&str], program: &Path| {
         let out = Command::new(program).args(args).current_dir(dir.path()).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1").output().unwrap();
-        Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     };
     let r = run(&["e2e", "-f", &e2e.to_string_lossy(), "--cluster", "current"], &ork_tests::ork_bin());
     assert_eq!(r.code, 0, "{}", show(&r));

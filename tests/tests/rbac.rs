@@ -50,16 +50,40 @@ fn synthetic(on: &BTreeSet<usize>) -> Value {
         match f {
             0 => push(&mut k, &format!("{r}/onCreate/deployments"), json!({"name": "a", "image": "nginx"})),
             1 => push(&mut k, &format!("{r}/onReconcile/deployments"), json!({"name": "b", "image": "nginx"})),
-            2 => push(&mut k, &format!("{r}/onCreate/services"), json!({"name": "s", "port": "80", "reconcile": true, "when": [{"field": "spec.svc", "equals": "true"}]})),
+            2 => push(
+                &mut k,
+                &format!("{r}/onCreate/services"),
+                json!({"name": "s", "port": "80", "reconcile": true, "when": [{"field": "spec.svc", "equals": "true"}]}),
+            ),
             3 => push(&mut k, &format!("{r}/onCreate/secrets"), json!({"name": "pw", "once": true, "data": {"p": "x"}})),
             4 => push(&mut k, &format!("{r}/onReconcile/configMaps"), json!({"name": "c-{{ .item }}", "forEach": {"field": "spec.envs"}, "data": {"a": "b"}})),
             5 => push(&mut k, &format!("{r}/onCreate/jobs"), json!({"name": "init", "image": "busybox"})),
             6 => push(&mut k, &format!("{r}/onCreate/namespaces"), json!({"name": "ns-{{ .metadata.name }}"})),
-            7 => push(&mut k, &format!("{r}/onCreate/clusterRoles"), json!({"name": "reader", "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]})),
-            8 => push(&mut k, &format!("{r}/onCreate/roles"), json!({"name": "r", "rules": [{"apiGroups": [""], "resources": ["{{ .spec.res }}"], "verbs": ["get"]}]})),
-            9 => push(&mut k, &format!("{r}/onCreate/roleBindings"), json!({"name": "rb", "roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": [{"kind": "User", "name": "u"}]})),
-            10 => push(&mut k, &format!("{r}/onReconcile/custom"), json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "cert"}, "spec": {"secretName": "tls"}})),
-            11 => push(&mut k, &format!("{r}/onCreate/custom"), json!({"apiVersion": "acme.dev/v1", "kind": "Widget", "plural": "widgetries", "metadata": {"name": "w"}})),
+            7 => push(
+                &mut k,
+                &format!("{r}/onCreate/clusterRoles"),
+                json!({"name": "reader", "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}),
+            ),
+            8 => push(
+                &mut k,
+                &format!("{r}/onCreate/roles"),
+                json!({"name": "r", "rules": [{"apiGroups": [""], "resources": ["{{ .spec.res }}"], "verbs": ["get"]}]}),
+            ),
+            9 => push(
+                &mut k,
+                &format!("{r}/onCreate/roleBindings"),
+                json!({"name": "rb", "roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": [{"kind": "User", "name": "u"}]}),
+            ),
+            10 => push(
+                &mut k,
+                &format!("{r}/onReconcile/custom"),
+                json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "cert"}, "spec": {"secretName": "tls"}}),
+            ),
+            11 => push(
+                &mut k,
+                &format!("{r}/onCreate/custom"),
+                json!({"apiVersion": "acme.dev/v1", "kind": "Widget", "plural": "widgetries", "metadata": {"name": "w"}}),
+            ),
             12 => {
                 push(&mut k, &format!("{r}/onDelete/jobs"), json!({"name": "cleanup", "image": "busybox"}));
                 push(&mut k, &format!("{r}/onDelete/configMaps"), json!({"name": "leftover"}));
@@ -71,10 +95,18 @@ fn synthetic(on: &BTreeSet<usize>) -> Value {
             17 => set(&mut k, "/security/namespaceProtection", json!({"enabled": true, "restrictedNamespaces": ["kube-system"]})),
             18 => {
                 set(&mut k, "/security/conversion/enabled", json!(true));
-                set(&mut k, "/spec/crds/app/admission/conversion", json!({"updateCRD": true, "paths": [{"from": "v1", "to": "v2"}, {"from": "v2", "to": "v1"}]}));
+                set(
+                    &mut k,
+                    "/spec/crds/app/admission/conversion",
+                    json!({"updateCRD": true, "paths": [{"from": "v1", "to": "v2"}, {"from": "v2", "to": "v1"}]}),
+                );
             }
             // A child of a kind this Katalog defines: its plural comes from the CRD entry.
-            19 => push(&mut k, &format!("{r}/onCreate/custom"), json!({"apiVersion": "x.dev/v1", "kind": "App", "metadata": {"name": "child-{{ .metadata.name }}"}})),
+            19 => push(
+                &mut k,
+                &format!("{r}/onCreate/custom"),
+                json!({"apiVersion": "x.dev/v1", "kind": "App", "metadata": {"name": "child-{{ .metadata.name }}"}}),
+            ),
             _ => unreachable!("feature {f}"),
         }
     }
@@ -198,8 +230,7 @@ fn the_gateway_has_rules_only_for_declared_gateway_features() {
     }
     let d = derive_json(&dir, "g2.json", &synthetic(&[13, 14].into_iter().collect()));
     assert_eq!(d.gateway_features, ["validation webhook (app)"]);
-    let lines: Vec<String> =
-        d.gateway.permissions().into_iter().map(|(s, g, r, n, v)| format!("{s:?} {g}/{r} {} {v}", n.unwrap_or_default())).collect();
+    let lines: Vec<String> = d.gateway.permissions().into_iter().map(|(s, g, r, n, v)| format!("{s:?} {g}/{r} {} {v}", n.unwrap_or_default())).collect();
     assert_eq!(
         lines,
         [
@@ -279,7 +310,11 @@ fn a_custom_child_of_an_own_kind_takes_the_plural_of_its_crd_entry() {
 fn a_templated_role_name_is_bound_only_to_what_validation_allows() {
     let dir = TempDir::new("rbac-pin");
     let mut k = synthetic(&BTreeSet::new());
-    set(&mut k, "/spec/crds/app/operatorBox/reconcile/onCreate/roleBindings", json!([{"name": "rb", "roleRef": {"kind": "ClusterRole", "name": "{{ .spec.role }}"}, "subjects": [{"kind": "User", "name": "u"}]}]));
+    set(
+        &mut k,
+        "/spec/crds/app/operatorBox/reconcile/onCreate/roleBindings",
+        json!([{"name": "rb", "roleRef": {"kind": "ClusterRole", "name": "{{ .spec.role }}"}, "subjects": [{"kind": "User", "name": "u"}]}]),
+    );
     let open = derive_json(&dir, "open.json", &k);
     assert!(open.warnings.iter().any(|w| w.contains("`roleRef.name` is a template")), "{:?}", open.warnings);
     let bind = |d: &Derivation| -> Vec<Option<String>> {
@@ -341,7 +376,13 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
             }
             let id = katalog::validate::api_identity(&k.crds().get(crd.as_str()).expect("entry").clone()).expect("identity");
             let status = format!("{}/status", id.plural);
-            let a = Access { verb: "patch", api_group: &id.group, resource: &status, namespace: cr.pointer("/metadata/namespace").and_then(Value::as_str), name: cr.pointer("/metadata/name").and_then(Value::as_str) };
+            let a = Access {
+                verb: "patch",
+                api_group: &id.group,
+                resource: &status,
+                namespace: cr.pointer("/metadata/namespace").and_then(Value::as_str),
+                name: cr.pointer("/metadata/name").and_then(Value::as_str),
+            };
             assert!(d.runtime.allows(NS, &a).is_some(), "{}: status patch not allowed", path.display());
         }
     }

@@ -74,7 +74,10 @@ async fn tokens_roles_and_bindings_decide_and_kubectl_prints_the_answers() {
     let audit = dev.audit();
     let denied: Vec<_> = audit.iter().filter(|e| !e.allowed).collect();
     assert!(
-        denied.iter().any(|e| e.user == "system:serviceaccount:team:reader" && e.request.verb == "create" && e.request.resource == "configmaps" && e.request.namespace.as_deref() == Some("team")),
+        denied.iter().any(|e| e.user == "system:serviceaccount:team:reader"
+            && e.request.verb == "create"
+            && e.request.resource == "configmaps"
+            && e.request.namespace.as_deref() == Some("team")),
         "{audit:?}"
     );
     assert!(audit.iter().any(|e| e.allowed && e.user == "system:serviceaccount:team:reader" && e.request.verb == "list"));

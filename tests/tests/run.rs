@@ -34,7 +34,8 @@ fn ork_run_without_a_kubeconfig_runs_on_an_embedded_dev_cluster_until_sigterm() 
     let start = Instant::now();
     let status = loop {
         if kubeconfig.exists() {
-            let (ok, out) = kubectl(&kubeconfig, &["get", "website", "hello", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status} {.status.phase}"]);
+            let (ok, out) =
+                kubectl(&kubeconfig, &["get", "website", "hello", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status} {.status.phase}"]);
             if ok && out.trim() == "True Available" {
                 break out;
             }
@@ -75,7 +76,8 @@ fn ork_run_without_a_kubeconfig_runs_on_an_embedded_dev_cluster_until_sigterm() 
 #[test]
 fn ork_run_refuses_bad_input_with_the_documented_exit_codes() {
     let dir = ork_tests::TempDir::new("ork-run-bad");
-    let bad = dir.write("katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: x}\nspec:\n  crds:\n    a:\n      apiTypez: {}\n");
+    let bad =
+        dir.write("katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: x}\nspec:\n  crds:\n    a:\n      apiTypez: {}\n");
     let r = ork_tests::ork(dir.path(), &["run", "--dev", "-f", &bad.to_string_lossy()]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("katalog.yaml:7:7") && r.stderr.contains("apiTypez"), "{}", r.stderr);

@@ -183,7 +183,10 @@ async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
     for i in 0..10 {
         let patch = services::cluster::Patch::Merge(serde_json::json!({"spec": {"replicas": 3}}));
         // The injected conflicts hit these writes too: retry as a client would.
-        wait_for(Duration::from_secs(5), "spec patch", || async { cluster.patch(&websites(), Some("default"), &format!("c{i:03}"), &patch).await.map_err(|e| e.to_string()) }).await;
+        wait_for(Duration::from_secs(5), "spec patch", || async {
+            cluster.patch(&websites(), Some("default"), &format!("c{i:03}"), &patch).await.map_err(|e| e.to_string())
+        })
+        .await;
     }
     let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
     wait_for(Duration::from_secs(30), "10 Deployments scaled to 3", || async {
@@ -251,7 +254,8 @@ async fn namespace_rules_are_enforced_at_the_watch() {
     assert_eq!(s["namespaces"]["team-a"], serde_json::json!(["website"]));
 
     create_all(&cluster, &websites(), vec![website("team-a", "in"), website("team-b", "out")], 2).await;
-    let faulty = |ns: &str, name: &str| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": name, "namespace": ns}, "spec": {}});
+    let faulty =
+        |ns: &str, name: &str| serde_json::json!({"apiVersion": "demo.ork.dev/v1", "kind": "Faulty", "metadata": {"name": name, "namespace": ns}, "spec": {}});
     create_all(&cluster, &faulties, vec![faulty("team-b", "ok"), faulty("kube-extra", "restricted")], 2).await;
     wait_for(Duration::from_secs(10), "the allowed CRs Ready", || async {
         let a = cluster.get(&websites(), Some("team-a"), "in").await.map_err(|e| e.to_string())?;
@@ -267,7 +271,13 @@ async fn namespace_rules_are_enforced_at_the_watch() {
     let s = runtime.summary();
     assert_eq!((s["crds"][0]["resources"].as_u64(), s["crds"][1]["resources"].as_u64()), (Some(1), Some(1)), "forbidden CRs are not even cached: {s}");
     let services_r = katalog::kinds::known("", "Service").unwrap();
-    let mut names: Vec<String> = dev.store().objects(&services_r).iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).filter(|n| !n.starts_with("default/")).collect();
+    let mut names: Vec<String> = dev
+        .store()
+        .objects(&services_r)
+        .iter()
+        .map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()))
+        .filter(|n| !n.starts_with("default/"))
+        .collect();
     names.sort();
     assert_eq!(names, ["team-a/in", "team-b/ok-f"]);
     runtime.shutdown().await;

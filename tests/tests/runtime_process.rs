@@ -35,7 +35,11 @@ impl Proc {
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             let addr = text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find_map(|v| {
-                v["fields"]["message"].as_str().and_then(|m| m.strip_prefix("HTTP on http://")).and_then(|r| r.split_whitespace().next()).and_then(|a| a.parse().ok())
+                v["fields"]["message"]
+                    .as_str()
+                    .and_then(|m| m.strip_prefix("HTTP on http://"))
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|a| a.parse().ok())
             });
             if let Some(addr) = addr {
                 return Proc { child, log, addr };
@@ -238,7 +242,11 @@ async fn depends_on_orders_start_and_reverse_stop_and_sigterm_exits_cleanly() {
     wait_for(Duration::from_secs(20), "App and Database Ready", || async {
         let s = p.summary().await?;
         let done = s["crds"].as_array().is_some_and(|c| c.iter().all(|c| c["reconciles"].as_u64().unwrap_or(0) > 0));
-        let (code, out) = kubectl(&kubeconfig, &["get", "apps.stack.ork.dev,databases.stack.ork.dev", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}"]).await;
+        let (code, out) = kubectl(
+            &kubeconfig,
+            &["get", "apps.stack.ork.dev,databases.stack.ork.dev", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}"],
+        )
+        .await;
         if done && code == 0 && out.trim() == "True True" { Ok(()) } else { Err(format!("{out} {s}")) }
     })
     .await;

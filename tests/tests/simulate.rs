@@ -78,7 +78,13 @@ fn every_request_of_a_demo_reconcile_is_allowed_by_its_derived_rbac() {
             for c in run["cycles"].as_array().unwrap() {
                 for op in c["ops"].as_array().unwrap() {
                     let s = |k: &str| op.get(k).and_then(Value::as_str);
-                    let a = Access { verb: s("verb").unwrap(), api_group: s("group").unwrap(), resource: s("resource").unwrap(), namespace: s("namespace"), name: s("name") };
+                    let a = Access {
+                        verb: s("verb").unwrap(),
+                        api_group: s("group").unwrap(),
+                        resource: s("resource").unwrap(),
+                        namespace: s("namespace"),
+                        name: s("name"),
+                    };
                     assert!(d.runtime.allows(ns, &a).is_some(), "{}: the runtime made a request its ClusterRole does not allow: {op}", sim.display());
                     checked += 1;
                 }
@@ -126,7 +132,11 @@ fn bad_input_is_a_clear_error() {
     let t = hello(&format!("{HEAD}  expect:\n    stedy: true\n"));
     let run = ork(t.path(), &["simulate"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("simulate.yaml:9:5: error[unknown-field]: unknown field `stedy`") && run.stderr.contains("did you mean `steady`?"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("simulate.yaml:9:5: error[unknown-field]: unknown field `stedy`") && run.stderr.contains("did you mean `steady`?"),
+        "{}",
+        run.stderr
+    );
     // A CR of a kind the Katalog does not define.
     let t = hello(HEAD);
     t.write("cr.yaml", "apiVersion: other.dev/v1\nkind: Gadget\nmetadata: {name: g}\n");
@@ -167,7 +177,10 @@ fn a_template_error_inside_a_cycle_is_reported_and_fails_no_errors() {
 fn suites_run_their_imports_in_order_and_discovery_skips_them() {
     let t = hello(&format!("{HEAD}  expect: {{steady: true}}\n"));
     t.write("b/simulate.yaml", &HEAD.replace("./katalog.yaml", "../katalog.yaml").replace("./cr.yaml", "../cr.yaml").replace("name: t", "name: second"));
-    t.write("suite-simulate.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: all}\nimports: [./simulate.yaml, ./b/simulate.yaml]\n");
+    t.write(
+        "suite-simulate.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: all}\nimports: [./simulate.yaml, ./b/simulate.yaml]\n",
+    );
     let (code, v) = json(t.path(), &["-f", "suite-simulate.yaml"]);
     assert_eq!(code, 0, "{v}");
     let names: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();

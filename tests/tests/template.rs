@@ -88,7 +88,14 @@ fn for_each_over_a_map_follows_sorted_keys() {
     let names: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("  name: payments-")).collect();
     assert_eq!(
         names,
-        ["  name: payments-dev", "  name: payments-production", "  name: payments-staging", "  name: payments-alice-example-com", "  name: payments-bob-example-com", "  name: payments-isolation"]
+        [
+            "  name: payments-dev",
+            "  name: payments-production",
+            "  name: payments-staging",
+            "  name: payments-alice-example-com",
+            "  name: payments-bob-example-com",
+            "  name: payments-isolation"
+        ]
     );
 }
 
@@ -110,11 +117,7 @@ fn scratch(fields: &str, spec: &str) -> (TempDir, ork_tests::Run) {
 fn a_numeric_field_that_renders_to_text_is_a_clear_error() {
     let (_d, run) = scratch("                replicas: \"{{ .spec.replicas }}\"", "{replicas: abc}");
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("crd `web`: onCreate.deployments[0].replicas: `replicas` rendered to \"abc\", which is not an integer"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("crd `web`: onCreate.deployments[0].replicas: `replicas` rendered to \"abc\", which is not an integer"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
 
@@ -122,11 +125,7 @@ fn a_numeric_field_that_renders_to_text_is_a_clear_error() {
 fn a_type_error_at_render_time_names_crd_resource_and_field() {
     let (_d, run) = scratch("                labels: {size: \"{{ add .spec.size 1 }}\"}", "{size: big}");
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("crd `web`: onCreate.deployments[0].labels.size: add: \"big\" is not a number"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("crd `web`: onCreate.deployments[0].labels.size: add: \"big\" is not a number"), "{}", run.stderr);
 }
 
 #[test]
@@ -154,7 +153,11 @@ fn a_denied_cr_status_says_why() {
     let run = ork(dir.path(), &["template", "--status", "--now", NOW]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("reason: DenyRuleViolation"), "{}", run.stdout);
-    assert!(run.stdout.contains("message: \"validation failed: field \\\"spec.tier\\\": tier may not be forbidden (got \\\"forbidden\\\")\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("message: \"validation failed: field \\\"spec.tier\\\": tier may not be forbidden (got \\\"forbidden\\\")\""),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

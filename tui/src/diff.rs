@@ -185,7 +185,13 @@ fn print_plan(p: &Plan, local: &str, bundle: &str, ns: &str, color: bool) {
         let _ = writeln!(
             out,
             "\n{}",
-            paint(color, "1;31", &format!("⚠ {n} permission escalation(s): the new Katalog needs permissions the deployed bundle does not grant. Review them before applying the new bundle."))
+            paint(
+                color,
+                "1;31",
+                &format!(
+                    "⚠ {n} permission escalation(s): the new Katalog needs permissions the deployed bundle does not grant. Review them before applying the new bundle."
+                )
+            )
         );
     }
 }

@@ -39,9 +39,7 @@ pub struct BundleArgs {
 /// The install namespace: the flag, else `ORK_NAMESPACE`, else the default; checked to be a
 /// valid namespace name.
 pub fn install_namespace(flag: Option<String>) -> Result<String, String> {
-    let ns = flag
-        .or_else(|| std::env::var("ORK_NAMESPACE").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
+    let ns = flag.or_else(|| std::env::var("ORK_NAMESPACE").ok().filter(|s| !s.is_empty())).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
     if katalog::model::katalog::is_rfc1123_label(&ns) {
         Ok(ns)
     } else {
@@ -91,7 +89,10 @@ fn bundle_cmd(args: BundleArgs) -> u8 {
     }
     if sel.gateway && derived.gateway.is_empty() {
         if !sel.runtime {
-            let _ = writeln!(err, "error: --for gateway: this Katalog declares no gateway feature (admission webhooks, deletion or namespace protection, conversion), so the gateway needs no permissions");
+            let _ = writeln!(
+                err,
+                "error: --for gateway: this Katalog declares no gateway feature (admission webhooks, deletion or namespace protection, conversion), so the gateway needs no permissions"
+            );
             return 1;
         }
         let _ = writeln!(err, "note: no gateway feature is declared: the bundle has no gateway ServiceAccount or roles");

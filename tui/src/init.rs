@@ -43,13 +43,7 @@ fn packs() -> Vec<Pack> {
             name: if s(root.get("name")).is_empty() { dir.to_string() } else { s(root.get("name")) },
             description: s(root.get("description")),
             order: root.get("order").and_then(Node::as_scalar_text).and_then(|o| o.parse().ok()).unwrap_or(99),
-            examples: root
-                .get("examples")
-                .and_then(Node::as_seq)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|e| e.as_scalar_text().map(str::to_string))
-                .collect(),
+            examples: root.get("examples").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(|e| e.as_scalar_text().map(str::to_string)).collect(),
         });
     }
     out.sort_by(|a, b| (a.order, &a.name).cmp(&(b.order, &b.name)));

@@ -134,12 +134,7 @@ async fn run_dev(dev: &DevCluster, katalog: &katalog::model::Katalog, kubeconfig
 }
 
 fn crd_plurals(katalog: &katalog::model::Katalog) -> Vec<String> {
-    katalog
-        .crds()
-        .iter()
-        .filter(|(_, e)| e.is_enabled())
-        .filter_map(|(_, e)| katalog::validate::api_identity(e).map(|i| i.plural))
-        .collect()
+    katalog.crds().iter().filter(|(_, e)| e.is_enabled()).filter_map(|(_, e)| katalog::validate::api_identity(e).map(|i| i.plural)).collect()
 }
 
 /// Installs the CRDs (generated from the entries, with crdFile's schema where given), waits
@@ -153,7 +148,13 @@ async fn install(cluster: &KubeCluster, katalog: &katalog::model::Katalog) -> Re
         let crd = katalog::authoring::crd::generate(name, entry)?;
         create_or_keep(cluster, &crd_resource, None, &crd).await?;
         let id = katalog::validate::api_identity(entry).ok_or_else(|| format!("crd `{name}`: incomplete API identity"))?;
-        custom.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: entry.namespaced != Some(false) && id.scope != "Cluster" });
+        custom.push(ApiResource {
+            group: id.group,
+            version: id.version,
+            kind: id.kind,
+            plural: id.plural,
+            namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
+        });
         cr_files.extend(entry.cr_files.iter().map(|f| join_relative(&f.span.file.path(), f.as_str())));
     }
     for r in &custom {

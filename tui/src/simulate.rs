@@ -148,7 +148,11 @@ fn print_file(out: &mut impl Write, f: &FileRun, color: bool) {
                     j += 1;
                 }
                 let reads = c.ops.len();
-                let span = if j > i { format!("cycles {}–{}: only reads ({reads} request(s) each)", c.cycle, run.cycles[j].cycle) } else { format!("cycle {}: only reads ({reads} request(s))", c.cycle) };
+                let span = if j > i {
+                    format!("cycles {}–{}: only reads ({reads} request(s) each)", c.cycle, run.cycles[j].cycle)
+                } else {
+                    format!("cycle {}: only reads ({reads} request(s))", c.cycle)
+                };
                 let _ = writeln!(out, "    {span}, {}", c.outcome);
                 if let Some(e) = &c.error {
                     let _ = writeln!(out, "      {}", paint(color, "31", &format!("! {e}")));
@@ -339,11 +343,7 @@ fn run_init(args: InitArgs) -> u8 {
         }
         per_crd.insert(crd.clone(), e);
     }
-    let expect = if per_crd.len() == 1 {
-        per_crd.into_iter().next().map(|(_, e)| e).unwrap_or_default()
-    } else {
-        json!({"noErrors": true, "crds": per_crd})
-    };
+    let expect = if per_crd.len() == 1 { per_crd.into_iter().next().map(|(_, e)| e).unwrap_or_default() } else { json!({"noErrors": true, "crds": per_crd}) };
     let out_dir = out_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
     let doc = json!({
         "apiVersion": katalog::model::API_VERSION,
@@ -357,6 +357,12 @@ fn run_init(args: InitArgs) -> u8 {
         return code;
     }
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "✓ wrote {}: {} CRD(s), {rules} op rule(s). Run `ork simulate -f {}` to check it.", display_path(&out_path), targets.len(), display_path(&out_path));
+    let _ = writeln!(
+        out,
+        "✓ wrote {}: {} CRD(s), {rules} op rule(s). Run `ork simulate -f {}` to check it.",
+        display_path(&out_path),
+        targets.len(),
+        display_path(&out_path)
+    );
     0
 }

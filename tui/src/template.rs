@@ -152,11 +152,7 @@ fn offline_cr(cr: &Value) -> Value {
 pub fn pick_crd(katalog: &Katalog, cr: &Value, wanted: Option<&str>) -> Result<String, String> {
     let known: Vec<String> = katalog.crds().iter().map(|(k, _)| k.value.clone()).collect();
     if let Some(w) = wanted {
-        return if known.iter().any(|k| k == w) {
-            Ok(w.to_string())
-        } else {
-            Err(format!("--crd {w}: no such CRD entry (known: {})", known.join(", ")))
-        };
+        return if known.iter().any(|k| k == w) { Ok(w.to_string()) } else { Err(format!("--crd {w}: no such CRD entry (known: {})", known.join(", "))) };
     }
     let kind = cr.get("kind").and_then(Value::as_str).unwrap_or_default();
     let api_version = cr.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
@@ -166,18 +162,12 @@ pub fn pick_crd(katalog: &Katalog, cr: &Value, wanted: Option<&str>) -> Result<S
     let matches: Vec<String> = katalog
         .crds()
         .iter()
-        .filter(|(_, e)| {
-            katalog::validate::api_identity(e)
-                .is_some_and(|id| id.kind == kind && format!("{}/{}", id.group, id.version) == api_version)
-        })
+        .filter(|(_, e)| katalog::validate::api_identity(e).is_some_and(|id| id.kind == kind && format!("{}/{}", id.group, id.version) == api_version))
         .map(|(k, _)| k.value.clone())
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(format!(
-            "no CRD entry serves {api_version} {kind} (entries: {}); check apiVersion/kind or pass --crd",
-            known.join(", ")
-        )),
+        [] => Err(format!("no CRD entry serves {api_version} {kind} (entries: {}); check apiVersion/kind or pass --crd", known.join(", "))),
         _ => Err(format!("several CRD entries serve {api_version} {kind} ({}); pass --crd", matches.join(", "))),
     }
 }

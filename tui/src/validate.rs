@@ -50,7 +50,10 @@ pub fn run(args: Args) -> u8 {
         1
     };
     let mut derived = None;
-    if args.full && code == 0 && let Some(k) = &loaded.katalog {
+    if args.full
+        && code == 0
+        && let Some(k) = &loaded.katalog
+    {
         match derive(k, &ns) {
             Ok(d) => {
                 if args.output == Output::Text {

@@ -72,9 +72,5 @@ fn schema_from_file(name: &str, file: &crate::decode::Str, version: &str) -> Res
         .find(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
         .ok_or_else(|| format!("crd `{name}`: {} contains no CustomResourceDefinition", file.value))?;
     let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok(versions
-        .iter()
-        .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
-        .or_else(|| versions.first())
-        .and_then(|v| v.get("schema").cloned()))
+    Ok(versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version)).or_else(|| versions.first()).and_then(|v| v.get("schema").cloned()))
 }

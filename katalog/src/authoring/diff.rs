@@ -61,19 +61,12 @@ pub fn read_bundle(docs: &[Value]) -> Result<Deployed, String> {
     let mut out = Deployed::default();
     let kind = |d: &Value| d.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
     let name = |d: &Value| d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-    let mut maps: Vec<(&Value, &serde_json::Map<String, Value>)> = docs
-        .iter()
-        .filter(|d| kind(d) == "ConfigMap")
-        .filter_map(|d| Some((d, d.get("data")?.as_object()?)))
-        .collect();
+    let mut maps: Vec<(&Value, &serde_json::Map<String, Value>)> =
+        docs.iter().filter(|d| kind(d) == "ConfigMap").filter_map(|d| Some((d, d.get("data")?.as_object()?))).collect();
     maps.sort_by_key(|(d, _)| name(d) != crate::install::KATALOG_CONFIGMAP);
     if let Some((cm, data)) = maps.first() {
-        let text = data
-            .get(crate::install::KATALOG_KEY)
-            .or_else(|| data.get("katalog"))
-            .or_else(|| data.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let text =
+            data.get(crate::install::KATALOG_KEY).or_else(|| data.get("katalog")).or_else(|| data.values().next()).and_then(Value::as_str).unwrap_or_default();
         let parsed = crate::yaml::parse(text, crate::diag::FileId::intern(Path::new("<deployed katalog>")), Limits::default())
             .map_err(|d| format!("the Katalog in ConfigMap `{}` does not parse: {}", name(cm), d.message))?;
         out.katalog = parsed.into_iter().map(|d| d.root).find(|r| !r.is_null()).map(|r| r.to_json());

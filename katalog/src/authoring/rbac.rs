@@ -65,8 +65,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb, in canonical order.
-    pub const ALL: [Verb; 9] =
-        [Verb::Get, Verb::List, Verb::Watch, Verb::Create, Verb::Update, Verb::Patch, Verb::Delete, Verb::Escalate, Verb::Bind];
+    pub const ALL: [Verb; 9] = [Verb::Get, Verb::List, Verb::Watch, Verb::Create, Verb::Update, Verb::Patch, Verb::Delete, Verb::Escalate, Verb::Bind];
 
     /// The API spelling.
     pub fn as_str(self) -> &'static str {
@@ -238,9 +237,7 @@ impl RuleSet {
     pub fn permissions(&self) -> BTreeSet<Permission> {
         self.rules
             .iter()
-            .flat_map(|r| {
-                r.verbs.keys().map(|v| (r.key.scope, r.key.api_group.clone(), r.key.resource.clone(), r.key.resource_name.clone(), *v))
-            })
+            .flat_map(|r| r.verbs.keys().map(|v| (r.key.scope, r.key.api_group.clone(), r.key.resource.clone(), r.key.resource_name.clone(), *v)))
             .collect()
     }
 
@@ -351,8 +348,7 @@ use Verb::*;
 pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
     let mut sink = Sink { ns: ns.to_string(), warnings: Vec::new(), all: BTreeMap::new(), per_crd: BTreeMap::new() };
     system_rules(&mut sink);
-    let mut enabled: Vec<(&str, &CrdEntry)> =
-        katalog.crds().iter().filter(|(_, e)| e.is_enabled()).map(|(n, e)| (n.as_str(), e)).collect();
+    let mut enabled: Vec<(&str, &CrdEntry)> = katalog.crds().iter().filter(|(_, e)| e.is_enabled()).map(|(n, e)| (n.as_str(), e)).collect();
     enabled.sort_by_key(|(n, _)| *n);
     for &(name, e) in &enabled {
         crd_rules(&mut sink, katalog, name, e)?;
@@ -389,9 +385,9 @@ fn system_rules(s: &mut Sink) {
 }
 
 fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), String> {
-    let id = api_identity(e).filter(|id| !id.plural.is_empty()).ok_or_else(|| {
-        format!("crd `{name}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)")
-    })?;
+    let id = api_identity(e)
+        .filter(|id| !id.plural.is_empty())
+        .ok_or_else(|| format!("crd `{name}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)"))?;
     let own = ApiResource {
         group: id.group.clone(),
         version: id.version.clone(),
@@ -430,12 +426,7 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
 
 /// Each entry of a block with its source path (`onCreate.deployments[0]`), in declaration
 /// order per kind, and its resolved resource.
-fn resolved<'b>(
-    katalog: &Katalog,
-    crd: &str,
-    prefix: &str,
-    b: &'b HookTemplates,
-) -> Result<Vec<Entry<'b>>, String> {
+fn resolved<'b>(katalog: &Katalog, crd: &str, prefix: &str, b: &'b HookTemplates) -> Result<Vec<Entry<'b>>, String> {
     let mut out = Vec::new();
     for (kind, i, source, common) in b.indexed_entries(prefix) {
         let res = kinds::entry_resource(katalog, b, kind, i)
@@ -514,15 +505,7 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
                 };
                 for t in targets {
                     for n in &names {
-                        s.grant(
-                            Component::Runtime,
-                            Scope::Cluster,
-                            "rbac.authorization.k8s.io",
-                            t,
-                            n.as_deref(),
-                            &[Bind],
-                            &reason,
-                        );
+                        s.grant(Component::Runtime, Scope::Cluster, "rbac.authorization.k8s.io", t, n.as_deref(), &[Bind], &reason);
                     }
                 }
             }
@@ -555,8 +538,7 @@ fn role_rules(s: &mut Sink, crd: &str, source: &str, res: &ApiResource, rules: &
     }
     let why = Reason::crd(crd, format!("{source} grants it (Kubernetes lets the runtime grant only what it holds)"));
     for r in rules {
-        let names: Vec<Option<&str>> =
-            if r.resource_names.is_empty() { vec![None] } else { r.resource_names.iter().map(|n| Some(n.as_str())).collect() };
+        let names: Vec<Option<&str>> = if r.resource_names.is_empty() { vec![None] } else { r.resource_names.iter().map(|n| Some(n.as_str())).collect() };
         let verbs: Vec<Verb> = r.verbs.iter().filter_map(|v| Verb::parse(v)).collect();
         for g in &r.api_groups {
             for res in &r.resources {
@@ -597,35 +579,42 @@ fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)])
         let Some(adm) = &e.admission else { continue };
         let hooks = adm.webhooks.as_ref();
         let id = api_identity(e).filter(|id| !id.plural.is_empty());
-        let validating = admission
-            && adm.validation.as_ref().is_some_and(|v| !v.rules.is_empty())
-            && hooks.and_then(|h| h.validation) != Some(false);
-        let mutating = admission
-            && adm.mutation.as_ref().is_some_and(|m| !m.rules.is_empty())
-            && hooks.and_then(|h| h.mutation) != Some(false);
+        let validating = admission && adm.validation.as_ref().is_some_and(|v| !v.rules.is_empty()) && hooks.and_then(|h| h.validation) != Some(false);
+        let mutating = admission && adm.mutation.as_ref().is_some_and(|m| !m.rules.is_empty()) && hooks.and_then(|h| h.mutation) != Some(false);
         let cleanup = webhooks.and_then(|w| w.cleanup_on_shutdown) == Some(true);
         if validating {
             features.insert(format!("validation webhook ({name})"));
-            configs.entry(WebhookConfig::Validation).or_insert((
-                Reason::crd(name, "admission.validation: the validating webhook configuration for CRDs with rules"),
-                cleanup,
-            ));
+            configs
+                .entry(WebhookConfig::Validation)
+                .or_insert((Reason::crd(name, "admission.validation: the validating webhook configuration for CRDs with rules"), cleanup));
             let unique = adm.validation.iter().flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
             if unique && let Some(id) = &id {
-                s.grant(gw, Scope::Cluster, &id.group, &id.plural, None, &[List], &Reason::crd(name, "admission.validation: a `unique` rule compares a CR with the others of its kind"));
+                s.grant(
+                    gw,
+                    Scope::Cluster,
+                    &id.group,
+                    &id.plural,
+                    None,
+                    &[List],
+                    &Reason::crd(name, "admission.validation: a `unique` rule compares a CR with the others of its kind"),
+                );
             }
         }
         if mutating {
             features.insert(format!("mutation webhook ({name})"));
-            configs.entry(WebhookConfig::Mutation).or_insert((
-                Reason::crd(name, "admission.mutation: the mutating webhook configuration for CRDs with rules"),
-                cleanup,
-            ));
+            configs
+                .entry(WebhookConfig::Mutation)
+                .or_insert((Reason::crd(name, "admission.mutation: the mutating webhook configuration for CRDs with rules"), cleanup));
         }
-        if conversion && let Some(c) = &adm.conversion && (!c.paths.is_empty() || c.participant == Some(true)) {
+        if conversion
+            && let Some(c) = &adm.conversion
+            && (!c.paths.is_empty() || c.participant == Some(true))
+        {
             features.insert(format!("conversion webhook ({name})"));
             needs_tls = true;
-            if c.update_crd == Some(true) && let Some(id) = &id {
+            if c.update_crd == Some(true)
+                && let Some(id) = &id
+            {
                 let crd_name = format!("{}.{}", id.plural, id.group);
                 s.grant(
                     gw,

@@ -21,8 +21,7 @@ pub(crate) fn expand_katalog_imports(mut root: Node, cx: &mut Cx) -> Node {
     // Katalog-wide imports: profiles and notes only.
     let wide: Vec<Node> = root.get("spec").and_then(|s| s.get("imports")).and_then(Node::as_seq).unwrap_or(&[]).to_vec();
     for (i, imp) in wide.iter().enumerate() {
-        let Some((motif_node, _)) = cx.in_key("spec", |cx| cx.in_key("imports", |cx| cx.in_index(i, |cx| load_motif(imp, cx))))
-        else {
+        let Some((motif_node, _)) = cx.in_key("spec", |cx| cx.in_key("imports", |cx| cx.in_index(i, |cx| load_motif(imp, cx)))) else {
             continue;
         };
         for key in ["profiles", "notes"] {
@@ -44,24 +43,16 @@ pub(crate) fn expand_katalog_imports(mut root: Node, cx: &mut Cx) -> Node {
         .filter_map(|(k, _)| k.as_scalar_text().map(str::to_string))
         .collect();
     for name in names {
-        let Some(entry) = entry_mut(&mut root, "spec").and_then(|s| entry_mut(s, "crds")).and_then(|c| entry_mut(c, &name))
-        else {
+        let Some(entry) = entry_mut(&mut root, "spec").and_then(|s| entry_mut(s, "crds")).and_then(|c| entry_mut(c, &name)) else {
             continue;
         };
-        let imports: Vec<Node> = entry
-            .get("operatorBox")
-            .and_then(|o| o.get("reconcile"))
-            .and_then(|r| r.get("imports"))
-            .and_then(Node::as_seq)
-            .unwrap_or(&[])
-            .to_vec();
+        let imports: Vec<Node> =
+            entry.get("operatorBox").and_then(|o| o.get("reconcile")).and_then(|r| r.get("imports")).and_then(Node::as_seq).unwrap_or(&[]).to_vec();
         for (i, imp) in imports.iter().enumerate() {
             let loaded = cx.in_key("spec", |cx| {
                 cx.in_key("crds", |cx| {
                     cx.in_key(&name, |cx| {
-                        cx.in_key("operatorBox", |cx| {
-                            cx.in_key("reconcile", |cx| cx.in_key("imports", |cx| cx.in_index(i, |cx| load_motif(imp, cx))))
-                        })
+                        cx.in_key("operatorBox", |cx| cx.in_key("reconcile", |cx| cx.in_key("imports", |cx| cx.in_index(i, |cx| load_motif(imp, cx)))))
                     })
                 })
             });
@@ -80,10 +71,7 @@ fn merge_named(slot: &mut Node, block: &Node) {
     for (k, v) in src {
         match dst.iter_mut().find(|(dk, _)| dk.as_scalar_text() == k.as_scalar_text()) {
             Some((_, Node { value: Value::Seq(items), .. })) => {
-                let names: Vec<String> = items
-                    .iter()
-                    .filter_map(|n| n.get("name").and_then(|x| x.as_scalar_text().map(str::to_string)))
-                    .collect();
+                let names: Vec<String> = items.iter().filter_map(|n| n.get("name").and_then(|x| x.as_scalar_text().map(str::to_string))).collect();
                 for item in v.as_seq().unwrap_or(&[]) {
                     let n = item.get("name").and_then(Node::as_scalar_text).unwrap_or("");
                     if !names.iter().any(|x| x == n) {
@@ -152,10 +140,7 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
             None => input.default.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
         };
         if input.required == Some(true) && input.default.is_some() {
-            cx.push(
-                Diagnostic::warning("required-with-default", format!("input `{name}` is required, so its default is never used"))
-                    .at(name.span),
-            );
+            cx.push(Diagnostic::warning("required-with-default", format!("input `{name}` is required, so its default is never used")).at(name.span));
         }
         inputs.insert(name.value.clone(), Input { value, typed });
     }
@@ -168,9 +153,7 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
                     None if declared.is_empty() => "this motif declares no inputs".to_string(),
                     None => format!("declared inputs: {}", declared.join(", ")),
                 };
-                cx.in_key("with", |cx| {
-                    cx.error_help("unknown-input", k.span, format!("motif `{r}` has no input `{key}`"), help)
-                });
+                cx.in_key("with", |cx| cx.error_help("unknown-input", k.span, format!("motif `{r}` has no input `{key}`"), help));
             }
         }
     }
@@ -220,22 +203,15 @@ fn substitute_text(text: &str, span: Span, inputs: &BTreeMap<String, Input>, cx:
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "declare it under `inputs:`".to_string(),
                     };
-                    cx.push(
-                        Diagnostic::error("undeclared-input", format!("motif references undeclared input `{n}`"))
-                            .at(span)
-                            .help(help),
-                    );
+                    cx.push(Diagnostic::error("undeclared-input", format!("motif references undeclared input `{n}`")).at(span).help(help));
                     out.push_str(&rest[start..start + len + 2]);
                 }
             },
             _ if inner.contains("inputs.") => {
                 cx.push(
-                    Diagnostic::warning(
-                        "not-supported-yet",
-                        format!("input expression `{inner}` is parsed but not evaluated yet"),
-                    )
-                    .at(span)
-                    .help("write the input reference alone (`{{ .inputs.name }}`); pipelines over inputs need the template engine"),
+                    Diagnostic::warning("not-supported-yet", format!("input expression `{inner}` is parsed but not evaluated yet"))
+                        .at(span)
+                        .help("write the input reference alone (`{{ .inputs.name }}`); pipelines over inputs need the template engine"),
                 );
                 out.push_str(&rest[start..start + len + 2]);
             }
@@ -316,12 +292,9 @@ fn splice(entry: &mut Node, motif: &Node, _inputs: &BTreeMap<String, Input>, at:
     for key in ["profiles", "notes"] {
         if let Some(b) = motif.get(key) {
             cx.push(
-                Diagnostic::warning(
-                    "motif-profiles-ignored",
-                    format!("the motif's `{key}` are ignored when it is imported by a CRD"),
-                )
-                .at(b.span)
-                .help("import the motif under `spec.imports` too, to use its profiles and notes"),
+                Diagnostic::warning("motif-profiles-ignored", format!("the motif's `{key}` are ignored when it is imported by a CRD"))
+                    .at(b.span)
+                    .help("import the motif under `spec.imports` too, to use its profiles and notes"),
             );
         }
     }
@@ -366,11 +339,7 @@ fn splice_list(obox: &mut Node, phase: &str, kind: &str, items: &Node, at: Span)
         }
         return;
     };
-    let kept: Vec<Node> = list
-        .iter()
-        .cloned()
-        .filter_map(|mut e| if decide_conditions(&mut e) { Some(e) } else { None })
-        .collect();
+    let kept: Vec<Node> = list.iter().cloned().filter_map(|mut e| if decide_conditions(&mut e) { Some(e) } else { None }).collect();
     if let Some(rec) = ensure(obox, "reconcile", Value::Map(Vec::new()), at)
         && let Some(block) = ensure(rec, phase, Value::Map(Vec::new()), at)
     {

@@ -43,10 +43,7 @@ pub struct StrList {
 impl Decode for StrList {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         match &node.value {
-            Value::Scalar(s, _) => Some(StrList {
-                items: s.split(',').map(|p| Str::new(p.trim().to_string(), node.span)).collect(),
-                comma: true,
-            }),
+            Value::Scalar(s, _) => Some(StrList { items: s.split(',').map(|p| Str::new(p.trim().to_string(), node.span)).collect(), comma: true }),
             Value::Seq(_) => Some(StrList { items: Vec::<Str>::decode(node, cx)?, comma: false }),
             _ => {
                 cx.type_error(node, "a list or a comma-separated string");

@@ -96,11 +96,7 @@ impl Assertions {
             &self.between,
             &self.not_between,
         ];
-        texts.iter().any(|t| t.is_some())
-            || self.exists.is_some()
-            || self.not_exists.is_some()
-            || !self.one_of.is_empty()
-            || !self.not_one_of.is_empty()
+        texts.iter().any(|t| t.is_some()) || self.exists.is_some() || self.not_exists.is_some() || !self.one_of.is_empty() || !self.not_one_of.is_empty()
     }
 }
 
@@ -171,7 +167,9 @@ pub struct Setup {
 #[derive(Debug, Clone, Default, Decode)]
 struct SetupFields {
     apply: Vec<ApplyStep>,
-    #[decode(rejected = "Helm installs are not run by ork e2e (there is no Helm and no pod runs on the dev cluster); render the chart (`helm template`) and list the manifests under `setup.apply`")]
+    #[decode(
+        rejected = "Helm installs are not run by ork e2e (there is no Helm and no pod runs on the dev cluster); render the chart (`helm template`) and list the manifests under `setup.apply`"
+    )]
     helm: Option<Node>,
     wait: Vec<WaitFor>,
 }
@@ -358,22 +356,36 @@ pub struct KubectlChecks {
     /// Permission checks.
     pub auth: Vec<AuthCheck>,
     /// Container logs.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub logs: Option<Node>,
     /// Commands in a container.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub exec: Option<Node>,
     /// HTTP through a port-forward (`port-forward`, as upstream spells it).
-    #[decode(rename = "port-forward", rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rename = "port-forward",
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub port_forward: Option<Node>,
     /// The same, spelled `portForward`.
-    #[decode(rename = "portForward", rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rename = "portForward",
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub port_forward_camel: Option<Node>,
     /// Copy out of a container.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub cp: Option<Node>,
     /// Metrics.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub top: Option<Node>,
     /// `kubectl describe`.
     #[decode(rejected = "`kubectl describe` is not run by ork e2e; use `kubectl.get` with `field` or `format`, or a `commands:` entry")]
@@ -417,7 +429,9 @@ pub struct OnFailureKubectl {
     /// Objects to print.
     pub get: Vec<GetCheck>,
     /// Container logs.
-    #[decode(rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`")]
+    #[decode(
+        rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
+    )]
     pub logs: Option<Node>,
     /// `kubectl describe`.
     #[decode(rejected = "`kubectl describe` is not run by ork e2e; use `get` (printed as YAML) or a command")]
@@ -449,10 +463,14 @@ pub struct Expectation {
     /// A file with a list of expectations that replaces this entry.
     pub include: Option<Str>,
     /// Gating conditions.
-    #[decode(rejected = "gating conditions (`when`/`or` over note functions) are not evaluated by ork e2e; split the document, or make the check itself tolerant")]
+    #[decode(
+        rejected = "gating conditions (`when`/`or` over note functions) are not evaluated by ork e2e; split the document, or make the check itself tolerant"
+    )]
     pub when: Option<Node>,
     /// Gating conditions.
-    #[decode(rejected = "gating conditions (`when`/`or` over note functions) are not evaluated by ork e2e; split the document, or make the check itself tolerant")]
+    #[decode(
+        rejected = "gating conditions (`when`/`or` over note functions) are not evaluated by ork e2e; split the document, or make the check itself tolerant"
+    )]
     pub or: Option<Node>,
     /// Position.
     #[decode(span)]
@@ -491,7 +509,9 @@ pub struct E2eSpec {
     /// Diagnostics when any expectation failed.
     pub on_failure: Option<OnFailure>,
     /// The cluster to create.
-    #[decode(rejected = "ork e2e creates no kind cluster: it runs on a fresh embedded dev cluster (default) or the current kube context (`--cluster current`); remove `cluster:`")]
+    #[decode(
+        rejected = "ork e2e creates no kind cluster: it runs on a fresh embedded dev cluster (default) or the current kube context (`--cluster current`); remove `cluster:`"
+    )]
     pub cluster: Option<Node>,
     /// Helm values for the Orkestra chart.
     #[decode(rejected = "ork e2e installs no Helm chart: the runtime runs in-process under the generated bundle's ServiceAccount; remove `valuesFiles`")]

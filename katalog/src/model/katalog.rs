@@ -403,12 +403,7 @@ pub struct KatalogSpec {
 /// `spec.crds` must be a map keyed by entry name; the list shape gets a dedicated message.
 pub fn decode_crds(node: &Node, cx: &mut Cx) -> Option<Map<CrdEntry>> {
     if let Value::Seq(items) = &node.value {
-        let example = items
-            .first()
-            .and_then(|i| i.get("name"))
-            .and_then(|n| n.as_scalar_text())
-            .unwrap_or("website")
-            .to_string();
+        let example = items.first().and_then(|i| i.get("name")).and_then(|n| n.as_scalar_text()).unwrap_or("website").to_string();
         cx.error_help(
             "crds-not-a-map",
             node.span,
@@ -723,7 +718,6 @@ pub struct Komposer {
     /// Inline overrides.
     pub spec: Option<KomposerSpec>,
 }
-
 
 impl<T: crate::decode::Walk> crate::decode::Walk for MotifRules<T> {
     fn walk(&self, f: &mut dyn FnMut(&str, Span)) {

@@ -27,20 +27,15 @@ pub const KINDS: &[&str] = &["Katalog", "Komposer", "Motif", "Simulate", "E2E"];
 /// looked up by the Rust type being decoded. `None` when the key has no special story.
 pub fn legacy_hint(type_name: &str, key: &str) -> Option<&'static str> {
     Some(match (type_name, key) {
-        ("Katalog", "imports") => {
-            "a Katalog cannot import other Katalogs; use `kind: Komposer` with `imports.files`, or `spec.imports` for motifs"
-        }
+        ("Katalog", "imports") => "a Katalog cannot import other Katalogs; use `kind: Komposer` with `imports.files`, or `spec.imports` for motifs",
         ("Komposer", "crds") => "Komposer CRD overrides go under `spec.crds`",
         ("CrdEntry", "validation" | "mutation" | "conversion" | "webhooks") => {
             "in the current layout admission rules live under `admission:` (e.g. `admission.validation`)"
         }
-        ("CrdEntry", "imports" | "normalize" | "forceConflict") => {
-            "in the current layout this lives under `operatorBox.reconcile`"
-        }
+        ("CrdEntry", "imports" | "normalize" | "forceConflict") => "in the current layout this lives under `operatorBox.reconcile`",
         (
             "CrdEntry",
-            "allowedNamespaces" | "restrictedNamespaces" | "deletionProtection" | "ignoreStatusPatch"
-            | "ignoreObservedGeneration" | "removeFinalizers",
+            "allowedNamespaces" | "restrictedNamespaces" | "deletionProtection" | "ignoreStatusPatch" | "ignoreObservedGeneration" | "removeFinalizers",
         ) => "in the current layout this lives under `operatorBox.runtime`",
         ("CrdEntry", "workers" | "resync") => "in the current layout this lives under `operatorBox.reconcile`",
         ("CrdEntry", "name") => "the entry name is its key under `spec.crds`; remove `name:`",

@@ -62,12 +62,28 @@ impl<'a> Renderer<'_, 'a> {
         each!(self, blk, group, p, data, block.jobs, ChildKind::Job, [common], job);
         each!(self, blk, group, p, data, block.cron_jobs, ChildKind::CronJob, [common], cron_job);
         each!(self, blk, group, p, data, block.ingresses, ChildKind::Ingress, [common], ingress);
-        each!(self, blk, group, p, data, block.service_accounts, ChildKind::ServiceAccount, [common], |c: &mut Ctx<'_, '_>, e: &Plain| plain(c, &e.common, "v1", "ServiceAccount"));
+        each!(self, blk, group, p, data, block.service_accounts, ChildKind::ServiceAccount, [common], |c: &mut Ctx<'_, '_>, e: &Plain| plain(
+            c,
+            &e.common,
+            "v1",
+            "ServiceAccount"
+        ));
         each!(self, blk, group, p, data, block.roles, ChildKind::Role, [common], |c: &mut Ctx<'_, '_>, e: &Role| role(c, e, "Role"));
-        each!(self, blk, group, p, data, block.role_bindings, ChildKind::RoleBinding, [common], |c: &mut Ctx<'_, '_>, e: &RoleBinding| role_binding(c, e, "RoleBinding"));
+        each!(self, blk, group, p, data, block.role_bindings, ChildKind::RoleBinding, [common], |c: &mut Ctx<'_, '_>, e: &RoleBinding| role_binding(
+            c,
+            e,
+            "RoleBinding"
+        ));
         each!(self, blk, group, p, data, block.cluster_roles, ChildKind::ClusterRole, [common], |c: &mut Ctx<'_, '_>, e: &Role| role(c, e, "ClusterRole"));
-        each!(self, blk, group, p, data, block.cluster_role_bindings, ChildKind::ClusterRoleBinding, [common], |c: &mut Ctx<'_, '_>, e: &RoleBinding| role_binding(c, e, "ClusterRoleBinding"));
-        each!(self, blk, group, p, data, block.namespaces, ChildKind::Namespace, [common], |c: &mut Ctx<'_, '_>, e: &Plain| plain(c, &e.common, "v1", "Namespace"));
+        each!(self, blk, group, p, data, block.cluster_role_bindings, ChildKind::ClusterRoleBinding, [common], |c: &mut Ctx<'_, '_>, e: &RoleBinding| {
+            role_binding(c, e, "ClusterRoleBinding")
+        });
+        each!(self, blk, group, p, data, block.namespaces, ChildKind::Namespace, [common], |c: &mut Ctx<'_, '_>, e: &Plain| plain(
+            c,
+            &e.common,
+            "v1",
+            "Namespace"
+        ));
         each!(self, blk, group, p, data, block.network_policies, ChildKind::NetworkPolicy, [common], network_policy);
         each!(self, blk, group, p, data, block.resource_quotas, ChildKind::ResourceQuota, [common], resource_quota);
         each!(self, blk, group, p, data, block.limit_ranges, ChildKind::LimitRange, [common], limit_range);
@@ -118,15 +134,7 @@ impl<'a> Renderer<'_, 'a> {
             if !self.ev.gate(&common.when, &common.or, &item_data).map_err(|e| self.err(&source, "when", e))? {
                 continue;
             }
-            let mut c = Ctx {
-                ev: self.ev,
-                katalog: self.katalog,
-                data: &item_data,
-                owner: self.owner,
-                crd: self.crd,
-                source: &source,
-                kind,
-            };
+            let mut c = Ctx { ev: self.ev, katalog: self.katalog, data: &item_data, owner: self.owner, crd: self.crd, source: &source, kind };
             // An onDelete entry (other than a cleanup Job, which is created) only names the
             // object to delete: its identity is all that is rendered.
             let reference = blk == Block::OnDelete && !matches!(kind, ChildKind::Job | ChildKind::Custom);
@@ -173,11 +181,7 @@ impl<'a> Renderer<'_, 'a> {
         };
         Ok(match over {
             Value::Array(items) => items.into_iter().enumerate().map(|(i, it)| (Some(i.to_string()), Cow::Owned(scope(it, i, None)))).collect(),
-            Value::Object(m) => m
-                .into_iter()
-                .enumerate()
-                .map(|(i, (k, v))| (Some(k.clone()), Cow::Owned(scope(Value::String(k), i, Some(v)))))
-                .collect(),
+            Value::Object(m) => m.into_iter().enumerate().map(|(i, (k, v))| (Some(k.clone()), Cow::Owned(scope(Value::String(k), i, Some(v))))).collect(),
             Value::Null => Vec::new(),
             other => {
                 return Err(self.err(
@@ -211,16 +215,13 @@ impl Ctx<'_, '_> {
     }
 
     fn required(&mut self, field: &str, v: &Option<Str>) -> R<String> {
-        self.s(field, v)?.ok_or_else(|| {
-            self.err(field, format!("`{field}` is required for {} entries (it is missing or rendered empty)", self.kind.list_key()))
-        })
+        self.s(field, v)?
+            .ok_or_else(|| self.err(field, format!("`{field}` is required for {} entries (it is missing or rendered empty)", self.kind.list_key())))
     }
 
     fn int(&mut self, field: &str, v: &Option<Str>) -> R<Option<i64>> {
         let Some(text) = self.s(field, v)? else { return Ok(None) };
-        text.trim().parse::<i64>().map(Some).map_err(|_| {
-            self.err(field, format!("`{field}` rendered to {text:?}, which is not an integer"))
-        })
+        text.trim().parse::<i64>().map(Some).map_err(|_| self.err(field, format!("`{field}` rendered to {text:?}, which is not an integer")))
     }
 
     fn int_or(&mut self, field: &str, v: &Option<Str>, default: i64) -> R<i64> {
@@ -229,8 +230,7 @@ impl Ctx<'_, '_> {
 
     fn bool_or(&mut self, field: &str, v: &Option<Str>, default: bool) -> R<bool> {
         let Some(text) = self.s(field, v)? else { return Ok(default) };
-        crate::template::funcs::parse_bool(&text)
-            .ok_or_else(|| self.err(field, format!("`{field}` rendered to {text:?}, which is not true or false")))
+        crate::template::funcs::parse_bool(&text).ok_or_else(|| self.err(field, format!("`{field}` rendered to {text:?}, which is not true or false")))
     }
 
     /// An int-or-string (ports, maxSurge, minAvailable): digits become a number.
@@ -263,16 +263,18 @@ impl Ctx<'_, '_> {
     fn meta(&mut self, common: &EntryCommon, namespaced: bool) -> R<(String, Option<String>, Value)> {
         let name = match self.s("name", &common.name)? {
             Some(n) => n,
-            None => self.kind.default_name(self.cr_name()).ok_or_else(|| {
-                self.err("name", format!("`name` is required for {} entries", self.kind.list_key()))
-            })?,
+            None => {
+                self.kind.default_name(self.cr_name()).ok_or_else(|| self.err("name", format!("`name` is required for {} entries", self.kind.list_key())))?
+            }
         };
         let namespace = if namespaced {
             Some(match self.s("namespace", &common.namespace)? {
                 Some(ns) => ns,
-                None => self.owner.namespace.clone().ok_or_else(|| {
-                    self.err("namespace", "the CR is cluster-scoped, so a namespaced child needs an explicit `namespace`")
-                })?,
+                None => self
+                    .owner
+                    .namespace
+                    .clone()
+                    .ok_or_else(|| self.err("namespace", "the CR is cluster-scoped, so a namespaced child needs an explicit `namespace`"))?,
             })
         } else {
             None
@@ -574,9 +576,7 @@ impl Ctx<'_, '_> {
         }
         let port = match self.int_or_str(&format!("{field}.port"), &p.port)? {
             Some(port) => port,
-            None => container_port
-                .cloned()
-                .ok_or_else(|| self.err(&format!("{field}.port"), "the probe needs a `port` (the container declares none)"))?,
+            None => container_port.cloned().ok_or_else(|| self.err(&format!("{field}.port"), "the probe needs a `port` (the container declares none)"))?,
         };
         let path = self.s(&format!("{field}.path"), &p.path)?;
         let kind = self.s(&format!("{field}.type"), &p.kind)?.unwrap_or_else(|| if path.is_some() { "http".into() } else { "tcp".into() });
@@ -621,10 +621,7 @@ impl Ctx<'_, '_> {
     fn env_from(&mut self, cf: &ContainerFields, env: &mut Vec<Value>) -> R<Vec<Value>> {
         let mut out = Vec::new();
         let Some(ef) = &cf.env_from else { return Ok(out) };
-        for (list, ref_key, key_ref) in [
-            (&ef.config_map_ref, "configMapRef", "configMapKeyRef"),
-            (&ef.secret_ref, "secretRef", "secretKeyRef"),
-        ] {
+        for (list, ref_key, key_ref) in [(&ef.config_map_ref, "configMapRef", "configMapKeyRef"), (&ef.secret_ref, "secretRef", "secretKeyRef")] {
             for (i, r) in list.iter().enumerate() {
                 let field = format!("envFrom.{ref_key}[{i}]");
                 let name = self.required(&format!("{field}.name"), &r.name)?;
@@ -1016,8 +1013,7 @@ fn secret(c: &mut Ctx<'_, '_>, e: &Secret) -> R<Value> {
         meta["annotations"]["orkestra.orkspace.io/generated-at"] = json!(now);
     }
     let data = c.map("data", &e.data)?;
-    let encoded: Map<String, Value> =
-        data.into_iter().map(|(k, v)| (k, json!(crate::template::base64_encode(to_text(&v).as_bytes())))).collect();
+    let encoded: Map<String, Value> = data.into_iter().map(|(k, v)| (k, json!(crate::template::base64_encode(to_text(&v).as_bytes())))).collect();
     let kind = c.s_or("type", &e.kind, "Opaque")?;
     Ok(json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": kind, "data": encoded}))
 }
@@ -1099,9 +1095,10 @@ fn role_binding(c: &mut Ctx<'_, '_>, e: &RoleBinding, kind: &str) -> R<Value> {
         if skind == "ServiceAccount" {
             let ns = match c.s(&format!("{field}.namespace"), &s.namespace)? {
                 Some(ns) => ns,
-                None => namespace.clone().or_else(|| c.owner.namespace.clone()).ok_or_else(|| {
-                    c.err(&format!("{field}.namespace"), "a ServiceAccount subject needs a namespace")
-                })?,
+                None => namespace
+                    .clone()
+                    .or_else(|| c.owner.namespace.clone())
+                    .ok_or_else(|| c.err(&format!("{field}.namespace"), "a ServiceAccount subject needs a namespace"))?,
             };
             m.insert("namespace".into(), json!(ns));
         } else {
@@ -1251,9 +1248,7 @@ fn pvc(c: &mut Ctx<'_, '_>, e: &Pvc) -> R<Value> {
 fn render_tree(c: &mut Ctx<'_, '_>, field: &str, v: Value) -> R<Value> {
     Ok(match v {
         Value::String(s) => Value::String(c.ev.text(&s, c.data).map_err(|e| c.err(field, e))?),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().enumerate().map(|(i, it)| render_tree(c, &format!("{field}[{i}]"), it)).collect::<R<_>>()?)
-        }
+        Value::Array(items) => Value::Array(items.into_iter().enumerate().map(|(i, it)| render_tree(c, &format!("{field}[{i}]"), it)).collect::<R<_>>()?),
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, it) in m {

@@ -38,13 +38,7 @@ impl Owner {
         let s = |p: &str| lookup_path(cr, p).and_then(Value::as_str).unwrap_or_default().to_string();
         let namespace = s("metadata.namespace");
         let namespaced = entry.namespaced != Some(false) && !namespace.is_empty();
-        Owner {
-            api_version: s("apiVersion"),
-            kind: s("kind"),
-            name: s("metadata.name"),
-            namespace: namespaced.then_some(namespace),
-            uid: s("metadata.uid"),
-        }
+        Owner { api_version: s("apiVersion"), kind: s("kind"), name: s("metadata.name"), namespace: namespaced.then_some(namespace), uid: s("metadata.uid") }
     }
 
     /// Metadata for a child. The ownerReference is used whenever Kubernetes allows it (same

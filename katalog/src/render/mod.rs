@@ -18,7 +18,7 @@ use crate::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
-pub use meta::{label_value, ANNOTATION_ENTRY, LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD};
+pub use meta::{ANNOTATION_ENTRY, LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, LABEL_WORKLOAD, label_value};
 
 /// Everything one render needs besides the Katalog.
 pub struct Request<'a> {
@@ -130,12 +130,8 @@ impl std::error::Error for RenderError {}
 /// Renders one CR of CRD entry `req.crd`.
 pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> Result<Rendered, RenderError> {
     let crd = req.crd;
-    let err = |resource: &str, field: &str, message: String| RenderError {
-        crd: crd.to_string(),
-        resource: resource.to_string(),
-        field: field.to_string(),
-        message,
-    };
+    let err =
+        |resource: &str, field: &str, message: String| RenderError { crd: crd.to_string(), resource: resource.to_string(), field: field.to_string(), message };
     let Some(entry) = katalog.crds().get(crd) else {
         let known: Vec<&str> = katalog.crds().iter().map(|(k, _)| k.as_str()).collect();
         return Err(err("spec.crds", "", format!("no CRD entry named `{crd}` (known: {})", known.join(", "))));
@@ -208,7 +204,9 @@ pub fn drift_corrected_entries(entry: &CrdEntry) -> std::collections::BTreeSet<S
 /// kind, e.g. `.children.deployment`, `.children.deployments.web`.
 pub fn children_data(observed: &[Value]) -> Value {
     let mut sorted: Vec<&Value> = observed.iter().collect();
-    sorted.sort_by_key(|o| (o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default(), o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default()));
+    sorted.sort_by_key(|o| {
+        (o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default(), o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default())
+    });
     let mut out = Map::new();
     for obj in sorted {
         let Some(kind) = obj.get("kind").and_then(Value::as_str) else { continue };
@@ -256,10 +254,30 @@ fn child_keys(kind: &str) -> Vec<(String, String)> {
 fn is_builtin_kind(kind: &str) -> bool {
     matches!(
         kind,
-        "Deployment" | "StatefulSet" | "ReplicaSet" | "Service" | "EndpointSlice" | "Secret" | "ConfigMap" | "Job"
-            | "CronJob" | "Pod" | "ServiceAccount" | "Namespace" | "Ingress" | "HorizontalPodAutoscaler"
-            | "PersistentVolumeClaim" | "PersistentVolume" | "NetworkPolicy" | "ResourceQuota" | "LimitRange"
-            | "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" | "PodDisruptionBudget"
+        "Deployment"
+            | "StatefulSet"
+            | "ReplicaSet"
+            | "Service"
+            | "EndpointSlice"
+            | "Secret"
+            | "ConfigMap"
+            | "Job"
+            | "CronJob"
+            | "Pod"
+            | "ServiceAccount"
+            | "Namespace"
+            | "Ingress"
+            | "HorizontalPodAutoscaler"
+            | "PersistentVolumeClaim"
+            | "PersistentVolume"
+            | "NetworkPolicy"
+            | "ResourceQuota"
+            | "LimitRange"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "Role"
+            | "RoleBinding"
+            | "PodDisruptionBudget"
     )
 }
 
@@ -288,10 +306,8 @@ pub fn truncate_message(s: &str) -> String {
 /// are unchanged (so an unchanged status does not rewrite itself every reconcile).
 pub fn condition(kind: &str, ok: bool, reason: &str, message: &str, generation: Option<i64>, previous: &Value, now: i64) -> Value {
     let status = if ok { "True" } else { "False" };
-    let old = previous
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind)));
+    let old =
+        previous.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind)));
     let since = match old {
         Some(c) if c.get("status").and_then(Value::as_str) == Some(status) && c.get("reason").and_then(Value::as_str) == Some(reason) => {
             c.get("lastTransitionTime").cloned().unwrap_or_else(|| Value::String(format_rfc3339(now)))
@@ -311,8 +327,7 @@ pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, now
     let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
     let describe = |v: &Violation| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value);
     let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(describe).collect();
-    let warns: Vec<String> =
-        violations.iter().filter(|v| !v.is_deny()).map(|v| format!("field {:?}: {}", v.field, v.message)).collect();
+    let warns: Vec<String> = violations.iter().filter(|v| !v.is_deny()).map(|v| format!("field {:?}: {}", v.field, v.message)).collect();
     let deny_text = format!("validation failed: {}", denies.join("; "));
     let error = error.map(str::to_string).or_else(|| (!denies.is_empty()).then(|| deny_text.clone()));
     let ready = match &error {

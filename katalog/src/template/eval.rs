@@ -121,26 +121,15 @@ impl<'a, 'e, 'r> State<'a, 'e, 'r> {
     fn range(&mut self, dot: &Val<'a>, pipe: &Pipe, body: &[Node], otherwise: &[Node]) -> Result<Flow, EvalError> {
         let over = self.pipe_value(dot, pipe)?;
         let items: Vec<(Val<'a>, Val<'a>)> = match over {
-            Cow::Borrowed(Value::Array(a)) => {
-                a.iter().enumerate().map(|(i, v)| (Cow::Owned(Value::from(i)), Cow::Borrowed(v))).collect()
-            }
-            Cow::Borrowed(Value::Object(m)) => {
-                m.iter().map(|(k, v)| (Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v))).collect()
-            }
-            Cow::Owned(Value::Array(a)) => {
-                a.into_iter().enumerate().map(|(i, v)| (Cow::Owned(Value::from(i)), Cow::Owned(v))).collect()
-            }
-            Cow::Owned(Value::Object(m)) => {
-                m.into_iter().map(|(k, v)| (Cow::Owned(Value::String(k)), Cow::Owned(v))).collect()
-            }
+            Cow::Borrowed(Value::Array(a)) => a.iter().enumerate().map(|(i, v)| (Cow::Owned(Value::from(i)), Cow::Borrowed(v))).collect(),
+            Cow::Borrowed(Value::Object(m)) => m.iter().map(|(k, v)| (Cow::Owned(Value::String(k.clone())), Cow::Borrowed(v))).collect(),
+            Cow::Owned(Value::Array(a)) => a.into_iter().enumerate().map(|(i, v)| (Cow::Owned(Value::from(i)), Cow::Owned(v))).collect(),
+            Cow::Owned(Value::Object(m)) => m.into_iter().map(|(k, v)| (Cow::Owned(Value::String(k)), Cow::Owned(v))).collect(),
             Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => Vec::new(),
             other => match other.as_i64() {
                 Some(n) if n >= 0 => (0..n).map(|i| (Cow::Owned(Value::from(i)), Cow::Owned(Value::from(i)))).collect(),
                 _ => {
-                    return fail(
-                        pipe.pos,
-                        format!("range can't iterate over a {} (`{}`); expected a list or a map", type_name(&other), to_text(&other)),
-                    );
+                    return fail(pipe.pos, format!("range can't iterate over a {} (`{}`); expected a list or a map", type_name(&other), to_text(&other)));
                 }
             },
         };
@@ -288,10 +277,7 @@ fn field_chain<'a>(mut v: Val<'a>, chain: &[String], pos: usize) -> Result<Val<'
             Cow::Owned(Value::Object(mut m)) => Cow::Owned(m.remove(name).unwrap_or(Value::Null)),
             Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => Cow::Owned(Value::Null),
             other => {
-                return fail(
-                    pos,
-                    format!("can't evaluate field `{name}` in a {} (`{}`)", type_name(&other), to_text(&other)),
-                );
+                return fail(pos, format!("can't evaluate field `{name}` in a {} (`{}`)", type_name(&other), to_text(&other)));
             }
         };
     }

@@ -957,17 +957,12 @@ fn f_phase(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 }
 
 fn condition<'v>(obj: &'v Value, kind: &str) -> Option<&'v Value> {
-    lookup_path(obj, "status.conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+    lookup_path(obj, "status.conditions")?.as_array()?.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
 }
 
 fn f_has_condition(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     let want = a.get(2).map(|v| text(v)).unwrap_or_else(|| "True".into());
-    let found = condition(&a[0], &text(&a[1]))
-        .and_then(|c| c.get("status"))
-        .is_some_and(|s| to_text(s).eq_ignore_ascii_case(&want));
+    let found = condition(&a[0], &text(&a[1])).and_then(|c| c.get("status")).is_some_and(|s| to_text(s).eq_ignore_ascii_case(&want));
     bool_value(found)
 }
 

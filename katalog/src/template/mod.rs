@@ -109,9 +109,9 @@ impl Rng {
     /// Fills `buf` with random bytes.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<(), String> {
         match self {
-            Rng::Os => std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| f.read_exact(buf))
-                .map_err(|e| format!("cannot read random bytes from /dev/urandom: {e}")),
+            Rng::Os => {
+                std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf)).map_err(|e| format!("cannot read random bytes from /dev/urandom: {e}"))
+            }
             Rng::Seeded(state) => {
                 for chunk in buf.chunks_mut(8) {
                     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -153,10 +153,7 @@ impl<'r> Env<'r> {
 
 /// The current time as Unix seconds.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

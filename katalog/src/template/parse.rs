@@ -259,11 +259,7 @@ fn lex_action(src: &str, mut i: usize, open: usize) -> Result<Lexed, ParseError>
                     j += 1;
                 }
                 let name = src[i..j].to_string();
-                let (chain, end) = if b.get(j) == Some(&b'.') && b.get(j + 1).copied().is_some_and(ident_char) {
-                    lex_chain(src, j)
-                } else {
-                    (Vec::new(), j)
-                };
+                let (chain, end) = if b.get(j) == Some(&b'.') && b.get(j + 1).copied().is_some_and(ident_char) { lex_chain(src, j) } else { (Vec::new(), j) };
                 toks.push((start, Tok::Var(name, chain)));
                 i = end;
             }
@@ -445,10 +441,7 @@ impl Parser<'_> {
                             nodes.push(if k == "break" { Node::Break } else { Node::Continue });
                         }
                         Tok::Ident(k) if matches!(k.as_str(), "define" | "template" | "block") => {
-                            return err(
-                                kpos,
-                                format!("`{k}` is not supported in Katalog templates; use a notes function instead"),
-                            );
+                            return err(kpos, format!("`{k}` is not supported in Katalog templates; use a notes function instead"));
                         }
                         _ => {
                             let pipe = self.pipeline(pos, &toks, true)?;
@@ -479,11 +472,7 @@ impl Parser<'_> {
             match end {
                 End::Eof => return err(pos, format!("`{{{{ {word} }}}}` is missing its `{{{{ end }}}}`")),
                 End::Close(_) => {
-                    let node = if is_if {
-                        Node::If { branches, otherwise: Vec::new() }
-                    } else {
-                        Node::With { branches, otherwise: Vec::new() }
-                    };
+                    let node = if is_if { Node::If { branches, otherwise: Vec::new() } } else { Node::With { branches, otherwise: Vec::new() } };
                     return Ok(node);
                 }
                 End::Else(epos, rest) => {
@@ -628,9 +617,7 @@ impl Parser<'_> {
                     _ => match funcs::lookup(name, self.names) {
                         Some(f) => Arg::Func(f),
                         None => {
-                            let hint = funcs::suggest(name)
-                                .map(|s| format!("; did you mean `{s}`?"))
-                                .unwrap_or_default();
+                            let hint = funcs::suggest(name).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
                             return err(*tpos, format!("function `{name}` not defined{hint}"));
                         }
                     },
@@ -689,10 +676,7 @@ impl Parser<'_> {
                         None => format!("at least {min}"),
                     };
                     let piped_note = if piped { " (including the piped value)" } else { "" };
-                    return err(
-                        pos,
-                        format!("wrong number of arguments for `{}`: want {want}, got {supplied}{piped_note}", f.name()),
-                    );
+                    return err(pos, format!("wrong number of arguments for `{}`: want {want}, got {supplied}{piped_note}", f.name()));
                 }
             }
             _ if args.len() > 1 || piped => {

@@ -45,9 +45,7 @@ impl TemplateSet {
                 );
             }
             if !names.0.insert(name.value.clone()) {
-                diags.push(
-                    Diagnostic::error("notes-duplicate", format!("notes function `{}` is declared twice", name.value)).at(name.span),
-                );
+                diags.push(Diagnostic::error("notes-duplicate", format!("notes function `{}` is declared twice", name.value)).at(name.span));
             }
         }
         for (_, entry) in &katalog.crds().0 {
@@ -74,11 +72,7 @@ impl TemplateSet {
         katalog.walk(&mut |src, span| add(src, span, &mut set, &mut diags));
         for f in note_fns {
             let (Some(name), Some(expr)) = (&f.name, &f.expression) else { continue };
-            let parsed = set
-                .templates
-                .get(&expr.value)
-                .cloned()
-                .or_else(|| Template::parse_with(&expr.value, &set.names).ok());
+            let parsed = set.templates.get(&expr.value).cloned().or_else(|| Template::parse_with(&expr.value, &set.names).ok());
             if let Some(t) = parsed {
                 set.notes.insert(name.value.clone(), t);
             }

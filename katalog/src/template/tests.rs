@@ -157,8 +157,10 @@ fn builtins() {
     exec_err("{{ index .spec.list 5 }}", "index 5 out of range");
     ok("{{ slice .spec.list 1 }} {{ slice .spec.name 0 2 }}", "[b c] we");
     ok("{{ print \"a\" 1 2 \"b\" }}", "a1 2b");
-    ok("{{ printf \"%d|%5s|%-4s|%q|%v|%.2f|%x|%t|%%|%03d\" 7 \"ab\" \"cd\" \"q\" .spec.list 3.14159 255 true 5 }}",
-        "7|   ab|cd  |\"q\"|[a b c]|3.14|ff|true|%|005");
+    ok(
+        "{{ printf \"%d|%5s|%-4s|%q|%v|%.2f|%x|%t|%%|%03d\" 7 \"ab\" \"cd\" \"q\" .spec.list 3.14159 255 true 5 }}",
+        "7|   ab|cd  |\"q\"|[a b c]|3.14|ff|true|%|005",
+    );
     ok("{{ printf \"%d\" \"abc\" }}", "%!d(string=abc)");
     ok("{{ urlquery \"a b&c\" }}", "a+b%26c");
 }
@@ -199,10 +201,14 @@ fn type_functions() {
     ok("{{ toBool \"true\" }} {{ toBool \"0\" }} {{ toBool 1 }} {{ toBool .spec.missing }} {{ toBool \"yes\" }}", "true false true false true");
     exec_err("{{ toBool \"maybe\" }}", "not a boolean");
     ok("{{ toString 12 }}{{ toString .spec.enabled }}", "12true");
-    ok("{{ typeOf .spec.name }} {{ typeOf .spec.replicas }} {{ typeOf .spec.ratio }} {{ typeOf .spec.list }} {{ typeOf .spec.ports }} {{ typeOf .spec.missing }} {{ typeOf .spec.off }}",
-        "string int float list map nil bool");
-    ok("{{ typeMap .spec.ports }}{{ typeList .spec.list }}{{ typeString .spec.name }}{{ typeNumber .spec.zero }}{{ typeBool .spec.off }}{{ typeNull .spec.missing }}",
-        "truetruetruetruetruetrue");
+    ok(
+        "{{ typeOf .spec.name }} {{ typeOf .spec.replicas }} {{ typeOf .spec.ratio }} {{ typeOf .spec.list }} {{ typeOf .spec.ports }} {{ typeOf .spec.missing }} {{ typeOf .spec.off }}",
+        "string int float list map nil bool",
+    );
+    ok(
+        "{{ typeMap .spec.ports }}{{ typeList .spec.list }}{{ typeString .spec.name }}{{ typeNumber .spec.zero }}{{ typeBool .spec.off }}{{ typeNull .spec.missing }}",
+        "truetruetruetruetruetrue",
+    );
     ok("{{ typeMap .spec.list }} {{ isScalar .spec.name }} {{ isScalar .spec.list }} {{ isComposite .spec.ports }}", "false true false true");
 }
 
@@ -268,14 +274,22 @@ fn kubernetes_helpers() {
     ok("{{ getOr .spec \"nope\" \"fb\" }} {{ getOr .spec \"name\" \"fb\" }}", "fb web");
     ok("{{ name . }}/{{ namespace . }} {{ labels . }} {{ annotations . }}", "web/shop map[tier:front] map[]");
     ok("[{{ phase . }}]", "[]");
-    ok("{{ hasCondition .children.deployment \"Available\" }} {{ hasCondition .children.deployment \"Available\" \"False\" }} {{ hasCondition .children.nope \"Available\" }}",
-        "true false false");
-    ok("{{ conditionReason .children.deployment \"Available\" }}|{{ conditionMessage .children.deployment \"Available\" }}|{{ conditionReason .children.deployment \"X\" }}",
-        "MinimumReplicasAvailable|ok|");
-    ok("{{ replicasReady .children.deployment }} {{ replicasReady .children.missing }} {{ readyReplicas .children.deployment }} {{ desiredReplicas .children.deployment }} {{ desiredReplicas .children.missing }}",
-        "true false 2 2 0");
-    ok("{{ jobSucceeded .children.job }} {{ jobFailed .children.job }} {{ jobSucceeded .children.failedJob }} {{ jobFailed .children.failedJob }} {{ jobActive .children.job }} {{ jobSucceeded .children.missing }}",
-        "true false false true false false");
+    ok(
+        "{{ hasCondition .children.deployment \"Available\" }} {{ hasCondition .children.deployment \"Available\" \"False\" }} {{ hasCondition .children.nope \"Available\" }}",
+        "true false false",
+    );
+    ok(
+        "{{ conditionReason .children.deployment \"Available\" }}|{{ conditionMessage .children.deployment \"Available\" }}|{{ conditionReason .children.deployment \"X\" }}",
+        "MinimumReplicasAvailable|ok|",
+    );
+    ok(
+        "{{ replicasReady .children.deployment }} {{ replicasReady .children.missing }} {{ readyReplicas .children.deployment }} {{ desiredReplicas .children.deployment }} {{ desiredReplicas .children.missing }}",
+        "true false 2 2 0",
+    );
+    ok(
+        "{{ jobSucceeded .children.job }} {{ jobFailed .children.job }} {{ jobSucceeded .children.failedJob }} {{ jobFailed .children.failedJob }} {{ jobActive .children.job }} {{ jobSucceeded .children.missing }}",
+        "true false false true false false",
+    );
 }
 
 #[test]

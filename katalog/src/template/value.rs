@@ -86,7 +86,13 @@ pub fn format_float(f: f64) -> String {
         return "0".into();
     }
     if !f.is_finite() {
-        return if f.is_nan() { "NaN".into() } else if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f.is_nan() {
+            "NaN".into()
+        } else if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-tripping digits: "1.2345e6".
     let sci = format!("{:e}", f.abs());
@@ -194,11 +200,7 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, String> {
         (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => {
             Err(format!("cannot compare a {} with a {}", type_name(a), type_name(b)))
         }
-        _ => Err(format!(
-            "incompatible types for comparison: {} and {} (convert one side with toString or toInt)",
-            type_name(a),
-            type_name(b)
-        )),
+        _ => Err(format!("incompatible types for comparison: {} and {} (convert one side with toString or toInt)", type_name(a), type_name(b))),
     }
 }
 
@@ -215,11 +217,7 @@ pub fn compare(a: &Value, b: &Value) -> Result<Ordering, String> {
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
         (Value::Null, Value::String(y)) => Ok("".cmp(y.as_str())),
         (Value::String(x), Value::Null) => Ok(x.as_str().cmp("")),
-        _ => Err(format!(
-            "incompatible types for comparison: {} and {} (only numbers or strings can be ordered)",
-            type_name(a),
-            type_name(b)
-        )),
+        _ => Err(format!("incompatible types for comparison: {} and {} (only numbers or strings can be ordered)", type_name(a), type_name(b))),
     }
 }
 

@@ -6,20 +6,54 @@ use crate::decode::{Str, read_yaml_file};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::model::condition::Condition;
 use crate::model::crd::CrdEntry;
-use crate::model::resources::{
-    Capabilities, ContainerFields, EntryCommon, HookTemplates, PodFields, Probes, Resources, RollingUpdate,
-};
+use crate::model::resources::{Capabilities, ContainerFields, EntryCommon, HookTemplates, PodFields, Probes, Resources, RollingUpdate};
 use crate::profiles::{self, ProfileClass, UserProfiles};
 use crate::yaml::Limits;
 
 /// Linux capability names accepted in `capabilities.add/drop` (without the `CAP_` prefix).
 const CAPABILITIES: &[&str] = &[
-    "ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
-    "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
-    "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
-    "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
-    "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME",
-    "SYS_TTY_CONFIG", "WAKE_ALARM",
+    "ALL",
+    "AUDIT_CONTROL",
+    "AUDIT_READ",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
+    "NET_ADMIN",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_RAW",
+    "PERFMON",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "WAKE_ALARM",
 ];
 
 /// Checks a profile reference (templated names are resolved per CR and skipped here).
@@ -31,9 +65,7 @@ pub(crate) fn profile_ref(class: ProfileClass, name: &Str, user: &UserProfiles, 
         let mut d = Diagnostic::error("unknown-profile", format!("unknown {} `{name}`", class.describe())).at(name.span);
         d = match &e.suggestion {
             Some(s) => d.help(format!("did you mean `{s}`? (known: {})", e.known.join(", "))),
-            None if e.known.is_empty() => {
-                d.help(format!("no {} is defined; declare one under `profiles.{}`", class.describe(), class.yaml_key()))
-            }
+            None if e.known.is_empty() => d.help(format!("no {} is defined; declare one under `profiles.{}`", class.describe(), class.yaml_key())),
             None => d.help(format!("known: {}", e.known.join(", "))),
         };
         if !crd.is_empty() {
@@ -87,12 +119,7 @@ impl EntryChecks<'_> {
 
     fn require(&mut self, common: &EntryCommon, value: &Option<Str>, field: &str, kind: &str) {
         if value.is_none() {
-            self.error(
-                "missing-field",
-                common.span,
-                format!("{kind} entry is missing `{field}`"),
-                format!("add `{field}:` to the entry"),
-            );
+            self.error("missing-field", common.span, format!("{kind} entry is missing `{field}`"), format!("add `{field}:` to the entry"));
         }
     }
 
@@ -135,8 +162,7 @@ impl EntryChecks<'_> {
         }
         if let Some(ps) = &pod.pod_security {
             self.profile(ProfileClass::PodSecurity, &ps.profile);
-            let explicit =
-                ps.run_as_non_root.is_some() || ps.run_as_user.is_some() || ps.run_as_group.is_some() || ps.fs_group.is_some();
+            let explicit = ps.run_as_non_root.is_some() || ps.run_as_user.is_some() || ps.run_as_group.is_some() || ps.fs_group.is_some();
             if ps.profile.is_some() && explicit {
                 mixed(self.diags, self.crd, ps.span, "podSecurity", "the explicit fields");
             }
@@ -166,13 +192,7 @@ impl EntryChecks<'_> {
         let Some(p) = p else { return };
         for probe in [&p.startup, &p.liveness, &p.readiness].into_iter().flatten() {
             self.profile(ProfileClass::Probes, &probe.profile);
-            let timings = [
-                &probe.initial_delay_seconds,
-                &probe.period_seconds,
-                &probe.failure_threshold,
-                &probe.success_threshold,
-                &probe.timeout_seconds,
-            ];
+            let timings = [&probe.initial_delay_seconds, &probe.period_seconds, &probe.failure_threshold, &probe.success_threshold, &probe.timeout_seconds];
             if probe.profile.is_some() && timings.iter().any(|t| t.is_some()) {
                 mixed(self.diags, self.crd, probe.span, "probe", "explicit timings");
             }
@@ -382,9 +402,7 @@ pub(crate) fn duration(d: &Str, crd: &str, diags: &mut Diagnostics) {
     if d.is_template() || parse_duration(d).is_some() {
         return;
     }
-    let mut diag = Diagnostic::error("invalid-duration", format!("`{d}` is not a duration"))
-        .at(d.span)
-        .help("write a duration such as 30s, 5m, 1h30m or 7d");
+    let mut diag = Diagnostic::error("invalid-duration", format!("`{d}` is not a duration")).at(d.span).help("write a duration such as 30s, 5m, 1h30m or 7d");
     if !crd.is_empty() {
         diag = diag.crd(crd);
     }
@@ -466,7 +484,9 @@ pub(crate) fn pattern_covers(restricted: &str, allowed: &str) -> bool {
     if !allowed.contains('*') {
         return pattern_matches(restricted, allowed);
     }
-    if let (Some(r), Some(a)) = (restricted.strip_suffix('*'), allowed.strip_suffix('*')) { return a.starts_with(r) }
+    if let (Some(r), Some(a)) = (restricted.strip_suffix('*'), allowed.strip_suffix('*')) {
+        return a.starts_with(r);
+    }
     match (restricted.strip_prefix('*'), allowed.strip_prefix('*')) {
         (Some(r), Some(a)) => a.ends_with(r),
         _ => false,
@@ -481,17 +501,19 @@ pub(crate) fn crd_file_identity(file: &Str) -> Option<(String, String, String, S
     let spec = doc.get("spec")?;
     let t = |n: Option<&crate::yaml::Node>| n.and_then(|v| v.as_scalar_text()).unwrap_or_default().to_string();
     let version = spec.get("versions").and_then(|v| v.as_seq()).and_then(|v| v.first()).and_then(|v| v.get("name"));
-    Some((t(spec.get("group")), t(version), t(spec.get("names").and_then(|n| n.get("kind"))), t(spec.get("names").and_then(|n| n.get("plural"))), t(spec.get("scope"))))
+    Some((
+        t(spec.get("group")),
+        t(version),
+        t(spec.get("names").and_then(|n| n.get("kind"))),
+        t(spec.get("names").and_then(|n| n.get("plural"))),
+        t(spec.get("scope")),
+    ))
 }
 
 /// Checks that `crdFile` exists, is a CustomResourceDefinition, and agrees with `apiTypes`.
 pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnostics, limits: Limits) {
     if file.starts_with("https://") || file.starts_with("http://") {
-        diags.push(
-            Diagnostic::warning("not-supported-yet", "a remote crdFile is parsed but not fetched yet")
-                .at(file.span)
-                .crd(crd),
-        );
+        diags.push(Diagnostic::warning("not-supported-yet", "a remote crdFile is parsed but not fetched yet").at(file.span).crd(crd));
         return;
     }
     let base = file.span.file.path();
@@ -499,31 +521,23 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
     let docs = match read_yaml_file(&path, limits) {
         Ok(d) => d,
         Err(d) => {
-            let msg = if d.code == "file-not-found" {
-                format!("crdFile {} does not exist", display_path(&path))
-            } else {
-                d.message.clone()
-            };
-            diags.push(
-                Diagnostic::error("crd-file", msg)
-                    .at(file.span)
-                    .crd(crd)
-                    .help("fix the path (relative to this Katalog), or declare `apiTypes` instead"),
-            );
+            let msg = if d.code == "file-not-found" { format!("crdFile {} does not exist", display_path(&path)) } else { d.message.clone() };
+            diags
+                .push(Diagnostic::error("crd-file", msg).at(file.span).crd(crd).help("fix the path (relative to this Katalog), or declare `apiTypes` instead"));
             return;
         }
     };
-    let crds: Vec<_> = docs
-        .iter()
-        .map(|d| &d.root)
-        .filter(|r| r.get("kind").and_then(|k| k.as_scalar_text()) == Some("CustomResourceDefinition"))
-        .collect();
+    let crds: Vec<_> = docs.iter().map(|d| &d.root).filter(|r| r.get("kind").and_then(|k| k.as_scalar_text()) == Some("CustomResourceDefinition")).collect();
     let at = e.api_types.as_ref();
     // With several CRDs in one file, the one whose kind matches apiTypes (or the only one) is meant.
     let want_kind = at.and_then(|a| a.kind.as_ref()).map(|k| k.value.clone());
     let chosen = crds
         .iter()
-        .find(|r| want_kind.as_deref().is_some_and(|k| r.get("spec").and_then(|s| s.get("names")).and_then(|n| n.get("kind")).and_then(|k| k.as_scalar_text()) == Some(k)))
+        .find(|r| {
+            want_kind
+                .as_deref()
+                .is_some_and(|k| r.get("spec").and_then(|s| s.get("names")).and_then(|n| n.get("kind")).and_then(|k| k.as_scalar_text()) == Some(k))
+        })
         .or(if crds.len() == 1 { crds.first() } else { None });
     let Some(doc) = chosen else {
         let msg = if crds.is_empty() {
@@ -540,13 +554,8 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
     let kind = text(spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")));
     let plural = text(spec.and_then(|s| s.get("names")).and_then(|n| n.get("plural")));
     let scope = text(spec.and_then(|s| s.get("scope")));
-    let versions: Vec<String> = spec
-        .and_then(|s| s.get("versions"))
-        .and_then(|v| v.as_seq())
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|v| text(v.get("name")))
-        .collect();
+    let versions: Vec<String> =
+        spec.and_then(|s| s.get("versions")).and_then(|v| v.as_seq()).unwrap_or(&[]).iter().filter_map(|v| text(v.get("name"))).collect();
     for (field, declared, actual) in [
         ("group", at.and_then(|a| a.group.as_ref()), &group),
         ("kind", at.and_then(|a| a.kind.as_ref()), &kind),
@@ -554,9 +563,15 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
     ] {
         match (declared, actual) {
             (_, None) => diags.push(
-                Diagnostic::error("crd-file", format!("crdFile has no spec.{}", if field == "group" { "group" } else { "names." }.to_string() + if field == "group" { "" } else { field }))
-                    .at(doc.span)
-                    .crd(crd),
+                Diagnostic::error(
+                    "crd-file",
+                    format!(
+                        "crdFile has no spec.{}",
+                        if field == "group" { "group" } else { "names." }.to_string() + if field == "group" { "" } else { field }
+                    ),
+                )
+                .at(doc.span)
+                .crd(crd),
             ),
             (Some(d), Some(a)) if d.as_str() != a => diags.push(
                 Diagnostic::error("crd-file-mismatch", format!("apiTypes.{field} is `{d}` but crdFile says `{a}`"))
@@ -579,22 +594,14 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
     }
     let namespaced = e.namespaced != Some(false);
     match scope.as_deref() {
-        Some("Cluster") if namespaced && e.namespaced.is_some() => diags.push(
-            Diagnostic::error("crd-file-mismatch", "the entry says `namespaced: true` but crdFile has scope Cluster")
-                .at(e.span)
-                .crd(crd),
-        ),
-        Some("Namespaced") if !namespaced => diags.push(
-            Diagnostic::error("crd-file-mismatch", "the entry says `namespaced: false` but crdFile has scope Namespaced")
-                .at(e.span)
-                .crd(crd),
-        ),
+        Some("Cluster") if namespaced && e.namespaced.is_some() => {
+            diags.push(Diagnostic::error("crd-file-mismatch", "the entry says `namespaced: true` but crdFile has scope Cluster").at(e.span).crd(crd))
+        }
+        Some("Namespaced") if !namespaced => {
+            diags.push(Diagnostic::error("crd-file-mismatch", "the entry says `namespaced: false` but crdFile has scope Namespaced").at(e.span).crd(crd))
+        }
         Some("Cluster" | "Namespaced") | None => {}
-        Some(other) => diags.push(
-            Diagnostic::error("crd-file", format!("crdFile has unknown scope `{other}`"))
-                .at(doc.span)
-                .crd(crd),
-        ),
+        Some(other) => diags.push(Diagnostic::error("crd-file", format!("crdFile has unknown scope `{other}`")).at(doc.span).crd(crd)),
     }
 }
 

@@ -5,9 +5,7 @@
 use crate::decode::{Cx, Decode, Str, join_relative, read_yaml_file};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::load::{DocKind, read_document};
-use crate::model::e2e::{
-    After, ApplyCheck, Assertions, DeleteCheck, E2e, Expectation, GetCheck, MAX_DURATION_SECS, OnFailure, PatchCheck, PatchType, WaitFor,
-};
+use crate::model::e2e::{After, ApplyCheck, Assertions, DeleteCheck, E2e, Expectation, GetCheck, MAX_DURATION_SECS, OnFailure, PatchCheck, PatchType, WaitFor};
 use crate::validate::parse_duration;
 use crate::yaml::{Limits, Value};
 use std::path::{Path, PathBuf};
@@ -120,7 +118,8 @@ fn expand_into(list: &[Expectation], diags: &mut Diagnostics, out: &mut Vec<Expe
 
 fn number(s: &Str, diags: &mut Diagnostics) {
     if s.trim().parse::<f64>().map_or(true, |f| !f.is_finite()) {
-        diags.push(Diagnostic::error("invalid-value", format!("`{s}` is not a number")).at(s.span).help("numeric assertions compare numbers: `greaterThan: 2`"));
+        diags
+            .push(Diagnostic::error("invalid-value", format!("`{s}` is not a number")).at(s.span).help("numeric assertions compare numbers: `greaterThan: 2`"));
     }
 }
 
@@ -135,7 +134,9 @@ pub fn assertions(a: &Assertions, span: Span, diags: &mut Diagnostics) {
             matches!((lo, hi), (Ok(l), Ok(h)) if l <= h)
         });
         if !ok {
-            diags.push(Diagnostic::error("invalid-value", format!("`{r}` is not a range")).at(r.span).help("write `\"min,max\"` with min ≤ max, e.g. `\"1,3\"`"));
+            diags.push(
+                Diagnostic::error("invalid-value", format!("`{r}` is not a range")).at(r.span).help("write `\"min,max\"` with min ≤ max, e.g. `\"1,3\"`"),
+            );
         }
     }
     if let Some(re) = &a.regex
@@ -157,7 +158,11 @@ fn required(v: &Option<Str>, step: &str, field: &str, span: Span, diags: &mut Di
 fn get(g: &GetCheck, diags: &mut Diagnostics) {
     required(&g.kind, "kubectl.get", "kind", g.span, diags);
     if g.field.is_some() && g.format.is_some() {
-        diags.push(Diagnostic::error("conflicting-fields", "`field` and `format` exclude each other").at(g.span).help("`field` prints one JSONPath; `format` prints the whole object"));
+        diags.push(
+            Diagnostic::error("conflicting-fields", "`field` and `format` exclude each other")
+                .at(g.span)
+                .help("`field` prints one JSONPath; `format` prints the whole object"),
+        );
     }
     if g.name.is_some() && g.label_selector.is_some() {
         diags.push(Diagnostic::error("conflicting-fields", "`name` and `labelSelector` exclude each other").at(g.span));
@@ -194,11 +199,11 @@ fn patch(p: &PatchCheck, diags: &mut Diagnostics) {
     let Some(body) = &p.patch else { return };
     let json_type = p.patch_type.as_ref().is_some_and(|t| t.value == PatchType::Json);
     match &body.value {
-        Value::Seq(_) if !json_type => diags.push(
-            Diagnostic::error("invalid-value", "a list is a JSON patch: add `type: json`").at(body.span),
-        ),
+        Value::Seq(_) if !json_type => diags.push(Diagnostic::error("invalid-value", "a list is a JSON patch: add `type: json`").at(body.span)),
         Value::Map(_) if json_type => diags.push(
-            Diagnostic::error("invalid-value", "a JSON patch is a list of operations").at(body.span).help("write `- {op: replace, path: /spec/replicas, value: 3}`"),
+            Diagnostic::error("invalid-value", "a JSON patch is a list of operations")
+                .at(body.span)
+                .help("write `- {op: replace, path: /spec/replicas, value: 3}`"),
         ),
         Value::Null => diags.push(Diagnostic::error("missing-field", "the patch is empty").at(body.span)),
         _ => {}
@@ -218,13 +223,15 @@ fn on_failure(f: &OnFailure, diags: &mut Diagnostics) {
 /// Checks one expectation (includes already expanded).
 pub fn expectation(e: &Expectation, diags: &mut Diagnostics) {
     if e.name.as_ref().is_none_or(|n| n.trim().is_empty()) {
-        diags.push(Diagnostic::error("missing-field", "an expectation needs a `name`").at(e.span).help("add `name: <what is expected>`; it names the test case in reports"));
+        diags.push(
+            Diagnostic::error("missing-field", "an expectation needs a `name`")
+                .at(e.span)
+                .help("add `name: <what is expected>`; it names the test case in reports"),
+        );
     }
     if e.checks() == 0 {
         diags.push(
-            Diagnostic::error("no-checks", "an expectation needs at least one check")
-                .at(e.span)
-                .help("add `resources:`, `commands:` or `kubectl:` steps"),
+            Diagnostic::error("no-checks", "an expectation needs at least one check").at(e.span).help("add `resources:`, `commands:` or `kubectl:` steps"),
         );
     }
     duration(e.timeout.as_ref(), "timeout", diags);
@@ -298,9 +305,7 @@ pub fn check(doc: &E2e, path: &Path, diags: &mut Diagnostics) -> Vec<Expectation
     }
     if spec.cr.is_none() && spec.cr_files.is_empty() {
         diags.push(
-            Diagnostic::error("missing-field", "`spec` needs `cr` or `crFiles`: the CRs applied at `cr-applied`")
-                .at(spec.span)
-                .help("add `cr: ./cr.yaml`"),
+            Diagnostic::error("missing-field", "`spec` needs `cr` or `crFiles`: the CRs applied at `cr-applied`").at(spec.span).help("add `cr: ./cr.yaml`"),
         );
     }
     for f in spec.cr.iter().chain(&spec.cr_files) {

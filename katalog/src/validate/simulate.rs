@@ -81,7 +81,8 @@ fn rule(r: &OpRule, absent: bool, diags: &mut Diagnostics) {
     let list = if absent { "absent" } else { "ops" };
     match &r.verb {
         None if !absent => {
-            diags.push(Diagnostic::error("missing-field", format!("an `{list}` rule needs `verb`")).at(r.span).help(format!("one of: {}", OP_VERBS.join(", "))));
+            diags
+                .push(Diagnostic::error("missing-field", format!("an `{list}` rule needs `verb`")).at(r.span).help(format!("one of: {}", OP_VERBS.join(", "))));
         }
         Some(v) if !OP_VERBS.contains(&v.as_str()) => {
             let help = match suggest(v, OP_VERBS.iter().copied()) {
@@ -93,11 +94,8 @@ fn rule(r: &OpRule, absent: bool, diags: &mut Diagnostics) {
         _ => {}
     }
     if r.resource.as_ref().is_none_or(|s| s.is_empty()) {
-        diags.push(
-            Diagnostic::error("missing-field", format!("an `{list}` rule needs `resource`"))
-                .at(r.span)
-                .help("the lowercase plural, e.g. `deployments`"),
-        );
+        diags
+            .push(Diagnostic::error("missing-field", format!("an `{list}` rule needs `resource`")).at(r.span).help("the lowercase plural, e.g. `deployments`"));
     }
     if r.cycle == Some(0) {
         diags.push(Diagnostic::error("invalid-cycle", "cycles count from 1").at(r.span));
@@ -149,11 +147,8 @@ pub fn check(sim: &Simulate, path: &Path, diags: &mut Diagnostics) -> usize {
                 exists(base, k, "katalog", diags);
             }
             if spec.cr.is_none() && spec.cr_files.is_empty() {
-                diags.push(
-                    Diagnostic::error("missing-field", "`spec` needs `cr` or `crFiles`: the CRs to reconcile")
-                        .at(spec.span)
-                        .help("add `cr: ./cr.yaml`"),
-                );
+                diags
+                    .push(Diagnostic::error("missing-field", "`spec` needs `cr` or `crFiles`: the CRs to reconcile").at(spec.span).help("add `cr: ./cr.yaml`"));
             }
             for f in spec.cr.iter().chain(&spec.cr_files) {
                 exists(base, f, "CR file", diags);

@@ -121,10 +121,7 @@ fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
 }
 
 fn finalizers(obj: &Value) -> Vec<String> {
-    obj.pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        .unwrap_or_default()
+    obj.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
 }
 
 fn deleting(obj: &Value) -> bool {
@@ -350,11 +347,8 @@ impl Store {
                 }
                 if gr.0.is_empty() && gr.1 == "namespaces" {
                     let ns = key.1.clone();
-                    let inside: Vec<(Gr, Key)> = self
-                        .objects
-                        .iter()
-                        .flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone())))
-                        .collect();
+                    let inside: Vec<(Gr, Key)> =
+                        self.objects.iter().flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone()))).collect();
                     for (g, k) in &inside {
                         if self.get(g, k).is_some_and(|o| !deleting(o)) {
                             self.delete_object(g, k, Propagation::Background, now);
@@ -459,14 +453,13 @@ impl MemCluster {
     pub fn seed(&self, obj: &Value) -> Result<Value> {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let r = self
-            .resource_for(api_version, kind)
-            .ok_or_else(|| ClusterError::UnknownResource(format!("{kind} ({api_version})")))?;
+        let r = self.resource_for(api_version, kind).ok_or_else(|| ClusterError::UnknownResource(format!("{kind} ({api_version})")))?;
         let ns = meta(obj, "namespace").filter(|_| r.namespaced).unwrap_or_else(|| "default".into());
         let now = self.now();
         let mut s = self.store();
         if r.namespaced && s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())).is_none() {
-            let ns_res = s.kinds.get(&(String::new(), "namespaces".into())).map(|k| k.res.clone()).ok_or_else(|| ClusterError::UnknownResource("namespaces".into()))?;
+            let ns_res =
+                s.kinds.get(&(String::new(), "namespaces".into())).map(|k| k.res.clone()).ok_or_else(|| ClusterError::UnknownResource("namespaces".into()))?;
             Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now)?;
         }
         Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now)
@@ -538,7 +531,11 @@ impl MemCluster {
                 format!("{prefix}{}", base36(s.seq))
             }
             (None, None) => {
-                return Err(ClusterError::Invalid { resource: r.plural.clone(), name: String::new(), message: "metadata.name or metadata.generateName is required".into() });
+                return Err(ClusterError::Invalid {
+                    resource: r.plural.clone(),
+                    name: String::new(),
+                    message: "metadata.name or metadata.generateName is required".into(),
+                });
             }
         };
         if !valid_name(&name) {
@@ -557,9 +554,7 @@ impl MemCluster {
             if let Some(declared) = meta(&o, "namespace").filter(|d| !d.is_empty())
                 && declared != ns
             {
-                return Err(ClusterError::BadRequest(format!(
-                    "the namespace of the object ({declared}) does not match the namespace of the request ({ns})"
-                )));
+                return Err(ClusterError::BadRequest(format!("the namespace of the object ({declared}) does not match the namespace of the request ({ns})")));
             }
             match s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())) {
                 None => return Err(ClusterError::NotFound { resource: "namespaces".into(), name: ns }),

@@ -7,11 +7,11 @@ mod mem;
 mod patch;
 mod selector;
 
-pub use katalog::kinds::ApiResource;
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
 #[cfg(feature = "kube")]
 pub(crate) use self::kube::dynamic_api;
+pub use katalog::kinds::ApiResource;
 pub use mem::{MemCluster, Op};
 pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};

@@ -128,7 +128,11 @@ async fn call(hook: &Value, review: &Value) -> Result<Value, String> {
     }
     let host = uri.host().unwrap_or_default().trim_matches(|c| c == '[' || c == ']').to_string();
     let port = uri.port_u16().unwrap_or(443);
-    let ca = cc.get("caBundle").and_then(Value::as_str).map(|b| katalog::template::base64_decode(b).map_err(|e| format!("caBundle is not base64: {e}"))).transpose()?;
+    let ca = cc
+        .get("caBundle")
+        .and_then(Value::as_str)
+        .map(|b| katalog::template::base64_decode(b).map_err(|e| format!("caBundle is not base64: {e}")))
+        .transpose()?;
     let Some(ca) = ca else { return Err("clientConfig.caBundle is required by the ork dev cluster (it has no system roots)".into()) };
     let config = tls::client_config(&ca)?;
     let name = ServerName::try_from(host.clone()).map_err(|e| format!("bad webhook host {host:?}: {e}"))?;
@@ -222,17 +226,21 @@ pub async fn admit(store: &MemCluster, a: &Attributes<'_>) -> Result<Option<Valu
                     let st = response.get("status").cloned().unwrap_or(json!({}));
                     let msg = st.get("message").and_then(Value::as_str).unwrap_or("");
                     let code = st.get("code").and_then(Value::as_u64).filter(|c| (400..600).contains(c)).unwrap_or(403) as u16;
-                    let reason = st.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).unwrap_or(if code == 403 { "Forbidden" } else { "BadRequest" });
+                    let reason =
+                        st.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).unwrap_or(if code == 403 { "Forbidden" } else { "BadRequest" });
                     return Err(Rejection { code, reason: reason.to_string(), message: format!("admission webhook \"{name}\" denied the request: {msg}") });
                 }
-                if mutating
-                    && let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut())
-                {
-                    let ops = katalog::template::base64_decode(p)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                        .ok_or_else(|| Rejection { code: 500, reason: "InternalError".into(), message: format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON") })?;
-                    apply_json_patch(obj, &ops).map_err(|e| Rejection { code: 500, reason: "InternalError".into(), message: format!("Internal error occurred: webhook \"{name}\": {e}") })?;
+                if mutating && let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut()) {
+                    let ops = katalog::template::base64_decode(p).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).ok_or_else(|| Rejection {
+                        code: 500,
+                        reason: "InternalError".into(),
+                        message: format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON"),
+                    })?;
+                    apply_json_patch(obj, &ops).map_err(|e| Rejection {
+                        code: 500,
+                        reason: "InternalError".into(),
+                        message: format!("Internal error occurred: webhook \"{name}\": {e}"),
+                    })?;
                 }
             }
         }

@@ -1,9 +1,9 @@
 //! Request handling: discovery, path parsing, the verbs, `Status` bodies, watch streams.
 
-use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
-use crate::cluster::{FieldSelector, LabelSelector};
 use super::admission::{Attributes, admit};
 use super::authz::{self, AuditEntry, User};
+use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
+use crate::cluster::{FieldSelector, LabelSelector};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -64,11 +64,7 @@ pub(super) fn router(store: Arc<MemCluster>, access: Arc<Access>, addr: SocketAd
 }
 
 fn respond(code: StatusCode, body: &Value) -> Response {
-    Response::builder()
-        .status(code)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
+    Response::builder().status(code).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap_or_default()
 }
 
 fn ok(body: &Value) -> Response {
@@ -221,10 +217,18 @@ impl Api {
         for (r, _) in served {
             let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
             let coll = if r.namespaced { format!("{base}/namespaces/{{namespace}}/{}", r.plural) } else { format!("{base}/{}", r.plural) };
-            paths.insert(coll.clone(), json!({"post": {"x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}));
-            paths.insert(format!("{coll}/{{name}}"), json!({"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}));
+            paths.insert(
+                coll.clone(),
+                json!({"post": {"x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
+            );
+            paths.insert(
+                format!("{coll}/{{name}}"),
+                json!({"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
+            );
         }
-        Some(json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}))
+        Some(
+            json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}),
+        )
     }
 
     fn groups(&self) -> Value {
@@ -254,11 +258,7 @@ impl Api {
             other => (None, other.to_vec()),
         };
         let Some(plural) = rest.first() else { return Err(not_found("")) };
-        let res = self
-            .store
-            .resource(group, plural)
-            .filter(|r| r.version == version)
-            .ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
+        let res = self.store.resource(group, plural).filter(|r| r.version == version).ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
         if ns.is_some() && !res.namespaced {
             return Err(not_found(&format!("{plural} is cluster-scoped")));
         }
@@ -290,7 +290,9 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
     let q = query(&uri);
     match (method.clone(), segs.as_slice()) {
         (Method::GET, ["version"]) => ok(&json!({"major": "1", "minor": MINOR, "gitVersion": format!("v1.{MINOR}.0-ork-dev"), "platform": "linux/amd64"})),
-        (Method::GET, ["api"]) => ok(&json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": api.addr.to_string()}]})),
+        (Method::GET, ["api"]) => ok(
+            &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": api.addr.to_string()}]}),
+        ),
         (Method::GET, ["api", "v1"]) => api.resource_list("", "v1").map_or_else(|| not_found(&path), |v| ok(&v)),
         (Method::GET, ["apis"]) => ok(&api.groups()),
         (Method::GET, ["apis", g]) => {
@@ -358,7 +360,14 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
         // Clients fall back to JSON on 415 (client-go does, for protobuf and CBOR).
         return Err(respond(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; use kubectl apply -f / create -f)"), None),
+            &status(
+                415,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; use kubectl apply -f / create -f)"
+                ),
+                None,
+            ),
         ));
     }
     if ct.contains("yaml") {
@@ -371,7 +380,17 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn resource(api: &Arc<Api>, user: &User, method: Method, group: &str, version: &str, rest: &[&str], q: &BTreeMap<String, String>, headers: &HeaderMap, body: Bytes) -> Response {
+async fn resource(
+    api: &Arc<Api>,
+    user: &User,
+    method: Method,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
     let t = match api.target(group, version, rest) {
         Ok(t) => t,
         Err(resp) => return resp,
@@ -415,7 +434,11 @@ async fn resource(api: &Arc<Api>, user: &User, method: Method, group: &str, vers
         && let Some(name) = &t.name
         && api.access.inject_conflict()
     {
-        let e = ClusterError::Conflict { resource: t.res.plural.clone(), name: name.clone(), message: "the object has been modified; please apply your changes to the latest version and try again".into() };
+        let e = ClusterError::Conflict {
+            resource: t.res.plural.clone(),
+            name: name.clone(),
+            message: "the object has been modified; please apply your changes to the latest version and try again".into(),
+        };
         return error(&e, Some(&t.res));
     }
     let store = &api.store;
@@ -566,7 +589,8 @@ fn access_review(api: &Api, user: &User, headers: &HeaderMap, body: &Bytes) -> R
         return bad_request("a SelfSubjectAccessReview needs spec.resourceAttributes");
     };
     let allowed = !api.access.rbac || authz::allowed(&api.store, user, &attrs);
-    let mut review = json_review.unwrap_or_else(|| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {"resourceAttributes": attrs}}));
+    let mut review = json_review
+        .unwrap_or_else(|| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {"resourceAttributes": attrs}}));
     review["status"] = json!({"allowed": allowed});
     respond(StatusCode::CREATED, &review)
 }
@@ -633,7 +657,13 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
         .unwrap_or_default()
         .to_string();
     let status_sub = versions.iter().any(|v| v.pointer("/subresources/status").is_some());
-    let res = ApiResource { group: s("/spec/group"), version, kind: s("/spec/names/kind"), plural: s("/spec/names/plural"), namespaced: s("/spec/scope") != "Cluster" };
+    let res = ApiResource {
+        group: s("/spec/group"),
+        version,
+        kind: s("/spec/names/kind"),
+        plural: s("/spec/names/plural"),
+        namespaced: s("/spec/scope") != "Cluster",
+    };
     if res.group.is_empty() || res.plural.is_empty() || res.version.is_empty() {
         return;
     }
@@ -690,11 +720,7 @@ async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String,
         if let Some(want) = opts.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str)
             && current.pointer(path).and_then(Value::as_str) != Some(want)
         {
-            let e = ClusterError::Conflict {
-                resource: r.plural.clone(),
-                name: name.to_string(),
-                message: format!("Precondition failed: {field}: {want}"),
-            };
+            let e = ClusterError::Conflict { resource: r.plural.clone(), name: name.to_string(), message: format!("Precondition failed: {field}: {want}") };
             return error(&e, Some(r));
         }
     }
@@ -811,9 +837,5 @@ async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Resp
             }
         }
     });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(body))
-        .unwrap_or_default()
+    Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, "application/json").body(Body::from_stream(body)).unwrap_or_default()
 }

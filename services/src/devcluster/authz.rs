@@ -72,9 +72,9 @@ fn rule_allows(rule: &Value, r: &Request) -> bool {
         Some(s) => format!("{}/{s}", r.resource),
         None => r.resource.clone(),
     };
-    let resource_ok = strings(rule.get("resources")).iter().any(|v| {
-        v == "*" || *v == resource || r.subresource.as_ref().is_some_and(|s| *v == format!("*/{s}") || *v == format!("{}/*", r.resource))
-    });
+    let resource_ok = strings(rule.get("resources"))
+        .iter()
+        .any(|v| v == "*" || *v == resource || r.subresource.as_ref().is_some_and(|s| *v == format!("*/{s}") || *v == format!("{}/*", r.resource)));
     let names = strings(rule.get("resourceNames"));
     let name_ok = names.is_empty() || r.name.as_ref().is_some_and(|n| names.contains(n));
     has("verbs", &r.verb) && has("apiGroups", &r.group) && resource_ok && name_ok
@@ -98,9 +98,7 @@ fn objects(store: &MemCluster, kind: &str) -> Vec<Value> {
 }
 
 fn named<'v>(list: &'v [Value], name: &str, ns: Option<&str>) -> Option<&'v Value> {
-    list.iter().find(|o| {
-        o.pointer("/metadata/name").and_then(Value::as_str) == Some(name) && o.pointer("/metadata/namespace").and_then(Value::as_str) == ns
-    })
+    list.iter().find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(name) && o.pointer("/metadata/namespace").and_then(Value::as_str) == ns)
 }
 
 /// Whether RBAC allows `user` to make `r`.
@@ -109,9 +107,8 @@ pub fn allowed(store: &MemCluster, user: &User, r: &Request) -> bool {
         return true;
     }
     let cluster_roles = objects(store, "ClusterRole");
-    let rules_allow = |role: Option<&Value>| {
-        role.and_then(|x| x.get("rules")).and_then(Value::as_array).is_some_and(|rules| rules.iter().any(|rule| rule_allows(rule, r)))
-    };
+    let rules_allow =
+        |role: Option<&Value>| role.and_then(|x| x.get("rules")).and_then(Value::as_array).is_some_and(|rules| rules.iter().any(|rule| rule_allows(rule, r)));
     for b in objects(store, "ClusterRoleBinding") {
         let subjects = b.get("subjects").and_then(Value::as_array).cloned().unwrap_or_default();
         if subjects.iter().any(|s| subject_is(s, user)) {

@@ -45,7 +45,15 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { port: 0, ready_after: Duration::from_secs(1), tls: true, rbac: false, tokens: Vec::new(), bookmark_every: Duration::from_secs(10), faults: Faults::default() }
+        Options {
+            port: 0,
+            ready_after: Duration::from_secs(1),
+            tls: true,
+            rbac: false,
+            tokens: Vec::new(),
+            bookmark_every: Duration::from_secs(10),
+            faults: Faults::default(),
+        }
     }
 }
 
@@ -111,7 +119,14 @@ impl DevCluster {
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let mut tokens: std::collections::BTreeMap<String, authz::User> = opts.tokens.iter().cloned().collect();
         tokens.insert(ADMIN_TOKEN.to_string(), authz::User::admin());
-        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, audit: Default::default(), bookmark_every: opts.bookmark_every, faults: opts.faults, ..Default::default() });
+        let access = Arc::new(api::Access {
+            rbac: opts.rbac,
+            tokens,
+            audit: Default::default(),
+            bookmark_every: opts.bookmark_every,
+            faults: opts.faults,
+            ..Default::default()
+        });
         let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
@@ -171,11 +186,8 @@ impl DevCluster {
 
     /// The same, authenticating with `token`.
     pub fn kubeconfig_with_token(&self, token: &str) -> String {
-        let ca = self
-            .ca_pem
-            .as_ref()
-            .map(|p| format!("    certificate-authority-data: {}\n", katalog::template::base64_encode(p.as_bytes())))
-            .unwrap_or_default();
+        let ca =
+            self.ca_pem.as_ref().map(|p| format!("    certificate-authority-data: {}\n", katalog::template::base64_encode(p.as_bytes()))).unwrap_or_default();
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: ork-dev\n  cluster:\n{ca}    server: {}\ncontexts:\n- name: ork-dev\n  context:\n    cluster: ork-dev\n    user: ork-dev\n    namespace: default\ncurrent-context: ork-dev\nusers:\n- name: ork-dev\n  user:\n    token: {token}\n",
             self.url()
@@ -191,7 +203,8 @@ impl DevCluster {
     /// trusting this cluster's CA.
     pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, String> {
         let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_with_token(token)).map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
-        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
         kube::Client::try_from(config).map_err(|e| format!("dev cluster client: {e}"))
     }
 

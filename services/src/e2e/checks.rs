@@ -155,7 +155,11 @@ pub fn ready(obj: &Value) -> Result<(), String> {
             if have >= want { Ok(()) } else { Err(format!("{have}/{want} replicas available")) }
         }
         ("batch/v1", "Job") => {
-            if int("/status/succeeded").unwrap_or(0) >= 1 { Ok(()) } else { Err("the Job has not completed".into()) }
+            if int("/status/succeeded").unwrap_or(0) >= 1 {
+                Ok(())
+            } else {
+                Err("the Job has not completed".into())
+            }
         }
         _ => match int("/status/availableReplicas") {
             Some(0) => Err("0 replicas available".into()),
@@ -173,7 +177,15 @@ fn describe(kind: &str, name: Option<&str>, namespace: &str) -> String {
 }
 
 /// A `resources` entry (also setup waits).
-pub async fn resource(sh: &Shell, kind: &str, name: Option<&str>, namespace: &str, count: Option<u32>, want_ready: bool, timeout: Duration) -> Result<(), String> {
+pub async fn resource(
+    sh: &Shell,
+    kind: &str,
+    name: Option<&str>,
+    namespace: &str,
+    count: Option<u32>,
+    want_ready: bool,
+    timeout: Duration,
+) -> Result<(), String> {
     let what = describe(kind, name, namespace);
     let mut args: Vec<String> = vec!["get".into(), kind.into()];
     args.extend(name.map(str::to_string));

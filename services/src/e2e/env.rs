@@ -88,7 +88,8 @@ impl Env {
         match opts.cluster {
             ClusterMode::Dev => {
                 rep.event(Event::Step("Starting a dev cluster (RBAC enforced)...".into()));
-                let dev_opts = DevOptions { rbac: true, tokens: vec![(env.token.clone(), runtime_user)], ready_after: opts.ready_after, ..DevOptions::default() };
+                let dev_opts =
+                    DevOptions { rbac: true, tokens: vec![(env.token.clone(), runtime_user)], ready_after: opts.ready_after, ..DevOptions::default() };
                 let dev = DevCluster::start(dev_opts).await.map_err(|e| format!("cannot start the dev cluster: {e}"))?;
                 let admin = env.write("admin.kubeconfig", &dev.kubeconfig())?;
                 env.shell.runtime_kubeconfig = Some(env.write("runtime.kubeconfig", &dev.kubeconfig_with_token(&env.token))?);
@@ -99,9 +100,13 @@ impl Env {
                 rep.event(Event::Done(format!("dev cluster at {}", env.context)));
             }
             ClusterMode::Current => {
-                let out = env.shell.kubectl_ok(&["config", "current-context"], Duration::from_secs(30)).await.map_err(|e| format!("no current kube context: {e}"))?;
+                let out =
+                    env.shell.kubectl_ok(&["config", "current-context"], Duration::from_secs(30)).await.map_err(|e| format!("no current kube context: {e}"))?;
                 env.context = out.stdout.trim().to_string();
-                rep.event(Event::Note(format!("using the current context `{}` (borrowed: nothing is created; what ork installs is removed after)", env.context)));
+                rep.event(Event::Note(format!(
+                    "using the current context `{}` (borrowed: nothing is created; what ork installs is removed after)",
+                    env.context
+                )));
             }
         }
         Ok(env)
@@ -215,10 +220,7 @@ impl Env {
 
     /// Where the runtime and the audit log are now (see [`Env::runtime_report`]).
     pub fn mark(&self) -> Mark {
-        Mark {
-            audit: self.dev.as_ref().map_or(0, |d| d.audit().len()),
-            failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default(),
-        }
+        Mark { audit: self.dev.as_ref().map_or(0, |d| d.audit().len()), failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default() }
     }
 
     /// Why things may be failing, from the runtime and the dev cluster's audit log: since

@@ -99,7 +99,15 @@ mod tests {
     use super::*;
 
     fn case(name: &str, passed: bool, error: Option<&str>) -> CaseResult {
-        CaseResult { name: name.into(), after: "cr-applied".into(), file: "e2e.yaml".into(), passed, not_run: false, elapsed_secs: 1.5, error: error.map(str::to_string) }
+        CaseResult {
+            name: name.into(),
+            after: "cr-applied".into(),
+            file: "e2e.yaml".into(),
+            passed,
+            not_run: false,
+            elapsed_secs: 1.5,
+            error: error.map(str::to_string),
+        }
     }
 
     #[test]
@@ -120,8 +128,14 @@ mod tests {
             cases: vec![case("children <exist>", true, None), case("status", false, Some("timeout after 30s: expected \"True\"\n  runtime: 403"))],
         }];
         let xml = render(&runs);
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ork e2e\" tests=\"2\" failures=\"1\" errors=\"0\" time=\"3.000\">"), "{xml}");
-        assert!(xml.contains("<testsuite name=\"x-e2e\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"3.000\" file=\"demos/x/e2e.yaml\">"), "{xml}");
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ork e2e\" tests=\"2\" failures=\"1\" errors=\"0\" time=\"3.000\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testsuite name=\"x-e2e\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"3.000\" file=\"demos/x/e2e.yaml\">"),
+            "{xml}"
+        );
         assert!(xml.contains("<testcase name=\"children &lt;exist&gt;\" classname=\"x-e2e\" time=\"1.500\" file=\"e2e.yaml\"/>"), "{xml}");
         assert!(xml.contains("<failure message=\"timeout after 30s: expected &quot;True&quot;\" type=\"expectation\">timeout after 30s: expected &quot;True&quot;\n  runtime: 403</failure>"), "{xml}");
         assert_eq!(xml.matches("<testcase ").count(), 2);
@@ -132,7 +146,15 @@ mod tests {
     fn cases_that_could_not_run_are_errors() {
         let mut c = case("status", false, Some("not run: applying the CRDs failed"));
         c.not_run = true;
-        let runs = vec![DocRun { file: "e.yaml".into(), name: "n".into(), description: None, cluster: "dev".into(), elapsed_secs: 0.2, error: Some("applying the CRDs failed".into()), cases: vec![c] }];
+        let runs = vec![DocRun {
+            file: "e.yaml".into(),
+            name: "n".into(),
+            description: None,
+            cluster: "dev".into(),
+            elapsed_secs: 0.2,
+            error: Some("applying the CRDs failed".into()),
+            cases: vec![c],
+        }];
         let xml = render(&runs);
         assert!(xml.contains("errors=\"1\""), "{xml}");
         assert!(xml.contains("<error message=\"not run: applying the CRDs failed\" type=\"not-run\">"), "{xml}");
@@ -147,7 +169,8 @@ mod tests {
         write(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(text.contains("<testsuites name=\"ork e2e\" tests=\"0\""), "{text}");
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
         assert!(leftovers.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -303,11 +303,12 @@ async fn run_into(path: &Path, opts: &Options, rep: &dyn Reporter, out: &mut Vec
             break;
         }
         if import.fresh_cluster == Some(true) && opts.cluster == ClusterMode::Current {
-            return Err(one(
-                Diagnostic::error("unsupported", "`freshCluster: true` needs a cluster ork creates; with `--cluster current` every document shares that cluster")
-                    .at(import.span)
-                    .help("drop `--cluster current` (each document then gets a fresh dev cluster), or remove `freshCluster`"),
-            ));
+            return Err(one(Diagnostic::error(
+                "unsupported",
+                "`freshCluster: true` needs a cluster ork creates; with `--cluster current` every document shares that cluster",
+            )
+            .at(import.span)
+            .help("drop `--cluster current` (each document then gets a fresh dev cluster), or remove `freshCluster`")));
         }
         if let Some(w) = seconds(import.wait.as_ref(), 0.0).filter(|w| *w > 0.0) {
             rep.event(Event::Note(format!("waiting {w}s before {}", p.value)));
@@ -328,7 +329,12 @@ fn failures(summary: &Value) -> std::collections::BTreeMap<String, u64> {
 /// last reconcile error when it failed since `before` (or is degraded) — from the runtime's
 /// `/katalog` JSON — and every request of the runtime's ServiceAccount the dev cluster refused
 /// (`denied`: since the same moment), worded as the API server's 403.
-fn diagnose(summary: Option<&Value>, before: Option<&std::collections::BTreeMap<String, u64>>, denied: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
+fn diagnose(
+    summary: Option<&Value>,
+    before: Option<&std::collections::BTreeMap<String, u64>>,
+    denied: &[authz::AuditEntry],
+    runtime_user: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     for c in summary.and_then(|s| s["crds"].as_array()).into_iter().flatten() {
         let name = c["name"].as_str().unwrap_or("?");
@@ -363,7 +369,13 @@ fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
             out.push("dev cluster: … more refusals".into());
             break;
         }
-        let res = crate::cluster::ApiResource { group: d.request.group.clone(), version: String::new(), kind: String::new(), plural: d.request.resource.clone(), namespaced: d.request.namespace.is_some() };
+        let res = crate::cluster::ApiResource {
+            group: d.request.group.clone(),
+            version: String::new(),
+            kind: String::new(),
+            plural: d.request.resource.clone(),
+            namespaced: d.request.namespace.is_some(),
+        };
         let mut r = d.request.clone();
         r.name = None;
         out.push(format!("dev cluster refused the runtime: {}", authz::forbidden_message(&user, &r, &res)));
@@ -386,7 +398,14 @@ mod tests {
         let user = "system:serviceaccount:orkestra-system:orkestra";
         let denied = |verb: &str, name: &str| authz::AuditEntry {
             user: user.into(),
-            request: authz::Request { verb: verb.into(), group: String::new(), resource: "services".into(), subresource: None, namespace: Some("default".into()), name: Some(name.into()) },
+            request: authz::Request {
+                verb: verb.into(),
+                group: String::new(),
+                resource: "services".into(),
+                subresource: None,
+                namespace: Some("default".into()),
+                name: Some(name.into()),
+            },
             allowed: false,
         };
         let lines = diagnose(Some(&summary), None, &[denied("create", "a"), denied("create", "b")], user);
@@ -395,7 +414,9 @@ mod tests {
             vec![
                 "runtime: crd `website` (degraded) last error: services is forbidden: …".to_string(),
                 "runtime: crd `db` waiting: CRD databases.x not served".to_string(),
-                format!("dev cluster refused the runtime: services is forbidden: User \"{user}\" cannot create resource \"services\" in API group \"\" in the namespace \"default\""),
+                format!(
+                    "dev cluster refused the runtime: services is forbidden: User \"{user}\" cannot create resource \"services\" in API group \"\" in the namespace \"default\""
+                ),
             ]
         );
         assert!(diagnose(None, None, &[], user).is_empty());

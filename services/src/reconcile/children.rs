@@ -148,7 +148,15 @@ impl Reconciler<'_> {
         (wrote, errors)
     }
 
-    async fn apply_one<C: Cluster>(&self, cluster: &C, r: &ApiResource, k: &ObjKey, child: &Child, current: Option<&Value>, want: &Value) -> Result<bool, String> {
+    async fn apply_one<C: Cluster>(
+        &self,
+        cluster: &C,
+        r: &ApiResource,
+        k: &ObjKey,
+        child: &Child,
+        current: Option<&Value>,
+        want: &Value,
+    ) -> Result<bool, String> {
         let ns = r.namespaced.then_some(k.2.as_str());
         let Some(current) = current else {
             return match cluster.create(r, ns, &child.manifest).await {

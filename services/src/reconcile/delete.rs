@@ -20,14 +20,16 @@ const DEFAULT_TIMEOUT: f64 = 300.0;
 fn job_finished(job: &Value) -> bool {
     let n = |p: &str| job.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     let cond = job.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
-        cs.iter().any(|c| matches!(c.get("type").and_then(Value::as_str), Some("Complete" | "Failed")) && c.get("status").and_then(Value::as_str) == Some("True"))
+        cs.iter()
+            .any(|c| matches!(c.get("type").and_then(Value::as_str), Some("Complete" | "Failed")) && c.get("status").and_then(Value::as_str) == Some("True"))
     });
     cond || n("/status/succeeded") > 0 || n("/status/failed") > 0
 }
 
 impl Reconciler<'_> {
     pub(super) async fn finalize<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
-        let fins: Vec<&str> = cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let fins: Vec<&str> =
+            cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         if !fins.iter().any(|f| self.finalizers.iter().any(|m| m == f)) {
             return Ok(Outcome::Done);
         }

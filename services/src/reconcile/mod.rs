@@ -18,8 +18,8 @@ use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merg
 use katalog::model::Katalog;
 use katalog::model::crd::CrdEntry;
 use katalog::render::{LABEL_MANAGED, Request, conditions, render, set_path, template_data};
-use katalog::rules::Violation;
 use katalog::rules::Evaluator;
+use katalog::rules::Violation;
 use katalog::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -239,7 +239,8 @@ impl<'k> Reconciler<'k> {
     /// (`None` when nothing is missing).
     fn metadata_patch(&self, cr: &Value, ctx: &Ctx) -> Result<Option<Value>, ReconcileError> {
         let mut patch = Map::new();
-        let current: Vec<&str> = cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let current: Vec<&str> =
+            cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let remove = self.entry.runtime().and_then(|r| r.remove_finalizers) == Some(true);
         if remove {
             let kept: Vec<&str> = current.iter().copied().filter(|f| !self.finalizers.iter().any(|m| m == f)).collect();
@@ -333,8 +334,7 @@ impl<'k> Reconciler<'k> {
 }
 
 fn denial(violations: &[Violation]) -> String {
-    let denies: Vec<String> =
-        violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value)).collect();
+    let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value)).collect();
     format!("validation failed: {}", denies.join("; "))
 }
 

@@ -119,7 +119,14 @@ impl Health {
     /// The current counters.
     pub fn snapshot(&self) -> Snapshot {
         let i = self.lock().clone();
-        Snapshot { state: i.state, reconciles: i.reconciles, failures: i.failures, panics: i.panics, consecutive_failures: i.consecutive_failures, last_error: i.last_error }
+        Snapshot {
+            state: i.state,
+            reconciles: i.reconciles,
+            failures: i.failures,
+            panics: i.panics,
+            consecutive_failures: i.consecutive_failures,
+            last_error: i.last_error,
+        }
     }
 }
 

@@ -349,7 +349,16 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
             crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorElected", "Elect", &format!("{identity} became konductor"), now).await;
         } else if shared.stopping.load(Ordering::SeqCst) {
             tracing::info!(identity = %identity, "released the Lease");
-            crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorReleased", "Elect", &format!("{identity} released the Lease (shutting down)"), now).await;
+            crate::reconcile::record_event(
+                &cluster,
+                &lease,
+                "Normal",
+                "KonductorReleased",
+                "Elect",
+                &format!("{identity} released the Lease (shutting down)"),
+                now,
+            )
+            .await;
         } else {
             tracing::warn!(identity = %identity, "not konductor any more: reconciling stopped, caches stay warm");
             crate::reconcile::record_event(&cluster, &lease, "Warning", "KonductorLost", "Elect", &format!("{identity} stopped leading"), now).await;
@@ -381,7 +390,14 @@ async fn wait_for_signal() {
 
 /// Starts each box once its CRD is served and its dependencies reached their condition; on
 /// stop, stops them in reverse order.
-async fn supervise(shared: Arc<Shared>, cluster: KubeCluster, client: kube::Client, leading: watch::Receiver<bool>, mut stop: watch::Receiver<bool>, drain: Duration) {
+async fn supervise(
+    shared: Arc<Shared>,
+    cluster: KubeCluster,
+    client: kube::Client,
+    leading: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+    drain: Duration,
+) {
     let mut running: Vec<(watch::Sender<bool>, JoinHandle<()>)> = Vec::new();
     for b in &shared.boxes {
         let (box_stop, box_stop_rx) = watch::channel(false);

@@ -90,9 +90,9 @@ fn seconds(text: &str) -> Option<Duration> {
 pub fn settings(katalog: &Katalog, entry: &CrdEntry, defaults: Defaults) -> Settings {
     let r = entry.reconcile();
     let profile_name = r.and_then(|r| r.profile.as_ref()).map(|p| p.as_str().to_string());
-    let user = profile_name.as_ref().and_then(|n| {
-        katalog.profiles.as_ref().and_then(|p| p.reconciler.iter().find(|u| u.name.as_ref().is_some_and(|x| x.as_str() == n)))
-    });
+    let user = profile_name
+        .as_ref()
+        .and_then(|n| katalog.profiles.as_ref().and_then(|p| p.reconciler.iter().find(|u| u.name.as_ref().is_some_and(|x| x.as_str() == n))));
     let builtin = profile_name.as_ref().and_then(|n| katalog::profiles::builtin(katalog::profiles::ProfileClass::Reconciler, &n.to_ascii_lowercase()));
     let from_builtin = |key: &str| builtin.as_ref().and_then(|b| b.pointer(key).cloned());
     let workers = r
@@ -315,7 +315,14 @@ impl OperatorBox {
 
     /// Runs the box until `stop`: watches, resync, and (while `leading`) workers. Returns when
     /// every worker has finished its item or `drain` has passed.
-    pub async fn run(self: Arc<Self>, cluster: KubeCluster, client: kube::Client, leading: watch::Receiver<bool>, mut stop: watch::Receiver<bool>, drain: Duration) {
+    pub async fn run(
+        self: Arc<Self>,
+        cluster: KubeCluster,
+        client: kube::Client,
+        leading: watch::Receiver<bool>,
+        mut stop: watch::Receiver<bool>,
+        drain: Duration,
+    ) {
         let mut watches = JoinSet::new();
         watches.spawn(self.clone().watch_crs(client.clone()));
         for child in self.reconciler.child_resources().to_vec() {
@@ -353,7 +360,6 @@ impl OperatorBox {
             tracing::warn!(crd = %self.name, key = %key, limit = self.settings.max_depth, "enqueue: queue depth limit reached, item dropped");
         }
     }
-
 
     /// The CR watch: every change queues its key; the key set is the box's cache.
     async fn watch_crs(self: Arc<Self>, client: kube::Client) {

@@ -71,9 +71,9 @@ pub async fn create_all(cluster: &KubeCluster, r: &ApiResource, objects: Vec<Val
 /// Whether a CR's Ready condition is True for its current generation.
 pub fn is_ready(cr: &Value) -> bool {
     let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
-    cr.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
-        cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True" && c["observedGeneration"].as_i64().is_none_or(|g| g == generation))
-    })
+    cr.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True" && c["observedGeneration"].as_i64().is_none_or(|g| g == generation)))
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, at most `timeout`; panics naming `what`
@@ -118,7 +118,10 @@ pub fn owners(dev: &DevCluster, r: &ApiResource, owner_kind: &str) -> Vec<(Strin
         .objects(r)
         .iter()
         .map(|o| {
-            let owner = o["metadata"]["ownerReferences"].as_array().and_then(|refs| refs.iter().find(|x| x["kind"] == owner_kind && x["controller"] == true)).map(|x| x["name"].as_str().unwrap_or_default().to_string());
+            let owner = o["metadata"]["ownerReferences"]
+                .as_array()
+                .and_then(|refs| refs.iter().find(|x| x["kind"] == owner_kind && x["controller"] == true))
+                .map(|x| x["name"].as_str().unwrap_or_default().to_string());
             (o["metadata"]["namespace"].as_str().unwrap_or_default().to_string(), owner.unwrap_or_default())
         })
         .collect()
@@ -143,7 +146,8 @@ pub async fn install_some_crds(cluster: &KubeCluster, path: &Path, only: Option<
         out.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: true });
     }
     for r in &out {
-        wait_for(Duration::from_secs(5), "CRD served", || async { cluster.list(r, None, &ListParams::default()).await.map(|_| ()).map_err(|e| e.to_string()) }).await;
+        wait_for(Duration::from_secs(5), "CRD served", || async { cluster.list(r, None, &ListParams::default()).await.map(|_| ()).map_err(|e| e.to_string()) })
+            .await;
     }
     out
 }

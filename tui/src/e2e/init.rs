@@ -112,7 +112,14 @@ pub fn run(args: InitArgs) -> u8 {
         return code;
     }
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "✓ wrote {}: {} CR(s), {} expectation(s). Run `ork e2e -f {}` to check it.", display_path(&out_path), runs.len(), runs.len() + 1, display_path(&out_path));
+    let _ = writeln!(
+        out,
+        "✓ wrote {}: {} CR(s), {} expectation(s). Run `ork e2e -f {}` to check it.",
+        display_path(&out_path),
+        runs.len(),
+        runs.len() + 1,
+        display_path(&out_path)
+    );
     for ns in namespaces.iter().filter(|n| !matches!(n.as_str(), "default" | "kube-system" | "kube-public")) {
         let _ = writeln!(out, "  note: the CRs use namespace {ns}, which a fresh cluster lacks: add a Namespace manifest under spec.setup");
     }
