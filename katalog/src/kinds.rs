@@ -10,7 +10,7 @@ use crate::model::resources::{ChildKind, Custom, HookTemplates};
 use crate::validate::api_identity;
 
 /// One API resource.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ApiResource {
     /// API group; empty for the core group.
     pub group: String,

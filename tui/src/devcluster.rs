@@ -20,18 +20,18 @@ pub struct Args {
     /// Serve plain HTTP instead of HTTPS with a generated CA.
     #[arg(long)]
     plain_http: bool,
-    /// Enforce RBAC: bearer tokens authenticate, stored Roles and bindings authorize.
+    /// Enforce RBAC: stored Roles and bindings authorize (without it the kubeconfig's random administrator token is the only credential, and it may do anything).
     #[arg(long)]
     rbac: bool,
-    /// With --rbac: another token, as TOKEN=USER or TOKEN=system:serviceaccount:NAMESPACE:NAME (repeatable).
-    #[arg(long = "token", value_name = "TOKEN=USER")]
+    /// With --rbac: another token, as TOKEN=USER or TOKEN=system:serviceaccount:NAMESPACE:NAME (repeatable; tokens must be unique).
+    #[arg(long = "token", value_name = "TOKEN=USER", requires = "rbac")]
     tokens: Vec<String>,
 }
 
 fn user(spec: &str) -> services::devcluster::authz::User {
     match spec.strip_prefix("system:serviceaccount:").and_then(|rest| rest.split_once(':')) {
         Some((ns, name)) => services::devcluster::authz::User::service_account(ns, name),
-        None => services::devcluster::authz::User { name: spec.to_string(), groups: vec!["system:authenticated".into()] },
+        None => services::devcluster::authz::User::named(spec),
     }
 }
 
@@ -70,12 +70,16 @@ pub fn run(args: Args) -> u8 {
         };
         let dev = match DevCluster::start(opts).await {
             Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                let _ = writeln!(err, "error: {e}");
+                return 2;
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: cannot listen on 127.0.0.1:{}: {e}", args.port);
                 return 2;
             }
         };
-        if let Err(e) = crate::init::write_atomic(&args.kubeconfig, dev.kubeconfig().as_bytes()) {
+        if let Err(e) = dev.write_kubeconfig(&args.kubeconfig) {
             let _ = writeln!(err, "error: cannot write {}: {e}", args.kubeconfig.display());
             return 2;
         }

@@ -91,7 +91,7 @@ pub fn run(args: Args) -> u8 {
 
 async fn run_dev(dev: &DevCluster, katalog: &katalog::model::Katalog, kubeconfig: &std::path::Path, opts: services::runtime::Options) -> u8 {
     let mut err = std::io::stderr().lock();
-    if let Err(e) = crate::init::write_atomic(kubeconfig, dev.kubeconfig().as_bytes()) {
+    if let Err(e) = dev.write_kubeconfig(kubeconfig) {
         let _ = writeln!(err, "error: cannot write {}: {e}", kubeconfig.display());
         return 2;
     }

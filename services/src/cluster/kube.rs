@@ -39,7 +39,16 @@ fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
                 (404, _) => ClusterError::NotFound { resource, name },
                 (409, "AlreadyExists") => ClusterError::AlreadyExists { resource, name },
                 (409, _) => ClusterError::Conflict { resource, name, message: s.message },
-                (422, _) => ClusterError::Invalid { resource, name, message: s.message },
+                (422, _) => {
+                    let causes: Vec<super::FieldError> = s
+                        .details
+                        .iter()
+                        .flat_map(|d| d.causes.iter())
+                        .map(|c| super::FieldError { field: c.field.clone(), detail: c.message.clone() })
+                        .collect();
+                    let causes = if causes.is_empty() { vec![super::FieldError { field: String::new(), detail: s.message }] } else { causes };
+                    ClusterError::Invalid { resource, name, causes }
+                }
                 (400, _) => ClusterError::BadRequest(s.message),
                 (403, _) => ClusterError::Forbidden(s.message),
                 (410, _) => ClusterError::Gone(0),
@@ -189,7 +198,7 @@ impl Cluster for KubeCluster {
                         kube::api::WatchEvent::Error(_) => break,
                     };
                     let Ok(ev) = out else { break };
-                    if tx.send(ev).is_err() {
+                    if tx.send(super::Change { event: ev, prev: None }).is_err() {
                         break;
                     }
                 }

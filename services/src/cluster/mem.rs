@@ -17,7 +17,8 @@
 
 use super::patch::{apply_json_patch, apply_merge_patch};
 use super::selector::{FieldSelector, LabelSelector};
-use super::{ApiResource, Cluster, ClusterError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
+use super::validation;
+use super::{ApiResource, Change, Cluster, ClusterError, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
 use katalog::template::format_rfc3339;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -29,6 +30,31 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 const FOREGROUND: &str = "foregroundDeletion";
 /// Watch history kept for watches that start in the past.
 const HISTORY: usize = 4096;
+
+/// Where the next page of a list starts: after the object `namespace/name`, in the snapshot
+/// at `resource_version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Continue {
+    /// The resourceVersion the first page was read at.
+    pub resource_version: u64,
+    /// Namespace of the last object returned ("" for cluster-scoped resources).
+    pub namespace: String,
+    /// Name of the last object returned.
+    pub name: String,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The objects, sorted by namespace then name.
+    pub items: Vec<Value>,
+    /// The snapshot the page was read at.
+    pub resource_version: u64,
+    /// Where the next page starts, when there is one.
+    pub next: Option<Continue>,
+    /// How many matching objects follow this page.
+    pub remaining: usize,
+}
 
 /// One client request, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,14 +97,19 @@ struct Store {
     seq: u64,
     kinds: BTreeMap<Gr, Kind>,
     objects: BTreeMap<Gr, BTreeMap<Key, Value>>,
-    history: VecDeque<(u64, Gr, WatchEvent)>,
+    history: VecDeque<(u64, Gr, Change)>,
     /// The oldest resourceVersion a watch may start from.
     history_floor: u64,
-    watchers: Vec<(Gr, Option<String>, UnboundedSender<WatchEvent>)>,
+    watchers: Vec<(Gr, Option<String>, UnboundedSender<Change>)>,
     ops: Vec<Op>,
     /// (group, plural, label key, label value) → objects carrying it: lists by label selector
     /// read the index instead of scanning every object of the resource.
     by_label: BTreeMap<(Gr, String, String), BTreeSet<Key>>,
+    /// Where generated names come from: the OS in a dev cluster, a fixed seed otherwise
+    /// (simulations are reproducible).
+    rng: Option<katalog::template::Rng>,
+    /// The last Service cluster IP handed out (10.96.0.0/12, from .10).
+    last_ip: u32,
 }
 
 fn labels_of(obj: &Value) -> Vec<(String, String)> {
@@ -149,16 +180,59 @@ fn content(obj: &Value) -> Value {
     o
 }
 
-/// A DNS subdomain (RFC 1123): what most resources accept as a name.
-fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 253
-        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && n.as_bytes()[0].is_ascii_alphanumeric()
-        && n.as_bytes()[n.len() - 1].is_ascii_alphanumeric()
+/// `configmaps "c"` / `deployments.apps "d"`: how the API server names an object in messages.
+fn object_ref(r: &ApiResource, name: &str) -> String {
+    if r.group.is_empty() { format!("{} \"{name}\"", r.plural) } else { format!("{}.{} \"{name}\"", r.plural, r.group) }
 }
 
+/// How the API server prints a RoleRef in the error that refuses to change it.
+fn roleref_shown(v: Option<&Value>) -> String {
+    let s = |k: &str| v.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or_default().to_string();
+    format!("rbac.RoleRef{{APIGroup:{:?}, Kind:{:?}, Name:{:?}}}", s("apiGroup"), s("kind"), s("name"))
+}
+
+/// The characters of a generated name's random suffix (no vowels, no look-alikes), as the API
+/// server's name generator uses.
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// How many random names are tried before a `generateName` create gives up.
+const NAME_ATTEMPTS: usize = 8;
+
 impl Store {
+    /// `prefix` plus five random characters, as the API server generates names: the prefix is
+    /// cut to leave room within 63 characters, and a name already taken is tried again.
+    fn generate_name(&mut self, gr: &Gr, ns: &str, prefix: &str, plural: &str) -> Result<String> {
+        let prefix: String = prefix.chars().take(58).collect();
+        for _ in 0..NAME_ATTEMPTS {
+            let mut bytes = [0u8; 5];
+            self.rng.get_or_insert(katalog::template::Rng::Seeded(0x6f72_6b2d_6e61_6d65)).fill(&mut bytes).map_err(ClusterError::Other)?;
+            let suffix: String = bytes.iter().map(|b| NAME_ALPHABET[usize::from(*b) % NAME_ALPHABET.len()] as char).collect();
+            let name = format!("{prefix}{suffix}");
+            if self.get(gr, &(ns.to_string(), name.clone())).is_none() {
+                return Ok(name);
+            }
+        }
+        Err(ClusterError::AlreadyExists { resource: plural.into(), name: format!("{prefix}*") })
+    }
+
+    /// Gives a new Service a cluster IP (unless headless or ExternalName), as the API server's
+    /// allocator does.
+    fn allocate_cluster_ip(&mut self, svc: &mut Value) {
+        let external = svc.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
+        let set = svc.pointer("/spec/clusterIP").and_then(Value::as_str).is_some_and(|ip| !ip.is_empty());
+        let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
+        if external {
+            return;
+        }
+        if !set {
+            self.last_ip = self.last_ip.max(9) + 1;
+            let ip = format!("10.96.{}.{}", (self.last_ip >> 8) & 0xff, self.last_ip & 0xff);
+            spec.insert("clusterIP".into(), json!(ip));
+        }
+        if let Some(ip) = spec.get("clusterIP").cloned() {
+            spec.entry("clusterIPs").or_insert_with(|| json!([ip]));
+        }
+    }
+
     fn kind(&self, r: &ApiResource) -> Result<(Gr, Kind)> {
         let gr = (r.group.clone(), r.plural.clone());
         match self.kinds.get(&gr) {
@@ -191,15 +265,16 @@ impl Store {
         self.rv
     }
 
-    fn emit(&mut self, gr: &Gr, ev: WatchEvent) {
-        let ns = meta(ev.object(), "namespace");
+    fn emit(&mut self, gr: &Gr, event: WatchEvent, prev: Option<Value>) {
+        let ns = meta(event.object(), "namespace");
+        let change = Change { event, prev };
         self.watchers.retain(|(wgr, wns, tx)| {
             if wgr != gr || wns.as_ref().is_some_and(|w| Some(w) != ns.as_ref()) {
                 return !tx.is_closed();
             }
-            tx.send(ev.clone()).is_ok()
+            tx.send(change.clone()).is_ok()
         });
-        self.history.push_back((self.rv, gr.clone(), ev));
+        self.history.push_back((self.rv, gr.clone(), change));
         while self.history.len() > HISTORY {
             if let Some((rv, _, _)) = self.history.pop_front() {
                 self.history_floor = rv;
@@ -228,12 +303,17 @@ impl Store {
     fn put(&mut self, gr: &Gr, key: Key, mut obj: Value, added: bool) -> Value {
         let rv = self.next_rv();
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        if let Some(old) = self.get(gr, &key).cloned() {
-            self.index(gr, &key, &old, false);
+        let prev = self.get(gr, &key).cloned();
+        if let Some(old) = &prev {
+            self.index(gr, &key, old, false);
         }
         self.index(gr, &key, &obj, true);
         self.objects.entry(gr.clone()).or_default().insert(key, obj.clone());
-        self.emit(gr, if added { WatchEvent::Added(obj.clone()) } else { WatchEvent::Modified(obj.clone()) });
+        if added {
+            self.emit(gr, WatchEvent::Added(obj.clone()), None);
+        } else {
+            self.emit(gr, WatchEvent::Modified(obj.clone()), prev);
+        }
         obj
     }
 
@@ -241,7 +321,7 @@ impl Store {
         if let Some(obj) = self.objects.get_mut(gr).and_then(|m| m.remove(key)) {
             self.index(gr, key, &obj, false);
             self.next_rv();
-            self.emit(gr, WatchEvent::Deleted(obj));
+            self.emit(gr, WatchEvent::Deleted(obj), None);
         }
     }
 
@@ -383,6 +463,12 @@ impl MemCluster {
         MemCluster::with_clock(Arc::new(katalog::template::unix_now))
     }
 
+    /// Generated names (`generateName`) from the operating system's randomness instead of a
+    /// fixed seed, as in a dev cluster, where names must not be predictable.
+    pub fn use_os_random(&self) {
+        self.store().rng = Some(katalog::template::Rng::Os);
+    }
+
     /// The same, on a given clock (Unix seconds).
     pub fn with_clock(clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> MemCluster {
         let c = MemCluster { store: Mutex::new(Store::default()), clock };
@@ -465,6 +551,12 @@ impl MemCluster {
         Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now)
     }
 
+    /// One object, if it exists (not recorded as a client request).
+    pub fn peek(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Option<Value> {
+        let key = (if r.namespaced { ns.unwrap_or_default().to_string() } else { String::new() }, name.to_string());
+        self.store().get(&(r.group.clone(), r.plural.clone()), &key).cloned()
+    }
+
     /// A snapshot of every object of a resource (not recorded).
     pub fn objects(&self, r: &ApiResource) -> Vec<Value> {
         self.store().objects.get(&(r.group.clone(), r.plural.clone())).map(|m| m.values().cloned().collect()).unwrap_or_default()
@@ -526,25 +618,15 @@ impl MemCluster {
         let mut o = obj.clone();
         let name = match (meta(&o, "name").filter(|n| !n.is_empty()), meta(&o, "generateName").filter(|n| !n.is_empty())) {
             (Some(n), _) => n,
-            (None, Some(prefix)) => {
-                s.seq += 1;
-                format!("{prefix}{}", base36(s.seq))
-            }
+            (None, Some(prefix)) => s.generate_name(&gr, &ns, &prefix, &r.plural)?,
             (None, None) => {
                 return Err(ClusterError::Invalid {
                     resource: r.plural.clone(),
                     name: String::new(),
-                    message: "metadata.name or metadata.generateName is required".into(),
+                    causes: vec![FieldError::required("metadata.name", "name or generateName is required")],
                 });
             }
         };
-        if !valid_name(&name) {
-            return Err(ClusterError::Invalid {
-                resource: r.plural.clone(),
-                name: name.clone(),
-                message: "metadata.name must be a lowercase RFC 1123 subdomain (letters, digits, '-', '.')".into(),
-            });
-        }
         if let Some(k) = o.get("kind").and_then(Value::as_str)
             && k != kind.res.kind
         {
@@ -559,15 +641,15 @@ impl MemCluster {
             match s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())) {
                 None => return Err(ClusterError::NotFound { resource: "namespaces".into(), name: ns }),
                 Some(n) if deleting(n) => {
-                    return Err(ClusterError::Forbidden(format!("unable to create new content in namespace {ns} because it is being terminated")));
+                    return Err(ClusterError::Forbidden(format!(
+                        "{} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        object_ref(r, &name)
+                    )));
                 }
                 Some(_) => {}
             }
         }
         let key = (ns.clone(), name.clone());
-        if s.get(&gr, &key).is_some() {
-            return Err(ClusterError::AlreadyExists { resource: r.plural.clone(), name });
-        }
         o["apiVersion"] = json!(kind.res.api_version());
         o["kind"] = json!(kind.res.kind);
         s.seq += 1;
@@ -595,6 +677,17 @@ impl MemCluster {
         }
         if gr.0.is_empty() && gr.1 == "namespaces" {
             o["status"] = json!({"phase": "Active"});
+        }
+        validation::fold_string_data(r, &mut o);
+        let errs = validation::on_create(r, &o);
+        if !errs.is_empty() {
+            return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
+        }
+        if s.get(&gr, &key).is_some() {
+            return Err(ClusterError::AlreadyExists { resource: r.plural.clone(), name });
+        }
+        if gr.0.is_empty() && gr.1 == "services" {
+            s.allocate_cluster_ip(&mut o);
         }
         Ok(s.put(&gr, key, o, true))
     }
@@ -654,11 +747,21 @@ impl MemCluster {
                 if deleting(&current) {
                     let before: BTreeSet<String> = finalizers(&current).into_iter().collect();
                     if finalizers(&n).iter().any(|f| !before.contains(f)) {
-                        return Err(ClusterError::Forbidden(format!("no new finalizers can be added to {} \"{name}\": it is being deleted", r.plural)));
+                        return Err(ClusterError::Forbidden(format!(
+                            "{} is forbidden: no new finalizers can be added if the object is being deleted",
+                            object_ref(r, &name)
+                        )));
                     }
                 }
                 if matches!(kind.res.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") && current.get("roleRef") != n.get("roleRef") {
-                    return Err(ClusterError::Invalid { resource: r.plural.clone(), name, message: "roleRef: cannot change roleRef".into() });
+                    let cause = FieldError::invalid("roleRef", &roleref_shown(n.get("roleRef")), "cannot change roleRef");
+                    return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: vec![cause] });
+                }
+                validation::fold_string_data(r, &mut n);
+                validation::keep_allocated(r, &current, &mut n);
+                let errs = validation::on_update(r, &current, &n);
+                if !errs.is_empty() {
+                    return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
                 }
                 n
             }
@@ -711,15 +814,28 @@ impl MemCluster {
     }
 
     fn sync_list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> Result<ObjectList> {
+        let page = self.list_page(r, ns, params, None, None)?;
+        Ok(ObjectList { items: page.items, resource_version: page.resource_version })
+    }
+
+    /// One page of a list: at most `limit` objects after `after`'s key, as they were at
+    /// `after`'s resourceVersion (the snapshot the first page was read at), so objects created,
+    /// changed or deleted between pages neither appear, change, nor shift the pages — as the
+    /// API server serves pages from one etcd revision. A snapshot older than the kept history is
+    /// `Gone` (410).
+    pub fn list_page(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams, limit: Option<usize>, after: Option<&Continue>) -> Result<Page> {
         let mut s = self.store();
         s.record("list", r, "", ns, None);
         let (gr, kind) = s.kind(r)?;
         let labels = LabelSelector::parse(params.label_selector.as_deref().unwrap_or_default())?;
-        let fields = FieldSelector::parse(params.field_selector.as_deref().unwrap_or_default())?;
+        let fields = FieldSelector::parse(r, params.field_selector.as_deref().unwrap_or_default())?;
         let ns = if kind.res.namespaced { ns.filter(|n| !n.is_empty()) } else { None };
-        let keep = |(ons, _): &Key, o: &Value| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o);
+        let snapshot = after.map_or(s.rv, |a| a.resource_version);
+        if after.is_some() && (snapshot < s.history_floor || snapshot > s.rv) {
+            return Err(ClusterError::Gone(snapshot));
+        }
         // The smallest label-index set of the selector's equalities (empty when a pair is on no
-        // object at all); without an equality, a scan.
+        // object at all); without an equality, every object of the resource.
         let mut candidates: Option<BTreeSet<Key>> = None;
         for (k, v) in labels.equalities() {
             let set = s.by_label.get(&(gr.clone(), k.to_string(), v.to_string()));
@@ -727,12 +843,52 @@ impl MemCluster {
                 candidates = Some(set.cloned().unwrap_or_default());
             }
         }
-        let items = match (candidates, s.objects.get(&gr)) {
-            (_, None) => Vec::new(),
-            (Some(keys), Some(m)) => keys.iter().filter_map(|k| m.get(k).map(|o| (k, o))).filter(|(k, o)| keep(k, o)).map(|(_, o)| o.clone()).collect(),
-            (None, Some(m)) => m.iter().filter(|(k, o)| keep(k, o)).map(|(_, o)| o.clone()).collect(),
+        let empty = BTreeMap::new();
+        let objects = s.objects.get(&gr).unwrap_or(&empty);
+        let mut state: BTreeMap<Key, Value> = match candidates {
+            Some(keys) => keys.iter().filter_map(|k| objects.get(k).map(|o| (k.clone(), o.clone()))).collect(),
+            None => objects.clone(),
         };
-        Ok(ObjectList { items, resource_version: s.rv })
+        // Undo what happened after the snapshot: each changed key goes back to its state then.
+        let mut undone = BTreeSet::new();
+        for (_, _, change) in s.history.iter().filter(|(rv, egr, _)| *rv > snapshot && *egr == gr) {
+            let o = change.event.object();
+            let key = (if kind.res.namespaced { meta(o, "namespace").unwrap_or_default() } else { String::new() }, meta(o, "name").unwrap_or_default());
+            if !undone.insert(key.clone()) {
+                continue;
+            }
+            match (&change.event, &change.prev) {
+                (WatchEvent::Added(_), _) => {
+                    state.remove(&key);
+                }
+                (WatchEvent::Modified(_), Some(prev)) => {
+                    state.insert(key, prev.clone());
+                }
+                (WatchEvent::Modified(_), None) => {}
+                (WatchEvent::Deleted(before), _) => {
+                    state.insert(key, before.clone());
+                }
+            }
+        }
+        let start = after.map(|a| (a.namespace.clone(), a.name.clone()));
+        let matching: Vec<(Key, Value)> = state
+            .into_iter()
+            .filter(|(k, _)| start.as_ref().is_none_or(|st| k > st))
+            .filter(|((ons, _), o)| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o))
+            .collect();
+        let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
+        let remaining = matching.len().saturating_sub(limit);
+        let mut items = Vec::new();
+        let mut last = None;
+        for (k, o) in matching.into_iter().take(limit) {
+            last = Some(k);
+            items.push(o);
+        }
+        let next = match last {
+            Some((namespace, name)) if remaining > 0 => Some(Continue { resource_version: snapshot, namespace, name }),
+            _ => None,
+        };
+        Ok(Page { items, resource_version: snapshot, next, remaining })
     }
 
     fn sync_create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> Result<Value> {
@@ -751,6 +907,9 @@ impl MemCluster {
         if s.get(&gr, &key).is_none() {
             return Err(ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() });
         }
+        if gr.0.is_empty() && gr.1 == "namespaces" && validation::IMMORTAL_NAMESPACES.contains(&name) {
+            return Err(ClusterError::Forbidden(format!("{} is forbidden: this namespace may not be deleted", object_ref(r, name))));
+        }
         s.delete_object(&gr, &key, propagation, &now);
         s.collect(&now);
         Ok(())
@@ -765,25 +924,14 @@ impl MemCluster {
         }
         let (tx, rx) = unbounded_channel();
         let ns = ns.filter(|n| !n.is_empty()).map(str::to_string);
-        for (rv, egr, ev) in &s.history {
-            if *rv > from && *egr == gr && ns.as_ref().is_none_or(|n| meta(ev.object(), "namespace").as_ref() == Some(n)) {
-                let _ = tx.send(ev.clone());
+        for (rv, egr, change) in &s.history {
+            if *rv > from && *egr == gr && ns.as_ref().is_none_or(|n| meta(change.event.object(), "namespace").as_ref() == Some(n)) {
+                let _ = tx.send(change.clone());
             }
         }
         s.watchers.push((gr, ns, tx));
         Ok(WatchStream(rx))
     }
-}
-
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    for _ in 0..5 {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Cluster for MemCluster {

@@ -6,13 +6,14 @@ mod kube;
 mod mem;
 mod patch;
 mod selector;
+mod validation;
 
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
 #[cfg(feature = "kube")]
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
-pub use mem::{MemCluster, Op};
+pub use mem::{Continue, MemCluster, Op, Page};
 pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
@@ -48,18 +49,19 @@ pub enum ClusterError {
         /// Why.
         message: String,
     },
-    /// 422: the object is not acceptable.
-    #[error("{resource} \"{name}\" is invalid: {message}")]
+    /// 422: the object is not acceptable; one cause per invalid field.
+    #[error("{resource} \"{name}\" is invalid: {}", FieldError::join(causes))]
     Invalid {
         /// Resource (plural).
         resource: String,
         /// Object name.
         name: String,
-        /// Why.
-        message: String,
+        /// What is wrong, field by field.
+        causes: Vec<FieldError>,
     },
-    /// 403: refused, e.g. creating in a namespace that is being deleted.
-    #[error("forbidden: {0}")]
+    /// 403: refused, e.g. creating in a namespace that is being deleted. The message is the
+    /// API server's whole sentence (`configmaps "c" is forbidden: …`).
+    #[error("{0}")]
     Forbidden(String),
     /// 400: the request itself is malformed (bad selector, bad patch).
     #[error("bad request: {0}")]
@@ -106,6 +108,53 @@ impl ClusterError {
     /// Whether this is a 404 for the object.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ClusterError::NotFound { .. })
+    }
+}
+
+/// One invalid field of a refused object, as the API server reports it in `details.causes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field path (`metadata.name`, `spec.selector`); empty when the whole object is meant.
+    pub field: String,
+    /// What is wrong: `Invalid value: "x": …`, `Forbidden: …`, `Required value`, ….
+    pub detail: String,
+}
+
+impl FieldError {
+    /// `Invalid value: <value>: <message>` for `field`.
+    pub fn invalid(field: &str, value: &str, message: &str) -> FieldError {
+        FieldError { field: field.into(), detail: format!("Invalid value: {value}: {message}") }
+    }
+
+    /// `Forbidden: <message>` for `field`.
+    pub fn forbidden(field: &str, message: &str) -> FieldError {
+        FieldError { field: field.into(), detail: format!("Forbidden: {message}") }
+    }
+
+    /// `Required value: <message>` for `field`.
+    pub fn required(field: &str, message: &str) -> FieldError {
+        FieldError { field: field.into(), detail: format!("Required value: {message}") }
+    }
+
+    /// The `reason` of the cause (`FieldValueInvalid`, …).
+    pub fn reason(&self) -> &'static str {
+        match self.detail.split(':').next().unwrap_or_default() {
+            "Forbidden" => "FieldValueForbidden",
+            "Required value" => "FieldValueRequired",
+            "Unsupported value" => "FieldValueNotSupported",
+            "Too long" => "FieldValueTooLong",
+            "Duplicate value" => "FieldValueDuplicate",
+            _ => "FieldValueInvalid",
+        }
+    }
+
+    /// The causes as the API server joins them in a message: one as is, several in brackets.
+    pub fn join(causes: &[FieldError]) -> String {
+        let one = |c: &FieldError| if c.field.is_empty() { c.detail.clone() } else { format!("{}: {}", c.field, c.detail) };
+        match causes {
+            [c] => one(c),
+            many => format!("[{}]", many.iter().map(one).collect::<Vec<_>>().join(", ")),
+        }
     }
 }
 
@@ -187,19 +236,34 @@ impl WatchEvent {
     }
 }
 
+/// One change as a store sees it: the event, and for a modification the object before it (what
+/// a server needs to tell a selective watch that an object entered or left its selector).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The event.
+    pub event: WatchEvent,
+    /// The object before a `Modified` event (`None` otherwise, or when not known).
+    pub prev: Option<Value>,
+}
+
 /// A stream of watch events, in resourceVersion order.
 #[derive(Debug)]
-pub struct WatchStream(tokio::sync::mpsc::UnboundedReceiver<WatchEvent>);
+pub struct WatchStream(tokio::sync::mpsc::UnboundedReceiver<Change>);
 
 impl WatchStream {
     /// The next event; `None` when the cluster is gone.
     pub async fn next(&mut self) -> Option<WatchEvent> {
+        self.0.recv().await.map(|c| c.event)
+    }
+
+    /// The next event with the object before it; `None` when the cluster is gone.
+    pub async fn next_change(&mut self) -> Option<Change> {
         self.0.recv().await
     }
 
     /// The next event if one is already there.
     pub fn try_next(&mut self) -> Option<WatchEvent> {
-        self.0.try_recv().ok()
+        self.0.try_recv().ok().map(|c| c.event)
     }
 }
 

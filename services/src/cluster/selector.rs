@@ -1,6 +1,6 @@
 //! Label selectors (equality- and set-based) and the field selectors every resource supports.
 
-use super::ClusterError;
+use super::{ApiResource, ClusterError};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,14 +97,62 @@ impl LabelSelector {
     }
 }
 
-/// A field selector over `metadata.name` and `metadata.namespace` (the fields every resource
-/// supports).
+/// The field selectors a resource supports beyond `metadata.name` and `metadata.namespace`
+/// (the API server's field label conversions), with the path each one reads.
+fn field_labels(r: &ApiResource) -> &'static [(&'static str, &'static str)] {
+    match (r.group.as_str(), r.plural.as_str()) {
+        ("", "events") => &[
+            ("involvedObject.kind", "/involvedObject/kind"),
+            ("involvedObject.namespace", "/involvedObject/namespace"),
+            ("involvedObject.name", "/involvedObject/name"),
+            ("involvedObject.uid", "/involvedObject/uid"),
+            ("involvedObject.apiVersion", "/involvedObject/apiVersion"),
+            ("involvedObject.resourceVersion", "/involvedObject/resourceVersion"),
+            ("involvedObject.fieldPath", "/involvedObject/fieldPath"),
+            ("reason", "/reason"),
+            ("reportingComponent", "/reportingComponent"),
+            ("source", "/source/component"),
+            ("type", "/type"),
+        ],
+        ("events.k8s.io", "events") => &[
+            ("regarding.kind", "/regarding/kind"),
+            ("regarding.namespace", "/regarding/namespace"),
+            ("regarding.name", "/regarding/name"),
+            ("regarding.uid", "/regarding/uid"),
+            ("regarding.apiVersion", "/regarding/apiVersion"),
+            ("regarding.resourceVersion", "/regarding/resourceVersion"),
+            ("regarding.fieldPath", "/regarding/fieldPath"),
+            ("reason", "/reason"),
+            ("reportingController", "/reportingController"),
+            ("type", "/type"),
+        ],
+        ("", "pods") => &[
+            ("spec.nodeName", "/spec/nodeName"),
+            ("spec.restartPolicy", "/spec/restartPolicy"),
+            ("spec.schedulerName", "/spec/schedulerName"),
+            ("spec.serviceAccountName", "/spec/serviceAccountName"),
+            ("spec.hostNetwork", "/spec/hostNetwork"),
+            ("status.phase", "/status/phase"),
+            ("status.podIP", "/status/podIP"),
+            ("status.nominatedNodeName", "/status/nominatedNodeName"),
+        ],
+        ("", "secrets") => &[("type", "/type")],
+        ("", "namespaces") => &[("status.phase", "/status/phase")],
+        ("", "nodes") => &[("spec.unschedulable", "/spec/unschedulable")],
+        ("", "replicationcontrollers") | ("apps", "replicasets") => &[("status.replicas", "/status/replicas")],
+        ("batch", "jobs") => &[("status.successful", "/status/succeeded")],
+        _ => &[],
+    }
+}
+
+/// A field selector: `metadata.name` and `metadata.namespace` on every resource, plus the
+/// fields the API server supports for the resource (`involvedObject.name` on events, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
-    /// Parses `metadata.name=x,metadata.namespace!=y`.
-    pub fn parse(s: &str) -> Result<FieldSelector, ClusterError> {
+    /// Parses `metadata.name=x,metadata.namespace!=y` for resource `r`.
+    pub fn parse(r: &ApiResource, s: &str) -> Result<FieldSelector, ClusterError> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, eq, v) = if let Some((k, v)) = part.split_once("!=") {
@@ -115,20 +163,29 @@ impl FieldSelector {
                 return Err(ClusterError::BadRequest(format!("invalid field selector `{part}`")));
             };
             let k = k.trim();
-            if !matches!(k, "metadata.name" | "metadata.namespace") {
-                return Err(ClusterError::BadRequest(format!("field label not supported: {k}")));
-            }
-            out.push((k.to_string(), eq, v.trim().to_string()));
+            let path = match k {
+                "metadata.name" => "/metadata/name",
+                "metadata.namespace" => "/metadata/namespace",
+                other => field_labels(r)
+                    .iter()
+                    .find(|(label, _)| *label == other)
+                    .map(|(_, path)| *path)
+                    .ok_or_else(|| ClusterError::BadRequest(format!("field label not supported: {other}")))?,
+            };
+            out.push((path.to_string(), eq, v.trim().to_string()));
         }
         Ok(FieldSelector(out))
     }
 
-    /// Whether the object satisfies every requirement.
+    /// Whether the object satisfies every requirement (a missing field reads as "").
     pub fn matches(&self, obj: &Value) -> bool {
-        self.0.iter().all(|(k, eq, v)| {
-            let path = if k == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
-            let actual = obj.pointer(path).and_then(Value::as_str).unwrap_or_default();
-            (actual == v) == *eq
+        self.0.iter().all(|(path, eq, v)| {
+            let actual = match obj.pointer(path) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *v) == *eq
         })
     }
 }
@@ -154,9 +211,16 @@ mod tests {
         assert!(m("legacy notin (x)"), "notin matches objects without the label");
         assert!(LabelSelector::parse("tier in front").is_err());
         assert!(LabelSelector::parse("a b=c").is_err());
-        let f = |s: &str| FieldSelector::parse(s).unwrap_or_else(|e| panic!("{e}")).matches(&o);
+        let cm = katalog::kinds::known("", "ConfigMap").unwrap();
+        let f = |s: &str| FieldSelector::parse(&cm, s).unwrap_or_else(|e| panic!("{e}")).matches(&o);
         assert!(f("metadata.name=a,metadata.namespace!=x"));
         assert!(!f("metadata.name!=a"));
-        assert!(FieldSelector::parse("spec.x=1").is_err());
+        assert!(FieldSelector::parse(&cm, "spec.x=1").is_err());
+        let events = katalog::kinds::known("", "Event").unwrap();
+        let ev = json!({"involvedObject": {"kind": "ConfigMap", "name": "a", "namespace": "n"}, "type": "Normal"});
+        let e = |s: &str| FieldSelector::parse(&events, s).unwrap_or_else(|e| panic!("{e}")).matches(&ev);
+        assert!(e("involvedObject.name=a,involvedObject.namespace=n,involvedObject.kind=ConfigMap,involvedObject.uid="));
+        assert!(!e("type=Warning"));
+        assert!(FieldSelector::parse(&cm, "involvedObject.name=a").is_err(), "only events have involvedObject");
     }
 }

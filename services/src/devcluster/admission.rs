@@ -43,6 +43,8 @@ pub struct Attributes<'a> {
     pub object: Option<&'a Value>,
     /// The object before it (update, delete).
     pub old: Option<&'a Value>,
+    /// Who makes the request (after impersonation).
+    pub user: &'a super::authz::User,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -166,7 +168,7 @@ fn review(a: &Attributes<'_>, uid: u64) -> Value {
         "requestResource": {"group": r.group, "version": r.version, "resource": r.plural},
         "name": a.name,
         "operation": a.operation,
-        "userInfo": {"username": "ork-dev-admin", "groups": ["system:masters", "system:authenticated"]},
+        "userInfo": a.user.info(),
         "object": a.object,
         "oldObject": a.old,
         "dryRun": false,

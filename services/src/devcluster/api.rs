@@ -1,9 +1,11 @@
-//! Request handling: discovery, path parsing, the verbs, `Status` bodies, watch streams.
+//! Request handling: authentication and authorization of every request, path parsing, the
+//! verbs, `Status` bodies, watch streams. Discovery is in `discovery.rs`, the review kinds in
+//! `reviews.rs`.
 
 use super::admission::{Attributes, admit};
-use super::authz::{self, AuditEntry, User};
-use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, MemCluster, Patch, Propagation, WatchEvent};
-use crate::cluster::{FieldSelector, LabelSelector};
+use super::authn::{self, Refusal, Tokens};
+use super::authz::{self, AuditEntry, Request, User};
+use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Patch, Propagation};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -15,17 +17,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The Kubernetes version the dev cluster reports.
-const MINOR: &str = "32";
+/// The largest request body accepted, as kube-apiserver's limit (3 MiB).
+pub(super) const MAX_BODY: usize = 3 * 1024 * 1024;
 
 /// Authentication and authorization settings.
 #[derive(Default)]
 pub(super) struct Access {
-    /// Enforce RBAC (else every request is the administrator's).
+    /// Enforce RBAC (else every signed-in user may do anything, as with the API server's
+    /// AlwaysAllow authorizer; anonymous requests are refused either way).
     pub rbac: bool,
     /// Bearer token → user.
-    pub tokens: BTreeMap<String, User>,
-    /// Every decision, in order (RBAC mode).
+    pub tokens: Tokens,
+    /// Every decision, in order.
     pub audit: std::sync::Mutex<Vec<AuditEntry>>,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
@@ -45,34 +48,55 @@ impl Access {
     }
 
     /// Whether this watch resuming from a resourceVersion is told it expired (410).
-    fn inject_expiry(&self) -> bool {
+    pub(super) fn inject_expiry(&self) -> bool {
         let every = u64::from(self.faults.expire_every);
         every > 0 && self.resumes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % every == every - 1
     }
+
+    /// Records one authorization decision.
+    fn record(&self, user: &User, request: &Request, allowed: bool) {
+        if let Ok(mut audit) = self.audit.lock() {
+            audit.push(AuditEntry { user: user.name.clone(), request: request.clone(), allowed, refused: None });
+        }
+    }
+
+    /// Authorizes `request` for `user` and records the decision.
+    fn authorize(&self, store: &MemCluster, user: &User, request: &Request) -> bool {
+        let allowed = authz::authorize(store, self.rbac, user, request);
+        self.record(user, request, allowed);
+        allowed
+    }
 }
 
-struct Api {
-    store: Arc<MemCluster>,
+pub(super) struct Api {
+    pub(super) store: Arc<MemCluster>,
     access: Arc<Access>,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
     /// Becomes true when the server stops: open watch streams end, so shutdown is prompt.
-    closing: tokio::sync::watch::Receiver<bool>,
+    pub(super) closing: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Api {
+    /// Authentication, authorization and fault settings.
+    pub(super) fn access(&self) -> &Access {
+        &self.access
+    }
 }
 
 pub(super) fn router(store: Arc<MemCluster>, access: Arc<Access>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
     Router::new().fallback(handle).with_state(Arc::new(Api { store, access, addr, closing }))
 }
 
-fn respond(code: StatusCode, body: &Value) -> Response {
+pub(super) fn respond(code: StatusCode, body: &Value) -> Response {
     Response::builder().status(code).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap_or_default()
 }
 
-fn ok(body: &Value) -> Response {
+pub(super) fn ok(body: &Value) -> Response {
     respond(StatusCode::OK, body)
 }
 
 /// A Kubernetes `Status` failure body.
-fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
+pub(super) fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
     let mut s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code});
     if let Some(d) = details {
         s["details"] = d;
@@ -80,7 +104,7 @@ fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Val
     s
 }
 
-fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
+pub(super) fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
     let code = e.status_code();
     // The error may be about another resource (the namespace of a create).
     let r = match e {
@@ -93,12 +117,18 @@ fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
         ClusterError::Conflict { resource, name, message } => {
             (name.clone(), format!("Operation cannot be fulfilled on {} \"{name}\": {message}", qualified(r, resource)))
         }
-        ClusterError::Invalid { resource, name, message } => {
-            (name.clone(), format!("{} \"{name}\" is invalid: {message}", r.map_or(resource.clone(), |r| r.kind.clone())))
+        ClusterError::Invalid { resource, name, causes } => {
+            // Invalid names the kind, qualified by its group (`Deployment.apps "d" is invalid`).
+            let kind = r.map_or(resource.clone(), |r| if r.group.is_empty() { r.kind.clone() } else { format!("{}.{}", r.kind, r.group) });
+            (name.clone(), format!("{kind} \"{name}\" is invalid: {}", crate::cluster::FieldError::join(causes)))
         }
         other => (String::new(), other.to_string()),
     };
-    let details = r.map(|r| json!({"name": name, "group": r.group, "kind": r.plural}));
+    let mut details = r.map(|r| json!({"name": name, "group": r.group, "kind": r.plural}));
+    if let (ClusterError::Invalid { causes, .. }, Some(d), Some(r)) = (e, details.as_mut(), r) {
+        d["kind"] = json!(r.kind);
+        d["causes"] = causes.iter().map(|c| json!({"reason": c.reason(), "message": c.detail, "field": c.field})).collect();
+    }
     respond(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &status(code, e.reason(), &message, details))
 }
 
@@ -119,7 +149,8 @@ fn not_found(path: &str) -> Response {
     respond(StatusCode::NOT_FOUND, &status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None))
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (and `+` as a space, as in query strings).
+pub(super) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -154,103 +185,18 @@ fn query(uri: &Uri) -> BTreeMap<String, String> {
 }
 
 /// A parsed resource path.
-struct Target {
-    res: ApiResource,
-    ns: Option<String>,
-    name: Option<String>,
-    sub: Option<String>,
+pub(super) struct Target {
+    /// The resource.
+    pub(super) res: ApiResource,
+    /// The namespace of the path, if any.
+    pub(super) ns: Option<String>,
+    /// The object name, if any.
+    pub(super) name: Option<String>,
+    /// The subresource, if any.
+    pub(super) sub: Option<String>,
 }
 
 impl Api {
-    fn served(&self, group: &str, version: &str) -> Vec<(ApiResource, bool)> {
-        self.store.served().into_iter().filter(|(r, _)| r.group == group && r.version == version).collect()
-    }
-
-    fn resource_list(&self, group: &str, version: &str) -> Option<Value> {
-        let served = self.served(group, version);
-        if served.is_empty() {
-            return None;
-        }
-        let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-        let mut resources = Vec::new();
-        for (r, status) in served {
-            let verbs = json!(["create", "delete", "get", "list", "patch", "update", "watch"]);
-            let mut entry = json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs});
-            let short = short_names(&r.group, &r.plural);
-            if !short.is_empty() {
-                entry["shortNames"] = json!(short);
-            }
-            resources.push(entry);
-            if status {
-                resources.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
-            }
-            if r.group == "apps" && matches!(r.plural.as_str(), "deployments" | "statefulsets" | "replicasets") {
-                resources.push(json!({"name": format!("{}/scale", r.plural), "singularName": "", "namespaced": true, "group": "autoscaling",
-                                      "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
-            }
-        }
-        Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
-    }
-
-    /// `/openapi/v3`: one document per group/version.
-    fn openapi_root(&self) -> Value {
-        let mut paths = serde_json::Map::new();
-        for (r, _) in self.store.served() {
-            let p = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
-            paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}")}));
-        }
-        json!({"paths": paths})
-    }
-
-    /// The OpenAPI v3 document of a group/version: one PATCH and POST operation per resource,
-    /// declaring the `fieldValidation` parameter, which is what kubectl looks for before it
-    /// leaves validation to the server. (Schemas are not served: objects are not validated.)
-    fn openapi_doc(&self, group: &str, version: &str) -> Option<Value> {
-        let served = self.served(group, version);
-        if served.is_empty() {
-            return None;
-        }
-        let base = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
-        let mut paths = serde_json::Map::new();
-        let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                           {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
-        for (r, _) in served {
-            let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
-            let coll = if r.namespaced { format!("{base}/namespaces/{{namespace}}/{}", r.plural) } else { format!("{base}/{}", r.plural) };
-            paths.insert(
-                coll.clone(),
-                json!({"post": {"x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
-            );
-            paths.insert(
-                format!("{coll}/{{name}}"),
-                json!({"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
-            );
-        }
-        Some(
-            json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}),
-        )
-    }
-
-    fn groups(&self) -> Value {
-        let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (r, _) in self.store.served() {
-            if !r.group.is_empty() {
-                let v = by_group.entry(r.group.clone()).or_default();
-                if !v.contains(&r.version) {
-                    v.push(r.version.clone());
-                }
-            }
-        }
-        let groups: Vec<Value> = by_group
-            .into_iter()
-            .map(|(g, vs)| {
-                let versions: Vec<Value> = vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect();
-                json!({"name": g, "versions": versions, "preferredVersion": versions[0]})
-            })
-            .collect();
-        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
-    }
-
     /// `/api/v1/...` or `/apis/g/v/...` after the group/version.
     fn target(&self, group: &str, version: &str, rest: &[&str]) -> Result<Target, Response> {
         let (ns, rest) = match rest {
@@ -264,7 +210,7 @@ impl Api {
         }
         let name = rest.get(1).map(|s| s.to_string());
         let sub = rest.get(2).map(|s| s.to_string());
-        let scalable = res.group == "apps" && matches!(res.plural.as_str(), "deployments" | "statefulsets" | "replicasets");
+        let scalable = self.scale_paths(&res).is_some();
         if rest.len() > 3 || sub.as_deref().is_some_and(|s| s != "status" && !(s == "scale" && scalable)) {
             return Err(not_found(&rest.join("/")));
         }
@@ -272,80 +218,64 @@ impl Api {
     }
 }
 
-/// The user a request authenticates as; `None` when RBAC is on and the token is unknown.
-fn authenticate(api: &Api, headers: &HeaderMap) -> Option<User> {
-    if !api.access.rbac {
-        return Some(User::admin());
-    }
-    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))?;
-    api.access.tokens.get(token.trim()).cloned()
+fn unauthorized() -> Response {
+    respond(StatusCode::UNAUTHORIZED, &status(401, "Unauthorized", "Unauthorized", None))
 }
 
-async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+fn forbidden(message: &str, details: Option<Value>) -> Response {
+    respond(StatusCode::FORBIDDEN, &status(403, "Forbidden", message, details))
+}
+
+async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let message = format!("Request entity too large: limit is {MAX_BODY}");
+        return respond(StatusCode::PAYLOAD_TOO_LARGE, &status(413, "RequestEntityTooLarge", &message, None));
+    };
     let path = uri.path().to_string();
-    let Some(user) = authenticate(&api, &headers) else {
-        return respond(StatusCode::UNAUTHORIZED, &status(401, "Unauthorized", "Unauthorized", None));
+    let user = match api.access.tokens.authenticate(&headers) {
+        Ok(u) => u,
+        Err(_) => return unauthorized(),
+    };
+    let mut audit = |u: &User, r: &Request, ok: bool| api.access.record(u, r, ok);
+    let user = match authn::impersonate(&api.store, api.access.rbac, user, &headers, &mut audit) {
+        Ok(u) => u,
+        Err(Refusal::Unauthorized) => return unauthorized(),
+        Err(Refusal::Forbidden(m)) => return forbidden(&m, None),
+        Err(Refusal::Internal(m)) => return respond(StatusCode::INTERNAL_SERVER_ERROR, &status(500, "InternalError", &m, None)),
     };
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let q = query(&uri);
     match (method.clone(), segs.as_slice()) {
-        (Method::GET, ["version"]) => ok(&json!({"major": "1", "minor": MINOR, "gitVersion": format!("v1.{MINOR}.0-ork-dev"), "platform": "linux/amd64"})),
-        (Method::GET, ["api"]) => ok(
-            &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": api.addr.to_string()}]}),
-        ),
-        (Method::GET, ["api", "v1"]) => api.resource_list("", "v1").map_or_else(|| not_found(&path), |v| ok(&v)),
-        (Method::GET, ["apis"]) => ok(&api.groups()),
-        (Method::GET, ["apis", g]) => {
-            let groups = api.groups();
-            match groups["groups"].as_array().and_then(|gs| gs.iter().find(|x| x["name"] == *g)) {
-                Some(grp) => {
-                    let mut grp = grp.clone();
-                    grp["kind"] = json!("APIGroup");
-                    grp["apiVersion"] = json!("v1");
-                    ok(&grp)
-                }
-                None => not_found(&path),
-            }
-        }
-        (Method::GET, ["apis", g, v]) => api.resource_list(g, v).map_or_else(|| not_found(&path), |x| ok(&x)),
-        (Method::GET, ["openapi", "v3"]) => ok(&api.openapi_root()),
-        (Method::GET, ["openapi", "v3", "api", v]) => api.openapi_doc("", v).map_or_else(|| not_found(&path), |x| ok(&x)),
-        (Method::GET, ["openapi", "v3", "apis", g, v]) => api.openapi_doc(g, v).map_or_else(|| not_found(&path), |x| ok(&x)),
         (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, "", "v1", rest, &q, &headers, body).await,
         (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, g, v, rest, &q, &headers, body).await,
+        (Method::GET, _) => non_resource(&api, &user, &path, &segs),
         _ => not_found(&path),
     }
 }
 
-/// kubectl's short names of the built-in resources.
-fn short_names(group: &str, plural: &str) -> &'static [&'static str] {
-    match (group, plural) {
-        ("", "configmaps") => &["cm"],
-        ("", "endpoints") => &["ep"],
-        ("", "events") => &["ev"],
-        ("", "limitranges") => &["limits"],
-        ("", "namespaces") => &["ns"],
-        ("", "nodes") => &["no"],
-        ("", "persistentvolumeclaims") => &["pvc"],
-        ("", "persistentvolumes") => &["pv"],
-        ("", "pods") => &["po"],
-        ("", "replicationcontrollers") => &["rc"],
-        ("", "resourcequotas") => &["quota"],
-        ("", "serviceaccounts") => &["sa"],
-        ("", "services") => &["svc"],
-        ("apps", "daemonsets") => &["ds"],
-        ("apps", "deployments") => &["deploy"],
-        ("apps", "replicasets") => &["rs"],
-        ("apps", "statefulsets") => &["sts"],
-        ("autoscaling", "horizontalpodautoscalers") => &["hpa"],
-        ("batch", "cronjobs") => &["cj"],
-        ("networking.k8s.io", "ingresses") => &["ing"],
-        ("networking.k8s.io", "networkpolicies") => &["netpol"],
-        ("policy", "poddisruptionbudgets") => &["pdb"],
-        ("apiextensions.k8s.io", "customresourcedefinitions") => &["crd", "crds"],
-        ("scheduling.k8s.io", "priorityclasses") => &["pc"],
-        ("storage.k8s.io", "storageclasses") => &["sc"],
-        _ => &[],
+/// The paths that are not resources: health, version, discovery. Authorized like the API
+/// server does (health and version for everyone, discovery for signed-in users).
+fn non_resource(api: &Api, user: &User, path: &str, segs: &[&str]) -> Response {
+    let request = Request { verb: "get".into(), path: Some(path.to_string()), ..Request::default() };
+    if !api.access.authorize(&api.store, user, &request) {
+        let res = ApiResource::default();
+        return forbidden(&authz::forbidden_message(user, &request, &res), None);
+    }
+    let found = |v: Option<Value>| v.map_or_else(|| not_found(path), |v| ok(&v));
+    match segs {
+        ["healthz" | "livez" | "readyz", ..] => {
+            Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, "text/plain; charset=utf-8").body(Body::from("ok")).unwrap_or_default()
+        }
+        ["version"] => ok(&Api::version()),
+        ["api"] => ok(&api.core_versions()),
+        ["api", "v1"] => found(api.resource_list("", "v1")),
+        ["apis"] => ok(&api.groups()),
+        ["apis", g] => found(api.group(g)),
+        ["apis", g, v] => found(api.resource_list(g, v)),
+        ["openapi", "v3"] => ok(&api.openapi_root()),
+        ["openapi", "v3", "api", v] => found(api.openapi_doc("", v)),
+        ["openapi", "v3", "apis", g, v] => found(api.openapi_doc(g, v)),
+        _ => not_found(path),
     }
 }
 
@@ -364,7 +294,7 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
                 415,
                 "UnsupportedMediaType",
                 &format!(
-                    "the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret and ServiceAccount; use kubectl apply -f / create -f)"
+                    "the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret, ServiceAccount and the RBAC kinds; use kubectl apply -f / create -f)"
                 ),
                 None,
             ),
@@ -395,37 +325,39 @@ async fn resource(
         Ok(t) => t,
         Err(resp) => return resp,
     };
-    if t.res.group == "authorization.k8s.io" && method == Method::POST {
-        return access_review(api, user, headers, &body);
+    let verb = match (&method, &t.name) {
+        (&Method::GET, Some(_)) => "get",
+        (&Method::GET, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+        (&Method::GET, None) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, Some(_)) => "delete",
+        (&Method::DELETE, None) => "deletecollection",
+        _ => "unknown",
+    };
+    let request = Request {
+        verb: verb.to_string(),
+        group: t.res.group.clone(),
+        resource: t.res.plural.clone(),
+        subresource: t.sub.clone(),
+        namespace: t.ns.clone(),
+        name: t.name.clone(),
+        path: None,
+    };
+    if !api.access.authorize(&api.store, user, &request) {
+        let details = json!({"name": t.name.clone().unwrap_or_default(), "group": t.res.group, "kind": t.res.plural});
+        return forbidden(&authz::forbidden_message(user, &request, &t.res), Some(details));
     }
-    if api.access.rbac {
-        let verb = match (&method, &t.name) {
-            (&Method::GET, Some(_)) => "get",
-            (&Method::GET, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
-            (&Method::GET, None) => "list",
-            (&Method::POST, _) => "create",
-            (&Method::PUT, _) => "update",
-            (&Method::PATCH, _) => "patch",
-            (&Method::DELETE, _) => "delete",
-            _ => "unknown",
-        };
-        let request = authz::Request {
-            verb: verb.to_string(),
-            group: t.res.group.clone(),
-            resource: t.res.plural.clone(),
-            subresource: t.sub.clone(),
-            namespace: t.ns.clone(),
-            name: t.name.clone(),
-        };
-        let allowed = authz::allowed(&api.store, user, &request);
-        let message = (!allowed).then(|| authz::forbidden_message(user, &request, &t.res));
-        if let Ok(mut audit) = api.access.audit.lock() {
-            audit.push(AuditEntry { user: user.name.clone(), request, allowed });
+    if super::reviews::is_review(&t.res.group, &t.res.plural) {
+        if method != Method::POST {
+            return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{} supports create only", t.res.plural), None));
         }
-        if let Some(m) = message {
-            let details = json!({"name": t.name.clone().unwrap_or_default(), "group": t.res.group, "kind": t.res.plural});
-            return respond(StatusCode::FORBIDDEN, &status(403, "Forbidden", &m, Some(details)));
-        }
+        let json_body = parse_body(headers, &body).ok().filter(Value::is_object);
+        return match super::reviews::answer(&api.store, api.access.rbac, user, &t.res.plural, json_body, &body) {
+            Ok(review) => respond(StatusCode::CREATED, &review),
+            Err(m) => bad_request(&m),
+        };
     }
     if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {
         return bad_request("dryRun is not supported by the ork dev cluster");
@@ -446,21 +378,21 @@ async fn resource(
     let ns = t.ns.as_deref();
     let status_sub = t.sub.as_deref() == Some("status");
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
-        return scale(store, &t, name, &method, headers, &body).await;
+        return scale(api, &t, name, &method, headers, &body).await;
     }
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
         (&Method::GET, None) => {
             let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
             if watching {
-                return watch(api, &t, q).await;
+                return super::collection::watch(api, &t, q).await;
             }
-            return list(store, &t, q).await;
+            return super::collection::list(api, &t, q).await;
         }
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                match admitted(store, "CREATE", &t, &name, Some(&obj), None).await {
+                match admitted(api, user, "CREATE", &t, &name, Some(&obj), None).await {
                     Ok(obj) => store.create(r, ns, &obj).await,
                     Err(resp) => return resp,
                 }
@@ -476,7 +408,7 @@ async fn resource(
                     Ok(o) => o,
                     Err(e) => return error(&e, Some(r)),
                 };
-                match admitted(store, "UPDATE", &t, name, Some(&obj), Some(&old)).await {
+                match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old)).await {
                     Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
                     Ok(obj) => store.update(r, ns, &obj).await,
                     Err(resp) => return resp,
@@ -503,14 +435,15 @@ async fn resource(
             match store.get(r, ns, name).await {
                 Err(e) if e.is_not_found() && apply => {
                     let Patch::Merge(obj) = &patch else { return bad_request("an apply patch is an object") };
-                    match admitted(store, "CREATE", &t, name, Some(obj), None).await {
+                    match admitted(api, user, "CREATE", &t, name, Some(obj), None).await {
                         Ok(obj) => store.create(r, ns, &obj).await,
                         Err(resp) => return resp,
                     }
                 }
                 Err(e) => Err(e),
-                Ok(old) if has_webhooks(store) => {
-                    // Admission sees the patched object, so the patch is applied here first.
+                Ok(old) if previewed(api, &t) => {
+                    // Admission and the RBAC escalation check see the patched object, so the
+                    // patch is applied here first.
                     let mut new = old.clone();
                     let applied = match &patch {
                         Patch::Merge(p) => {
@@ -522,7 +455,7 @@ async fn resource(
                     if let Err(e) = applied {
                         return bad_request(&e);
                     }
-                    match admitted(store, "UPDATE", &t, name, Some(&new), Some(&old)).await {
+                    match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old)).await {
                         Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
                         Ok(obj) => store.update(r, ns, &obj).await,
                         Err(resp) => return resp,
@@ -532,7 +465,7 @@ async fn resource(
                 Ok(_) => store.patch(r, ns, name, &patch).await,
             }
         }
-        (&Method::DELETE, Some(name)) => return delete(store, &t, name, q, headers, &body).await,
+        (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body).await,
         _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{method} is not supported on this path"), None)),
     };
     match result {
@@ -552,59 +485,81 @@ fn has_webhooks(store: &MemCluster) -> bool {
         .any(|r| !store.objects(&r).is_empty())
 }
 
-/// Admission for a write; the object to store, or the rejection as the API server words it.
-async fn admitted(store: &MemCluster, operation: &str, t: &Target, name: &str, object: Option<&Value>, old: Option<&Value>) -> Result<Value, Response> {
-    if !has_webhooks(store) {
-        return Ok(object.cloned().unwrap_or(Value::Null));
-    }
-    let a = Attributes { operation, resource: &t.res, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old };
-    match admit(store, &a).await {
-        Ok(obj) => Ok(obj.unwrap_or(Value::Null)),
-        Err(rej) => {
-            let details = json!({"name": name, "group": t.res.group, "kind": t.res.plural});
-            Err(respond(StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN), &status(rej.code, &rej.reason, &rej.message, Some(details))))
+/// Whether a write is applied here before it is stored, because something must see the
+/// resulting object first: admission webhooks, or the RBAC escalation check.
+fn previewed(api: &Api, t: &Target) -> bool {
+    has_webhooks(&api.store) || (api.access.rbac && t.res.group == "rbac.authorization.k8s.io")
+}
+
+/// What stands between a write and the store, in the API server's order: admission webhooks
+/// (mutating, then validating), then for RBAC objects the privilege-escalation check. Returns
+/// the object to store, or the refusal as the API server words it.
+#[allow(clippy::too_many_arguments)]
+async fn admitted(api: &Api, user: &User, operation: &str, t: &Target, name: &str, object: Option<&Value>, old: Option<&Value>) -> Result<Value, Response> {
+    let details = || json!({"name": name, "group": t.res.group, "kind": t.res.plural});
+    let object = if has_webhooks(&api.store) {
+        let a = Attributes { operation, resource: &t.res, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
+        match admit(&api.store, &a).await {
+            Ok(obj) => obj.unwrap_or(Value::Null),
+            Err(rej) => {
+                let code = StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN);
+                return Err(respond(code, &status(rej.code, &rej.reason, &rej.message, Some(details()))));
+            }
+        }
+    } else {
+        object.cloned().unwrap_or(Value::Null)
+    };
+    if api.access.rbac && operation != "DELETE" && t.sub.is_none() && t.res.group == "rbac.authorization.k8s.io" {
+        match authz::check_escalation(&api.store, user, &t.res.kind, t.ns.as_deref(), &object, old) {
+            Ok(()) => {}
+            Err(authz::Escalation::Forbidden(m)) => {
+                let request = Request {
+                    verb: if old.is_some() { "update" } else { "create" }.into(),
+                    group: t.res.group.clone(),
+                    resource: t.res.plural.clone(),
+                    namespace: t.ns.clone(),
+                    name: Some(name.to_string()),
+                    ..Request::default()
+                };
+                if let Ok(mut audit) = api.access.audit.lock() {
+                    audit.push(AuditEntry { user: user.name.clone(), request, allowed: false, refused: Some(m.clone()) });
+                }
+                return Err(forbidden(&m, Some(details())));
+            }
+            Err(authz::Escalation::RoleNotFound { resource, name }) => {
+                return Err(error(
+                    &ClusterError::NotFound { resource: resource.clone(), name },
+                    katalog::kinds::known("rbac.authorization.k8s.io", if resource == "roles" { "Role" } else { "ClusterRole" }).as_ref(),
+                ));
+            }
         }
     }
+    Ok(object)
 }
 
-/// `SelfSubjectAccessReview` (what `kubectl auth can-i` asks), answered for the requesting user
-/// by the same authorizer that guards every request. kubectl sends it as protobuf.
-fn access_review(api: &Api, user: &User, headers: &HeaderMap, body: &Bytes) -> Response {
-    let json_review = parse_body(headers, body).ok().or_else(|| super::proto::access_review(body));
-    let attrs = match &json_review {
-        Some(r) => r.pointer("/spec/resourceAttributes").map(|a| {
-            let s = |k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
-            authz::Request {
-                verb: s("verb").unwrap_or_default(),
-                group: s("group").unwrap_or_default(),
-                resource: s("resource").unwrap_or_default(),
-                subresource: s("subresource"),
-                namespace: s("namespace"),
-                name: s("name"),
-            }
-        }),
-        None => None,
-    };
-    let Some(attrs) = attrs else {
-        return bad_request("a SelfSubjectAccessReview needs spec.resourceAttributes");
-    };
-    let allowed = !api.access.rbac || authz::allowed(&api.store, user, &attrs);
-    let mut review = json_review
-        .unwrap_or_else(|| json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "spec": {"resourceAttributes": attrs}}));
-    review["status"] = json!({"allowed": allowed});
-    respond(StatusCode::CREATED, &review)
+/// A `.spec.replicas`-style path as a JSON pointer.
+fn pointer(path: &str) -> String {
+    path.trim_start_matches('.').split('.').fold(String::new(), |acc, seg| format!("{acc}/{seg}"))
 }
 
-/// The `scale` subresource of Deployments, StatefulSets and ReplicaSets (autoscaling/v1 Scale).
-async fn scale(store: &MemCluster, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes) -> Response {
+/// The `scale` subresource (autoscaling/v1 Scale): of Deployments, StatefulSets and ReplicaSets,
+/// and of custom resources whose CRD declares `subresources.scale` (at its replica paths).
+async fn scale(api: &Api, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes) -> Response {
+    let store = &api.store;
     let r = &t.res;
     let ns = t.ns.as_deref();
+    let Some(paths) = api.scale_paths(r) else { return not_found(&format!("{}/scale", r.plural)) };
+    let (spec_ptr, status_ptr) = (pointer(&paths.spec_replicas), pointer(&paths.status_replicas));
     let as_scale = |o: &Value| {
-        json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+        let mut scale = json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
                "metadata": {"name": o.pointer("/metadata/name"), "namespace": o.pointer("/metadata/namespace"), "uid": o.pointer("/metadata/uid"),
                             "resourceVersion": o.pointer("/metadata/resourceVersion"), "creationTimestamp": o.pointer("/metadata/creationTimestamp")},
-               "spec": {"replicas": o.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
-               "status": {"replicas": o.pointer("/status/replicas").cloned().unwrap_or(json!(0))}})
+               "spec": {"replicas": o.pointer(&spec_ptr).cloned().unwrap_or(json!(1))},
+               "status": {"replicas": o.pointer(&status_ptr).cloned().unwrap_or(json!(0))}});
+        if let Some(selector) = paths.label_selector.as_deref().and_then(|p| o.pointer(&pointer(p))) {
+            scale["status"]["selector"] = selector.clone();
+        }
+        scale
     };
     let result = match *method {
         Method::GET => store.get(r, ns, name).await,
@@ -631,7 +586,9 @@ async fn scale(store: &MemCluster, t: &Target, name: &str, method: &Method, head
             let Some(replicas) = scale_obj.pointer("/spec/replicas").and_then(Value::as_i64) else {
                 return bad_request("spec.replicas must be an integer");
             };
-            store.patch(r, ns, name, &Patch::Merge(json!({"spec": {"replicas": replicas}}))).await
+            // The replicas written at the resource's own path, as a merge patch.
+            let write = spec_ptr.rsplit('/').filter(|s| !s.is_empty()).fold(json!(replicas), |inner, seg| json!({ seg: inner }));
+            store.patch(r, ns, name, &Patch::Merge(write)).await
         }
         _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", "scale supports get, update and patch", None)),
     };
@@ -682,26 +639,8 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
     }
 }
 
-async fn list(store: &MemCluster, t: &Target, q: &BTreeMap<String, String>) -> Response {
-    let params = ListParams { label_selector: q.get("labelSelector").cloned(), field_selector: q.get("fieldSelector").cloned() };
-    let all = match store.list(&t.res, t.ns.as_deref(), &params).await {
-        Ok(l) => l,
-        Err(e) => return error(&e, Some(&t.res)),
-    };
-    let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
-    let total = all.items.len();
-    let items: Vec<Value> = all.items.into_iter().skip(start).take(limit).collect();
-    let end = start + items.len();
-    let mut meta = json!({"resourceVersion": all.resource_version.to_string()});
-    if end < total {
-        meta["continue"] = json!(end.to_string());
-        meta["remainingItemCount"] = json!(total - end);
-    }
-    ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.res.api_version(), "metadata": meta, "items": items}))
-}
-
-async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Response {
+#[allow(clippy::too_many_arguments)]
+async fn delete(api: &Api, user: &User, t: &Target, name: &str, q: &BTreeMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Response {
     let opts = if body.is_empty() { json!({}) } else { parse_body(headers, body).unwrap_or(json!({})) };
     let policy = opts.get("propagationPolicy").and_then(Value::as_str).map(str::to_string).or_else(|| q.get("propagationPolicy").cloned());
     let propagation = match policy.as_deref() {
@@ -710,6 +649,7 @@ async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String,
         Some("Orphan") => Propagation::Orphan,
         Some(other) => return bad_request(&format!("unknown propagationPolicy {other:?}")),
     };
+    let store = &api.store;
     let r = &t.res;
     let ns = t.ns.as_deref();
     let current = match store.get(r, ns, name).await {
@@ -724,7 +664,7 @@ async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String,
             return error(&e, Some(r));
         }
     }
-    if let Err(resp) = admitted(store, "DELETE", t, name, None, Some(&current)).await {
+    if let Err(resp) = admitted(api, user, "DELETE", t, name, None, Some(&current)).await {
         return resp;
     }
     if let Err(e) = store.delete(r, ns, name, propagation).await {
@@ -743,99 +683,4 @@ async fn delete(store: &MemCluster, t: &Target, name: &str, q: &BTreeMap<String,
                        "details": {"name": name, "group": r.group, "kind": r.plural, "uid": current.pointer("/metadata/uid")}}))
         }
     }
-}
-
-async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Response {
-    let labels = match LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str)) {
-        Ok(l) => l,
-        Err(e) => return error(&e, Some(&t.res)),
-    };
-    let fields = match FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str)) {
-        Ok(f) => f,
-        Err(e) => return error(&e, Some(&t.res)),
-    };
-    let from: u64 = q.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut initial: Vec<Value> = Vec::new();
-    let mut start = from;
-    if from == 0 {
-        // No version: the current state first, as ADDED events, then what follows.
-        match api.store.list(&t.res, t.ns.as_deref(), &ListParams::default()).await {
-            Ok(l) => {
-                start = l.resource_version;
-                initial = l.items.into_iter().map(|o| json!({"type": "ADDED", "object": o})).collect();
-            }
-            Err(e) => return error(&e, Some(&t.res)),
-        }
-    }
-    let mut timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800));
-    if let Some(drop_after) = api.access.faults.drop_watches_after {
-        // An injected broken connection: the stream ends early, as when a load balancer cuts it.
-        timeout = timeout.min(drop_after);
-    }
-    let expired = from > 0 && api.access.inject_expiry();
-    let stream = match api.store.watch(&t.res, t.ns.as_deref(), start).await {
-        Ok(_) if expired => {
-            let e = status(410, "Expired", &format!("too old resource version: {from}"), None);
-            initial.push(json!({"type": "ERROR", "object": e}));
-            None
-        }
-        Ok(s) => Some(s),
-        Err(ClusterError::Gone(_)) => {
-            let expired = status(410, "Expired", &format!("too old resource version: {from}"), None);
-            initial.push(json!({"type": "ERROR", "object": expired}));
-            None
-        }
-        Err(e) => return error(&e, Some(&t.res)),
-    };
-    let deadline = tokio::time::Instant::now() + timeout;
-    let closing = api.closing.clone();
-    let keep = move |o: &Value| labels.matches(o) && fields.matches(o);
-    let initial: Vec<Value> = initial.into_iter().filter(|e| e["type"] == "ERROR" || keep(&e["object"])).collect();
-    // Bookmarks: when asked, after `bookmark_every` of quiet, the current resourceVersion, so a
-    // client can resume from it without replaying (kube-rs asks for them).
-    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true");
-    let bookmark_every = api.access.bookmark_every;
-    let store = api.store.clone();
-    let (api_version, kind) = (t.res.api_version(), t.res.kind.clone());
-    let state = (initial.into_iter(), stream);
-    let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
-        let keep = keep.clone();
-        let mut closing = closing.clone();
-        let store = store.clone();
-        let (api_version, kind) = (api_version.clone(), kind.clone());
-        async move {
-            if let Some(e) = first.next() {
-                return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
-            }
-            let s = stream.as_mut()?;
-            loop {
-                if *closing.borrow() {
-                    return None;
-                }
-                let ev = tokio::select! {
-                    ev = tokio::time::timeout_at(deadline, s.next()) => match ev {
-                        Ok(Some(ev)) => ev,
-                        _ => return None,
-                    },
-                    _ = closing.changed() => return None,
-                    _ = async { if bookmarks { tokio::time::sleep(bookmark_every).await } else { std::future::pending::<()>().await } } => {
-                        let rv = store.resource_version().to_string();
-                        let mark = json!({"type": "BOOKMARK", "object": {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": rv}}});
-                        return Some((Ok(Bytes::from(format!("{mark}\n"))), (first, stream)));
-                    }
-                };
-                if !keep(ev.object()) {
-                    continue;
-                }
-                let kind = match &ev {
-                    WatchEvent::Added(_) => "ADDED",
-                    WatchEvent::Modified(_) => "MODIFIED",
-                    WatchEvent::Deleted(_) => "DELETED",
-                };
-                let line = json!({"type": kind, "object": ev.object()});
-                return Some((Ok(Bytes::from(format!("{line}\n"))), (first, stream)));
-            }
-        }
-    });
-    Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, "application/json").body(Body::from_stream(body)).unwrap_or_default()
 }

@@ -10,8 +10,13 @@
 
 mod admission;
 mod api;
+mod authn;
 pub mod authz;
+mod bootstrap;
+mod collection;
+mod discovery;
 mod proto;
+mod reviews;
 pub mod tls;
 
 use crate::cluster::MemCluster;
@@ -22,8 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// How a dev cluster is started.
-#[derive(Debug, Clone)]
+/// How a dev cluster is started. `Debug` shows the users of `tokens`, never the tokens.
+#[derive(Clone)]
 pub struct Options {
     /// Port on 127.0.0.1 (0: a free one).
     pub port: u16,
@@ -31,16 +36,33 @@ pub struct Options {
     pub ready_after: Duration,
     /// Serve HTTPS with a generated CA (as real clusters do); else plain HTTP.
     pub tls: bool,
-    /// Enforce RBAC: requests authenticate by bearer token (unknown ones get 401) and are
-    /// authorized by the Roles and bindings stored in the cluster (else 403). The default
-    /// kubeconfig's token is the administrator's (`system:masters`).
+    /// Enforce RBAC: requests are authorized by the Roles and bindings stored in the cluster
+    /// (else 403). Without it every signed-in user may do anything. Either way requests
+    /// authenticate by bearer token (unknown ones get 401; none at all is `system:anonymous`,
+    /// who may read only `/version` and the health endpoints), and the default kubeconfig's
+    /// token — random per start — is the administrator's (`system:masters`).
     pub rbac: bool,
-    /// More tokens and their users (RBAC mode).
+    /// More tokens and their users (RBAC mode only: without RBAC they would all be
+    /// administrators). Tokens must be unique.
     pub tokens: Vec<(String, authz::User)>,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
     /// Failures to inject (none by default).
     pub faults: Faults,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("port", &self.port)
+            .field("ready_after", &self.ready_after)
+            .field("tls", &self.tls)
+            .field("rbac", &self.rbac)
+            .field("token_users", &self.tokens.iter().map(|(_, u)| &u.name).collect::<Vec<_>>())
+            .field("bookmark_every", &self.bookmark_every)
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -71,8 +93,12 @@ pub struct Faults {
     pub expire_every: u32,
 }
 
-/// The token of the administrator in the default kubeconfig.
-pub const ADMIN_TOKEN: &str = "ork-dev-admin";
+/// A fresh random bearer token (256 bits from the operating system, hex).
+fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    katalog::template::Rng::Os.fill(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 fn serve<L>(listener: L, router: axum::Router, stopped: oneshot::Receiver<()>, closing: tokio::sync::watch::Sender<bool>) -> JoinHandle<()>
 where
@@ -93,6 +119,8 @@ where
 /// A running dev cluster. Stops when [`DevCluster::stop`] is called or it is dropped.
 pub struct DevCluster {
     addr: SocketAddr,
+    /// The administrator's token, random per start.
+    admin_token: String,
     store: Arc<MemCluster>,
     access: Arc<api::Access>,
     ca_pem: Option<String>,
@@ -102,31 +130,24 @@ pub struct DevCluster {
 }
 
 impl DevCluster {
-    /// Binds 127.0.0.1 and serves in the background (on the current tokio runtime).
+    /// Binds 127.0.0.1 and serves in the background (on the current tokio runtime). Extra
+    /// tokens without RBAC, or a token given twice, are refused (`InvalidInput`).
     pub async fn start(opts: Options) -> std::io::Result<DevCluster> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        if !opts.rbac && !opts.tokens.is_empty() {
+            return Err(invalid("tokens for other users need RBAC (without it every user would be an administrator); enable rbac".into()));
+        }
+        let admin_token = random_token()?;
+        let tokens = authn::Tokens::new(opts.tokens.iter().cloned().chain([(admin_token.clone(), authz::User::admin())])).map_err(invalid)?;
         let listener = TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
         let store = Arc::new(MemCluster::new());
-        // Answered, never stored: what `kubectl auth can-i` creates.
-        let review = crate::cluster::ApiResource {
-            group: "authorization.k8s.io".into(),
-            version: "v1".into(),
-            kind: "SelfSubjectAccessReview".into(),
-            plural: "selfsubjectaccessreviews".into(),
-            namespaced: false,
-        };
-        store.register(review, false);
+        store.use_os_random();
+        // Answered, never stored: what `kubectl auth can-i` and `kubectl auth whoami` create.
+        reviews::register(&store);
+        bootstrap::seed(&store).map_err(|e| std::io::Error::other(format!("cannot store the bootstrap RBAC policy: {e}")))?;
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
-        let mut tokens: std::collections::BTreeMap<String, authz::User> = opts.tokens.iter().cloned().collect();
-        tokens.insert(ADMIN_TOKEN.to_string(), authz::User::admin());
-        let access = Arc::new(api::Access {
-            rbac: opts.rbac,
-            tokens,
-            audit: Default::default(),
-            bookmark_every: opts.bookmark_every,
-            faults: opts.faults,
-            ..Default::default()
-        });
+        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, bookmark_every: opts.bookmark_every, faults: opts.faults, ..Default::default() });
         let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
@@ -149,7 +170,7 @@ impl DevCluster {
                 }
             })
         };
-        Ok(DevCluster { addr, store, access, ca_pem, stop: Some(stop), server, faker })
+        Ok(DevCluster { addr, admin_token, store, access, ca_pem, stop: Some(stop), server, faker })
     }
 
     /// `https://127.0.0.1:<port>` (or `http://` without TLS).
@@ -179,9 +200,17 @@ impl DevCluster {
     }
 
     /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA,
-    /// authenticating as the administrator.
+    /// authenticating as the administrator. It holds a credential: write it with
+    /// [`DevCluster::write_kubeconfig`].
     pub fn kubeconfig(&self) -> String {
-        self.kubeconfig_with_token(ADMIN_TOKEN)
+        self.kubeconfig_with_token(&self.admin_token)
+    }
+
+    /// Writes the administrator's kubeconfig to `path`, readable by its owner only (0600), atomically
+    /// (a temporary file in the same directory, then a rename), so no reader ever sees a
+    /// partial file and no other user ever sees the token.
+    pub fn write_kubeconfig(&self, path: &std::path::Path) -> std::io::Result<()> {
+        write_private(path, self.kubeconfig().as_bytes())
     }
 
     /// The same, authenticating with `token`.
@@ -196,7 +225,7 @@ impl DevCluster {
 
     /// A kube-rs client as the administrator (the default kubeconfig's token).
     pub async fn client(&self) -> Result<kube::Client, String> {
-        self.client_with_token(ADMIN_TOKEN).await
+        self.client_with_token(&self.admin_token).await
     }
 
     /// A kube-rs client authenticating with `token` (a user given in [`Options::tokens`]),
@@ -216,6 +245,35 @@ impl DevCluster {
         self.faker.abort();
         let _ = (&mut self.server).await;
     }
+}
+
+/// Writes `bytes` to `path` readable by its owner only (0600), atomically: a new temporary file
+/// beside it (never an existing one, never followed through a symlink), flushed to disk, then
+/// renamed over `path`.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut suffix = [0u8; 6];
+    katalog::template::Rng::Os.fill(&mut suffix).map_err(std::io::Error::other)?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
 }
 
 impl Drop for DevCluster {

@@ -1,8 +1,8 @@
 //! Just enough of the Kubernetes protobuf encoding for what kubectl's typed commands send:
 //! the envelope (`k8s\0` + runtime.Unknown), ObjectMeta, and the kinds whose imperative
-//! `kubectl create` verbs are common (Namespace, ConfigMap, Secret, ServiceAccount), plus the
-//! SelfSubjectAccessReview of `kubectl auth can-i`. Anything else is answered 415, and kubectl
-//! users pass `-f` (JSON) instead.
+//! `kubectl create` verbs are common (Namespace, ConfigMap, Secret, ServiceAccount, Role,
+//! ClusterRole, RoleBinding, ClusterRoleBinding), plus the reviews of `kubectl auth can-i`.
+//! Anything else is answered 415, and kubectl users pass `-f` (JSON) instead.
 
 use serde_json::{Map, Value, json};
 
@@ -83,7 +83,7 @@ fn object_meta(b: &[u8]) -> Option<Value> {
     let fs = fields(b)?;
     let mut m = Map::new();
     for (n, key) in [(1, "name"), (2, "generateName"), (3, "namespace")] {
-        if let Some(v) = text(&fs, n) {
+        if let Some(v) = text(&fs, n).filter(|v| !v.is_empty()) {
             m.insert(key.into(), json!(v));
         }
     }
@@ -95,6 +95,31 @@ fn object_meta(b: &[u8]) -> Option<Value> {
     let finalizers: Vec<String> = bytes(&fs, 14).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
     if !finalizers.is_empty() {
         m.insert("finalizers".into(), json!(finalizers));
+    }
+    Some(Value::Object(m))
+}
+
+/// A message of string fields as a JSON object (empty strings left out, as JSON omits them).
+fn texts(b: &[u8], names: &[(u64, &str)]) -> Option<Value> {
+    let fs = fields(b)?;
+    let mut m = Map::new();
+    for (n, key) in names {
+        if let Some(v) = text(&fs, *n).filter(|v| !v.is_empty()) {
+            m.insert((*key).into(), json!(v));
+        }
+    }
+    Some(Value::Object(m))
+}
+
+/// An RBAC PolicyRule (repeated string fields).
+fn policy_rule(b: &[u8]) -> Option<Value> {
+    let fs = fields(b)?;
+    let mut m = Map::new();
+    for (n, key) in [(1, "verbs"), (2, "apiGroups"), (3, "resources"), (4, "resourceNames"), (5, "nonResourceURLs")] {
+        let list: Vec<String> = bytes(&fs, n).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+        if !list.is_empty() || n == 1 {
+            m.insert(key.into(), json!(list));
+        }
     }
     Some(Value::Object(m))
 }
@@ -138,6 +163,15 @@ pub fn decode(body: &[u8]) -> Option<Value> {
                 obj["immutable"] = json!(i);
             }
         }
+        ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => {
+            let rules: Option<Vec<Value>> = bytes(&fs, 2).map(policy_rule).collect();
+            obj["rules"] = json!(rules?);
+        }
+        ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => {
+            let subjects: Option<Vec<Value>> = bytes(&fs, 2).map(|b| texts(b, &[(1, "kind"), (2, "apiGroup"), (3, "name"), (4, "namespace")])).collect();
+            obj["subjects"] = json!(subjects?);
+            obj["roleRef"] = texts(bytes(&fs, 3).last()?, &[(1, "apiGroup"), (2, "kind"), (3, "name")])?;
+        }
         ("v1", "ServiceAccount") => {
             if let Some(a) = flag(&fs, 4) {
                 obj["automountServiceAccountToken"] = json!(a);
@@ -148,21 +182,33 @@ pub fn decode(body: &[u8]) -> Option<Value> {
     Some(obj)
 }
 
-/// The `spec.resourceAttributes` of a protobuf SelfSubjectAccessReview as JSON.
+/// The `spec` of a protobuf SelfSubjectAccessReview (resource or non-resource attributes) as
+/// JSON.
 pub fn access_review(body: &[u8]) -> Option<Value> {
     let (_, kind, raw) = envelope(body)?;
     if kind != "SelfSubjectAccessReview" {
         return None;
     }
     let spec = fields(bytes(&fields(&raw)?, 2).last()?)?;
-    let attrs = fields(bytes(&spec, 1).last()?)?;
-    let mut a = Map::new();
-    for (n, key) in [(1, "namespace"), (2, "verb"), (3, "group"), (4, "version"), (5, "resource"), (6, "subresource"), (7, "name")] {
-        if let Some(v) = text(&attrs, n).filter(|v| !v.is_empty()) {
-            a.insert(key.into(), json!(v));
-        }
+    let read = |n: u64, names: &[(u64, &str)]| texts(bytes(&spec, n).last()?, names);
+    let resource = [(1, "namespace"), (2, "verb"), (3, "group"), (4, "version"), (5, "resource"), (6, "subresource"), (7, "name")];
+    let spec = match (read(1, &resource), read(2, &[(1, "path"), (2, "verb")])) {
+        (Some(a), _) => json!({"resourceAttributes": a}),
+        (None, Some(a)) => json!({"nonResourceAttributes": a}),
+        (None, None) => return None,
+    };
+    Some(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": spec}))
+}
+
+/// The `spec.namespace` of a protobuf SelfSubjectRulesReview as JSON.
+pub fn rules_review(body: &[u8]) -> Option<Value> {
+    let (_, kind, raw) = envelope(body)?;
+    if kind != "SelfSubjectRulesReview" {
+        return None;
     }
-    Some(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": a}}))
+    let spec = bytes(&fields(&raw)?, 2).last().and_then(fields);
+    let namespace = spec.and_then(|s| text(&s, 1)).unwrap_or_default();
+    Some(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}}))
 }
 
 #[cfg(test)]

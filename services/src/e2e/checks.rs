@@ -52,6 +52,10 @@ pub struct Shell {
     pub runtime_user: String,
     /// Where inline manifests are written.
     pub scratch: PathBuf,
+    /// kubectl's discovery and HTTP cache (`KUBECACHEDIR`) for a dev cluster: inside the run's
+    /// scratch directory, so a run leaves nothing under `~/.kube/cache`; `None` on a borrowed
+    /// cluster (the user's own cache).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The longest any single process may run: a hung command fails its check, it does not hang
@@ -62,6 +66,9 @@ impl Shell {
     async fn run(&self, mut cmd: tokio::process::Command, timeout: Duration, what: &str) -> Result<Output, String> {
         if let Some(kc) = &self.kubeconfig {
             cmd.env("KUBECONFIG", kc);
+        }
+        if let Some(dir) = &self.cache_dir {
+            cmd.env("KUBECACHEDIR", dir);
         }
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         let child = cmd.spawn().map_err(|e| {

@@ -68,7 +68,7 @@ impl Env {
     pub async fn start(opts: &Options, rep: &dyn Reporter) -> Result<Env, String> {
         let scratch = Scratch::new()?;
         let runtime_user = User::service_account(&opts.namespace, katalog::install::RUNTIME_SERVICE_ACCOUNT);
-        let shell = Shell { kubeconfig: None, runtime_kubeconfig: None, runtime_user: runtime_user.name.clone(), scratch: scratch.0.clone() };
+        let shell = Shell { kubeconfig: None, runtime_kubeconfig: None, runtime_user: runtime_user.name.clone(), scratch: scratch.0.clone(), cache_dir: None };
         shell.kubectl(&["version", "--client"], Duration::from_secs(30)).await.map_err(|e| format!("{e}; ork e2e drives the cluster with the real kubectl"))?;
         let token = runtime_token();
         let mut env = Env {
@@ -94,6 +94,7 @@ impl Env {
                 let admin = env.write("admin.kubeconfig", &dev.kubeconfig())?;
                 env.shell.runtime_kubeconfig = Some(env.write("runtime.kubeconfig", &dev.kubeconfig_with_token(&env.token))?);
                 env.shell.kubeconfig = Some(admin.clone());
+                env.shell.cache_dir = Some(env.scratch.0.join("kube-cache"));
                 env.context = dev.url();
                 env.admin = Some(admin);
                 env.dev = Some(dev);
@@ -136,7 +137,7 @@ impl Env {
     /// Writes a file into the scratch directory.
     pub fn write(&self, name: &str, text: &str) -> Result<PathBuf, String> {
         let p = self.scratch.0.join(name);
-        std::fs::write(&p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        crate::devcluster::write_private(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         Ok(p)
     }
 

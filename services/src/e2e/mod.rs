@@ -358,7 +358,7 @@ fn diagnose(
 /// resource (at most 8), worded as the API server's 403.
 fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let user = authz::User { name: runtime_user.to_string(), groups: Vec::new() };
+    let user = authz::User { name: runtime_user.to_string(), ..authz::User::default() };
     let mut seen = std::collections::BTreeSet::new();
     for d in audit.iter().filter(|d| !d.allowed && d.user == runtime_user) {
         let key = (d.request.verb.clone(), d.request.group.clone(), d.request.resource.clone(), d.request.subresource.clone(), d.request.namespace.clone());
@@ -378,7 +378,11 @@ fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
         };
         let mut r = d.request.clone();
         r.name = None;
-        out.push(format!("dev cluster refused the runtime: {}", authz::forbidden_message(&user, &r, &res)));
+        let message = d.refused.clone().unwrap_or_else(|| authz::forbidden_message(&user, &r, &res));
+        // An escalation refusal lists every rule not held: the first few say enough.
+        let lines: Vec<&str> = message.lines().collect();
+        let shown = if lines.len() > 4 { format!("{}\n  … and {} more", lines[..4].join("\n"), lines.len() - 4) } else { message.clone() };
+        out.push(format!("dev cluster refused the runtime: {shown}"));
     }
     out
 }
@@ -405,8 +409,10 @@ mod tests {
                 subresource: None,
                 namespace: Some("default".into()),
                 name: Some(name.into()),
+                path: None,
             },
             allowed: false,
+            refused: None,
         };
         let lines = diagnose(Some(&summary), None, &[denied("create", "a"), denied("create", "b")], user);
         assert_eq!(

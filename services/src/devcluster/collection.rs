@@ -1,0 +1,215 @@
+//! Reading a collection: list (label and field selectors, `limit` and `continue` pages served
+//! from one snapshot) and watch (a chunked stream of events, with the API server's selector
+//! semantics: an object that comes to match the selector arrives as ADDED, one that stops
+//! matching leaves as DELETED).
+
+use super::api::{Api, Target, error, ok, status};
+use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The version tag of continue tokens, as the API server writes it.
+const TOKEN_VERSION: &str = "meta.k8s.io/v1";
+
+/// A continue token: base64 of `{"v": "meta.k8s.io/v1", "rv": <snapshot>, "start": "<ns>/<name>"}`.
+pub(super) fn encode_continue(c: &Continue) -> String {
+    let token = json!({"v": TOKEN_VERSION, "rv": c.resource_version, "start": format!("{}/{}", c.namespace, c.name)});
+    katalog::template::base64_encode(token.to_string().as_bytes())
+}
+
+/// The position a continue token names; `Err` with the API server's reason for a malformed one.
+pub(super) fn decode_continue(token: &str) -> Result<Continue, String> {
+    let bytes = katalog::template::base64_decode(token).map_err(|_| "continue key is not valid: illegal base64 data".to_string())?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| "continue key is not valid: the token is not JSON".to_string())?;
+    if v.get("v").and_then(Value::as_str) != Some(TOKEN_VERSION) {
+        return Err(format!("continue key is not valid: server does not recognize this encoded key version (version {TOKEN_VERSION})"));
+    }
+    let rv = v.get("rv").and_then(Value::as_u64).filter(|rv| *rv > 0);
+    let start = v.get("start").and_then(Value::as_str).and_then(|s| s.split_once('/'));
+    match (rv, start) {
+        (Some(resource_version), Some((namespace, name))) if !name.is_empty() => {
+            Ok(Continue { resource_version, namespace: namespace.to_string(), name: name.to_string() })
+        }
+        (None, _) => Err(format!("continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})")),
+        _ => Err(format!("continue key is not valid: encoded start key is not a key (version {TOKEN_VERSION})")),
+    }
+}
+
+fn bad_request(message: &str) -> Response {
+    super::api::respond(StatusCode::BAD_REQUEST, &status(400, "BadRequest", message, None))
+}
+
+pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) -> Response {
+    let params = ListParams { label_selector: q.get("labelSelector").cloned(), field_selector: q.get("fieldSelector").cloned() };
+    let after = match q.get("continue").filter(|c| !c.is_empty()).map(|c| decode_continue(c)) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(m)) => return bad_request(&m),
+    };
+    let limit = match q.get("limit").filter(|l| !l.is_empty()).map(|l| l.parse::<i64>()) {
+        None => None,
+        Some(Ok(l)) => usize::try_from(l).ok(),
+        Some(Err(_)) => return bad_request("limit must be an integer"),
+    };
+    let page = match api.store.list_page(&t.res, t.ns.as_deref(), &params, limit, after.as_ref()) {
+        Ok(p) => p,
+        Err(ClusterError::Gone(_)) => {
+            let message =
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
+            return super::api::respond(StatusCode::GONE, &status(410, "Expired", message, None));
+        }
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let mut meta = json!({"resourceVersion": page.resource_version.to_string()});
+    if let Some(next) = &page.next {
+        meta["continue"] = json!(encode_continue(next));
+        meta["remainingItemCount"] = json!(page.remaining);
+    }
+    ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.res.api_version(), "metadata": meta, "items": page.items}))
+}
+
+/// What a watch with a selector sends for one change: the object entering the selector is
+/// ADDED, leaving it is DELETED (with the object as it was, at the new resourceVersion), moving
+/// within it is MODIFIED; changes outside it are not sent.
+fn selected(event: &WatchEvent, prev: Option<&Value>, keep: &dyn Fn(&Value) -> bool) -> Option<(&'static str, Value)> {
+    match event {
+        WatchEvent::Added(o) => keep(o).then(|| ("ADDED", o.clone())),
+        WatchEvent::Deleted(o) => keep(o).then(|| ("DELETED", o.clone())),
+        WatchEvent::Modified(o) => {
+            let was = prev.is_none_or(|p| keep(p));
+            match (was, keep(o)) {
+                (true, true) => Some(("MODIFIED", o.clone())),
+                (false, true) => Some(("ADDED", o.clone())),
+                (true, false) => {
+                    let mut gone = prev.cloned().unwrap_or_else(|| o.clone());
+                    if let (Some(m), Some(rv)) = (gone.get_mut("metadata").and_then(Value::as_object_mut), o.pointer("/metadata/resourceVersion")) {
+                        m.insert("resourceVersion".into(), rv.clone());
+                    }
+                    Some(("DELETED", gone))
+                }
+                (false, false) => None,
+            }
+        }
+    }
+}
+
+pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Response {
+    let labels = match LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str)) {
+        Ok(l) => l,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let fields = match FieldSelector::parse(&t.res, q.get("fieldSelector").map_or("", String::as_str)) {
+        Ok(f) => f,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let from: u64 = q.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut initial: Vec<Value> = Vec::new();
+    let mut start = from;
+    let keep = move |o: &Value| labels.matches(o) && fields.matches(o);
+    if from == 0 {
+        // No version: the current state first, as ADDED events, then what follows.
+        match api.store.list_page(&t.res, t.ns.as_deref(), &ListParams::default(), None, None) {
+            Ok(l) => {
+                start = l.resource_version;
+                initial = l.items.into_iter().filter(|o| keep(o)).map(|o| json!({"type": "ADDED", "object": o})).collect();
+            }
+            Err(e) => return error(&e, Some(&t.res)),
+        }
+    }
+    let mut timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800));
+    if let Some(drop_after) = api.access().faults.drop_watches_after {
+        // An injected broken connection: the stream ends early, as when a load balancer cuts it.
+        timeout = timeout.min(drop_after);
+    }
+    let expired = from > 0 && api.access().inject_expiry();
+    let too_old = || json!({"type": "ERROR", "object": status(410, "Expired", &format!("too old resource version: {from}"), None)});
+    let stream = match crate::cluster::Cluster::watch(api.store.as_ref(), &t.res, t.ns.as_deref(), start).await {
+        Ok(_) if expired => {
+            initial.push(too_old());
+            None
+        }
+        Ok(s) => Some(s),
+        Err(ClusterError::Gone(_)) => {
+            initial.push(too_old());
+            None
+        }
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let closing = api.closing.clone();
+    // Bookmarks: when asked, after `bookmark_every` of quiet, the current resourceVersion, so a
+    // client can resume from it without replaying (kube-rs asks for them).
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+    let bookmark_every = api.access().bookmark_every;
+    let store = api.store.clone();
+    let (api_version, kind) = (t.res.api_version(), t.res.kind.clone());
+    let state = (initial.into_iter(), stream);
+    let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
+        let keep = keep.clone();
+        let mut closing = closing.clone();
+        let store = store.clone();
+        let (api_version, kind) = (api_version.clone(), kind.clone());
+        async move {
+            if let Some(e) = first.next() {
+                return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
+            }
+            let s = stream.as_mut()?;
+            loop {
+                if *closing.borrow() {
+                    return None;
+                }
+                let change = tokio::select! {
+                    ev = tokio::time::timeout_at(deadline, s.next_change()) => match ev {
+                        Ok(Some(change)) => change,
+                        _ => return None,
+                    },
+                    _ = closing.changed() => return None,
+                    _ = async { if bookmarks { tokio::time::sleep(bookmark_every).await } else { std::future::pending::<()>().await } } => {
+                        let rv = store.resource_version().to_string();
+                        let mark = json!({"type": "BOOKMARK", "object": {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": rv}}});
+                        return Some((Ok(Bytes::from(format!("{mark}\n"))), (first, stream)));
+                    }
+                };
+                let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), &keep) else { continue };
+                let line = json!({"type": kind, "object": object});
+                return Some((Ok(Bytes::from(format!("{line}\n"))), (first, stream)));
+            }
+        }
+    });
+    Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, "application/json").body(Body::from_stream(body)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_tokens_round_trip_and_malformed_ones_are_refused() {
+        let c = Continue { resource_version: 42, namespace: "team".into(), name: "cm-7".into() };
+        assert_eq!(decode_continue(&encode_continue(&c)), Ok(c));
+        assert!(decode_continue("3").is_err(), "an offset is not a token");
+        assert!(decode_continue("!!!").unwrap_err().starts_with("continue key is not valid"));
+        let wrong_version = katalog::template::base64_encode(br#"{"v":"x","rv":1,"start":"a/b"}"#);
+        assert!(decode_continue(&wrong_version).unwrap_err().contains("version"));
+    }
+
+    #[test]
+    fn selective_watches_see_objects_enter_and_leave() {
+        let keep = |o: &Value| o.pointer("/metadata/labels/app") == Some(&json!("web"));
+        let web = json!({"metadata": {"name": "a", "resourceVersion": "5", "labels": {"app": "web"}}});
+        let db = json!({"metadata": {"name": "a", "resourceVersion": "6", "labels": {"app": "db"}}});
+        let entered = selected(&WatchEvent::Modified(web.clone()), Some(&db), &keep).unwrap();
+        assert_eq!(entered.0, "ADDED");
+        let left = selected(&WatchEvent::Modified(db.clone()), Some(&web), &keep).unwrap();
+        assert_eq!(left.0, "DELETED");
+        assert_eq!(left.1.pointer("/metadata/labels/app"), Some(&json!("web")), "the object as it was");
+        assert_eq!(left.1.pointer("/metadata/resourceVersion"), Some(&json!("6")), "at the new version");
+        assert!(selected(&WatchEvent::Modified(db.clone()), Some(&db), &keep).is_none());
+        assert_eq!(selected(&WatchEvent::Modified(web.clone()), Some(&web), &keep).unwrap().0, "MODIFIED");
+    }
+}

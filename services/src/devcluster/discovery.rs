@@ -1,0 +1,213 @@
+//! Discovery: `/api`, `/apis`, the APIResourceList of each group/version (with short names,
+//! singular names, categories, verbs and subresources — for custom resources, read from their
+//! CustomResourceDefinition), and the OpenAPI v3 index kubectl reads before it sends a patch.
+
+use super::api::Api;
+use crate::cluster::ApiResource;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The Kubernetes minor version the dev cluster reports.
+pub(super) const MINOR: &str = "32";
+
+/// Where a resource's `scale` subresource reads and writes its replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ScalePaths {
+    /// JSON path of the desired replicas (`.spec.replicas`).
+    pub spec_replicas: String,
+    /// JSON path of the observed replicas (`.status.replicas`).
+    pub status_replicas: String,
+    /// JSON path of the label selector the scale reports, if any.
+    pub label_selector: Option<String>,
+}
+
+/// What discovery says of one resource beyond its identity.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Names {
+    short: Vec<String>,
+    singular: String,
+    categories: Vec<String>,
+}
+
+impl Api {
+    fn served(&self, group: &str, version: &str) -> Vec<(ApiResource, bool)> {
+        self.store.served().into_iter().filter(|(r, _)| r.group == group && r.version == version).collect()
+    }
+
+    /// The CustomResourceDefinition that serves `(group, plural)`, if it is a custom resource.
+    pub(super) fn crd_of(&self, group: &str, plural: &str) -> Option<Value> {
+        let crds = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition")?;
+        self.store.peek(&crds, None, &format!("{plural}.{group}"))
+    }
+
+    fn names(&self, r: &ApiResource) -> Names {
+        if let Some(crd) = self.crd_of(&r.group, &r.plural) {
+            let list = |p: &str| {
+                crd.pointer(p).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+            };
+            let singular =
+                crd.pointer("/spec/names/singular").and_then(Value::as_str).filter(|s| !s.is_empty()).map_or_else(|| r.kind.to_lowercase(), str::to_string);
+            return Names { short: list("/spec/names/shortNames"), singular, categories: list("/spec/names/categories") };
+        }
+        Names { short: short_names(&r.group, &r.plural).iter().map(|s| s.to_string()).collect(), singular: r.kind.to_lowercase(), categories: Vec::new() }
+    }
+
+    /// The `scale` subresource of `r`: built in for Deployments, StatefulSets and ReplicaSets;
+    /// declared by `subresources.scale` of the served version for custom resources.
+    pub(super) fn scale_paths(&self, r: &ApiResource) -> Option<ScalePaths> {
+        if r.group == "apps" && matches!(r.plural.as_str(), "deployments" | "statefulsets" | "replicasets") {
+            return Some(ScalePaths { spec_replicas: ".spec.replicas".into(), status_replicas: ".status.replicas".into(), label_selector: None });
+        }
+        let crd = self.crd_of(&r.group, &r.plural)?;
+        let version = crd.pointer("/spec/versions")?.as_array()?.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(r.version.as_str()))?;
+        let scale = version.pointer("/subresources/scale")?;
+        let s = |k: &str| scale.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(ScalePaths { spec_replicas: s("specReplicasPath")?, status_replicas: s("statusReplicasPath")?, label_selector: s("labelSelectorPath") })
+    }
+
+    pub(super) fn resource_list(&self, group: &str, version: &str) -> Option<Value> {
+        let served = self.served(group, version);
+        if served.is_empty() {
+            return None;
+        }
+        let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+        let mut resources = Vec::new();
+        for (r, status) in served {
+            let verbs = if super::reviews::is_review(&r.group, &r.plural) {
+                json!(["create"])
+            } else {
+                json!(["create", "delete", "get", "list", "patch", "update", "watch"])
+            };
+            let names = self.names(&r);
+            let mut entry = json!({"name": r.plural, "singularName": names.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs});
+            if !names.short.is_empty() {
+                entry["shortNames"] = json!(names.short);
+            }
+            if !names.categories.is_empty() {
+                entry["categories"] = json!(names.categories);
+            }
+            resources.push(entry);
+            if status {
+                resources.push(
+                    json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]}),
+                );
+            }
+            if self.scale_paths(&r).is_some() {
+                resources.push(json!({"name": format!("{}/scale", r.plural), "singularName": "", "namespaced": r.namespaced, "group": "autoscaling",
+                                      "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
+            }
+        }
+        Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    }
+
+    /// `/openapi/v3`: one document per group/version.
+    pub(super) fn openapi_root(&self) -> Value {
+        let mut paths = serde_json::Map::new();
+        for (r, _) in self.store.served() {
+            let p = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
+            paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}")}));
+        }
+        json!({"paths": paths})
+    }
+
+    /// The OpenAPI v3 document of a group/version: one PATCH and POST operation per resource,
+    /// declaring the `fieldValidation` parameter, which is what kubectl looks for before it
+    /// leaves validation to the server. (Schemas are not served: objects are not validated.)
+    pub(super) fn openapi_doc(&self, group: &str, version: &str) -> Option<Value> {
+        let served = self.served(group, version);
+        if served.is_empty() {
+            return None;
+        }
+        let base = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+        let mut paths = serde_json::Map::new();
+        let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                           {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
+        for (r, _) in served {
+            let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+            let coll = if r.namespaced { format!("{base}/namespaces/{{namespace}}/{}", r.plural) } else { format!("{base}/{}", r.plural) };
+            paths.insert(
+                coll.clone(),
+                json!({"post": {"x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
+            );
+            paths.insert(
+                format!("{coll}/{{name}}"),
+                json!({"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk, "parameters": param, "responses": {}}}),
+            );
+        }
+        Some(
+            json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}),
+        )
+    }
+
+    /// `/apis`: every group with its versions.
+    pub(super) fn groups(&self) -> Value {
+        let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (r, _) in self.store.served() {
+            if !r.group.is_empty() {
+                let v = by_group.entry(r.group.clone()).or_default();
+                if !v.contains(&r.version) {
+                    v.push(r.version.clone());
+                }
+            }
+        }
+        let groups: Vec<Value> = by_group
+            .into_iter()
+            .map(|(g, vs)| {
+                let versions: Vec<Value> = vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect();
+                json!({"name": g, "versions": versions, "preferredVersion": versions[0]})
+            })
+            .collect();
+        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+    }
+
+    /// `/apis/<group>`.
+    pub(super) fn group(&self, name: &str) -> Option<Value> {
+        let groups = self.groups();
+        let mut grp = groups["groups"].as_array()?.iter().find(|x| x["name"] == name)?.clone();
+        grp["kind"] = json!("APIGroup");
+        grp["apiVersion"] = json!("v1");
+        Some(grp)
+    }
+
+    /// `/version`.
+    pub(super) fn version() -> Value {
+        json!({"major": "1", "minor": MINOR, "gitVersion": format!("v1.{MINOR}.0-ork-dev"), "platform": "linux/amd64"})
+    }
+
+    /// `/api`.
+    pub(super) fn core_versions(&self) -> Value {
+        json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": self.addr.to_string()}]})
+    }
+}
+
+/// kubectl's short names of the built-in resources.
+fn short_names(group: &str, plural: &str) -> &'static [&'static str] {
+    match (group, plural) {
+        ("", "configmaps") => &["cm"],
+        ("", "endpoints") => &["ep"],
+        ("", "events") => &["ev"],
+        ("", "limitranges") => &["limits"],
+        ("", "namespaces") => &["ns"],
+        ("", "nodes") => &["no"],
+        ("", "persistentvolumeclaims") => &["pvc"],
+        ("", "persistentvolumes") => &["pv"],
+        ("", "pods") => &["po"],
+        ("", "replicationcontrollers") => &["rc"],
+        ("", "resourcequotas") => &["quota"],
+        ("", "serviceaccounts") => &["sa"],
+        ("", "services") => &["svc"],
+        ("apps", "daemonsets") => &["ds"],
+        ("apps", "deployments") => &["deploy"],
+        ("apps", "replicasets") => &["rs"],
+        ("apps", "statefulsets") => &["sts"],
+        ("autoscaling", "horizontalpodautoscalers") => &["hpa"],
+        ("batch", "cronjobs") => &["cj"],
+        ("networking.k8s.io", "ingresses") => &["ing"],
+        ("networking.k8s.io", "networkpolicies") => &["netpol"],
+        ("policy", "poddisruptionbudgets") => &["pdb"],
+        ("apiextensions.k8s.io", "customresourcedefinitions") => &["crd", "crds"],
+        ("scheduling.k8s.io", "priorityclasses") => &["pc"],
+        ("storage.k8s.io", "storageclasses") => &["sc"],
+        _ => &[],
+    }
+}
