@@ -88,7 +88,7 @@ pub fn run(args: Args) -> u8 {
         let _ = writeln!(out, "try: KUBECONFIG={} kubectl get namespaces", args.kubeconfig.display());
         let _ = out.flush();
         drop(out);
-        let _ = tokio::signal::ctrl_c().await;
+        services::runtime::shutdown_signal().await;
         dev.stop().await;
         0
     })

@@ -182,7 +182,8 @@ fn targets(args: &Args) -> Result<(Vec<PathBuf>, bool), u8> {
     match dir {
         Some(d) if d.is_dir() => Ok((discover(&d), true)),
         Some(d) => {
-            let _ = writeln!(std::io::stderr(), "error: {} is not a directory", display_path(&d));
+            let why = if d.exists() { "is not a directory" } else { "not found" };
+            let _ = writeln!(std::io::stderr(), "error: {}: {why}", display_path(&d));
             Err(2)
         }
         None => Ok((vec![PathBuf::from(target)], false)),
@@ -221,8 +222,9 @@ pub fn run(args: Args) -> u8 {
     };
     drop(err);
     if discovered && files.is_empty() {
-        let _ = writeln!(std::io::stdout(), "no e2e.yaml files found");
-        return 0;
+        // A CI job that tests nothing must not pass.
+        let _ = writeln!(std::io::stderr(), "error: no *e2e.yaml files found, so nothing was tested; check the directory, or name a file with -f");
+        return 1;
     }
     if args.keep && files.len() > 1 {
         let _ = writeln!(std::io::stderr(), "error: --keep keeps one cluster: run a single e2e.yaml (found {})", files.len());
@@ -257,13 +259,13 @@ pub fn run(args: Args) -> u8 {
         let watcher = {
             let flag = opts.interrupted.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    flag.store(true, Ordering::SeqCst);
-                    let _ = writeln!(std::io::stderr(), "interrupted: stopping the runtime and the cluster (Ctrl-C again to exit at once)");
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(2);
-                    }
-                }
+                // SIGTERM (a CI timeout) stops as Ctrl-C does: runtime drained, cluster stopped,
+                // scratch directory removed.
+                services::runtime::shutdown_signal().await;
+                flag.store(true, Ordering::SeqCst);
+                let _ = writeln!(std::io::stderr(), "interrupted: stopping the runtime and the cluster (Ctrl-C again to exit at once)");
+                services::runtime::shutdown_signal().await;
+                std::process::exit(2);
             })
         };
         for f in &files {

@@ -192,7 +192,8 @@ fn print_file(out: &mut impl Write, f: &FileRun, color: bool) {
 
 fn discover(dir: &Path, output: Output) -> u8 {
     if !dir.is_dir() {
-        let _ = writeln!(std::io::stderr(), "error: {} is not a directory", display_path(dir));
+        let why = if dir.exists() { "is not a directory" } else { "not found" };
+        let _ = writeln!(std::io::stderr(), "error: {}: {why}", display_path(dir));
         return 2;
     }
     let mut found = katalog::load::find_documents(dir, "simulate.yaml");
@@ -200,8 +201,9 @@ fn discover(dir: &Path, output: Output) -> u8 {
     let color = use_color(std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     if found.is_empty() {
-        let _ = writeln!(out, "no simulate.yaml files found under {}", display_path(dir));
-        return 0;
+        // A CI job that tests nothing must not pass.
+        let _ = writeln!(std::io::stderr(), "error: no *simulate.yaml files found under {}, so nothing was tested; check the directory, or name a file with -f", display_path(dir));
+        return 1;
     }
     let mut all = Vec::new();
     let mut failed = Vec::new();

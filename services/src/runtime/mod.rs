@@ -326,7 +326,7 @@ impl Runtime {
 
     /// Runs until SIGTERM or Ctrl-C, then shuts down.
     pub async fn run_until_signal(self) {
-        wait_for_signal().await;
+        shutdown_signal().await;
         self.shutdown().await;
     }
 }
@@ -366,7 +366,9 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
     }
 }
 
-async fn wait_for_signal() {
+/// Resolves at the first SIGTERM or SIGINT (Ctrl-C): how a process is asked to stop, by a user,
+/// a CI timeout or the kubelet.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

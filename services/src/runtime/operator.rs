@@ -385,7 +385,10 @@ impl OperatorBox {
                             if let Some(r) = relisting.as_mut() {
                                 r.insert(k.clone());
                             }
-                            seen.insert(k.clone(), fingerprint(&obj));
+                            if seen.insert(k.clone(), fingerprint(&obj)) != Some(fingerprint(&obj)) {
+                                // New or changed while unwatched: a failing key retries at once.
+                                self.queue.forget(&k);
+                            }
                             self.enqueue(k);
                         }
                     }
@@ -401,6 +404,9 @@ impl OperatorBox {
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
                             let fp = fingerprint(&obj);
                             if seen.insert(k.clone(), fp) != Some(fp) {
+                                // The CR itself changed (spec, labels, deletion…): the user may
+                                // have fixed what failed, so its backoff ends.
+                                self.queue.forget(&k);
                                 self.enqueue(k);
                             }
                         }
@@ -494,16 +500,14 @@ impl OperatorBox {
                 Ok(Outcome::Failed(e)) => {
                     self.health.failure(&e.message, false);
                     self.metrics.observe(metrics::Result::Error, false, took);
-                    let retry = self.queue.next_backoff(&key);
+                    let retry = self.queue.retry_after_failure(key.clone());
                     tracing::warn!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "reconcile failed: {}", e.message);
-                    self.queue.add_after(key.clone(), retry);
                 }
                 Err(panic) => {
                     self.health.failure(&panic, true);
                     self.metrics.observe(metrics::Result::Error, true, took);
-                    let retry = self.queue.next_backoff(&key);
+                    let retry = self.queue.retry_after_failure(key.clone());
                     tracing::error!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "{panic}");
-                    self.queue.add_after(key.clone(), retry);
                 }
             }
             self.queue.done(&key);

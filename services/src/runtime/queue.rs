@@ -1,14 +1,19 @@
 //! The work queue of one OperatorBox (runtime-and-gateway.md §1.6), with client-go's semantics:
 //! a key waits at most once (dedup); a key being processed is never handed to a second worker,
-//! and one added meanwhile comes back after `done`; failures back off per key exponentially
-//! (5 ms doubling to 1000 s) until `forget`; delayed adds; an optional depth limit; shutdown
-//! wakes every waiting worker.
+//! and one added meanwhile comes back after `done`; delayed adds; an optional depth limit;
+//! shutdown wakes every waiting worker.
+//!
+//! Failures back off per key exponentially (5 ms doubling to 1000 s) until `forget`, and the
+//! backoff holds: while a key backs off, every add of it (a child's watch event, a resync) is
+//! deferred to the end of the backoff, so a failing key is retried exactly when the log says.
+//! Only `forget` (a success, or a change to the CR itself) ends a backoff early.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// The first retry delay after a failure.
 pub const BASE_DELAY: Duration = Duration::from_millis(5);
@@ -21,6 +26,10 @@ struct State<K> {
     dirty: HashSet<K>,
     processing: HashSet<K>,
     failures: HashMap<K, u32>,
+    /// When each backing-off key may be processed again.
+    backoff_until: HashMap<K, Instant>,
+    /// Keys with a timer that adds them when their backoff ends (one timer per key).
+    deferred: HashSet<K>,
     shutdown: bool,
 }
 
@@ -35,7 +44,15 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
     /// A queue; `max_depth` bounds how many keys may wait (new keys beyond it are dropped).
     pub fn new(max_depth: Option<usize>) -> Arc<WorkQueue<K>> {
         Arc::new(WorkQueue {
-            state: Mutex::new(State { queue: VecDeque::new(), dirty: HashSet::new(), processing: HashSet::new(), failures: HashMap::new(), shutdown: false }),
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                dirty: HashSet::new(),
+                processing: HashSet::new(),
+                failures: HashMap::new(),
+                backoff_until: HashMap::new(),
+                deferred: HashSet::new(),
+                shutdown: false,
+            }),
             ready: Notify::new(),
             max_depth: max_depth.filter(|d| *d > 0),
         })
@@ -46,12 +63,16 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `key` unless it is already waiting. Returns false when it was dropped (depth
-    /// limit, shutdown).
-    pub fn add(&self, key: K) -> bool {
+    /// Queues `key` unless it is already waiting; a key that backs off is queued when its
+    /// backoff ends. Returns false when it was dropped (depth limit, shutdown).
+    pub fn add(self: &Arc<Self>, key: K) -> bool {
         let mut s = self.state();
         if s.shutdown {
             return false;
+        }
+        if let Some(until) = s.backoff_until.get(&key).copied().filter(|u| *u > Instant::now()) {
+            self.defer(&mut s, key, until);
+            return true;
         }
         if s.dirty.contains(&key) {
             return true;
@@ -68,6 +89,19 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
         true
     }
 
+    /// Adds `key` at `until` (once: a key already deferred keeps its one timer, which re-checks
+    /// the backoff when it fires).
+    fn defer(self: &Arc<Self>, s: &mut State<K>, key: K, until: Instant) {
+        if s.deferred.insert(key.clone()) {
+            let q = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(until).await;
+                q.state().deferred.remove(&key);
+                q.add(key);
+            });
+        }
+    }
+
     /// Queues `key` after `delay`.
     pub fn add_after(self: &Arc<Self>, key: K, delay: Duration) {
         if delay.is_zero() {
@@ -81,24 +115,27 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
         });
     }
 
-    /// The delay the next failure of `key` waits (and counts the failure).
-    pub fn next_backoff(&self, key: &K) -> Duration {
-        let mut s = self.state();
-        let n = s.failures.entry(key.clone()).or_insert(0);
-        let delay = BASE_DELAY.saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX)).min(MAX_DELAY);
-        *n = n.saturating_add(1);
+    /// Counts a failure of `key`, starts its backoff (5 ms doubling per consecutive failure, at
+    /// most 1000 s) and queues it for when the backoff ends. Returns the backoff.
+    pub fn retry_after_failure(self: &Arc<Self>, key: K) -> Duration {
+        let delay = {
+            let mut s = self.state();
+            let n = s.failures.entry(key.clone()).or_insert(0);
+            let delay = BASE_DELAY.saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX)).min(MAX_DELAY);
+            *n = n.saturating_add(1);
+            s.backoff_until.insert(key.clone(), Instant::now() + delay);
+            delay
+        };
+        self.add(key);
         delay
     }
 
-    /// Queues `key` after its backoff (a failed reconcile).
-    pub fn add_rate_limited(self: &Arc<Self>, key: K) {
-        let delay = self.next_backoff(&key);
-        self.add_after(key, delay);
-    }
-
-    /// Forgets `key`'s failures (a successful reconcile).
+    /// Forgets `key`'s failures and ends its backoff (a successful reconcile, or a change to
+    /// the CR that deserves a prompt retry).
     pub fn forget(&self, key: &K) {
-        self.state().failures.remove(key);
+        let mut s = self.state();
+        s.failures.remove(key);
+        s.backoff_until.remove(key);
     }
 
     /// How many times `key` has failed since it was last forgotten.
@@ -128,11 +165,17 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
         }
     }
 
-    /// Marks `key` processed; if it was added meanwhile, it waits again.
-    pub fn done(&self, key: &K) {
+    /// Marks `key` processed; if it was added meanwhile, it waits again (after its backoff, if
+    /// this processing failed).
+    pub fn done(self: &Arc<Self>, key: &K) {
         let mut s = self.state();
         s.processing.remove(key);
         if s.dirty.contains(key) && !s.shutdown {
+            if let Some(until) = s.backoff_until.get(key).copied().filter(|u| *u > Instant::now()) {
+                s.dirty.remove(key);
+                self.defer(&mut s, key.clone(), until);
+                return;
+            }
             s.queue.push_back(key.clone());
             drop(s);
             self.ready.notify_one();
@@ -179,30 +222,48 @@ mod tests {
         assert!(q.is_empty());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn failures_back_off_exponentially_up_to_the_cap_until_forgotten() {
         let q = WorkQueue::new(None);
-        let delays: Vec<Duration> = (0..4).map(|_| q.next_backoff(&"k")).collect();
+        let delays: Vec<Duration> = (0..4).map(|_| q.retry_after_failure("k")).collect();
         assert_eq!(delays, [Duration::from_millis(5), Duration::from_millis(10), Duration::from_millis(20), Duration::from_millis(40)]);
         for _ in 0..40 {
-            q.next_backoff(&"k");
+            q.retry_after_failure("k");
         }
-        assert_eq!(q.next_backoff(&"k"), MAX_DELAY);
+        assert_eq!(q.retry_after_failure("k"), MAX_DELAY);
         assert_eq!(q.failures(&"other"), 0);
         q.forget(&"k");
-        assert_eq!(q.next_backoff(&"k"), BASE_DELAY);
+        assert_eq!(q.retry_after_failure("k"), BASE_DELAY);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn delayed_and_rate_limited_adds_arrive_after_their_delay() {
+    async fn backoff_is_retried_exactly_when_logged_whatever_else_adds_the_key() {
+        // Regression: adds from watch events and resyncs used to retry a failing key long
+        // before its logged backoff (a retry logged as 40.96 s came after 13.6 s).
         let q = WorkQueue::new(None);
-        q.add_after("late", Duration::from_secs(10));
-        q.add_rate_limited("retry");
-        tokio::time::sleep(Duration::from_millis(6)).await;
-        assert_eq!(q.get().await, Some("retry"));
-        assert!(q.is_empty(), "the 10 s one is not there yet");
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        assert_eq!(q.get().await, Some("late"));
+        let mut delay = Duration::ZERO;
+        let mut failed_at = Instant::now();
+        for _ in 0..14 {
+            assert!(q.add("cr"));
+            assert_eq!(q.get().await, Some("cr"));
+            let waited = failed_at.elapsed();
+            assert!(waited >= delay, "retried after {waited:?}, before the logged backoff {delay:?}");
+            assert!(waited <= delay + Duration::from_millis(1), "retried late: {waited:?} for {delay:?}");
+            // The reconcile fails; meanwhile a child's watch event adds the key again.
+            q.add("cr");
+            delay = q.retry_after_failure("cr");
+            failed_at = Instant::now();
+            q.done(&"cr");
+            // More events during the backoff change nothing.
+            tokio::time::sleep(delay / 3).await;
+            q.add("cr");
+            assert!(q.is_empty(), "added during its backoff: deferred, not queued");
+        }
+        assert_eq!(delay, Duration::from_millis(5) * (1 << 13), "40.96 s after 14 failures");
+        // A change to the CR itself forgets the backoff: retried at once.
+        q.forget(&"cr");
+        assert!(q.add("cr"));
+        assert_eq!(q.len(), 1);
     }
 
     #[tokio::test]
