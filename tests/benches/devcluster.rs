@@ -39,7 +39,7 @@ fn main() {
         let dev = DevCluster::start(Options { port: 0, ready_after: Duration::from_secs(1), tls: false, ..Options::default() })
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let client = kube::Client::try_from(kube::Config::new(dev.url().parse().unwrap_or_else(|e| panic!("{e}")))).unwrap_or_else(|e| panic!("{e}"));
+        let client = dev.client().await.unwrap_or_else(|e| panic!("{e}"));
         let cms: Api<ConfigMap> = Api::namespaced(client, "default");
         for concurrency in [1usize, 16, 64] {
             let rate = creates(&cms, &format!("c{concurrency}"), concurrency, 10_000).await;

@@ -37,7 +37,13 @@ fn start(dir: &Path) -> Dev {
 
 /// Runs kubectl against the dev cluster; returns (exit code, stdout + stderr).
 fn kubectl(dev: &Dev, args: &[&str]) -> (i32, String) {
-    let out = Command::new("kubectl").args(args).env("KUBECONFIG", &dev.kubeconfig).output().unwrap_or_else(|e| panic!("kubectl is required: {e}"));
+    let cache = dev.kubeconfig.with_file_name("kube-cache");
+    let out = Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", &dev.kubeconfig)
+        .env("KUBECACHEDIR", cache)
+        .output()
+        .unwrap_or_else(|e| panic!("kubectl is required: {e}"));
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
@@ -167,4 +173,191 @@ fn kubectl_drives_the_dev_cluster() {
 
     // Without RBAC enforcement everything is allowed.
     assert_eq!(ok(&dev, &["auth", "can-i", "create", "deployments", "-n", "demo"]), "yes\n");
+}
+
+/// Applies `yaml` with kubectl (stdin); returns (exit code, output).
+fn apply(dev: &Dev, yaml: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .args(["apply", "-f", "-"])
+        .env("KUBECONFIG", &dev.kubeconfig)
+        .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(yaml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Issue 13, defect 8: the dev cluster stored objects the API server refuses. Now names follow
+/// each kind's rule, labels and annotations theirs, a CRD's name is `plural.group`, immutable
+/// fields stay, and `default`/`kube-system` cannot be deleted — with kubectl printing the API
+/// server's messages.
+#[test]
+fn invalid_names_and_immutable_fields_are_refused_like_the_api_server() {
+    let t = TempDir::new("dev-invalid");
+    let dev = start(t.path());
+    let refused = |yaml: &str, want: &str| {
+        let (code, out) = apply(&dev, yaml);
+        assert_ne!(code, 0, "accepted:\n{yaml}\n{out}");
+        assert!(out.contains(want), "expected {want:?} in:\n{out}");
+    };
+    refused(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: Hello_World}\nspec: {ports: [{port: 80}]}\n",
+        "The Service \"Hello_World\" is invalid: metadata.name: Invalid value: \"Hello_World\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character",
+    );
+    refused("apiVersion: v1\nkind: Service\nmetadata: {name: 1web}\nspec: {ports: [{port: 80}]}\n", "a DNS-1035 label");
+    refused("apiVersion: v1\nkind: Namespace\nmetadata: {name: team.a}\n", "The Namespace \"team.a\" is invalid: metadata.name: Invalid value: \"team.a\": a lowercase RFC 1123 label");
+    let long = "a".repeat(70);
+    refused(
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, labels: {{app: {long}}}}}\n"),
+        &format!("metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters"),
+    );
+    refused(&format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {}}}\nspec: {{}}\n", "d".repeat(260)), "must be no more than 253 characters");
+    refused(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets}\nspec: {group: ork.dev, scope: Namespaced, names: {plural: widgets, kind: Widget}, versions: [{name: v1, served: true, storage: true}]}\n",
+        "metadata.name: Invalid value: \"widgets\": must be spec.names.plural+\".\"+spec.group",
+    );
+    // Immutable fields.
+    assert_eq!(apply(&dev, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"1\"}\n").0, 0);
+    refused("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"2\"}\n", "data: Forbidden: field is immutable when `immutable` is set");
+    let deploy = |app: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec: {{selector: {{matchLabels: {{app: {app}}}}}, template: {{metadata: {{labels: {{app: {app}}}}}, spec: {{containers: [{{name: c, image: nginx}}]}}}}}}\n")
+    };
+    assert_eq!(apply(&dev, &deploy("a")).0, 0);
+    refused(&deploy("b"), "The Deployment \"d\" is invalid: spec.selector: Invalid value: {\"matchLabels\":{\"app\":\"b\"}}: field is immutable");
+    let job = |image: &str| format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j}}\nspec: {{template: {{spec: {{restartPolicy: Never, containers: [{{name: c, image: {image}}}]}}}}}}\n");
+    assert_eq!(apply(&dev, &job("busybox:1")).0, 0);
+    refused(&job("busybox:2"), "spec.template: Invalid value:");
+    assert_eq!(apply(&dev, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n").0, 0);
+    let ip = ok(&dev, &["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert!(ip.starts_with("10.96."), "a cluster IP is allocated: {ip}");
+    let (code, out) = kubectl(&dev, &["patch", "service", "web", "--type=merge", "-p", r#"{"spec":{"clusterIP":"10.96.200.1"}}"#]);
+    assert_ne!(code, 0);
+    assert!(out.contains("spec.clusterIPs[0]: Invalid value: []string{\"10.96.200.1\"}: may not change once set"), "{out}");
+    // Re-applying the Service without its clusterIP keeps the allocated one.
+    assert_eq!(apply(&dev, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 81}]}\n").0, 0);
+    assert_eq!(ok(&dev, &["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]), ip);
+    for ns in ["default", "kube-system"] {
+        let (code, out) = kubectl(&dev, &["delete", "namespace", ns]);
+        assert_ne!(code, 0);
+        assert!(out.contains(&format!("namespaces \"{ns}\" is forbidden: this namespace may not be deleted")), "{out}");
+    }
+    // A Secret's stringData is stored as data, never as itself.
+    assert_eq!(apply(&dev, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n").0, 0);
+    assert_eq!(ok(&dev, &["get", "secret", "s", "-o", "jsonpath={.data.k} {.stringData}"]), "dg== ");
+}
+
+/// Issue 13, defect 9: a selective watch now sees objects enter (ADDED) and leave (DELETED) its
+/// selector; list pages continue by key from one snapshot, so deleting between pages skips
+/// nothing, and a malformed token is a 400; generated names are random.
+#[test]
+fn watch_and_list_semantics_match_the_api_server() {
+    let t = TempDir::new("dev-watch");
+    let dev = start(t.path());
+    let mut watch = Command::new("kubectl")
+        .args(["get", "configmaps", "-l", "app=web", "-w", "--output-watch-events", "--no-headers", "-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name,APP:.object.metadata.labels.app"])
+        .env("KUBECONFIG", &dev.kubeconfig)
+        .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    std::thread::sleep(Duration::from_millis(500));
+    ok(&dev, &["create", "configmap", "m"]);
+    ok(&dev, &["label", "configmap", "m", "app=web"]);
+    ok(&dev, &["label", "configmap", "m", "app=db", "--overwrite"]);
+    ok(&dev, &["label", "configmap", "m", "app=web", "--overwrite"]);
+    ok(&dev, &["delete", "configmap", "m"]);
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let line = lines.next().expect("watch output").unwrap();
+        seen.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    // Entering: ADDED; leaving: DELETED with the object as it was (still app=web); back: ADDED.
+    assert_eq!(seen, ["ADDED m web", "DELETED m web", "ADDED m web", "DELETED m web"]);
+
+    for i in 0..6 {
+        ok(&dev, &["create", "configmap", &format!("p{i}")]);
+    }
+    let page = |query: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&dev, &["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?{query}")])).unwrap()
+    };
+    let names = |v: &serde_json::Value| v["items"].as_array().unwrap().iter().map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let first = page("limit=2");
+    assert_eq!(names(&first), ["p0", "p1"]);
+    assert_eq!(first["metadata"]["remainingItemCount"], 4);
+    let token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    // Between pages: p0 and p2 deleted, p9 created; the pages still show the first snapshot.
+    ok(&dev, &["delete", "configmap", "p0", "p2"]);
+    ok(&dev, &["create", "configmap", "p9"]);
+    let second = page(&format!("limit=2&continue={token}"));
+    assert_eq!(names(&second), ["p2", "p3"], "nothing skipped, nothing new");
+    let third = page(&format!("limit=10&continue={}", second["metadata"]["continue"].as_str().unwrap()));
+    assert_eq!(names(&third), ["p4", "p5"]);
+    assert!(third["metadata"].get("continue").is_none());
+    assert_eq!(first["metadata"]["resourceVersion"], third["metadata"]["resourceVersion"], "one snapshot");
+    let (code, out) = kubectl(&dev, &["get", "--raw", "/api/v1/namespaces/default/configmaps?limit=2&continue=2"]);
+    assert_ne!(code, 0);
+    assert!(out.contains("continue key is not valid"), "{out}");
+    // kubectl's own paging sees every object once.
+    assert_eq!(ok(&dev, &["get", "configmaps", "--chunk-size=2", "-o", "name"]), "configmap/p1\nconfigmap/p3\nconfigmap/p4\nconfigmap/p5\nconfigmap/p9\n");
+
+    // generateName: five random characters of the API server's alphabet, no collisions with
+    // names written by hand.
+    let mut generated = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let (code, out) = {
+            use std::io::Write;
+            let mut child = Command::new("kubectl")
+                .args(["create", "-o", "jsonpath={.metadata.name}", "-f", "-"])
+                .env("KUBECONFIG", &dev.kubeconfig)
+                .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n").unwrap();
+            let o = child.wait_with_output().unwrap();
+            (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+        };
+        assert_eq!(code, Some(0), "{out}");
+        let suffix = out.strip_prefix("gen-").unwrap_or_else(|| panic!("{out}"));
+        assert!(suffix.len() == 5 && suffix.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)), "{out}");
+        generated.insert(out);
+    }
+    assert_eq!(generated.len(), 20);
+}
+
+/// Issue 13, defect 10: gaps kubectl users hit — CRD short names and the CRD scale
+/// subresource, `kubectl describe` (event field selectors), health endpoints, a 413 with a
+/// Status body, `kubectl auth whoami`.
+#[test]
+fn kubectl_gaps_short_names_scale_describe_health_and_413() {
+    let t = TempDir::new("dev-gaps");
+    let dev = start(t.path());
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.ork.dev}\nspec:\n  group: ork.dev\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd], categories: [all]}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n    subresources:\n      status: {}\n      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}\n";
+    assert_eq!(apply(&dev, crd).0, 0);
+    assert_eq!(apply(&dev, "apiVersion: ork.dev/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {replicas: 1}\n").0, 0);
+    assert_eq!(ok(&dev, &["get", "wd", "-o", "name"]), "widget.ork.dev/w1\n");
+    assert!(ok(&dev, &["scale", "wd", "w1", "--replicas=4"]).contains("scaled"));
+    assert_eq!(ok(&dev, &["get", "widget", "w1", "-o", "jsonpath={.spec.replicas}"]), "4");
+    assert!(ok(&dev, &["get", "--raw", "/apis/ork.dev/v1/namespaces/default/widgets/w1/scale"]).contains("\"replicas\":4"));
+    ok(&dev, &["create", "configmap", "described", "--from-literal=k=v"]);
+    let described = ok(&dev, &["describe", "configmap", "described"]);
+    assert!(described.contains("Name:         described") && described.contains("Events:"), "{described}");
+    for path in ["/healthz", "/readyz", "/livez"] {
+        assert_eq!(ok(&dev, &["get", "--raw", path]), "ok");
+    }
+    assert!(ok(&dev, &["auth", "whoami"]).contains("Username    ork-dev-admin"));
+    let big = t.write("big.yaml", &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big}}\ndata: {{k: {}}}\n", "x".repeat(4 * 1024 * 1024)));
+    let (code, out) = kubectl(&dev, &["create", "-f", &big.to_string_lossy()]);
+    assert_ne!(code, 0);
+    assert!(out.contains("Request entity too large: limit is 3145728"), "{out}");
 }

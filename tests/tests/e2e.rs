@@ -157,7 +157,7 @@ fn a_bundle_missing_one_rule_fails_with_the_403_named() {
     assert!(r.stdout.contains("✗ the Website runs as a Deployment behind a Service"), "{}", show(&r));
     assert!(r.stdout.contains("resources[1]: Service/hello in namespace default: not found"), "{}", show(&r));
     let forbidden = "services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot create resource \"services\" in API group \"\" in the namespace \"default\"";
-    assert!(r.stdout.contains(&format!("runtime: crd `website` (degraded) last error: onCreate.services[0]: create: forbidden: {forbidden}")), "{}", show(&r));
+    assert!(r.stdout.contains(&format!("runtime: crd `website` (degraded) last error: onCreate.services[0]: create: {forbidden}")), "{}", show(&r));
     assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {forbidden}")), "{}", show(&r));
     assert!(r.stdout.contains("Applying the install bundle (") && r.stdout.contains("no-create-services.yaml"), "{}", show(&r));
 
@@ -287,4 +287,132 @@ fn a_borrowed_cluster_is_left_as_it_was_found() {
     }
     let left = run(&["get", "deployments,services", "-n", "default", "-o", "name"], kubectl);
     assert!(!left.stdout.contains("hello"), "children left behind: {}", show(&left));
+}
+
+/// Issue 13, defect 3: the dev cluster enforces RBAC escalation prevention, so a bundle whose
+/// `bind` rules were removed fails where a real cluster would refuse it (it used to pass).
+#[test]
+fn rbac_escalation_team_spaces_without_bind_fails_with_the_runtimes_403() {
+    let dir = TempDir::new("e2e-nobind");
+    let demo = root().join("demos/intermediate/team-spaces");
+    let katalog = demo.join("katalog.yaml");
+    let bundle = dir.path().join("bundle.yaml");
+    let g = ork(dir.path(), &["generate", "bundle", "-f", &katalog.to_string_lossy(), "-o", &bundle.to_string_lossy()]);
+    assert_eq!(g.code, 0, "{}", show(&g));
+    // Remove every `bind` rule (each is a reason comment and a rule ending in `- bind`).
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let mut kept = Vec::new();
+    let mut lines = text.lines().peekable();
+    let mut removed = 0;
+    while let Some(line) = lines.next() {
+        if line.starts_with("# ") && line.ends_with("(bind)") {
+            let mut block = Vec::new();
+            while let Some(l) = lines.peek().filter(|l| l.starts_with("- ") || l.starts_with("  ")) {
+                block.push(*l);
+                lines.next();
+                if block.len() > 1 && lines.peek().is_some_and(|n| n.starts_with("- ")) {
+                    break;
+                }
+            }
+            assert_eq!(block.last(), Some(&"  - bind"), "a bind rule changed shape: {block:?}");
+            removed += 1;
+            continue;
+        }
+        kept.push(line);
+    }
+    assert_eq!(removed, 2, "team-spaces binds `view` and `edit`:\n{text}");
+    let no_bind = dir.write("no-bind.yaml", &(kept.join("\n") + "\n"));
+    // The demo's document, with short timeouts for the expectations that are meant to fail.
+    let e2e = dir.write(
+        "e2e.yaml",
+        &format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {{name: team-no-bind}}\nspec:\n  katalog: {}\n  crd: {}\n  cr: {}\n  expect:\n    - name: one RoleBinding per member\n      after: cr-applied\n      timeout: 8s\n      resources: [{{kind: RoleBinding, name: payments-alice-example-com}}]\n",
+            katalog.display(),
+            demo.join("crd.yaml").display(),
+            demo.join("cr.yaml").display()
+        ),
+    );
+    let ok = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy()]);
+    assert_eq!(ok.code, 0, "the derived bundle suffices: {}", show(&ok));
+    let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy(), "--bundle", &no_bind.to_string_lossy()]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    let refused = "rolebindings.rbac.authorization.k8s.io \"payments-alice-example-com\" is forbidden: user \"system:serviceaccount:orkestra-system:orkestra\" (groups=[\"system:serviceaccounts\" \"system:serviceaccounts:orkestra-system\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:";
+    assert!(r.stdout.contains(&format!("last error: onReconcile.roleBindings[0][0]: create: {refused}")), "{}", show(&r));
+    assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {refused}")), "{}", show(&r));
+    // The message lists what `view` grants and the runtime does not hold, verbs compacted per
+    // resource as the API server prints them.
+    assert!(r.stdout.contains("{APIGroups:[\"\"], Resources:[\"bindings\"], Verbs:[\"get\" \"list\" \"watch\"]}"), "{}", show(&r));
+}
+
+/// Issue 13, defect 7: discovering nothing is a failure, and a missing directory is "not found".
+#[test]
+fn tests_that_pass_with_nothing_tested_e2e_and_simulate_of_an_empty_directory_fail() {
+    let dir = TempDir::new("e2e-empty");
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    for cmd in ["e2e", "simulate"] {
+        for target in ["empty/...", "empty"] {
+            let r = ork(dir.path(), &[cmd, target]);
+            assert_eq!(r.code, 1, "ork {cmd} {target}: {}", show(&r));
+            assert!(r.stderr.contains("files found") && r.stderr.contains("nothing was tested"), "ork {cmd} {target}: {}", show(&r));
+        }
+        let r = ork(dir.path(), &[cmd, "/nonexistent/..."]);
+        assert_eq!(r.code, 2, "ork {cmd} /nonexistent/...: {}", show(&r));
+        assert!(r.stderr.contains("/nonexistent: not found"), "ork {cmd}: {}", show(&r));
+    }
+}
+
+/// Issue 13, defect 12: SIGTERM (what CI timeouts send) stops `ork e2e` as Ctrl-C does: the
+/// runtime and the cluster are stopped and the scratch directory (kubeconfigs, bundle) is
+/// removed; kubectl's discovery cache stays inside it, never in `~/.kube/cache`.
+#[test]
+fn sigterm_leaks_nothing_e2e_cleans_up_its_scratch_directory() {
+    let dir = TempDir::new("e2e-term");
+    let e2e = hello_e2e(
+        &dir,
+        "    - name: the Website is ready\n      after: cr-applied\n      kubectl:\n        get: [{kind: Website, name: hello, field: .status.phase, equals: Available}]\n    - name: never\n      after: cr-applied\n      timeout: 120s\n      kubectl:\n        get: [{kind: Website, name: hello, field: .status.phase, equals: Sleeping}]\n",
+    );
+    let (tmp, home) = (dir.path().join("tmp"), dir.path().join("home"));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let mut child = Command::new(ork_tests::ork_bin())
+        .args(["e2e", "-f", &e2e.to_string_lossy()])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", &tmp)
+        .env("HOME", &home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run is inside the never-holding expectation, then send SIGTERM.
+    let started = std::time::Instant::now();
+    let scratch = loop {
+        let entries: Vec<_> = std::fs::read_dir(&tmp).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+        if let Some(s) = entries.iter().find(|p| p.join("runtime.kubeconfig").exists()) {
+            if started.elapsed().as_secs() >= 4 {
+                break s.clone();
+            }
+        }
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(scratch.join("kube-cache").is_dir(), "kubectl's cache is inside the scratch directory");
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "ork e2e did not stop after SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(out.code(), Some(2), "interrupted, not killed (143): {stderr}");
+    assert!(stderr.contains("interrupted: stopping the runtime and the cluster"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the scratch directory was left behind");
+    assert!(!home.join(".kube").exists(), "kubectl wrote to ~/.kube");
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 async fn client(dev: &DevCluster) -> kube::Client {
     // One crypto provider for the process, installed before any TLS config is built.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = kube::Config::new(dev.url().parse().unwrap());
-    kube::Client::try_from(config).unwrap()
+    // As the administrator: the dev cluster refuses anonymous requests, as a real one does.
+    dev.client().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

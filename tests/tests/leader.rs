@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 async fn a_follower_takes_over_within_the_lease_duration_when_the_leader_dies() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dev = DevCluster::start(Options { tls: false, ..Options::default() }).await.unwrap();
-    let client = kube::Client::try_from(kube::Config::new(dev.url().parse().unwrap())).unwrap();
+    let client = dev.client().await.unwrap();
     let cluster = Arc::new(KubeCluster::new(client));
     let timings = Timings { lease_duration: Duration::from_secs(2), renew_deadline: Duration::from_millis(1500), retry_period: Duration::from_millis(100) };
     let (mut a, a_task) = Elector::new(cluster.clone(), "default", "orkestra-konductor", "runtime-a", timings).spawn();
