@@ -314,47 +314,14 @@ pub fn join_relative(base: &Path, rel: &str) -> PathBuf {
     out
 }
 
-/// Reads and parses a YAML file, applying `limits` (the size cap before reading).
+/// Reads and parses a YAML file, applying `limits` (`max_bytes` while reading: see
+/// [`crate::files::read_bounded`]).
 pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>, Diagnostic> {
-    let file = FileId::intern(path);
-    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
-    if meta.is_dir() {
-        return Err(Diagnostic::error("file-not-found", format!("{} is a directory, not a file", path.display())));
-    }
-    if meta.len() > limits.max_bytes {
-        return Err(Diagnostic::error(
-            "input-too-large",
-            format!("{} is {} bytes; the limit is {} bytes", crate::diag::display_path(path), meta.len(), limits.max_bytes),
-        )
-        .at(Span::new(file, 1, 1))
-        .help("Katalog files are small; check that this is the right file"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::error("invalid-yaml", "file is not UTF-8 text (is it binary?)").at(Span::new(
-            file,
-            line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
-            1,
-        ))
-    })?;
-    yaml::parse(&text, file, limits)
+    let text = crate::files::read_text_bounded(path, limits.max_bytes)?;
+    yaml::parse(&text, FileId::intern(path), limits)
 }
 
-fn line_of(bytes: &[u8]) -> u32 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u32 + 1
-}
-
-/// A diagnostic for a file that cannot be read; `code` is `file-not-found` or `io-error`, which
-/// the CLI maps to exit code 2.
-pub fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
-    let shown = crate::diag::display_path(path);
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Diagnostic::error("file-not-found", format!("{shown}: file not found"))
-            .help("check the path; relative paths are resolved against the file that names them")
-    } else {
-        Diagnostic::error("io-error", format!("{shown}: {e}"))
-    }
-}
+pub use crate::files::io_diag;
 
 /// Merges an inline block over the content of its included file.
 fn merge_included(base: Node, over: Node) -> Node {

@@ -81,9 +81,10 @@ impl Loaded {
         self.decoded.as_ref().map(|(node, includes)| crate::decode::resolve_includes(node, includes))
     }
 
-    /// True when a file could not be read at all (missing, I/O error): exit code 2 territory.
+    /// True when the file given could not be read at all (missing, I/O error, not a regular
+    /// file): exit code 2 territory.
     pub fn unreadable(&self) -> bool {
-        self.diagnostics.iter().any(|d| matches!(d.code, "file-not-found" | "io-error")) && self.kind.is_none()
+        self.diagnostics.iter().any(Diagnostic::is_unreadable) && self.kind.is_none()
     }
 }
 

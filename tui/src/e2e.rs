@@ -212,7 +212,8 @@ pub fn run(args: Args) -> u8 {
     if let Some(b) = &args.bundle
         && !b.is_file()
     {
-        let _ = writeln!(err, "error: --bundle {}: file not found", display_path(b));
+        let why = if b.exists() { "not a regular file" } else { "file not found" };
+        let _ = writeln!(err, "error: --bundle {}: {why}", display_path(b));
         return 2;
     }
     let (files, discovered) = match targets(&args) {

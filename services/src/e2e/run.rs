@@ -68,11 +68,11 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
     }
     let derived = katalog::authoring::rbac::derive(k, &opts.namespace).map_err(err)?;
     let (bundle, bundle_from) = match &opts.bundle {
-        Some(b) => match std::fs::read_to_string(b) {
+        Some(b) => match katalog::files::read_text_bounded(b, katalog::yaml::Limits::default().max_bytes) {
             Ok(text) => (text, display_path(b)),
-            Err(e) => {
+            Err(d) => {
                 let mut ds = Diagnostics::default();
-                ds.push(katalog::decode::io_diag(b, &e));
+                ds.push(d);
                 return Err(E2eError::Io(ds));
             }
         },
