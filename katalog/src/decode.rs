@@ -6,6 +6,7 @@
 //! unknown field and wrong type in a file, each with file:line:col, YAML path and a fix.
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::files::PatternRoot;
 use crate::yaml::{self, Limits, Node, Scalar, Value};
 use std::fmt;
 use std::ops::Deref;
@@ -84,12 +85,39 @@ pub struct Cx {
     include_stack: Vec<PathBuf>,
     /// Every block that had an `include:`, with its merged content (for [`Cx::resolve_includes`]).
     includes: Vec<(Node, Node)>,
+    /// Where referenced files may come from.
+    root: PatternRoot,
 }
 
 impl Cx {
-    /// A fresh context.
+    /// A fresh context that admits a referenced file anywhere: for documents that are not a
+    /// pattern's (an included ops or expectations file). The loader uses [`Cx::with_root`].
     pub fn new(limits: Limits) -> Cx {
-        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new() }
+        Cx::with_root(limits, PatternRoot::unrestricted())
+    }
+
+    /// A fresh context whose `include:`s, imports and file references must stay inside `root`.
+    pub fn with_root(limits: Limits, root: PatternRoot) -> Cx {
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root }
+    }
+
+    /// The pattern root in force.
+    pub fn root(&self) -> &PatternRoot {
+        &self.root
+    }
+
+    /// Whether the file `path` (named at `reference`, as `what`: "include", "motif", …) may be
+    /// read: inside the pattern root, symlinks and `..` resolved. When not, records an
+    /// `outside-root` error at `reference` (with the current YAML path) and returns false;
+    /// nothing is opened either way.
+    pub fn admit(&mut self, path: &Path, reference: Span, what: &str) -> bool {
+        match self.root.check(path, reference, what) {
+            Ok(()) => true,
+            Err(d) => {
+                self.push(d);
+                false
+            }
+        }
     }
 
     /// The input caps in force.
@@ -214,6 +242,9 @@ impl Cx {
         };
         let base = inc_key.span.file.path();
         let path = join_relative(&base, rel);
+        if !self.in_key("include", |cx| cx.admit(&path, inc_val.span, "include")) {
+            return Some(inline);
+        }
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         if self.include_stack.contains(&canonical) {
             let chain: Vec<String> = self.include_stack.iter().chain(std::iter::once(&canonical)).map(|p| crate::diag::display_path(p)).collect();

@@ -150,7 +150,9 @@ impl PatternRoot {
 impl OutsideRoot {
     /// `outside-root` at `reference`: the path, where it resolves to, the root, and the fix.
     pub fn diagnostic(&self, reference: Span, what: &str) -> Diagnostic {
-        let resolved = if self.resolved == self.path { String::new() } else { format!(" (resolves to {})", self.resolved.display()) };
+        // Name where it really is when that is not plain from the path (a symlink, `..`).
+        let plain = lexical(&absolute(&self.path));
+        let resolved = if self.resolved == plain { String::new() } else { format!(" (resolves to {})", self.resolved.display()) };
         Diagnostic::error(
             "outside-root",
             format!("{what} {}{resolved} is outside the pattern root {}; it was not read", display_path(&self.path), self.root.display()),
@@ -167,8 +169,7 @@ impl OutsideRoot {
 /// longest existing prefix is canonicalized; the rest (which does not exist, so holds no
 /// symlink) is appended with `.` dropped and `..` popping a component.
 fn resolve(path: &Path) -> PathBuf {
-    let absolute =
-        if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf()) };
+    let absolute = absolute(path);
     let mut existing = absolute.as_path();
     let mut rest: Vec<Component<'_>> = Vec::new();
     loop {
@@ -193,6 +194,11 @@ fn resolve(path: &Path) -> PathBuf {
             _ => return lexical(&absolute),
         }
     }
+}
+
+/// `path` joined to the working directory when relative.
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf()) }
 }
 
 /// `.` dropped and `..` applied, without touching the file system.

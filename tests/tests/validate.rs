@@ -126,6 +126,17 @@ fn devices_and_fifos_are_refused_before_reading() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("katalog.yaml is a FIFO (named pipe), not a regular file"), "{}", r.stderr);
 
+    // An include of a device: outside the pattern root, so refused unopened; allowed, it is
+    // still refused before reading (an error in the Katalog: exit 1).
+    t.write("inc/katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\nprofiles: {include: /dev/zero}\nspec: {crds: {}}\n");
+    let dir = t.path().join("inc");
+    let r = ork_bounded(&dir, &["validate"], BOUNDS).0;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("katalog.yaml:4:21: error[outside-root]: include /dev/zero is outside the pattern root"), "{}", r.stderr);
+    let r = ork_bounded(&dir, &["validate", "--allow-outside-root"], BOUNDS).0;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("katalog.yaml:4:21: error[not-a-file]: /dev/zero is a character device, not a regular file"), "{}", r.stderr);
+
     let demo = root().join("demos/beginner/hello-website");
     let katalog = demo.join("katalog.yaml");
     let katalog = katalog.to_str().unwrap_or_default();

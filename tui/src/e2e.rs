@@ -60,6 +60,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    #[command(flatten)]
+    load: services::runtime::command::LoadArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -239,6 +241,7 @@ pub fn run(args: Args) -> u8 {
         ready_after,
         keep: args.keep,
         interrupted: Arc::new(AtomicBool::new(false)),
+        load: args.load.options(),
     };
     let json = args.output == Output::Json;
     let printer = Printer { color: use_color(if json { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() }), stderr: json };

@@ -36,6 +36,8 @@ pub struct Args {
     /// The time templates see, RFC 3339 (default: now).
     #[arg(long)]
     now: Option<String>,
+    #[command(flatten)]
+    load: services::runtime::command::LoadArgs,
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
@@ -53,7 +55,7 @@ pub fn read_docs(path: &Path) -> Result<Vec<Value>, (u8, String)> {
 /// Runs the command; returns the exit code.
 pub fn run(args: Args) -> u8 {
     let path = default_file(args.file);
-    let (katalog, templates) = match load_valid(&path) {
+    let (katalog, templates) = match load_valid(&path, &args.load.options()) {
         Ok(v) => (v.katalog, v.templates),
         Err(code) => return code,
     };
