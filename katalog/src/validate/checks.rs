@@ -541,9 +541,9 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
         .or(if crds.len() == 1 { crds.first() } else { None });
     let Some(doc) = chosen else {
         let msg = if crds.is_empty() {
-            format!("crdFile {} contains no CustomResourceDefinition", display_path(&path))
+            format!("crdFile {} contains no CustomResourceDefinition", display_path(path))
         } else {
-            format!("crdFile {} has {} CRDs; set apiTypes.kind to pick one", display_path(&path), crds.len())
+            format!("crdFile {} has {} CRDs; set apiTypes.kind to pick one", display_path(path), crds.len())
         };
         diags.push(Diagnostic::error("crd-file", msg).at(file.span).crd(crd));
         return;
