@@ -6,6 +6,7 @@
 //! unknown field and wrong type in a file, each with file:line:col, YAML path and a fix.
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::files::PatternRoot;
 use crate::yaml::{self, Limits, Node, Scalar, Value};
 use std::fmt;
 use std::ops::Deref;
@@ -84,12 +85,39 @@ pub struct Cx {
     include_stack: Vec<PathBuf>,
     /// Every block that had an `include:`, with its merged content (for [`Cx::resolve_includes`]).
     includes: Vec<(Node, Node)>,
+    /// Where referenced files may come from.
+    root: PatternRoot,
 }
 
 impl Cx {
-    /// A fresh context.
+    /// A fresh context that admits a referenced file anywhere: for documents that are not a
+    /// pattern's (an included ops or expectations file). The loader uses [`Cx::with_root`].
     pub fn new(limits: Limits) -> Cx {
-        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new() }
+        Cx::with_root(limits, PatternRoot::unrestricted())
+    }
+
+    /// A fresh context whose `include:`s, imports and file references must stay inside `root`.
+    pub fn with_root(limits: Limits, root: PatternRoot) -> Cx {
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root }
+    }
+
+    /// The pattern root in force.
+    pub fn root(&self) -> &PatternRoot {
+        &self.root
+    }
+
+    /// Whether the file `path` (named at `reference`, as `what`: "include", "motif", …) may be
+    /// read: inside the pattern root, symlinks and `..` resolved. When not, records an
+    /// `outside-root` error at `reference` (with the current YAML path) and returns false;
+    /// nothing is opened either way.
+    pub fn admit(&mut self, path: &Path, reference: Span, what: &str) -> bool {
+        match self.root.check(path, reference, what) {
+            Ok(()) => true,
+            Err(d) => {
+                self.push(d);
+                false
+            }
+        }
     }
 
     /// The input caps in force.
@@ -214,6 +242,9 @@ impl Cx {
         };
         let base = inc_key.span.file.path();
         let path = join_relative(&base, rel);
+        if !self.in_key("include", |cx| cx.admit(&path, inc_val.span, "include")) {
+            return Some(inline);
+        }
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         if self.include_stack.contains(&canonical) {
             let chain: Vec<String> = self.include_stack.iter().chain(std::iter::once(&canonical)).map(|p| crate::diag::display_path(p)).collect();
@@ -314,47 +345,14 @@ pub fn join_relative(base: &Path, rel: &str) -> PathBuf {
     out
 }
 
-/// Reads and parses a YAML file, applying `limits` (the size cap before reading).
+/// Reads and parses a YAML file, applying `limits` (`max_bytes` while reading: see
+/// [`crate::files::read_bounded`]).
 pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>, Diagnostic> {
-    let file = FileId::intern(path);
-    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
-    if meta.is_dir() {
-        return Err(Diagnostic::error("file-not-found", format!("{} is a directory, not a file", path.display())));
-    }
-    if meta.len() > limits.max_bytes {
-        return Err(Diagnostic::error(
-            "input-too-large",
-            format!("{} is {} bytes; the limit is {} bytes", crate::diag::display_path(path), meta.len(), limits.max_bytes),
-        )
-        .at(Span::new(file, 1, 1))
-        .help("Katalog files are small; check that this is the right file"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::error("invalid-yaml", "file is not UTF-8 text (is it binary?)").at(Span::new(
-            file,
-            line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
-            1,
-        ))
-    })?;
-    yaml::parse(&text, file, limits)
+    let text = crate::files::read_text_bounded(path, limits.max_bytes)?;
+    yaml::parse(&text, FileId::intern(path), limits)
 }
 
-fn line_of(bytes: &[u8]) -> u32 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u32 + 1
-}
-
-/// A diagnostic for a file that cannot be read; `code` is `file-not-found` or `io-error`, which
-/// the CLI maps to exit code 2.
-pub fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
-    let shown = crate::diag::display_path(path);
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Diagnostic::error("file-not-found", format!("{shown}: file not found"))
-            .help("check the path; relative paths are resolved against the file that names them")
-    } else {
-        Diagnostic::error("io-error", format!("{shown}: {e}"))
-    }
-}
+pub use crate::files::io_diag;
 
 /// Merges an inline block over the content of its included file.
 fn merge_included(base: Node, over: Node) -> Node {

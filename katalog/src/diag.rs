@@ -136,6 +136,12 @@ impl Diagnostic {
         self
     }
 
+    /// True when the finding is that a file could not be read at all (missing, an I/O error,
+    /// not a regular file): what the CLI reports with exit code 2.
+    pub fn is_unreadable(&self) -> bool {
+        matches!(self.code, "file-not-found" | "io-error" | "not-a-file")
+    }
+
     /// True for errors.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

@@ -13,6 +13,7 @@ extern crate self as katalog;
 pub mod authoring;
 pub mod decode;
 pub mod diag;
+pub mod files;
 pub mod install;
 pub mod kinds;
 pub mod load;

@@ -8,6 +8,7 @@
 
 use crate::decode::{Cx, Decode, read_yaml_file};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path, suggest};
+use crate::files::PatternRoot;
 use crate::model::{API_VERSION, KINDS, Katalog, Komposer, Motif};
 use crate::yaml::{Limits, Node, Style, Value};
 use std::collections::BTreeMap;
@@ -20,6 +21,11 @@ mod motif;
 pub struct LoadOptions {
     /// Input caps.
     pub limits: Limits,
+    /// Let `include:`, Motif and Komposer imports, `crdFile` and `crFiles` name files outside
+    /// the pattern root (the directory of the file given to [`load_file`]). Off by default:
+    /// a pattern pulled from elsewhere must not read, ship or echo the reader's other files
+    /// (`ork … --allow-outside-root`).
+    pub allow_outside_root: bool,
 }
 
 /// The kind of the top-level document that was loaded.
@@ -81,15 +87,21 @@ impl Loaded {
         self.decoded.as_ref().map(|(node, includes)| crate::decode::resolve_includes(node, includes))
     }
 
-    /// True when a file could not be read at all (missing, I/O error): exit code 2 territory.
+    /// True when the file given could not be read at all (missing, I/O error, not a regular
+    /// file): exit code 2 territory.
     pub fn unreadable(&self) -> bool {
-        self.diagnostics.iter().any(|d| matches!(d.code, "file-not-found" | "io-error")) && self.kind.is_none()
+        self.diagnostics.iter().any(Diagnostic::is_unreadable) && self.kind.is_none()
     }
 }
 
 /// Loads and expands the document in `path`.
+///
+/// Every file the document names (includes, Motif and Komposer imports, each CRD entry's
+/// `crdFile` and `crFiles`) must resolve inside the directory of `path` unless
+/// [`LoadOptions::allow_outside_root`]; one that does not is reported (`outside-root`) and
+/// never opened.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    let mut cx = Cx::new(opts.limits);
+    let mut cx = Cx::with_root(opts.limits, PatternRoot::of_file(path, opts.allow_outside_root));
     let mut out = Loaded { path: path.to_path_buf(), ..Loaded::default() };
     if let Some((kind, root)) = read_document(path, &mut cx, None) {
         out.kind = Some(kind);
@@ -111,9 +123,39 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
             }
         }
     }
+    if let Some(k) = &mut out.katalog {
+        resolve_entry_files(k, &mut cx);
+    }
     out.diagnostics = cx.take_diagnostics();
     out.diagnostics.sort();
     out
+}
+
+/// Resolves each CRD entry's `crdFile` and `crFiles` against the file that names them and
+/// admits them by the pattern root: [`CrdEntry::crd_file_path`] and
+/// [`CrdEntry::cr_file_paths`] are what every reader opens. A remote `crdFile` gets no path.
+fn resolve_entry_files(katalog: &mut Katalog, cx: &mut Cx) {
+    let Some(spec) = katalog.spec.as_mut() else { return };
+    for (name, entry) in spec.crds.0.iter_mut() {
+        let at = |field: &str| format!("spec.crds.{}.{field}", name.as_str());
+        if let Some(f) = &entry.crd_file
+            && !f.value.starts_with("https://")
+            && !f.value.starts_with("http://")
+        {
+            let path = crate::decode::join_relative(&f.span.file.path(), &f.value);
+            match cx.root().check(&path, f.span, "crdFile") {
+                Ok(()) => entry.crd_file_path = Some(path),
+                Err(d) => cx.push(d.path(at("crdFile")).crd(name.as_str())),
+            }
+        }
+        for (i, f) in entry.cr_files.iter().enumerate() {
+            let path = crate::decode::join_relative(&f.span.file.path(), &f.value);
+            match cx.root().check(&path, f.span, "crFiles entry") {
+                Ok(()) => entry.cr_file_paths.push(path),
+                Err(d) => cx.push(d.path(at(&format!("crFiles[{i}]"))).crd(name.as_str())),
+            }
+        }
+    }
 }
 
 /// Reads `path`, picks the Orkestra document in it, and checks `kind` (against `want`, if given)
@@ -308,6 +350,9 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
             continue;
         }
         let path = crate::decode::join_relative(&span.file.path(), &resolved);
+        if !cx.in_key("imports", |cx| cx.in_key("files", |cx| cx.in_index(i, |cx| cx.admit(&path, url_node.span, "Komposer import")))) {
+            continue;
+        }
         let Some((_, root)) = read_document(&path, cx, Some(&[DocKind::Katalog])) else {
             // Point an unreadable import at the line that names it.
             continue;

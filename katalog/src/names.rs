@@ -231,6 +231,53 @@ pub fn check_metadata(group: &str, kind: &str, metadata: &serde_json::Value) -> 
     out
 }
 
+/// Every violation of the name, label and annotation rules in a whole object (`apiVersion`,
+/// `kind`, `metadata`, `spec`) as the API server checks it on create: its own metadata
+/// ([`check_metadata`]) and, for the built-in kinds whose spec the API server validates, the
+/// labels and annotations of the pod template they carry (`spec.template`, and
+/// `spec.jobTemplate` with its pod template for a CronJob) and their label selector
+/// (`spec.selector`: a Service's map, a workload's or PodDisruptionBudget's `matchLabels`). A
+/// custom kind's spec is its CRD schema's business, so only its metadata is checked. Field
+/// paths are the object's (`spec.template.metadata.labels`).
+pub fn check_object(object: &serde_json::Value) -> Vec<MetaViolation> {
+    use serde_json::Value;
+    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let mut out = object.get("metadata").map(|m| check_metadata(group, kind, m)).unwrap_or_default();
+    let Some(spec) = object.get("spec") else { return out };
+    let nested = |prefix: &str, meta: Option<&Value>, out: &mut Vec<MetaViolation>| {
+        let Some(meta) = meta else { return };
+        // A template's metadata carries labels and annotations; its name, if any, is ignored.
+        let only: serde_json::Map<String, Value> = meta
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| matches!(k.as_str(), "labels" | "annotations"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.extend(check_metadata("", "", &Value::Object(only)).into_iter().map(|v| MetaViolation { field: format!("{prefix}.{}", v.field), ..v }));
+    };
+    let workload = matches!((group, kind), ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job"));
+    if workload {
+        nested("spec.template", spec.pointer("/template/metadata"), &mut out);
+    }
+    if (group, kind) == ("batch", "CronJob") {
+        nested("spec.jobTemplate", spec.pointer("/jobTemplate/metadata"), &mut out);
+        nested("spec.jobTemplate.spec.template", spec.pointer("/jobTemplate/spec/template/metadata"), &mut out);
+    }
+    let selector = match (group, kind) {
+        ("", "Service") => spec.get("selector").map(|s| ("spec.selector", s)),
+        _ if workload || (group, kind) == ("policy", "PodDisruptionBudget") => spec.pointer("/selector/matchLabels").map(|s| ("spec.selector.matchLabels", s)),
+        _ => None,
+    };
+    if let Some((field, Value::Object(labels))) = selector {
+        let as_labels = serde_json::json!({ "labels": labels });
+        out.extend(check_metadata("", "", &as_labels).into_iter().map(|v| MetaViolation { field: field.to_string(), ..v }));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +320,33 @@ mod tests {
         assert!(shown[0].starts_with("metadata.name: Invalid value: \"Hello_World\": a DNS-1035 label"), "{shown:?}");
         assert!(shown[1].starts_with("metadata.labels: Invalid value: \"xxxx"), "{shown:?}");
         assert!(shown[1].ends_with("must be no more than 63 characters"), "{shown:?}");
+    }
+
+    #[test]
+    fn whole_objects_are_checked_like_the_api_server_does() {
+        let long = "a".repeat(70);
+        let deployment = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"selector": {"matchLabels": {"app": long}}, "template": {"metadata": {"labels": {"app": long, "bad key!": "x"}}}}
+        });
+        let fields: Vec<String> = check_object(&deployment).iter().map(|v| v.field.clone()).collect();
+        assert_eq!(fields, ["spec.template.metadata.labels", "spec.template.metadata.labels", "spec.selector.matchLabels"]);
+        let service = serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": long}, "spec": {"selector": {"app": long}}});
+        let shown: Vec<String> = check_object(&service).iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(shown[0].starts_with("metadata.name: Invalid value: \"aaaa") && shown[0].ends_with("must be no more than 63 characters"), "{shown:?}");
+        assert!(shown[1].starts_with("spec.selector: Invalid value"), "{shown:?}");
+        let cron = serde_json::json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+            "spec": {"jobTemplate": {"spec": {"template": {"metadata": {"annotations": {"/x": "y"}}}}}}});
+        let fields: Vec<String> = check_object(&cron).iter().map(|v| v.field.clone()).collect();
+        assert_eq!(fields, ["spec.jobTemplate.spec.template.metadata.annotations"]);
+        let fine = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x.y", "namespace": "default"}, "data": {"k": "v"}});
+        assert!(check_object(&fine).is_empty());
+        // A custom kind's spec is not the API server's to check; its metadata is.
+        let custom = serde_json::json!({"apiVersion": "x.dev/v1", "kind": "Rollout", "metadata": {"name": "Bad_Name"},
+            "spec": {"selector": {"matchLabels": {"app": long}}, "template": {"metadata": {"labels": {"app": long}}}}});
+        let fields: Vec<String> = check_object(&custom).iter().map(|v| v.field.clone()).collect();
+        assert_eq!(fields, ["metadata.name"]);
     }
 }

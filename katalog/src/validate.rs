@@ -716,7 +716,7 @@ pub struct ApiIdentity {
 
 /// See [`ApiIdentity`].
 pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
-    let from_file = e.crd_file.as_ref().and_then(checks::crd_file_identity);
+    let from_file = e.crd_file_path.as_deref().and_then(checks::crd_file_identity);
     let v = |f: Option<&Str>, i: usize| {
         f.map(|s| s.value.clone())
             .filter(|s| !s.is_empty())

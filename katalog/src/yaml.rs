@@ -2,29 +2,42 @@
 //!
 //! `yaml-rust2`'s event parser gives positions; this module turns its events into [`Node`]s that
 //! remember where they came from, so every later check can point at file:line:col. Untrusted
-//! input is bounded here, once: file size, nesting depth, and the total number of nodes after
-//! alias expansion (a "billion laughs" document is rejected after a bounded amount of work).
-//! Duplicate mapping keys are errors, as the YAML spec requires.
+//! input is bounded here, once: nesting depth, and the total number of nodes *and* of text
+//! bytes after alias expansion (a "billion laughs" document, or one long string repeated by
+//! aliases, is rejected after a bounded amount of work and memory). The file size is bounded
+//! by the reader ([`crate::files::read_bounded`]). Duplicate mapping keys are errors, as the
+//! YAML spec requires.
 
 use crate::diag::{Diagnostic, FileId, Span};
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// Caps applied to every document ork reads.
+/// Caps applied to every document ork reads (files, and YAML request bodies the dev cluster
+/// parses with [`parse`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest accepted file, in bytes.
+    /// Largest accepted file, in bytes (enforced while reading: [`crate::files::read_bounded`]).
     pub max_bytes: u64,
     /// Deepest accepted nesting of lists and mappings.
     pub max_depth: usize,
     /// Most nodes a file may expand to, aliases included.
     pub max_nodes: usize,
+    /// Most bytes of scalar text (values and mapping keys) a document may expand to, counting
+    /// the text reached through every alias again: an alias copies its anchor's content, so
+    /// this is what bounds the memory of the tree when few nodes carry long strings (one 4 MiB
+    /// string anchored once and aliased 2,000 times is 2,000 nodes but 8 GiB). The default is
+    /// twice the default `max_bytes`: a document without aliases never reaches it (the text of
+    /// a scalar is never longer than its source), and aliases may at most double the text.
+    pub max_expanded_bytes: usize,
 }
+
+/// Default [`Limits::max_bytes`]: 8 MiB, far above any real Katalog (the demos are a few KiB).
+pub const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 8 * 1024 * 1024, max_depth: 64, max_nodes: 1_000_000 }
+        Limits { max_bytes: DEFAULT_MAX_BYTES, max_depth: 64, max_nodes: 1_000_000, max_expanded_bytes: 2 * DEFAULT_MAX_BYTES as usize }
     }
 }
 
@@ -202,17 +215,25 @@ pub struct Document {
     pub root: Node,
 }
 
+/// How much a subtree expands to: nodes and scalar bytes (what an alias to it costs again).
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize, start_nodes: usize },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, span: Span, anchor: usize, start_nodes: usize },
+    Seq { items: Vec<Node>, span: Span, anchor: usize, start: Size },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, span: Span, anchor: usize, start: Size },
 }
 
 struct Builder {
     file: FileId,
     limits: Limits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
-    nodes: usize,
+    anchors: HashMap<usize, (Node, Size)>,
+    /// Expanded so far, aliases included.
+    total: Size,
     docs: Vec<Document>,
     root: Option<Node>,
 }
@@ -223,17 +244,42 @@ impl Builder {
         Span::new(self.file, m.line() as u32, m.col() as u32 + 1)
     }
 
-    fn count(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
-        self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > self.limits.max_nodes {
+    /// Adds `size` to the running total; an error (at `span`, where the expansion happens)
+    /// once either cap is passed. Called before the node is built or an alias is copied, so
+    /// the memory is never spent.
+    fn count(&mut self, size: Size, span: Span) -> Result<(), Diagnostic> {
+        self.total.nodes = self.total.nodes.saturating_add(size.nodes);
+        self.total.bytes = self.total.bytes.saturating_add(size.bytes);
+        if self.total.nodes > self.limits.max_nodes {
             return Err(Diagnostic::error("input-too-large", format!("document expands to more than {} nodes (YAML aliases included)", self.limits.max_nodes))
                 .at(span)
                 .help("this looks like an alias bomb; write the values out or reduce aliasing"));
         }
+        if self.total.bytes > self.limits.max_expanded_bytes {
+            return Err(Diagnostic::error(
+                "input-too-large",
+                format!(
+                    "document expands to more than {} bytes of text (YAML aliases included: each alias repeats its anchor's text)",
+                    self.limits.max_expanded_bytes
+                ),
+            )
+            .at(span)
+            .help("an alias copies everything under its anchor; write long values once and do not alias them (or alias smaller pieces)"));
+        }
         Ok(())
     }
 
-    fn finish_node(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), Diagnostic> {
+    /// Where the subtree that starts now begins, for [`Builder::size_since`].
+    fn mark(&self) -> Size {
+        self.total
+    }
+
+    /// What was counted since `start`, plus the node itself.
+    fn size_since(&self, start: Size) -> Size {
+        Size { nodes: self.total.nodes - start.nodes + 1, bytes: self.total.bytes - start.bytes }
+    }
+
+    fn finish_node(&mut self, node: Node, anchor: usize, size: Size) -> Result<(), Diagnostic> {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), size));
         }
@@ -286,41 +332,46 @@ impl Builder {
                 Ok(())
             }
             Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                // Count first, copy after: the copy is what an alias bomb spends memory on.
+                let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
                     return Err(Diagnostic::error("invalid-yaml", "alias to an unknown anchor").at(span));
                 };
                 self.count(size, span)?;
+                let Some(node) = self.anchors.get(&id).map(|(node, _)| node.clone()) else {
+                    return Err(Diagnostic::error("invalid-yaml", "alias to an unknown anchor").at(span));
+                };
                 self.attach(node)
             }
             Event::Scalar(text, style, anchor, _tag) => {
-                self.count(1, span)?;
+                let size = Size { nodes: 1, bytes: text.len() };
+                self.count(size, span)?;
                 let value = match style {
                     TScalarStyle::Plain if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL") => Value::Null,
                     TScalarStyle::Plain => Value::Scalar(text, Style::Plain),
                     _ => Value::Scalar(text, Style::Quoted),
                 };
-                self.finish_node(Node::new(value, span), anchor, 1)
+                self.finish_node(Node::new(value, span), anchor, size)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                self.count(1, span)?;
+                self.count(Size { nodes: 1, bytes: 0 }, span)?;
                 if self.stack.len() >= self.limits.max_depth {
                     return Err(Diagnostic::error("input-too-deep", format!("nesting deeper than {} levels", self.limits.max_depth)).at(span));
                 }
-                let start_nodes = self.nodes;
+                let start = self.mark();
                 self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
-                    Frame::Seq { items: Vec::new(), span, anchor, start_nodes }
+                    Frame::Seq { items: Vec::new(), span, anchor, start }
                 } else {
-                    Frame::Map { entries: Vec::new(), key: None, span, anchor, start_nodes }
+                    Frame::Map { entries: Vec::new(), key: None, span, anchor, start }
                 });
                 Ok(())
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor, start) = match self.stack.pop() {
-                    Some(Frame::Seq { items, span, anchor, start_nodes }) => (Node::new(Value::Seq(items), span), anchor, start_nodes),
-                    Some(Frame::Map { entries, span, anchor, start_nodes, .. }) => (Node::new(Value::Map(entries), span), anchor, start_nodes),
+                    Some(Frame::Seq { items, span, anchor, start }) => (Node::new(Value::Seq(items), span), anchor, start),
+                    Some(Frame::Map { entries, span, anchor, start, .. }) => (Node::new(Value::Map(entries), span), anchor, start),
                     None => return Err(Diagnostic::error("invalid-yaml", "unbalanced YAML events").at(span)),
                 };
-                let size = self.nodes - start + 1;
+                let size = self.size_since(start);
                 self.finish_node(node, anchor, size)
             }
         }
@@ -328,13 +379,14 @@ impl Builder {
 }
 
 /// Parses YAML text (all documents) into span-carrying trees, enforcing `limits` (except
-/// `max_bytes`, which is checked by the caller before the file is read).
+/// `max_bytes`, which bounds how much of a file is read: [`crate::files::read_bounded`]; a
+/// caller parsing text from elsewhere, such as a request body, bounds its length itself).
 pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Vec<Document>, Diagnostic> {
     if let Some(pos) = text.find('\0') {
         let line = text[..pos].lines().count().max(1) as u32;
         return Err(Diagnostic::error("invalid-yaml", "file contains NUL bytes; it is binary, not YAML").at(Span::new(file, line, 1)));
     }
-    let mut b = Builder { file, limits, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, docs: Vec::new(), root: None };
+    let mut b = Builder { file, limits, stack: Vec::new(), anchors: HashMap::new(), total: Size::default(), docs: Vec::new(), root: None };
     let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_token() {
@@ -402,6 +454,32 @@ mod tests {
         }
         let e = p(&s).unwrap_err();
         assert_eq!(e.code, "input-too-large");
+    }
+
+    #[test]
+    fn long_string_alias_bomb_is_bounded_by_bytes() {
+        // Few nodes, much text: 1 MiB anchored once and aliased 20 times is 22 nodes (far under
+        // max_nodes) but 21 MiB of text, over the default 16 MiB byte cap.
+        let big = "a".repeat(1024 * 1024);
+        let refs = "  - *s\n".repeat(20);
+        let e = p(&format!("big: &s {big}\nrefs:\n{refs}")).unwrap_err();
+        assert_eq!(e.code, "input-too-large");
+        assert!(e.message.contains("more than 16777216 bytes of text"), "{}", e.message);
+        // The alias that crosses the cap: the 15th (the anchor's 1 MiB, 15 copies and the 7
+        // bytes of the keys `big` and `refs` are more than 16 MiB), on line 2 + 15.
+        assert_eq!(e.span.map(|s| (s.line, s.col)), Some((17, 5)));
+        assert!(e.help.is_some());
+        // Under the cap, the same shape parses.
+        let docs = p(&format!("big: &s {big}\nrefs:\n{}", "  - *s\n".repeat(14))).unwrap();
+        assert_eq!(docs[0].root.get("refs").and_then(Node::as_seq).map(<[Node]>::len), Some(14));
+    }
+
+    #[test]
+    fn keys_count_towards_the_byte_cap() {
+        let limits = Limits { max_expanded_bytes: 10, ..Limits::default() };
+        let e = parse("abcdef: 1\nghijkl: 2\n", FileId::intern(Path::new("t.yaml")), limits).unwrap_err();
+        assert_eq!(e.code, "input-too-large");
+        assert_eq!(e.span.map(|s| s.line), Some(2));
     }
 
     #[test]

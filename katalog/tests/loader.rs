@@ -81,3 +81,28 @@ fn findings_are_sorted_and_repeatable() {
     sorted.sort();
     assert_eq!(lines, sorted);
 }
+
+#[test]
+fn file_references_resolve_inside_the_root_only() {
+    let d = Dir::new("loader-root");
+    d.write("outside/crd.yaml", "kind: CustomResourceDefinition\n");
+    d.write("pat/crds/app.yaml", "kind: CustomResourceDefinition\n");
+    d.write("pat/cr.yaml", "kind: App\n");
+    let entry = "      crdFile: ./crds/app.yaml\n      crFiles: [./cr.yaml, ../outside/crd.yaml]\n    other:\n      crdFile: ../outside/crd.yaml\n";
+    let k = d.write("pat/katalog.yaml", &format!("{HEAD}{CRD}{entry}"));
+    let loaded = load_file(&k, &LoadOptions::default());
+    let refused: Vec<(u32, &str)> =
+        loaded.diagnostics.iter().filter(|x| x.code == "outside-root").map(|x| (x.span.unwrap().line, x.crd.as_deref().unwrap_or(""))).collect();
+    assert_eq!(refused, [(9, "app"), (11, "other")], "{:?}", loaded.diagnostics);
+    let kat = loaded.katalog.unwrap();
+    let app = kat.crds().get("app").unwrap();
+    assert_eq!(app.crd_file_path.as_deref(), Some(d.0.join("pat/crds/app.yaml").as_path()));
+    assert_eq!(app.cr_file_paths, [d.0.join("pat/cr.yaml")], "the refused entry is left out");
+    assert_eq!(kat.crds().get("other").unwrap().crd_file_path, None);
+
+    let opts = LoadOptions { allow_outside_root: true, ..LoadOptions::default() };
+    let loaded = load_file(&k, &opts);
+    assert!(!loaded.diagnostics.iter().any(|x| x.code == "outside-root"), "{:?}", loaded.diagnostics);
+    let kat = loaded.katalog.unwrap();
+    assert_eq!(kat.crds().get("other").unwrap().crd_file_path.as_deref(), Some(d.0.join("outside/crd.yaml").as_path()));
+}

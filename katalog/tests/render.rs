@@ -169,3 +169,26 @@ fn unknown_crd_and_non_object_cr_are_errors() {
     let e = render(&k, &set, Request { crd: "site", cr: &json!([1]), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap_err();
     assert!(e.to_string().contains("not an object"), "{e}");
 }
+
+/// Defect 8: the renderer refuses an object the API server would refuse, as an
+/// `InvalidObject` failure (the runtime does not retry it) naming the entry that rendered it.
+#[test]
+fn objects_the_api_server_would_refuse_are_render_errors() {
+    let (k, set) = setup();
+    let mut long = cr(true);
+    long["metadata"]["name"] = json!("x".repeat(250));
+    let e = render(&k, &set, Request { crd: "site", cr: &long, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap_err();
+    assert_eq!(e.failure, katalog::render::RenderFailure::InvalidObject);
+    // `<name>-pw` is 253 characters, the most a Secret name may have; `<name>-cert` is 255.
+    assert_eq!((e.crd.as_str(), e.resource.as_str()), ("site", "onReconcile.custom[0]"), "{e}");
+    assert!(e.message.contains("metadata.name: Invalid value") && e.message.contains("must be no more than 253 characters"), "{e}");
+    let mut bad = cr(true);
+    bad["metadata"]["name"] = json!("Blog");
+    let e = render(&k, &set, Request { crd: "site", cr: &bad, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap_err();
+    assert_eq!((e.resource.as_str(), e.failure), ("cr", katalog::render::RenderFailure::InvalidObject), "{e}");
+    // A custom kind's spec is its CRD schema's business, not checked here.
+    let mut broken = cr(true);
+    broken["spec"]["host"] = json!("Not A Host");
+    let e = render(&k, &set, Request { crd: "site", cr: &broken, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) });
+    assert!(e.is_ok(), "a custom kind's spec is not checked: {e:?}");
+}

@@ -140,8 +140,8 @@ fn one(d: Diagnostic) -> SimError {
 }
 
 /// Loads and validates any document; errors become a [`SimError`].
-fn load_checked(path: &Path) -> Result<(katalog::load::Loaded, katalog::validate::Report), SimError> {
-    let loaded = load_file(path, &LoadOptions::default());
+fn load_checked(path: &Path, opts: &LoadOptions) -> Result<(katalog::load::Loaded, katalog::validate::Report), SimError> {
+    let loaded = load_file(path, opts);
     let report = validate(&loaded);
     if loaded.unreadable() {
         return Err(SimError::Io(report.diagnostics));
@@ -154,7 +154,7 @@ fn load_checked(path: &Path) -> Result<(katalog::load::Loaded, katalog::validate
 
 /// Loads and validates a Simulate document.
 fn load_simulate(path: &Path) -> Result<Simulate, SimError> {
-    let (loaded, _) = load_checked(path)?;
+    let (loaded, _) = load_checked(path, &LoadOptions::default())?;
     let help = if loaded.e2e.is_some() { "this is an E2E document: run it with `ork e2e`" } else { "pass a simulate.yaml" };
     loaded.simulate.ok_or_else(|| one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: Simulate` document", display_path(path))).help(help)))
 }
@@ -165,31 +165,32 @@ pub fn is_suite(path: &Path) -> bool {
 }
 
 /// Runs a Simulate document: a leaf gives one [`FileRun`], a suite one per leaf it imports
-/// (recursively, in order).
-pub fn run_file(path: &Path) -> Result<Vec<FileRun>, SimError> {
+/// (recursively, in order). `load` is how the Katalog each leaf names is loaded.
+pub fn run_file(path: &Path, load: &LoadOptions) -> Result<Vec<FileRun>, SimError> {
     let mut out = Vec::new();
-    run_into(path, &mut out, 0)?;
+    run_into(path, load, &mut out, 0)?;
     Ok(out)
 }
 
-fn run_into(path: &Path, out: &mut Vec<FileRun>, depth: usize) -> Result<(), SimError> {
+fn run_into(path: &Path, load: &LoadOptions, out: &mut Vec<FileRun>, depth: usize) -> Result<(), SimError> {
     if depth > 16 {
         return Err(one(Diagnostic::error("import-cycle", format!("{}: suites import each other too deeply (a cycle?)", display_path(path)))));
     }
     let sim = load_simulate(path)?;
     if sim.spec.is_none() {
         for i in &sim.imports {
-            run_into(&resolve(path, i), out, depth + 1)?;
+            run_into(&resolve(path, i), load, out, depth + 1)?;
         }
         return Ok(());
     }
-    out.push(run_leaf(path, &sim)?);
+    out.push(run_leaf(path, &sim, load)?);
     Ok(())
 }
 
-/// The Katalog of a Simulate document, loaded and validated.
-pub fn load_katalog(path: &Path) -> Result<(Katalog, TemplateSet), SimError> {
-    let (loaded, report) = load_checked(path)?;
+/// The Katalog of a Simulate document, loaded (with `load`: its pattern root is the Katalog
+/// file's directory) and validated.
+pub fn load_katalog(path: &Path, load: &LoadOptions) -> Result<(Katalog, TemplateSet), SimError> {
+    let (loaded, report) = load_checked(path, load)?;
     match (loaded.katalog, report.templates) {
         (Some(k), Some(t)) => Ok((k, t)),
         _ => Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(path))))),
@@ -347,11 +348,11 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
     Ok(CrdRun { crd: crd.to_string(), cr, cycles, steady_at, deleted, checks: Vec::new(), asserted: false, millis: started.elapsed().as_secs_f64() * 1000.0 })
 }
 
-fn run_leaf(path: &Path, sim: &Simulate) -> Result<FileRun, SimError> {
+fn run_leaf(path: &Path, sim: &Simulate, load: &LoadOptions) -> Result<FileRun, SimError> {
     let Some(spec) = &sim.spec else { return Err(one(Diagnostic::error("missing-field", "no spec"))) };
     let name = sim.metadata.as_ref().and_then(|m| m.name.as_ref()).map(|n| n.value.clone()).unwrap_or_default();
     let katalog_path = spec.katalog.as_ref().map(|k| resolve(path, k)).unwrap_or_default();
-    let (katalog, templates) = load_katalog(&katalog_path)?;
+    let (katalog, templates) = load_katalog(&katalog_path, load)?;
     let cr_paths: Vec<PathBuf> = spec.cr.iter().chain(&spec.cr_files).map(|p| resolve(path, p)).collect();
     let crs = read_crs(&cr_paths)?;
     let plan = Plan {

@@ -229,6 +229,40 @@ fn a_denied_cr_gets_the_condition_and_no_children() {
     assert!(writes(&ops).is_empty(), "the denial is already on the status: {ops:?}");
 }
 
+/// Defect 8, runtime side: a child the API server would refuse (here a 70-character Service
+/// name) fails the same way every time, so it is handled like a deny: ValidationFailed on the
+/// status, nothing created, not retried until the CR changes.
+#[test]
+fn a_child_the_api_server_would_refuse_fails_like_a_deny_without_retry() {
+    let w = World::new(WEB);
+    let name = "a".repeat(70);
+    w.cluster
+        .seed(&json!({"apiVersion": "x.dev/v1", "kind": "Site", "metadata": {"name": name, "namespace": "default"}, "spec": {"image": "nginx:1", "size": 1}}))
+        .unwrap();
+    w.cluster.take_ops();
+    let r = Reconciler::new(&w.katalog, &w.templates, "site").unwrap();
+    let ctx = Ctx { now: T0, rng: Rng::Seeded(1) };
+    let reconcile = || {
+        let out = futures_ready(r.reconcile(&w.cluster, Some("default"), &name, &ctx));
+        (out, w.cluster.take_ops())
+    };
+    let (out, ops) = reconcile();
+    let Outcome::Failed(e) = out else { panic!("{out:?}") };
+    assert!(!e.retry, "{e:?}");
+    assert!(e.message.starts_with("validation failed: crd `site`: onReconcile.services[0]: the rendered Service"), "{}", e.message);
+    assert!(e.message.contains("must be no more than 63 characters (Service names must be an RFC 1035 label)"), "{}", e.message);
+    let created: Vec<String> = writes(&ops).into_iter().filter(|o| o.starts_with("create") && !o.starts_with("create events")).collect();
+    assert!(created.is_empty(), "nothing is sent before every child is valid: {created:?}");
+    let cr = w.get(&w.site(), "default", &name).unwrap();
+    let conditions = cr["status"]["conditions"].as_array().unwrap();
+    let of = |t: &str| conditions.iter().find(|c| c["type"] == t).unwrap().clone();
+    assert_eq!((of("Ready")["status"].clone(), of("Ready")["reason"].clone()), (json!("False"), json!("ReconcileError")));
+    assert_eq!((of("ValidationFailed")["status"].clone(), of("ValidationFailed")["reason"].clone()), (json!("True"), json!("InvalidObjectMetadata")));
+    assert_eq!(of("ValidationFailed")["message"], of("Ready")["message"]);
+    let (_, ops) = reconcile();
+    assert!(writes(&ops).is_empty(), "the refusal is already on the status: {ops:?}");
+}
+
 #[test]
 fn a_template_error_at_reconcile_time_is_reported_on_the_status_not_a_panic() {
     let w = World::new(WEB);

@@ -79,6 +79,70 @@ pub fn ork(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Bounds for [`ork_bounded`].
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// ork's address space (`RLIMIT_AS`), in bytes: an allocation past it fails and ork aborts.
+    pub address_space: u64,
+    /// Seconds before ork is killed (SIGKILL; exit code 137).
+    pub timeout_secs: u32,
+}
+
+/// Runs `ork args…` in `dir` like [`ork`], within `bounds`, and measures the peak resident set
+/// size of that process in KiB: the `ru_maxrss` the kernel reports when the process is reaped
+/// (`wait4`), exact however briefly the peak lasts. A small python3 wrapper (python3 is
+/// installed by scripts/test.sh) spawns ork and reaps it. The bounds make a regression (a read
+/// that never ends, an allocation that never stops) fail the test instead of hanging it or
+/// exhausting the machine's memory.
+pub fn ork_bounded(dir: &Path, args: &[&str], bounds: Bounds) -> (Run, u64) {
+    const WRAPPER: &str = r#"
+import os, resource, signal, subprocess, sys
+out, cap, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+child = subprocess.Popen(sys.argv[4:], preexec_fn=limit)
+def expire(signum, frame):
+    sys.stderr.write("ork-bounded: killed after %d s\n" % timeout)
+    child.kill()
+signal.signal(signal.SIGALRM, expire)
+signal.alarm(timeout)
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = 0  # reaped here: Popen must not wait again
+with open(out, "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"#;
+    let report = std::env::temp_dir().join(format!("ork-maxrss-{}-{}", std::process::id(), unique()));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(WRAPPER)
+        .arg(&report)
+        .arg(bounds.address_space.to_string())
+        .arg(bounds.timeout_secs.to_string())
+        .arg(ork_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 (it measures ork's peak memory; scripts/test.sh installs it): {e}"));
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let kib = text.trim().parse::<u64>().unwrap_or_else(|_| panic!("the python3 wrapper reported no peak RSS ({text:?}):\n{}", run.stderr));
+    (run, kib)
+}
+
+fn unique() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
 /// A fresh temporary directory, removed on drop.
 pub struct TempDir(PathBuf);
 

@@ -221,3 +221,106 @@ fn generate_crd_writes_a_file_and_rejects_unknown_entries() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("no such enabled CRD entry (known: website)"), "{}", run.stderr);
 }
+
+/// The hello-website demo in a scratch directory, its CR renamed to `name`.
+fn demo_named(name: &str) -> TempDir {
+    let dir = TempDir::new("names");
+    let demo = root().join("demos/beginner/hello-website");
+    for f in ["katalog.yaml", "simulate.yaml"] {
+        dir.write(f, &std::fs::read_to_string(demo.join(f)).unwrap_or_else(|e| panic!("{e}")));
+    }
+    dir.write("cr.yaml", &format!("apiVersion: demo.ork.dev/v1\nkind: Website\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  replicas: 1\n"));
+    dir
+}
+
+/// A one-CRD Katalog whose CR (named `name`) renders `children` (an onCreate block).
+fn named_scratch(name: &str, children: &str) -> (TempDir, ork_tests::Run) {
+    let dir = TempDir::new("names");
+    dir.write(
+        "katalog.yaml",
+        &format!("apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {{name: scratch}}\nspec:\n  crds:\n    web:\n      apiTypes: {{group: x.dev, version: v1, kind: Web, plural: webs}}\n      operatorBox:\n        reconcile:\n          onCreate:\n{children}\n"),
+    );
+    dir.write("cr.yaml", &format!("apiVersion: x.dev/v1\nkind: Web\nmetadata: {{name: {name}, namespace: ns}}\n"));
+    let run = ork(dir.path(), &["template", "--now", NOW]);
+    (dir, run)
+}
+
+/// Defect 8: a 70-character CR name rendered a 70-character Service name and label values and
+/// `ork template` exited 0; the API server refuses both. Now template and simulate refuse it,
+/// naming the CRD entry, the child entry and the API server's rule.
+#[test]
+fn a_seventy_character_name_is_refused_by_template_and_simulate() {
+    let long = "a".repeat(70);
+    let (_d, run) = named_scratch(&long, "            services:\n              - {name: \"{{ .metadata.name }}\", port: \"80\"}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "nothing is rendered: {}", run.stdout);
+    let want = format!(
+        "crd `web`: onCreate.services[0]: the rendered Service \"{long}\" would be refused by the API server: metadata.name: Invalid value: \"{long}\": must be no more than 63 characters (Service names must be an RFC 1035 label); fix the entry's templates or the CR"
+    );
+    assert!(run.stderr.contains(&want), "want {want:?} in\n{}", run.stderr);
+
+    // The demo: its `app: {{ .metadata.name }}` label is the first thing refused.
+    let dir = demo_named(&long);
+    let run = ork(dir.path(), &["template", "--now", NOW]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let want = format!(
+        "crd `website`: onCreate.deployments[0]: the rendered Deployment \"{long}-web\" would be refused by the API server: metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters; spec.template.metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters"
+    );
+    assert!(run.stderr.contains(&want), "want {want:?} in\n{}", run.stderr);
+
+    // simulate runs the same renderer inside the reconciler: the reconcile's error, every cycle.
+    let run = ork(dir.path(), &["simulate", "--output", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let cycle = &v["files"][0]["runs"][0]["cycles"][0];
+    assert_eq!(cycle["outcome"], "error", "{cycle}");
+    let error = cycle["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with(&format!("validation failed: {want}")), "{error}");
+    let created: Vec<&serde_json::Value> =
+        cycle["ops"].as_array().into_iter().flatten().filter(|o| o["verb"] == "create" && o["resource"] != "events").collect();
+    assert!(created.is_empty(), "no child is sent: {created:?}");
+}
+
+/// Defect 8: a 250-character CR name (valid) rendered a 254-character Deployment name; a
+/// 260-character one is not a valid CR name in the first place.
+#[test]
+fn a_deployment_name_over_253_characters_is_refused() {
+    let long = "b".repeat(250);
+    let (_d, run) = named_scratch(&long, "            deployments:\n              - {name: \"{{ .metadata.name }}-web\", image: nginx}");
+    assert_eq!(run.code, 1, "{run:?}");
+    let shown = format!("{}...", "b".repeat(77));
+    let want = format!(
+        "crd `web`: onCreate.deployments[0]: the rendered Deployment \"{shown}\" would be refused by the API server: metadata.name: Invalid value: \"{shown}\": must be no more than 253 characters (Deployment names must be an RFC 1123 subdomain)"
+    );
+    assert!(run.stderr.contains(&want), "want {want:?} in\n{}", run.stderr);
+
+    let long = "c".repeat(260);
+    let (_d, run) = named_scratch(&long, "            deployments:\n              - {name: \"{{ .metadata.name }}\", image: nginx}");
+    assert_eq!(run.code, 1, "{run:?}");
+    let shown = format!("{}...", "c".repeat(77));
+    let want = format!(
+        "crd `web`: cr: the CR (Web \"{shown}\") would be refused by the API server: metadata.name: Invalid value: \"{shown}\": must be no more than 253 characters (Web names must be an RFC 1123 subdomain); fix the CR's metadata"
+    );
+    assert!(run.stderr.contains(&want), "want {want:?} in\n{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// Defect 8: `Hello_World` passed `ork template` and failed only in simulate.
+#[test]
+fn an_invalid_cr_name_is_refused_by_template() {
+    let dir = demo_named("Hello_World");
+    let run = ork(dir.path(), &["template", "--now", NOW]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("crd `website`: cr: the CR (Website \"Hello_World\") would be refused by the API server: metadata.name: Invalid value: \"Hello_World\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters"),
+        "{}",
+        run.stderr
+    );
+    // A valid name renders as before.
+    let dir = demo_named("hello-world");
+    let run = ork(dir.path(), &["template", "--now", NOW]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("name: hello-world-web"), "{}", run.stdout);
+}

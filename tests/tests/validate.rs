@@ -1,7 +1,7 @@
 //! `ork validate` against the demos (must pass) and the invalid fixtures (must fail with the
 //! messages in each fixture's `expected.stderr`, checked by hand; `ORK_BLESS=1` rewrites them).
 
-use ork_tests::{TempDir, demo_katalogs, ork, root};
+use ork_tests::{Bounds, TempDir, demo_katalogs, ork, ork_bounded, root};
 use std::path::Path;
 
 #[test]
@@ -85,6 +85,76 @@ fn binary_garbage_is_rejected_without_panic() {
     assert!(!r.stderr.contains("panicked"));
 }
 
+/// Generous for `ork validate` (a few MiB of its own), far below what an unbounded read or
+/// expansion takes; a regression aborts at the cap instead of exhausting the machine.
+const BOUNDS: Bounds = Bounds { address_space: 2 << 30, timeout_secs: 60 };
+
+/// Defect 2 (a): one 4 MiB string anchored once and aliased 2,000 times is only 2,000 nodes, so
+/// the node cap let it through and the tree took over 5 GiB. The expanded text is capped too.
+#[test]
+fn alias_bomb_of_long_strings_is_refused_in_bounded_memory() {
+    let t = TempDir::new("bytes-bomb");
+    let big = "a".repeat(4 * 1024 * 1024);
+    let refs = "  - *s\n".repeat(2000);
+    t.write("katalog.yaml", &format!("apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {{name: bomb}}\nbig: &s {big}\nrefs:\n{refs}"));
+    let (r, peak_kib) = ork_bounded(t.path(), &["validate", "-f", "katalog.yaml"], BOUNDS);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The anchor and three copies (16 MiB) plus the 67 bytes of the other keys and values pass
+    // the cap at the third alias, line 5 + 3.
+    assert!(
+        r.stderr.contains("katalog.yaml:8:5: error[input-too-large]: document expands to more than 16777216 bytes of text (YAML aliases included"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("help: an alias copies everything under its anchor"), "{}", r.stderr);
+    assert!(peak_kib < 100 * 1024, "peak RSS of `ork validate` was {} MiB (limit 100 MiB)", peak_kib / 1024);
+}
+
+/// Defect 2 (b): `/dev/zero` has length 0 by its metadata and never ends; a FIFO blocks the
+/// reader until someone writes. Neither is a regular file: refused before reading, exit 2,
+/// wherever ork reads a file.
+#[test]
+fn devices_and_fifos_are_refused_before_reading() {
+    let t = TempDir::new("devzero");
+    let r = ork_bounded(t.path(), &["validate", "-f", "/dev/zero"], BOUNDS).0;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("error[not-a-file]: /dev/zero is a character device, not a regular file; ork reads only regular files"), "{}", r.stderr);
+    let fifo = t.path().join("katalog.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(matches!(made, Ok(s) if s.success()), "mkfifo (coreutils) failed: {made:?}");
+    let r = ork_bounded(t.path(), &["validate"], Bounds { timeout_secs: 20, ..BOUNDS }).0;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("katalog.yaml is a FIFO (named pipe), not a regular file"), "{}", r.stderr);
+
+    // An include of a device: outside the pattern root, so refused unopened; allowed, it is
+    // still refused before reading (an error in the Katalog: exit 1).
+    t.write("inc/katalog.yaml", "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\nprofiles: {include: /dev/zero}\nspec: {crds: {}}\n");
+    let dir = t.path().join("inc");
+    let r = ork_bounded(&dir, &["validate"], BOUNDS).0;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("katalog.yaml:4:21: error[outside-root]: include /dev/zero is outside the pattern root"), "{}", r.stderr);
+    let r = ork_bounded(&dir, &["validate", "--allow-outside-root"], BOUNDS).0;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("katalog.yaml:4:21: error[not-a-file]: /dev/zero is a character device, not a regular file"), "{}", r.stderr);
+
+    let demo = root().join("demos/beginner/hello-website");
+    let katalog = demo.join("katalog.yaml");
+    let katalog = katalog.to_str().unwrap_or_default();
+    let cases: [&[&str]; 5] = [
+        &["template", "-f", katalog, "--cr", "/dev/zero"],
+        &["template", "-f", katalog, "--children", "/dev/zero"],
+        &["diff", "/dev/zero", katalog],
+        &["plan", "-f", katalog, "--bundle", "/dev/zero"],
+        &["e2e", "-f", "e2e.yaml", "--bundle", "/dev/zero"],
+    ];
+    for args in cases {
+        let dir = if args[0] == "e2e" { demo.as_path() } else { t.path() };
+        let r = ork_bounded(dir, args, BOUNDS).0;
+        assert_eq!(r.code, 2, "ork {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("/dev/zero") && r.stderr.contains("not a regular file"), "ork {args:?}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn oversized_file_is_rejected_fast_by_the_cap() {
     let t = TempDir::new("big");
@@ -95,7 +165,7 @@ fn oversized_file_is_rejected_fast_by_the_cap() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("error[input-too-large]"), "{}", r.stderr);
     assert!(r.stderr.contains("the limit is 8388608 bytes"), "{}", r.stderr);
-    // Rejected by the size check, before reading: well under a second even on a slow machine.
+    // Reading stops at the cap plus one byte: well under a second even on a slow machine.
     assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
 }
 

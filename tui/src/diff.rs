@@ -63,6 +63,8 @@ pub struct PlanArgs {
     /// Exit 1 when the plan adds any permission.
     #[arg(long)]
     fail_on_escalation: bool,
+    #[command(flatten)]
+    load: services::runtime::command::LoadArgs,
 }
 
 /// `ork plan`.
@@ -93,7 +95,7 @@ pub fn run_plan(args: PlanArgs) -> u8 {
         }
     };
     let path = default_file(args.file);
-    let v = match crate::validate::load_valid(&path) {
+    let v = match crate::validate::load_valid(&path, &args.load.options()) {
         Ok(v) => v,
         Err(code) => return code,
     };

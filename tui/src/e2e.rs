@@ -60,6 +60,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    #[command(flatten)]
+    load: services::runtime::command::LoadArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -213,7 +215,8 @@ pub fn run(args: Args) -> u8 {
     if let Some(b) = &args.bundle
         && !b.is_file()
     {
-        let _ = writeln!(err, "error: --bundle {}: file not found", display_path(b));
+        let why = if b.exists() { "not a regular file" } else { "file not found" };
+        let _ = writeln!(err, "error: --bundle {}: {why}", display_path(b));
         return 2;
     }
     let (files, discovered) = match targets(&args) {
@@ -240,6 +243,7 @@ pub fn run(args: Args) -> u8 {
         ready_after,
         keep: args.keep,
         interrupted: Arc::new(AtomicBool::new(false)),
+        load: args.load.options(),
     };
     let json = args.output == Output::Json;
     let printer = Printer { color: use_color(if json { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() }), stderr: json };

@@ -7,6 +7,7 @@ use katalog::authoring::bundle::{Selection, bundle, shipped_katalog};
 use katalog::authoring::crd::generate;
 use katalog::authoring::rbac::derive;
 use katalog::yaml::emit;
+use services::runtime::command::LoadArgs;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -34,6 +35,8 @@ pub struct BundleArgs {
     /// Components, comma-separated: runtime (run), gateway (gw), all.
     #[arg(long = "for", default_value = "all", value_name = "COMPONENTS")]
     for_: String,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 /// The install namespace: the flag, else `ORK_NAMESPACE`, else the default; checked to be a
@@ -73,7 +76,7 @@ fn bundle_cmd(args: BundleArgs) -> u8 {
         }
     };
     let path = default_file(args.file);
-    let v = match load_valid(&path) {
+    let v = match load_valid(&path, &args.load.options()) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -120,6 +123,8 @@ pub struct CrdArgs {
     /// Write to this file instead of stdout (written atomically).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 /// Runs the command; returns the exit code.
@@ -132,7 +137,7 @@ pub fn run(what: What) -> u8 {
 
 fn crd_cmd(args: CrdArgs) -> u8 {
     let path = default_file(args.file);
-    let katalog = match load_valid(&path) {
+    let katalog = match load_valid(&path, &args.load.options()) {
         Ok(v) => v.katalog,
         Err(code) => return code,
     };

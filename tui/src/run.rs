@@ -3,7 +3,6 @@
 //! starts, with the Katalog's CRDs installed and its `crFiles` applied.
 
 use crate::validate::load_valid;
-use katalog::decode::join_relative;
 use serde_json::Value;
 use services::cluster::{ApiResource, Cluster, ClusterError, KubeCluster};
 use services::devcluster::{DevCluster, Options as DevOptions};
@@ -52,7 +51,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     // Invalid Katalogs stop here, with ork validate's diagnostics.
-    let valid = match load_valid(&opts.katalog) {
+    let valid = match load_valid(&opts.katalog, &opts.load) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -155,7 +154,7 @@ async fn install(cluster: &KubeCluster, katalog: &katalog::model::Katalog) -> Re
             plural: id.plural,
             namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
         });
-        cr_files.extend(entry.cr_files.iter().map(|f| join_relative(&f.span.file.path(), f.as_str())));
+        cr_files.extend(entry.cr_file_paths.iter().cloned());
     }
     for r in &custom {
         let mut served = false;

@@ -5,6 +5,7 @@ use crate::{Output, default_file, use_color};
 use katalog::diag::display_path;
 use katalog::yaml::emit;
 use serde_json::{Value, json};
+use services::runtime::command::LoadArgs;
 use services::simulate::{CrdRun, FileRun, Plan, SimError, is_suite, load_katalog, read_crs, run_file, simulate_crd, targets};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -22,6 +23,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    #[command(flatten)]
+    load: LoadArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -52,6 +55,8 @@ pub(crate) struct InitArgs {
     /// Print instead of writing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 /// Runs the command; returns the exit code.
@@ -61,13 +66,13 @@ pub fn run(args: Args) -> u8 {
     }
     let target = args.file.map(|f| f.to_string_lossy().into_owned()).or(args.target).unwrap_or_else(|| "simulate.yaml".into());
     if let Some(dir) = target.strip_suffix("/...").or_else(|| (target == "...").then_some(".")) {
-        return discover(Path::new(if dir.is_empty() { "." } else { dir }), args.output);
+        return discover(Path::new(if dir.is_empty() { "." } else { dir }), args.output, &args.load.options());
     }
     let path = PathBuf::from(&target);
     if path.is_dir() {
-        return discover(&path, args.output);
+        return discover(&path, args.output, &args.load.options());
     }
-    match run_file(&path) {
+    match run_file(&path, &args.load.options()) {
         Ok(files) => {
             match args.output {
                 Output::Json => print_json(&files),
@@ -190,7 +195,7 @@ fn print_file(out: &mut impl Write, f: &FileRun, color: bool) {
     }
 }
 
-fn discover(dir: &Path, output: Output) -> u8 {
+fn discover(dir: &Path, output: Output, load: &katalog::load::LoadOptions) -> u8 {
     if !dir.is_dir() {
         let why = if dir.exists() { "is not a directory" } else { "not found" };
         let _ = writeln!(std::io::stderr(), "error: {}: {why}", display_path(dir));
@@ -210,7 +215,7 @@ fn discover(dir: &Path, output: Output) -> u8 {
     for p in &found {
         let started = std::time::Instant::now();
         let shown = display_path(p);
-        match run_file(p) {
+        match run_file(p, load) {
             Ok(files) => {
                 let ok = files.iter().all(FileRun::passed);
                 if output == Output::Text {
@@ -297,7 +302,7 @@ pub(crate) fn scaffold_inputs(args: &InitArgs, out_name: &str) -> Result<Scaffol
         return Err(2);
     }
     drop(err);
-    let (katalog, templates) = load_katalog(&katalog_path).map_err(|e| report_error(&e))?;
+    let (katalog, templates) = load_katalog(&katalog_path, &args.load.options()).map_err(|e| report_error(&e))?;
     let crs = read_crs(std::slice::from_ref(&cr_path)).map_err(|e| report_error(&e))?;
     Ok(ScaffoldInputs { katalog_path, katalog, templates, cr_path, crs, out_path })
 }

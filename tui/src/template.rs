@@ -36,6 +36,8 @@ pub struct Args {
     /// The time templates see, RFC 3339 (default: now).
     #[arg(long)]
     now: Option<String>,
+    #[command(flatten)]
+    load: services::runtime::command::LoadArgs,
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
@@ -43,16 +45,17 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
     code
 }
 
-/// Reads every document of a YAML file as JSON.
-pub fn read_docs(path: &Path) -> Result<Vec<Value>, String> {
-    let docs = read_yaml_file(path, Limits::default()).map_err(|d| d.to_string())?;
+/// Reads every document of a YAML file as JSON. `Err`: the exit code (2 when the file cannot
+/// be read at all, 1 when it is not valid YAML or too large) and the message.
+pub fn read_docs(path: &Path) -> Result<Vec<Value>, (u8, String)> {
+    let docs = read_yaml_file(path, Limits::default()).map_err(|d| (if d.is_unreadable() { 2 } else { 1 }, d.to_string()))?;
     Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
 }
 
 /// Runs the command; returns the exit code.
 pub fn run(args: Args) -> u8 {
     let path = default_file(args.file);
-    let (katalog, templates) = match load_valid(&path) {
+    let (katalog, templates) = match load_valid(&path, &args.load.options()) {
         Ok(v) => (v.katalog, v.templates),
         Err(code) => return code,
     };
@@ -63,12 +66,12 @@ pub fn run(args: Args) -> u8 {
     let crs = match read_docs(&cr_path) {
         Ok(d) if d.is_empty() => return fail(1, format!("{} contains no documents", display_path(&cr_path))),
         Ok(d) => d,
-        Err(e) => return fail(1, e),
+        Err((code, e)) => return fail(code, e),
     };
     let observed = match &args.children {
         Some(p) => match read_docs(p) {
             Ok(d) => d,
-            Err(e) => return fail(if p.exists() { 1 } else { 2 }, e),
+            Err((code, e)) => return fail(code, e),
         },
         None => Vec::new(),
     };

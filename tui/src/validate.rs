@@ -5,6 +5,7 @@ use katalog::authoring::rbac::{Derivation, Rule, RuleSet, Scope, derive};
 use katalog::diag::{Diagnostic, display_path};
 use katalog::load::{LoadOptions, load_file};
 use katalog::validate::{Report, validate};
+use services::runtime::command::LoadArgs;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ pub struct Args {
     /// Install namespace for --full (default: $ORK_NAMESPACE, else orkestra-system).
     #[arg(short = 'n', long = "namespace", requires = "full")]
     namespace: Option<String>,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 /// Runs the command; returns the exit code.
@@ -40,7 +43,7 @@ pub fn run(args: Args) -> u8 {
         String::new()
     };
     let path = default_file(args.file);
-    let loaded = load_file(&path, &LoadOptions::default());
+    let loaded = load_file(&path, &args.load.options());
     let report = validate(&loaded);
     let mut code = if loaded.unreadable() {
         2
@@ -274,10 +277,11 @@ pub struct Valid {
     pub expanded: katalog::yaml::Node,
 }
 
-/// Loads and validates a Katalog for commands that need a valid one (`template`, `generate`).
-/// Errors are printed to stderr; `Err` carries the exit code.
-pub fn load_valid(path: &std::path::Path) -> Result<Valid, u8> {
-    let loaded = load_file(path, &LoadOptions::default());
+/// Loads (with `opts`) and validates a Katalog for commands that need a valid one
+/// (`template`, `generate`, `run`, `plan`). Errors are printed to stderr; `Err` carries the
+/// exit code.
+pub fn load_valid(path: &std::path::Path, opts: &LoadOptions) -> Result<Valid, u8> {
+    let loaded = load_file(path, opts);
     let report = validate(&loaded);
     let color = use_color(std::io::stderr().is_terminal());
     let mut err = std::io::stderr().lock();

@@ -104,6 +104,9 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
     let base = reference.span.file.path();
     let path = crate::decode::join_relative(&base, r);
     let (_, motif_root) = cx.in_key("motif", |cx| {
+        if !cx.admit(&path, reference.span, "motif") {
+            return None;
+        }
         let before = cx.diagnostics().error_count();
         let doc = read_document(&path, cx, Some(&[DocKind::Motif]));
         if doc.is_none() && cx.diagnostics().error_count() == before {

@@ -510,6 +510,16 @@ pub struct CrdEntry {
     pub crd_file: Option<Str>,
     /// CRs applied in dev mode.
     pub cr_files: Vec<Str>,
+    /// Where `crdFile` points: resolved against the file that names it and admitted by the
+    /// loader's pattern-root check. `None` for a remote crdFile, one outside the root, or an
+    /// entry that did not come through [`crate::load::load_file`]. Readers open this path,
+    /// never `crd_file` joined by hand.
+    #[decode(skip)]
+    pub crd_file_path: Option<std::path::PathBuf>,
+    /// `crFiles`, resolved and admitted like [`CrdEntry::crd_file_path`] (a refused entry is
+    /// left out).
+    #[decode(skip)]
+    pub cr_file_paths: Vec<std::path::PathBuf>,
     /// Prerequisites.
     #[decode(unsupported = "per-CRD setup manifests are not applied by ork; list them under `spec.setup` of an e2e.yaml (`ork e2e`)")]
     pub setup: Option<Node>,

@@ -1,7 +1,7 @@
 //! One function per child kind: resource entry → Kubernetes manifest.
 
 use super::meta::{Owner, label_value};
-use super::{Block, Child, RenderError};
+use super::{Block, Child, RenderError, RenderFailure};
 use crate::decode::{Map as YMap, Str};
 use crate::model::katalog::Katalog;
 use crate::model::resources::*;
@@ -110,7 +110,7 @@ impl<'a> Renderer<'_, 'a> {
     }
 
     fn err(&self, resource: &str, field: &str, message: String) -> RenderError {
-        RenderError { crd: self.crd.to_string(), resource: resource.to_string(), field: field.to_string(), message }
+        RenderError { crd: self.crd.to_string(), resource: resource.to_string(), field: field.to_string(), message, failure: RenderFailure::Render }
     }
 
     /// One entry: forEach expansion, gate, build, replication.
@@ -151,6 +151,7 @@ impl<'a> Renderer<'_, 'a> {
                     a.insert(super::meta::ANNOTATION_ENTRY.into(), json!(entry_source));
                 }
             }
+            super::invalid::check(self.crd, &source, &manifest, false)?;
             let once = common.once.unwrap_or(false) && blk == Block::OnCreate && common.reconcile != Some(true);
             let drift_correct = blk == Block::OnReconcile || common.reconcile == Some(true);
             self.children.push(Child { block: blk, kind, source, drift_correct, once, group, manifest });
@@ -196,7 +197,13 @@ impl<'a> Renderer<'_, 'a> {
 
 impl Ctx<'_, '_> {
     fn err(&self, field: &str, message: impl Into<String>) -> RenderError {
-        RenderError { crd: self.crd.to_string(), resource: self.source.to_string(), field: field.to_string(), message: message.into() }
+        RenderError {
+            crd: self.crd.to_string(),
+            resource: self.source.to_string(),
+            field: field.to_string(),
+            message: message.into(),
+            failure: RenderFailure::Render,
+        }
     }
 
     /// Renders an optional template; an empty result is "not set".

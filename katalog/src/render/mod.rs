@@ -7,6 +7,7 @@
 //! `mutateFirst`) → `onCreate` then `onReconcile` entries (block gate, entry gate, `forEach`) →
 //! status (conditions, then `emit.status.fields` in order; the last writer of a path wins).
 
+mod invalid;
 mod kinds;
 mod meta;
 
@@ -113,6 +114,20 @@ pub struct RenderError {
     pub field: String,
     /// What went wrong.
     pub message: String,
+    /// Which kind of failure.
+    pub failure: RenderFailure,
+}
+
+/// The kinds of [`RenderError`]: whether retrying the same CR can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderFailure {
+    /// A template, profile or value could not be rendered (it may read observed children,
+    /// which change).
+    Render,
+    /// The CR, or an object rendered from it, breaks the API server's rules for names, labels
+    /// or annotations: it would be refused every time, until the CR or the Katalog changes
+    /// (the runtime treats it like a deny rule: reported, not retried).
+    InvalidObject,
 }
 
 impl fmt::Display for RenderError {
@@ -130,8 +145,13 @@ impl std::error::Error for RenderError {}
 /// Renders one CR of CRD entry `req.crd`.
 pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> Result<Rendered, RenderError> {
     let crd = req.crd;
-    let err =
-        |resource: &str, field: &str, message: String| RenderError { crd: crd.to_string(), resource: resource.to_string(), field: field.to_string(), message };
+    let err = |resource: &str, field: &str, message: String| RenderError {
+        crd: crd.to_string(),
+        resource: resource.to_string(),
+        field: field.to_string(),
+        message,
+        failure: RenderFailure::Render,
+    };
     let Some(entry) = katalog.crds().get(crd) else {
         let known: Vec<&str> = katalog.crds().iter().map(|(k, _)| k.as_str()).collect();
         return Err(err("spec.crds", "", format!("no CRD entry named `{crd}` (known: {})", known.join(", "))));
@@ -139,6 +159,7 @@ pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> R
     if !req.cr.is_object() {
         return Err(err("cr", "", "the CR is not an object".into()));
     }
+    invalid::check(crd, "cr", req.cr, true)?;
     let mut ev = Evaluator::new(templates, req.now, req.rng.clone());
     let admission = entry.admission.as_ref();
     let validation = admission.and_then(|a| a.validation.as_ref()).map(|v| v.rules.as_slice()).unwrap_or_default();

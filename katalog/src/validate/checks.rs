@@ -493,10 +493,10 @@ pub(crate) fn pattern_covers(restricted: &str, allowed: &str) -> bool {
     }
 }
 
-/// (group, first version, kind, plural, scope) of the first CRD in a local crdFile.
-pub(crate) fn crd_file_identity(file: &Str) -> Option<(String, String, String, String, String)> {
-    let path = crate::decode::join_relative(&file.span.file.path(), file.as_str());
-    let docs = read_yaml_file(&path, Limits::default()).ok()?;
+/// (group, first version, kind, plural, scope) of the first CRD in a local crdFile (at `path`,
+/// as the loader resolved and admitted it).
+pub(crate) fn crd_file_identity(path: &std::path::Path) -> Option<(String, String, String, String, String)> {
+    let docs = read_yaml_file(path, Limits::default()).ok()?;
     let doc = docs.iter().map(|d| &d.root).find(|r| r.get("kind").and_then(|k| k.as_scalar_text()) == Some("CustomResourceDefinition"))?;
     let spec = doc.get("spec")?;
     let t = |n: Option<&crate::yaml::Node>| n.and_then(|v| v.as_scalar_text()).unwrap_or_default().to_string();
@@ -516,12 +516,12 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
         diags.push(Diagnostic::warning("not-supported-yet", "a remote crdFile is parsed but not fetched yet").at(file.span).crd(crd));
         return;
     }
-    let base = file.span.file.path();
-    let path = crate::decode::join_relative(&base, file.as_str());
-    let docs = match read_yaml_file(&path, limits) {
+    // No path: the loader refused it (outside the pattern root) and said so.
+    let Some(path) = &e.crd_file_path else { return };
+    let docs = match read_yaml_file(path, limits) {
         Ok(d) => d,
         Err(d) => {
-            let msg = if d.code == "file-not-found" { format!("crdFile {} does not exist", display_path(&path)) } else { d.message.clone() };
+            let msg = if d.code == "file-not-found" { format!("crdFile {} does not exist", display_path(path)) } else { d.message.clone() };
             diags
                 .push(Diagnostic::error("crd-file", msg).at(file.span).crd(crd).help("fix the path (relative to this Katalog), or declare `apiTypes` instead"));
             return;
@@ -541,9 +541,9 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
         .or(if crds.len() == 1 { crds.first() } else { None });
     let Some(doc) = chosen else {
         let msg = if crds.is_empty() {
-            format!("crdFile {} contains no CustomResourceDefinition", display_path(&path))
+            format!("crdFile {} contains no CustomResourceDefinition", display_path(path))
         } else {
-            format!("crdFile {} has {} CRDs; set apiTypes.kind to pick one", display_path(&path), crds.len())
+            format!("crdFile {} has {} CRDs; set apiTypes.kind to pick one", display_path(path), crds.len())
         };
         diags.push(Diagnostic::error("crd-file", msg).at(file.span).crd(crd));
         return;

@@ -55,6 +55,9 @@ pub struct Options {
     /// Set (by a Ctrl-C handler) to stop early: the expectation running fails as interrupted,
     /// the rest are not run, and everything started is stopped as on any other path.
     pub interrupted: Arc<AtomicBool>,
+    /// How the Katalog a document names is loaded (its pattern root is the Katalog file's
+    /// directory).
+    pub load: LoadOptions,
 }
 
 impl Options {
@@ -73,6 +76,7 @@ impl Default for Options {
             ready_after: Duration::from_millis(500),
             keep: false,
             interrupted: Arc::new(AtomicBool::new(false)),
+            load: LoadOptions::default(),
         }
     }
 }
@@ -201,8 +205,8 @@ fn one(d: Diagnostic) -> E2eError {
 }
 
 /// Loads and validates any document; errors become an [`E2eError`].
-fn load_checked(path: &Path) -> Result<(Loaded, katalog::validate::Report), E2eError> {
-    let loaded = load_file(path, &LoadOptions::default());
+fn load_checked(path: &Path, opts: &LoadOptions) -> Result<(Loaded, katalog::validate::Report), E2eError> {
+    let loaded = load_file(path, opts);
     let report = validate(&loaded);
     if loaded.unreadable() {
         return Err(E2eError::Io(report.diagnostics));
@@ -215,7 +219,7 @@ fn load_checked(path: &Path) -> Result<(Loaded, katalog::validate::Report), E2eE
 
 /// Loads a valid E2E document and its expectations (includes expanded).
 fn load_e2e(path: &Path) -> Result<(E2e, Vec<Expectation>), E2eError> {
-    let (loaded, _) = load_checked(path)?;
+    let (loaded, _) = load_checked(path, &LoadOptions::default())?;
     let Some(doc) = loaded.e2e else {
         let help = if loaded.simulate.is_some() { "this is a Simulate document: run it with `ork simulate`" } else { "pass an e2e.yaml (`kind: E2E`)" };
         return Err(one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: E2E` document", display_path(path))).help(help)));

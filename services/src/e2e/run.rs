@@ -35,7 +35,7 @@ pub(super) struct Plan {
 
 pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Expectation>, opts: &Options) -> Result<Plan, E2eError> {
     let katalog_path = spec.katalog.as_ref().map(resolve).unwrap_or_default();
-    let (loaded, _) = load_checked(&katalog_path)?;
+    let (loaded, _) = load_checked(&katalog_path, &opts.load)?;
     let (Some(k), Some(expanded)) = (loaded.katalog.as_ref(), loaded.expanded()) else {
         return Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&katalog_path)))));
     };
@@ -47,11 +47,10 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
         let mut entries: Vec<_> = k.crds().iter().filter(|(_, e)| e.is_enabled()).collect();
         entries.sort_by(|a, b| a.0.value.cmp(&b.0.value));
         for (name, e) in entries {
-            match &e.crd_file {
-                Some(f) if !f.value.starts_with("http://") && !f.value.starts_with("https://") => {
-                    let p = katalog::decode::join_relative(&f.span.file.path(), &f.value);
-                    if !crds.iter().any(|c| matches!(c, CrdSource::File(q) if *q == p)) {
-                        crds.push(CrdSource::File(p));
+            match &e.crd_file_path {
+                Some(p) => {
+                    if !crds.iter().any(|c| matches!(c, CrdSource::File(q) if q == p)) {
+                        crds.push(CrdSource::File(p.clone()));
                     }
                 }
                 _ => {
@@ -68,11 +67,11 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
     }
     let derived = katalog::authoring::rbac::derive(k, &opts.namespace).map_err(err)?;
     let (bundle, bundle_from) = match &opts.bundle {
-        Some(b) => match std::fs::read_to_string(b) {
+        Some(b) => match katalog::files::read_text_bounded(b, katalog::yaml::Limits::default().max_bytes) {
             Ok(text) => (text, display_path(b)),
-            Err(e) => {
+            Err(d) => {
                 let mut ds = Diagnostics::default();
-                ds.push(katalog::decode::io_diag(b, &e));
+                ds.push(d);
                 return Err(E2eError::Io(ds));
             }
         },

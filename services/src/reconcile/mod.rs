@@ -17,7 +17,7 @@ mod delete;
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merge_diff};
 use katalog::model::Katalog;
 use katalog::model::crd::CrdEntry;
-use katalog::render::{LABEL_MANAGED, Request, conditions, render, set_path, template_data};
+use katalog::render::{LABEL_MANAGED, RenderFailure, Request, condition, conditions, render, set_path, template_data};
 use katalog::rules::Evaluator;
 use katalog::rules::Violation;
 use katalog::template::{Rng, TemplateSet, format_rfc3339};
@@ -197,11 +197,21 @@ impl<'k> Reconciler<'k> {
         let rendered = match render(self.katalog, self.templates, first) {
             Ok(r) => r,
             Err(e) => {
-                let message = e.to_string();
+                // An object the API server would refuse is refused the same way every time: like
+                // a deny, it is reported (ValidationFailed) and not retried until the CR changes.
+                let invalid = e.failure == RenderFailure::InvalidObject;
+                let message = if invalid { format!("validation failed: {e}") } else { e.to_string() };
                 let mut status = cr.get("status").cloned().unwrap_or(json!({}));
-                status["conditions"] = json!(conditions(&cr, &[], Some(&message), ctx.now));
+                let mut conds = conditions(&cr, &[], Some(&message), ctx.now);
+                if invalid {
+                    let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
+                    let failed = condition("ValidationFailed", true, "InvalidObjectMetadata", &message, generation, &cr, ctx.now);
+                    conds.retain(|c| c.get("type").and_then(Value::as_str) != Some("ValidationFailed"));
+                    conds.insert(1, failed);
+                }
+                status["conditions"] = json!(conds);
                 self.write_status(cluster, &cr, status, ctx, Some(&message)).await?;
-                return Err(ReconcileError::retry(message));
+                return Err(ReconcileError { message, retry: !invalid });
             }
         };
         if rendered.denied() {

@@ -43,6 +43,28 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// How the Katalog is loaded.
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// The loader's flags, defined once and flattened into every command that loads a Katalog
+/// (`ork validate`, `template`, `generate`, `simulate`, `e2e`, `run`, `plan`, and `ork-runtime
+/// run`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LoadArgs {
+    /// Let include:, Motif and Komposer imports, crdFile and crFiles name files outside the
+    /// directory of the Katalog file (refused by default, before they are opened: a pattern
+    /// from elsewhere must not read your other files).
+    #[arg(long)]
+    pub allow_outside_root: bool,
+}
+
+impl LoadArgs {
+    /// The loader options these flags select.
+    pub fn options(self) -> katalog::load::LoadOptions {
+        katalog::load::LoadOptions { allow_outside_root: self.allow_outside_root, ..Default::default() }
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -135,6 +157,7 @@ impl RunArgs {
             identity: super::default_identity(),
             drain,
             defaults,
+            load: self.load.options(),
         })
     }
 

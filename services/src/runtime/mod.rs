@@ -50,6 +50,8 @@ pub struct Options {
     pub drain: Duration,
     /// Defaults for what the Katalog does not set.
     pub defaults: Defaults,
+    /// How the Katalog is loaded (its pattern root is the Katalog file's directory).
+    pub load: katalog::load::LoadOptions,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             identity: default_identity(),
             drain: Duration::from_secs(30),
             defaults: Defaults::default(),
+            load: katalog::load::LoadOptions::default(),
         }
     }
 }
@@ -187,8 +190,8 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// Loads and validates the Katalog the way `ork validate` does; an invalid one does not start.
-fn load(path: &std::path::Path) -> Result<(Katalog, TemplateSet, Vec<String>), StartError> {
-    let loaded = katalog::load::load_file(path, &katalog::load::LoadOptions::default());
+fn load(path: &std::path::Path, opts: &katalog::load::LoadOptions) -> Result<(Katalog, TemplateSet, Vec<String>), StartError> {
+    let loaded = katalog::load::load_file(path, opts);
     let report = katalog::validate::validate(&loaded);
     let errors: Vec<String> = report.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
     if !errors.is_empty() {
@@ -203,7 +206,7 @@ fn load(path: &std::path::Path) -> Result<(Katalog, TemplateSet, Vec<String>), S
 impl Runtime {
     /// Loads the Katalog and starts every OperatorBox against `client`'s cluster.
     pub async fn start(client: kube::Client, opts: Options) -> Result<Runtime, StartError> {
-        let (katalog, templates, order) = load(&opts.katalog)?;
+        let (katalog, templates, order) = load(&opts.katalog, &opts.load)?;
         // The Katalog and its templates live as long as the process; the reconcilers borrow
         // them. (A test that starts many runtimes leaks a few kilobytes per start.)
         let katalog: &'static Katalog = Box::leak(Box::new(katalog));
