@@ -210,7 +210,10 @@ fn invalid_names_and_immutable_fields_are_refused_like_the_api_server() {
         "The Service \"Hello_World\" is invalid: metadata.name: Invalid value: \"Hello_World\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character",
     );
     refused("apiVersion: v1\nkind: Service\nmetadata: {name: 1web}\nspec: {ports: [{port: 80}]}\n", "a DNS-1035 label");
-    refused("apiVersion: v1\nkind: Namespace\nmetadata: {name: team.a}\n", "The Namespace \"team.a\" is invalid: metadata.name: Invalid value: \"team.a\": a lowercase RFC 1123 label");
+    refused(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team.a}\n",
+        "The Namespace \"team.a\" is invalid: metadata.name: Invalid value: \"team.a\": a lowercase RFC 1123 label",
+    );
     let long = "a".repeat(70);
     refused(
         &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, labels: {{app: {long}}}}}\n"),
@@ -223,13 +226,22 @@ fn invalid_names_and_immutable_fields_are_refused_like_the_api_server() {
     );
     // Immutable fields.
     assert_eq!(apply(&dev, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"1\"}\n").0, 0);
-    refused("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"2\"}\n", "data: Forbidden: field is immutable when `immutable` is set");
+    refused(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"2\"}\n",
+        "data: Forbidden: field is immutable when `immutable` is set",
+    );
     let deploy = |app: &str| {
-        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec: {{selector: {{matchLabels: {{app: {app}}}}}, template: {{metadata: {{labels: {{app: {app}}}}}, spec: {{containers: [{{name: c, image: nginx}}]}}}}}}\n")
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec: {{selector: {{matchLabels: {{app: {app}}}}}, template: {{metadata: {{labels: {{app: {app}}}}}, spec: {{containers: [{{name: c, image: nginx}}]}}}}}}\n"
+        )
     };
     assert_eq!(apply(&dev, &deploy("a")).0, 0);
     refused(&deploy("b"), "The Deployment \"d\" is invalid: spec.selector: Invalid value: {\"matchLabels\":{\"app\":\"b\"}}: field is immutable");
-    let job = |image: &str| format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j}}\nspec: {{template: {{spec: {{restartPolicy: Never, containers: [{{name: c, image: {image}}}]}}}}}}\n");
+    let job = |image: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j}}\nspec: {{template: {{spec: {{restartPolicy: Never, containers: [{{name: c, image: {image}}}]}}}}}}\n"
+        )
+    };
     assert_eq!(apply(&dev, &job("busybox:1")).0, 0);
     refused(&job("busybox:2"), "spec.template: Invalid value:");
     assert_eq!(apply(&dev, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n").0, 0);
@@ -259,7 +271,17 @@ fn watch_and_list_semantics_match_the_api_server() {
     let t = TempDir::new("dev-watch");
     let dev = start(t.path());
     let mut watch = Command::new("kubectl")
-        .args(["get", "configmaps", "-l", "app=web", "-w", "--output-watch-events", "--no-headers", "-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name,APP:.object.metadata.labels.app"])
+        .args([
+            "get",
+            "configmaps",
+            "-l",
+            "app=web",
+            "-w",
+            "--output-watch-events",
+            "--no-headers",
+            "-o",
+            "custom-columns=EVENT:.type,NAME:.object.metadata.name,APP:.object.metadata.labels.app",
+        ])
         .env("KUBECONFIG", &dev.kubeconfig)
         .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
         .stdout(Stdio::piped())
@@ -360,4 +382,36 @@ fn kubectl_gaps_short_names_scale_describe_health_and_413() {
     let (code, out) = kubectl(&dev, &["create", "-f", &big.to_string_lossy()]);
     assert_ne!(code, 0);
     assert!(out.contains("Request entity too large: limit is 3145728"), "{out}");
+}
+
+/// Issue 13, defect 2: a 518 KB `application/yaml` body of one long string aliased 2,000 times
+/// used to drive the dev cluster to 6 GB and store a 1 GB ConfigMap. A YAML body now expands to
+/// at most the request limit: refused with a 400, and the server's peak RSS stays small.
+#[test]
+fn memory_exhaustion_a_yaml_alias_bomb_post_is_refused_in_bounded_memory() {
+    let t = TempDir::new("dev-bomb");
+    let dev = start(t.path());
+    let kubeconfig = std::fs::read_to_string(&dev.kubeconfig).unwrap();
+    let token = kubeconfig.lines().find_map(|l| l.trim().strip_prefix("token: ")).unwrap().to_string();
+    let server = kubeconfig.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap().to_string();
+    let ca_b64 = kubeconfig.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data: ")).unwrap();
+    let ca = t.write("ca.pem", &String::from_utf8(katalog::template::base64_decode(ca_b64).unwrap()).unwrap());
+    let body = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: bomb}}\ndata:\n  a: &s {}\n", "x".repeat(512 * 1024));
+    let refs: String = (0..2000).map(|i| format!("  r{i}: *s\n")).collect();
+    let bomb = t.write("bomb.yaml", &format!("{body}{refs}"));
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 600 * 1024);
+    let out = Command::new("curl")
+        .args(["-s", "--cacert", &ca.to_string_lossy(), "-H", &format!("Authorization: Bearer {token}"), "-H", "Content-Type: application/yaml"])
+        .args(["--data-binary", &format!("@{}", bomb.display()), "-w", "\n%{http_code}", &format!("{server}/api/v1/namespaces/default/configmaps")])
+        .output()
+        .expect("curl is required");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (response, code) = text.rsplit_once('\n').unwrap();
+    assert_eq!(code, "400", "{response}");
+    assert!(response.contains("the YAML body is refused: document expands to more than 3145728 bytes of text"), "{response}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", dev.child.id())).unwrap();
+    let peak_kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap();
+    assert!(peak_kib < 100 * 1024, "peak RSS of the dev cluster was {} MiB (limit 100 MiB)", peak_kib / 1024);
+    let (code, out) = kubectl(&dev, &["get", "configmap", "bomb"]);
+    assert_ne!(code, 0, "nothing stored: {out}");
 }

@@ -92,8 +92,11 @@ async fn typed_calls_server_side_apply_and_the_watcher_work() {
 async fn quiet_watches_get_bookmarks_when_they_ask() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dev = DevCluster::start(Options { tls: false, bookmark_every: Duration::from_millis(100), ..Options::default() }).await.unwrap();
+    let kubeconfig = dev.kubeconfig();
+    let token = kubeconfig.lines().find_map(|l| l.trim().strip_prefix("token: ")).unwrap();
     let mut s = tokio::net::TcpStream::connect(dev.addr()).await.unwrap();
-    s.write_all(b"GET /api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let request = format!("GET /api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -88,11 +88,7 @@ async fn tokens_roles_and_bindings_decide_and_kubectl_prints_the_answers() {
 /// RoleBindings (and `bob` nothing at all); returns it with the admin's, alice's and bob's
 /// kubeconfigs.
 async fn team_cluster(dir: &ork_tests::TempDir) -> (DevCluster, PathBuf, PathBuf, PathBuf) {
-    let opts = Options {
-        rbac: true,
-        tokens: vec![("t-alice".into(), User::named("alice")), ("t-bob".into(), User::named("bob"))],
-        ..Options::default()
-    };
+    let opts = Options { rbac: true, tokens: vec![("t-alice".into(), User::named("alice")), ("t-bob".into(), User::named("bob"))], ..Options::default() };
     let dev = DevCluster::start(opts).await.unwrap();
     let admin = dir.path().join("admin.kubeconfig");
     dev.write_kubeconfig(&admin).unwrap();
@@ -133,7 +129,9 @@ async fn rbac_escalation_roles_and_bindings_grant_only_what_their_author_holds()
     let (code, out) = kubectl(alice.clone(), &["-n", "team", "create", "rolebinding", "me-edit", "--clusterrole=edit", "--user=alice"]).await;
     assert_ne!(code, 0, "{out}");
     assert!(
-        out.contains("{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"list\" \"watch\" \"create\" \"delete\" \"deletecollection\" \"patch\" \"update\"]}"),
+        out.contains(
+            "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"list\" \"watch\" \"create\" \"delete\" \"deletecollection\" \"patch\" \"update\"]}"
+        ),
         "the missing rules, verbs compacted per resource: {out}"
     );
     // … and Secrets stay out of reach.
@@ -145,18 +143,31 @@ async fn rbac_escalation_roles_and_bindings_grant_only_what_their_author_holds()
     assert_ne!(code, 0);
     assert!(out.contains("roles.rbac.authorization.k8s.io \"nope\" not found"), "{out}");
     // What alice holds she may grant: a Role with a subset of her rules, and a binding to it.
-    let (code, out) = kubectl(alice.clone(), &["-n", "team", "create", "role", "reader", "--verb=get,list", "--resource=roles.rbac.authorization.k8s.io"]).await;
+    let (code, out) =
+        kubectl(alice.clone(), &["-n", "team", "create", "role", "reader", "--verb=get,list", "--resource=roles.rbac.authorization.k8s.io"]).await;
     assert_eq!(code, 0, "{out}");
     let (code, out) = kubectl(alice.clone(), &["-n", "team", "create", "rolebinding", "reader", "--role=reader", "--user=carol"]).await;
     assert_eq!(code, 0, "{out}");
     // Updates are checked as creates: widening her own Role to Secrets is refused.
     let (code, out) = kubectl(
         alice.clone(),
-        &["-n", "team", "patch", "role", "reader", "--type=json", "-p", r#"[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}}]"#],
+        &[
+            "-n",
+            "team",
+            "patch",
+            "role",
+            "reader",
+            "--type=json",
+            "-p",
+            r#"[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}}]"#,
+        ],
     )
     .await;
     assert_ne!(code, 0, "{out}");
-    assert!(out.contains("roles.rbac.authorization.k8s.io \"reader\" is forbidden") && out.contains("{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}"), "{out}");
+    assert!(
+        out.contains("roles.rbac.authorization.k8s.io \"reader\" is forbidden") && out.contains("{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}"),
+        "{out}"
+    );
     // With `escalate` she may write any Role; with `bind` on `view`, bind it.
     let grant = dir.write(
         "grant.yaml",
@@ -171,7 +182,10 @@ async fn rbac_escalation_roles_and_bindings_grant_only_what_their_author_holds()
     let (code, out) = kubectl(alice.clone(), &["-n", "team", "create", "rolebinding", "me-edit", "--clusterrole=edit", "--user=alice"]).await;
     assert_ne!(code, 0, "bind is restricted to view: {out}");
     // The refused attempts are in the audit log, with the API server's message.
-    assert!(dev.audit().iter().any(|e| !e.allowed && e.user == "alice" && e.refused.as_deref().is_some_and(|m| m.contains("\"me-admin\""))), "escalation refusals are audited");
+    assert!(
+        dev.audit().iter().any(|e| !e.allowed && e.user == "alice" && e.refused.as_deref().is_some_and(|m| m.contains("\"me-admin\""))),
+        "escalation refusals are audited"
+    );
     dev.stop().await;
 }
 
@@ -197,7 +211,10 @@ async fn impersonation_is_authorized_and_applied_never_ignored() {
     // Impersonating needs the impersonate verb: alice may not become the admin.
     let (code, out) = kubectl(alice.clone(), &["get", "namespaces", "--as", "ork-dev-admin"]).await;
     assert_ne!(code, 0);
-    assert!(out.contains("users \"ork-dev-admin\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"), "{out}");
+    assert!(
+        out.contains("users \"ork-dev-admin\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"),
+        "{out}"
+    );
     let (code, out) = kubectl(bob.clone(), &["get", "pods", "--as-group", "system:masters", "--as", "bob"]).await;
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("cannot impersonate resource"), "{out}");
@@ -256,7 +273,18 @@ async fn dev_cluster_credentials_are_random_private_and_required() {
     assert_eq!(code, "403", "{body}");
     assert!(body.contains("cannot get path \\\"/apis\\\""), "{body}");
     let wrong = std::process::Command::new("curl")
-        .args(["-s", "--cacert", &ca.to_string_lossy(), "-H", "Authorization: Bearer ork-dev-admin", "-w", "%{http_code}", "-o", "/dev/null", &format!("{}/api", a.url())])
+        .args([
+            "-s",
+            "--cacert",
+            &ca.to_string_lossy(),
+            "-H",
+            "Authorization: Bearer ork-dev-admin",
+            "-w",
+            "%{http_code}",
+            "-o",
+            "/dev/null",
+            &format!("{}/api", a.url()),
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&wrong.stdout), "401", "the old fixed token is no credential");

@@ -207,7 +207,11 @@ fn discover(dir: &Path, output: Output, load: &katalog::load::LoadOptions) -> u8
     let mut out = std::io::stdout().lock();
     if found.is_empty() {
         // A CI job that tests nothing must not pass.
-        let _ = writeln!(std::io::stderr(), "error: no *simulate.yaml files found under {}, so nothing was tested; check the directory, or name a file with -f", display_path(dir));
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no *simulate.yaml files found under {}, so nothing was tested; check the directory, or name a file with -f",
+            display_path(dir)
+        );
         return 1;
     }
     let mut all = Vec::new();

@@ -303,7 +303,10 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
     if ct.contains("yaml") {
         let text = std::str::from_utf8(body).map_err(|_| bad_request("the body is not UTF-8"))?;
         let file = katalog::diag::FileId::intern(std::path::Path::new("<request>"));
-        let docs = katalog::yaml::parse(text, file, katalog::yaml::Limits::default()).map_err(|d| bad_request(&d.message))?;
+        // A YAML body may not expand (aliases) beyond what a JSON body may be: the tree it
+        // builds stays within a few times the request limit.
+        let limits = katalog::yaml::Limits { max_bytes: MAX_BODY as u64, max_nodes: 100_000, max_expanded_bytes: MAX_BODY, ..katalog::yaml::Limits::default() };
+        let docs = katalog::yaml::parse(text, file, limits).map_err(|d| bad_request(&format!("the YAML body is refused: {}", d.message)))?;
         return Ok(docs.into_iter().next().map(|d| d.root.to_json()).unwrap_or(Value::Null));
     }
     serde_json::from_slice(body).map_err(|e| bad_request(&format!("the body is not valid JSON: {e}")))
