@@ -5,6 +5,7 @@
 mod kube;
 mod mem;
 mod patch;
+mod patch_schema;
 mod selector;
 
 #[cfg(feature = "kube")]
