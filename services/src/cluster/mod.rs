@@ -1,12 +1,14 @@
 //! The `Cluster` trait: the Kubernetes API verbs the reconciler uses, over dynamic (JSON)
 //! objects addressed by resource, namespace and name.
 
+mod apply;
 #[cfg(feature = "kube")]
 mod kube;
 mod mem;
 mod patch;
 mod patch_schema;
 mod selector;
+mod strategic;
 
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
