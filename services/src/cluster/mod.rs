@@ -16,7 +16,7 @@ pub use self::kube::KubeCluster;
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
 pub use mem::{MemCluster, Op};
-pub use patch::{STRATEGIC_MERGE_PATCH_REFUSED, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
+pub use patch::{apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
 use serde_json::Value;

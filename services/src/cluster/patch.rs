@@ -8,7 +8,7 @@ use super::{ApiResource, ClusterError, Patch};
 use serde_json::{Map, Value};
 
 /// What kube-apiserver answers (415) to a strategic merge patch of a custom resource.
-pub const STRATEGIC_MERGE_PATCH_REFUSED: &str = "the body of the request was in an unknown format - accepted media types include: \
+const STRATEGIC_MERGE_PATCH_REFUSED: &str = "the body of the request was in an unknown format - accepted media types include: \
      application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
 
 /// Applies a patch to `doc`, an object of the resource `r` (its schema decides how strategic
