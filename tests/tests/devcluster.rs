@@ -1,6 +1,9 @@
 //! The embedded dev cluster driven by the real `kubectl`: every step asserts kubectl's output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "devcluster/patch.rs"]
+mod patch;
+
 use ork_tests::{TempDir, ork_bin};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -95,7 +95,9 @@ async fn quiet_watches_get_bookmarks_when_they_ask() {
     let kubeconfig = dev.kubeconfig();
     let token = kubeconfig.lines().find_map(|l| l.trim().strip_prefix("token: ")).unwrap();
     let mut s = tokio::net::TcpStream::connect(dev.addr()).await.unwrap();
-    let request = format!("GET /api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let request = format!(
+        "GET /api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
     s.write_all(request.as_bytes()).await.unwrap();
     let mut seen = String::new();
     let mut buf = [0u8; 4096];

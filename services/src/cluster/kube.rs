@@ -52,6 +52,7 @@ fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
                 (400, _) => ClusterError::BadRequest(s.message),
                 (403, _) => ClusterError::Forbidden(s.message),
                 (410, _) => ClusterError::Gone(0),
+                (415, _) => ClusterError::UnsupportedMediaType(s.message),
                 _ => ClusterError::Other(format!("{} ({})", s.message, s.code)),
             }
         }
@@ -135,6 +136,12 @@ impl Cluster for KubeCluster {
         async move {
             match patch {
                 Patch::Merge(p) => to_value(api.patch(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
+                Patch::Strategic(p) => {
+                    to_value(api.patch(name, &PatchParams::default(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
+                }
+                Patch::Apply { field_manager, config } => {
+                    to_value(api.patch(name, &PatchParams::apply(&field_manager), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?)
+                }
                 // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
@@ -160,6 +167,12 @@ impl Cluster for KubeCluster {
                 Patch::Merge(p) => {
                     to_value(api.patch_status(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?)
                 }
+                Patch::Strategic(p) => {
+                    to_value(api.patch_status(name, &PatchParams::default(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
+                }
+                Patch::Apply { field_manager, config } => to_value(
+                    api.patch_status(name, &PatchParams::apply(&field_manager), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?,
+                ),
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get_status(name).await.map_err(|e| error(e, r, name))?)?;
                     super::apply_json_patch(&mut doc, &ops).map_err(ClusterError::BadRequest)?;

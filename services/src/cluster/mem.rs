@@ -15,7 +15,7 @@
 //!
 //! Calls complete synchronously: the returned futures are already resolved.
 
-use super::patch::{apply_json_patch, apply_merge_patch};
+use super::patch::apply_patch;
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
 use super::{ApiResource, Change, Cluster, ClusterError, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
@@ -795,10 +795,7 @@ impl MemCluster {
         let (gr, kind) = s.kind(r)?;
         let key = (Store::ns_key(&kind, ns)?, name.to_string());
         let mut doc = s.get(&gr, &key).cloned().ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() })?;
-        match patch {
-            Patch::Merge(p) => apply_merge_patch(&mut doc, p),
-            Patch::Json(ops) => apply_json_patch(&mut doc, ops).map_err(ClusterError::BadRequest)?,
-        }
+        apply_patch(&mut doc, patch, &kind.res)?;
         if meta(&doc, "name").as_deref() != Some(name) {
             return Err(ClusterError::BadRequest("a patch cannot change metadata.name".into()));
         }

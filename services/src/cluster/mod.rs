@@ -1,11 +1,14 @@
 //! The `Cluster` trait: the Kubernetes API verbs the reconciler uses, over dynamic (JSON)
 //! objects addressed by resource, namespace and name.
 
+mod apply;
 #[cfg(feature = "kube")]
 mod kube;
 mod mem;
 mod patch;
+mod patch_schema;
 mod selector;
+mod strategic;
 mod validation;
 
 #[cfg(feature = "kube")]
@@ -14,7 +17,7 @@ pub use self::kube::KubeCluster;
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page};
-pub use patch::{apply_json_patch, apply_merge_patch, merge_diff};
+pub use patch::{apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
 use serde_json::Value;
@@ -72,6 +75,10 @@ pub enum ClusterError {
     /// 410: a watch from a resourceVersion older than the server keeps.
     #[error("too old resource version: {0}")]
     Gone(u64),
+    /// 415: the body is in a format the resource does not accept (a strategic merge patch of a
+    /// custom resource). The message is the API server's.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Transport or server failure (real clusters).
     #[error("{0}")]
     Other(String),
@@ -87,6 +94,7 @@ impl ClusterError {
             ClusterError::BadRequest(_) => 400,
             ClusterError::Forbidden(_) => 403,
             ClusterError::Gone(_) => 410,
+            ClusterError::UnsupportedMediaType(_) => 415,
             ClusterError::Other(_) => 500,
         }
     }
@@ -101,6 +109,7 @@ impl ClusterError {
             ClusterError::BadRequest(_) => "BadRequest",
             ClusterError::Forbidden(_) => "Forbidden",
             ClusterError::Gone(_) => "Expired",
+            ClusterError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ClusterError::Other(_) => "InternalError",
         }
     }
@@ -193,6 +202,20 @@ pub enum Patch {
     Merge(Value),
     /// RFC 6902 JSON patch (`application/json-patch+json`): an array of operations.
     Json(Value),
+    /// Strategic merge patch (`application/strategic-merge-patch+json`): a merge patch whose
+    /// lists merge by the merge keys of the built-in kinds' schemas, with the `$patch`,
+    /// `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` directives. Refused
+    /// (415) for kinds without a schema: custom resources.
+    Strategic(Value),
+    /// Server-side apply (`application/apply-patch+yaml`) of an existing object: the applied
+    /// configuration merged by the schema's list keys and map types. Field ownership is not
+    /// tracked by the in-memory cluster (no managedFields, no conflicts, nothing removed).
+    Apply {
+        /// The `fieldManager` of the request, which the API server requires for apply.
+        field_manager: String,
+        /// The applied configuration.
+        config: Value,
+    },
 }
 
 /// What happens to an object's dependents when it is deleted.

@@ -1,6 +1,35 @@
-//! RFC 7386 merge patches and RFC 6902 JSON patches on JSON values.
+//! RFC 7386 merge patches and RFC 6902 JSON patches on JSON values, and [`apply_patch`], which
+//! applies any [`Patch`] the way the API server does for the object's kind.
 
+use super::apply::apply_configuration;
+use super::patch_schema::{Node, PatchSchema};
+use super::strategic::apply_strategic_merge_patch;
+use super::{ApiResource, ClusterError, Patch};
 use serde_json::{Map, Value};
+
+/// What kube-apiserver answers (415) to a strategic merge patch of a custom resource.
+const STRATEGIC_MERGE_PATCH_REFUSED: &str = "the body of the request was in an unknown format - accepted media types include: \
+     application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
+
+/// Applies a patch to `doc`, an object of the resource `r` (its schema decides how strategic
+/// merge patches and server-side apply merge lists). On error `doc` is unchanged: 400 for a
+/// malformed patch, 415 for a strategic merge patch of a kind without a schema (custom
+/// resources), 500 if the embedded schema is broken.
+pub fn apply_patch(doc: &mut Value, patch: &Patch, r: &ApiResource) -> Result<(), ClusterError> {
+    let root = || -> Result<Option<Node<'static>>, ClusterError> { Ok(PatchSchema::builtin().map_err(ClusterError::Other)?.root(&r.api_version(), &r.kind)) };
+    match patch {
+        Patch::Merge(p) => apply_merge_patch(doc, p),
+        Patch::Json(ops) => apply_json_patch(doc, ops).map_err(ClusterError::BadRequest)?,
+        Patch::Strategic(p) => {
+            let Some(root) = root()? else { return Err(ClusterError::UnsupportedMediaType(STRATEGIC_MERGE_PATCH_REFUSED.into())) };
+            apply_strategic_merge_patch(doc, p, root).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
+        }
+        Patch::Apply { config, .. } => {
+            apply_configuration(doc, config, root()?.unwrap_or(Node::Unknown)).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
 
 /// Applies a JSON merge patch: objects merge recursively, `null` removes a key, anything else
 /// (arrays included) replaces.

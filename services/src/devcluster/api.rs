@@ -279,6 +279,32 @@ fn non_resource(api: &Api, user: &User, path: &str, segs: &[&str]) -> Response {
     }
 }
 
+/// The patch of a PATCH request, by its media type, as the API server reads it: 415 for a type
+/// that is not a patch type, 422 for an apply without `fieldManager`.
+fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Result<Patch, Response> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    let known = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
+    if !known.contains(&media) {
+        let message = format!("the body of the request was in an unknown format - accepted media types include: {}", known.join(", "));
+        return Err(respond(StatusCode::UNSUPPORTED_MEDIA_TYPE, &status(415, "UnsupportedMediaType", &message, None)));
+    }
+    let field_manager = q.get("fieldManager").filter(|m| !m.is_empty());
+    if media == "application/apply-patch+yaml" && field_manager.is_none() {
+        return Err(respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", None),
+        ));
+    }
+    let body = parse_body(headers, body)?;
+    Ok(match media {
+        "application/json-patch+json" => Patch::Json(body),
+        "application/strategic-merge-patch+json" => Patch::Strategic(body),
+        "application/apply-patch+yaml" => Patch::Apply { field_manager: field_manager.cloned().unwrap_or_default(), config: body },
+        _ => Patch::Merge(body),
+    })
+}
+
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if ct.contains("protobuf")
@@ -381,7 +407,7 @@ async fn resource(
     let ns = t.ns.as_deref();
     let status_sub = t.sub.as_deref() == Some("status");
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
-        return scale(api, &t, name, &method, headers, &body).await;
+        return scale(api, &t, name, &method, headers, &body, q).await;
     }
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
@@ -420,43 +446,25 @@ async fn resource(
             Err(resp) => return resp,
         },
         (&Method::PATCH, Some(name)) => {
-            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            let body = match parse_body(headers, &body) {
-                Ok(b) => b,
+            let patch = match patch_of(headers, &body, q) {
+                Ok(p) => p,
                 Err(resp) => return resp,
             };
-            let apply = ct.starts_with("application/apply-patch");
-            if apply && q.get("fieldManager").is_none_or(String::is_empty) {
-                return respond(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", None),
-                );
-            }
-            // Server-side apply, simplified: create when missing, else merge the applied
-            // configuration (no managedFields tracking).
-            let patch = if ct.starts_with("application/json-patch+json") { Patch::Json(body) } else { Patch::Merge(body) };
             match store.get(r, ns, name).await {
-                Err(e) if e.is_not_found() && apply => {
-                    let Patch::Merge(obj) = &patch else { return bad_request("an apply patch is an object") };
-                    match admitted(api, user, "CREATE", &t, name, Some(obj), None).await {
+                Err(e) => match &patch {
+                    // Server-side apply creates a missing object (field ownership is not tracked).
+                    Patch::Apply { config, .. } if e.is_not_found() => match admitted(api, user, "CREATE", &t, name, Some(config), None).await {
                         Ok(obj) => store.create(r, ns, &obj).await,
                         Err(resp) => return resp,
-                    }
-                }
-                Err(e) => Err(e),
+                    },
+                    _ => Err(e),
+                },
                 Ok(old) if previewed(api, &t) => {
                     // Admission and the RBAC escalation check see the patched object, so the
-                    // patch is applied here first.
+                    // patch is applied here first, as the store would apply it.
                     let mut new = old.clone();
-                    let applied = match &patch {
-                        Patch::Merge(p) => {
-                            crate::cluster::apply_merge_patch(&mut new, p);
-                            Ok(())
-                        }
-                        Patch::Json(ops) => crate::cluster::apply_json_patch(&mut new, ops),
-                    };
-                    if let Err(e) = applied {
-                        return bad_request(&e);
+                    if let Err(e) = crate::cluster::apply_patch(&mut new, &patch, r) {
+                        return error(&e, Some(r));
                     }
                     match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old)).await {
                         Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
@@ -547,7 +555,8 @@ fn pointer(path: &str) -> String {
 
 /// The `scale` subresource (autoscaling/v1 Scale): of Deployments, StatefulSets and ReplicaSets,
 /// and of custom resources whose CRD declares `subresources.scale` (at its replica paths).
-async fn scale(api: &Api, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes) -> Response {
+#[allow(clippy::too_many_arguments)]
+async fn scale(api: &Api, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Response {
     let store = &api.store;
     let r = &t.res;
     let ns = t.ns.as_deref();
@@ -572,19 +581,21 @@ async fn scale(api: &Api, t: &Target, name: &str, method: &Method, headers: &Hea
                 Err(e) => return error(&e, Some(r)),
             };
             let mut scale_obj = as_scale(&current);
-            let patch = match parse_body(headers, body) {
-                Ok(p) => p,
-                Err(resp) => return resp,
-            };
-            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
             if *method == Method::PUT {
-                scale_obj = patch;
-            } else if ct.starts_with("application/json-patch+json") {
-                if let Err(e) = crate::cluster::apply_json_patch(&mut scale_obj, &patch) {
-                    return bad_request(&e);
-                }
+                scale_obj = match parse_body(headers, body) {
+                    Ok(s) => s,
+                    Err(resp) => return resp,
+                };
             } else {
-                crate::cluster::apply_merge_patch(&mut scale_obj, &patch);
+                let patch = match patch_of(headers, body, q) {
+                    Ok(p) => p,
+                    Err(resp) => return resp,
+                };
+                let scale_kind =
+                    ApiResource { group: "autoscaling".into(), version: "v1".into(), kind: "Scale".into(), plural: r.plural.clone(), namespaced: true };
+                if let Err(e) = crate::cluster::apply_patch(&mut scale_obj, &patch, &scale_kind) {
+                    return error(&e, Some(r));
+                }
             }
             let Some(replicas) = scale_obj.pointer("/spec/replicas").and_then(Value::as_i64) else {
                 return bad_request("spec.replicas must be an integer");
