@@ -388,10 +388,10 @@ fn sigterm_leaks_nothing_e2e_cleans_up_its_scratch_directory() {
     let started = std::time::Instant::now();
     let scratch = loop {
         let entries: Vec<_> = std::fs::read_dir(&tmp).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
-        if let Some(s) = entries.iter().find(|p| p.join("runtime.kubeconfig").exists()) {
-            if started.elapsed().as_secs() >= 4 {
-                break s.clone();
-            }
+        if let Some(s) = entries.iter().find(|p| p.join("runtime.kubeconfig").exists())
+            && started.elapsed().as_secs() >= 4
+        {
+            break s.clone();
         }
         assert!(started.elapsed().as_secs() < 60, "the run never started");
         std::thread::sleep(std::time::Duration::from_millis(100));

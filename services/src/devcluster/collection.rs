@@ -81,7 +81,7 @@ fn selected(event: &WatchEvent, prev: Option<&Value>, keep: &dyn Fn(&Value) -> b
         WatchEvent::Added(o) => keep(o).then(|| ("ADDED", o.clone())),
         WatchEvent::Deleted(o) => keep(o).then(|| ("DELETED", o.clone())),
         WatchEvent::Modified(o) => {
-            let was = prev.is_none_or(|p| keep(p));
+            let was = prev.is_none_or(keep);
             match (was, keep(o)) {
                 (true, true) => Some(("MODIFIED", o.clone())),
                 (false, true) => Some(("ADDED", o.clone())),
