@@ -290,20 +290,19 @@ fn watch_and_list_semantics_match_the_api_server() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let stdout = watch.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
     std::thread::sleep(Duration::from_millis(500));
     ok(&dev, &["create", "configmap", "m"]);
     ok(&dev, &["label", "configmap", "m", "app=web"]);
     ok(&dev, &["label", "configmap", "m", "app=db", "--overwrite"]);
     ok(&dev, &["label", "configmap", "m", "app=web", "--overwrite"]);
     ok(&dev, &["delete", "configmap", "m"]);
-    let mut seen = Vec::new();
-    while seen.len() < 4 {
-        let line = lines.next().expect("watch output").unwrap();
-        seen.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
-    }
+    // Give the events a moment to arrive, then stop the watch (by PID) and read what it printed.
+    std::thread::sleep(Duration::from_millis(1500));
     let _ = watch.kill();
     let _ = watch.wait();
+    let seen: Vec<String> = reader.join().unwrap().iter().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     // Entering: ADDED; leaving: DELETED with the object as it was (still app=web); back: ADDED.
     assert_eq!(seen, ["ADDED m web", "DELETED m web", "ADDED m web", "DELETED m web"]);
 
