@@ -4,9 +4,7 @@
 //! is the one `crdFile` supplies for the version, else an object that preserves unknown fields
 //! under `spec` and `status`; printer columns show Ready, its reason, and age.
 
-use crate::decode::{join_relative, read_yaml_file};
 use crate::model::crd::CrdEntry;
-use crate::yaml::Limits;
 use serde_json::{Value, json};
 
 /// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
@@ -22,7 +20,7 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
     let (group, version, kind, plural) = (need(&id.group, "group")?, need(&id.version, "version")?, id.kind.clone(), id.plural.clone());
     let scope = if entry.namespaced == Some(false) || id.scope == "Cluster" { "Cluster" } else { "Namespaced" };
     let schema = match &entry.crd_file {
-        Some(file) => schema_from_file(name, file, &version)?,
+        Some(file) => crate::sensitive::crd_file_schema(file, &kind, &version).map_err(|e| format!("crd `{name}`: {e}"))?,
         None => None,
     }
     .unwrap_or_else(|| {
@@ -57,20 +55,4 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
             }],
         },
     }))
-}
-
-/// The `schema` of `version` in the crdFile, if it declares one.
-fn schema_from_file(name: &str, file: &crate::decode::Str, version: &str) -> Result<Option<Value>, String> {
-    if file.value.starts_with("http://") || file.value.starts_with("https://") {
-        return Ok(None);
-    }
-    let path = join_relative(&file.span.file.path(), &file.value);
-    let docs = read_yaml_file(&path, Limits::default()).map_err(|d| format!("crd `{name}`: {}", d.message))?;
-    let crd = docs
-        .iter()
-        .map(|d| d.root.to_json())
-        .find(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
-        .ok_or_else(|| format!("crd `{name}`: {} contains no CustomResourceDefinition", file.value))?;
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok(versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version)).or_else(|| versions.first()).and_then(|v| v.get("schema").cloned()))
 }
