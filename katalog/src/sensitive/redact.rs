@@ -3,6 +3,7 @@
 //! error or a status field may have picked them up; and a Secret can be shown without its data.
 
 use super::{Segment, Sensitivity, classify};
+use crate::model::katalog::Katalog;
 use crate::template::value::to_text;
 use crate::template::{base64_decode, base64_encode};
 use serde_json::Value;
@@ -118,6 +119,23 @@ impl Redactor {
         }
         for v in obj.get("stringData").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
             self.add(&to_text(v));
+        }
+    }
+
+    /// Adds the sensitive values of any manifest: a Secret's data; a CR of one of `katalog`'s
+    /// CRD entries by that entry's [`Sensitivity`] (its crdFile schema read now); anything else
+    /// by the name rule. For runners that apply files (`ork e2e`) rather than render a CR.
+    pub fn add_manifest(&mut self, katalog: &Katalog, doc: &Value) {
+        if doc.get("kind").and_then(Value::as_str) == Some("Secret") {
+            self.add_secret(doc);
+            return;
+        }
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let group = crate::kinds::split_api_version(doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default()).0;
+        let entry = katalog.crds().iter().map(|(_, e)| e).find(|e| crate::validate::api_identity(e).is_some_and(|id| id.kind == kind && id.group == group));
+        match entry {
+            Some(e) => self.add_cr(&Sensitivity::of_entry(e), doc),
+            None => self.add_cr(&Sensitivity::NAMES_ONLY, doc),
         }
     }
 
