@@ -222,16 +222,20 @@ fn pattern(dir: &TempDir, planted: &Planted) {
     dir.write("e2e.yaml", E2E);
 }
 
-/// Collects everything a command showed, and fails the test naming the surface where a planted
-/// value (or its base64 form) appears.
+/// Checks everything a command showed as soon as it is collected (before what the command
+/// reported is checked), failing the test with the surface where a planted value (or its
+/// base64 form) appears.
 struct Surfaces {
     needles: Vec<String>,
-    seen: Vec<(String, String)>,
+    seen: Vec<String>,
 }
 
 impl Surfaces {
     fn add(&mut self, what: impl Into<String>, text: impl Into<String>) {
-        self.seen.push((what.into(), text.into()));
+        let (what, text) = (what.into(), text.into());
+        let leaks: Vec<&String> = self.needles.iter().filter(|n| text.contains(n.as_str())).collect();
+        assert!(leaks.is_empty(), "planted secrets leaked: {what} shows {leaks:?}:\n{text}");
+        self.seen.push(what);
     }
 
     fn run(&mut self, what: &str, r: &Run) {
@@ -239,19 +243,10 @@ impl Surfaces {
         self.add(format!("{what}: stderr"), r.stderr.clone());
     }
 
-    fn assert_clean(&self) {
-        let mut leaks = Vec::new();
-        for (what, text) in &self.seen {
-            for n in &self.needles {
-                if text.contains(n.as_str()) {
-                    leaks.push(format!("{what} shows {n:?}:\n{text}"));
-                }
-            }
-        }
-        assert!(leaks.is_empty(), "planted secrets leaked:\n{}", leaks.join("\n\n"));
-        // validate 4×2, template 2×2, simulate 2×2, run 3 statuses + Events + /katalog + log,
-        // e2e 2 + report + JSON 2.
-        assert_eq!(self.seen.len(), 27, "every surface is collected: {:?}", self.seen.iter().map(|s| &s.0).collect::<Vec<_>>());
+    /// Every surface was looked at: validate 4×2, template 2×2, simulate 2×2, run 3 statuses +
+    /// Events + /katalog + log, e2e 2 + report + JSON 2.
+    fn assert_complete(&self) {
+        assert_eq!(self.seen.len(), 27, "every surface is collected: {:?}", self.seen);
     }
 }
 
@@ -321,12 +316,6 @@ fn run_dev(dir: &TempDir, surfaces: &mut Surfaces) {
         assert!(start.elapsed() < Duration::from_secs(60), "the CRs never reached their outcomes:\n{}", logs());
         std::thread::sleep(Duration::from_millis(200));
     }
-    // The runtime did see and report each problem.
-    let denied = condition(&kubeconfig, "bad", "ValidationFailed", "message");
-    assert!(denied.contains("field \"spec.password\"") && denied.contains("(value redacted: sensitive field)"), "{denied}");
-    assert!(denied.contains("field \"spec.unlockCode\""), "the schema's format: password field is reported: {denied}");
-    let failed = condition(&kubeconfig, "broken", "Ready", "message");
-    assert!(failed.contains("replicas") && failed.contains("not an integer"), "{failed}");
     let (ok, widgets) = kubectl(&kubeconfig, &["get", "widgets", "-n", "default", "-o", "json"]);
     assert!(ok, "{widgets}");
     let widgets: Value = serde_json::from_str(&widgets).unwrap();
@@ -336,10 +325,16 @@ fn run_dev(dir: &TempDir, surfaces: &mut Surfaces) {
     let (ok, events) = kubectl(&kubeconfig, &["get", "events.events.k8s.io", "-A", "-o", "json"]);
     assert!(ok, "{events}");
     let events: Value = serde_json::from_str(&events).unwrap();
+    surfaces.add("ork run: Events", events.to_string());
+    // The runtime did see and report each problem.
+    let denied = condition(&kubeconfig, "bad", "ValidationFailed", "message");
+    assert!(denied.contains("field \"spec.password\"") && denied.contains("(value redacted: sensitive field)"), "{denied}");
+    assert!(denied.contains("field \"spec.unlockCode\""), "the schema's format: password field is reported: {denied}");
+    let failed = condition(&kubeconfig, "broken", "Ready", "message");
+    assert!(failed.contains("replicas") && failed.contains("not an integer"), "{failed}");
     let notes: Vec<String> = events["items"].as_array().unwrap().iter().map(|e| e["note"].as_str().unwrap_or_default().to_string()).collect();
     assert!(notes.iter().any(|n| n.contains("validation failed") && n.contains("value redacted")), "a Warning Event reports the denial: {notes:?}");
     assert!(notes.iter().any(|n| n.contains("not an integer")), "a Warning Event reports the render error: {notes:?}");
-    surfaces.add("ork run: Events", events.to_string());
     // `/katalog`: the port is in the log line announcing the HTTP server.
     let text = logs();
     let port: u16 = text
@@ -349,8 +344,8 @@ fn run_dev(dir: &TempDir, surfaces: &mut Surfaces) {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP address in the log:\n{text}"));
     let summary = http_get(port, "/katalog");
+    surfaces.add("ork run: /katalog", summary.clone());
     assert!(summary.contains("lastError") && summary.contains("not an integer"), "/katalog reports the render error: {summary}");
-    surfaces.add("ork run: /katalog", summary);
 
     assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap().success());
     let start = Instant::now();
@@ -363,10 +358,10 @@ fn run_dev(dir: &TempDir, surfaces: &mut Surfaces) {
     };
     assert_eq!(code, Some(0), "{}", logs());
     let text = logs();
+    surfaces.add("ork run: JSON log", text.clone());
     assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "--log-format json writes JSON lines only:\n{text}");
     assert!(text.contains("denied: validation failed") && text.contains("(value redacted: sensitive field)"), "the denial is logged:\n{text}");
     assert!(text.contains("reconcile failed") && text.contains("not an integer"), "the render error is logged:\n{text}");
-    surfaces.add("ork run: JSON log", text);
 }
 
 #[test]
@@ -385,13 +380,14 @@ fn planted_secret_value_appears_in_no_output_log_or_status() {
         vec!["validate", "-f", "sim/bad.simulate.yaml"],
     ] {
         let r = at(&args);
-        assert_eq!(r.code, 0, "{args:?}: {}", show(&r));
         surfaces.run(&args.join(" "), &r);
+        assert_eq!(r.code, 0, "{args:?}: {}", show(&r));
     }
 
     // ork template: the violations of `bad` are reported by field, without values; `good`'s
     // Secret and ConfigMap are printed with their values redacted.
     let r = at(&["template", "--cr", "checked.yaml", "--status", "--now", "2026-01-01T00:00:00Z"]);
+    surfaces.run("ork template --status", &r);
     assert_eq!(r.code, 1, "a deny violation exits 1: {}", show(&r));
     for needle in [
         "error: Widget default/bad: deny rule on spec.password: the password must be 24 or more letters or digits (value redacted: sensitive field)",
@@ -402,20 +398,20 @@ fn planted_secret_value_appears_in_no_output_log_or_status() {
     }
     assert!(r.stdout.contains("kind: Secret") && r.stdout.contains("password: \"<redacted: 32 bytes>\""), "{}", show(&r));
     assert!(r.stdout.contains("# Status of Widget default/bad") && r.stdout.contains("DenyRuleViolation"), "{}", show(&r));
-    surfaces.run("ork template --status", &r);
     let r = at(&["template", "--cr", "broken.yaml"]);
+    surfaces.run("ork template (render error)", &r);
     assert_eq!(r.code, 1, "{}", show(&r));
     assert!(r.stderr.contains("`replicas` rendered to \"[redacted]\", which is not an integer"), "{}", show(&r));
-    surfaces.run("ork template (render error)", &r);
 
     // ork simulate, text and JSON: `bad` and `broken` fail noErrors with their reasons.
     let r = at(&["simulate", "sim/..."]);
+    surfaces.run("ork simulate", &r);
     assert_eq!(r.code, 1, "{}", show(&r));
     assert!(r.stdout.contains("3 file(s): 1 passed, 2 failed"), "{}", show(&r));
     assert!(r.stdout.contains("validation failed: field \"spec.password\"") && r.stdout.contains("(value redacted: sensitive field)"), "{}", show(&r));
     assert!(r.stdout.contains("which is not an integer"), "{}", show(&r));
-    surfaces.run("ork simulate", &r);
     let r = at(&["simulate", "sim/...", "--output", "json"]);
+    surfaces.run("ork simulate --output json", &r);
     assert_eq!(r.code, 1, "{}", show(&r));
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
     let errors: Vec<String> = v["files"]
@@ -427,7 +423,6 @@ fn planted_secret_value_appears_in_no_output_log_or_status() {
         .filter_map(|c| c["error"].as_str().map(str::to_string))
         .collect();
     assert!(errors.iter().any(|e| e.contains("validation failed") && e.contains("value redacted")), "{errors:?}");
-    surfaces.run("ork simulate --output json", &r);
 
     // ork run --dev: status, Events, /katalog and the JSON log.
     run_dev(&dir, &mut surfaces);
@@ -436,23 +431,23 @@ fn planted_secret_value_appears_in_no_output_log_or_status() {
     // purpose, and their failure output (assertions, onFailure, runtime diagnosis) is scrubbed.
     let report = dir.path().join("junit.xml");
     let r = at(&["e2e", "-f", "e2e.yaml", "--report", &report.to_string_lossy()]);
+    surfaces.run("ork e2e", &r);
     assert_eq!(r.code, 1, "{}", show(&r));
     assert!(r.stdout.contains("3 passed, 3 failed (6 expectation(s)"), "{}", show(&r));
     assert!(r.stdout.contains("✓ the bad widget is refused without its values"), "{}", show(&r));
     assert!(r.stdout.contains("Widget/bad in namespace default is not ready: Ready is False (ReconcileError: validation failed"), "{}", show(&r));
     assert!(r.stdout.contains("expected output equal to \"nope\": got \"[redacted]\""), "{}", show(&r));
     assert!(r.stdout.contains("onFailure $ kubectl get secret good-creds"), "onFailure ran: {}", show(&r));
-    surfaces.run("ork e2e", &r);
     let xml = std::fs::read_to_string(&report).unwrap();
+    surfaces.add("ork e2e: JUnit report", xml.clone());
     assert!(xml.contains("failures=\"3\"") && xml.contains("value redacted"), "{xml}");
-    surfaces.add("ork e2e: JUnit report", xml);
     let r = at(&["e2e", "-f", "e2e.yaml", "--output", "json"]);
+    surfaces.run("ork e2e --output json", &r);
     assert_eq!(r.code, 1, "{}", show(&r));
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
     assert_eq!(v["documents"][0]["cases"].as_array().map(Vec::len), Some(6), "{}", show(&r));
-    surfaces.run("ork e2e --output json", &r);
 
-    surfaces.assert_clean();
+    surfaces.assert_complete();
 
     // Positive control: the values are there to be shown when asked for.
     let r = at(&["template", "--cr", "good.yaml", "--show-secrets"]);
