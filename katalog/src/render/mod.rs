@@ -166,7 +166,9 @@ pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> R
     let mut guard = Redactor::for_cr(templates.sensitivity(crd), req.cr, req.observed);
     match render_guarded(katalog, templates, req, &mut guard) {
         Ok(mut r) => {
-            guard.add_cr(templates.sensitivity(crd), &r.cr);
+            if !r.mutations.is_empty() {
+                guard.add_cr(templates.sensitivity(crd), &r.cr);
+            }
             for c in &r.children {
                 guard.add_secret(&c.manifest);
             }
@@ -214,7 +216,9 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
     let mut violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e))?;
     // Before the conditions quote them (and cut them to length): no sensitive value, by field or
     // interpolated into a rule's message.
-    guard.add_cr(templates.sensitivity(crd), &cr);
+    if !mutations.is_empty() {
+        guard.add_cr(templates.sensitivity(crd), &cr);
+    }
     for v in &mut violations {
         v.redact(templates.sensitivity(crd));
         v.message = guard.scrub(&v.message);

@@ -107,7 +107,17 @@ enum Segment {
     Plain,
 }
 
+/// Every word and joined form that makes a segment secret contains one of these; a segment
+/// whose letters and digits contain none of them cannot be secret (the fast path of
+/// [`classify`], which runs for every key of every CR rendered).
+const PREFILTER: &[&str] = &["pass", "pw", "secret", "token", "key", "cred", "dsn", "authorization", "connection"];
+
 fn classify(segment: &str) -> Segment {
+    plain_at_a_glance(segment).unwrap_or_else(|| classify_words(segment))
+}
+
+/// [`classify`] by the words of the segment.
+fn classify_words(segment: &str) -> Segment {
     let words = name_words(segment);
     let Some(last) = words.last() else { return Segment::Plain };
     if words.len() > 1 && (REFERENCE_WORDS.contains(&last.as_str()) || last == "selector") {
@@ -118,6 +128,27 @@ fn classify(segment: &str) -> Segment {
         || JOINED.iter().any(|j| joined.contains(j))
         || CONTAINED.iter().any(|c| joined.contains(c));
     if secret { Segment::Secret } else { Segment::Plain }
+}
+
+/// `Some(Plain)` when an ASCII segment of up to 64 letters and digits can neither hold nor refer
+/// to a secret, decided without allocating; `None` when [`classify`] must look at its words.
+fn plain_at_a_glance(segment: &str) -> Option<Segment> {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for b in segment.bytes() {
+        if !b.is_ascii() || n == buf.len() {
+            return None;
+        }
+        if b.is_ascii_alphanumeric() {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let joined = &buf[..n];
+    let has = |p: &str| joined.windows(p.len()).any(|w| w == p.as_bytes());
+    let maybe_secret = PREFILTER.iter().any(|p| has(p));
+    let maybe_reference = REFERENCE_WORDS.iter().chain(&["selector"]).any(|w| joined.len() > w.len() && joined.ends_with(w.as_bytes()));
+    (!maybe_secret && !maybe_reference).then_some(Segment::Plain)
 }
 
 /// Whether a single name (a field, a key) names a secret by the rule in the module

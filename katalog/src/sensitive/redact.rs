@@ -70,13 +70,15 @@ impl Redactor {
         let Some(obj) = cr.as_object() else { return };
         let mut path = Vec::new();
         for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "status") {
-            path.push(k.clone());
+            path.push(k.as_str());
             self.walk(sensitivity, v, &mut path, classify(k));
             path.pop();
         }
     }
 
-    fn walk(&mut self, sensitivity: &Sensitivity, v: &Value, path: &mut Vec<String>, names: Segment) {
+    /// Array items are walked as `*`: the schema marks them so, and no name rule applies to an
+    /// index.
+    fn walk<'v>(&mut self, sensitivity: &Sensitivity, v: &'v Value, path: &mut Vec<&'v str>, names: Segment) {
         if path.len() == 2 && path[0] == "metadata" && path[1] == "managedFields" {
             return;
         }
@@ -84,14 +86,14 @@ impl Redactor {
             Value::Object(m) => {
                 for (k, child) in m {
                     let next = if names == Segment::Plain { classify(k) } else { names };
-                    path.push(k.clone());
+                    path.push(k.as_str());
                     self.walk(sensitivity, child, path, next);
                     path.pop();
                 }
             }
             Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    path.push(i.to_string());
+                for child in items {
+                    path.push("*");
                     self.walk(sensitivity, child, path, names);
                     path.pop();
                 }

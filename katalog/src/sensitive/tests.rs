@@ -48,6 +48,43 @@ fn secret_names_are_recognised_on_word_boundaries() {
 }
 
 #[test]
+fn the_fast_path_decides_as_the_words_do() {
+    let long = "x".repeat(70);
+    let names = [
+        "spec",
+        "metadata",
+        "name",
+        "names",
+        "namespace",
+        "apiVersion",
+        "kind",
+        "replicas",
+        "image",
+        "labels",
+        "app.kubernetes.io/name",
+        "sec_ret",
+        "na_me",
+        "connection_string",
+        "API_KEY",
+        "secretName",
+        "configMapRef",
+        "podSelector",
+        "tokenTtl",
+        "password",
+        "Straße",
+        "ключ",
+        "x1",
+        "",
+        &long,
+    ];
+    for n in names {
+        assert_eq!(classify(n), classify_words(n), "{n:?}");
+    }
+    assert_eq!(classify("sec_ret"), Segment::Secret, "a separator inside a word does not hide it");
+    assert_eq!(classify("configMapRef"), Segment::Reference);
+}
+
+#[test]
 fn names_that_refer_to_a_secret_do_not_hold_one() {
     for name in ["secretName", "tokenTtl", "passwordLength", "secretKeyRef", "keyPath", "credentialsFile", "secretNamespace", "tokenType"] {
         assert!(!sensitive_name(name), "{name} refers to a secret");
