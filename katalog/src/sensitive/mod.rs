@@ -9,9 +9,9 @@
 //!   `authorization`, or a joined form such as `apikey`, `privatekey`, `sshkey`; a single word
 //!   that merely contains `password`, `passwd`, `passphrase`, `secret`, `token` or `credential`
 //!   counts too (`dbpassword`). A segment that *refers to* a secret rather than holding one —
-//!   its last word is `name`, `ref`, `namespace`, `path`, `file`, `type`, `kind`, `length` or
-//!   `ttl` (`secretName`, `tokenTtl`, `secretKeyRef`) — does not, and neither does anything
-//!   below a reference (`secretKeyRef.key`);
+//!   its last word is `name`, `ref`, `namespace`, `path`, `file`, `type`, `kind`, `length`,
+//!   `ttl` or `selector` (`secretName`, `tokenTtl`, `secretKeyRef`) — does not, and neither does
+//!   anything below a reference (`secretKeyRef.key`);
 //! - or the CRD's openAPI schema marks it `format: password` ([`Sensitivity::from_schema`],
 //!   read from the entry's `crdFile`);
 //! - or it is read from a Secret: `.children.secret…` in a template names the word `secret`, and
