@@ -22,6 +22,7 @@ pub mod names;
 pub mod profiles;
 pub mod render;
 pub mod rules;
+pub mod sensitive;
 pub mod template;
 pub mod validate;
 pub mod yaml;

@@ -37,8 +37,12 @@ pub struct Violation {
     pub message: String,
     /// `deny` or `warn`.
     pub action: &'static str,
-    /// The value found (rendered as text; "" when missing).
+    /// The value found (rendered as text; "" when missing), or
+    /// [`crate::sensitive::REDACTED_VALUE`] when the field is sensitive.
     pub value: String,
+    /// The field is sensitive ([`crate::sensitive`]): its value is never reported.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
     /// UI link key, when the rule declares one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
@@ -48,6 +52,21 @@ impl Violation {
     /// Whether this violation blocks (deny).
     pub fn is_deny(&self) -> bool {
         self.action == "deny"
+    }
+
+    /// How a report shows the value found: `(got "80")`, or
+    /// `(value redacted: sensitive field)` for a sensitive field.
+    pub fn got(&self) -> String {
+        if self.sensitive { crate::sensitive::REDACTED_VALUE.to_string() } else { format!("(got {:?})", self.value) }
+    }
+
+    /// Forgets the value when `sensitivity` (the CRD's, schema included) says the field is
+    /// sensitive. Rules already apply the name rule; this adds the schema.
+    pub fn redact(&mut self, sensitivity: &crate::sensitive::Sensitivity) {
+        if !self.sensitive && sensitivity.field(&self.field) {
+            self.sensitive = true;
+            self.value = crate::sensitive::REDACTED_VALUE.to_string();
+        }
     }
 }
 
@@ -203,7 +222,16 @@ impl<'a> Evaluator<'a> {
                     Some(RuleAction::Warn) => "warn",
                     _ => "deny",
                 };
-                out.push(Violation { field: field.to_string(), message, action, value: to_text(&value), link: rule.link.as_ref().map(|l| l.value.clone()) });
+                let mut v = Violation {
+                    field: field.to_string(),
+                    message,
+                    action,
+                    value: to_text(&value),
+                    sensitive: false,
+                    link: rule.link.as_ref().map(|l| l.value.clone()),
+                };
+                v.redact(&crate::sensitive::Sensitivity::NAMES_ONLY);
+                out.push(v);
             }
         }
         Ok(out)

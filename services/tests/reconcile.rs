@@ -360,3 +360,66 @@ fn an_ordered_deletion_that_does_not_finish_in_time_keeps_the_finalizer() {
     let events = w.cluster.objects(&res("events.k8s.io", "Event"));
     assert!(events.iter().any(|e| e["reason"] == "SiteDeleteTimeout" && e["type"] == "Warning"), "{events:?}");
 }
+
+const SECRETS: &str = r#"
+apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: secrets}
+spec:
+  crds:
+    site:
+      apiTypes: {group: x.dev, version: v1, kind: Site, plural: sites}
+      admission:
+        validation:
+          rules:
+            - {field: spec.password, regex: '^[a-z]{12,}$', message: "password {{ .spec.password }} is too weak"}
+      operatorBox:
+        reconcile:
+          onReconcile:
+            secrets: [{name: "{{ .metadata.name }}-creds", data: {password: "{{ .spec.password }}"}}]
+            deployments:
+              - name: "{{ .metadata.name }}"
+                when: [{field: spec.mode, equals: broken}]
+                image: nginx
+                replicas: "{{ .spec.password }}"
+        emit:
+          status:
+            fields: [{path: echo, value: "pw={{ .spec.password }}"}]
+"#;
+
+/// Regression for "secrets in logs and status": the reconciler's outcome, the CR's status and
+/// its Events never hold the password — denied, reconciled or failing to render.
+#[test]
+fn a_password_reaches_neither_status_nor_events_nor_the_error() {
+    let events = res("events.k8s.io", "Event");
+    for (password, mode) in [("Weak-planted-pw1", "normal"), ("plantedlowercasepw", "normal"), ("plantedlowercasepw", "broken")] {
+        let w = World::new(SECRETS);
+        w.seed("default", json!({"password": password, "mode": mode}));
+        let (out, _) = w.cycle("default");
+        let cr = w.get(&w.site(), "default", "s").unwrap();
+        let notes: Vec<String> = w.cluster.objects(&events).iter().map(|e| e["note"].as_str().unwrap_or_default().to_string()).collect();
+        let shown = format!("{out:?}\n{}\n{}", cr["status"], notes.join("\n"));
+        assert!(!shown.contains(password), "{password} ({mode}) leaked:\n{shown}");
+        match (password.starts_with("Weak"), mode) {
+            (true, _) => {
+                let Outcome::Failed(e) = &out else { panic!("{out:?}") };
+                assert!(!e.retry);
+                assert_eq!(e.message, "validation failed: field \"spec.password\": password [redacted] is too weak (value redacted: sensitive field)");
+                assert_eq!(cr["status"]["conditions"][1]["message"], e.message.as_str());
+                assert!(notes.contains(&e.message), "{notes:?}");
+            }
+            (false, "normal") => {
+                assert_eq!(out, Outcome::Done);
+                assert_eq!(cr["status"]["echo"], "pw=[redacted]");
+                let secret = w.get(&res("", "Secret"), "default", "s-creds").unwrap();
+                assert_eq!(secret["data"]["password"], katalog::template::base64_encode(password.as_bytes()), "the Secret itself holds the value");
+            }
+            _ => {
+                let Outcome::Failed(e) = &out else { panic!("{out:?}") };
+                assert!(e.retry && e.message.contains("`replicas` rendered to \"[redacted]\", which is not an integer"), "{e:?}");
+                assert!(cr["status"]["conditions"][0]["message"].as_str().unwrap_or_default().contains("[redacted]"), "{}", cr["status"]);
+                assert!(notes.iter().any(|n| n.contains("not an integer")), "{notes:?}");
+            }
+        }
+    }
+}

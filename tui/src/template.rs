@@ -38,6 +38,10 @@ pub struct Args {
     now: Option<String>,
     #[command(flatten)]
     load: services::runtime::command::LoadArgs,
+    /// Print rendered Secrets' data and sensitive values in children as they are (by default a
+    /// Secret's values show as `<redacted: N bytes>` and the CR's sensitive values as `[redacted]`).
+    #[arg(long)]
+    show_secrets: bool,
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
@@ -102,11 +106,16 @@ pub fn run(args: Args) -> u8 {
         };
         let mut err = std::io::stderr().lock();
         for op in &rendered.mutations {
-            let _ = writeln!(err, "note: {}: mutation set {} = {}", identity(&cr), op.path, op.value);
+            let value = if templates.sensitivity(&crd).pointer(&op.path) {
+                katalog::sensitive::REDACTED_VALUE.to_string()
+            } else {
+                rendered.redactor.scrub(&op.value.to_string())
+            };
+            let _ = writeln!(err, "note: {}: mutation set {} = {value}", identity(&cr), op.path);
         }
         for v in &rendered.violations {
             let level = if v.is_deny() { "error" } else { "warning" };
-            let _ = writeln!(err, "{level}: {}: {} rule on {}: {} (got {:?})", identity(&cr), v.action, v.field, v.message, v.value);
+            let _ = writeln!(err, "{level}: {}: {} rule on {}: {} {}", identity(&cr), v.action, v.field, v.message, v.got());
         }
         for w in &rendered.warnings {
             let _ = writeln!(err, "warning: {}: {w}", identity(&cr));
@@ -116,7 +125,14 @@ pub fn run(args: Args) -> u8 {
         }
         for child in &rendered.children {
             out.push_str(&format!("---\n# Source: {crd}/{}\n", child.source));
-            out.push_str(&emit(&child.manifest));
+            if args.show_secrets {
+                out.push_str(&emit(&child.manifest));
+            } else {
+                let mut shown = child.manifest.clone();
+                katalog::sensitive::redact_secret_data(&mut shown);
+                rendered.redactor.scrub_json(&mut shown);
+                out.push_str(&emit(&shown));
+            }
         }
         if args.status {
             out.push_str(&format!("---\n# Status of {}\n", identity(&cr)));

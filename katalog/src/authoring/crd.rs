@@ -4,9 +4,7 @@
 //! is the one `crdFile` supplies for the version, else an object that preserves unknown fields
 //! under `spec` and `status`; printer columns show Ready, its reason, and age.
 
-use crate::decode::read_yaml_file;
 use crate::model::crd::CrdEntry;
-use crate::yaml::Limits;
 use serde_json::{Value, json};
 
 /// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
@@ -22,7 +20,7 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
     let (group, version, kind, plural) = (need(&id.group, "group")?, need(&id.version, "version")?, id.kind.clone(), id.plural.clone());
     let scope = if entry.namespaced == Some(false) || id.scope == "Cluster" { "Cluster" } else { "Namespaced" };
     let schema = match &entry.crd_file_path {
-        Some(path) => schema_from_file(name, path, &version)?,
+        Some(path) => crate::sensitive::crd_file_schema(path, &kind, &version).map_err(|e| format!("crd `{name}`: {e}"))?,
         None => None,
     }
     .unwrap_or_else(|| {
@@ -57,17 +55,4 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
             }],
         },
     }))
-}
-
-/// The `schema` of `version` in the crdFile (at `path`, as the loader resolved and admitted
-/// it), if it declares one.
-fn schema_from_file(name: &str, path: &std::path::Path, version: &str) -> Result<Option<Value>, String> {
-    let docs = read_yaml_file(path, Limits::default()).map_err(|d| format!("crd `{name}`: {}", d.message))?;
-    let crd = docs
-        .iter()
-        .map(|d| d.root.to_json())
-        .find(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
-        .ok_or_else(|| format!("crd `{name}`: {} contains no CustomResourceDefinition", crate::diag::display_path(path)))?;
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok(versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version)).or_else(|| versions.first()).and_then(|v| v.get("schema").cloned()))
 }

@@ -15,6 +15,7 @@ use crate::model::crd::{CrdEntry, StatusField, StatusType};
 use crate::model::katalog::Katalog;
 use crate::model::resources::ChildKind;
 use crate::rules::{Evaluator, PatchOp, Phase, Violation, apply_patch};
+use crate::sensitive::Redactor;
 use crate::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -59,8 +60,9 @@ impl Block {
     }
 }
 
-/// One desired child object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// One desired child object. Its manifest may hold secret values (a Secret's data, a value
+/// interpolated anywhere), so its `Debug` names the object and leaves the manifest out.
+#[derive(Clone, PartialEq, serde::Serialize)]
 pub struct Child {
     /// Block of the entry.
     pub block: Block,
@@ -79,8 +81,21 @@ pub struct Child {
     pub manifest: Value,
 }
 
-/// The result of rendering one CR.
-#[derive(Debug, Clone)]
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = |p: &str| self.manifest.pointer(p).and_then(Value::as_str).unwrap_or_default();
+        f.debug_struct("Child")
+            .field("block", &self.block)
+            .field("source", &self.source)
+            .field("object", &format!("{} {}", text("/kind"), text("/metadata/name")))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of rendering one CR. Violations, status and warnings are already scrubbed of the
+/// CR's sensitive values; the CR and the children are not (the reconciler writes them), so its
+/// `Debug` shows counts for those.
+#[derive(Clone)]
 pub struct Rendered {
     /// The CR after mutation.
     pub cr: Value,
@@ -94,6 +109,21 @@ pub struct Rendered {
     pub status: Value,
     /// Status fields that could not be resolved (reported, not fatal: reference §1.11).
     pub warnings: Vec<String>,
+    /// The sensitive values of this CR, its observed Secrets and the Secrets it renders: scrub
+    /// any further message about it with this (docs/reconcile.md, "Sensitive values").
+    pub redactor: Redactor,
+}
+
+impl fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("mutations", &self.mutations.len())
+            .field("violations", &self.violations)
+            .field("children", &self.children)
+            .field("status", &self.status)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Rendered {
@@ -142,8 +172,34 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// Renders one CR of CRD entry `req.crd`.
+/// Renders one CR of CRD entry `req.crd`. Nothing it reports — violations, status, warnings,
+/// errors — shows a sensitive value of the CR, of its observed Secrets or of the Secrets it
+/// renders ([`crate::sensitive`]); [`Rendered::redactor`] knows those values for the caller's
+/// own messages.
 pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> Result<Rendered, RenderError> {
+    let crd = req.crd;
+    let mut guard = Redactor::for_cr(templates.sensitivity(crd), req.cr, req.observed);
+    match render_guarded(katalog, templates, req, &mut guard) {
+        Ok(mut r) => {
+            if !r.mutations.is_empty() {
+                guard.add_cr(templates.sensitivity(crd), &r.cr);
+            }
+            for c in &r.children {
+                guard.add_secret(&c.manifest);
+            }
+            guard.scrub_json(&mut r.status);
+            r.warnings.iter_mut().for_each(|w| *w = guard.scrub(w));
+            r.redactor = guard;
+            Ok(r)
+        }
+        Err(mut e) => {
+            e.message = guard.scrub(&e.message);
+            Err(e)
+        }
+    }
+}
+
+fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, guard: &mut Redactor) -> Result<Rendered, RenderError> {
     let crd = req.crd;
     let err = |resource: &str, field: &str, message: String| RenderError {
         crd: crd.to_string(),
@@ -178,7 +234,17 @@ pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> R
     if mutate_first {
         mutate(&mut ev, &mut cr, &mut mutations)?;
     }
-    let violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e))?;
+    let mut violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e))?;
+    // Before the conditions quote them (and cut them to length): no sensitive value, by field or
+    // interpolated into a rule's message.
+    if !mutations.is_empty() {
+        guard.add_cr(templates.sensitivity(crd), &cr);
+    }
+    for v in &mut violations {
+        v.redact(templates.sensitivity(crd));
+        v.message = guard.scrub(&v.message);
+        v.value = guard.scrub(&v.value);
+    }
     let denied = violations.iter().any(Violation::is_deny);
     if !mutate_first && !denied {
         mutate(&mut ev, &mut cr, &mut mutations)?;
@@ -204,7 +270,7 @@ pub fn render(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>) -> R
 
     let mut warnings = Vec::new();
     let status = status(entry, &mut ev, &cr, &data, &violations, denied, req.now, &mut warnings);
-    Ok(Rendered { cr, mutations, violations, children, status, warnings })
+    Ok(Rendered { cr, mutations, violations, children, status, warnings, redactor: Redactor::default() })
 }
 
 /// The entries of a CRD whose children are drift-corrected (`onReconcile`, or `onCreate` with
@@ -346,7 +412,7 @@ pub fn condition(kind: &str, ok: bool, reason: &str, message: &str, generation: 
 /// False) or `None` for success.
 pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, now: i64) -> Vec<Value> {
     let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
-    let describe = |v: &Violation| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value);
+    let describe = |v: &Violation| format!("field {:?}: {} {}", v.field, v.message, v.got());
     let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(describe).collect();
     let warns: Vec<String> = violations.iter().filter(|v| !v.is_deny()).map(|v| format!("field {:?}: {}", v.field, v.message)).collect();
     let deny_text = format!("validation failed: {}", denies.join("; "));

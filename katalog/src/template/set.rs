@@ -1,9 +1,11 @@
-//! Every template of a Katalog, parsed once at load time.
+//! Every template of a Katalog, parsed once at load time, with what rendering needs to know
+//! per CRD besides its templates (which fields are sensitive, from the crdFile's schema).
 
 use super::{Names, Notes, Template, funcs, is_template};
 use crate::decode::Walk;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::katalog::Katalog;
+use crate::sensitive::Sensitivity;
 use std::collections::{BTreeSet, HashMap};
 
 /// The parsed templates of one Katalog, keyed by source text, plus its notes functions.
@@ -16,6 +18,9 @@ pub struct TemplateSet {
     templates: HashMap<String, Template>,
     notes: Notes,
     names: DeclaredNames,
+    /// Per CRD entry: which fields are sensitive (docs/reconcile.md), decided once here so that
+    /// every render, wherever it runs, redacts the same fields.
+    sensitivity: HashMap<String, Sensitivity>,
 }
 
 /// Zero-argument functions a Katalog declares: notes functions and preReconcile sentinels.
@@ -53,7 +58,8 @@ impl TemplateSet {
                 names.0.extend(pre.sentinels.iter().map(|s| s.value.clone()));
             }
         }
-        let mut set = TemplateSet { templates: HashMap::new(), notes: Notes::new(), names };
+        let sensitivity = katalog.crds().iter().map(|(name, e)| (name.value.clone(), Sensitivity::of_entry(e))).collect();
+        let mut set = TemplateSet { templates: HashMap::new(), notes: Notes::new(), names, sensitivity };
         let add = |src: &str, span: Span, set: &mut TemplateSet, diags: &mut Diagnostics| {
             if !is_template(src) || set.templates.contains_key(src) {
                 return;
@@ -88,6 +94,13 @@ impl TemplateSet {
             return Ok(std::borrow::Cow::Borrowed(t));
         }
         Template::parse_with(src, &self.names).map(std::borrow::Cow::Owned)
+    }
+
+    /// Which fields of CRD entry `crd`'s CRs are sensitive (the name rule alone for an entry
+    /// without a crdFile schema, or an unknown entry).
+    pub fn sensitivity(&self, crd: &str) -> &Sensitivity {
+        static NAMES_ONLY: Sensitivity = Sensitivity::NAMES_ONLY;
+        self.sensitivity.get(crd).unwrap_or(&NAMES_ONLY)
     }
 
     /// Notes functions, for [`super::Env::with_notes`].

@@ -15,6 +15,7 @@ pub mod checks;
 mod env;
 pub mod junit;
 mod run;
+mod scrub;
 
 use crate::devcluster::authz;
 use env::Env;

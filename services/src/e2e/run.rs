@@ -4,6 +4,7 @@
 
 use super::checks::{self, Shell};
 use super::env::Env;
+use super::scrub::{self, Scrubbing};
 use super::{CaseResult, DocRun, E2eError, Event, Options, Reporter, load_checked, one};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
 use katalog::model::e2e::{After, DEFAULT_TIMEOUT_SECS, DEFAULT_WAIT_TIMEOUT_SECS, E2e, E2eSpec, Expectation, OnFailure, WaitFor};
@@ -31,6 +32,8 @@ pub(super) struct Plan {
     crs: Vec<PathBuf>,
     spec: E2eSpec,
     expectations: Vec<Expectation>,
+    /// The sensitive values of the CR and setup files: never printed.
+    guard: katalog::sensitive::Redactor,
 }
 
 pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Expectation>, opts: &Options) -> Result<Plan, E2eError> {
@@ -82,6 +85,9 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
         }
     };
     let meta = doc.metadata.as_ref();
+    let crs: Vec<PathBuf> = spec.cr.iter().chain(&spec.cr_files).map(resolve).collect();
+    let setup_files = spec.setup.iter().flat_map(|s| &s.apply).filter_map(|a| a.path.as_ref()).map(resolve);
+    let guard = scrub::of_files(k, &crs.iter().cloned().chain(setup_files).collect::<Vec<_>>());
     Ok(Plan {
         file: path.to_path_buf(),
         name: doc.name().to_string(),
@@ -91,9 +97,10 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
         bundle,
         bundle_from,
         gateway_features: derived.gateway_features.clone(),
-        crs: spec.cr.iter().chain(&spec.cr_files).map(resolve).collect(),
+        crs,
         spec: spec.clone(),
         expectations,
+        guard,
     })
 }
 
@@ -105,9 +112,10 @@ fn paths(ps: &[PathBuf]) -> String {
     ps.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")
 }
 
-/// Runs one document. `Ok((run, env))`: the run (a setup failure is recorded in it), and the
-/// environment to stop or keep.
+/// Runs one document. `Ok((run, env))`: the run (a setup failure is recorded in it; every text
+/// scrubbed of the run's secrets), and the environment to stop or keep.
 pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> Result<(DocRun, Option<Env>), E2eError> {
+    let rep = &Scrubbing::new(rep, plan.guard.clone());
     let started = Instant::now();
     let file = display_path(&plan.file);
     rep.event(Event::Document { name: plan.name.clone(), description: plan.description.clone(), file: file.clone() });
@@ -138,6 +146,7 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
             .collect();
     } else {
         run.cases = expectations(&plan, &mut env, opts, rep).await;
+        rep.learn_cluster_secrets(&env.shell).await;
         // Every run on the dev cluster proves the bundle: a request the runtime was refused (a
         // watch, say, whose failure no expectation would notice) fails the run.
         let refused = env.runtime_refusals();
@@ -161,7 +170,7 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
         }
     }
     run.elapsed_secs = secs(started.elapsed());
-    Ok((run, Some(env)))
+    Ok((rep.run(run), Some(env)))
 }
 
 /// Steps 3–8 of §7.2: CRDs, bundle, setup, runtime.
@@ -247,7 +256,7 @@ async fn wait(env: &Env, w: &WaitFor, opts: &Options, rep: &dyn Reporter) -> Res
 }
 
 /// Step 9: the expectations, in order.
-async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &dyn Reporter) -> Vec<CaseResult> {
+async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &Scrubbing<'_>) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for e in &plan.expectations {
         let name = e.name.as_ref().map(|n| n.value.clone()).unwrap_or_default();
@@ -301,11 +310,13 @@ async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &dyn Repo
                     msg.push_str(&line);
                 }
                 result.error = Some(msg);
+                rep.learn_cluster_secrets(&env.shell).await;
                 if let Some(f) = &e.on_failure {
                     on_failure(&env.shell, f, rep).await;
                 }
             }
         }
+        let result = rep.case(result);
         rep.event(Event::Case(result.clone()));
         out.push(result);
     }
@@ -313,7 +324,7 @@ async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &dyn Repo
 }
 
 /// Polls one expectation until it holds or its timeout passes.
-async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
+async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &Scrubbing<'_>) -> Result<(), String> {
     let timeout_secs = seconds(e.timeout.as_ref(), DEFAULT_TIMEOUT_SECS).unwrap_or(DEFAULT_TIMEOUT_SECS);
     let timeout = Duration::from_secs_f64(timeout_secs);
     rep.event(Event::Waiting { name: name.to_string(), timeout_secs });
@@ -335,6 +346,7 @@ async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &dyn 
                     return Err(format!("interrupted after {:.1}s: {reason}", elapsed.as_secs_f64()));
                 }
                 if elapsed.as_secs() >= next_note {
+                    rep.learn_cluster_secrets(&env.shell).await;
                     rep.event(Event::StillWaiting { name: name.to_string(), secs: elapsed.as_secs(), reason });
                     next_note += 10;
                 }

@@ -10,6 +10,10 @@
 //! an Event when something was written. A second reconcile with nothing changed issues only
 //! reads. The requests it makes are exactly those `katalog::authoring::rbac` grants
 //! (docs/rbac.md).
+//!
+//! Nothing it writes or returns — conditions, status fields, Events, the error the runtime logs
+//! and shows on `/katalog` — holds a sensitive value of the CR or of a Secret it reads or
+//! renders: every text passes the CR's [`Redactor`] (`katalog::sensitive`, docs/reconcile.md).
 
 mod children;
 mod delete;
@@ -20,6 +24,7 @@ use katalog::model::crd::CrdEntry;
 use katalog::render::{LABEL_MANAGED, RenderFailure, Request, condition, conditions, render, set_path, template_data};
 use katalog::rules::Evaluator;
 use katalog::rules::Violation;
+use katalog::sensitive::Redactor;
 use katalog::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -161,21 +166,34 @@ impl<'k> Reconciler<'k> {
         &self.child_resources
     }
 
-    /// Reconciles the CR `ns/name` once.
+    /// Reconciles the CR `ns/name` once. A failure's message is scrubbed of the CR's sensitive
+    /// values (the runtime logs it and shows it as the box's `lastError`).
     pub async fn reconcile<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx) -> Outcome {
-        match self.run(cluster, ns, name, ctx).await {
+        let mut guard = Redactor::default();
+        match self.run(cluster, ns, name, ctx, &mut guard).await {
             Ok(o) => o,
-            Err(e) => Outcome::Failed(e),
+            Err(mut e) => {
+                e.message = guard.scrub(&e.message);
+                Outcome::Failed(e)
+            }
         }
     }
 
-    async fn run<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
+    /// The redactor of `cr` alone (its sensitive fields, by name and by the CRD's schema).
+    fn guard_of(&self, cr: &Value) -> Redactor {
+        Redactor::for_cr(self.templates.sensitivity(&self.crd), cr, &[])
+    }
+
+    /// One reconcile; `guard` learns the sensitive values as they are read (the CR, its observed
+    /// Secrets, the Secrets it renders) and scrubs what is written.
+    async fn run<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx, guard: &mut Redactor) -> Result<Outcome, ReconcileError> {
         let ns = if self.own.namespaced { ns } else { None };
         let mut cr = match cluster.get(&self.own, ns, name).await {
             Ok(cr) => cr,
             Err(e) if e.is_not_found() => return Ok(Outcome::Done),
             Err(e) => return Err(e.into()),
         };
+        *guard = self.guard_of(&cr);
         if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
             return self.finalize(cluster, &cr, ctx).await;
         }
@@ -193,6 +211,7 @@ impl<'k> Reconciler<'k> {
         };
         let observed = self.owned_children(cluster, &cr).await?;
         let observed_values: Vec<Value> = observed.iter().map(|(_, o)| o.clone()).collect();
+        observed_values.iter().for_each(|o| guard.add_secret(o));
         let first = Request { crd: &self.crd, cr: &cr_view, observed: &observed_values, others: &others, now: ctx.now, rng: ctx.rng.clone() };
         let rendered = match render(self.katalog, self.templates, first) {
             Ok(r) => r,
@@ -200,7 +219,7 @@ impl<'k> Reconciler<'k> {
                 // An object the API server would refuse is refused the same way every time: like
                 // a deny, it is reported (ValidationFailed) and not retried until the CR changes.
                 let invalid = e.failure == RenderFailure::InvalidObject;
-                let message = if invalid { format!("validation failed: {e}") } else { e.to_string() };
+                let message = guard.scrub(&if invalid { format!("validation failed: {e}") } else { e.to_string() });
                 let mut status = cr.get("status").cloned().unwrap_or(json!({}));
                 let mut conds = conditions(&cr, &[], Some(&message), ctx.now);
                 if invalid {
@@ -210,13 +229,14 @@ impl<'k> Reconciler<'k> {
                     conds.insert(1, failed);
                 }
                 status["conditions"] = json!(conds);
-                self.write_status(cluster, &cr, status, ctx, Some(&message)).await?;
+                self.write_status(cluster, &cr, status, ctx, Some(&message), guard).await?;
                 return Err(ReconcileError { message, retry: !invalid });
             }
         };
+        guard.extend(&rendered.redactor);
         if rendered.denied() {
-            let message = denial(&rendered.violations);
-            self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message)).await?;
+            let message = guard.scrub(&denial(&rendered.violations));
+            self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
             return Err(ReconcileError { message, retry: false });
         }
         let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
@@ -226,16 +246,18 @@ impl<'k> Reconciler<'k> {
             let fresh: Vec<Value> = self.owned_children(cluster, &cr).await?.into_iter().map(|(_, o)| o).collect();
             let again = Request { crd: &self.crd, cr: &cr_view, observed: &fresh, others: &others, now: ctx.now, rng: ctx.rng.clone() };
             if let Ok(again) = render(self.katalog, self.templates, again) {
+                guard.extend(&again.redactor);
                 status = again.status;
             }
         }
-        let error = (!errors.is_empty()).then(|| errors.join("; "));
+        // API errors can quote what was sent (a Secret's data among it).
+        let error = (!errors.is_empty()).then(|| guard.scrub(&errors.join("; ")));
         if let Some(e) = &error
             && status.get("conditions").is_some()
         {
             status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), ctx.now));
         }
-        let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref()).await?;
+        let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref(), guard).await?;
         if let Some(e) = error {
             return Err(ReconcileError::retry(e));
         }
@@ -302,11 +324,21 @@ impl<'k> Reconciler<'k> {
         Ok(out)
     }
 
-    /// Patches the status when it differs from `desired`. Returns whether it wrote.
-    async fn write_status<C: Cluster>(&self, cluster: &C, cr: &Value, desired: Value, ctx: &Ctx, error: Option<&str>) -> Result<bool, ReconcileError> {
+    /// Patches the status when it differs from `desired` (scrubbed by `guard` first: a status
+    /// never holds a sensitive value). Returns whether it wrote.
+    async fn write_status<C: Cluster>(
+        &self,
+        cluster: &C,
+        cr: &Value,
+        mut desired: Value,
+        ctx: &Ctx,
+        error: Option<&str>,
+        guard: &Redactor,
+    ) -> Result<bool, ReconcileError> {
         if self.entry.runtime().and_then(|r| r.ignore_status_patch) == Some(true) {
             return Ok(false);
         }
+        guard.scrub_json(&mut desired);
         let current = cr.get("status").cloned().unwrap_or(json!({}));
         if current == desired {
             return Ok(false);
@@ -320,11 +352,12 @@ impl<'k> Reconciler<'k> {
         Ok(true)
     }
 
-    /// Records a Kubernetes Event about the CR (events.k8s.io/v1). Best effort: an Event that
-    /// cannot be written never fails the reconcile.
+    /// Records a Kubernetes Event about the CR (events.k8s.io/v1), its note scrubbed of the
+    /// CR's sensitive values. Best effort: an Event that cannot be written never fails the
+    /// reconcile.
     #[allow(clippy::too_many_arguments)]
     async fn event<C: Cluster>(&self, cluster: &C, cr: &Value, kind: &str, reason: &str, action: &str, note: &str, ctx: &Ctx) {
-        record_event(cluster, cr, kind, reason, action, note, ctx.now).await;
+        record_event(cluster, cr, kind, reason, action, &self.guard_of(cr).scrub(note), ctx.now).await;
     }
 
     /// `reconcile.requeue`: a delay after success, when its gate passes.
@@ -343,8 +376,10 @@ impl<'k> Reconciler<'k> {
     }
 }
 
+/// The message of a denial: each deny violation's field, message and value (or that the value is
+/// redacted).
 fn denial(violations: &[Violation]) -> String {
-    let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} (got {:?})", v.field, v.message, v.value)).collect();
+    let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(|v| format!("field {:?}: {} {}", v.field, v.message, v.got())).collect();
     format!("validation failed: {}", denies.join("; "))
 }
 
@@ -355,8 +390,13 @@ pub async fn record_event<C: Cluster>(cluster: &C, regarding: &Value, kind: &str
     let name = meta_str(regarding, "name").unwrap_or_default();
     let ns = meta_str(regarding, "namespace").unwrap_or("default");
     let micro = format_rfc3339(now).replace('Z', ".000000Z");
-    let mut note = note.to_string();
-    note.truncate(1024);
+    // The API server caps a note at 1 KiB; cut at a character boundary (`truncate` panics
+    // inside a multi-byte character).
+    let mut cut = note.len().min(1024);
+    while !note.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let note = &note[..cut];
     let ev = json!({
         "apiVersion": "events.k8s.io/v1",
         "kind": "Event",
