@@ -110,6 +110,8 @@ struct Store {
     rng: Option<katalog::template::Rng>,
     /// The last Service cluster IP handed out (10.96.0.0/12, from .10).
     last_ip: u32,
+    /// Client requests are not recorded ([`MemCluster::record_requests`]).
+    unrecorded: bool,
 }
 
 fn labels_of(obj: &Value) -> Vec<(String, String)> {
@@ -250,6 +252,9 @@ impl Store {
     }
 
     fn record(&mut self, verb: &'static str, r: &ApiResource, sub: &str, ns: Option<&str>, name: Option<&str>) {
+        if self.unrecorded {
+            return;
+        }
         let resource = if sub.is_empty() { r.plural.clone() } else { format!("{}/{sub}", r.plural) };
         self.ops.push(Op {
             verb,
@@ -461,6 +466,16 @@ impl MemCluster {
     /// `kube-node-lease`, on the system clock.
     pub fn new() -> MemCluster {
         MemCluster::with_clock(Arc::new(katalog::template::unix_now))
+    }
+
+    /// Whether client requests are recorded as [`Op`]s (the default; `ork simulate` asserts on
+    /// them). A long-running served cluster turns it off, or the log would grow without end.
+    pub fn record_requests(&self, on: bool) {
+        let mut s = self.store();
+        s.unrecorded = !on;
+        if !on {
+            s.ops = Vec::new();
+        }
     }
 
     /// Generated names (`generateName`) from the operating system's randomness instead of a

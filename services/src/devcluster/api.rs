@@ -29,7 +29,7 @@ pub(super) struct Access {
     /// Bearer token → user.
     pub tokens: Tokens,
     /// Every decision, in order.
-    pub audit: std::sync::Mutex<Vec<AuditEntry>>,
+    pub audit: std::sync::Mutex<authz::AuditLog>,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
     /// Injected failures.

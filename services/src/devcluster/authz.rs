@@ -116,6 +116,39 @@ pub struct AuditEntry {
     pub refused: Option<String>,
 }
 
+/// The audit record of a dev cluster, bounded: the newest [`AuditLog::KEEP`] allowed decisions
+/// and, separately, the newest [`AuditLog::KEEP`] refusals (the ones a report names), so a
+/// long-running cluster does not grow without end and a flood of allowed requests never pushes
+/// a refusal out.
+#[derive(Debug, Default)]
+pub struct AuditLog {
+    next: u64,
+    allowed: std::collections::VecDeque<(u64, AuditEntry)>,
+    refused: std::collections::VecDeque<(u64, AuditEntry)>,
+}
+
+impl AuditLog {
+    /// How many entries of each kind are kept.
+    pub const KEEP: usize = 65_536;
+
+    /// Records one decision.
+    pub fn push(&mut self, entry: AuditEntry) {
+        let list = if entry.allowed { &mut self.allowed } else { &mut self.refused };
+        list.push_back((self.next, entry));
+        if list.len() > Self::KEEP {
+            list.pop_front();
+        }
+        self.next += 1;
+    }
+
+    /// Every kept entry, in the order the decisions were made.
+    pub fn entries(&self) -> Vec<AuditEntry> {
+        let mut all: Vec<&(u64, AuditEntry)> = self.allowed.iter().chain(self.refused.iter()).collect();
+        all.sort_by_key(|(n, _)| *n);
+        all.into_iter().map(|(_, e)| e.clone()).collect()
+    }
+}
+
 /// An RBAC policy rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rule {

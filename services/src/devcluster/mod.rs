@@ -143,6 +143,8 @@ impl DevCluster {
         let addr = listener.local_addr()?;
         let store = Arc::new(MemCluster::new());
         store.use_os_random();
+        // Nobody reads a served cluster's request log (simulate does): do not keep it.
+        store.record_requests(false);
         // Answered, never stored: what `kubectl auth can-i` and `kubectl auth whoami` create.
         reviews::register(&store);
         bootstrap::seed(&store).map_err(|e| std::io::Error::other(format!("cannot store the bootstrap RBAC policy: {e}")))?;
@@ -196,7 +198,7 @@ impl DevCluster {
 
     /// Every authorization decision so far (RBAC mode), in order.
     pub fn audit(&self) -> Vec<authz::AuditEntry> {
-        self.access.audit.lock().map(|a| a.clone()).unwrap_or_default()
+        self.access.audit.lock().map(|a| a.entries()).unwrap_or_default()
     }
 
     /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA,
