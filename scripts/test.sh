@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
-# The dev-cluster conformance test drives the real kubectl.
+# The dev-cluster conformance test drives the real kubectl; curl asks it what kubectl cannot
+# (anonymous requests, raw YAML bodies).
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubectl)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   need_apt+=(python3-venv)
@@ -24,7 +26,9 @@ fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
 
 # Python tools the tests run for real, pinned, in .venv/ at the repository root (gitignored):
-# kubernetes-validate checks every manifest ork renders against the Kubernetes schemas.
+# kubernetes-validate checks every manifest ork renders against the Kubernetes schemas, and its
+# OpenAPI definitions are the source of the dev cluster's patch schema
+# (scripts/gen-patch-schema.py; a test regenerates it).
 KUBERNETES_VALIDATE=1.37.0
 if [ "$(.venv/bin/kubernetes-validate --version 2>/dev/null)" != "$KUBERNETES_VALIDATE" ]; then
   python3 -m venv .venv

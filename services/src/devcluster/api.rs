@@ -141,11 +141,11 @@ fn qualified(r: Option<&ApiResource>, fallback: &str) -> String {
     }
 }
 
-fn bad_request(message: &str) -> Response {
+pub(super) fn bad_request(message: &str) -> Response {
     respond(StatusCode::BAD_REQUEST, &status(400, "BadRequest", message, None))
 }
 
-fn not_found(path: &str) -> Response {
+pub(super) fn not_found(path: &str) -> Response {
     respond(StatusCode::NOT_FOUND, &status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None))
 }
 
@@ -281,7 +281,7 @@ fn non_resource(api: &Api, user: &User, path: &str, segs: &[&str]) -> Response {
 
 /// The patch of a PATCH request, by its media type, as the API server reads it: 415 for a type
 /// that is not a patch type, 422 for an apply without `fieldManager`.
-fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Result<Patch, Response> {
+pub(super) fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Result<Patch, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = ct.split(';').next().unwrap_or_default().trim();
     let known = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
@@ -305,7 +305,7 @@ fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> 
     })
 }
 
-fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
+pub(super) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if ct.contains("protobuf")
         && let Some(obj) = super::proto::decode(body)
@@ -407,7 +407,7 @@ async fn resource(
     let ns = t.ns.as_deref();
     let status_sub = t.sub.as_deref() == Some("status");
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
-        return scale(api, &t, name, &method, headers, &body, q).await;
+        return super::scale::scale(api, &t, name, &method, headers, &body, q).await;
     }
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
@@ -546,70 +546,6 @@ async fn admitted(api: &Api, user: &User, operation: &str, t: &Target, name: &st
         }
     }
     Ok(object)
-}
-
-/// A `.spec.replicas`-style path as a JSON pointer.
-fn pointer(path: &str) -> String {
-    path.trim_start_matches('.').split('.').fold(String::new(), |acc, seg| format!("{acc}/{seg}"))
-}
-
-/// The `scale` subresource (autoscaling/v1 Scale): of Deployments, StatefulSets and ReplicaSets,
-/// and of custom resources whose CRD declares `subresources.scale` (at its replica paths).
-#[allow(clippy::too_many_arguments)]
-async fn scale(api: &Api, t: &Target, name: &str, method: &Method, headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Response {
-    let store = &api.store;
-    let r = &t.res;
-    let ns = t.ns.as_deref();
-    let Some(paths) = api.scale_paths(r) else { return not_found(&format!("{}/scale", r.plural)) };
-    let (spec_ptr, status_ptr) = (pointer(&paths.spec_replicas), pointer(&paths.status_replicas));
-    let as_scale = |o: &Value| {
-        let mut scale = json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
-               "metadata": {"name": o.pointer("/metadata/name"), "namespace": o.pointer("/metadata/namespace"), "uid": o.pointer("/metadata/uid"),
-                            "resourceVersion": o.pointer("/metadata/resourceVersion"), "creationTimestamp": o.pointer("/metadata/creationTimestamp")},
-               "spec": {"replicas": o.pointer(&spec_ptr).cloned().unwrap_or(json!(1))},
-               "status": {"replicas": o.pointer(&status_ptr).cloned().unwrap_or(json!(0))}});
-        if let Some(selector) = paths.label_selector.as_deref().and_then(|p| o.pointer(&pointer(p))) {
-            scale["status"]["selector"] = selector.clone();
-        }
-        scale
-    };
-    let result = match *method {
-        Method::GET => store.get(r, ns, name).await,
-        Method::PUT | Method::PATCH => {
-            let current = match store.get(r, ns, name).await {
-                Ok(c) => c,
-                Err(e) => return error(&e, Some(r)),
-            };
-            let mut scale_obj = as_scale(&current);
-            if *method == Method::PUT {
-                scale_obj = match parse_body(headers, body) {
-                    Ok(s) => s,
-                    Err(resp) => return resp,
-                };
-            } else {
-                let patch = match patch_of(headers, body, q) {
-                    Ok(p) => p,
-                    Err(resp) => return resp,
-                };
-                let scale_kind =
-                    ApiResource { group: "autoscaling".into(), version: "v1".into(), kind: "Scale".into(), plural: r.plural.clone(), namespaced: true };
-                if let Err(e) = crate::cluster::apply_patch(&mut scale_obj, &patch, &scale_kind) {
-                    return error(&e, Some(r));
-                }
-            }
-            let Some(replicas) = scale_obj.pointer("/spec/replicas").and_then(Value::as_i64) else {
-                return bad_request("spec.replicas must be an integer");
-            };
-            // The replicas written at the resource's own path, as a merge patch.
-            let write = spec_ptr.rsplit('/').filter(|s| !s.is_empty()).fold(json!(replicas), |inner, seg| json!({ seg: inner }));
-            store.patch(r, ns, name, &Patch::Merge(write)).await
-        }
-        _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", "scale supports get, update and patch", None)),
-    };
-    match result {
-        Ok(o) => ok(&as_scale(&o)),
-        Err(e) => error(&e, Some(r)),
-    }
 }
 
 /// A CustomResourceDefinition that was created or changed becomes (or stays) served, and gets

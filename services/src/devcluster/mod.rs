@@ -17,6 +17,7 @@ mod collection;
 mod discovery;
 mod proto;
 mod reviews;
+mod scale;
 pub mod tls;
 
 use crate::cluster::MemCluster;

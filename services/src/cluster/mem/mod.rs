@@ -15,6 +15,11 @@
 //!
 //! Calls complete synchronously: the returned futures are already resolved.
 
+mod controllers;
+mod list;
+
+pub use list::{Continue, Page};
+
 use super::patch::apply_patch;
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
@@ -30,31 +35,6 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 const FOREGROUND: &str = "foregroundDeletion";
 /// Watch history kept for watches that start in the past.
 const HISTORY: usize = 4096;
-
-/// Where the next page of a list starts: after the object `namespace/name`, in the snapshot
-/// at `resource_version`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Continue {
-    /// The resourceVersion the first page was read at.
-    pub resource_version: u64,
-    /// Namespace of the last object returned ("" for cluster-scoped resources).
-    pub namespace: String,
-    /// Name of the last object returned.
-    pub name: String,
-}
-
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page {
-    /// The objects, sorted by namespace then name.
-    pub items: Vec<Value>,
-    /// The snapshot the page was read at.
-    pub resource_version: u64,
-    /// Where the next page starts, when there is one.
-    pub next: Option<Continue>,
-    /// How many matching objects follow this page.
-    pub remaining: usize,
-}
 
 /// One client request, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -329,129 +309,6 @@ impl Store {
             self.emit(gr, WatchEvent::Deleted(obj), None);
         }
     }
-
-    fn all_uids(&self) -> BTreeSet<String> {
-        self.objects.values().flat_map(|m| m.values()).filter_map(|o| meta(o, "uid")).collect()
-    }
-
-    /// Objects whose ownerReferences name `uid`.
-    fn dependents(&self, uid: &str) -> Vec<(Gr, Key, bool)> {
-        let mut out = Vec::new();
-        for (gr, objs) in &self.objects {
-            for (key, o) in objs {
-                if let Some((_, block)) = owner_uids(o).into_iter().find(|(u, _)| u == uid) {
-                    out.push((gr.clone(), key.clone(), block));
-                }
-            }
-        }
-        out
-    }
-
-    /// Deletes or marks one object (no op recorded: used by clients and by the collector).
-    fn delete_object(&mut self, gr: &Gr, key: &Key, propagation: Propagation, now: &str) {
-        let Some(obj) = self.get(gr, key).cloned() else { return };
-        if deleting(&obj) {
-            return;
-        }
-        let uid = meta(&obj, "uid").unwrap_or_default();
-        let is_namespace = gr.0.is_empty() && gr.1 == "namespaces";
-        let mut fins = finalizers(&obj);
-        match propagation {
-            Propagation::Foreground if !self.dependents(&uid).is_empty() => fins.push(FOREGROUND.into()),
-            Propagation::Orphan => {
-                for (dgr, dkey, _) in self.dependents(&uid) {
-                    if let Some(mut d) = self.get(&dgr, &dkey).cloned() {
-                        if let Some(Value::Array(refs)) = d.pointer_mut("/metadata/ownerReferences") {
-                            refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid.as_str()));
-                        }
-                        self.put(&dgr, dkey, d, false);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if fins.is_empty() && !is_namespace {
-            self.remove(gr, key);
-            return;
-        }
-        let mut marked = obj;
-        let m = meta_mut(&mut marked);
-        m.insert("deletionTimestamp".into(), json!(now));
-        m.insert("deletionGracePeriodSeconds".into(), json!(0));
-        if !fins.is_empty() {
-            m.insert("finalizers".into(), json!(fins));
-        }
-        if is_namespace {
-            marked["status"] = json!({"phase": "Terminating"});
-        }
-        self.put(gr, key.clone(), marked, false);
-    }
-
-    /// The garbage collector and the namespace lifecycle, run to a fixed point.
-    fn collect(&mut self, now: &str) {
-        loop {
-            let mut changed = false;
-            let uids = self.all_uids();
-            let snapshot: Vec<(Gr, Key, Value)> =
-                self.objects.iter().flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone()))).collect();
-            for (gr, key, obj) in snapshot {
-                if self.get(&gr, &key).is_none() {
-                    continue;
-                }
-                // Dependents whose owners are all gone.
-                let owners = owner_uids(&obj);
-                if !owners.is_empty() && !deleting(&obj) && owners.iter().all(|(u, _)| !uids.contains(u)) {
-                    self.delete_object(&gr, &key, Propagation::Background, now);
-                    changed = true;
-                    continue;
-                }
-                if !deleting(&obj) {
-                    continue;
-                }
-                let uid = meta(&obj, "uid").unwrap_or_default();
-                let mut fins = finalizers(&obj);
-                if fins.iter().any(|f| f == FOREGROUND) {
-                    let deps = self.dependents(&uid);
-                    for (dgr, dkey, _) in &deps {
-                        if self.get(dgr, dkey).is_some_and(|d| !deleting(d)) {
-                            self.delete_object(dgr, dkey, Propagation::Foreground, now);
-                            changed = true;
-                        }
-                    }
-                    if self.dependents(&uid).iter().all(|(_, _, block)| !block) {
-                        fins.retain(|f| f != FOREGROUND);
-                        let mut o = obj.clone();
-                        meta_mut(&mut o).insert("finalizers".into(), json!(fins));
-                        if fins.is_empty() {
-                            self.remove(&gr, &key);
-                        } else {
-                            self.put(&gr, key.clone(), o, false);
-                        }
-                        changed = true;
-                    }
-                }
-                if gr.0.is_empty() && gr.1 == "namespaces" {
-                    let ns = key.1.clone();
-                    let inside: Vec<(Gr, Key)> =
-                        self.objects.iter().flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone()))).collect();
-                    for (g, k) in &inside {
-                        if self.get(g, k).is_some_and(|o| !deleting(o)) {
-                            self.delete_object(g, k, Propagation::Background, now);
-                            changed = true;
-                        }
-                    }
-                    let empty = self.objects.values().all(|m| m.keys().all(|k| k.0 != ns));
-                    if empty && finalizers(&obj).is_empty() {
-                        self.remove(&gr, &key);
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -575,55 +432,6 @@ impl MemCluster {
     /// A snapshot of every object of a resource (not recorded).
     pub fn objects(&self, r: &ApiResource) -> Vec<Value> {
         self.store().objects.get(&(r.group.clone(), r.plural.clone())).map(|m| m.values().cloned().collect()).unwrap_or_default()
-    }
-
-    /// Plays the workload controllers and kubelet once: every Deployment and StatefulSet
-    /// reports its desired replicas ready and available, every Job without a result completes.
-    /// Writes only what changes (not recorded as client requests). Returns how many objects
-    /// changed.
-    pub fn settle(&self) -> usize {
-        let now = self.now();
-        let mut s = self.store();
-        let mut changed = 0;
-        let targets: Vec<(Gr, Key, Value)> = s
-            .objects
-            .iter()
-            .filter(|(gr, _)| matches!((gr.0.as_str(), gr.1.as_str()), ("apps", "deployments" | "statefulsets") | ("batch", "jobs")))
-            .flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone())))
-            .collect();
-        for (gr, key, obj) in targets {
-            if deleting(&obj) {
-                continue;
-            }
-            let status = if gr.1 == "jobs" {
-                let done = obj.pointer("/status/succeeded").is_some() || obj.pointer("/status/failed").is_some();
-                if done {
-                    continue;
-                }
-                json!({"active": 0, "succeeded": 1, "startTime": now, "completionTime": now,
-                       "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": now}]})
-            } else {
-                let replicas = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-                let generation = obj.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
-                let mut st = json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": replicas,
-                                    "availableReplicas": replicas, "updatedReplicas": replicas});
-                if gr.1 == "deployments" {
-                    st["conditions"] = json!([{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]);
-                }
-                let same = obj.get("status").is_some_and(|cur| {
-                    st.as_object().is_some_and(|m| m.iter().all(|(k, v)| cur.get(k) == Some(v) || k == "conditions" && cur.get(k).is_some()))
-                });
-                if same {
-                    continue;
-                }
-                st
-            };
-            let mut o = obj;
-            o["status"] = status;
-            s.put(&gr, key, o, false);
-            changed += 1;
-        }
-        changed
     }
 
     fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str) -> Result<Value> {
@@ -828,79 +636,6 @@ impl MemCluster {
     fn sync_list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> Result<ObjectList> {
         let page = self.list_page(r, ns, params, None, None)?;
         Ok(ObjectList { items: page.items, resource_version: page.resource_version })
-    }
-
-    /// One page of a list: at most `limit` objects after `after`'s key, as they were at
-    /// `after`'s resourceVersion (the snapshot the first page was read at), so objects created,
-    /// changed or deleted between pages neither appear, change, nor shift the pages — as the
-    /// API server serves pages from one etcd revision. A snapshot older than the kept history is
-    /// `Gone` (410).
-    pub fn list_page(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams, limit: Option<usize>, after: Option<&Continue>) -> Result<Page> {
-        let mut s = self.store();
-        s.record("list", r, "", ns, None);
-        let (gr, kind) = s.kind(r)?;
-        let labels = LabelSelector::parse(params.label_selector.as_deref().unwrap_or_default())?;
-        let fields = FieldSelector::parse(r, params.field_selector.as_deref().unwrap_or_default())?;
-        let ns = if kind.res.namespaced { ns.filter(|n| !n.is_empty()) } else { None };
-        let snapshot = after.map_or(s.rv, |a| a.resource_version);
-        if after.is_some() && (snapshot < s.history_floor || snapshot > s.rv) {
-            return Err(ClusterError::Gone(snapshot));
-        }
-        // The smallest label-index set of the selector's equalities (empty when a pair is on no
-        // object at all); without an equality, every object of the resource.
-        let mut candidates: Option<BTreeSet<Key>> = None;
-        for (k, v) in labels.equalities() {
-            let set = s.by_label.get(&(gr.clone(), k.to_string(), v.to_string()));
-            if candidates.as_ref().is_none_or(|c| set.map_or(0, BTreeSet::len) < c.len()) {
-                candidates = Some(set.cloned().unwrap_or_default());
-            }
-        }
-        let empty = BTreeMap::new();
-        let objects = s.objects.get(&gr).unwrap_or(&empty);
-        let mut state: BTreeMap<Key, Value> = match candidates {
-            Some(keys) => keys.iter().filter_map(|k| objects.get(k).map(|o| (k.clone(), o.clone()))).collect(),
-            None => objects.clone(),
-        };
-        // Undo what happened after the snapshot: each changed key goes back to its state then.
-        let mut undone = BTreeSet::new();
-        for (_, _, change) in s.history.iter().filter(|(rv, egr, _)| *rv > snapshot && *egr == gr) {
-            let o = change.event.object();
-            let key = (if kind.res.namespaced { meta(o, "namespace").unwrap_or_default() } else { String::new() }, meta(o, "name").unwrap_or_default());
-            if !undone.insert(key.clone()) {
-                continue;
-            }
-            match (&change.event, &change.prev) {
-                (WatchEvent::Added(_), _) => {
-                    state.remove(&key);
-                }
-                (WatchEvent::Modified(_), Some(prev)) => {
-                    state.insert(key, prev.clone());
-                }
-                (WatchEvent::Modified(_), None) => {}
-                (WatchEvent::Deleted(before), _) => {
-                    state.insert(key, before.clone());
-                }
-            }
-        }
-        let start = after.map(|a| (a.namespace.clone(), a.name.clone()));
-        let matching: Vec<(Key, Value)> = state
-            .into_iter()
-            .filter(|(k, _)| start.as_ref().is_none_or(|st| k > st))
-            .filter(|((ons, _), o)| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o))
-            .collect();
-        let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let remaining = matching.len().saturating_sub(limit);
-        let mut items = Vec::new();
-        let mut last = None;
-        for (k, o) in matching.into_iter().take(limit) {
-            last = Some(k);
-            items.push(o);
-        }
-        let next = match last {
-            Some((namespace, name)) if remaining > 0 => Some(Continue { resource_version: snapshot, namespace, name }),
-            _ => None,
-        };
-        Ok(Page { items, resource_version: snapshot, next, remaining })
     }
 
     fn sync_create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> Result<Value> {

@@ -1,0 +1,184 @@
+//! The controllers `MemCluster` runs itself: the garbage collector (owner references:
+//! background, foreground, orphan), the namespace lifecycle, and — on demand, as kubelet and the
+//! workload controllers would — workloads becoming ready and Jobs completing.
+
+use super::{FOREGROUND, Gr, Key, MemCluster, Store, deleting, finalizers, meta, meta_mut, owner_uids};
+use crate::cluster::Propagation;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+impl Store {
+    fn all_uids(&self) -> BTreeSet<String> {
+        self.objects.values().flat_map(|m| m.values()).filter_map(|o| meta(o, "uid")).collect()
+    }
+
+    /// Objects whose ownerReferences name `uid`.
+    fn dependents(&self, uid: &str) -> Vec<(Gr, Key, bool)> {
+        let mut out = Vec::new();
+        for (gr, objs) in &self.objects {
+            for (key, o) in objs {
+                if let Some((_, block)) = owner_uids(o).into_iter().find(|(u, _)| u == uid) {
+                    out.push((gr.clone(), key.clone(), block));
+                }
+            }
+        }
+        out
+    }
+
+    /// Deletes or marks one object (no op recorded: used by clients and by the collector).
+    pub(super) fn delete_object(&mut self, gr: &Gr, key: &Key, propagation: Propagation, now: &str) {
+        let Some(obj) = self.get(gr, key).cloned() else { return };
+        if deleting(&obj) {
+            return;
+        }
+        let uid = meta(&obj, "uid").unwrap_or_default();
+        let is_namespace = gr.0.is_empty() && gr.1 == "namespaces";
+        let mut fins = finalizers(&obj);
+        match propagation {
+            Propagation::Foreground if !self.dependents(&uid).is_empty() => fins.push(FOREGROUND.into()),
+            Propagation::Orphan => {
+                for (dgr, dkey, _) in self.dependents(&uid) {
+                    if let Some(mut d) = self.get(&dgr, &dkey).cloned() {
+                        if let Some(Value::Array(refs)) = d.pointer_mut("/metadata/ownerReferences") {
+                            refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid.as_str()));
+                        }
+                        self.put(&dgr, dkey, d, false);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if fins.is_empty() && !is_namespace {
+            self.remove(gr, key);
+            return;
+        }
+        let mut marked = obj;
+        let m = meta_mut(&mut marked);
+        m.insert("deletionTimestamp".into(), json!(now));
+        m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        if !fins.is_empty() {
+            m.insert("finalizers".into(), json!(fins));
+        }
+        if is_namespace {
+            marked["status"] = json!({"phase": "Terminating"});
+        }
+        self.put(gr, key.clone(), marked, false);
+    }
+
+    /// The garbage collector and the namespace lifecycle, run to a fixed point.
+    pub(super) fn collect(&mut self, now: &str) {
+        loop {
+            let mut changed = false;
+            let uids = self.all_uids();
+            let snapshot: Vec<(Gr, Key, Value)> =
+                self.objects.iter().flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone()))).collect();
+            for (gr, key, obj) in snapshot {
+                if self.get(&gr, &key).is_none() {
+                    continue;
+                }
+                // Dependents whose owners are all gone.
+                let owners = owner_uids(&obj);
+                if !owners.is_empty() && !deleting(&obj) && owners.iter().all(|(u, _)| !uids.contains(u)) {
+                    self.delete_object(&gr, &key, Propagation::Background, now);
+                    changed = true;
+                    continue;
+                }
+                if !deleting(&obj) {
+                    continue;
+                }
+                let uid = meta(&obj, "uid").unwrap_or_default();
+                let mut fins = finalizers(&obj);
+                if fins.iter().any(|f| f == FOREGROUND) {
+                    let deps = self.dependents(&uid);
+                    for (dgr, dkey, _) in &deps {
+                        if self.get(dgr, dkey).is_some_and(|d| !deleting(d)) {
+                            self.delete_object(dgr, dkey, Propagation::Foreground, now);
+                            changed = true;
+                        }
+                    }
+                    if self.dependents(&uid).iter().all(|(_, _, block)| !block) {
+                        fins.retain(|f| f != FOREGROUND);
+                        let mut o = obj.clone();
+                        meta_mut(&mut o).insert("finalizers".into(), json!(fins));
+                        if fins.is_empty() {
+                            self.remove(&gr, &key);
+                        } else {
+                            self.put(&gr, key.clone(), o, false);
+                        }
+                        changed = true;
+                    }
+                }
+                if gr.0.is_empty() && gr.1 == "namespaces" {
+                    let ns = key.1.clone();
+                    let inside: Vec<(Gr, Key)> =
+                        self.objects.iter().flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone()))).collect();
+                    for (g, k) in &inside {
+                        if self.get(g, k).is_some_and(|o| !deleting(o)) {
+                            self.delete_object(g, k, Propagation::Background, now);
+                            changed = true;
+                        }
+                    }
+                    let empty = self.objects.values().all(|m| m.keys().all(|k| k.0 != ns));
+                    if empty && finalizers(&obj).is_empty() {
+                        self.remove(&gr, &key);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+}
+
+impl MemCluster {
+    /// Plays the workload controllers and kubelet once: every Deployment and StatefulSet
+    /// reports its desired replicas ready and available, every Job without a result completes.
+    /// Writes only what changes (not recorded as client requests). Returns how many objects
+    /// changed.
+    pub fn settle(&self) -> usize {
+        let now = self.now();
+        let mut s = self.store();
+        let mut changed = 0;
+        let targets: Vec<(Gr, Key, Value)> = s
+            .objects
+            .iter()
+            .filter(|(gr, _)| matches!((gr.0.as_str(), gr.1.as_str()), ("apps", "deployments" | "statefulsets") | ("batch", "jobs")))
+            .flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone())))
+            .collect();
+        for (gr, key, obj) in targets {
+            if deleting(&obj) {
+                continue;
+            }
+            let status = if gr.1 == "jobs" {
+                let done = obj.pointer("/status/succeeded").is_some() || obj.pointer("/status/failed").is_some();
+                if done {
+                    continue;
+                }
+                json!({"active": 0, "succeeded": 1, "startTime": now, "completionTime": now,
+                       "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": now}]})
+            } else {
+                let replicas = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+                let generation = obj.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
+                let mut st = json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": replicas,
+                                    "availableReplicas": replicas, "updatedReplicas": replicas});
+                if gr.1 == "deployments" {
+                    st["conditions"] = json!([{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]);
+                }
+                let same = obj.get("status").is_some_and(|cur| {
+                    st.as_object().is_some_and(|m| m.iter().all(|(k, v)| cur.get(k) == Some(v) || k == "conditions" && cur.get(k).is_some()))
+                });
+                if same {
+                    continue;
+                }
+                st
+            };
+            let mut o = obj;
+            o["status"] = status;
+            s.put(&gr, key, o, false);
+            changed += 1;
+        }
+        changed
+    }
+}
