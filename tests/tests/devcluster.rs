@@ -178,11 +178,11 @@ fn kubectl_drives_the_dev_cluster() {
     assert_eq!(ok(&dev, &["auth", "can-i", "create", "deployments", "-n", "demo"]), "yes\n");
 }
 
-/// Applies `yaml` with kubectl (stdin); returns (exit code, output).
-fn apply(dev: &Dev, yaml: &str) -> (i32, String) {
+/// Runs kubectl with `input` on its stdin; returns (exit code, stdout, stderr).
+fn kubectl_stdin(dev: &Dev, args: &[&str], input: &str) -> (i32, String, String) {
     use std::io::Write;
     let mut child = Command::new("kubectl")
-        .args(["apply", "-f", "-"])
+        .args(args)
         .env("KUBECONFIG", &dev.kubeconfig)
         .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
         .stdin(Stdio::piped())
@@ -190,9 +190,15 @@ fn apply(dev: &Dev, yaml: &str) -> (i32, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(yaml.as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Applies `yaml` with kubectl (stdin); returns (exit code, output).
+fn apply(dev: &Dev, yaml: &str) -> (i32, String) {
+    let (code, out, err) = kubectl_stdin(dev, &["apply", "-f", "-"], yaml);
+    (code, format!("{out}{err}"))
 }
 
 /// Issue 13, defect 8: the dev cluster stored objects the API server refuses. Now names follow
@@ -336,22 +342,9 @@ fn watch_and_list_semantics_match_the_api_server() {
     // names written by hand.
     let mut generated = std::collections::BTreeSet::new();
     for _ in 0..20 {
-        let (code, out) = {
-            use std::io::Write;
-            let mut child = Command::new("kubectl")
-                .args(["create", "-o", "jsonpath={.metadata.name}", "-f", "-"])
-                .env("KUBECONFIG", &dev.kubeconfig)
-                .env("KUBECACHEDIR", dev.kubeconfig.with_file_name("kube-cache"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child.stdin.take().unwrap().write_all(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n").unwrap();
-            let o = child.wait_with_output().unwrap();
-            (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
-        };
-        assert_eq!(code, Some(0), "{out}");
+        let (code, out, _) =
+            kubectl_stdin(&dev, &["create", "-o", "jsonpath={.metadata.name}", "-f", "-"], "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n");
+        assert_eq!(code, 0, "{out}");
         let suffix = out.strip_prefix("gen-").unwrap_or_else(|| panic!("{out}"));
         assert!(suffix.len() == 5 && suffix.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)), "{out}");
         generated.insert(out);
