@@ -88,7 +88,10 @@ fn main() {
                                "subjects": [{"kind": "ServiceAccount", "name": "bench", "namespace": "default"}]}),
         ];
         for (kind, obj) in ["roles", "rolebindings"].iter().zip(grant) {
-            let ar = kube::core::ApiResource::from_gvk_with_plural(&kube::core::GroupVersionKind::gvk("rbac.authorization.k8s.io", "v1", obj["kind"].as_str().unwrap_or_default()), kind);
+            let ar = kube::core::ApiResource::from_gvk_with_plural(
+                &kube::core::GroupVersionKind::gvk("rbac.authorization.k8s.io", "v1", obj["kind"].as_str().unwrap_or_default()),
+                kind,
+            );
             let api: Api<kube::core::DynamicObject> = Api::namespaced_with(admin.clone(), "default", &ar);
             let obj: kube::core::DynamicObject = serde_json::from_value(obj).unwrap_or_else(|e| panic!("{e}"));
             api.create(&PostParams::default(), &obj).await.unwrap_or_else(|e| panic!("{e}"));
