@@ -24,7 +24,18 @@ pub struct ApiResource {
     pub namespaced: bool,
 }
 
+/// `plural.group` (`deployments.apps`), or `plural` for the core group: how the API server names
+/// a resource in its messages.
+pub fn group_resource(group: &str, plural: &str) -> String {
+    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+}
+
 impl ApiResource {
+    /// `plural.group`, or `plural` for the core group ([`group_resource`]).
+    pub fn group_resource(&self) -> String {
+        group_resource(&self.group, &self.plural)
+    }
+
     /// `group/version`, or `version` for the core group.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }

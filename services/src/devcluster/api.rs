@@ -134,11 +134,7 @@ pub(super) fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
 
 /// `deployments.apps`, `configmaps`: how the API server names a resource in messages.
 fn qualified(r: Option<&ApiResource>, fallback: &str) -> String {
-    match r {
-        Some(r) if !r.group.is_empty() => format!("{}.{}", r.plural, r.group),
-        Some(r) => r.plural.clone(),
-        None => fallback.to_string(),
-    }
+    r.map_or_else(|| fallback.to_string(), ApiResource::group_resource)
 }
 
 pub(super) fn bad_request(message: &str) -> Response {
@@ -258,8 +254,7 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
 fn non_resource(api: &Api, user: &User, path: &str, segs: &[&str]) -> Response {
     let request = Request { verb: "get".into(), path: Some(path.to_string()), ..Request::default() };
     if !api.access.authorize(&api.store, user, &request) {
-        let res = ApiResource::default();
-        return forbidden(&authz::forbidden_message(user, &request, &res), None);
+        return forbidden(&authz::forbidden_message(user, &request), None);
     }
     let found = |v: Option<Value>| v.map_or_else(|| not_found(path), |v| ok(&v));
     match segs {
@@ -376,7 +371,7 @@ async fn resource(
     };
     if !api.access.authorize(&api.store, user, &request) {
         let details = json!({"name": t.name.clone().unwrap_or_default(), "group": t.res.group, "kind": t.res.plural});
-        return forbidden(&authz::forbidden_message(user, &request, &t.res), Some(details));
+        return forbidden(&authz::forbidden_message(user, &request), Some(details));
     }
     if super::reviews::is_review(&t.res.group, &t.res.plural) {
         if method != Method::POST {

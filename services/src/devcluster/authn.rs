@@ -4,7 +4,7 @@
 //! the `impersonate` verb for the acting user.
 
 use super::authz::{self, Request, User};
-use crate::cluster::{ApiResource, MemCluster};
+use crate::cluster::MemCluster;
 use axum::http::{HeaderMap, header};
 use std::collections::BTreeMap;
 
@@ -114,14 +114,7 @@ pub(super) fn impersonate(
         let ok = authz::authorize(store, rbac, &acting, r);
         audit(&acting, r, ok);
         if !ok {
-            let res = ApiResource {
-                group: r.group.clone(),
-                version: "v1".into(),
-                kind: String::new(),
-                plural: r.resource.clone(),
-                namespaced: r.namespace.is_some(),
-            };
-            return Err(Refusal::Forbidden(authz::forbidden_message(&acting, r, &res)));
+            return Err(Refusal::Forbidden(authz::forbidden_message(&acting, r)));
         }
     }
     let mut groups = groups;

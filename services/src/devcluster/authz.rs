@@ -4,7 +4,7 @@
 //! author holds, unless the author may `escalate` / `bind`); the rules a user holds (what
 //! `kubectl auth can-i --list` shows); and the audit record of every decision.
 
-use crate::cluster::{ApiResource, MemCluster};
+use crate::cluster::MemCluster;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -378,42 +378,38 @@ impl Policy {
     }
 }
 
-/// Whether `user` may make `r`: `system:masters` always; with `rbac` the RBAC rules; without
-/// it every signed-in user (the API server's AlwaysAllow), never `system:anonymous` except on
-/// the public paths.
-pub fn authorize(store: &MemCluster, rbac: bool, user: &User, r: &Request) -> bool {
-    if user.is_master() {
-        return true;
-    }
-    if !rbac && !user.is_anonymous() {
-        return true;
-    }
-    if user.is_anonymous() && !rbac {
-        return bootstrap_rules(user).iter().any(|rule| rule.allows(r));
-    }
-    Policy::read(store).rules_for(user, r.namespace.as_deref()).iter().any(|rule| rule.allows(r))
+/// Whether `user` may do anything: `system:masters`, or, without `rbac`, every signed-in user
+/// (the API server's AlwaysAllow authorizer).
+fn unrestricted(rbac: bool, user: &User) -> bool {
+    user.is_master() || (!rbac && !user.is_anonymous())
 }
 
-/// Whether RBAC allows `user` to make `r` (RBAC mode).
-pub fn allowed(store: &MemCluster, user: &User, r: &Request) -> bool {
-    authorize(store, true, user, r)
+/// The rules a restricted `user` holds (cluster-wide, plus in `namespace`): with `rbac` the
+/// stored policy and the bootstrap roles; without it only the public paths (`system:anonymous`).
+fn held(store: &MemCluster, rbac: bool, user: &User, namespace: Option<&str>) -> Vec<Rule> {
+    if rbac { Policy::read(store).rules_for(user, namespace) } else { bootstrap_rules(user) }
+}
+
+/// Whether `user` may make `r`: unrestricted users always, others by the rules they hold.
+pub fn authorize(store: &MemCluster, rbac: bool, user: &User, r: &Request) -> bool {
+    unrestricted(rbac, user) || held(store, rbac, user, r.namespace.as_deref()).iter().any(|rule| rule.allows(r))
 }
 
 /// The rules `user` holds in `namespace` (cluster-wide ones included), as a
-/// SelfSubjectRulesReview reports them.
+/// SelfSubjectRulesReview reports them (`*` for an unrestricted user).
 pub fn rules_review(store: &MemCluster, rbac: bool, user: &User, namespace: &str) -> Vec<Rule> {
-    if user.is_master() || (!rbac && !user.is_anonymous()) {
+    if unrestricted(rbac, user) {
         return vec![Rule::new(&["*"], &["*"], &["*"]), Rule::non_resource(&["*"], &["*"])];
     }
-    Policy::read(store).rules_for(user, Some(namespace).filter(|n| !n.is_empty()))
+    held(store, rbac, user, Some(namespace).filter(|n| !n.is_empty()))
 }
 
 /// The API server's 403 message.
-pub fn forbidden_message(user: &User, r: &Request, res: &ApiResource) -> String {
+pub fn forbidden_message(user: &User, r: &Request) -> String {
     if let (true, Some(path)) = (r.resource.is_empty(), &r.path) {
         return format!("forbidden: User \"{}\" cannot {} path \"{path}\"", user.name, r.verb);
     }
-    let qualified = if res.group.is_empty() { r.resource.clone() } else { format!("{}.{}", r.resource, res.group) };
+    let qualified = katalog::kinds::group_resource(&r.group, &r.resource);
     let object = match &r.name {
         Some(n) => format!("{qualified} \"{n}\""),
         None => qualified,
@@ -458,6 +454,8 @@ pub fn check_escalation(store: &MemCluster, user: &User, kind: &str, namespace: 
     }
     let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
     let policy = Policy::read(store);
+    // What the author holds where the object lives: decides `escalate`/`bind` and coverage.
+    let held = policy.rules_for(user, namespace);
     let may = |verb: &str, resource: &str, target: &str| {
         let r = Request {
             verb: verb.into(),
@@ -467,7 +465,7 @@ pub fn check_escalation(store: &MemCluster, user: &User, kind: &str, namespace: 
             name: Some(target.to_string()),
             ..Request::default()
         };
-        policy.rules_for(user, namespace).iter().any(|rule| rule.allows(&r))
+        held.iter().any(|rule| rule.allows(&r))
     };
     let plural = format!("{}s", kind.to_ascii_lowercase());
     let wanted = match kind {
@@ -489,7 +487,6 @@ pub fn check_escalation(store: &MemCluster, user: &User, kind: &str, namespace: 
             policy.referenced_rules(&role_ref, role_ns).ok_or(Escalation::RoleNotFound { resource: role_plural.into(), name: role_name })?
         }
     };
-    let held = policy.rules_for(user, namespace);
     let atoms: Vec<Rule> = wanted.iter().flat_map(Rule::breakdown).filter(|atom| !held.iter().any(|h| h.covers(atom))).collect();
     let mut missing: Vec<String> = compact_rules(atoms).iter().map(Rule::compact).collect();
     missing.sort();

@@ -3,7 +3,7 @@
 //! semantics: an object that comes to match the selector arrives as ADDED, one that stops
 //! matching leaves as DELETED).
 
-use super::api::{Api, Target, error, ok, status};
+use super::api::{Api, Target, bad_request, error, ok, status};
 use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
@@ -38,10 +38,6 @@ pub(super) fn decode_continue(token: &str) -> Result<Continue, String> {
         (None, _) => Err(format!("continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})")),
         _ => Err(format!("continue key is not valid: encoded start key is not a key (version {TOKEN_VERSION})")),
     }
-}
-
-fn bad_request(message: &str) -> Response {
-    super::api::respond(StatusCode::BAD_REQUEST, &status(400, "BadRequest", message, None))
 }
 
 pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) -> Response {

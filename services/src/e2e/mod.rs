@@ -374,16 +374,9 @@ fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
             out.push("dev cluster: … more refusals".into());
             break;
         }
-        let res = crate::cluster::ApiResource {
-            group: d.request.group.clone(),
-            version: String::new(),
-            kind: String::new(),
-            plural: d.request.resource.clone(),
-            namespaced: d.request.namespace.is_some(),
-        };
         let mut r = d.request.clone();
         r.name = None;
-        let message = d.refused.clone().unwrap_or_else(|| authz::forbidden_message(&user, &r, &res));
+        let message = d.refused.clone().unwrap_or_else(|| authz::forbidden_message(&user, &r));
         // An escalation refusal lists every rule not held: the first few say enough.
         let lines: Vec<&str> = message.lines().collect();
         let shown = if lines.len() > 4 { format!("{}\n  … and {} more", lines[..4].join("\n"), lines.len() - 4) } else { message.clone() };

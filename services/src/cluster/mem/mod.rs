@@ -164,7 +164,7 @@ fn content(obj: &Value) -> Value {
 
 /// `configmaps "c"` / `deployments.apps "d"`: how the API server names an object in messages.
 fn object_ref(r: &ApiResource, name: &str) -> String {
-    if r.group.is_empty() { format!("{} \"{name}\"", r.plural) } else { format!("{}.{} \"{name}\"", r.plural, r.group) }
+    format!("{} \"{name}\"", r.group_resource())
 }
 
 /// How the API server prints a RoleRef in the error that refuses to change it.
@@ -219,7 +219,7 @@ impl Store {
         let gr = (r.group.clone(), r.plural.clone());
         match self.kinds.get(&gr) {
             Some(k) => Ok((gr, k.clone())),
-            None => Err(ClusterError::UnknownResource(if r.group.is_empty() { r.plural.clone() } else { format!("{}.{}", r.plural, r.group) })),
+            None => Err(ClusterError::UnknownResource(r.group_resource())),
         }
     }
 
