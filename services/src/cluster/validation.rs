@@ -19,21 +19,16 @@ fn shown(v: Option<&Value>) -> String {
     v.map_or_else(|| "null".to_string(), Value::to_string)
 }
 
-fn metadata(r: &ApiResource, obj: &Value, with_name: bool) -> Vec<FieldError> {
-    let empty = Value::Null;
-    let mut meta = obj.get("metadata").unwrap_or(&empty).clone();
-    if let Some(m) = meta.as_object_mut() {
-        m.remove("namespace");
-        if !with_name {
-            m.remove("name");
-        }
-    }
-    katalog::names::check_metadata(&r.group, &r.kind, &meta).into_iter().map(|v| FieldError::invalid(&v.field, &quoted(&v.value), &v.message)).collect()
+/// The object's name (by its kind's rule), namespace, labels, annotations, and its pod
+/// template's labels and selector: the check the renderer runs on what it renders
+/// ([`katalog::names::check_object`]), so both refuse the same objects.
+fn metadata(obj: &Value) -> Vec<FieldError> {
+    katalog::names::check_object(obj).into_iter().map(|v| FieldError::invalid(&v.field, &quoted(&v.value), &v.message)).collect()
 }
 
 /// Everything wrong with `obj` as a new object of `r` (its name already resolved).
 pub(super) fn on_create(r: &ApiResource, obj: &Value) -> Vec<FieldError> {
-    let mut errs = metadata(r, obj, true);
+    let mut errs = metadata(obj);
     if r.group == "apiextensions.k8s.io" && r.kind == "CustomResourceDefinition" {
         errs.extend(crd(obj));
     }
@@ -60,7 +55,7 @@ fn crd(obj: &Value) -> Vec<FieldError> {
 
 /// Everything wrong with changing `old` into `new` (an object write, not status).
 pub(super) fn on_update(r: &ApiResource, old: &Value, new: &Value) -> Vec<FieldError> {
-    let mut errs = metadata(r, new, false);
+    let mut errs = metadata(new);
     let at = |o: &Value, p: &str| o.pointer(p).cloned();
     let immutable = |errs: &mut Vec<FieldError>, field: &str, ptr: &str| {
         if at(old, ptr) != at(new, ptr) {
@@ -158,14 +153,17 @@ mod tests {
     #[test]
     fn names_labels_and_crd_names_follow_the_api_server() {
         let svc = res("", "Service");
-        let errs = on_create(&svc, &json!({"metadata": {"name": "Hello_World", "labels": {"a": "x".repeat(64)}}}));
+        let errs = on_create(&svc, &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "Hello_World", "labels": {"a": "x".repeat(64)}}}));
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(errs[0].detail.starts_with("Invalid value: \"Hello_World\": a DNS-1035 label"), "{errs:?}");
         assert_eq!(errs[1].field, "metadata.labels");
-        assert!(on_create(&res("apps", "Deployment"), &json!({"metadata": {"name": "a.b"}})).is_empty());
-        assert_eq!(on_create(&res("", "Namespace"), &json!({"metadata": {"name": "a.b"}})).len(), 1);
+        assert!(on_create(&res("apps", "Deployment"), &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a.b"}})).is_empty());
+        assert_eq!(on_create(&res("", "Namespace"), &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a.b"}})).len(), 1);
         let crd = res("apiextensions.k8s.io", "CustomResourceDefinition");
-        let bad = on_create(&crd, &json!({"metadata": {"name": "widgets"}, "spec": {"group": "x.io", "names": {"plural": "widgets"}}}));
+        let bad = on_create(
+            &crd,
+            &json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "widgets"}, "spec": {"group": "x.io", "names": {"plural": "widgets"}}}),
+        );
         assert_eq!(FieldError::join(&bad), "metadata.name: Invalid value: \"widgets\": must be spec.names.plural+\".\"+spec.group");
     }
 
