@@ -15,6 +15,8 @@ pub mod cluster;
 pub mod devcluster;
 #[cfg(feature = "dev")]
 pub mod e2e;
+#[cfg(feature = "dev")]
+pub mod files;
 pub mod reconcile;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -87,7 +87,7 @@ pub fn run(args: Args) -> u8 {
         }
     }
     for (path, bytes) in &files {
-        if let Err(e) = write_atomic(path, bytes) {
+        if let Err(e) = services::files::write_atomic(path, bytes) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return 2;
         }
@@ -111,7 +111,7 @@ pub fn write_out(out: Option<&Path>, text: &str) -> u8 {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             0
         }
-        Some(out) => match write_atomic(out, text.as_bytes()) {
+        Some(out) => match services::files::write_atomic(out, text.as_bytes()) {
             Ok(()) => 0,
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "error: cannot write {}: {e}", katalog::diag::display_path(out));
@@ -119,14 +119,4 @@ pub fn write_out(out: Option<&Path>, text: &str) -> u8 {
             }
         },
     }
-}
-
-/// Writes via a temporary file and a rename, so a failure never leaves a half-written file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("ork-tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

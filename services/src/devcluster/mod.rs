@@ -94,11 +94,12 @@ pub struct Faults {
     pub expire_every: u32,
 }
 
-/// A fresh random bearer token (256 bits from the operating system, hex).
-fn random_token() -> std::io::Result<String> {
+/// A fresh random bearer token (256 bits from the operating system, hex): the administrator's,
+/// and any other a caller gives the cluster (the runtime's in `ork e2e`).
+pub fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     katalog::template::Rng::Os.fill(&mut bytes).map_err(std::io::Error::other)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(katalog::template::hex(&bytes))
 }
 
 fn serve<L>(listener: L, router: axum::Router, stopped: oneshot::Receiver<()>, closing: tokio::sync::watch::Sender<bool>) -> JoinHandle<()>
@@ -213,7 +214,7 @@ impl DevCluster {
     /// (a temporary file in the same directory, then a rename), so no reader ever sees a
     /// partial file and no other user ever sees the token.
     pub fn write_kubeconfig(&self, path: &std::path::Path) -> std::io::Result<()> {
-        write_private(path, self.kubeconfig().as_bytes())
+        crate::files::write_private(path, self.kubeconfig().as_bytes())
     }
 
     /// The same, authenticating with `token`.
@@ -248,35 +249,6 @@ impl DevCluster {
         self.faker.abort();
         let _ = (&mut self.server).await;
     }
-}
-
-/// Writes `bytes` to `path` readable by its owner only (0600), atomically: a new temporary file
-/// beside it (never an existing one, never followed through a symlink), flushed to disk, then
-/// renamed over `path`.
-pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut suffix = [0u8; 6];
-    katalog::template::Rng::Os.fill(&mut suffix).map_err(std::io::Error::other)?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
 }
 
 impl Drop for DevCluster {

@@ -56,13 +56,6 @@ pub(super) struct Env {
     pub crs_deleted: bool,
 }
 
-/// The ServiceAccount token the dev cluster accepts for the runtime: unique per run; it only
-/// ever reaches a loopback server that lives as long as this process.
-fn runtime_token() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("ork-e2e-runtime-{}-{nanos:x}", std::process::id())
-}
-
 impl Env {
     /// Checks for kubectl, then starts (or borrows) the cluster.
     pub async fn start(opts: &Options, rep: &dyn Reporter) -> Result<Env, String> {
@@ -70,7 +63,8 @@ impl Env {
         let runtime_user = User::service_account(&opts.namespace, katalog::install::RUNTIME_SERVICE_ACCOUNT);
         let shell = Shell { kubeconfig: None, runtime_kubeconfig: None, runtime_user: runtime_user.name.clone(), scratch: scratch.0.clone(), cache_dir: None };
         shell.kubectl(&["version", "--client"], Duration::from_secs(30)).await.map_err(|e| format!("{e}; ork e2e drives the cluster with the real kubectl"))?;
-        let token = runtime_token();
+        // The token the dev cluster accepts for the runtime's ServiceAccount: random per run.
+        let token = crate::devcluster::random_token().map_err(|e| format!("cannot make a token for the runtime: {e}"))?;
         let mut env = Env {
             scratch,
             dev: None,
@@ -137,7 +131,7 @@ impl Env {
     /// Writes a file into the scratch directory.
     pub fn write(&self, name: &str, text: &str) -> Result<PathBuf, String> {
         let p = self.scratch.0.join(name);
-        crate::devcluster::write_private(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        crate::files::write_private(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         Ok(p)
     }
 

@@ -85,13 +85,7 @@ pub fn render(runs: &[DocRun]) -> String {
 /// Writes the report for `runs` to `path`: into a temporary file next to it, then renamed, so
 /// a reader never sees half a report.
 pub fn write(path: &Path, runs: &[DocRun]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report.xml".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, render(runs))?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::files::write_atomic(path, render(runs).as_bytes())
 }
 
 #[cfg(test)]
