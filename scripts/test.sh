@@ -24,6 +24,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
+for component in rustfmt clippy; do
+  sub=${component/rustfmt/fmt}
+  if ! cargo "$sub" --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null 2>&1 && rustup component add "$component"
+    cargo "$sub" --version >/dev/null 2>&1 || { echo "cargo $sub is required (rustup component add $component)" >&2; exit 2; }
+  fi
+done
 
 # Python tools the tests run for real, pinned, in .venv/ at the repository root (gitignored):
 # kubernetes-validate checks every manifest ork renders against the Kubernetes schemas, and its
@@ -34,6 +41,11 @@ if [ "$(.venv/bin/kubernetes-validate --version 2>/dev/null)" != "$KUBERNETES_VA
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE"
 fi
+
+# Style and lints are part of the suite: a change that is not formatted or that clippy warns
+# about fails here, as it would in review.
+cargo fmt --all --check
+cargo clippy -j2 --workspace --all-targets -- -D warnings
 
 # The integration tests drive the real `ork` binary; build it first so its build time is not
 # charged to the first test.

@@ -1,7 +1,6 @@
 //! The embedded dev cluster driven by the real `kubectl`: every step asserts kubectl's output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "devcluster/patch.rs"]
 mod patch;
 
 use ork_tests::{TempDir, ork_bin};

@@ -3,9 +3,7 @@
 //! watched), the HTTP endpoints report it, and shutdown drains and stops serving.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod rt;
-
-use rt::*;
+use crate::rt::*;
 use services::cluster::{Cluster, KubeCluster, Propagation};
 use services::devcluster::Options;
 use services::runtime::{Options as RuntimeOptions, Runtime};

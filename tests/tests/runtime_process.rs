@@ -3,9 +3,7 @@
 //! leads, and when it is killed the other takes over within the lease duration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod rt;
-
-use rt::*;
+use crate::rt::*;
 use services::cluster::KubeCluster;
 use services::devcluster::Options;
 use std::path::{Path, PathBuf};

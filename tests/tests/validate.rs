@@ -1,7 +1,6 @@
 //! `ork validate` against the demos (must pass) and the invalid fixtures (must fail with the
 //! messages in each fixture's `expected.stderr`, checked by hand; `ORK_BLESS=1` rewrites them).
 
-#[path = "validate/pattern_root.rs"]
 mod pattern_root;
 
 use ork_tests::{Bounds, TempDir, demo_katalogs, ork, ork_bounded, root};

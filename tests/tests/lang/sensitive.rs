@@ -4,7 +4,7 @@
 //! interpolated into a rule's message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use super::common;
 
 use katalog::load::{LoadOptions, load_file};
 use katalog::render::{Request, render};

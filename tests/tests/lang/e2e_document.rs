@@ -6,8 +6,7 @@ use katalog::diag::Diagnostic;
 use katalog::load::{DocKind, LoadOptions, load_file};
 use katalog::model::e2e::{After, PatchType};
 use katalog::validate::validate;
-mod common;
-use common::Dir;
+use super::common::Dir;
 use std::path::Path;
 
 /// A scratch directory holding a one-CRD Katalog and its CR.

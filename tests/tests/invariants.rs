@@ -1,0 +1,428 @@
+//! The code map's invariants (docs/architecture.md) that can be read off the source tree, checked
+//! on every run: the layering of `katalog`, typed errors in the libraries, printing only in the
+//! binaries, no import cycles between modules, no unused dependencies.
+//!
+//! These read the sources as text. They are deliberately simple (no parser of Rust): what they
+//! look for — `crate::` paths, `Result<_, String>`, `println!` — has one spelling in this tree,
+//! and a false alarm names the file and line so it can be looked at.
+
+use ork_tests::root;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+/// The source with comments blanked (line comments and doc comments), so doc links and prose
+/// do not count as uses. Line structure is kept for line numbers.
+fn code_only(src: &str) -> String {
+    src.lines()
+        .map(|l| match l.find("//") {
+            // `"https://…"` inside a string literal is cut too; no check below looks past it.
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The source up to its unit-test module (`#[cfg(test)]` followed by `mod`): tests may reach
+/// anywhere; the rules are about the code that ships.
+fn shipped(src: &str) -> &str {
+    let mut from = 0;
+    while let Some(i) = src[from..].find("#[cfg(test)]") {
+        let at = from + i;
+        if src[at + "#[cfg(test)]".len()..].trim_start().starts_with("mod ") {
+            return &src[..at];
+        }
+        from = at + 1;
+    }
+    src
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).display().to_string()
+}
+
+/// The library crates whose code must return typed errors and must not print.
+const LIBRARIES: [&str; 2] = ["katalog/src", "services/src"];
+
+#[test]
+fn libraries_return_typed_errors_not_strings() {
+    let mut found = Vec::new();
+    for lib in LIBRARIES {
+        for f in rust_files(&root().join(lib)) {
+            let src = read(&f);
+            for (i, line) in code_only(&src).lines().enumerate() {
+                let squashed: String = line.split_whitespace().collect();
+                if let Some(at) = squashed.find("Result<") {
+                    // `Result<T, String>` with any T that has no nested `>`.
+                    let tail = &squashed[at..];
+                    if let Some(end) = tail.find('>')
+                        && tail[..end].ends_with(",String")
+                    {
+                        found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "library functions return `Result<_, String>`; give them a thiserror enum:\n{}", found.join("\n"));
+}
+
+#[test]
+fn only_binaries_print() {
+    let mut found = Vec::new();
+    for lib in LIBRARIES {
+        for f in rust_files(&root().join(lib)) {
+            let src = read(&f);
+            for (i, line) in code_only(shipped(&src)).lines().enumerate() {
+                if ["println!", "eprintln!", "print!(", "eprint!(", "dbg!("].iter().any(|m| line.contains(m)) {
+                    found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "library code prints; return a report or an error and let the binary print it:\n{}", found.join("\n"));
+}
+
+/// `katalog` is the pure layer: no network, no Kubernetes client, no async runtime.
+#[test]
+fn katalog_does_no_network_io() {
+    let manifest = read(&root().join("katalog/Cargo.toml"));
+    let deps = dependencies(&manifest, false);
+    for forbidden in ["tokio", "hyper", "hyper-util", "kube", "k8s-openapi", "axum", "rustls", "tokio-rustls", "reqwest", "services"] {
+        assert!(!deps.contains(forbidden), "katalog depends on `{forbidden}`; it must do no network I/O (docs/architecture.md)");
+    }
+    let mut found = Vec::new();
+    for f in rust_files(&root().join("katalog/src")) {
+        let src = read(&f);
+        for (i, line) in code_only(&src).lines().enumerate() {
+            if line.contains("std::net") || line.contains("TcpStream") || line.contains("UdpSocket") {
+                found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "katalog opens sockets:\n{}", found.join("\n"));
+}
+
+/// Dependency names of a manifest: `[dependencies]` (and `[dev-dependencies]`,
+/// `[build-dependencies]` when `all`), as written (`kube`, `k8s-openapi`).
+fn dependencies(manifest: &str, all: bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t.to_string();
+            continue;
+        }
+        let wanted = section == "[dependencies]" || (all && (section == "[dev-dependencies]" || section == "[build-dependencies]"));
+        if !wanted || t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = t.split(['=', '.', ' ']).next().filter(|n| !n.is_empty()) {
+            out.insert(name.to_string());
+        }
+    }
+    out
+}
+
+/// Names listed in `[package.metadata.cargo-machete] ignored = [...]` (the same key cargo-machete
+/// reads): dependencies present for their features or for a build step, not named in code.
+fn ignored_dependencies(manifest: &str) -> BTreeSet<String> {
+    let Some(at) = manifest.find("[package.metadata.cargo-machete]") else { return BTreeSet::new() };
+    let rest = &manifest[at..];
+    let Some(open) = rest.find('[').and_then(|_| rest.find("ignored")).and_then(|i| rest[i..].find('[').map(|j| i + j)) else {
+        return BTreeSet::new();
+    };
+    let close = rest[open..].find(']').map_or(rest.len(), |j| open + j);
+    rest[open + 1..close].split(',').map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+#[test]
+fn no_unused_dependencies() {
+    let crates = ["katalog", "katalog/derive", "services", "services/ork-runtime", "tui", "tests"];
+    let mut unused = Vec::new();
+    for dir in crates {
+        let base = root().join(dir);
+        let manifest = read(&base.join("Cargo.toml"));
+        let ignored = ignored_dependencies(&manifest);
+        let mut code = String::new();
+        for sub in ["src", "tests", "benches", "support", "build.rs"] {
+            let p = base.join(sub);
+            let files = if p.is_file() { vec![p] } else { rust_files(&p) };
+            for f in files {
+                // A nested crate's sources belong to that crate.
+                if crates.iter().any(|c| *c != dir && f.starts_with(root().join(c)) && c.starts_with(dir)) {
+                    continue;
+                }
+                code.push_str(&code_only(&read(&f)));
+                code.push('\n');
+            }
+        }
+        for dep in dependencies(&manifest, true) {
+            if ignored.contains(&dep) {
+                continue;
+            }
+            let ident = dep.replace('-', "_");
+            let used = [format!("{ident}::"), format!("use {ident}"), format!("extern crate {ident}"), format!("{ident}!")].iter().any(|p| {
+                code.match_indices(p.as_str()).any(|(i, _)| !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+            });
+            if !used {
+                unused.push(format!("{dir}/Cargo.toml: `{dep}`"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "dependencies no code names (remove them, or list them under [package.metadata.cargo-machete] ignored with a comment):\n{}", unused.join("\n"));
+}
+
+/// A crate's modules, as paths from the crate root (`["runtime", "queue"]`), from its file
+/// layout. Unit-test modules (`tests`) are left out.
+fn modules(src_dir: &Path) -> BTreeMap<Vec<String>, PathBuf> {
+    let mut out = BTreeMap::new();
+    for f in rust_files(src_dir) {
+        let rel = f.strip_prefix(src_dir).unwrap_or(&f).with_extension("");
+        let mut path: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+        if matches!(path.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            path.pop();
+        }
+        if path.iter().any(|p| p == "tests" || p == "bin") {
+            continue;
+        }
+        out.insert(path, f);
+    }
+    out
+}
+
+/// The module paths a source refers to through `crate::…`, `super::…` and `self::…`, with
+/// `use` groups (`crate::{a, b::{c, d}}`) expanded. Each path is as long as written; callers
+/// cut it to the modules that exist.
+fn referenced_paths(src: &str, me: &[String], is_mod_file: bool) -> Vec<Vec<String>> {
+    let bytes: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_word = i == 0 || !(bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '_' || bytes[i - 1] == ':');
+        if !starts_word {
+            i += 1;
+            continue;
+        }
+        let rest: String = bytes[i..bytes.len().min(i + 7)].iter().collect();
+        let (base, skip): (Vec<String>, usize) = if rest.starts_with("crate::") {
+            (Vec::new(), 7)
+        } else if rest.starts_with("super::") || rest.starts_with("self::") {
+            // `super` of a `mod.rs`/file module is its parent; `self` is the module itself.
+            let mut base = me.to_vec();
+            let mut j = i;
+            loop {
+                let r: String = bytes[j..bytes.len().min(j + 7)].iter().collect();
+                if r.starts_with("super::") {
+                    base.pop();
+                    j += 7;
+                } else if r.starts_with("self::") {
+                    j += 6;
+                } else {
+                    break;
+                }
+            }
+            let _ = is_mod_file;
+            (base, j - i)
+        } else {
+            i += 1;
+            continue;
+        };
+        let mut j = i + skip;
+        parse_tree(&bytes, &mut j, base, &mut out);
+        i = j.max(i + 1);
+    }
+    out
+}
+
+/// Parses a use tree at `*j` (`a::b`, `a::{b, c::d}`, `*`) under `prefix`, pushing every leaf path.
+fn parse_tree(s: &[char], j: &mut usize, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    let skip_ws = |j: &mut usize| {
+        while *j < s.len() && s[*j].is_whitespace() {
+            *j += 1;
+        }
+    };
+    skip_ws(j);
+    if *j < s.len() && s[*j] == '{' {
+        *j += 1;
+        loop {
+            skip_ws(j);
+            if *j >= s.len() {
+                return;
+            }
+            if s[*j] == '}' {
+                *j += 1;
+                return;
+            }
+            if s[*j] == ',' {
+                *j += 1;
+                continue;
+            }
+            let before = *j;
+            parse_tree(s, j, prefix.clone(), out);
+            if *j == before {
+                *j += 1;
+            }
+        }
+    }
+    let start = *j;
+    while *j < s.len() && (s[*j].is_alphanumeric() || s[*j] == '_') {
+        *j += 1;
+    }
+    if *j == start {
+        out.push(prefix);
+        return;
+    }
+    let mut path = prefix;
+    let ident: String = s[start..*j].iter().collect();
+    if ident != "self" {
+        path.push(ident);
+    }
+    if s.get(*j) == Some(&':') && s.get(*j + 1) == Some(&':') {
+        *j += 2;
+        parse_tree(s, j, path, out);
+    } else {
+        out.push(path);
+    }
+}
+
+/// Cycles among the children of each module: an edge `a → b` when code in `a` (or below it)
+/// names something in sibling `b` (or below it). A child using its parent's items is the
+/// normal shape of Rust modules and is not an edge.
+fn module_cycles(src_dir: &Path) -> Vec<String> {
+    let mods = modules(src_dir);
+    let mut edges: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (me, file) in &mods {
+        let is_mod_file = file.file_stem().is_some_and(|s| s == "mod" || s == "lib" || s == "main");
+        let text = read(file);
+        for target in referenced_paths(&code_only(shipped(&text)), me, is_mod_file) {
+            // The longest prefix of the target that is a module.
+            let mut t = target.clone();
+            while !t.is_empty() && !mods.contains_key(&t) {
+                t.pop();
+            }
+            let common = me.iter().zip(&t).take_while(|(a, b)| a == b).count();
+            if common < me.len() && common < t.len() {
+                edges.entry(me[..common].to_vec()).or_default().entry(me[common].clone()).or_default().insert(t[common].clone());
+            }
+        }
+    }
+    let mut cycles = Vec::new();
+    for (parent, graph) in &edges {
+        for component in strongly_connected(graph) {
+            let at = if parent.is_empty() { "crate".to_string() } else { parent.join("::") };
+            let detail: Vec<String> = component
+                .iter()
+                .map(|a| format!("{a} → {}", graph.get(a).map(|s| s.iter().filter(|b| component.contains(*b)).cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()))
+                .collect();
+            cycles.push(format!("{}: in {at}: {}", rel(src_dir), detail.join("; ")));
+        }
+    }
+    cycles
+}
+
+/// Strongly connected components with more than one node (Tarjan).
+fn strongly_connected(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
+    struct State<'g> {
+        graph: &'g BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<String, usize>,
+        low: BTreeMap<String, usize>,
+        stack: Vec<String>,
+        next: usize,
+        out: Vec<BTreeSet<String>>,
+    }
+    fn visit(s: &mut State, v: &str) {
+        s.index.insert(v.to_string(), s.next);
+        s.low.insert(v.to_string(), s.next);
+        s.next += 1;
+        s.stack.push(v.to_string());
+        let targets: Vec<String> = s.graph.get(v).map(|t| t.iter().cloned().collect()).unwrap_or_default();
+        for w in targets {
+            if !s.index.contains_key(&w) {
+                visit(s, &w);
+                let lw = s.low[&w];
+                let lv = s.low.get_mut(v).map(|l| {
+                    *l = (*l).min(lw);
+                    *l
+                });
+                let _ = lv;
+            } else if s.stack.contains(&w) {
+                let iw = s.index[&w];
+                if let Some(l) = s.low.get_mut(v) {
+                    *l = (*l).min(iw);
+                }
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut component = BTreeSet::new();
+            while let Some(w) = s.stack.pop() {
+                let done = w == v;
+                component.insert(w);
+                if done {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                s.out.push(component);
+            }
+        }
+    }
+    let mut s = State { graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), next: 0, out: Vec::new() };
+    for v in graph.keys() {
+        if !s.index.contains_key(v) {
+            visit(&mut s, v);
+        }
+    }
+    s.out
+}
+
+#[test]
+fn no_import_cycles_between_modules() {
+    let mut cycles = Vec::new();
+    for src in ["katalog/src", "services/src", "tui/src"] {
+        // Inside the template interpreter, parser, evaluator and function library refer to one
+        // another by design (a function can call back into the evaluator).
+        cycles.extend(module_cycles(&root().join(src)).into_iter().filter(|c| !c.contains(": in template:")));
+    }
+    assert!(cycles.is_empty(), "modules import each other in a cycle (move the shared piece to a module both can use):\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_cycle_finder_finds_cycles() {
+    let dir = ork_tests::TempDir::new("invariants-cycles");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("a")).unwrap_or_default();
+    std::fs::write(src.join("lib.rs"), "mod a;\nmod b;\nmod c;\n").unwrap_or_default();
+    std::fs::write(src.join("a/mod.rs"), "mod inner;\nuse crate::{b::{self, X}, c};\n").unwrap_or_default();
+    std::fs::write(src.join("a/inner.rs"), "use super::super::c::Y; // crate::b in a comment does not count\n").unwrap_or_default();
+    std::fs::write(src.join("b.rs"), "pub struct X;\nfn f() { crate::a::g(); }\n#[cfg(test)]\nmod tests { use crate::c::Z; }\n").unwrap_or_default();
+    std::fs::write(src.join("c.rs"), "pub struct Y;\n").unwrap_or_default();
+    let cycles = module_cycles(&src);
+    assert_eq!(cycles.len(), 1, "{cycles:?}");
+    assert!(cycles[0].ends_with("in crate: a → b; b → a"), "{cycles:?}");
+    assert!(!cycles[0].contains("c →"), "c takes part in no cycle: {cycles:?}");
+}

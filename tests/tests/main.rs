@@ -1,0 +1,30 @@
+//! The workspace's integration tests, in one test binary (as ripgrep and cargo do): linking the
+//! whole tree once instead of once per file is most of the test suite's build time on a small
+//! machine. One module per area; `lang` holds the `katalog` crate's own integration tests.
+//!
+//! Run one area with a filter: `cargo test -p ork-tests --test integration devcluster::`.
+
+mod admission;
+mod bundle;
+mod bundle_sufficient;
+mod devcluster;
+mod e2e;
+mod fuzz_loader;
+mod init;
+mod invariants;
+mod kube_client;
+mod lang;
+mod leader;
+mod mem_cluster;
+mod rbac;
+mod rbac_enforcement;
+mod reconcile;
+mod rt;
+mod run;
+mod runtime;
+mod runtime_binary;
+mod runtime_process;
+mod secrets;
+mod simulate;
+mod template;
+mod validate;
