@@ -13,7 +13,7 @@ mod validation;
 
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
-#[cfg(feature = "kube")]
+#[cfg(feature = "runtime")]
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page};

@@ -11,7 +11,6 @@ pub mod command;
 pub mod health;
 mod http;
 pub mod leader;
-pub mod logging;
 pub mod metrics;
 pub mod operator;
 pub mod queue;
@@ -109,22 +108,6 @@ impl Shared {
         self.started.load(Ordering::SeqCst)
     }
 
-    fn not_ready(&self) -> Option<String> {
-        if self.stopping.load(Ordering::SeqCst) {
-            return Some("shutting down".to_string());
-        }
-        if !self.started() {
-            return Some("starting".to_string());
-        }
-        let degraded: Vec<&str> = self.boxes.iter().filter(|b| b.health().state == State::Degraded).map(|b| b.name.as_str()).collect();
-        (!degraded.is_empty()).then(|| format!("degraded: {}", degraded.join(", ")))
-    }
-
-    fn metrics_text(&self) -> String {
-        let series: Vec<_> = self.boxes.iter().map(|b| b.metrics()).collect();
-        metrics::render(&series, self.leading())
-    }
-
     fn summary(&self) -> Value {
         let crds: Vec<operator::BoxStatus> = self.boxes.iter().map(|b| b.status()).collect();
         let count = |s: State| crds.iter().filter(|c| c.health.state == s).count();
@@ -170,6 +153,28 @@ impl Shared {
         v["maxDepth"] = json!(b.settings.max_depth);
         v["failureThreshold"] = json!(b.settings.failure_threshold);
         Some(v)
+    }
+}
+
+impl crate::serve::http::Probes for Shared {
+    fn not_ready(&self) -> Option<String> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Some("shutting down".to_string());
+        }
+        if !self.started() {
+            return Some("starting".to_string());
+        }
+        let degraded: Vec<&str> = self.boxes.iter().filter(|b| b.health().state == State::Degraded).map(|b| b.name.as_str()).collect();
+        (!degraded.is_empty()).then(|| format!("degraded: {}", degraded.join(", ")))
+    }
+
+    fn started(&self) -> bool {
+        Shared::started(self)
+    }
+
+    fn metrics(&self) -> String {
+        let series: Vec<_> = self.boxes.iter().map(|b| b.metrics()).collect();
+        metrics::render(&series, self.leading())
     }
 }
 
@@ -250,13 +255,8 @@ impl Runtime {
                 let bound = listener.local_addr().map_err(|error| StartError::Listen { addr, error })?;
                 let app = http::router(shared.clone());
                 let mut stopped = stop.subscribe();
-                let task = tokio::spawn(async move {
-                    let shutdown = async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    };
-                    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                        tracing::error!("HTTP server: {e}");
-                    }
+                let task = crate::serve::http::spawn(listener, app, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
                 });
                 tracing::info!("HTTP on http://{bound} (/health /ready /startup /metrics /katalog)");
                 Some((bound, task))
@@ -329,7 +329,7 @@ impl Runtime {
 
     /// Runs until SIGTERM or Ctrl-C, then shuts down.
     pub async fn run_until_signal(self) {
-        shutdown_signal().await;
+        crate::serve::signal::shutdown_signal().await;
         self.shutdown().await;
     }
 }
@@ -366,30 +366,6 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
             tracing::warn!(identity = %identity, "not konductor any more: reconciling stopped, caches stay warm");
             crate::reconcile::record_event(&cluster, &lease, "Warning", "KonductorLost", "Elect", &format!("{identity} stopped leading"), now).await;
         }
-    }
-}
-
-/// Resolves at the first SIGTERM or SIGINT (Ctrl-C): how a process is asked to stop, by a user,
-/// a CI timeout or the kubelet.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
