@@ -118,6 +118,37 @@ impl ClusterError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ClusterError::NotFound { .. })
     }
+
+    /// Passes every text of the error through `scrub` (an API error can quote what was sent, a
+    /// Secret's data among it: the reconciler scrubs it with the CR's `Redactor`).
+    pub fn redact(&mut self, scrub: impl Fn(&str) -> String) {
+        let one = |s: &mut String| *s = scrub(s);
+        match self {
+            ClusterError::NotFound { resource, name } | ClusterError::AlreadyExists { resource, name } => {
+                one(resource);
+                one(name);
+            }
+            ClusterError::Conflict { resource, name, message } => {
+                one(resource);
+                one(name);
+                one(message);
+            }
+            ClusterError::Invalid { resource, name, causes } => {
+                one(resource);
+                one(name);
+                for c in causes {
+                    one(&mut c.field);
+                    one(&mut c.detail);
+                }
+            }
+            ClusterError::Forbidden(m)
+            | ClusterError::BadRequest(m)
+            | ClusterError::UnknownResource(m)
+            | ClusterError::UnsupportedMediaType(m)
+            | ClusterError::Other(m) => one(m),
+            ClusterError::Gone(_) => {}
+        }
+    }
 }
 
 /// One invalid field of a refused object, as the API server reports it in `details.causes`.

@@ -79,14 +79,28 @@ pub enum StartError {
     /// The Katalog cannot be read or is invalid (each line one finding, with its position).
     #[error("{0}")]
     Katalog(String),
+    /// A CRD entry has no reconciler (a Katalog that passed validation always has one).
+    #[error(transparent)]
+    Setup(#[from] crate::reconcile::SetupError),
     /// The HTTP address cannot be bound.
     #[error("cannot listen on {addr}: {error}")]
     Listen {
         /// The address.
         addr: SocketAddr,
         /// Why.
+        #[source]
         error: std::io::Error,
     },
+}
+
+/// Some OperatorBoxes did not start in time ([`Runtime::wait_started`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the runtime did not start within {timeout:?}: {}", pending.join("; "))]
+pub struct NotStarted {
+    /// How long was waited.
+    pub timeout: Duration,
+    /// Each box not running yet: `<crd>: <what it waits for, or its state>`.
+    pub pending: Vec<String>,
 }
 
 /// What the HTTP handlers and the supervisor share.
@@ -223,7 +237,7 @@ impl Runtime {
                 tracing::info!(crd = %name, "disabled (enabled: false): no OperatorBox");
                 continue;
             }
-            let b = OperatorBox::new(katalog, templates, name, opts.defaults).map_err(StartError::Katalog)?;
+            let b = OperatorBox::new(katalog, templates, name, opts.defaults)?;
             boxes.push(Arc::new(b));
         }
         let cluster = KubeCluster::new(client.clone());
@@ -287,7 +301,7 @@ impl Runtime {
 
     /// Waits until every box runs with a warm cache, at most `timeout`; on timeout, says which
     /// boxes are not there and why.
-    pub async fn wait_started(&self, timeout: Duration) -> Result<(), String> {
+    pub async fn wait_started(&self, timeout: Duration) -> Result<(), NotStarted> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if self.shared.boxes.iter().all(|b| b.synced()) {
@@ -304,7 +318,7 @@ impl Runtime {
                         None => format!("{}: {:?}", b.name, b.health().state),
                     })
                     .collect();
-                return Err(format!("the runtime did not start within {timeout:?}: {}", pending.join("; ")));
+                return Err(NotStarted { timeout, pending });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -7,7 +7,7 @@ use super::health::{Health, Snapshot, State};
 use super::metrics::{self, BoxMetrics};
 use super::queue::WorkQueue;
 use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
-use crate::reconcile::{Ctx, Outcome, Reconciler};
+use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
 use katalog::model::crd::{CrdEntry, Dependency};
@@ -204,8 +204,13 @@ fn key_of(obj: &DynamicObject) -> Option<ObjectKey> {
 
 impl OperatorBox {
     /// The box of CRD entry `name`.
-    pub fn new(katalog: &'static Katalog, templates: &'static katalog::template::TemplateSet, name: &str, defaults: Defaults) -> Result<OperatorBox, String> {
-        let entry = katalog.crds().get(name).ok_or_else(|| format!("no CRD entry named `{name}`"))?;
+    pub fn new(
+        katalog: &'static Katalog,
+        templates: &'static katalog::template::TemplateSet,
+        name: &str,
+        defaults: Defaults,
+    ) -> Result<OperatorBox, SetupError> {
+        let entry = katalog.crds().get(name).ok_or_else(|| SetupError::NoEntry(name.to_string()))?;
         let reconciler = Reconciler::new(katalog, templates, name)?;
         let settings = settings(katalog, entry, defaults);
         let (synced, _) = watch::channel(false);
