@@ -17,7 +17,7 @@ pub use self::kube::KubeCluster;
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page};
-pub use patch::{apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
+pub use patch::{JsonPatchError, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
 use serde_json::Value;

@@ -138,7 +138,8 @@ impl DevCluster {
             return Err(invalid("tokens for other users need RBAC (without it every user would be an administrator); enable rbac".into()));
         }
         let admin_token = random_token()?;
-        let tokens = authn::Tokens::new(opts.tokens.iter().cloned().chain([(admin_token.clone(), authz::User::admin())])).map_err(invalid)?;
+        let tokens = authn::Tokens::new(opts.tokens.iter().cloned().chain([(admin_token.clone(), authz::User::admin())]))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
         let store = Arc::new(MemCluster::new());
