@@ -5,7 +5,8 @@
 //! semantics (resourceVersions, conflicts, finalizers, garbage collection, status subresources,
 //! watches). `reconcile` is the reconciler core, written once against the trait: the runtime runs
 //! it on a real cluster, `ork simulate` on a `MemCluster`. `simulate` and `e2e` (feature `dev`)
-//! are the runners behind `ork simulate` and `ork e2e`.
+//! are the runners behind `ork simulate` and `ork e2e`. `serve` (feature `serve`) is the process
+//! plumbing every server shares: TLS, probes and metrics, logging, panics, kube clients.
 //!
 //! This crate does not parse Katalogs or render templates (that is `katalog`); it applies what
 //! `katalog::render` computes.
@@ -20,5 +21,7 @@ pub mod files;
 pub mod reconcile;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "serve")]
+pub mod serve;
 #[cfg(feature = "dev")]
 pub mod simulate;

@@ -9,8 +9,8 @@
 //! seeded into the cluster beforehand (existing instances, peers, any pre-existing object).
 //! Steady state is the first cycle that makes only reads (errors are `noErrors`' business).
 
-use crate::cluster::{ApiResource, Cluster, MemCluster, Op, Propagation};
-use crate::reconcile::{Ctx, Outcome, Reconciler};
+use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Op, Propagation};
+use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
 use katalog::load::{LoadOptions, load_file};
 use katalog::model::Katalog;
@@ -238,8 +238,48 @@ pub struct Targets {
     pub notes: Vec<String>,
 }
 
+/// Why a simulation could not run (the Katalog and the CRs were valid, but they do not fit
+/// together, or the simulated cluster refused a CR).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `crd:` names no enabled CRD entry.
+    #[error("no enabled CRD entry `{crd}` (known: {})", known.join(", "))]
+    NoSuchCrd {
+        /// The name given.
+        crd: String,
+        /// The CRD entries of the Katalog.
+        known: Vec<String>,
+    },
+    /// No CR is of a CRD of the Katalog.
+    #[error(
+        "no CR matches a CRD of the Katalog (the CR files hold: {}); a CR needs the kind and API group of a CRD entry",
+        if kinds.is_empty() { "nothing".to_string() } else { kinds.join(", ") }
+    )]
+    NoMatchingCr {
+        /// The kinds of the CR documents.
+        kinds: Vec<String>,
+    },
+    /// The CRD entry has no reconciler.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The in-memory cluster refused a CR document.
+    #[error("cannot seed document {index} ({kind}): {source}")]
+    Seed {
+        /// 1-based position among the CR documents.
+        index: usize,
+        /// Its kind (`?` when it has none).
+        kind: String,
+        /// Why.
+        #[source]
+        source: ClusterError,
+    },
+    /// No async runtime for the reconciler.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
 /// See [`Targets`]; an error when no CRD has a CR.
-pub fn targets(plan: &Plan<'_>) -> Result<Targets, String> {
+pub fn targets(plan: &Plan<'_>) -> Result<Targets, RunError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let entries: Vec<(String, &katalog::model::CrdEntry)> =
@@ -247,8 +287,8 @@ pub fn targets(plan: &Plan<'_>) -> Result<Targets, String> {
     if let Some(c) = plan.crd
         && entries.is_empty()
     {
-        let known: Vec<&str> = plan.katalog.crds().iter().map(|(k, _)| k.as_str()).collect();
-        return Err(format!("no enabled CRD entry `{c}` (known: {})", known.join(", ")));
+        let known = plan.katalog.crds().iter().map(|(k, _)| k.value.clone()).collect();
+        return Err(RunError::NoSuchCrd { crd: c.to_string(), known });
     }
     let mut sorted = entries;
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -265,10 +305,7 @@ pub fn targets(plan: &Plan<'_>) -> Result<Targets, String> {
     }
     if out.is_empty() {
         let kinds: Vec<String> = plan.crs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str).map(str::to_string)).collect();
-        return Err(format!(
-            "no CR matches a CRD of the Katalog (the CR files hold: {}); a CR needs the kind and API group of a CRD entry",
-            if kinds.is_empty() { "nothing".to_string() } else { kinds.join(", ") }
-        ));
+        return Err(RunError::NoMatchingCr { kinds });
     }
     Ok(Targets { runs: out, notes })
 }
@@ -295,7 +332,7 @@ fn cluster_for(katalog: &Katalog, clock: Arc<AtomicI64>) -> MemCluster {
 }
 
 /// Runs the cycles of one CRD.
-pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRun, String> {
+pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRun, RunError> {
     let started = std::time::Instant::now();
     let clock = Arc::new(AtomicI64::new(EPOCH));
     let cluster = cluster_for(plan.katalog, clock.clone());
@@ -308,15 +345,18 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
         if i == cr_index && own.namespaced && doc.pointer("/metadata/namespace").is_none() {
             doc["metadata"]["namespace"] = Value::String("default".into());
         }
-        let seeded =
-            cluster.seed(&doc).map_err(|e| format!("cannot seed document {} ({}): {e}", i + 1, doc.get("kind").and_then(Value::as_str).unwrap_or("?")))?;
+        let seeded = cluster.seed(&doc).map_err(|source| RunError::Seed {
+            index: i + 1,
+            kind: doc.get("kind").and_then(Value::as_str).unwrap_or("?").to_string(),
+            source,
+        })?;
         if i == cr_index {
             cr_ns = seeded.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
             cr_name = seeded.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
         }
     }
     cluster.take_ops();
-    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(RunError::Runtime)?;
     let mut cycles = Vec::new();
     for c in 1..=plan.cycles {
         let ctx = Ctx { now: clock.load(Ordering::SeqCst), rng: Rng::Seeded(SEED) };
@@ -363,7 +403,7 @@ fn run_leaf(path: &Path, sim: &Simulate, load: &LoadOptions) -> Result<FileRun, 
         cycles: spec.cycles.unwrap_or(DEFAULT_CYCLES),
         delete_at: spec.delete_at,
     };
-    let err = |m: String| one(Diagnostic::error("simulate", m).at(spec.span));
+    let err = |e: RunError| one(Diagnostic::error("simulate", e.to_string()).at(spec.span));
     let Targets { runs: targets, notes } = targets(&plan).map_err(err)?;
     let mut diags = Diagnostics::default();
     let mut runs = Vec::new();

@@ -88,7 +88,7 @@ pub fn run(args: Args) -> u8 {
         let _ = writeln!(out, "try: KUBECONFIG={} kubectl get namespaces", args.kubeconfig.display());
         let _ = out.flush();
         drop(out);
-        services::runtime::shutdown_signal().await;
+        services::serve::signal::shutdown_signal().await;
         dev.stop().await;
         0
     })

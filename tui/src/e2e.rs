@@ -265,10 +265,10 @@ pub fn run(args: Args) -> u8 {
             tokio::spawn(async move {
                 // SIGTERM (a CI timeout) stops as Ctrl-C does: runtime drained, cluster stopped,
                 // scratch directory removed.
-                services::runtime::shutdown_signal().await;
+                services::serve::signal::shutdown_signal().await;
                 flag.store(true, Ordering::SeqCst);
                 let _ = writeln!(std::io::stderr(), "interrupted: stopping the runtime and the cluster (Ctrl-C again to exit at once)");
-                services::runtime::shutdown_signal().await;
+                services::serve::signal::shutdown_signal().await;
                 std::process::exit(2);
             })
         };

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     args.run.init_logging();
-    services::runtime::logging::install_panic_hook();
+    services::serve::panic::install_hook();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

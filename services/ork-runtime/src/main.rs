@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> u8 {
     let _ = rustls::crypto::ring::default_provider().install_default();
     args.init_logging();
-    services::runtime::logging::install_panic_hook();
+    services::serve::panic::install_hook();
     // In a pod: listen on every interface (the kubelet probes the pod IP), lead via the Lease.
     let opts = match args.options(IpAddr::V4(Ipv4Addr::UNSPECIFIED), true) {
         Ok(o) => o,

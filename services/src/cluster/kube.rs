@@ -145,7 +145,7 @@ impl Cluster for KubeCluster {
                 // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
-                    super::apply_json_patch(&mut doc, &ops).map_err(ClusterError::BadRequest)?;
+                    super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
                     to_value(api.replace(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
                 }
             }
@@ -175,7 +175,7 @@ impl Cluster for KubeCluster {
                 ),
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get_status(name).await.map_err(|e| error(e, r, name))?)?;
-                    super::apply_json_patch(&mut doc, &ops).map_err(ClusterError::BadRequest)?;
+                    super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
                     to_value(api.replace_status(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
                 }
             }

@@ -13,11 +13,11 @@ mod validation;
 
 #[cfg(feature = "kube")]
 pub use self::kube::KubeCluster;
-#[cfg(feature = "kube")]
+#[cfg(feature = "runtime")]
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page};
-pub use patch::{apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
+pub use patch::{JsonPatchError, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
 use serde_json::Value;
@@ -117,6 +117,37 @@ impl ClusterError {
     /// Whether this is a 404 for the object.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ClusterError::NotFound { .. })
+    }
+
+    /// Passes every text of the error through `scrub` (an API error can quote what was sent, a
+    /// Secret's data among it: the reconciler scrubs it with the CR's `Redactor`).
+    pub fn redact(&mut self, scrub: impl Fn(&str) -> String) {
+        let one = |s: &mut String| *s = scrub(s);
+        match self {
+            ClusterError::NotFound { resource, name } | ClusterError::AlreadyExists { resource, name } => {
+                one(resource);
+                one(name);
+            }
+            ClusterError::Conflict { resource, name, message } => {
+                one(resource);
+                one(name);
+                one(message);
+            }
+            ClusterError::Invalid { resource, name, causes } => {
+                one(resource);
+                one(name);
+                for c in causes {
+                    one(&mut c.field);
+                    one(&mut c.detail);
+                }
+            }
+            ClusterError::Forbidden(m)
+            | ClusterError::BadRequest(m)
+            | ClusterError::UnknownResource(m)
+            | ClusterError::UnsupportedMediaType(m)
+            | ClusterError::Other(m) => one(m),
+            ClusterError::Gone(_) => {}
+        }
     }
 }
 

@@ -16,10 +16,12 @@ const STRATEGIC_MERGE_PATCH_REFUSED: &str = "the body of the request was in an u
 /// malformed patch, 415 for a strategic merge patch of a kind without a schema (custom
 /// resources), 500 if the embedded schema is broken.
 pub fn apply_patch(doc: &mut Value, patch: &Patch, r: &ApiResource) -> Result<(), ClusterError> {
-    let root = || -> Result<Option<Node<'static>>, ClusterError> { Ok(PatchSchema::builtin().map_err(ClusterError::Other)?.root(&r.api_version(), &r.kind)) };
+    let root = || -> Result<Option<Node<'static>>, ClusterError> {
+        Ok(PatchSchema::builtin().map_err(|e| ClusterError::Other(e.to_string()))?.root(&r.api_version(), &r.kind))
+    };
     match patch {
         Patch::Merge(p) => apply_merge_patch(doc, p),
-        Patch::Json(ops) => apply_json_patch(doc, ops).map_err(ClusterError::BadRequest)?,
+        Patch::Json(ops) => apply_json_patch(doc, ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?,
         Patch::Strategic(p) => {
             let Some(root) = root()? else { return Err(ClusterError::UnsupportedMediaType(STRATEGIC_MERGE_PATCH_REFUSED.into())) };
             apply_strategic_merge_patch(doc, p, root).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
@@ -77,19 +79,58 @@ pub fn merge_diff(from: &Value, to: &Value) -> Value {
     }
 }
 
+/// Why a JSON patch (RFC 6902) does not apply. The API server answers 400 with this text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonPatchError {
+    /// The body is not an array.
+    #[error("a JSON patch is an array of operations")]
+    NotArray,
+    /// An operation lacks a member (`op`, `path`, `from`, `value`).
+    #[error("operation {index} has no `{field}`")]
+    MissingField {
+        /// Position of the operation.
+        index: usize,
+        /// The member.
+        field: &'static str,
+    },
+    /// The operation is none of add, remove, replace, move, copy, test.
+    #[error("unknown JSON patch operation `{0}`")]
+    UnknownOp(String),
+    /// A JSON pointer without the leading `/`.
+    #[error("JSON pointer `{0}` must start with `/`")]
+    Pointer(String),
+    /// The path names nothing in the document.
+    #[error("path `{0}` does not exist")]
+    Missing(String),
+    /// `remove` (or `replace`, `move`) of the root.
+    #[error("cannot remove the whole document")]
+    WholeDocument,
+    /// An array index past the end.
+    #[error("array index in `{0}` is out of bounds")]
+    OutOfBounds(String),
+    /// A `test` operation found another value.
+    #[error("test operation {index} failed at `{path}`")]
+    TestFailed {
+        /// Position of the operation.
+        index: usize,
+        /// Its path.
+        path: String,
+    },
+}
+
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
-fn tokens(path: &str) -> Result<Vec<String>, String> {
+fn tokens(path: &str) -> Result<Vec<String>, JsonPatchError> {
     if path.is_empty() {
         return Ok(Vec::new());
     }
-    let Some(rest) = path.strip_prefix('/') else { return Err(format!("JSON pointer `{path}` must start with `/`")) };
+    let Some(rest) = path.strip_prefix('/') else { return Err(JsonPatchError::Pointer(path.to_string())) };
     Ok(rest.split('/').map(unescape).collect())
 }
 
-fn parent<'v>(root: &'v mut Value, toks: &[String], path: &str) -> Result<&'v mut Value, String> {
+fn parent<'v>(root: &'v mut Value, toks: &[String], path: &str) -> Result<&'v mut Value, JsonPatchError> {
     let mut cur = root;
     for t in &toks[..toks.len().saturating_sub(1)] {
         cur = match cur {
@@ -97,12 +138,12 @@ fn parent<'v>(root: &'v mut Value, toks: &[String], path: &str) -> Result<&'v mu
             Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
             _ => None,
         }
-        .ok_or_else(|| format!("path `{path}` does not exist"))?;
+        .ok_or_else(|| JsonPatchError::Missing(path.to_string()))?;
     }
     Ok(cur)
 }
 
-fn get<'v>(root: &'v Value, path: &str) -> Result<&'v Value, String> {
+fn get<'v>(root: &'v Value, path: &str) -> Result<&'v Value, JsonPatchError> {
     let toks = tokens(path)?;
     let mut cur = root;
     for t in &toks {
@@ -111,25 +152,25 @@ fn get<'v>(root: &'v Value, path: &str) -> Result<&'v Value, String> {
             Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get(i)),
             _ => None,
         }
-        .ok_or_else(|| format!("path `{path}` does not exist"))?;
+        .ok_or_else(|| JsonPatchError::Missing(path.to_string()))?;
     }
     Ok(cur)
 }
 
-fn remove(root: &mut Value, path: &str) -> Result<Value, String> {
+fn remove(root: &mut Value, path: &str) -> Result<Value, JsonPatchError> {
     let toks = tokens(path)?;
-    let Some(last) = toks.last() else { return Err("cannot remove the whole document".into()) };
+    let Some(last) = toks.last() else { return Err(JsonPatchError::WholeDocument) };
     match parent(root, &toks, path)? {
-        Value::Object(m) => m.remove(last).ok_or_else(|| format!("path `{path}` does not exist")),
+        Value::Object(m) => m.remove(last).ok_or_else(|| JsonPatchError::Missing(path.to_string())),
         Value::Array(a) => match last.parse::<usize>() {
             Ok(i) if i < a.len() => Ok(a.remove(i)),
-            _ => Err(format!("path `{path}` does not exist")),
+            _ => Err(JsonPatchError::Missing(path.to_string())),
         },
-        _ => Err(format!("path `{path}` does not exist")),
+        _ => Err(JsonPatchError::Missing(path.to_string())),
     }
 }
 
-fn add(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+fn add(root: &mut Value, path: &str, value: Value) -> Result<(), JsonPatchError> {
     let toks = tokens(path)?;
     let Some(last) = toks.last() else {
         *root = value;
@@ -150,22 +191,22 @@ fn add(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
                     a.insert(i, value);
                     Ok(())
                 }
-                _ => Err(format!("array index in `{path}` is out of bounds")),
+                _ => Err(JsonPatchError::OutOfBounds(path.to_string())),
             }
         }
-        _ => Err(format!("path `{path}` does not exist")),
+        _ => Err(JsonPatchError::Missing(path.to_string())),
     }
 }
 
 /// Applies an RFC 6902 JSON patch (add, remove, replace, move, copy, test) atomically: on any
 /// error `target` is left unchanged.
-pub fn apply_json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
-    let Some(ops) = ops.as_array() else { return Err("a JSON patch is an array of operations".into()) };
+pub fn apply_json_patch(target: &mut Value, ops: &Value) -> Result<(), JsonPatchError> {
+    let Some(ops) = ops.as_array() else { return Err(JsonPatchError::NotArray) };
     let mut doc = target.clone();
     for (i, op) in ops.iter().enumerate() {
-        let field = |k: &str| op.get(k).and_then(Value::as_str).ok_or_else(|| format!("operation {i} has no `{k}`"));
+        let field = |k: &'static str| op.get(k).and_then(Value::as_str).ok_or(JsonPatchError::MissingField { index: i, field: k });
         let path = field("path")?;
-        let value = || op.get("value").cloned().ok_or_else(|| format!("operation {i} has no `value`"));
+        let value = || op.get("value").cloned().ok_or(JsonPatchError::MissingField { index: i, field: "value" });
         match field("op")? {
             "add" => add(&mut doc, path, value()?)?,
             "remove" => {
@@ -185,10 +226,10 @@ pub fn apply_json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
             }
             "test" => {
                 if get(&doc, path)? != &value()? {
-                    return Err(format!("test operation {i} failed at `{path}`"));
+                    return Err(JsonPatchError::TestFailed { index: i, path: path.to_string() });
                 }
             }
-            other => return Err(format!("unknown JSON patch operation `{other}`")),
+            other => return Err(JsonPatchError::UnknownOp(other.to_string())),
         }
     }
     *target = doc;

@@ -137,19 +137,46 @@ pub(crate) enum Node<'s> {
     MapOf(&'s PatchSchema, &'s Definition),
 }
 
+/// Why the generated patch schema cannot be used (a build defect: regenerate it with
+/// scripts/gen-patch-schema.py).
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum SchemaError {
+    /// It is not the expected JSON.
+    #[error("the patch schema is not valid: {0}")]
+    Json(#[source] std::sync::Arc<serde_json::Error>),
+    /// A field refers to a definition that is not there.
+    #[error("the patch schema is not valid: {definition}.{field} refers to the unknown definition {reference}")]
+    Dangling {
+        /// The definition holding the field.
+        definition: String,
+        /// The field.
+        field: String,
+        /// The missing definition.
+        reference: String,
+    },
+    /// A field's `patchStrategy` is not merge, replace or retainKeys.
+    #[error("the patch schema is not valid: {definition}.{field} has an unknown patch strategy")]
+    Strategy {
+        /// The definition holding the field.
+        definition: String,
+        /// The field.
+        field: String,
+    },
+}
+
 impl PatchSchema {
     /// Parses the generated JSON, checking that every reference resolves.
-    pub(crate) fn parse(text: &str) -> Result<PatchSchema, String> {
-        let schema: PatchSchema = serde_json::from_str(text).map_err(|e| format!("the patch schema is not valid: {e}"))?;
+    pub(crate) fn parse(text: &str) -> Result<PatchSchema, SchemaError> {
+        let schema: PatchSchema = serde_json::from_str(text).map_err(|e| SchemaError::Json(std::sync::Arc::new(e)))?;
         for (name, d) in &schema.definitions {
             for (field, f) in &d.fields {
                 if let Some(r) = &f.reference
                     && !schema.definitions.contains_key(r)
                 {
-                    return Err(format!("the patch schema is not valid: {name}.{field} refers to the unknown definition {r}"));
+                    return Err(SchemaError::Dangling { definition: name.clone(), field: field.clone(), reference: r.clone() });
                 }
                 if f.patch_strategy.as_deref().is_some_and(|s| s.split(',').any(|s| !matches!(s, "merge" | "replace" | "retainKeys"))) {
-                    return Err(format!("the patch schema is not valid: {name}.{field} has an unknown patch strategy"));
+                    return Err(SchemaError::Strategy { definition: name.clone(), field: field.clone() });
                 }
             }
         }
@@ -157,8 +184,8 @@ impl PatchSchema {
     }
 
     /// The embedded schema of the built-in kinds, parsed on first use.
-    pub(crate) fn builtin() -> Result<&'static PatchSchema, String> {
-        static SCHEMA: OnceLock<Result<PatchSchema, String>> = OnceLock::new();
+    pub(crate) fn builtin() -> Result<&'static PatchSchema, SchemaError> {
+        static SCHEMA: OnceLock<Result<PatchSchema, SchemaError>> = OnceLock::new();
         SCHEMA.get_or_init(|| PatchSchema::parse(DATA)).as_ref().map_err(Clone::clone)
     }
 
@@ -246,8 +273,8 @@ mod tests {
     fn a_broken_schema_is_an_error_not_a_panic() {
         assert!(PatchSchema::parse("{").is_err());
         let dangling = r#"{"source": "", "kinds": {}, "definitions": {"a": {"fields": {"b": {"ref": "nope"}}}}}"#;
-        assert!(PatchSchema::parse(dangling).unwrap_err().contains("unknown definition nope"));
+        assert!(PatchSchema::parse(dangling).unwrap_err().to_string().contains("unknown definition nope"));
         let strategy = r#"{"source": "", "kinds": {}, "definitions": {"a": {"fields": {"b": {"patchStrategy": "sideways"}}}}}"#;
-        assert!(PatchSchema::parse(strategy).unwrap_err().contains("unknown patch strategy"));
+        assert!(PatchSchema::parse(strategy).unwrap_err().to_string().contains("unknown patch strategy"));
     }
 }

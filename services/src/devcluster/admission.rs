@@ -4,8 +4,8 @@
 //! webhooks see a request; `failurePolicy` and `timeoutSeconds` apply when a call fails.
 //! Webhooks are reached by `clientConfig.url` over HTTPS, trusting `clientConfig.caBundle`.
 
-use super::tls;
 use crate::cluster::{ApiResource, MemCluster, apply_json_patch};
+use crate::serve::tls;
 use axum::body::Bytes;
 use axum::http::{Request, Uri, header};
 use http_body_util::{BodyExt, Full};
@@ -119,43 +119,131 @@ fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
     object_ok && selector_matches(hook.get("namespaceSelector"), ns_labels.as_ref())
 }
 
-async fn call(hook: &Value, review: &Value) -> Result<Value, String> {
+/// Why a webhook could not be called; the text follows the API server's, after `failed to
+/// call webhook: `.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The webhook is addressed by `clientConfig.service`.
+    #[error("clientConfig.service is not supported by the ork dev cluster (no cluster DNS); use clientConfig.url")]
+    ServiceRef,
+    /// `clientConfig.url` does not parse.
+    #[error("bad webhook URL {url:?}: {source}")]
+    Url {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: axum::http::uri::InvalidUri,
+    },
+    /// The URL is not https.
+    #[error("webhook URL {0:?} must use https")]
+    NotHttps(String),
+    /// `clientConfig.caBundle` is not base64.
+    #[error("caBundle is not base64: {0}")]
+    CaBundleEncoding(String),
+    /// `clientConfig.caBundle` is missing.
+    #[error("clientConfig.caBundle is required by the ork dev cluster (it has no system roots)")]
+    NoCaBundle,
+    /// The CA bundle cannot be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// The host is not a valid TLS server name.
+    #[error("bad webhook host {host:?}: {source}")]
+    Host {
+        /// The host.
+        host: String,
+        /// Why.
+        #[source]
+        source: rustls_pki_types::InvalidDnsNameError,
+    },
+    /// The TCP connection failed.
+    #[error("Post {url:?}: dial tcp {host}:{port}: {source}")]
+    Dial {
+        /// The URL.
+        url: String,
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS handshake failed.
+    #[error("Post {url:?}: tls: {source}")]
+    Handshake {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// HTTP failed (handshake, request, body).
+    #[error("Post {url:?}: {source}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: hyper::Error,
+    },
+    /// The request could not be built.
+    #[error("{0}")]
+    Request(#[from] axum::http::Error),
+    /// The webhook answered with an error status.
+    #[error("Post {url:?}: the webhook answered HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: axum::http::StatusCode,
+    },
+    /// The answer is not JSON.
+    #[error("the webhook's AdmissionReview does not parse: {0}")]
+    Review(#[source] serde_json::Error),
+    /// No answer within `timeoutSeconds`.
+    #[error("context deadline exceeded after {0}s")]
+    Timeout(u64),
+}
+
+async fn call(hook: &Value, review: &Value) -> Result<Value, WebhookError> {
     let cc = hook.get("clientConfig").cloned().unwrap_or(json!({}));
     let Some(url) = cc.get("url").and_then(Value::as_str) else {
-        return Err("clientConfig.service is not supported by the ork dev cluster (no cluster DNS); use clientConfig.url".into());
+        return Err(WebhookError::ServiceRef);
     };
-    let uri: Uri = url.parse().map_err(|e| format!("bad webhook URL {url:?}: {e}"))?;
+    let uri: Uri = url.parse().map_err(|source| WebhookError::Url { url: url.to_string(), source })?;
     if uri.scheme_str() != Some("https") {
-        return Err(format!("webhook URL {url:?} must use https"));
+        return Err(WebhookError::NotHttps(url.to_string()));
     }
     let host = uri.host().unwrap_or_default().trim_matches(|c| c == '[' || c == ']').to_string();
     let port = uri.port_u16().unwrap_or(443);
     let ca = cc
         .get("caBundle")
         .and_then(Value::as_str)
-        .map(|b| katalog::template::base64_decode(b).map_err(|e| format!("caBundle is not base64: {e}")))
+        .map(|b| katalog::template::base64_decode(b).map_err(|e| WebhookError::CaBundleEncoding(e.to_string())))
         .transpose()?;
-    let Some(ca) = ca else { return Err("clientConfig.caBundle is required by the ork dev cluster (it has no system roots)".into()) };
+    let Some(ca) = ca else { return Err(WebhookError::NoCaBundle) };
     let config = tls::client_config(&ca)?;
-    let name = ServerName::try_from(host.clone()).map_err(|e| format!("bad webhook host {host:?}: {e}"))?;
-    let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("Post {url:?}: dial tcp {host}:{port}: {e}"))?;
-    let stream = TlsConnector::from(config).connect(name, tcp).await.map_err(|e| format!("Post {url:?}: tls: {e}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("Post {url:?}: {e}"))?;
+    let name = ServerName::try_from(host.clone()).map_err(|source| WebhookError::Host { host: host.clone(), source })?;
+    let tcp =
+        TcpStream::connect((host.as_str(), port)).await.map_err(|source| WebhookError::Dial { url: url.to_string(), host: host.clone(), port, source })?;
+    let stream = TlsConnector::from(config).connect(name, tcp).await.map_err(|source| WebhookError::Handshake { url: url.to_string(), source })?;
+    let http = |source| WebhookError::Http { url: url.to_string(), source };
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(http)?;
     tokio::spawn(conn);
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let req = Request::post(path)
         .header(header::HOST, format!("{host}:{port}"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "application/json")
-        .body(Full::new(Bytes::from(review.to_string())))
-        .map_err(|e| e.to_string())?;
-    let resp = sender.send_request(req).await.map_err(|e| format!("Post {url:?}: {e}"))?;
+        .body(Full::new(Bytes::from(review.to_string())))?;
+    let resp = sender.send_request(req).await.map_err(http)?;
     let status = resp.status();
-    let body = resp.into_body().collect().await.map_err(|e| format!("Post {url:?}: {e}"))?.to_bytes();
+    let body = resp.into_body().collect().await.map_err(http)?.to_bytes();
     if !status.is_success() {
-        return Err(format!("Post {url:?}: the webhook answered HTTP {status}"));
+        return Err(WebhookError::Status { url: url.to_string(), status });
     }
-    serde_json::from_slice(&body).map_err(|e| format!("the webhook's AdmissionReview does not parse: {e}"))
+    serde_json::from_slice(&body).map_err(WebhookError::Review)
 }
 
 fn review(a: &Attributes<'_>, uid: u64) -> Value {
@@ -209,7 +297,7 @@ pub async fn admit(store: &MemCluster, a: &Attributes<'_>) -> Result<Option<Valu
                 let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let answer = match tokio::time::timeout(timeout, call(&hook, &review(&now, uid))).await {
                     Ok(r) => r,
-                    Err(_) => Err(format!("context deadline exceeded after {}s", timeout.as_secs())),
+                    Err(_) => Err(WebhookError::Timeout(timeout.as_secs())),
                 };
                 let response = match answer {
                     Ok(v) => v.get("response").cloned().unwrap_or(json!({})),

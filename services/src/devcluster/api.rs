@@ -380,7 +380,7 @@ async fn resource(
         let json_body = parse_body(headers, &body).ok().filter(Value::is_object);
         return match super::reviews::answer(&api.store, api.access.rbac, user, &t.res.plural, json_body, &body) {
             Ok(review) => respond(StatusCode::CREATED, &review),
-            Err(m) => bad_request(&m),
+            Err(m) => bad_request(&m.to_string()),
         };
     }
     if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {

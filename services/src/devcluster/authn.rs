@@ -29,16 +29,32 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
+/// Why a set of tokens is refused. The token itself is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// A token that is empty or holds whitespace (it could not travel in a header).
+    #[error("the token of {0} is empty or contains whitespace")]
+    Malformed(String),
+    /// The same token for two users.
+    #[error("the same token is given for {first} and {second}; every token must be unique")]
+    Duplicate {
+        /// The user it was given for first.
+        first: String,
+        /// The user it was given for again.
+        second: String,
+    },
+}
+
 impl Tokens {
     /// Tokens → users; a token given twice is an error (it could only mean one of two users).
-    pub(super) fn new(entries: impl IntoIterator<Item = (String, User)>) -> Result<Tokens, String> {
+    pub(super) fn new(entries: impl IntoIterator<Item = (String, User)>) -> Result<Tokens, TokenError> {
         let mut map = BTreeMap::new();
         for (token, user) in entries {
             if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(format!("the token of {} is empty or contains whitespace", user.name));
+                return Err(TokenError::Malformed(user.name));
             }
             if let Some(first) = map.insert(token, user.clone()) {
-                return Err(format!("the same token is given for {} and {}; every token must be unique", first.name, user.name));
+                return Err(TokenError::Duplicate { first: first.name, second: user.name });
             }
         }
         Ok(Tokens(map))

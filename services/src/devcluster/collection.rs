@@ -22,12 +22,32 @@ pub(super) fn encode_continue(c: &Continue) -> String {
     katalog::template::base64_encode(token.to_string().as_bytes())
 }
 
+/// Why a continue token is refused, in the API server's words (400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum ContinueError {
+    /// Not base64.
+    #[error("continue key is not valid: illegal base64 data")]
+    Base64,
+    /// Not JSON.
+    #[error("continue key is not valid: the token is not JSON")]
+    Json,
+    /// Another version tag.
+    #[error("continue key is not valid: server does not recognize this encoded key version (version {TOKEN_VERSION})")]
+    Version,
+    /// No positive resourceVersion.
+    #[error("continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})")]
+    ResourceVersion,
+    /// No `namespace/name` start key.
+    #[error("continue key is not valid: encoded start key is not a key (version {TOKEN_VERSION})")]
+    StartKey,
+}
+
 /// The position a continue token names; `Err` with the API server's reason for a malformed one.
-pub(super) fn decode_continue(token: &str) -> Result<Continue, String> {
-    let bytes = katalog::template::base64_decode(token).map_err(|_| "continue key is not valid: illegal base64 data".to_string())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| "continue key is not valid: the token is not JSON".to_string())?;
+pub(super) fn decode_continue(token: &str) -> Result<Continue, ContinueError> {
+    let bytes = katalog::template::base64_decode(token).map_err(|_| ContinueError::Base64)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| ContinueError::Json)?;
     if v.get("v").and_then(Value::as_str) != Some(TOKEN_VERSION) {
-        return Err(format!("continue key is not valid: server does not recognize this encoded key version (version {TOKEN_VERSION})"));
+        return Err(ContinueError::Version);
     }
     let rv = v.get("rv").and_then(Value::as_u64).filter(|rv| *rv > 0);
     let start = v.get("start").and_then(Value::as_str).and_then(|s| s.split_once('/'));
@@ -35,8 +55,8 @@ pub(super) fn decode_continue(token: &str) -> Result<Continue, String> {
         (Some(resource_version), Some((namespace, name))) if !name.is_empty() => {
             Ok(Continue { resource_version, namespace: namespace.to_string(), name: name.to_string() })
         }
-        (None, _) => Err(format!("continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})")),
-        _ => Err(format!("continue key is not valid: encoded start key is not a key (version {TOKEN_VERSION})")),
+        (None, _) => Err(ContinueError::ResourceVersion),
+        _ => Err(ContinueError::StartKey),
     }
 }
 
@@ -45,7 +65,7 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) ->
     let after = match q.get("continue").filter(|c| !c.is_empty()).map(|c| decode_continue(c)) {
         None => None,
         Some(Ok(c)) => Some(c),
-        Some(Err(m)) => return bad_request(&m),
+        Some(Err(m)) => return bad_request(&m.to_string()),
     };
     let limit = match q.get("limit").filter(|l| !l.is_empty()).map(|l| l.parse::<i64>()) {
         None => None,
@@ -189,9 +209,9 @@ mod tests {
         let c = Continue { resource_version: 42, namespace: "team".into(), name: "cm-7".into() };
         assert_eq!(decode_continue(&encode_continue(&c)), Ok(c));
         assert!(decode_continue("3").is_err(), "an offset is not a token");
-        assert!(decode_continue("!!!").unwrap_err().starts_with("continue key is not valid"));
+        assert!(decode_continue("!!!").unwrap_err().to_string().starts_with("continue key is not valid"));
         let wrong_version = katalog::template::base64_encode(br#"{"v":"x","rv":1,"start":"a/b"}"#);
-        assert!(decode_continue(&wrong_version).unwrap_err().contains("version"));
+        assert!(decode_continue(&wrong_version).unwrap_err().to_string().contains("version"));
     }
 
     #[test]

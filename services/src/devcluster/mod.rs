@@ -18,9 +18,10 @@ mod discovery;
 mod proto;
 mod reviews;
 mod scale;
-pub mod tls;
 
 use crate::cluster::MemCluster;
+use crate::serve::client::{self, ClientError};
+use crate::serve::tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,19 +103,16 @@ pub fn random_token() -> std::io::Result<String> {
     Ok(katalog::template::hex(&bytes))
 }
 
+/// Serves `router` until `stopped`, then ends open watches (through `closing`) so that graceful
+/// shutdown does not wait out their timeout.
 fn serve<L>(listener: L, router: axum::Router, stopped: oneshot::Receiver<()>, closing: tokio::sync::watch::Sender<bool>) -> JoinHandle<()>
 where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
 {
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                // End open watches so that graceful shutdown does not wait out their timeout.
-                let _ = closing.send(true);
-            })
-            .await;
+    crate::serve::http::spawn(listener, router, async move {
+        let _ = stopped.await;
+        let _ = closing.send(true);
     })
 }
 
@@ -140,7 +138,8 @@ impl DevCluster {
             return Err(invalid("tokens for other users need RBAC (without it every user would be an administrator); enable rbac".into()));
         }
         let admin_token = random_token()?;
-        let tokens = authn::Tokens::new(opts.tokens.iter().cloned().chain([(admin_token.clone(), authz::User::admin())])).map_err(invalid)?;
+        let tokens = authn::Tokens::new(opts.tokens.iter().cloned().chain([(admin_token.clone(), authz::User::admin())]))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
         let store = Arc::new(MemCluster::new());
@@ -156,11 +155,10 @@ impl DevCluster {
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
         let server = if opts.tls {
-            let io = |e: String| std::io::Error::other(e);
-            let ca = tls::Ca::new("ork-dev-ca").map_err(io)?;
-            let leaf = ca.leaf(&["localhost", "127.0.0.1"]).map_err(io)?;
+            let ca = tls::Ca::new("ork-dev-ca").map_err(std::io::Error::other)?;
+            let leaf = ca.leaf(&["localhost", "127.0.0.1"]).map_err(std::io::Error::other)?;
             ca_pem = Some(ca.pem());
-            serve(tls::TlsListener::new(listener, tls::server_config(&leaf).map_err(io)?)?, router, stopped, closing_tx)
+            serve(tls::TlsListener::new(listener, tls::server_config(&leaf).map_err(std::io::Error::other)?)?, router, stopped, closing_tx)
         } else {
             serve(listener, router, stopped, closing_tx)
         };
@@ -228,17 +226,14 @@ impl DevCluster {
     }
 
     /// A kube-rs client as the administrator (the default kubeconfig's token).
-    pub async fn client(&self) -> Result<kube::Client, String> {
+    pub async fn client(&self) -> Result<kube::Client, ClientError> {
         self.client_with_token(&self.admin_token).await
     }
 
     /// A kube-rs client authenticating with `token` (a user given in [`Options::tokens`]),
     /// trusting this cluster's CA.
-    pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, String> {
-        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_with_token(token)).map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
-        let config =
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| format!("dev cluster kubeconfig: {e}"))?;
-        kube::Client::try_from(config).map_err(|e| format!("dev cluster client: {e}"))
+    pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, ClientError> {
+        client::from_kubeconfig_yaml(&self.kubeconfig_with_token(token), "dev cluster").await
     }
 
     /// Stops serving and waits for the server task.

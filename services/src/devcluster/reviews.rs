@@ -27,9 +27,17 @@ pub(super) fn is_review(group: &str, plural: &str) -> bool {
     REVIEWS.iter().any(|(g, p, _)| *g == group && *p == plural)
 }
 
+/// Why a review is refused (400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum ReviewError {
+    /// A SelfSubjectAccessReview that asks about nothing.
+    #[error("a SelfSubjectAccessReview needs spec.resourceAttributes or spec.nonResourceAttributes")]
+    NoAttributes,
+}
+
 /// The review a client posted (JSON or kubectl's protobuf), answered with its `status`;
-/// `Err` with a message for a malformed one (400).
-pub(super) fn answer(store: &MemCluster, rbac: bool, user: &User, plural: &str, body: Option<Value>, raw: &[u8]) -> Result<Value, String> {
+/// `Err` for a malformed one (400).
+pub(super) fn answer(store: &MemCluster, rbac: bool, user: &User, plural: &str, body: Option<Value>, raw: &[u8]) -> Result<Value, ReviewError> {
     match plural {
         "selfsubjectaccessreviews" => access(store, rbac, user, body.or_else(|| super::proto::access_review(raw))),
         "selfsubjectrulesreviews" => Ok(rules(store, rbac, user, body.or_else(|| super::proto::rules_review(raw)))),
@@ -37,8 +45,8 @@ pub(super) fn answer(store: &MemCluster, rbac: bool, user: &User, plural: &str, 
     }
 }
 
-fn access(store: &MemCluster, rbac: bool, user: &User, review: Option<Value>) -> Result<Value, String> {
-    let review = review.ok_or("a SelfSubjectAccessReview needs spec.resourceAttributes or spec.nonResourceAttributes")?;
+fn access(store: &MemCluster, rbac: bool, user: &User, review: Option<Value>) -> Result<Value, ReviewError> {
+    let review = review.ok_or(ReviewError::NoAttributes)?;
     let s = |a: &Value, k: &str| a.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
     let request = if let Some(a) = review.pointer("/spec/resourceAttributes") {
         authz::Request {
@@ -53,7 +61,7 @@ fn access(store: &MemCluster, rbac: bool, user: &User, review: Option<Value>) ->
     } else if let Some(a) = review.pointer("/spec/nonResourceAttributes") {
         authz::Request { verb: s(a, "verb").unwrap_or_default(), path: s(a, "path"), ..authz::Request::default() }
     } else {
-        return Err("a SelfSubjectAccessReview needs spec.resourceAttributes or spec.nonResourceAttributes".into());
+        return Err(ReviewError::NoAttributes);
     };
     let allowed = authz::authorize(store, rbac, user, &request);
     let mut out = review;

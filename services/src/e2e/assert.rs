@@ -1,6 +1,7 @@
 //! The output assertions of cli-and-workflows.md §6.2, evaluated with the comparison semantics
 //! of the Katalog's `when:` conditions ([`katalog::rules::compare_text`]).
 
+use super::Failure;
 use katalog::decode::Str;
 use katalog::model::condition::Operator;
 use katalog::model::e2e::Assertions;
@@ -18,12 +19,12 @@ pub fn clip(s: &str, max: usize) -> String {
 
 /// Checks every assertion given against `output` (trimmed first). `Err` names the first one
 /// that does not hold, with the output.
-pub fn check(a: &Assertions, output: &str) -> Result<(), String> {
+pub fn check(a: &Assertions, output: &str) -> Result<(), Failure> {
     let out = output.trim();
     let shown = || format!("got {:?}", clip(out, 300));
-    let one = |v: &Option<Str>, op: Operator, what: &str| -> Result<(), String> {
+    let one = |v: &Option<Str>, op: Operator, what: &str| -> Result<(), Failure> {
         match v {
-            Some(arg) if compare_text(op, out, arg.trim(), &[]) != Some(true) => Err(format!("{what} {:?}: {}", arg.as_str(), shown())),
+            Some(arg) if compare_text(op, out, arg.trim(), &[]) != Some(true) => Err(Failure::Check(format!("{what} {:?}: {}", arg.as_str(), shown()))),
             _ => Ok(()),
         }
     };
@@ -39,17 +40,17 @@ pub fn check(a: &Assertions, output: &str) -> Result<(), String> {
     one(&a.between, Operator::Between, "expected a number in")?;
     one(&a.not_between, Operator::NotBetween, "expected a number outside")?;
     if a.exists == Some(true) && out.is_empty() {
-        return Err("expected output, got none".into());
+        return Err(Failure::Check("expected output, got none".into()));
     }
     if a.not_exists == Some(true) && !out.is_empty() {
-        return Err(format!("expected no output, {}", shown()));
+        return Err(Failure::Check(format!("expected no output, {}", shown())));
     }
     let items = |l: &[Str]| l.iter().map(|s| s.trim().to_string()).collect::<Vec<_>>();
     if !a.one_of.is_empty() && compare_text(Operator::In, out, "", &items(&a.one_of)) != Some(true) {
-        return Err(format!("expected one of {:?}: {}", items(&a.one_of), shown()));
+        return Err(Failure::Check(format!("expected one of {:?}: {}", items(&a.one_of), shown())));
     }
     if !a.not_one_of.is_empty() && compare_text(Operator::NotIn, out, "", &items(&a.not_one_of)) != Some(true) {
-        return Err(format!("expected none of {:?}: {}", items(&a.not_one_of), shown()));
+        return Err(Failure::Check(format!("expected none of {:?}: {}", items(&a.not_one_of), shown())));
     }
     Ok(())
 }
@@ -67,13 +68,13 @@ mod tests {
     fn every_given_assertion_must_hold() {
         let a = Assertions { equals: s("True"), ..Assertions::default() };
         assert!(check(&a, "True\n").is_ok());
-        let e = check(&a, "False").unwrap_err();
+        let e = check(&a, "False").unwrap_err().to_string();
         assert!(e.contains("expected output equal to \"True\"") && e.contains("got \"False\""), "{e}");
 
         let a = Assertions { output_contains: s("forbidden"), output_not_contains: s("panic"), ..Assertions::default() };
         assert!(check(&a, "x is forbidden").is_ok());
-        assert!(check(&a, "forbidden: panic").unwrap_err().contains("not containing"));
-        assert!(check(&a, "allowed").unwrap_err().contains("containing \"forbidden\""));
+        assert!(check(&a, "forbidden: panic").unwrap_err().to_string().contains("not containing"));
+        assert!(check(&a, "allowed").unwrap_err().to_string().contains("containing \"forbidden\""));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! it is stopped again.
 
 use super::checks::Shell;
-use super::{ClusterMode, Event, Options, Reporter, diagnose, failures};
+use super::{ClusterMode, Event, Failure, Options, Reporter, diagnose, failures};
 use crate::devcluster::{DevCluster, Options as DevOptions, authz::User};
 use crate::runtime::{Options as RuntimeOptions, Runtime};
 use katalog::diag::display_path;
@@ -14,7 +14,7 @@ use std::time::Duration;
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Result<Scratch, String> {
+    fn new() -> Result<Scratch, Failure> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let p = std::env::temp_dir().join(format!("ork-e2e-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
@@ -22,7 +22,7 @@ impl Scratch {
         let mut b = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(&p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        b.create(&p).map_err(|source| Failure::CreateDir { path: p.clone(), source })?;
         Ok(Scratch(p))
     }
 }
@@ -58,13 +58,16 @@ pub(super) struct Env {
 
 impl Env {
     /// Checks for kubectl, then starts (or borrows) the cluster.
-    pub async fn start(opts: &Options, rep: &dyn Reporter) -> Result<Env, String> {
+    pub async fn start(opts: &Options, rep: &dyn Reporter) -> Result<Env, Failure> {
         let scratch = Scratch::new()?;
         let runtime_user = User::service_account(&opts.namespace, katalog::install::RUNTIME_SERVICE_ACCOUNT);
         let shell = Shell { kubeconfig: None, runtime_kubeconfig: None, runtime_user: runtime_user.name.clone(), scratch: scratch.0.clone(), cache_dir: None };
-        shell.kubectl(&["version", "--client"], Duration::from_secs(30)).await.map_err(|e| format!("{e}; ork e2e drives the cluster with the real kubectl"))?;
+        shell
+            .kubectl(&["version", "--client"], Duration::from_secs(30))
+            .await
+            .map_err(|e| Failure::Check(format!("{e}; ork e2e drives the cluster with the real kubectl")))?;
         // The token the dev cluster accepts for the runtime's ServiceAccount: random per run.
-        let token = crate::devcluster::random_token().map_err(|e| format!("cannot make a token for the runtime: {e}"))?;
+        let token = crate::devcluster::random_token().map_err(Failure::Token)?;
         let mut env = Env {
             scratch,
             dev: None,
@@ -84,7 +87,7 @@ impl Env {
                 rep.event(Event::Step("Starting a dev cluster (RBAC enforced)...".into()));
                 let dev_opts =
                     DevOptions { rbac: true, tokens: vec![(env.token.clone(), runtime_user)], ready_after: opts.ready_after, ..DevOptions::default() };
-                let dev = DevCluster::start(dev_opts).await.map_err(|e| format!("cannot start the dev cluster: {e}"))?;
+                let dev = DevCluster::start(dev_opts).await.map_err(Failure::DevCluster)?;
                 let admin = env.write("admin.kubeconfig", &dev.kubeconfig())?;
                 env.shell.runtime_kubeconfig = Some(env.write("runtime.kubeconfig", &dev.kubeconfig_with_token(&env.token))?);
                 env.shell.kubeconfig = Some(admin.clone());
@@ -96,7 +99,7 @@ impl Env {
             }
             ClusterMode::Current => {
                 let out =
-                    env.shell.kubectl_ok(&["config", "current-context"], Duration::from_secs(30)).await.map_err(|e| format!("no current kube context: {e}"))?;
+                    env.shell.kubectl_ok(&["config", "current-context"], Duration::from_secs(30)).await.map_err(|e| e.context("no current kube context"))?;
                 env.context = out.stdout.trim().to_string();
                 rep.event(Event::Note(format!(
                     "using the current context `{}` (borrowed: nothing is created; what ork installs is removed after)",
@@ -129,14 +132,14 @@ impl Env {
     }
 
     /// Writes a file into the scratch directory.
-    pub fn write(&self, name: &str, text: &str) -> Result<PathBuf, String> {
+    pub fn write(&self, name: &str, text: &str) -> Result<PathBuf, Failure> {
         let p = self.scratch.0.join(name);
-        crate::files::write_private(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        crate::files::write_private(&p, text.as_bytes()).map_err(|source| Failure::Write { path: p.clone(), source })?;
         Ok(p)
     }
 
     /// `kubectl apply -f file`, remembered for the teardown of a borrowed cluster.
-    pub async fn apply(&mut self, file: &Path, timeout: Duration) -> Result<(), String> {
+    pub async fn apply(&mut self, file: &Path, timeout: Duration) -> Result<(), Failure> {
         let f = file.to_string_lossy().into_owned();
         self.applied.push(file.to_path_buf());
         self.shell.kubectl_ok(&["apply", "-f", &f], timeout).await.map(|_| ())
@@ -151,14 +154,14 @@ impl Env {
     }
 
     /// Applies every CR file (the first `cr-applied` expectation).
-    pub async fn apply_crs(&mut self, crs: &[PathBuf]) -> Result<(), String> {
+    pub async fn apply_crs(&mut self, crs: &[PathBuf]) -> Result<(), Failure> {
         self.crs = crs.to_vec();
         self.shell.kubectl_ok(&Self::file_args("apply", crs), Duration::from_secs(60)).await.map(|_| ())
     }
 
     /// Deletes every CR file's objects, without waiting (the first `cr-deleted` expectation):
     /// the expectation itself observes the deletion.
-    pub async fn delete_crs(&mut self, crs: &[PathBuf]) -> Result<(), String> {
+    pub async fn delete_crs(&mut self, crs: &[PathBuf]) -> Result<(), Failure> {
         let mut args = Self::file_args("delete", crs);
         args.extend(["--ignore-not-found".into(), "--wait=false".into()]);
         self.shell.kubectl_ok(&args, Duration::from_secs(60)).await.map(|_| ())
@@ -166,15 +169,15 @@ impl Env {
 
     /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
     /// token), on a borrowed cluster with the current context's credentials.
-    pub async fn start_runtime(&mut self, katalog: &Path, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
+    pub async fn start_runtime(&mut self, katalog: &Path, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
         let client = match &self.dev {
             Some(dev) => {
                 rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));
-                dev.client_with_token(&self.token).await.map_err(|e| format!("runtime client: {e}"))?
+                dev.client_with_token(&self.token).await.map_err(Failure::RuntimeClient)?
             }
             None => {
                 rep.event(Event::Step(format!("Starting the runtime in-process with the credentials of context `{}`...", self.context)));
-                kube::Client::try_default().await.map_err(|e| format!("cannot build a client for the current context: {e}"))?
+                kube::Client::try_default().await.map_err(Failure::CurrentContext)?
             }
         };
         let ropts = RuntimeOptions {
@@ -189,25 +192,20 @@ impl Env {
             drain: Duration::from_secs(5),
             ..RuntimeOptions::default()
         };
-        let rt = Runtime::start(client, ropts).await.map_err(|e| format!("the runtime did not start: {e}"))?;
-        let mut started = rt.wait_started(Duration::from_secs(30)).await;
+        let rt = Runtime::start(client, ropts).await.map_err(Failure::RuntimeStart)?;
+        let mut started = rt.wait_started(Duration::from_secs(30)).await.map_err(Failure::from);
         if started.is_ok() && self.mode == ClusterMode::Dev {
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
             while !rt.leading() && std::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             if !rt.leading() {
-                started = Err("the runtime did not acquire the orkestra-konductor Lease within 10s".into());
+                started = Err(Failure::NoLease);
             }
         }
         self.runtime = Some(rt);
         if let Err(e) = started {
-            let mut msg = e;
-            for line in self.runtime_report(None) {
-                msg.push('\n');
-                msg.push_str(&line);
-            }
-            return Err(msg);
+            return Err(e.reported(self.runtime_report(None)));
         }
         rep.event(Event::Done(format!("runtime started ({})", display_path(katalog))));
         Ok(())

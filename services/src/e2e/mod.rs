@@ -13,9 +13,12 @@
 pub mod assert;
 pub mod checks;
 mod env;
+mod failure;
 pub mod junit;
 mod run;
 mod scrub;
+
+pub use failure::Failure;
 
 use crate::devcluster::authz;
 use env::Env;
@@ -196,7 +199,7 @@ pub enum E2eError {
     /// A file is missing or unreadable (exit 2).
     Io(Diagnostics),
     /// The machine lacks what the run needs: kubectl, a free port, a kube context (exit 2).
-    Environment(String),
+    Environment(Failure),
 }
 
 fn one(d: Diagnostic) -> E2eError {

@@ -5,7 +5,7 @@
 use super::checks::{self, Shell};
 use super::env::Env;
 use super::scrub::{self, Scrubbing};
-use super::{CaseResult, DocRun, E2eError, Event, Options, Reporter, load_checked, one};
+use super::{CaseResult, DocRun, E2eError, Event, Failure, Options, Reporter, load_checked, one};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
 use katalog::model::e2e::{After, DEFAULT_TIMEOUT_SECS, DEFAULT_WAIT_TIMEOUT_SECS, E2e, E2eSpec, Expectation, OnFailure, WaitFor};
 use katalog::validate::e2e::{resolve, seconds};
@@ -130,6 +130,7 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
         cases: Vec::new(),
     };
     if let Err(e) = setup(&plan, opts, &mut env, rep).await {
+        let e = e.to_string();
         run.error = Some(e.clone());
         run.cases = plan
             .expectations
@@ -174,7 +175,7 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
 }
 
 /// Steps 3–8 of §7.2: CRDs, bundle, setup, runtime.
-async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -> Result<(), String> {
+async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -> Result<(), Failure> {
     let step = Duration::from_secs(60);
     // CRDs.
     let mut files = Vec::new();
@@ -197,19 +198,19 @@ async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -
         };
         rep.event(Event::Step(format!("Applying CRDs ({what})...")));
         for f in &files {
-            env.apply(f, step).await.map_err(|e| format!("applying CRDs from {} failed: {e}", display_path(f)))?;
+            env.apply(f, step).await.map_err(|e| e.context(format!("applying CRDs from {} failed", display_path(f))))?;
             let f_arg = f.to_string_lossy().into_owned();
             env.shell
                 .kubectl_ok(&["wait", "--for=condition=Established", "-f", &f_arg, "--timeout=60s"], step)
                 .await
-                .map_err(|e| format!("CRDs of {} not established: {e}", display_path(f)))?;
+                .map_err(|e| e.context(format!("CRDs of {} not established", display_path(f))))?;
         }
         rep.event(Event::Done("CRD(s) established".into()));
     }
     // The bundle.
     rep.event(Event::Step(format!("Applying the install bundle ({}, namespace {})...", plan.bundle_from, opts.namespace)));
     let bundle = env.write("bundle.yaml", &plan.bundle)?;
-    env.apply(&bundle, step).await.map_err(|e| format!("applying the bundle failed: {e}"))?;
+    env.apply(&bundle, step).await.map_err(|e| e.context("applying the bundle failed"))?;
     rep.event(Event::Done("bundle applied".into()));
     if !plan.gateway_features.is_empty() {
         rep.event(Event::Note(format!(
@@ -223,7 +224,7 @@ async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -
             let Some(p) = &a.path else { continue };
             let file = resolve(p);
             rep.event(Event::Step(format!("Applying setup {}...", display_path(&file))));
-            env.apply(&file, step).await.map_err(|e| format!("setup {} failed: {e}", display_path(&file)))?;
+            env.apply(&file, step).await.map_err(|e| e.context(format!("setup {} failed", display_path(&file))))?;
             for w in &a.wait {
                 wait(env, w, opts, rep).await?;
             }
@@ -236,7 +237,7 @@ async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -
     env.start_runtime(&plan.katalog, opts, rep).await
 }
 
-async fn wait(env: &Env, w: &WaitFor, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
+async fn wait(env: &Env, w: &WaitFor, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
     let timeout = Duration::from_secs_f64(seconds(w.timeout.as_ref(), DEFAULT_WAIT_TIMEOUT_SECS).unwrap_or(DEFAULT_WAIT_TIMEOUT_SECS));
     let kind = w.kind.as_ref().map_or("", |k| k.as_str());
     let what = match &w.name {
@@ -248,8 +249,8 @@ async fn wait(env: &Env, w: &WaitFor, opts: &Options, rep: &dyn Reporter) -> Res
     loop {
         match checks::wait_for(&env.shell, w, timeout).await {
             Ok(()) => return Ok(()),
-            Err(e) if started.elapsed() >= timeout => return Err(format!("timeout after {}s waiting for {what}: {e}", timeout.as_secs())),
-            Err(_) if opts.is_interrupted() => return Err("interrupted".into()),
+            Err(e) if started.elapsed() >= timeout => return Err(e.context(format!("timeout after {}s waiting for {what}", timeout.as_secs()))),
+            Err(_) if opts.is_interrupted() => return Err(Failure::Interrupted),
             Err(_) => tokio::time::sleep(env.poll()).await,
         }
     }
@@ -287,12 +288,12 @@ async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &Scrubbin
             After::CrApplied if !env.crs_applied => {
                 env.crs_applied = true;
                 rep.event(Event::Step(format!("Applying CRs from {}...", paths(&plan.crs))));
-                env.apply_crs(&plan.crs).await.map_err(|m| format!("applying the CRs failed: {m}"))
+                env.apply_crs(&plan.crs).await.map_err(|m| m.context("applying the CRs failed"))
             }
             After::CrDeleted if !env.crs_deleted => {
                 env.crs_deleted = true;
                 rep.event(Event::Step(format!("Deleting CRs from {}...", paths(&plan.crs))));
-                env.delete_crs(&plan.crs).await.map_err(|m| format!("deleting the CRs failed: {m}"))
+                env.delete_crs(&plan.crs).await.map_err(|m| m.context("deleting the CRs failed"))
             }
             _ => Ok(()),
         };
@@ -304,12 +305,7 @@ async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &Scrubbin
         match verdict {
             Ok(()) => result.passed = true,
             Err(m) => {
-                let mut msg = m;
-                for line in env.runtime_report(Some(&mark)) {
-                    msg.push('\n');
-                    msg.push_str(&line);
-                }
-                result.error = Some(msg);
+                result.error = Some(m.reported(env.runtime_report(Some(&mark))).to_string());
                 rep.learn_cluster_secrets(&env.shell).await;
                 if let Some(f) = &e.on_failure {
                     on_failure(&env.shell, f, rep).await;
@@ -324,7 +320,7 @@ async fn expectations(plan: &Plan, env: &mut Env, opts: &Options, rep: &Scrubbin
 }
 
 /// Polls one expectation until it holds or its timeout passes.
-async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &Scrubbing<'_>) -> Result<(), String> {
+async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &Scrubbing<'_>) -> Result<(), Failure> {
     let timeout_secs = seconds(e.timeout.as_ref(), DEFAULT_TIMEOUT_SECS).unwrap_or(DEFAULT_TIMEOUT_SECS);
     let timeout = Duration::from_secs_f64(timeout_secs);
     rep.event(Event::Waiting { name: name.to_string(), timeout_secs });
@@ -340,14 +336,14 @@ async fn poll(e: &Expectation, name: &str, env: &Env, opts: &Options, rep: &Scru
             Err(reason) => {
                 let elapsed = started.elapsed();
                 if elapsed >= timeout {
-                    return Err(format!("timeout after {}: {reason}", human(timeout_secs)));
+                    return Err(reason.context(format!("timeout after {}", human(timeout_secs))));
                 }
                 if opts.is_interrupted() {
-                    return Err(format!("interrupted after {:.1}s: {reason}", elapsed.as_secs_f64()));
+                    return Err(reason.context(format!("interrupted after {:.1}s", elapsed.as_secs_f64())));
                 }
                 if elapsed.as_secs() >= next_note {
                     rep.learn_cluster_secrets(&env.shell).await;
-                    rep.event(Event::StillWaiting { name: name.to_string(), secs: elapsed.as_secs(), reason });
+                    rep.event(Event::StillWaiting { name: name.to_string(), secs: elapsed.as_secs(), reason: reason.to_string() });
                     next_note += 10;
                 }
                 tokio::time::sleep(env.poll().min(timeout.saturating_sub(elapsed))).await;
@@ -368,7 +364,7 @@ async fn on_failure(sh: &Shell, f: &OnFailure, rep: &dyn Reporter) {
         let cwd = c.span.file.path().parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
         let text = match sh.sh(c, &cwd, t).await {
             Ok(o) => o.combined(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         rep.event(Event::Diagnostics { title: format!("$ {}", c.value), text });
     }
@@ -376,7 +372,7 @@ async fn on_failure(sh: &Shell, f: &OnFailure, rep: &dyn Reporter) {
         let args = checks::get_args(g, true);
         let text = match sh.kubectl(&args, t).await {
             Ok(o) => o.combined(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         rep.event(Event::Diagnostics { title: format!("$ kubectl {}", args.join(" ")), text });
     }

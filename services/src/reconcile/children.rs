@@ -71,6 +71,29 @@ fn owned_fields(desired: &Value) -> Value {
     d
 }
 
+/// Why one child could not be brought to what was rendered (the reconcile goes on with the
+/// others and reports each, prefixed with the child's entry).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ChildError {
+    /// An object of the name exists and belongs to someone else.
+    #[error("{plural} \"{name}\" already exists and is not owned by this CR; it is left alone")]
+    NotOwned {
+        /// Resource (plural).
+        plural: String,
+        /// Object name.
+        name: String,
+    },
+    /// A write was refused.
+    #[error("{verb}: {source}")]
+    Api {
+        /// What was attempted (`create`, `update`, `delete (roleRef changed)`).
+        verb: &'static str,
+        /// The API error.
+        #[source]
+        source: ClusterError,
+    },
+}
+
 /// Kinds that are created and then left as they are.
 fn create_only(kind: ChildKind) -> bool {
     matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace)
@@ -156,15 +179,13 @@ impl Reconciler<'_> {
         child: &Child,
         current: Option<&Value>,
         want: &Value,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ChildError> {
         let ns = r.namespaced.then_some(k.2.as_str());
         let Some(current) = current else {
             return match cluster.create(r, ns, &child.manifest).await {
                 Ok(_) => Ok(true),
-                Err(ClusterError::AlreadyExists { .. }) => {
-                    Err(format!("{} \"{}\" already exists and is not owned by this CR; it is left alone", r.plural, k.3))
-                }
-                Err(e) => Err(format!("create: {e}")),
+                Err(ClusterError::AlreadyExists { .. }) => Err(ChildError::NotOwned { plural: r.plural.clone(), name: k.3.clone() }),
+                Err(source) => Err(ChildError::Api { verb: "create", source }),
             };
         };
         if !child.drift_correct || child.once || create_only(child.kind) || contains(current, want) {
@@ -173,13 +194,13 @@ impl Reconciler<'_> {
         let binding = matches!(child.kind, ChildKind::RoleBinding | ChildKind::ClusterRoleBinding);
         if binding && current.get("roleRef") != child.manifest.get("roleRef") {
             // roleRef is immutable: a binding to another role is a new binding.
-            cluster.delete(r, ns, &k.3, Propagation::Background).await.map_err(|e| format!("delete (roleRef changed): {e}"))?;
-            cluster.create(r, ns, &child.manifest).await.map_err(|e| format!("create: {e}"))?;
+            cluster.delete(r, ns, &k.3, Propagation::Background).await.map_err(|source| ChildError::Api { verb: "delete (roleRef changed)", source })?;
+            cluster.create(r, ns, &child.manifest).await.map_err(|source| ChildError::Api { verb: "create", source })?;
             return Ok(true);
         }
         let mut next = current.clone();
         overlay(&mut next, want);
-        cluster.update(r, ns, &next).await.map_err(|e| format!("update: {e}"))?;
+        cluster.update(r, ns, &next).await.map_err(|source| ChildError::Api { verb: "update", source })?;
         Ok(true)
     }
 }

@@ -67,7 +67,7 @@ impl Reconciler<'_> {
                                 if let Some(m) = job.get_mut("metadata").and_then(Value::as_object_mut) {
                                     m.remove("ownerReferences");
                                 }
-                                cluster.create(&r, cns, &job).await.map_err(|e| ReconcileError::retry(format!("{}: create: {e}", child.source)))?;
+                                cluster.create(&r, cns, &job).await.map_err(|e| ReconcileError::cluster(&format!("{}: create", child.source), e))?;
                                 pending = true;
                             }
                             Err(e) => return Err(e.into()),
@@ -81,7 +81,7 @@ impl Reconciler<'_> {
                                 match cluster.delete(&r, cns, cname, propagation).await {
                                     Ok(()) => {}
                                     Err(e) if e.is_not_found() => continue,
-                                    Err(e) => return Err(ReconcileError::retry(format!("{}: delete: {e}", child.source))),
+                                    Err(e) => return Err(ReconcileError::cluster(&format!("{}: delete", child.source), e)),
                                 }
                             }
                             // Ordered groups wait until the object is gone; a flat block does not.

@@ -49,7 +49,10 @@ pub enum Outcome {
     Failed(ReconcileError),
 }
 
-/// A failed reconcile.
+/// A failed reconcile. `message` is the whole sentence the CR's status, its Events, the log
+/// and `/katalog` show (scrubbed of the CR's sensitive values); when a cluster call failed,
+/// `cluster` keeps that API error typed (its text is part of `message`, equally scrubbed) for
+/// callers that branch on its status or reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ReconcileError {
@@ -57,18 +60,62 @@ pub struct ReconcileError {
     pub message: String,
     /// Whether retrying without a change can help (false for a deny rule).
     pub retry: bool,
+    /// The API error behind the failure, when a cluster call failed.
+    #[source]
+    pub cluster: Option<ClusterError>,
 }
 
 impl ReconcileError {
+    /// A failure worth retrying, described by `message`.
     fn retry(message: impl Into<String>) -> ReconcileError {
-        ReconcileError { message: message.into(), retry: true }
+        ReconcileError { message: message.into(), retry: true, cluster: None }
+    }
+
+    /// A failure that retrying cannot mend until the CR changes (a deny rule, an object the API
+    /// server would refuse).
+    fn refused(message: String) -> ReconcileError {
+        ReconcileError { message, retry: false, cluster: None }
+    }
+
+    /// A failed cluster call, in the context `context` (`<entry>: create`): `<context>: <error>`.
+    fn cluster(context: &str, error: ClusterError) -> ReconcileError {
+        ReconcileError { message: format!("{context}: {error}"), retry: true, cluster: Some(error) }
+    }
+
+    /// Scrubs the message and the API error with `guard`.
+    fn redact(&mut self, guard: &Redactor) {
+        self.message = guard.scrub(&self.message);
+        if let Some(c) = &mut self.cluster {
+            c.redact(|s| guard.scrub(s));
+        }
     }
 }
 
 impl From<ClusterError> for ReconcileError {
     fn from(e: ClusterError) -> Self {
-        ReconcileError::retry(e.to_string())
+        ReconcileError { message: e.to_string(), retry: true, cluster: Some(e) }
     }
+}
+
+/// Why a CRD entry has no reconciler (the Katalog did not pass validation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// No CRD entry has the name.
+    #[error("no CRD entry named `{0}`")]
+    NoEntry(String),
+    /// The entry's group, version, kind or plural is missing.
+    #[error("crd `{0}`: its API identity (group, version, kind, plural) is incomplete")]
+    Identity(String),
+    /// A child entry's kind cannot be resolved to an API resource.
+    #[error("crd `{crd}`: {source_path}: {detail:?}")]
+    ChildKind {
+        /// The CRD entry.
+        crd: String,
+        /// Where the child entry is (`onReconcile.configMaps[0]`).
+        source_path: String,
+        /// Why its kind is unknown.
+        detail: katalog::kinds::CustomError,
+    },
 }
 
 /// The clock and randomness of one reconcile.
@@ -100,11 +147,9 @@ fn meta_str<'v>(obj: &'v Value, field: &str) -> Option<&'v str> {
 
 impl<'k> Reconciler<'k> {
     /// The reconciler of CRD entry `crd` (the Katalog must have passed validation).
-    pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, String> {
-        let entry = katalog.crds().get(crd).ok_or_else(|| format!("no CRD entry named `{crd}`"))?;
-        let id = katalog::validate::api_identity(entry)
-            .filter(|i| !i.plural.is_empty())
-            .ok_or_else(|| format!("crd `{crd}`: its API identity (group, version, kind, plural) is incomplete"))?;
+    pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, SetupError> {
+        let entry = katalog.crds().get(crd).ok_or_else(|| SetupError::NoEntry(crd.to_string()))?;
+        let id = katalog::validate::api_identity(entry).filter(|i| !i.plural.is_empty()).ok_or_else(|| SetupError::Identity(crd.to_string()))?;
         let own = ApiResource {
             group: id.group,
             version: id.version,
@@ -125,7 +170,11 @@ impl<'k> Reconciler<'k> {
             }
             for (live, b) in blocks {
                 for (kind, i, source, _) in b.indexed_entries("") {
-                    let res = katalog::kinds::entry_resource(katalog, b, kind, i).map_err(|e| format!("crd `{crd}`: {source}: {e:?}"))?;
+                    let res = katalog::kinds::entry_resource(katalog, b, kind, i).map_err(|e| SetupError::ChildKind {
+                        crd: crd.to_string(),
+                        source_path: source.to_string(),
+                        detail: e,
+                    })?;
                     let list = if live { &mut child_resources } else { &mut delete_resources };
                     if !list.iter().any(|c| c.group == res.group && c.plural == res.plural) {
                         list.push(res);
@@ -173,7 +222,7 @@ impl<'k> Reconciler<'k> {
         match self.run(cluster, ns, name, ctx, &mut guard).await {
             Ok(o) => o,
             Err(mut e) => {
-                e.message = guard.scrub(&e.message);
+                e.redact(&guard);
                 Outcome::Failed(e)
             }
         }
@@ -230,14 +279,14 @@ impl<'k> Reconciler<'k> {
                 }
                 status["conditions"] = json!(conds);
                 self.write_status(cluster, &cr, status, ctx, Some(&message), guard).await?;
-                return Err(ReconcileError { message, retry: !invalid });
+                return Err(if invalid { ReconcileError::refused(message) } else { ReconcileError::retry(message) });
             }
         };
         guard.extend(&rendered.redactor);
         if rendered.denied() {
             let message = guard.scrub(&denial(&rendered.violations));
             self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
-            return Err(ReconcileError { message, retry: false });
+            return Err(ReconcileError::refused(message));
         }
         let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
         let mut status = rendered.status.clone();

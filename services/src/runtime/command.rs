@@ -3,9 +3,9 @@
 //! start-to-signal lifecycle with its exit codes.
 
 use super::leader::Timings;
-use super::logging::{self, Format};
 use super::operator::Defaults;
 use super::{Options, Runtime};
+use crate::serve::logging::{self, Format};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -163,14 +163,7 @@ impl RunArgs {
 
     /// A client for `--context`, else in-cluster, else the current context.
     pub async fn client(&self) -> Result<kube::Client, String> {
-        let config = match &self.context {
-            Some(ctx) => {
-                let opts = kube::config::KubeConfigOptions { context: Some(ctx.clone()), ..Default::default() };
-                kube::Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}"))?
-            }
-            None => kube::Config::infer().await.map_err(|e| format!("no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): {e}"))?,
-        };
-        kube::Client::try_from(config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))
+        crate::serve::client::infer(self.context.as_deref()).await.map_err(|e| e.to_string())
     }
 
     /// Installs the log subscriber for `--log-format`.

@@ -1,10 +1,8 @@
-//! The health of one OperatorBox (runtime-and-gateway.md §1.16) and panic isolation around a
-//! reconcile (§1.8): a panic becomes a counted failure with its message, and the box that
-//! panicked degrades while the others carry on.
+//! The health of one OperatorBox (runtime-and-gateway.md §1.16). With panic isolation around a
+//! reconcile (§1.8, [`crate::serve::panic::catch`]) a panic becomes a counted failure with its
+//! message, and the box that panicked degrades while the others carry on.
 
 use serde::Serialize;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 
 /// Where an OperatorBox is in its life.
@@ -130,44 +128,28 @@ impl Health {
     }
 }
 
-/// Runs one reconcile so that a panic inside it is caught: `Err` carries `reconciler panic:
-/// <message>`. (The panic hook has already reported where it happened, with a backtrace when
-/// `RUST_BACKTRACE` is set.)
-pub async fn catch_panic<F, T>(work: F) -> Result<T, String>
-where
-    F: Future<Output = T>,
-{
-    use futures_util::FutureExt;
-    AssertUnwindSafe(work).catch_unwind().await.map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-text panic".to_string());
-        format!("reconciler panic: {message}")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::panic::catch;
 
     #[tokio::test]
     async fn a_panic_is_caught_and_counted_and_degrades_only_at_the_threshold() {
         let h = Health::new(3);
         h.started();
         for i in 0..3 {
-            let r: Result<(), _> = catch_panic(async {
+            let r: Result<(), _> = catch(async {
                 panic!("boom {i}");
             })
             .await;
-            let msg = r.unwrap_err();
+            // What the worker records (operator.rs).
+            let msg = format!("reconciler panic: {}", r.unwrap_err());
             assert_eq!(msg, format!("reconciler panic: boom {i}"));
             h.failure(&msg, true);
             let expect = if i < 2 { State::Healthy } else { State::Degraded };
             assert_eq!(h.snapshot().state, expect, "after {} failures", i + 1);
         }
-        assert_eq!(catch_panic(async { 7 }).await.unwrap(), 7);
+        assert_eq!(catch(async { 7 }).await.unwrap(), 7);
         h.success();
         let s = h.snapshot();
         assert_eq!((s.state, s.reconciles, s.failures, s.panics, s.consecutive_failures), (State::Healthy, 4, 3, 3, 0));

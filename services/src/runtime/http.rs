@@ -1,59 +1,21 @@
-//! The runtime's HTTP server (runtime-and-gateway.md §12.1): probes, Prometheus metrics and the
-//! `/katalog` JSON the TUI and dashboards read. Plain HTTP, no authentication, read-only; bind
-//! it where only the kubelet and your scraper reach it.
+//! The runtime's HTTP server (runtime-and-gateway.md §12.1): the probes and metrics of
+//! [`crate::serve::http`], answered from the OperatorBoxes, plus the `/katalog` JSON the TUI and
+//! dashboards read. Plain HTTP, no authentication, read-only; bind it where only the kubelet
+//! and your scraper reach it.
 
 use super::Shared;
+use crate::serve::http::json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
-use serde_json::Value;
 use std::sync::Arc;
 
-fn json(status: StatusCode, v: &Value) -> Response {
-    let body = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".to_string());
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-fn text(status: StatusCode, body: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.to_string()).into_response()
-}
-
-/// Every route.
+/// Every route: the probes, `/metrics`, `/katalog` and `/katalog/<crd>`.
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/healthz", get(health))
-        .route("/ready", get(ready))
-        .route("/readyz", get(ready))
-        .route("/startup", get(startup))
-        .route("/metrics", get(metrics))
-        .route("/katalog", get(katalog))
-        .route("/katalog/{crd}", get(crd))
-        .with_state(shared)
-}
-
-/// Liveness: the process answers. (A box that fails is reported by `/ready` and `/katalog`;
-/// restarting the pod would not mend it.)
-async fn health() -> Response {
-    text(StatusCode::OK, "ok\n")
-}
-
-async fn ready(State(s): State<Arc<Shared>>) -> Response {
-    match s.not_ready() {
-        None => text(StatusCode::OK, "ready\n"),
-        Some(why) => text(StatusCode::SERVICE_UNAVAILABLE, &format!("not ready: {why}\n")),
-    }
-}
-
-async fn startup(State(s): State<Arc<Shared>>) -> Response {
-    if s.started() { text(StatusCode::OK, "started\n") } else { text(StatusCode::SERVICE_UNAVAILABLE, "starting\n") }
-}
-
-async fn metrics(State(s): State<Arc<Shared>>) -> Response {
-    let body = s.metrics_text();
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    let katalog = Router::new().route("/katalog", get(katalog)).route("/katalog/{crd}", get(crd)).with_state(shared.clone());
+    crate::serve::http::router(shared).merge(katalog)
 }
 
 async fn katalog(State(s): State<Arc<Shared>>) -> Response {

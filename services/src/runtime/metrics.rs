@@ -1,6 +1,7 @@
 //! Per-OperatorBox counters and the Prometheus text exposition behind `/metrics`. Atomics
 //! only: a worker records a reconcile without taking a lock.
 
+use crate::serve::metrics::{family, label};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -75,16 +76,6 @@ pub struct Gauges<'a> {
     pub resources: usize,
     /// 1 healthy, 0 otherwise.
     pub healthy: bool,
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// Escapes a label value per the exposition format.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Renders every box's series, grouped by metric family (the exposition format requires one

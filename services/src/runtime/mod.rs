@@ -11,7 +11,6 @@ pub mod command;
 pub mod health;
 mod http;
 pub mod leader;
-pub mod logging;
 pub mod metrics;
 pub mod operator;
 pub mod queue;
@@ -80,14 +79,28 @@ pub enum StartError {
     /// The Katalog cannot be read or is invalid (each line one finding, with its position).
     #[error("{0}")]
     Katalog(String),
+    /// A CRD entry has no reconciler (a Katalog that passed validation always has one).
+    #[error(transparent)]
+    Setup(#[from] crate::reconcile::SetupError),
     /// The HTTP address cannot be bound.
     #[error("cannot listen on {addr}: {error}")]
     Listen {
         /// The address.
         addr: SocketAddr,
         /// Why.
+        #[source]
         error: std::io::Error,
     },
+}
+
+/// Some OperatorBoxes did not start in time ([`Runtime::wait_started`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the runtime did not start within {timeout:?}: {}", pending.join("; "))]
+pub struct NotStarted {
+    /// How long was waited.
+    pub timeout: Duration,
+    /// Each box not running yet: `<crd>: <what it waits for, or its state>`.
+    pub pending: Vec<String>,
 }
 
 /// What the HTTP handlers and the supervisor share.
@@ -107,22 +120,6 @@ impl Shared {
 
     fn started(&self) -> bool {
         self.started.load(Ordering::SeqCst)
-    }
-
-    fn not_ready(&self) -> Option<String> {
-        if self.stopping.load(Ordering::SeqCst) {
-            return Some("shutting down".to_string());
-        }
-        if !self.started() {
-            return Some("starting".to_string());
-        }
-        let degraded: Vec<&str> = self.boxes.iter().filter(|b| b.health().state == State::Degraded).map(|b| b.name.as_str()).collect();
-        (!degraded.is_empty()).then(|| format!("degraded: {}", degraded.join(", ")))
-    }
-
-    fn metrics_text(&self) -> String {
-        let series: Vec<_> = self.boxes.iter().map(|b| b.metrics()).collect();
-        metrics::render(&series, self.leading())
     }
 
     fn summary(&self) -> Value {
@@ -173,6 +170,28 @@ impl Shared {
     }
 }
 
+impl crate::serve::http::Probes for Shared {
+    fn not_ready(&self) -> Option<String> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Some("shutting down".to_string());
+        }
+        if !self.started() {
+            return Some("starting".to_string());
+        }
+        let degraded: Vec<&str> = self.boxes.iter().filter(|b| b.health().state == State::Degraded).map(|b| b.name.as_str()).collect();
+        (!degraded.is_empty()).then(|| format!("degraded: {}", degraded.join(", ")))
+    }
+
+    fn started(&self) -> bool {
+        Shared::started(self)
+    }
+
+    fn metrics(&self) -> String {
+        let series: Vec<_> = self.boxes.iter().map(|b| b.metrics()).collect();
+        metrics::render(&series, self.leading())
+    }
+}
+
 /// A running runtime.
 pub struct Runtime {
     shared: Arc<Shared>,
@@ -218,7 +237,7 @@ impl Runtime {
                 tracing::info!(crd = %name, "disabled (enabled: false): no OperatorBox");
                 continue;
             }
-            let b = OperatorBox::new(katalog, templates, name, opts.defaults).map_err(StartError::Katalog)?;
+            let b = OperatorBox::new(katalog, templates, name, opts.defaults)?;
             boxes.push(Arc::new(b));
         }
         let cluster = KubeCluster::new(client.clone());
@@ -250,13 +269,8 @@ impl Runtime {
                 let bound = listener.local_addr().map_err(|error| StartError::Listen { addr, error })?;
                 let app = http::router(shared.clone());
                 let mut stopped = stop.subscribe();
-                let task = tokio::spawn(async move {
-                    let shutdown = async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    };
-                    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                        tracing::error!("HTTP server: {e}");
-                    }
+                let task = crate::serve::http::spawn(listener, app, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
                 });
                 tracing::info!("HTTP on http://{bound} (/health /ready /startup /metrics /katalog)");
                 Some((bound, task))
@@ -287,7 +301,7 @@ impl Runtime {
 
     /// Waits until every box runs with a warm cache, at most `timeout`; on timeout, says which
     /// boxes are not there and why.
-    pub async fn wait_started(&self, timeout: Duration) -> Result<(), String> {
+    pub async fn wait_started(&self, timeout: Duration) -> Result<(), NotStarted> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if self.shared.boxes.iter().all(|b| b.synced()) {
@@ -304,7 +318,7 @@ impl Runtime {
                         None => format!("{}: {:?}", b.name, b.health().state),
                     })
                     .collect();
-                return Err(format!("the runtime did not start within {timeout:?}: {}", pending.join("; ")));
+                return Err(NotStarted { timeout, pending });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -329,7 +343,7 @@ impl Runtime {
 
     /// Runs until SIGTERM or Ctrl-C, then shuts down.
     pub async fn run_until_signal(self) {
-        shutdown_signal().await;
+        crate::serve::signal::shutdown_signal().await;
         self.shutdown().await;
     }
 }
@@ -366,30 +380,6 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
             tracing::warn!(identity = %identity, "not konductor any more: reconciling stopped, caches stay warm");
             crate::reconcile::record_event(&cluster, &lease, "Warning", "KonductorLost", "Elect", &format!("{identity} stopped leading"), now).await;
         }
-    }
-}
-
-/// Resolves at the first SIGTERM or SIGINT (Ctrl-C): how a process is asked to stop, by a user,
-/// a CI timeout or the kubelet.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -3,11 +3,11 @@
 //! its metrics. Nothing here is shared with another box except the API connection, so a
 //! flood, a failure or a panic in one box does not reach the others.
 
-use super::health::{Health, Snapshot, State, catch_panic};
+use super::health::{Health, Snapshot, State};
 use super::metrics::{self, BoxMetrics};
 use super::queue::WorkQueue;
 use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
-use crate::reconcile::{Ctx, Outcome, Reconciler};
+use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
 use katalog::model::crd::{CrdEntry, Dependency};
@@ -204,8 +204,13 @@ fn key_of(obj: &DynamicObject) -> Option<ObjectKey> {
 
 impl OperatorBox {
     /// The box of CRD entry `name`.
-    pub fn new(katalog: &'static Katalog, templates: &'static katalog::template::TemplateSet, name: &str, defaults: Defaults) -> Result<OperatorBox, String> {
-        let entry = katalog.crds().get(name).ok_or_else(|| format!("no CRD entry named `{name}`"))?;
+    pub fn new(
+        katalog: &'static Katalog,
+        templates: &'static katalog::template::TemplateSet,
+        name: &str,
+        defaults: Defaults,
+    ) -> Result<OperatorBox, SetupError> {
+        let entry = katalog.crds().get(name).ok_or_else(|| SetupError::NoEntry(name.to_string()))?;
         let reconciler = Reconciler::new(katalog, templates, name)?;
         let settings = settings(katalog, entry, defaults);
         let (synced, _) = watch::channel(false);
@@ -476,7 +481,7 @@ impl OperatorBox {
             self.metrics.busy(1);
             let started = Instant::now();
             let ctx = Ctx { now: katalog::template::unix_now(), rng: Rng::Os };
-            let outcome = catch_panic(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
+            let outcome = crate::serve::panic::catch(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
             let took = started.elapsed();
             match outcome {
                 Ok(Outcome::Done) => {
@@ -504,6 +509,7 @@ impl OperatorBox {
                     tracing::warn!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "reconcile failed: {}", e.message);
                 }
                 Err(panic) => {
+                    let panic = format!("reconciler panic: {panic}");
                     self.health.failure(&panic, true);
                     self.metrics.observe(metrics::Result::Error, true, took);
                     let retry = self.queue.retry_after_failure(key.clone());

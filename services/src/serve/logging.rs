@@ -1,4 +1,4 @@
-//! Log output of the runtime binaries: readable lines for people, one JSON object per line for
+//! Log output of the server binaries (`ork-runtime`, `ork run`, the gateway): readable lines for people, one JSON object per line for
 //! log pipelines (`--log-format json`). The level comes from `LOG_LEVEL` (debug, info, warn,
 //! error; default info) and applies to ork's own events; libraries log at warn and above.
 
@@ -38,32 +38,4 @@ pub fn init(format: Format) {
         }
         Format::Json => registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_current_span(false)).try_init(),
     };
-}
-
-/// The longest backtrace a panic log carries.
-const BACKTRACE_LIMIT: usize = 4096;
-
-/// Logs every panic as one error event with its location and backtrace (at most 4 KiB), in
-/// the chosen log format. The runtime catches panics inside reconciles and carries on; this is
-/// where their backtrace is kept.
-pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-text panic".to_string());
-        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-        let mut backtrace = std::backtrace::Backtrace::force_capture().to_string();
-        if backtrace.len() > BACKTRACE_LIMIT {
-            let mut cut = BACKTRACE_LIMIT;
-            while !backtrace.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            backtrace.truncate(cut);
-            backtrace.push_str("\n…");
-        }
-        tracing::error!(target: "services::runtime", location = %location, backtrace = %backtrace, "panic: {message}");
-    }));
 }

@@ -1,6 +1,7 @@
-//! Certificates for the dev cluster: a generated CA, leaf certificates it signs, rustls server
-//! and client configurations (always with the `ring` provider, never the process default), and
-//! a TLS listener for axum.
+//! Certificates and TLS for the servers of ork (the dev cluster today, the gateway's webhook
+//! server next): a generated CA, leaf certificates it signs, rustls server and client
+//! configurations (always with the `ring` provider, never the process default), and a TLS
+//! listener for axum.
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::pem::PemObject;
@@ -25,8 +26,21 @@ pub struct Leaf {
     pub key_pem: String,
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// Why a certificate or a TLS configuration could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rcgen refused to generate or sign a certificate.
+    #[error("{0}")]
+    Certificate(#[from] rcgen::Error),
+    /// A PEM certificate or key does not parse.
+    #[error("{0}")]
+    Pem(#[from] rustls_pki_types::pem::Error),
+    /// rustls refused the configuration (a certificate or key it cannot use).
+    #[error("{0}")]
+    Rustls(#[from] rustls::Error),
+    /// The CA bundle holds no certificate.
+    #[error("the CA bundle holds no certificate")]
+    EmptyBundle,
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -35,13 +49,13 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 impl Ca {
     /// A new CA with common name `name`.
-    pub fn new(name: &str) -> Result<Ca, String> {
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    pub fn new(name: &str) -> Result<Ca, TlsError> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-        let key = KeyPair::generate().map_err(err)?;
-        Ok(Ca { issuer: CertifiedIssuer::self_signed(params, key).map_err(err)? })
+        let key = KeyPair::generate()?;
+        Ok(Ca { issuer: CertifiedIssuer::self_signed(params, key)? })
     }
 
     /// The CA certificate, PEM (what a kubeconfig or a caBundle carries).
@@ -50,42 +64,35 @@ impl Ca {
     }
 
     /// A server certificate for `names` (DNS names or IP addresses), signed by this CA.
-    pub fn leaf(&self, names: &[&str]) -> Result<Leaf, String> {
-        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).map_err(err)?;
+    pub fn leaf(&self, names: &[&str]) -> Result<Leaf, TlsError> {
+        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
         params.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("localhost"));
-        let key = KeyPair::generate().map_err(err)?;
-        let cert = params.signed_by(&key, &self.issuer).map_err(err)?;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Leaf { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
     }
 }
 
 /// A rustls server configuration for a leaf certificate.
-pub fn server_config(leaf: &Leaf) -> Result<Arc<rustls::ServerConfig>, String> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(leaf.cert_pem.as_bytes()).collect::<Result<_, _>>().map_err(err)?;
-    let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).map_err(err)?;
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(err)?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(err)?;
+pub fn server_config(leaf: &Leaf) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(leaf.cert_pem.as_bytes()).collect::<Result<_, _>>()?;
+    let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes())?;
+    let config =
+        rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?.with_no_client_auth().with_single_cert(chain, key)?;
     Ok(Arc::new(config))
 }
 
 /// A rustls client configuration trusting exactly the CA certificates in `pem`.
-pub fn client_config(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn client_config(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem) {
-        roots.add(cert.map_err(err)?).map_err(err)?;
+        roots.add(cert?)?;
     }
     if roots.is_empty() {
-        return Err("the CA bundle holds no certificate".into());
+        return Err(TlsError::EmptyBundle);
     }
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(err)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?.with_root_certificates(roots).with_no_client_auth();
     Ok(Arc::new(config))
 }
 

@@ -1,0 +1,118 @@
+//! Why an e2e step or check did not succeed. The text is what the report shows (after the
+//! run's secrets are scrubbed from it): the check or step, then why, outermost first.
+
+use std::path::PathBuf;
+
+/// A failed step or check of `ork e2e`.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A check did not hold, or a tool said no: what was expected and what was seen (kubectl's
+    /// own message, for a kubectl call that had to succeed).
+    #[error("{0}")]
+    Check(String),
+    /// The program (`kubectl`, `sh`) is not installed.
+    #[error("{what}: not found on PATH (install it)")]
+    NotInstalled {
+        /// The program.
+        what: &'static str,
+    },
+    /// The program could not be started.
+    #[error("{what}: cannot start: {source}")]
+    Spawn {
+        /// The program.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Waiting for the program failed.
+    #[error("{what}: {source}")]
+    Wait {
+        /// The program.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The program outlived its time and was killed.
+    #[error("{what}: still running after {secs}s; killed")]
+    Killed {
+        /// The program.
+        what: &'static str,
+        /// Its time.
+        secs: u64,
+    },
+    /// A directory of the run cannot be created.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file of the run cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No random token for the runtime.
+    #[error("cannot make a token for the runtime: {0}")]
+    Token(#[source] std::io::Error),
+    /// The dev cluster did not start.
+    #[error("cannot start the dev cluster: {0}")]
+    DevCluster(#[source] std::io::Error),
+    /// No client for the runtime on the dev cluster.
+    #[error("runtime client: {0}")]
+    RuntimeClient(#[source] crate::serve::client::ClientError),
+    /// No client for the current context.
+    #[error("cannot build a client for the current context: {0}")]
+    CurrentContext(#[source] kube::Error),
+    /// The runtime refused to start.
+    #[error("the runtime did not start: {0}")]
+    RuntimeStart(#[source] crate::runtime::StartError),
+    /// The runtime's boxes did not start in time.
+    #[error(transparent)]
+    NotStarted(#[from] crate::runtime::NotStarted),
+    /// The in-process runtime did not become the leader on the dev cluster.
+    #[error("the runtime did not acquire the orkestra-konductor Lease within 10s")]
+    NoLease,
+    /// The run was interrupted (Ctrl-C).
+    #[error("interrupted")]
+    Interrupted,
+    /// A failure in a context: `<context>: <failure>`.
+    #[error("{context}: {source}")]
+    In {
+        /// The step or check (`kubectl.get[0]`, `applying the bundle failed`).
+        context: String,
+        /// What failed in it.
+        #[source]
+        source: Box<Failure>,
+    },
+    /// A failure and what the runtime and the dev cluster's audit log tell about it, one line
+    /// each after it.
+    #[error("{source}{}", report.iter().map(|l| format!("\n{l}")).collect::<String>())]
+    Reported {
+        /// The failure.
+        #[source]
+        source: Box<Failure>,
+        /// The report's lines.
+        report: Vec<String>,
+    },
+}
+
+impl Failure {
+    /// This failure inside `context`: `<context>: <self>`.
+    pub fn context(self, context: impl Into<String>) -> Failure {
+        Failure::In { context: context.into(), source: Box::new(self) }
+    }
+
+    /// This failure with the report's lines after it (none: unchanged).
+    pub fn reported(self, report: Vec<String>) -> Failure {
+        if report.is_empty() { self } else { Failure::Reported { source: Box::new(self), report } }
+    }
+}

@@ -1,0 +1,63 @@
+//! Kubernetes clients for server processes: from a kubeconfig context, the in-cluster
+//! configuration or the current context, or from kubeconfig text (the dev cluster's).
+
+/// Why no client could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The named kubeconfig context cannot be used.
+    #[error("kubeconfig context {context:?}: {source}")]
+    Context {
+        /// The context asked for.
+        context: String,
+        /// Why it cannot be used.
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// Neither the in-cluster configuration nor a kubeconfig is there.
+    #[error("no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): {0}")]
+    Infer(#[source] kube::config::InferConfigError),
+    /// Kubeconfig text does not parse or names nothing usable.
+    #[error("{what} kubeconfig: {source}")]
+    Kubeconfig {
+        /// Whose kubeconfig (`dev cluster`).
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// The configuration was read but the client cannot be built (TLS, proxy, auth plugin).
+    #[error("cannot build a Kubernetes client: {0}")]
+    Build(#[source] kube::Error),
+    /// The same, for a client from kubeconfig text.
+    #[error("{what} client: {source}")]
+    BuildFrom {
+        /// Whose kubeconfig (`dev cluster`).
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// A client for `context` when given, else the in-cluster configuration, else the current
+/// context of `$KUBECONFIG` or `~/.kube/config`.
+pub async fn infer(context: Option<&str>) -> Result<kube::Client, ClientError> {
+    let config = match context {
+        Some(ctx) => {
+            let opts = kube::config::KubeConfigOptions { context: Some(ctx.to_string()), ..Default::default() };
+            kube::Config::from_kubeconfig(&opts).await.map_err(|source| ClientError::Context { context: ctx.to_string(), source })?
+        }
+        None => kube::Config::infer().await.map_err(ClientError::Infer)?,
+    };
+    kube::Client::try_from(config).map_err(ClientError::Build)
+}
+
+/// A client for the current context of kubeconfig text; `what` names it in errors (`dev
+/// cluster`). The text may hold a credential: it is never part of an error.
+pub async fn from_kubeconfig_yaml(yaml: &str, what: &'static str) -> Result<kube::Client, ClientError> {
+    let kc = kube::config::Kubeconfig::from_yaml(yaml).map_err(|source| ClientError::Kubeconfig { what, source })?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|source| ClientError::Kubeconfig { what, source })?;
+    kube::Client::try_from(config).map_err(|source| ClientError::BuildFrom { what, source })
+}
