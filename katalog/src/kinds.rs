@@ -7,7 +7,9 @@
 
 use crate::model::Katalog;
 use crate::model::resources::{ChildKind, Custom, HookTemplates};
-use crate::validate::api_identity;
+
+pub mod identity;
+pub use identity::{ApiIdentity, api_identity, is_namespaced};
 
 /// One API resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -233,7 +235,7 @@ pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, Cust
     let from_katalog = || {
         katalog.crds().iter().find_map(|(_, e)| {
             let id = api_identity(e)?;
-            (id.group == group && id.kind == kind && !id.plural.is_empty()).then(|| (id.plural, e.namespaced != Some(false) && id.scope != "Cluster"))
+            (id.group == group && id.kind == kind && !id.plural.is_empty()).then_some((id.plural, id.namespaced))
         })
     };
     let (plural, namespaced) = if let Some(p) = k.plural.as_ref().filter(|p| !p.is_empty()) {

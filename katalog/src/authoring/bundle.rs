@@ -8,8 +8,8 @@
 
 use super::rbac::{Component, Derivation, Rule, Scope};
 use crate::install;
+use crate::kinds::api_identity;
 use crate::model::Katalog;
-use crate::validate::api_identity;
 use crate::yaml::{Node, emit};
 use serde_json::{Map, Value, json};
 
@@ -47,7 +47,7 @@ pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, String>
                 .filter(|id| !id.plural.is_empty() && !id.version.is_empty())
                 .ok_or_else(|| format!("crd `{name}`: its crdFile does not give a complete identity; write `apiTypes: {{group, version, kind, plural}}`"))?;
             e.insert("apiTypes".into(), json!({"group": id.group, "version": id.version, "kind": id.kind, "plural": id.plural}));
-            if id.scope == "Cluster" && !e.contains_key("namespaced") {
+            if !id.namespaced && !e.contains_key("namespaced") {
                 e.insert("namespaced".into(), json!(false));
             }
         }

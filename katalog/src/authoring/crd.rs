@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
 pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
-    let id = crate::validate::api_identity(entry)
+    let id = crate::kinds::api_identity(entry)
         .ok_or_else(|| format!("crd `{name}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural"))?;
     if crate::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group) {
         return Err(format!("crd `{name}` serves the built-in kind `{}`, which needs no CustomResourceDefinition", id.kind));
@@ -18,7 +18,7 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
         if v.is_empty() { Err(format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD")) } else { Ok(v.to_string()) }
     };
     let (group, version, kind, plural) = (need(&id.group, "group")?, need(&id.version, "version")?, id.kind.clone(), id.plural.clone());
-    let scope = if entry.namespaced == Some(false) || id.scope == "Cluster" { "Cluster" } else { "Namespaced" };
+    let scope = if id.namespaced { "Namespaced" } else { "Cluster" };
     let schema = match &entry.crd_file_path {
         Some(path) => crate::sensitive::crd_file_schema(path, &kind, &version).map_err(|e| format!("crd `{name}`: {e}"))?,
         None => None,

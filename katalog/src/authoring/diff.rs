@@ -9,8 +9,8 @@
 //! component.
 
 use super::rbac::{Derivation, Scope};
-use crate::decode::read_yaml_file;
 use crate::diag::Diagnostic;
+use crate::load::include::read_yaml_file;
 use crate::yaml::{Limits, emit};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,12 +10,11 @@
 //! docs/rbac.md); no rule ever contains `*`.
 
 use crate::install::{self, WebhookConfig};
-use crate::kinds::{self, ApiResource};
+use crate::kinds::{self, ApiResource, api_identity};
 use crate::model::Katalog;
 use crate::model::condition::Operator;
 use crate::model::crd::CrdEntry;
 use crate::model::resources::{ChildKind, EntryCommon, HookTemplates};
-use crate::validate::api_identity;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -388,13 +387,7 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
     let id = api_identity(e)
         .filter(|id| !id.plural.is_empty())
         .ok_or_else(|| format!("crd `{name}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)"))?;
-    let own = ApiResource {
-        group: id.group.clone(),
-        version: id.version.clone(),
-        kind: id.kind.clone(),
-        plural: id.plural.clone(),
-        namespaced: e.namespaced != Some(false),
-    };
+    let own = id.resource();
     s.runtime(&own, "", &[Get, List, Watch], &Reason::crd(name, "watches its CRs"));
     s.runtime(
         &own,

@@ -210,7 +210,7 @@ impl Sensitivity {
     /// force (`ork validate` reports the file).
     pub fn of_entry(entry: &CrdEntry) -> Sensitivity {
         let Some(path) = &entry.crd_file_path else { return Sensitivity::default() };
-        let (kind, version) = crate::validate::api_identity(entry).map(|i| (i.kind, i.version)).unwrap_or_default();
+        let (kind, version) = crate::kinds::api_identity(entry).map(|i| (i.kind, i.version)).unwrap_or_default();
         match crd_file_schema(path, &kind, &version) {
             Ok(Some(s)) => Sensitivity::from_schema(s.get("openAPIV3Schema").unwrap_or(&s)),
             _ => Sensitivity::default(),

@@ -134,7 +134,7 @@ impl Redactor {
         }
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
         let group = crate::kinds::split_api_version(doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default()).0;
-        let entry = katalog.crds().iter().map(|(_, e)| e).find(|e| crate::validate::api_identity(e).is_some_and(|id| id.kind == kind && id.group == group));
+        let entry = katalog.crds().iter().map(|(_, e)| e).find(|e| crate::kinds::api_identity(e).is_some_and(|id| id.kind == kind && id.group == group));
         match entry {
             Some(e) => self.add_cr(&Sensitivity::of_entry(e), doc),
             None => self.add_cr(&Sensitivity::NAMES_ONLY, doc),

@@ -1,7 +1,7 @@
 //! The schema side of the sensitivity rule: where a CRD's openAPI schema says `format:
 //! password`, and reading that schema from an entry's `crdFile`.
 
-use crate::decode::read_yaml_file;
+use crate::load::include::read_yaml_file;
 use crate::yaml::Limits;
 use serde_json::Value;
 

@@ -58,7 +58,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
                 }
                 _ => {
                     let served_builtin =
-                        katalog::validate::api_identity(e).is_some_and(|id| katalog::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group));
+                        katalog::kinds::api_identity(e).is_some_and(|id| katalog::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group));
                     if served_builtin {
                         continue;
                     }

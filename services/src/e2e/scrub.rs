@@ -20,7 +20,7 @@ use std::time::Duration;
 pub(super) fn of_files(katalog: &Katalog, files: &[PathBuf]) -> Redactor {
     let mut guard = Redactor::default();
     for f in files {
-        let Ok(docs) = katalog::decode::read_yaml_file(f, katalog::yaml::Limits::default()) else { continue };
+        let Ok(docs) = katalog::load::include::read_yaml_file(f, katalog::yaml::Limits::default()) else { continue };
         for d in docs {
             guard.add_manifest(katalog, &d.root.to_json());
         }

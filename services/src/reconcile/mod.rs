@@ -102,16 +102,10 @@ impl<'k> Reconciler<'k> {
     /// The reconciler of CRD entry `crd` (the Katalog must have passed validation).
     pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, String> {
         let entry = katalog.crds().get(crd).ok_or_else(|| format!("no CRD entry named `{crd}`"))?;
-        let id = katalog::validate::api_identity(entry)
+        let id = katalog::kinds::api_identity(entry)
             .filter(|i| !i.plural.is_empty())
             .ok_or_else(|| format!("crd `{crd}`: its API identity (group, version, kind, plural) is incomplete"))?;
-        let own = ApiResource {
-            group: id.group,
-            version: id.version,
-            kind: id.kind,
-            plural: id.plural,
-            namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
-        };
+        let own = ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced };
         // Live children (onCreate, onReconcile) are listed and watched; onDelete kinds are only
         // addressed by name while deleting (docs/rbac.md: the verbs differ).
         let mut child_resources: Vec<ApiResource> = Vec::new();
@@ -197,7 +191,7 @@ impl<'k> Reconciler<'k> {
         if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
             return self.finalize(cluster, &cr, ctx).await;
         }
-        if !katalog::validate::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
+        if !katalog::namespaces::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
             return Ok(Outcome::Done);
         }
         if let Some(p) = self.metadata_patch(&cr, ctx)? {
@@ -369,7 +363,7 @@ impl<'k> Reconciler<'k> {
         if !ev.gate(&rq.when, &rq.or, &data).unwrap_or(false) {
             return Outcome::Done;
         }
-        match ev.text(after, &data).ok().and_then(|t| katalog::validate::parse_duration(&t)) {
+        match ev.text(after, &data).ok().and_then(|t| katalog::duration::parse_duration(&t)) {
             Some(secs) if secs > 0.0 => Outcome::RequeueAfter(Duration::from_secs_f64(secs)),
             _ => Outcome::Done,
         }

@@ -83,7 +83,7 @@ fn selector(m: &katalog::decode::Map<katalog::decode::Str>) -> Option<String> {
 }
 
 fn seconds(text: &str) -> Option<Duration> {
-    katalog::validate::parse_duration(text).filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64)
+    katalog::duration::parse_duration(text).filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64)
 }
 
 /// The effective settings of `entry`.
@@ -130,13 +130,13 @@ pub fn settings(katalog: &Katalog, entry: &CrdEntry, defaults: Defaults) -> Sett
 /// §1.5): `namespace:` of the entry, or an allow-list of one literal namespace and no
 /// restrictions anywhere.
 fn single_namespace(katalog: &Katalog, entry: &CrdEntry) -> Option<String> {
-    if entry.namespaced == Some(false) {
+    if !katalog::kinds::api_identity(entry).map_or_else(|| katalog::kinds::is_namespaced(entry.namespaced, None), |id| id.namespaced) {
         return None;
     }
     if let Some(ns) = &entry.namespace {
         return Some(ns.as_str().to_string());
     }
-    let (allowed, restricted) = katalog::validate::namespace_rules(katalog, entry);
+    let (allowed, restricted) = katalog::namespaces::namespace_rules(katalog, entry);
     match allowed.as_slice() {
         [one] if restricted.is_empty() && !one.contains(['*', '?', '[']) => Some(one.as_str().to_string()),
         _ => None,
@@ -280,7 +280,7 @@ impl OperatorBox {
     }
 
     fn admits(&self, key: &ObjectKey) -> bool {
-        katalog::validate::namespace_allowed(self.katalog, self.entry, key.namespace.as_deref().unwrap_or_default())
+        katalog::namespaces::namespace_allowed(self.katalog, self.entry, key.namespace.as_deref().unwrap_or_default())
     }
 
     /// Waits until the cluster serves the CRD (§1.4: a box starts when its CRD exists).
