@@ -206,11 +206,13 @@ pub fn entry_resource(katalog: &Katalog, block: &HookTemplates, kind: ChildKind,
 }
 
 /// Why a `custom` entry's resource cannot be resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustomError {
     /// `apiVersion` or `kind` is missing or is a template (RBAC and the client need it literal).
+    #[error("`{0}` of a custom entry must be a literal, not missing or a template")]
     NotLiteral(&'static str),
     /// Neither the table, nor a CRD of this Katalog, nor `plural:` gives the plural.
+    #[error("the plural of {kind} in group `{group}` is not known; set `plural:` on the custom entry")]
     UnknownPlural {
         /// Group of the entry.
         group: String,

@@ -144,7 +144,7 @@ async fn install(cluster: &KubeCluster, katalog: &katalog::model::Katalog) -> Re
     let mut custom: Vec<ApiResource> = Vec::new();
     let mut cr_files: Vec<PathBuf> = Vec::new();
     for (name, entry) in katalog.crds().iter().filter(|(_, e)| e.is_enabled()) {
-        let crd = katalog::authoring::crd::generate(name, entry)?;
+        let crd = katalog::authoring::crd::generate(name, entry).map_err(|e| e.to_string())?;
         create_or_keep(cluster, &crd_resource, None, &crd).await?;
         let id = katalog::kinds::api_identity(entry).ok_or_else(|| format!("crd `{name}`: incomplete API identity"))?;
         custom.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced });

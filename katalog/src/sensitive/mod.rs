@@ -26,7 +26,7 @@ mod redact;
 mod schema;
 
 pub use redact::{Redactor, SCRUBBED, redact_secret_data, secret_placeholder};
-pub use schema::crd_file_schema;
+pub use schema::{SchemaError, crd_file_schema};
 
 use crate::model::crd::CrdEntry;
 use serde_json::Value;
