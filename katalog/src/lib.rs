@@ -22,6 +22,7 @@ pub mod model;
 pub mod names;
 pub mod namespaces;
 pub mod profiles;
+pub mod redact;
 pub mod render;
 pub mod rules;
 pub mod sensitive;

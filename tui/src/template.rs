@@ -129,7 +129,7 @@ pub fn run(args: Args) -> u8 {
                 out.push_str(&emit(&child.manifest));
             } else {
                 let mut shown = child.manifest.clone();
-                katalog::sensitive::redact_secret_data(&mut shown);
+                katalog::redact::redact_secret_data(&mut shown);
                 rendered.redactor.scrub_json(&mut shown);
                 out.push_str(&emit(&shown));
             }

@@ -33,7 +33,7 @@ pub(super) struct Plan {
     spec: E2eSpec,
     expectations: Vec<Expectation>,
     /// The sensitive values of the CR and setup files: never printed.
-    guard: katalog::sensitive::Redactor,
+    guard: katalog::redact::Redactor,
 }
 
 pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Expectation>, opts: &Options) -> Result<Plan, E2eError> {

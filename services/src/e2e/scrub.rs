@@ -8,8 +8,8 @@
 use super::checks::Shell;
 use super::{CaseResult, DocRun, Event, Reporter};
 use katalog::model::Katalog;
+use katalog::redact::Redactor;
 use katalog::render::LABEL_MANAGED;
-use katalog::sensitive::Redactor;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Mutex;

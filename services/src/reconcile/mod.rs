@@ -13,7 +13,7 @@
 //!
 //! Nothing it writes or returns — conditions, status fields, Events, the error the runtime logs
 //! and shows on `/katalog` — holds a sensitive value of the CR or of a Secret it reads or
-//! renders: every text passes the CR's [`Redactor`] (`katalog::sensitive`, docs/reconcile.md).
+//! renders: every text passes the CR's [`Redactor`] (`katalog::redact`, docs/reconcile.md).
 
 mod children;
 mod delete;
@@ -21,10 +21,10 @@ mod delete;
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merge_diff};
 use katalog::model::Katalog;
 use katalog::model::crd::CrdEntry;
+use katalog::redact::Redactor;
 use katalog::render::{LABEL_MANAGED, RenderFailure, Request, condition, conditions, render, set_path, template_data};
 use katalog::rules::Evaluator;
 use katalog::rules::Violation;
-use katalog::sensitive::Redactor;
 use katalog::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
