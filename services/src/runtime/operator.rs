@@ -568,3 +568,37 @@ pub(super) async fn wait_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) 
         r = stop.changed() => r.is_err() || *stop.borrow(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The watch namespace of entry `web` whose crdFile has `scope` and whose runtime allows
+    /// exactly one namespace.
+    fn watch_namespace(scope: &str) -> Option<String> {
+        let dir = std::env::temp_dir().join(format!("ork-operator-scope-{scope}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let crd = format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: webs.x.dev}}\nspec:\n  group: x.dev\n  scope: {scope}\n  names: {{kind: Web, plural: webs}}\n  versions: [{{name: v1, served: true, storage: true}}]\n"
+        );
+        std::fs::write(dir.join("crd.yaml"), crd).expect("write crd");
+        let katalog = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: k}\nspec:\n  crds:\n    web:\n      crdFile: crd.yaml\n      operatorBox:\n        runtime:\n          allowedNamespaces: [team-a]\n";
+        std::fs::write(dir.join("katalog.yaml"), katalog).expect("write katalog");
+        let loaded = katalog::load::load_file(&dir.join("katalog.yaml"), &Default::default());
+        assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+        let k = loaded.katalog.expect("a Katalog");
+        let watch = settings(&k, k.crds().get("web").expect("entry web"), Defaults::default()).watch_namespace;
+        let _ = std::fs::remove_dir_all(&dir);
+        watch
+    }
+
+    /// A kind the crdFile declares cluster-scoped has no namespace to watch, even when the
+    /// namespace rules name one: before the one "namespaced" rule (katalog::kinds::is_namespaced)
+    /// only an explicit `namespaced: false` counted, and a namespaced watch of a cluster-scoped
+    /// resource is refused by the API server.
+    #[test]
+    fn a_cluster_scoped_kind_is_watched_cluster_wide() {
+        assert_eq!(watch_namespace("Cluster"), None);
+        assert_eq!(watch_namespace("Namespaced").as_deref(), Some("team-a"));
+    }
+}
