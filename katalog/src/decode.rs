@@ -99,8 +99,9 @@ pub struct Cx {
 pub type IncludeReader = fn(&mut Cx, &Node, &[&str]) -> Option<Node>;
 
 impl Cx {
-    /// A fresh context that admits a referenced file anywhere: for documents that are not a
-    /// pattern's (an included ops or expectations file). The loader uses [`Cx::with_root`].
+    /// A fresh context that admits a referenced file anywhere and reads no `include:` file (add
+    /// a reader with [`Cx::reading_includes`]; the loader's contexts come from
+    /// `load::include::context`).
     pub fn new(limits: Limits) -> Cx {
         Cx::with_root(limits, PatternRoot::unrestricted())
     }
@@ -248,7 +249,7 @@ impl Cx {
     }
 
     /// Every block decoded through an `include:`, with its merged content (see
-    /// [`resolve_includes`]).
+    /// `load::include::resolve_includes`).
     pub fn take_includes(&mut self) -> Vec<(Node, Node)> {
         std::mem::take(&mut self.includes)
     }

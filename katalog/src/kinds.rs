@@ -4,6 +4,9 @@
 //! never guessed from the kind. It comes from this table (the built-in Kubernetes APIs and a few
 //! widely installed add-ons), from a CRD declared in the same Katalog, or from an explicit
 //! `plural:` on a `custom` entry. Anything else is a validation error asking for the plural.
+//!
+//! The API identity a CRD entry of the Katalog serves, and whether its CRs are namespaced, is
+//! [`identity`].
 
 use crate::model::Katalog;
 use crate::model::resources::{ChildKind, Custom, HookTemplates};

@@ -1,5 +1,5 @@
 //! Files → typed documents: pick the document, check kind and apiVersion, expand Motif imports
-//! and Komposer imports, then decode strictly.
+//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]).
 //!
 //! Expansion works on the span-carrying YAML tree *before* typed decoding: a Motif's resources
 //! are spliced into the importing CRD entry and a Komposer's imported Katalogs are merged into
