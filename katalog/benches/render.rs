@@ -16,7 +16,7 @@ fn demo(c: &mut Criterion, dir: &str, crd: &str) {
     let katalog = loaded.katalog.expect("demo loads");
     let (templates, diags) = TemplateSet::compile(&katalog);
     assert!(diags.is_empty());
-    let docs = katalog::decode::read_yaml_file(&root.join("cr.yaml"), katalog::yaml::Limits::default()).unwrap();
+    let docs = katalog::load::include::read_yaml_file(&root.join("cr.yaml"), katalog::yaml::Limits::default()).unwrap();
     let cr: Value = docs[0].root.to_json();
     let name = dir.rsplit('/').next().unwrap_or(dir);
     c.bench_function(&format!("render/{name}"), |b| {

@@ -5,9 +5,9 @@
 //! [`Diagnostic`] in the [`Cx`] and keeps its default, so one `ork validate` run reports every
 //! unknown field and wrong type in a file, each with file:line:col, YAML path and a fix.
 
-use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
 use crate::files::PatternRoot;
-use crate::yaml::{self, Limits, Node, Scalar, Value};
+use crate::yaml::{Limits, Node, Scalar, Value};
 use std::fmt;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -87,18 +87,51 @@ pub struct Cx {
     includes: Vec<(Node, Node)>,
     /// Where referenced files may come from.
     root: PatternRoot,
+    /// Reads and merges `include:` files; `None`: decoding reads no files and `include:` is an
+    /// unknown field.
+    read_include: Option<IncludeReader>,
 }
 
+/// Expands `include:` on a block being decoded as a struct that accepts includes (`keys`: the
+/// top-level keys the included file may have): returns the merged block, or `None` when the
+/// block has no `include:`. Decoding reads no files itself; the loader supplies the reader
+/// (`load::include::expand`) through [`Cx::reading_includes`].
+pub type IncludeReader = fn(&mut Cx, &Node, &[&str]) -> Option<Node>;
+
 impl Cx {
-    /// A fresh context that admits a referenced file anywhere: for documents that are not a
-    /// pattern's (an included ops or expectations file). The loader uses [`Cx::with_root`].
+    /// A fresh context that admits a referenced file anywhere and reads no `include:` file (add
+    /// a reader with [`Cx::reading_includes`]; the loader's contexts come from
+    /// `load::include::context`).
     pub fn new(limits: Limits) -> Cx {
         Cx::with_root(limits, PatternRoot::unrestricted())
     }
 
     /// A fresh context whose `include:`s, imports and file references must stay inside `root`.
     pub fn with_root(limits: Limits, root: PatternRoot) -> Cx {
-        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root }
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root, read_include: None }
+    }
+
+    /// This context, expanding `include:` with `reader`.
+    pub fn reading_includes(mut self, reader: IncludeReader) -> Cx {
+        self.read_include = Some(reader);
+        self
+    }
+
+    /// The files being decoded, outermost first (canonical paths): an include of one of them is a
+    /// cycle.
+    pub(crate) fn include_stack(&self) -> &[PathBuf] {
+        &self.include_stack
+    }
+
+    /// Records that the (canonical) file `path` is now being decoded, until the block that
+    /// included it is done.
+    pub(crate) fn push_include(&mut self, canonical: PathBuf) {
+        self.include_stack.push(canonical);
+    }
+
+    /// Records a finding as is (its path already set, or deliberately none).
+    pub(crate) fn push_as_is(&mut self, d: Diagnostic) {
+        self.diags.push(d);
     }
 
     /// The pattern root in force.
@@ -216,7 +249,7 @@ impl Cx {
     }
 
     /// Every block decoded through an `include:`, with its merged content (see
-    /// [`resolve_includes`]).
+    /// `load::include::resolve_includes`).
     pub fn take_includes(&mut self) -> Vec<(Node, Node)> {
         std::mem::take(&mut self.includes)
     }
@@ -226,159 +259,9 @@ impl Cx {
         std::mem::take(&mut self.diags)
     }
 
-    /// Resolves `include: FILE` on a block: reads FILE (relative to the file that names it),
-    /// checks that its top-level keys are among `keys`, and merges the inline block over it
-    /// (lists: included items first, an inline item with the same `name` replaces an included
-    /// one; mappings: inline keys win). Returns the merged node, or the input when there is no
-    /// include. Include cycles are errors.
-    fn expand_include(&mut self, node: &Node, keys: &[&str]) -> Option<Node> {
-        let entries = node.as_map()?;
-        let (inc_key, inc_val) = entries.iter().find(|(k, _)| k.as_scalar_text() == Some("include"))?;
-        let rest: Vec<(Node, Node)> = entries.iter().filter(|(k, _)| k.as_scalar_text() != Some("include")).cloned().collect();
-        let inline = Node::new(Value::Map(rest), node.span);
-        let Some(rel) = inc_val.as_str() else {
-            self.in_key("include", |cx| cx.type_error(inc_val, "a file path"));
-            return Some(inline);
-        };
-        let base = inc_key.span.file.path();
-        let path = join_relative(&base, rel);
-        if !self.in_key("include", |cx| cx.admit(&path, inc_val.span, "include")) {
-            return Some(inline);
-        }
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if self.include_stack.contains(&canonical) {
-            let chain: Vec<String> = self.include_stack.iter().chain(std::iter::once(&canonical)).map(|p| crate::diag::display_path(p)).collect();
-            self.in_key("include", |cx| {
-                cx.error_help(
-                    "include-cycle",
-                    inc_val.span,
-                    format!("include cycle: {}", chain.join(" -> ")),
-                    "remove one of the includes so that no file includes itself",
-                )
-            });
-            return Some(inline);
-        }
-        let included = match read_yaml_file(&path, self.limits) {
-            Ok(docs) => docs,
-            Err(d) => {
-                let d = Diagnostic { span: d.span.or(Some(inc_val.span)), ..d };
-                self.in_key("include", |cx| cx.push(d));
-                return Some(inline);
-            }
-        };
-        let Some(root) = included.into_iter().next().map(|d| d.root) else {
-            return Some(inline);
-        };
-        if root.is_null() {
-            return Some(inline);
-        }
-        let Some(file_entries) = root.as_map() else {
-            self.in_key("include", |cx| {
-                cx.error_help(
-                    "wrong-type",
-                    root.span,
-                    format!("included file must be an object, got {}", root.type_name()),
-                    format!("start the file with one of: {}", keys.join(", ")),
-                )
-            });
-            return Some(inline);
-        };
-        if let [wrapper] = keys
-            && let Some(key) = wrapper.strip_prefix('*')
-        {
-            let mut inner = None;
-            for (k, v) in file_entries {
-                if k.as_scalar_text() == Some(key) {
-                    inner = Some(v.clone());
-                } else {
-                    let name = k.as_scalar_text().unwrap_or("");
-                    self.diags.push(
-                        Diagnostic::error("unknown-field", format!("unknown top-level key `{name}` in included file"))
-                            .at(k.span)
-                            .path(name.to_string())
-                            .help(format!("the file must have exactly one top-level key: `{key}`")),
-                    );
-                }
-            }
-            self.include_stack.push(canonical);
-            let base = inner.unwrap_or_else(|| Node::new(Value::Map(Vec::new()), root.span));
-            return Some(merge_included(base, inline));
-        }
-        let mut kept = Vec::new();
-        for (k, v) in file_entries {
-            let name = k.as_scalar_text().unwrap_or("");
-            if keys.contains(&name) {
-                kept.push((k.clone(), v.clone()));
-            } else {
-                let mut d = Diagnostic::error("unknown-field", format!("unknown top-level key `{name}` in included file")).at(k.span).path(name.to_string());
-                d = match suggest(name, keys.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{s}`? (valid keys: {})", keys.join(", "))),
-                    None => d.help(format!("valid keys: {}", keys.join(", "))),
-                };
-                self.diags.push(d);
-            }
-        }
-        self.include_stack.push(canonical);
-        let merged = merge_included(Node::new(Value::Map(kept), root.span), inline);
-        Some(merged)
-    }
-
     /// Marks `path` as being decoded, so that an include of it is reported as a cycle.
     pub fn enter_file(&mut self, path: &Path) {
         self.include_stack.push(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
-    }
-}
-
-/// Resolves `rel` against the directory of the file `base`, dropping `.` components so that
-/// messages show `dir/x.yaml`, not `dir/./x.yaml`.
-pub fn join_relative(base: &Path, rel: &str) -> PathBuf {
-    let mut out = base.parent().map(Path::to_path_buf).unwrap_or_default();
-    for c in Path::new(rel).components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir if out.file_name().is_some_and(|n| n != "..") => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Reads and parses a YAML file, applying `limits` (`max_bytes` while reading: see
-/// [`crate::files::read_bounded`]).
-pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>, Diagnostic> {
-    let text = crate::files::read_text_bounded(path, limits.max_bytes)?;
-    yaml::parse(&text, FileId::intern(path), limits)
-}
-
-pub use crate::files::io_diag;
-
-/// Merges an inline block over the content of its included file.
-fn merge_included(base: Node, over: Node) -> Node {
-    match (base.value, over.value) {
-        (Value::Map(mut b), Value::Map(o)) => {
-            for (ok, ov) in o {
-                let key = ok.as_scalar_text().map(str::to_string);
-                match b.iter().position(|(bk, _)| bk.as_scalar_text().map(str::to_string) == key) {
-                    Some(i) => {
-                        let (bk, bv) = b.remove(i);
-                        let _ = bk;
-                        b.insert(i, (ok, merge_included(bv, ov)));
-                    }
-                    None => b.push((ok, ov)),
-                }
-            }
-            Node::new(Value::Map(b), over.span)
-        }
-        (Value::Seq(b), Value::Seq(o)) => {
-            let name_of = |n: &Node| n.get("name").and_then(|v| v.as_scalar_text()).map(str::to_string);
-            let inline_names: Vec<String> = o.iter().filter_map(name_of).collect();
-            let mut items: Vec<Node> = b.into_iter().filter(|n| name_of(n).is_none_or(|nm| !inline_names.contains(&nm))).collect();
-            items.extend(o);
-            Node::new(Value::Seq(items), over.span)
-        }
-        (_, ov) => Node::new(ov, over.span),
     }
 }
 
@@ -466,30 +349,45 @@ pub trait DecodeFields: Default {
     fn finish(&mut self, node: &Node, present: &[&str], cx: &mut Cx);
 }
 
-/// `node` with every block that was decoded through an `include:` (as recorded in `includes`,
-/// from [`Cx::take_includes`]) replaced by its merged content: the document as decoded, with no
-/// include left.
-pub fn resolve_includes(node: &Node, includes: &[(Node, Node)]) -> Node {
-    if node.get("include").is_some()
-        && let Some((_, merged)) = includes.iter().find(|(orig, _)| orig == node)
-    {
-        return resolve_includes(merged, includes);
-    }
-    let value = match &node.value {
-        Value::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), resolve_includes(v, includes))).collect()),
-        Value::Seq(items) => Value::Seq(items.iter().map(|v| resolve_includes(v, includes)).collect()),
-        other => other.clone(),
-    };
-    Node::new(value, node.span)
+/// A migration hint for a key that is valid in an older upstream layout (or a common mistake),
+/// looked up by the Rust type being decoded. `None` when the key has no special story.
+pub fn legacy_hint(type_name: &str, key: &str) -> Option<&'static str> {
+    Some(match (type_name, key) {
+        ("Katalog", "imports") => "a Katalog cannot import other Katalogs; use `kind: Komposer` with `imports.files`, or `spec.imports` for motifs",
+        ("Komposer", "crds") => "Komposer CRD overrides go under `spec.crds`",
+        ("CrdEntry", "validation" | "mutation" | "conversion" | "webhooks") => {
+            "in the current layout admission rules live under `admission:` (e.g. `admission.validation`)"
+        }
+        ("CrdEntry", "imports" | "normalize" | "forceConflict") => "in the current layout this lives under `operatorBox.reconcile`",
+        (
+            "CrdEntry",
+            "allowedNamespaces" | "restrictedNamespaces" | "deletionProtection" | "ignoreStatusPatch" | "ignoreObservedGeneration" | "removeFinalizers",
+        ) => "in the current layout this lives under `operatorBox.runtime`",
+        ("CrdEntry", "workers" | "resync") => "in the current layout this lives under `operatorBox.reconcile`",
+        ("CrdEntry", "name") => "the entry name is its key under `spec.crds`; remove `name:`",
+        ("OperatorBox", "reconciler") => "`reconciler` was renamed: use `operatorBox.reconcile`",
+        ("OperatorBox", "onCreate" | "onReconcile" | "onDelete") => {
+            "lifecycle blocks live under `operatorBox.reconcile` (e.g. `operatorBox.reconcile.onCreate`)"
+        }
+        ("OperatorBox", "status") => "status lives under `operatorBox.emit.status`",
+        ("OperatorBox", "finalizers" | "autoscale") => "this lives under `operatorBox.runtime`",
+        ("OperatorBox", "cross") => "cross reads live under `operatorBox.observe.cross`",
+        ("OperatorBox", "default" | "hooks" | "constructor") => "this lives under `operatorBox.reconcile`",
+        (_, "anyOf") => "`anyOf` was renamed to `or`",
+        (_, "reconcileMode") => "did you mean `reconcile`?",
+        _ => return None,
+    })
 }
 
 /// The shared body of every derived `Decode` impl.
 pub fn decode_struct<T: DecodeFields>(node: &Node, cx: &mut Cx) -> Option<T> {
     let depth = cx.include_stack.len();
     let mut expanded: Option<Node> = None;
-    if !T::INCLUDE_KEYS.is_empty() {
+    if !T::INCLUDE_KEYS.is_empty()
+        && let Some(read) = cx.read_include
+    {
         // An included file may itself include (bounded: a repeat is reported as a cycle).
-        while let Some(next) = cx.expand_include(expanded.as_ref().unwrap_or(node), T::INCLUDE_KEYS) {
+        while let Some(next) = read(cx, expanded.as_ref().unwrap_or(node), T::INCLUDE_KEYS) {
             let done = next.get("include").is_none();
             expanded = Some(next);
             if done || cx.include_stack.len() > depth + 32 {
@@ -533,7 +431,7 @@ fn unknown_field<T: DecodeFields>(key: &str, key_node: &Node, cx: &mut Cx) {
     let mut valid = Vec::new();
     T::field_names(&mut valid);
     let mut d = Diagnostic::error("unknown-field", format!("unknown field `{key}`")).at(key_node.span);
-    if let Some(hint) = crate::model::legacy_hint(T::TYPE_NAME, key) {
+    if let Some(hint) = legacy_hint(T::TYPE_NAME, key) {
         d = d.help(hint);
     } else if key == "include" {
         d = d.help("`include:` is not supported in this block");

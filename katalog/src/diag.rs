@@ -156,6 +156,9 @@ impl Diagnostic {
     }
 }
 
+/// A finding is also an error value, so that typed errors can carry it as their `#[source]`.
+impl std::error::Error for Diagnostic {}
+
 impl fmt::Display for Diagnostic {
     /// `path:line:col: error[code]: message (at yaml.path)` then an indented `help:` line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

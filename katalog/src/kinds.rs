@@ -4,10 +4,15 @@
 //! never guessed from the kind. It comes from this table (the built-in Kubernetes APIs and a few
 //! widely installed add-ons), from a CRD declared in the same Katalog, or from an explicit
 //! `plural:` on a `custom` entry. Anything else is a validation error asking for the plural.
+//!
+//! The API identity a CRD entry of the Katalog serves, and whether its CRs are namespaced, is
+//! [`identity`].
 
 use crate::model::Katalog;
 use crate::model::resources::{ChildKind, Custom, HookTemplates};
-use crate::validate::api_identity;
+
+pub mod identity;
+pub use identity::{ApiIdentity, api_identity, is_namespaced};
 
 /// One API resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -204,11 +209,13 @@ pub fn entry_resource(katalog: &Katalog, block: &HookTemplates, kind: ChildKind,
 }
 
 /// Why a `custom` entry's resource cannot be resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustomError {
     /// `apiVersion` or `kind` is missing or is a template (RBAC and the client need it literal).
+    #[error("`{0}` of a custom entry must be a literal, not missing or a template")]
     NotLiteral(&'static str),
     /// Neither the table, nor a CRD of this Katalog, nor `plural:` gives the plural.
+    #[error("the plural of {kind} in group `{group}` is not known; set `plural:` on the custom entry")]
     UnknownPlural {
         /// Group of the entry.
         group: String,
@@ -233,7 +240,7 @@ pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, Cust
     let from_katalog = || {
         katalog.crds().iter().find_map(|(_, e)| {
             let id = api_identity(e)?;
-            (id.group == group && id.kind == kind && !id.plural.is_empty()).then(|| (id.plural, e.namespaced != Some(false) && id.scope != "Cluster"))
+            (id.group == group && id.kind == kind && !id.plural.is_empty()).then_some((id.plural, id.namespaced))
         })
     };
     let (plural, namespaced) = if let Some(p) = k.plural.as_ref().filter(|p| !p.is_empty()) {

@@ -1,19 +1,21 @@
 //! Files → typed documents: pick the document, check kind and apiVersion, expand Motif imports
-//! and Komposer imports, then decode strictly.
+//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]).
 //!
 //! Expansion works on the span-carrying YAML tree *before* typed decoding: a Motif's resources
 //! are spliced into the importing CRD entry and a Komposer's imported Katalogs are merged into
 //! one Katalog tree. Every node keeps the position it had in its own file, so an error inside an
 //! imported file is reported at that file's line and column.
 
-use crate::decode::{Cx, Decode, read_yaml_file};
+use crate::decode::{Cx, Decode};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path, suggest};
 use crate::files::PatternRoot;
 use crate::model::{API_VERSION, KINDS, Katalog, Komposer, Motif};
 use crate::yaml::{Limits, Node, Style, Value};
+use include::read_yaml_file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod include;
 mod motif;
 
 /// Options for loading.
@@ -84,7 +86,7 @@ impl Loaded {
     /// The Katalog document as decoded, with imports, Komposer merges and includes all
     /// resolved: what a bundle ships to the cluster. `None` for a Motif or an unreadable file.
     pub fn expanded(&self) -> Option<Node> {
-        self.decoded.as_ref().map(|(node, includes)| crate::decode::resolve_includes(node, includes))
+        self.decoded.as_ref().map(|(node, includes)| include::resolve_includes(node, includes))
     }
 
     /// True when the file given could not be read at all (missing, I/O error, not a regular
@@ -101,7 +103,7 @@ impl Loaded {
 /// [`LoadOptions::allow_outside_root`]; one that does not is reported (`outside-root`) and
 /// never opened.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    let mut cx = Cx::with_root(opts.limits, PatternRoot::of_file(path, opts.allow_outside_root));
+    let mut cx = include::context(opts.limits, PatternRoot::of_file(path, opts.allow_outside_root));
     let mut out = Loaded { path: path.to_path_buf(), ..Loaded::default() };
     if let Some((kind, root)) = read_document(path, &mut cx, None) {
         out.kind = Some(kind);
@@ -142,14 +144,14 @@ fn resolve_entry_files(katalog: &mut Katalog, cx: &mut Cx) {
             && !f.value.starts_with("https://")
             && !f.value.starts_with("http://")
         {
-            let path = crate::decode::join_relative(&f.span.file.path(), &f.value);
+            let path = include::join_relative(&f.span.file.path(), &f.value);
             match cx.root().check(&path, f.span, "crdFile") {
                 Ok(()) => entry.crd_file_path = Some(path),
                 Err(d) => cx.push(d.path(at("crdFile")).crd(name.as_str())),
             }
         }
         for (i, f) in entry.cr_files.iter().enumerate() {
-            let path = crate::decode::join_relative(&f.span.file.path(), &f.value);
+            let path = include::join_relative(&f.span.file.path(), &f.value);
             match cx.root().check(&path, f.span, "crFiles entry") {
                 Ok(()) => entry.cr_file_paths.push(path),
                 Err(d) => cx.push(d.path(at(&format!("crFiles[{i}]"))).crd(name.as_str())),
@@ -349,7 +351,7 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
             );
             continue;
         }
-        let path = crate::decode::join_relative(&span.file.path(), &resolved);
+        let path = include::join_relative(&span.file.path(), &resolved);
         if !cx.in_key("imports", |cx| cx.in_key("files", |cx| cx.in_index(i, |cx| cx.admit(&path, url_node.span, "Komposer import")))) {
             continue;
         }

@@ -8,11 +8,12 @@
 
 use crate::decode::Str;
 use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
+use crate::kinds::{ApiIdentity, api_identity, is_namespaced};
 use crate::load::{DocKind, Loaded};
-use crate::model::condition::{Comparison, MutationRule, Operator, ValidationRule};
 use crate::model::crd::CrdEntry;
 use crate::model::resources::ChildKind;
 use crate::model::{Katalog, Motif};
+use crate::namespaces::{pattern_covers, pattern_matches};
 use crate::profiles::{ProfileClass, UserProfiles};
 use crate::yaml::Limits;
 use serde::Serialize;
@@ -20,8 +21,8 @@ use std::collections::BTreeMap;
 
 mod checks;
 pub mod e2e;
+mod shapes;
 pub mod simulate;
-pub use checks::parse_duration;
 
 /// The outcome of validating one file.
 #[derive(Debug)]
@@ -132,19 +133,19 @@ fn summaries(k: &Katalog, profiles: &mut BTreeMap<String, Vec<String>>) -> Vec<C
         .crds()
         .iter()
         .map(|(name, e)| {
-            let id = api_identity(e).unwrap_or(ApiIdentity {
+            let id = api_identity(e).unwrap_or_else(|| ApiIdentity {
                 group: String::new(),
                 version: String::new(),
                 kind: e.api_types.as_ref().and_then(|a| a.kind.as_ref()).map(|k| k.value.clone()).unwrap_or_default(),
                 plural: String::new(),
-                scope: String::new(),
+                namespaced: is_namespaced(e.namespaced, None),
             });
             let adm = e.admission.as_ref();
             CrdSummary {
                 name: name.value.clone(),
                 enabled: e.is_enabled(),
                 group_version: if id.group.is_empty() { id.version.clone() } else { format!("{}/{}", id.group, id.version) },
-                namespaced: e.namespaced.unwrap_or(id.scope != "Cluster"),
+                namespaced: id.namespaced,
                 kind: id.kind,
                 plural: id.plural,
                 children: e.lifecycle_blocks().iter().map(|(_, b)| b.count()).sum(),
@@ -253,8 +254,8 @@ impl Validator<'_> {
                 checks::duration(d, crd, self.diags);
             }
             if let Some(rq) = &r.requeue {
-                checks::conditions(&rq.when, crd, self.diags);
-                checks::conditions(&rq.or, crd, self.diags);
+                shapes::conditions(&rq.when, crd, self.diags);
+                shapes::conditions(&rq.or, crd, self.diags);
             }
         }
         self.check_namespaces(crd, e);
@@ -264,8 +265,8 @@ impl Validator<'_> {
         self.check_cross(crd, e);
         if let Some(em) = e.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|em| em.status.as_ref()) {
             for f in &em.fields {
-                checks::conditions(&f.when, crd, self.diags);
-                checks::conditions(&f.or, crd, self.diags);
+                shapes::conditions(&f.when, crd, self.diags);
+                shapes::conditions(&f.or, crd, self.diags);
                 if f.clear_on_false == Some(true) && f.when.is_empty() && f.or.is_empty() {
                     self.diags
                         .push(Diagnostic::warning("clear-on-false-without-gate", "`clearOnFalse` has no effect without `when` or `or`").at(f.span).crd(crd));
@@ -355,7 +356,7 @@ impl Validator<'_> {
         }
         let mut usable = 0;
         for a in &allowed {
-            match restricted.iter().find(|r| checks::pattern_covers(r, a)) {
+            match restricted.iter().find(|r| pattern_covers(r, a)) {
                 Some(r) => self.diags.push(
                     Diagnostic::error("namespace-conflict", format!("namespace `{a}` is allowed but also restricted by `{r}` (at {})", r.span))
                         .at(a.span)
@@ -376,8 +377,8 @@ impl Validator<'_> {
         if let Some(ns) = &e.namespace
             && !ns.is_empty()
         {
-            let denied = restricted.iter().any(|r| checks::pattern_matches(r, ns));
-            let not_allowed = !allowed.is_empty() && !allowed.iter().any(|a| checks::pattern_matches(a, ns));
+            let denied = restricted.iter().any(|r| pattern_matches(r, ns));
+            let not_allowed = !allowed.is_empty() && !allowed.iter().any(|a| pattern_matches(a, ns));
             if denied || not_allowed {
                 self.err(
                     crd,
@@ -448,12 +449,12 @@ impl Validator<'_> {
         let Some(adm) = &e.admission else { return };
         if let Some(v) = &adm.validation {
             for r in &v.rules {
-                rule_shape(r, crd, self.diags);
+                shapes::rule_shape(r, crd, self.diags);
             }
         }
         if let Some(m) = &adm.mutation {
             for r in &m.rules {
-                mutation_shape(r, crd, self.diags);
+                shapes::mutation_shape(r, crd, self.diags);
             }
         }
         if let Some(c) = &adm.conversion
@@ -503,8 +504,8 @@ impl Validator<'_> {
                     );
                 }
             }
-            checks::conditions(&gate.when, crd, self.diags);
-            checks::conditions(&gate.or, crd, self.diags);
+            shapes::conditions(&gate.when, crd, self.diags);
+            shapes::conditions(&gate.or, crd, self.diags);
         }
     }
 
@@ -608,157 +609,4 @@ impl Validator<'_> {
     fn startup_order(&self) -> Vec<String> {
         self.topo().unwrap_or_default()
     }
-}
-
-fn rule_shape(r: &ValidationRule, crd: &str, diags: &mut Diagnostics) {
-    comparison_shape(&r.cmp, r.span, crd, diags, "validation rule");
-    checks::conditions(&r.when, crd, diags);
-    checks::conditions(&r.or, crd, diags);
-}
-
-fn mutation_shape(r: &MutationRule, crd: &str, diags: &mut Diagnostics) {
-    match (&r.default, &r.override_) {
-        (Some(_), Some(_)) => diags.push(
-            Diagnostic::error("mutation-both", "a mutation rule has both `default` and `override`")
-                .at(r.span)
-                .crd(crd)
-                .help("keep one: `default` sets a missing value, `override` always sets it"),
-        ),
-        (None, None) => diags.push(
-            Diagnostic::error("mutation-none", "a mutation rule needs `default` or `override`")
-                .at(r.span)
-                .crd(crd)
-                .help("add `default: <value>` or `override: <value>`"),
-        ),
-        _ => {}
-    }
-    checks::conditions(&r.when, crd, diags);
-    checks::conditions(&r.or, crd, diags);
-}
-
-/// Checks that a comparison declares exactly one operator and that its value has the right form.
-pub(crate) fn comparison_shape(c: &Comparison, span: Span, crd: &str, diags: &mut Diagnostics, what: &str) {
-    let declared = c.declared();
-    match declared.len() {
-        0 => diags.push(
-            Diagnostic::error("missing-operator", format!("{what} has no comparison"))
-                .at(span)
-                .crd(crd)
-                .help("add one of: equals, notEquals, exists, in, regex, between, greaterThan, … or `operator` + `value`"),
-        ),
-        1 => {}
-        _ => diags.push(
-            Diagnostic::error("multiple-operators", format!("{what} declares several comparisons: {}", declared.join(", ")))
-                .at(span)
-                .crd(crd)
-                .help("split it into one condition per comparison"),
-        ),
-    }
-    if let Some(op) = &c.operator {
-        let needs_value = !matches!(
-            op.value,
-            Operator::Exists
-                | Operator::NotExists
-                | Operator::Unique
-                | Operator::TypeMap
-                | Operator::TypeList
-                | Operator::TypeString
-                | Operator::TypeNumber
-                | Operator::TypeBool
-                | Operator::TypeNull
-        );
-        if needs_value && c.value.is_none() {
-            diags.push(Diagnostic::error("missing-value", format!("operator `{}` needs a `value`", op.value)).at(op.span).crd(crd));
-        }
-    } else if c.value.is_some() {
-        diags.push(
-            Diagnostic::error("value-without-operator", "`value` is only used with `operator`")
-                .at(span)
-                .crd(crd)
-                .help("write the comparison as a shorthand (`equals: x`) or add `operator: equals`"),
-        );
-    }
-    for (name, v) in [("between", &c.between), ("notBetween", &c.not_between)] {
-        if let Some(v) = v
-            && !v.is_template()
-            && v.split(',').filter(|p| p.trim().parse::<f64>().is_ok()).count() != 2
-        {
-            diags.push(Diagnostic::error("invalid-range", format!("`{name}` must be \"low,high\", got \"{v}\"")).at(v.span).crd(crd));
-        }
-    }
-    for v in [&c.greater_than, &c.less_than, &c.greater_than_or_equal, &c.less_than_or_equal, &c.min, &c.max].into_iter().flatten() {
-        if !v.is_template() && v.trim().parse::<f64>().is_err() {
-            diags.push(
-                Diagnostic::error("not-a-number", format!("numeric comparison with non-number \"{v}\""))
-                    .at(v.span)
-                    .crd(crd)
-                    .help("numeric comparisons are always false on non-numbers"),
-            );
-        }
-    }
-}
-
-/// The API identity a CRD entry serves: `apiTypes`, completed from `crdFile` where apiTypes
-/// leaves fields out. `None` when neither names a kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiIdentity {
-    /// API group.
-    pub group: String,
-    /// Version.
-    pub version: String,
-    /// Kind.
-    pub kind: String,
-    /// Plural resource name.
-    pub plural: String,
-    /// `Namespaced` or `Cluster` when the crdFile says; empty otherwise.
-    pub scope: String,
-}
-
-/// See [`ApiIdentity`].
-pub fn api_identity(e: &crate::model::crd::CrdEntry) -> Option<ApiIdentity> {
-    let from_file = e.crd_file_path.as_deref().and_then(checks::crd_file_identity);
-    let v = |f: Option<&Str>, i: usize| {
-        f.map(|s| s.value.clone())
-            .filter(|s| !s.is_empty())
-            .or_else(|| from_file.as_ref().map(|t| [&t.0, &t.1, &t.2, &t.3, &t.4][i].clone()).filter(|s| !s.is_empty()))
-    };
-    let at = e.api_types.as_ref();
-    let kind = v(at.and_then(|a| a.kind.as_ref()), 2)?;
-    let kind_only = at.is_some_and(|a| a.group.is_none() && a.version.is_none() && a.plural.is_none()) && from_file.is_none();
-    if kind_only {
-        let r = crate::kinds::builtin_by_kind(&kind)?;
-        let scope = if r.namespaced { "Namespaced" } else { "Cluster" };
-        return Some(ApiIdentity { group: r.group, version: r.version, kind: r.kind, plural: r.plural, scope: scope.into() });
-    }
-    Some(ApiIdentity {
-        group: v(at.and_then(|a| a.group.as_ref()), 0).unwrap_or_default(),
-        version: v(at.and_then(|a| a.version.as_ref()), 1).unwrap_or_default(),
-        plural: v(at.and_then(|a| a.plural.as_ref()), 3).unwrap_or_default(),
-        kind,
-        scope: from_file.map(|t| t.4).unwrap_or_default(),
-    })
-}
-
-/// Whether CRs of `entry` in namespace `ns` are reconciled: a restricted pattern (the CRD's or
-/// `security.namespaceProtection`'s) always denies; a non-empty allow-list must match. Cluster-
-/// scoped CRs (empty `ns`) are always allowed.
-pub fn namespace_allowed(katalog: &Katalog, entry: &CrdEntry, ns: &str) -> bool {
-    if ns.is_empty() {
-        return true;
-    }
-    let (allowed, restricted) = namespace_rules(katalog, entry);
-    if restricted.iter().any(|p| checks::pattern_matches(p, ns)) {
-        return false;
-    }
-    allowed.is_empty() || allowed.iter().any(|p| checks::pattern_matches(p, ns))
-}
-
-/// The namespace patterns that govern `entry`'s CRs: (allowed, restricted), from
-/// `security.namespaceProtection` (unless disabled) and the entry's runtime policy.
-pub fn namespace_rules<'k>(katalog: &'k Katalog, entry: &'k CrdEntry) -> (Vec<&'k Str>, Vec<&'k Str>) {
-    let global = katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
-    let local = entry.runtime();
-    let allowed = global.iter().flat_map(|g| &g.allowed_namespaces).chain(local.iter().flat_map(|l| &l.allowed_namespaces)).collect();
-    let restricted = global.iter().flat_map(|g| &g.restricted_namespaces).chain(local.iter().flat_map(|l| &l.restricted_namespaces)).collect();
-    (allowed, restricted)
 }

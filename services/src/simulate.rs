@@ -201,7 +201,7 @@ pub fn load_katalog(path: &Path, load: &LoadOptions) -> Result<(Katalog, Templat
 pub fn read_crs(paths: &[PathBuf]) -> Result<Vec<Value>, SimError> {
     let mut out = Vec::new();
     for p in paths {
-        match katalog::decode::read_yaml_file(p, katalog::yaml::Limits::default()) {
+        match katalog::load::include::read_yaml_file(p, katalog::yaml::Limits::default()) {
             Ok(docs) => out.extend(docs.into_iter().map(|d| d.root.to_json()).filter(|v| v.get("kind").is_some_and(Value::is_string))),
             Err(d) => {
                 let mut ds = Diagnostics::default();
@@ -293,7 +293,7 @@ pub fn targets(plan: &Plan<'_>) -> Result<Targets, RunError> {
     let mut sorted = entries;
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, e) in &sorted {
-        let Some(id) = katalog::validate::api_identity(e) else { continue };
+        let Some(id) = katalog::kinds::api_identity(e) else { continue };
         let found = plan.crs.iter().position(|d| {
             d.get("kind").and_then(Value::as_str) == Some(id.kind.as_str())
                 && katalog::kinds::split_api_version(d.get("apiVersion").and_then(Value::as_str).unwrap_or_default()).0 == id.group
@@ -314,8 +314,8 @@ pub fn targets(plan: &Plan<'_>) -> Result<Targets, RunError> {
 fn cluster_for(katalog: &Katalog, clock: Arc<AtomicI64>) -> MemCluster {
     let c = MemCluster::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
     for (_, e) in katalog.crds().iter() {
-        if let Some(id) = katalog::validate::api_identity(e).filter(|i| !i.plural.is_empty()) {
-            let namespaced = e.namespaced != Some(false) && id.scope != "Cluster";
+        if let Some(id) = katalog::kinds::api_identity(e).filter(|i| !i.plural.is_empty()) {
+            let namespaced = id.namespaced;
             c.register(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced }, true);
         }
         for (_, b) in e.lifecycle_blocks() {

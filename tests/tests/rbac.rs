@@ -347,7 +347,7 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
         let docs = katalog::yaml::parse(&text, katalog::diag::FileId::intern(&cr_path), katalog::yaml::Limits::default()).expect("cr.yaml parses");
         for cr in docs.into_iter().map(|d| d.root.to_json()).filter(|v| v.is_object()) {
             let kind = cr["kind"].as_str().unwrap_or_default();
-            let Some((crd, _)) = k.crds().iter().find(|(_, e)| katalog::validate::api_identity(e).is_some_and(|i| i.kind == kind)) else {
+            let Some((crd, _)) = k.crds().iter().find(|(_, e)| katalog::kinds::api_identity(e).is_some_and(|i| i.kind == kind)) else {
                 continue;
             };
             let req = Request { crd: crd.as_str(), cr: &cr, observed: &[], others: &[], now: 1_790_000_000, rng: Rng::Seeded(7) };
@@ -374,7 +374,7 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
                 }
                 children += 1;
             }
-            let id = katalog::validate::api_identity(&k.crds().get(crd.as_str()).expect("entry").clone()).expect("identity");
+            let id = katalog::kinds::api_identity(&k.crds().get(crd.as_str()).expect("entry").clone()).expect("identity");
             let status = format!("{}/status", id.plural);
             let a = Access {
                 verb: "patch",

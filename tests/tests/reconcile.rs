@@ -84,7 +84,7 @@ impl World {
             Arc::new(move || c.load(Ordering::SeqCst))
         });
         for (_, e) in katalog.crds().iter() {
-            let id = katalog::validate::api_identity(e).unwrap();
+            let id = katalog::kinds::api_identity(e).unwrap();
             cluster.register(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: true }, true);
         }
         World { katalog, templates, cluster, clock }

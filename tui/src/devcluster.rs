@@ -38,7 +38,7 @@ fn user(spec: &str) -> services::devcluster::authz::User {
 /// Runs until interrupted.
 pub fn run(args: Args) -> u8 {
     let mut err = std::io::stderr().lock();
-    let Some(ready_after) = katalog::validate::parse_duration(&args.ready_after).filter(|s| *s >= 0.0) else {
+    let Some(ready_after) = katalog::duration::parse_duration(&args.ready_after).filter(|s| *s >= 0.0) else {
         let _ = writeln!(err, "error: --ready-after {:?}: expected a duration such as 1s or 500ms", args.ready_after);
         return 2;
     };

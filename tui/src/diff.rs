@@ -99,7 +99,7 @@ pub fn run_plan(args: PlanArgs) -> u8 {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let (derived, local) = match (derive(&v.katalog, &ns), shipped_json(&v.katalog, &v.expanded)) {
+    let (derived, local) = match (derive(&v.katalog, &ns).map_err(|e| e.to_string()), shipped_json(&v.katalog, &v.expanded).map_err(|e| e.to_string())) {
         (Ok(d), Ok(l)) => (d, l),
         (Err(e), _) | (_, Err(e)) => {
             let _ = writeln!(err, "error: {e}");

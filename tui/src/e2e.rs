@@ -198,7 +198,7 @@ pub fn run(args: Args) -> u8 {
         return init::run(a);
     }
     let mut err = std::io::stderr().lock();
-    let ready_after = match katalog::validate::parse_duration(&args.ready_after) {
+    let ready_after = match katalog::duration::parse_duration(&args.ready_after) {
         Some(s) if (0.0..=3600.0).contains(&s) => Duration::from_secs_f64(s),
         _ => {
             let _ = writeln!(err, "error: --ready-after {:?} is not a duration (e.g. 500ms, 2s)", args.ready_after);

@@ -133,7 +133,7 @@ async fn run_dev(dev: &DevCluster, katalog: &katalog::model::Katalog, kubeconfig
 }
 
 fn crd_plurals(katalog: &katalog::model::Katalog) -> Vec<String> {
-    katalog.crds().iter().filter(|(_, e)| e.is_enabled()).filter_map(|(_, e)| katalog::validate::api_identity(e).map(|i| i.plural)).collect()
+    katalog.crds().iter().filter(|(_, e)| e.is_enabled()).filter_map(|(_, e)| katalog::kinds::api_identity(e).map(|i| i.plural)).collect()
 }
 
 /// Installs the CRDs (generated from the entries, with crdFile's schema where given), waits
@@ -144,16 +144,10 @@ async fn install(cluster: &KubeCluster, katalog: &katalog::model::Katalog) -> Re
     let mut custom: Vec<ApiResource> = Vec::new();
     let mut cr_files: Vec<PathBuf> = Vec::new();
     for (name, entry) in katalog.crds().iter().filter(|(_, e)| e.is_enabled()) {
-        let crd = katalog::authoring::crd::generate(name, entry)?;
+        let crd = katalog::authoring::crd::generate(name, entry).map_err(|e| e.to_string())?;
         create_or_keep(cluster, &crd_resource, None, &crd).await?;
-        let id = katalog::validate::api_identity(entry).ok_or_else(|| format!("crd `{name}`: incomplete API identity"))?;
-        custom.push(ApiResource {
-            group: id.group,
-            version: id.version,
-            kind: id.kind,
-            plural: id.plural,
-            namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
-        });
+        let id = katalog::kinds::api_identity(entry).ok_or_else(|| format!("crd `{name}`: incomplete API identity"))?;
+        custom.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced });
         cr_files.extend(entry.cr_file_paths.iter().cloned());
     }
     for r in &custom {
@@ -171,7 +165,7 @@ async fn install(cluster: &KubeCluster, katalog: &katalog::model::Katalog) -> Re
     }
     let mut applied = 0;
     for file in &cr_files {
-        let docs = katalog::decode::read_yaml_file(file, katalog::yaml::Limits::default()).map_err(|d| d.to_string())?;
+        let docs = katalog::load::include::read_yaml_file(file, katalog::yaml::Limits::default()).map_err(|d| d.to_string())?;
         for doc in docs.iter().map(|d| d.root.to_json()).filter(|d| d.get("kind").is_some()) {
             let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
             let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();

@@ -2,8 +2,8 @@
 
 use crate::default_file;
 use crate::validate::load_valid;
-use katalog::decode::read_yaml_file;
 use katalog::diag::display_path;
+use katalog::load::include::read_yaml_file;
 use katalog::model::katalog::Katalog;
 use katalog::render::{Request, render};
 use katalog::template::{Rng, codec_hash8, parse_rfc3339, unix_now};
@@ -129,7 +129,7 @@ pub fn run(args: Args) -> u8 {
                 out.push_str(&emit(&child.manifest));
             } else {
                 let mut shown = child.manifest.clone();
-                katalog::sensitive::redact_secret_data(&mut shown);
+                katalog::redact::redact_secret_data(&mut shown);
                 rendered.redactor.scrub_json(&mut shown);
                 out.push_str(&emit(&shown));
             }
@@ -181,7 +181,7 @@ pub fn pick_crd(katalog: &Katalog, cr: &Value, wanted: Option<&str>) -> Result<S
     let matches: Vec<String> = katalog
         .crds()
         .iter()
-        .filter(|(_, e)| katalog::validate::api_identity(e).is_some_and(|id| id.kind == kind && format!("{}/{}", id.group, id.version) == api_version))
+        .filter(|(_, e)| katalog::kinds::api_identity(e).is_some_and(|id| id.kind == kind && format!("{}/{}", id.group, id.version) == api_version))
         .map(|(k, _)| k.value.clone())
         .collect();
     match matches.as_slice() {

@@ -8,8 +8,8 @@
 
 use super::rbac::{Component, Derivation, Rule, Scope};
 use crate::install;
+use crate::kinds::api_identity;
 use crate::model::Katalog;
-use crate::validate::api_identity;
 use crate::yaml::{Node, emit};
 use serde_json::{Map, Value, json};
 
@@ -22,16 +22,33 @@ pub struct Selection {
     pub gateway: bool,
 }
 
+/// Why the shipped Katalog cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShipError {
+    /// A CRD entry of the expanded document is not in the model (the two come from different loads).
+    #[error("crd `{crd}` vanished from the model")]
+    NotInModel {
+        /// The CRD entry.
+        crd: String,
+    },
+    /// The entry's crdFile, which is not shipped, does not give the whole identity to write into `apiTypes`.
+    #[error("crd `{crd}`: its crdFile does not give a complete identity; write `apiTypes: {{group, version, kind, plural}}`")]
+    IncompleteIdentity {
+        /// The CRD entry.
+        crd: String,
+    },
+}
+
 /// The Katalog text shipped in the ConfigMap: the expanded document, self-contained. Motif
 /// imports are already spliced in, so their `imports:` lists go; `crdFile` and `crFiles` are
 /// local development paths, so they go too, with the identity `crdFile` supplied written into
 /// `apiTypes` (and its scope into `namespaced`).
-pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, String> {
+pub fn shipped_katalog(katalog: &Katalog, expanded: &Node) -> Result<String, ShipError> {
     shipped_json(katalog, expanded).map(|v| emit(&v))
 }
 
 /// [`shipped_katalog`] as JSON.
-pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, String> {
+pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, ShipError> {
     let mut doc = expanded.to_json();
     doc["kind"] = json!("Katalog");
     let Some(crds) = doc.pointer_mut("/spec/crds").and_then(Value::as_object_mut) else { return Ok(doc) };
@@ -42,12 +59,12 @@ pub fn shipped_json(katalog: &Katalog, expanded: &Node) -> Result<Value, String>
         }
         e.remove("crFiles");
         if e.remove("crdFile").is_some() {
-            let model = katalog.crds().get(name).ok_or_else(|| format!("crd `{name}` vanished from the model"))?;
+            let model = katalog.crds().get(name).ok_or_else(|| ShipError::NotInModel { crd: name.clone() })?;
             let id = api_identity(model)
                 .filter(|id| !id.plural.is_empty() && !id.version.is_empty())
-                .ok_or_else(|| format!("crd `{name}`: its crdFile does not give a complete identity; write `apiTypes: {{group, version, kind, plural}}`"))?;
+                .ok_or_else(|| ShipError::IncompleteIdentity { crd: name.clone() })?;
             e.insert("apiTypes".into(), json!({"group": id.group, "version": id.version, "kind": id.kind, "plural": id.plural}));
-            if id.scope == "Cluster" && !e.contains_key("namespaced") {
+            if !id.namespaced && !e.contains_key("namespaced") {
                 e.insert("namespaced".into(), json!(false));
             }
         }

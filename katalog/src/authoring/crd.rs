@@ -5,22 +5,58 @@
 //! under `spec` and `status`; printer columns show Ready, its reason, and age.
 
 use crate::model::crd::CrdEntry;
+use crate::sensitive::SchemaError;
 use serde_json::{Value, json};
 
+/// Why a CRD cannot be generated for an entry: each names the entry and how to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CrdError {
+    /// Neither `apiTypes` nor `crdFile` names the kind.
+    #[error("crd `{crd}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural")]
+    NoKind {
+        /// The CRD entry.
+        crd: String,
+    },
+    /// The entry serves a built-in kind.
+    #[error("crd `{crd}` serves the built-in kind `{kind}`, which needs no CustomResourceDefinition")]
+    BuiltIn {
+        /// The CRD entry.
+        crd: String,
+        /// The built-in kind.
+        kind: String,
+    },
+    /// A field of the identity is missing (`group` or `version`).
+    #[error("crd `{crd}`: `apiTypes.{field}` is required to generate a CRD")]
+    Missing {
+        /// The CRD entry.
+        crd: String,
+        /// The `apiTypes` field.
+        field: &'static str,
+    },
+    /// The crdFile's schema cannot be read.
+    #[error("crd `{crd}`: {source}")]
+    Schema {
+        /// The CRD entry.
+        crd: String,
+        /// Why.
+        #[source]
+        source: SchemaError,
+    },
+}
+
 /// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
-pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, String> {
-    let id = crate::validate::api_identity(entry)
-        .ok_or_else(|| format!("crd `{name}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural"))?;
+pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, CrdError> {
+    let id = crate::kinds::api_identity(entry).ok_or_else(|| CrdError::NoKind { crd: name.to_string() })?;
     if crate::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group) {
-        return Err(format!("crd `{name}` serves the built-in kind `{}`, which needs no CustomResourceDefinition", id.kind));
+        return Err(CrdError::BuiltIn { crd: name.to_string(), kind: id.kind });
     }
-    let need = |v: &str, what: &str| {
-        if v.is_empty() { Err(format!("crd `{name}`: `apiTypes.{what}` is required to generate a CRD")) } else { Ok(v.to_string()) }
+    let need = |v: &str, field: &'static str| {
+        if v.is_empty() { Err(CrdError::Missing { crd: name.to_string(), field }) } else { Ok(v.to_string()) }
     };
     let (group, version, kind, plural) = (need(&id.group, "group")?, need(&id.version, "version")?, id.kind.clone(), id.plural.clone());
-    let scope = if entry.namespaced == Some(false) || id.scope == "Cluster" { "Cluster" } else { "Namespaced" };
+    let scope = if id.namespaced { "Namespaced" } else { "Cluster" };
     let schema = match &entry.crd_file_path {
-        Some(path) => crate::sensitive::crd_file_schema(path, &kind, &version).map_err(|e| format!("crd `{name}`: {e}"))?,
+        Some(path) => crate::sensitive::crd_file_schema(path, &kind, &version).map_err(|source| CrdError::Schema { crd: name.to_string(), source })?,
         None => None,
     }
     .unwrap_or_else(|| {

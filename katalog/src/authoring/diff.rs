@@ -9,8 +9,8 @@
 //! component.
 
 use super::rbac::{Derivation, Scope};
-use crate::decode::read_yaml_file;
 use crate::diag::Diagnostic;
+use crate::load::include::read_yaml_file;
 use crate::yaml::{Limits, emit};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,10 +45,24 @@ pub struct Deployed {
     pub grants: BTreeSet<Grant>,
 }
 
+/// Why a deployed bundle cannot be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BundleError {
+    /// The Katalog text in the bundle's ConfigMap is not YAML.
+    #[error("the Katalog in ConfigMap `{configmap}` does not parse: {}", .source.message)]
+    KatalogSyntax {
+        /// The ConfigMap's name.
+        configmap: String,
+        /// The parser's finding.
+        #[source]
+        source: Diagnostic,
+    },
+}
+
 /// Reads a bundle (or `kubectl get -o yaml` output, `List`s included): the Katalog from the ConfigMap (`orkestra-katalog` preferred; data key
 /// `katalog.yaml`, then `katalog`, then the first key) and the rules of every Role and
 /// ClusterRole (a name containing `gateway` is the gateway's, anything else the runtime's).
-pub fn read_bundle(docs: &[Value]) -> Result<Deployed, String> {
+pub fn read_bundle(docs: &[Value]) -> Result<Deployed, BundleError> {
     // `kubectl get … -o yaml` of several objects is one `kind: List` with `items`.
     let flat: Vec<Value> = docs
         .iter()
@@ -68,7 +82,7 @@ pub fn read_bundle(docs: &[Value]) -> Result<Deployed, String> {
         let text =
             data.get(crate::install::KATALOG_KEY).or_else(|| data.get("katalog")).or_else(|| data.values().next()).and_then(Value::as_str).unwrap_or_default();
         let parsed = crate::yaml::parse(text, crate::diag::FileId::intern(Path::new("<deployed katalog>")), Limits::default())
-            .map_err(|d| format!("the Katalog in ConfigMap `{}` does not parse: {}", name(cm), d.message))?;
+            .map_err(|d| BundleError::KatalogSyntax { configmap: name(cm), source: d })?;
         out.katalog = parsed.into_iter().map(|d| d.root).find(|r| !r.is_null()).map(|r| r.to_json());
         out.namespace = cm.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
     }

@@ -10,12 +10,11 @@
 //! docs/rbac.md); no rule ever contains `*`.
 
 use crate::install::{self, WebhookConfig};
-use crate::kinds::{self, ApiResource};
+use crate::kinds::{self, ApiResource, CustomError, api_identity};
 use crate::model::Katalog;
 use crate::model::condition::Operator;
 use crate::model::crd::CrdEntry;
 use crate::model::resources::{ChildKind, EntryCommon, HookTemplates};
-use crate::validate::api_identity;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -342,10 +341,34 @@ impl Sink {
 
 use Verb::*;
 
+/// Why the rules of a Katalog cannot be derived. The Katalog must have passed `ork validate`,
+/// which reports both cases with their position; these are what remains for a caller that
+/// skipped it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeriveError {
+    /// The resource plural of a CRD entry's own kind is not known.
+    #[error("crd `{crd}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)")]
+    UnknownPlural {
+        /// The CRD entry.
+        crd: String,
+    },
+    /// The resource of a child entry cannot be resolved.
+    #[error("crd `{crd}`: {entry}: the kind's resource cannot be resolved ({source:?}); run `ork validate`")]
+    Unresolved {
+        /// The CRD entry.
+        crd: String,
+        /// The child entry, as a path (`onCreate.custom[0]`).
+        entry: String,
+        /// Why it cannot be resolved.
+        #[source]
+        source: CustomError,
+    },
+}
+
 /// Derives the runtime and gateway rules of `katalog` installed in namespace `ns`. The Katalog
 /// must have passed validation; an entry whose resource still cannot be resolved is an error
 /// (never a guessed rule).
-pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, String> {
+pub fn derive(katalog: &Katalog, ns: &str) -> Result<Derivation, DeriveError> {
     let mut sink = Sink { ns: ns.to_string(), warnings: Vec::new(), all: BTreeMap::new(), per_crd: BTreeMap::new() };
     system_rules(&mut sink);
     let mut enabled: Vec<(&str, &CrdEntry)> = katalog.crds().iter().filter(|(_, e)| e.is_enabled()).map(|(n, e)| (n.as_str(), e)).collect();
@@ -384,17 +407,9 @@ fn system_rules(s: &mut Sink) {
     s.grant(Component::Runtime, Scope::Cluster, "events.k8s.io", "events", None, &[Create, Patch], &events);
 }
 
-fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), String> {
-    let id = api_identity(e)
-        .filter(|id| !id.plural.is_empty())
-        .ok_or_else(|| format!("crd `{name}`: its resource plural is not known; set `apiTypes.plural` (run `ork validate` for details)"))?;
-    let own = ApiResource {
-        group: id.group.clone(),
-        version: id.version.clone(),
-        kind: id.kind.clone(),
-        plural: id.plural.clone(),
-        namespaced: e.namespaced != Some(false),
-    };
+fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), DeriveError> {
+    let id = api_identity(e).filter(|id| !id.plural.is_empty()).ok_or_else(|| DeriveError::UnknownPlural { crd: name.to_string() })?;
+    let own = id.resource();
     s.runtime(&own, "", &[Get, List, Watch], &Reason::crd(name, "watches its CRs"));
     s.runtime(
         &own,
@@ -426,11 +441,10 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
 
 /// Each entry of a block with its source path (`onCreate.deployments[0]`), in declaration
 /// order per kind, and its resolved resource.
-fn resolved<'b>(katalog: &Katalog, crd: &str, prefix: &str, b: &'b HookTemplates) -> Result<Vec<Entry<'b>>, String> {
+fn resolved<'b>(katalog: &Katalog, crd: &str, prefix: &str, b: &'b HookTemplates) -> Result<Vec<Entry<'b>>, DeriveError> {
     let mut out = Vec::new();
     for (kind, i, source, common) in b.indexed_entries(prefix) {
-        let res = kinds::entry_resource(katalog, b, kind, i)
-            .map_err(|e| format!("crd `{crd}`: {source}: the kind's resource cannot be resolved ({e:?}); run `ork validate`"))?;
+        let res = kinds::entry_resource(katalog, b, kind, i).map_err(|e| DeriveError::Unresolved { crd: crd.to_string(), entry: source.clone(), source: e })?;
         out.push((kind, i, source, common, res));
     }
     Ok(out)
@@ -453,7 +467,7 @@ fn pinned(e: &CrdEntry, template: &str) -> Option<Vec<String>> {
     crate::rules::allowed_values(rules, template).filter(|v| !v.is_empty())
 }
 
-fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), String> {
+fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), DeriveError> {
     let block_gated = !b.when.is_empty() || !b.or.is_empty();
     for (kind, i, source, common, res) in resolved(katalog, crd, key, b)? {
         let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
@@ -551,7 +565,7 @@ fn role_rules(s: &mut Sink, crd: &str, source: &str, res: &ApiResource, rules: &
 }
 
 /// onDelete: cleanup Jobs are created and awaited; everything else is deleted and awaited.
-fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTemplates) -> Result<(), String> {
+fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookTemplates) -> Result<(), DeriveError> {
     for (kind, _, source, _, res) in resolved(katalog, crd, key, b)? {
         let why = |what: &str| Reason::crd(crd, format!("{source} {what}"));
         if kind == ChildKind::Job {

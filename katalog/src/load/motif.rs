@@ -102,7 +102,7 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
         return None;
     }
     let base = reference.span.file.path();
-    let path = crate::decode::join_relative(&base, r);
+    let path = super::include::join_relative(&base, r);
     let (_, motif_root) = cx.in_key("motif", |cx| {
         if !cx.admit(&path, reference.span, "motif") {
             return None;

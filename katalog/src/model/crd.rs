@@ -512,7 +512,7 @@ pub struct CrdEntry {
     pub cr_files: Vec<Str>,
     /// Where `crdFile` points: resolved against the file that names it and admitted by the
     /// loader's pattern-root check. `None` for a remote crdFile, one outside the root, or an
-    /// entry that did not come through [`crate::load::load_file`]. Readers open this path,
+    /// entry that did not come through the loader (`load::load_file`). Readers open this path,
     /// never `crd_file` joined by hand.
     #[decode(skip)]
     pub crd_file_path: Option<std::path::PathBuf>,

@@ -37,7 +37,9 @@ impl Owner {
     pub fn from_cr(cr: &Value, entry: &CrdEntry) -> Owner {
         let s = |p: &str| lookup_path(cr, p).and_then(Value::as_str).unwrap_or_default().to_string();
         let namespace = s("metadata.namespace");
-        let namespaced = entry.namespaced != Some(false) && !namespace.is_empty();
+        // The CR's own namespace stands in for its kind's crdFile scope (the API server gives a CR
+        // of a cluster-scoped kind none), so rendering reads no file.
+        let namespaced = crate::kinds::is_namespaced(entry.namespaced, None) && !namespace.is_empty();
         Owner { api_version: s("apiVersion"), kind: s("kind"), name: s("metadata.name"), namespace: namespaced.then_some(namespace), uid: s("metadata.uid") }
     }
 

@@ -15,18 +15,16 @@
 //! - or the CRD's openAPI schema marks it `format: password` ([`Sensitivity::from_schema`],
 //!   read from the entry's `crdFile`);
 //! - or it is read from a Secret: `.children.secret…` in a template names the word `secret`, and
-//!   the values of Secrets (`data`, `stringData`) are collected by the [`Redactor`].
+//!   the values of Secrets (`data`, `stringData`) are collected by the `redact::Redactor`.
 //!
 //! Over-redacting is acceptable, leaking is not: a violation on a sensitive field reports
-//! [`REDACTED_VALUE`] instead of the value, and a per-CR [`Redactor`] scrubs every sensitive
+//! [`REDACTED_VALUE`] instead of the value, and a per-CR `redact::Redactor` scrubs every sensitive
 //! value of the CR, of its observed Secrets and of the Secrets it renders from any message
 //! (rule messages are templates and may interpolate a value).
 
-mod redact;
 mod schema;
 
-pub use redact::{Redactor, SCRUBBED, redact_secret_data, secret_placeholder};
-pub use schema::crd_file_schema;
+pub use schema::{SchemaError, crd_file_schema};
 
 use crate::model::crd::CrdEntry;
 use serde_json::Value;
@@ -98,7 +96,7 @@ pub fn name_words(name: &str) -> Vec<String> {
 
 /// How a segment's name relates to secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Segment {
+pub(crate) enum Segment {
     /// It holds a secret (and so does everything below it).
     Secret,
     /// It refers to a secret: it and everything below it describe the reference.
@@ -112,7 +110,7 @@ enum Segment {
 /// [`classify`], which runs for every key of every CR rendered).
 const PREFILTER: &[&str] = &["pass", "pw", "secret", "token", "key", "cred", "dsn", "authorization", "connection"];
 
-fn classify(segment: &str) -> Segment {
+pub(crate) fn classify(segment: &str) -> Segment {
     plain_at_a_glance(segment).unwrap_or_else(|| classify_words(segment))
 }
 
@@ -173,7 +171,7 @@ pub fn sensitive_segments<S: AsRef<str>>(segments: &[S]) -> bool {
 /// The dot paths a rule field or template mentions: the field itself (`spec.password`,
 /// `.spec.password`), or each `.a.b` / `"a.b"` run inside a template.
 fn mentioned_paths(field: &str) -> Vec<Vec<String>> {
-    let runs: Vec<&str> = if crate::template::is_template(field) {
+    let runs: Vec<&str> = if field.contains("{{") {
         field.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))).filter(|r| !r.is_empty()).collect()
     } else {
         vec![field.trim()]
@@ -210,7 +208,7 @@ impl Sensitivity {
     /// force (`ork validate` reports the file).
     pub fn of_entry(entry: &CrdEntry) -> Sensitivity {
         let Some(path) = &entry.crd_file_path else { return Sensitivity::default() };
-        let (kind, version) = crate::validate::api_identity(entry).map(|i| (i.kind, i.version)).unwrap_or_default();
+        let (kind, version) = crate::kinds::api_identity(entry).map(|i| (i.kind, i.version)).unwrap_or_default();
         match crd_file_schema(path, &kind, &version) {
             Ok(Some(s)) => Sensitivity::from_schema(s.get("openAPIV3Schema").unwrap_or(&s)),
             _ => Sensitivity::default(),
@@ -230,7 +228,7 @@ impl Sensitivity {
     }
 
     /// Whether the schema marks `path`, a path inside one it marks, or a path that holds one.
-    fn schema_marks<S: AsRef<str>>(&self, path: &[S]) -> bool {
+    pub(crate) fn schema_marks<S: AsRef<str>>(&self, path: &[S]) -> bool {
         self.schema.iter().any(|p| p.iter().zip(path).all(|(want, have)| want == "*" || want == have.as_ref()))
     }
 

@@ -1,7 +1,8 @@
 //! The schema side of the sensitivity rule: where a CRD's openAPI schema says `format:
 //! password`, and reading that schema from an entry's `crdFile`.
 
-use crate::decode::read_yaml_file;
+use crate::diag::Diagnostic;
+use crate::load::include::read_yaml_file;
 use crate::yaml::Limits;
 use serde_json::Value;
 
@@ -40,19 +41,33 @@ pub(super) fn password_paths(node: &Value, at: &mut Vec<String>, out: &mut Vec<V
     }
 }
 
+/// Why a crdFile's schema cannot be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SchemaError {
+    /// The file cannot be read or is not YAML (the finding names the file and position).
+    #[error("{}", .0.message)]
+    Read(#[source] Diagnostic),
+    /// The file holds no CustomResourceDefinition.
+    #[error("{path} contains no CustomResourceDefinition")]
+    NoCrd {
+        /// The file, as shown to the user.
+        path: String,
+    },
+}
+
 /// The `schema` of `version` (else of the first version) of the CustomResourceDefinition for
 /// `kind` (else the first) in a local `crdFile`, at `path` as the loader resolved and admitted it
 /// ([`crate::model::crd::CrdEntry::crd_file_path`]); `Ok(None)` for a version without a schema.
 /// Errors say which file and why.
-pub fn crd_file_schema(path: &std::path::Path, kind: &str, version: &str) -> Result<Option<Value>, String> {
-    let docs = read_yaml_file(path, Limits::default()).map_err(|d| d.message)?;
+pub fn crd_file_schema(path: &std::path::Path, kind: &str, version: &str) -> Result<Option<Value>, SchemaError> {
+    let docs = read_yaml_file(path, Limits::default()).map_err(SchemaError::Read)?;
     let crds: Vec<Value> =
         docs.iter().map(|d| d.root.to_json()).filter(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")).collect();
     let crd = crds
         .iter()
         .find(|d| d.pointer("/spec/names/kind").and_then(Value::as_str) == Some(kind))
         .or_else(|| crds.first())
-        .ok_or_else(|| format!("{} contains no CustomResourceDefinition", crate::diag::display_path(path)))?;
+        .ok_or_else(|| SchemaError::NoCrd { path: crate::diag::display_path(path) })?;
     let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
     Ok(versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version)).or_else(|| versions.first()).and_then(|v| v.get("schema").cloned()))
 }

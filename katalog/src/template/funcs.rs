@@ -1025,6 +1025,6 @@ fn f_time_since(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 
 fn f_duration_seconds(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     let s = text(&a[0]);
-    let d = crate::validate::parse_duration(&s).ok_or_else(|| format!("{s:?} is not a duration like 90s or 1h30m"))?;
+    let d = crate::duration::parse_duration(&s).ok_or_else(|| format!("{s:?} is not a duration like 90s or 1h30m"))?;
     Ok(if d.fract() == 0.0 && d.abs() < 9e15 { Num::Int(d as i64) } else { Num::Float(d) }.into_value())
 }

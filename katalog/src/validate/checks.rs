@@ -1,10 +1,11 @@
 //! Checks on individual entries and values: profiles, capabilities, required fields per kind,
 //! conditions, durations, namespace patterns and crdFile agreement.
 
-use super::comparison_shape;
-use crate::decode::{Str, read_yaml_file};
+use super::shapes::conditions;
+use crate::decode::Str;
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
-use crate::model::condition::Condition;
+use crate::duration::parse_duration;
+use crate::load::include::read_yaml_file;
 use crate::model::crd::CrdEntry;
 use crate::model::resources::{Capabilities, ContainerFields, EntryCommon, HookTemplates, PodFields, Probes, Resources, RollingUpdate};
 use crate::profiles::{self, ProfileClass, UserProfiles};
@@ -390,13 +391,6 @@ impl EntryChecks<'_> {
     }
 }
 
-/// Checks the shape of every condition in a list.
-pub(crate) fn conditions(list: &[Condition], crd: &str, diags: &mut Diagnostics) {
-    for c in list {
-        comparison_shape(&c.cmp, c.span, crd, diags, "condition");
-    }
-}
-
 /// Checks a Go-style duration (`30s`, `5m`, `1h30m`; extended `d`, `w`); templates are skipped.
 pub(crate) fn duration(d: &Str, crd: &str, diags: &mut Diagnostics) {
     if d.is_template() || parse_duration(d).is_some() {
@@ -407,44 +401,6 @@ pub(crate) fn duration(d: &Str, crd: &str, diags: &mut Diagnostics) {
         diag = diag.crd(crd);
     }
     diags.push(diag);
-}
-
-/// Parses a duration into seconds.
-pub fn parse_duration(s: &str) -> Option<f64> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(0.0);
-    }
-    let mut total = 0.0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            "w" => 604800.0,
-            "mo" => 2_592_000.0,
-            "y" => 31_536_000.0,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_len..];
-    }
-    Some(total)
 }
 
 /// A namespace pattern is an exact name or has one leading or trailing `*`.
@@ -460,54 +416,6 @@ pub(crate) fn namespace_pattern(p: &Str, crd: &str, diags: &mut Diagnostics) {
         }
         diags.push(d);
     }
-}
-
-/// True when pattern `p` matches namespace `ns`.
-pub fn pattern_matches(p: &str, ns: &str) -> bool {
-    if p == "*" {
-        return true;
-    }
-    if let Some(prefix) = p.strip_suffix('*') {
-        return ns.starts_with(prefix);
-    }
-    if let Some(suffix) = p.strip_prefix('*') {
-        return ns.ends_with(suffix);
-    }
-    p == ns
-}
-
-/// True when every namespace matched by `allowed` is also matched by `restricted`.
-pub(crate) fn pattern_covers(restricted: &str, allowed: &str) -> bool {
-    if restricted == "*" {
-        return true;
-    }
-    if !allowed.contains('*') {
-        return pattern_matches(restricted, allowed);
-    }
-    if let (Some(r), Some(a)) = (restricted.strip_suffix('*'), allowed.strip_suffix('*')) {
-        return a.starts_with(r);
-    }
-    match (restricted.strip_prefix('*'), allowed.strip_prefix('*')) {
-        (Some(r), Some(a)) => a.ends_with(r),
-        _ => false,
-    }
-}
-
-/// (group, first version, kind, plural, scope) of the first CRD in a local crdFile (at `path`,
-/// as the loader resolved and admitted it).
-pub(crate) fn crd_file_identity(path: &std::path::Path) -> Option<(String, String, String, String, String)> {
-    let docs = read_yaml_file(path, Limits::default()).ok()?;
-    let doc = docs.iter().map(|d| &d.root).find(|r| r.get("kind").and_then(|k| k.as_scalar_text()) == Some("CustomResourceDefinition"))?;
-    let spec = doc.get("spec")?;
-    let t = |n: Option<&crate::yaml::Node>| n.and_then(|v| v.as_scalar_text()).unwrap_or_default().to_string();
-    let version = spec.get("versions").and_then(|v| v.as_seq()).and_then(|v| v.first()).and_then(|v| v.get("name"));
-    Some((
-        t(spec.get("group")),
-        t(version),
-        t(spec.get("names").and_then(|n| n.get("kind"))),
-        t(spec.get("names").and_then(|n| n.get("plural"))),
-        t(spec.get("scope")),
-    ))
 }
 
 /// Checks that `crdFile` exists, is a CustomResourceDefinition, and agrees with `apiTypes`.
@@ -602,31 +510,5 @@ pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnost
         }
         Some("Cluster" | "Namespaced") | None => {}
         Some(other) => diags.push(Diagnostic::error("crd-file", format!("crdFile has unknown scope `{other}`")).at(doc.span).crd(crd)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Some(30.0));
-        assert_eq!(parse_duration("1h30m"), Some(5400.0));
-        assert_eq!(parse_duration("7d"), Some(604800.0));
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration(""), None);
-        assert_eq!(parse_duration("5"), None);
-    }
-
-    #[test]
-    fn namespace_patterns() {
-        assert!(pattern_matches("team-*", "team-a"));
-        assert!(!pattern_matches("team-*", "apps"));
-        assert!(pattern_matches("*-sandbox", "x-sandbox"));
-        assert!(pattern_covers("kube-*", "kube-system"));
-        assert!(pattern_covers("kube-*", "kube-sys*"));
-        assert!(!pattern_covers("kube-system", "kube-*"));
-        assert!(!pattern_covers("team-a", "apps"));
     }
 }

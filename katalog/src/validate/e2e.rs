@@ -2,11 +2,13 @@
 //! expectation has a name and at least one check, durations and assertions parse, includes
 //! expand, imports are E2E documents.
 
-use crate::decode::{Cx, Decode, Str, join_relative, read_yaml_file};
+use crate::decode::{Decode, Str};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
+use crate::duration::parse_duration;
+use crate::files::PatternRoot;
+use crate::load::include::{self, join_relative, read_yaml_file};
 use crate::load::{DocKind, read_document};
 use crate::model::e2e::{After, ApplyCheck, Assertions, DeleteCheck, E2e, Expectation, GetCheck, MAX_DURATION_SECS, OnFailure, PatchCheck, PatchType, WaitFor};
-use crate::validate::parse_duration;
 use crate::yaml::{Limits, Value};
 use std::path::{Path, PathBuf};
 
@@ -72,7 +74,7 @@ fn read_included(path: &Path, span: Span) -> Result<Vec<Expectation>, Diagnostic
         );
         return Err(diags);
     }
-    let mut cx = Cx::new(Limits::default());
+    let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
     cx.enter_file(path);
     let list = Vec::<Expectation>::decode(&root, &mut cx);
     let found = cx.take_diagnostics();
@@ -281,7 +283,7 @@ pub fn check(doc: &E2e, path: &Path, diags: &mut Diagnostics) -> Vec<Expectation
                 diags.push(Diagnostic::error("import-cycle", "an E2E document cannot import itself").at(p.span));
                 continue;
             }
-            let mut cx = Cx::new(Limits::default());
+            let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
             if read_document(&file, &mut cx, Some(&[DocKind::E2e])).is_none() {
                 for d in cx.take_diagnostics().iter() {
                     diags.push(d.clone());

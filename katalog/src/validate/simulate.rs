@@ -1,8 +1,10 @@
 //! Checks on a `kind: Simulate` document (cli-and-workflows.md §4.4): referenced files exist,
 //! op rules are complete, includes expand.
 
-use crate::decode::{Cx, Decode, Str, join_relative, read_yaml_file};
+use crate::decode::{Decode, Str};
 use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
+use crate::files::PatternRoot;
+use crate::load::include::{self, join_relative, read_yaml_file};
 use crate::model::simulate::{DEFAULT_CYCLES, Expect, MAX_CYCLES, OP_VERBS, OpRule, OpsFile, Simulate};
 use crate::yaml::Limits;
 use std::path::{Path, PathBuf};
@@ -39,7 +41,7 @@ pub fn read_included_ops(path: &Path, span: Span) -> Result<Vec<OpRule>, Diagnos
         diags.push(Diagnostic::error("empty-document", format!("{} is empty", crate::diag::display_path(path))).at(span));
         return Err(diags);
     };
-    let mut cx = Cx::new(Limits::default());
+    let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
     cx.enter_file(path);
     let file = OpsFile::decode(&root, &mut cx);
     let found = cx.take_diagnostics();

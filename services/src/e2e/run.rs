@@ -33,7 +33,7 @@ pub(super) struct Plan {
     spec: E2eSpec,
     expectations: Vec<Expectation>,
     /// The sensitive values of the CR and setup files: never printed.
-    guard: katalog::sensitive::Redactor,
+    guard: katalog::redact::Redactor,
 }
 
 pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Expectation>, opts: &Options) -> Result<Plan, E2eError> {
@@ -58,17 +58,17 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
                 }
                 _ => {
                     let served_builtin =
-                        katalog::validate::api_identity(e).is_some_and(|id| katalog::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group));
+                        katalog::kinds::api_identity(e).is_some_and(|id| katalog::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group));
                     if served_builtin {
                         continue;
                     }
-                    let crd = katalog::authoring::crd::generate(name, e).map_err(err)?;
+                    let crd = katalog::authoring::crd::generate(name, e).map_err(|e| err(e.to_string()))?;
                     crds.push(CrdSource::Generated(katalog::yaml::emit(&crd)));
                 }
             }
         }
     }
-    let derived = katalog::authoring::rbac::derive(k, &opts.namespace).map_err(err)?;
+    let derived = katalog::authoring::rbac::derive(k, &opts.namespace).map_err(|e| err(e.to_string()))?;
     let (bundle, bundle_from) = match &opts.bundle {
         Some(b) => match katalog::files::read_text_bounded(b, katalog::yaml::Limits::default().max_bytes) {
             Ok(text) => (text, display_path(b)),
@@ -79,7 +79,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
             }
         },
         None => {
-            let shipped = katalog::authoring::bundle::shipped_katalog(k, &expanded).map_err(err)?;
+            let shipped = katalog::authoring::bundle::shipped_katalog(k, &expanded).map_err(|e| err(e.to_string()))?;
             let sel = katalog::authoring::bundle::Selection { runtime: true, gateway: false };
             (katalog::authoring::bundle::bundle(&derived, k.name(), &shipped, sel), format!("generated from {}", display_path(&katalog_path)))
         }

@@ -8,8 +8,8 @@
 use super::checks::Shell;
 use super::{CaseResult, DocRun, Event, Reporter};
 use katalog::model::Katalog;
+use katalog::redact::Redactor;
 use katalog::render::LABEL_MANAGED;
-use katalog::sensitive::Redactor;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -20,7 +20,7 @@ use std::time::Duration;
 pub(super) fn of_files(katalog: &Katalog, files: &[PathBuf]) -> Redactor {
     let mut guard = Redactor::default();
     for f in files {
-        let Ok(docs) = katalog::decode::read_yaml_file(f, katalog::yaml::Limits::default()) else { continue };
+        let Ok(docs) = katalog::load::include::read_yaml_file(f, katalog::yaml::Limits::default()) else { continue };
         for d in docs {
             guard.add_manifest(katalog, &d.root.to_json());
         }

@@ -37,7 +37,7 @@ impl Reconciler<'_> {
         let on_delete = self.entry.reconcile().and_then(|r| r.on_delete.as_ref());
         if let Some(block) = on_delete {
             let ordered = block.ordered == Some(true);
-            let timeout = block.timeout.as_ref().and_then(|t| katalog::validate::parse_duration(t)).unwrap_or(DEFAULT_TIMEOUT);
+            let timeout = block.timeout.as_ref().and_then(|t| katalog::duration::parse_duration(t)).unwrap_or(DEFAULT_TIMEOUT);
             let since = meta_str(cr, "deletionTimestamp").and_then(|t| parse_rfc3339(t).ok()).unwrap_or(ctx.now);
             if (ctx.now - since) as f64 > timeout {
                 let message = format!("crd `{}`: onDelete did not finish within {timeout}s; the CR keeps its finalizer", self.crd);

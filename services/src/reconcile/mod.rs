@@ -13,7 +13,7 @@
 //!
 //! Nothing it writes or returns — conditions, status fields, Events, the error the runtime logs
 //! and shows on `/katalog` — holds a sensitive value of the CR or of a Secret it reads or
-//! renders: every text passes the CR's [`Redactor`] (`katalog::sensitive`, docs/reconcile.md).
+//! renders: every text passes the CR's [`Redactor`] (`katalog::redact`, docs/reconcile.md).
 
 mod children;
 mod delete;
@@ -21,10 +21,10 @@ mod delete;
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merge_diff};
 use katalog::model::Katalog;
 use katalog::model::crd::CrdEntry;
+use katalog::redact::Redactor;
 use katalog::render::{LABEL_MANAGED, RenderFailure, Request, condition, conditions, render, set_path, template_data};
 use katalog::rules::Evaluator;
 use katalog::rules::Violation;
-use katalog::sensitive::Redactor;
 use katalog::template::{Rng, TemplateSet, format_rfc3339};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -149,14 +149,8 @@ impl<'k> Reconciler<'k> {
     /// The reconciler of CRD entry `crd` (the Katalog must have passed validation).
     pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, SetupError> {
         let entry = katalog.crds().get(crd).ok_or_else(|| SetupError::NoEntry(crd.to_string()))?;
-        let id = katalog::validate::api_identity(entry).filter(|i| !i.plural.is_empty()).ok_or_else(|| SetupError::Identity(crd.to_string()))?;
-        let own = ApiResource {
-            group: id.group,
-            version: id.version,
-            kind: id.kind,
-            plural: id.plural,
-            namespaced: entry.namespaced != Some(false) && id.scope != "Cluster",
-        };
+        let id = katalog::kinds::api_identity(entry).filter(|i| !i.plural.is_empty()).ok_or_else(|| SetupError::Identity(crd.to_string()))?;
+        let own = ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced };
         // Live children (onCreate, onReconcile) are listed and watched; onDelete kinds are only
         // addressed by name while deleting (docs/rbac.md: the verbs differ).
         let mut child_resources: Vec<ApiResource> = Vec::new();
@@ -246,7 +240,7 @@ impl<'k> Reconciler<'k> {
         if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
             return self.finalize(cluster, &cr, ctx).await;
         }
-        if !katalog::validate::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
+        if !katalog::namespaces::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
             return Ok(Outcome::Done);
         }
         if let Some(p) = self.metadata_patch(&cr, ctx)? {
@@ -418,7 +412,7 @@ impl<'k> Reconciler<'k> {
         if !ev.gate(&rq.when, &rq.or, &data).unwrap_or(false) {
             return Outcome::Done;
         }
-        match ev.text(after, &data).ok().and_then(|t| katalog::validate::parse_duration(&t)) {
+        match ev.text(after, &data).ok().and_then(|t| katalog::duration::parse_duration(&t)) {
             Some(secs) if secs > 0.0 => Outcome::RequeueAfter(Duration::from_secs_f64(secs)),
             _ => Outcome::Done,
         }

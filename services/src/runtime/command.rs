@@ -75,7 +75,7 @@ fn env_seconds(name: &str) -> Result<Option<Duration>, String> {
     match env(name) {
         None => Ok(None),
         Some(v) => {
-            let secs = v.parse::<f64>().ok().or_else(|| katalog::validate::parse_duration(&v));
+            let secs = v.parse::<f64>().ok().or_else(|| katalog::duration::parse_duration(&v));
             match secs.filter(|s| s.is_finite() && *s > 0.0) {
                 Some(s) => Ok(Some(Duration::from_secs_f64(s))),
                 None => Err(format!("${name}={v:?}: expected seconds or a duration such as 15s")),

@@ -83,7 +83,7 @@ fn selector(m: &katalog::decode::Map<katalog::decode::Str>) -> Option<String> {
 }
 
 fn seconds(text: &str) -> Option<Duration> {
-    katalog::validate::parse_duration(text).filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64)
+    katalog::duration::parse_duration(text).filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64)
 }
 
 /// The effective settings of `entry`.
@@ -130,13 +130,13 @@ pub fn settings(katalog: &Katalog, entry: &CrdEntry, defaults: Defaults) -> Sett
 /// §1.5): `namespace:` of the entry, or an allow-list of one literal namespace and no
 /// restrictions anywhere.
 fn single_namespace(katalog: &Katalog, entry: &CrdEntry) -> Option<String> {
-    if entry.namespaced == Some(false) {
+    if !katalog::kinds::api_identity(entry).map_or_else(|| katalog::kinds::is_namespaced(entry.namespaced, None), |id| id.namespaced) {
         return None;
     }
     if let Some(ns) = &entry.namespace {
         return Some(ns.as_str().to_string());
     }
-    let (allowed, restricted) = katalog::validate::namespace_rules(katalog, entry);
+    let (allowed, restricted) = katalog::namespaces::namespace_rules(katalog, entry);
     match allowed.as_slice() {
         [one] if restricted.is_empty() && !one.contains(['*', '?', '[']) => Some(one.as_str().to_string()),
         _ => None,
@@ -285,7 +285,7 @@ impl OperatorBox {
     }
 
     fn admits(&self, key: &ObjectKey) -> bool {
-        katalog::validate::namespace_allowed(self.katalog, self.entry, key.namespace.as_deref().unwrap_or_default())
+        katalog::namespaces::namespace_allowed(self.katalog, self.entry, key.namespace.as_deref().unwrap_or_default())
     }
 
     /// Waits until the cluster serves the CRD (§1.4: a box starts when its CRD exists).
@@ -572,5 +572,39 @@ pub(super) async fn wait_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) 
     tokio::select! {
         _ = tokio::time::sleep(d) => *stop.borrow(),
         r = stop.changed() => r.is_err() || *stop.borrow(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The watch namespace of entry `web` whose crdFile has `scope` and whose runtime allows
+    /// exactly one namespace.
+    fn watch_namespace(scope: &str) -> Option<String> {
+        let dir = std::env::temp_dir().join(format!("ork-operator-scope-{scope}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let crd = format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: webs.x.dev}}\nspec:\n  group: x.dev\n  scope: {scope}\n  names: {{kind: Web, plural: webs}}\n  versions: [{{name: v1, served: true, storage: true}}]\n"
+        );
+        std::fs::write(dir.join("crd.yaml"), crd).expect("write crd");
+        let katalog = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: k}\nspec:\n  crds:\n    web:\n      crdFile: crd.yaml\n      operatorBox:\n        runtime:\n          allowedNamespaces: [team-a]\n";
+        std::fs::write(dir.join("katalog.yaml"), katalog).expect("write katalog");
+        let loaded = katalog::load::load_file(&dir.join("katalog.yaml"), &Default::default());
+        assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+        let k = loaded.katalog.expect("a Katalog");
+        let watch = settings(&k, k.crds().get("web").expect("entry web"), Defaults::default()).watch_namespace;
+        let _ = std::fs::remove_dir_all(&dir);
+        watch
+    }
+
+    /// A kind the crdFile declares cluster-scoped has no namespace to watch, even when the
+    /// namespace rules name one: before the one "namespaced" rule (katalog::kinds::is_namespaced)
+    /// only an explicit `namespaced: false` counted, and a namespaced watch of a cluster-scoped
+    /// resource is refused by the API server.
+    #[test]
+    fn a_cluster_scoped_kind_is_watched_cluster_wide() {
+        assert_eq!(watch_namespace("Cluster"), None);
+        assert_eq!(watch_namespace("Namespaced").as_deref(), Some("team-a"));
     }
 }

@@ -1,9 +1,13 @@
 //! The belt to the name rule's braces: a [`Redactor`] knows the sensitive values of one CR (and
 //! of the Secrets around it) and scrubs them out of any text or JSON, wherever a message, an
 //! error or a status field may have picked them up; and a Secret can be shown without its data.
+//!
+//! Which fields are sensitive is [`crate::sensitive`]'s rule; this module holds the values. It
+//! sits beside `sensitive`, not in it, because it decodes and prints values the way templates do
+//! (base64, text) while the template engine itself only needs the rule.
 
-use super::{Segment, Sensitivity, classify};
 use crate::model::katalog::Katalog;
+use crate::sensitive::{Segment, Sensitivity, classify};
 use crate::template::value::to_text;
 use crate::template::{base64_decode, base64_encode};
 use serde_json::Value;
@@ -134,7 +138,7 @@ impl Redactor {
         }
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
         let group = crate::kinds::split_api_version(doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default()).0;
-        let entry = katalog.crds().iter().map(|(_, e)| e).find(|e| crate::validate::api_identity(e).is_some_and(|id| id.kind == kind && id.group == group));
+        let entry = katalog.crds().iter().map(|(_, e)| e).find(|e| crate::kinds::api_identity(e).is_some_and(|id| id.kind == kind && id.group == group));
         match entry {
             Some(e) => self.add_cr(&Sensitivity::of_entry(e), doc),
             None => self.add_cr(&Sensitivity::NAMES_ONLY, doc),
@@ -211,4 +215,74 @@ pub fn redact_secret_data(manifest: &mut Value) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "unlockCode": {"type": "string", "format": "password"},
+                "users": {"type": "array", "items": {"type": "object", "properties": {"pin": {"type": "string", "format": "password"}, "login": {"type": "string"}}}},
+                "extra": {"type": "object", "additionalProperties": {"type": "string", "format": "password"}},
+                "either": {"anyOf": [{"type": "object", "properties": {"code": {"type": "string", "format": "password"}}}]},
+                "plain": {"type": "string", "format": "date-time"},
+            }},
+        }})
+    }
+
+    #[test]
+    fn a_redactor_knows_the_sensitive_values_of_a_cr_and_its_secrets() {
+        let s = Sensitivity::from_schema(&schema());
+        let cr = json!({
+            "apiVersion": "x/v1", "kind": "W",
+            "metadata": {"name": "w1", "labels": {"token": "label-tok"}, "managedFields": [{"f:spec": {"f:password": {}}, "manager": "kubectl-client"}]},
+            "spec": {"password": "hunter2!", "unlockCode": "123456789", "users": [{"pin": "9876", "login": "alice"}],
+                     "credentials": {"user": "root-user", "port": 5432}, "secretName": "db-creds", "replicas": 3, "pw": "abc"},
+            "status": {"token": "written-by-us"},
+        });
+        let observed = json!({"kind": "Secret", "data": {"k": base64_encode(b"from-the-secret")}, "stringData": {"s": "string-data"}});
+        let r = Redactor::for_cr(&s, &cr, std::slice::from_ref(&observed));
+        let text = "hunter2! 123456789 9876 root-user 5432 label-tok from-the-secret string-data alice db-creds kubectl-client written-by-us abc";
+        assert_eq!(
+            r.scrub(text),
+            "[redacted] [redacted] [redacted] [redacted] [redacted] [redacted] [redacted] [redacted] alice db-creds kubectl-client written-by-us abc"
+        );
+        // The forms a value takes in output are scrubbed too.
+        assert_eq!(r.scrub(&base64_encode(b"hunter2!")), "[redacted]");
+        assert_eq!(r.scrub(&base64_encode(b"from-the-secret")), "[redacted]");
+        assert!(format!("{r:?}").starts_with("Redactor { values: "), "Debug shows a count only: {r:?}");
+        assert!(!format!("{r:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn escaped_forms_and_overlapping_values_are_scrubbed() {
+        let mut r = Redactor::default();
+        r.add("pa\"ss\\word");
+        r.add("abcd");
+        r.add("abcdef");
+        assert_eq!(r.scrub(&format!("{:?}", "pa\"ss\\word")), "\"[redacted]\"");
+        assert_eq!(r.scrub(&serde_json::to_string("pa\"ss\\word").unwrap_or_default()), "\"[redacted]\"");
+        assert_eq!(r.scrub("xabcdefx abcd"), "x[redacted]x [redacted]", "the longer value goes first");
+        let mut v = json!({"a": ["abcd", {"b": "keep", "c": "1abcd2"}], "abcd": 1});
+        r.scrub_json(&mut v);
+        assert_eq!(v, json!({"a": ["[redacted]", {"b": "keep", "c": "1[redacted]2"}], "abcd": 1}));
+        let mut short = Redactor::default();
+        short.add("abc");
+        assert!(short.is_empty(), "values under 4 characters are not scrubbed from text");
+    }
+
+    #[test]
+    fn a_secret_is_shown_with_its_keys_and_lengths_only() {
+        let mut m = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": base64_encode(b"hunter22")}, "stringData": {"t": "abc"}});
+        assert!(redact_secret_data(&mut m));
+        assert_eq!(m["data"], json!({"password": "<redacted: 8 bytes>"}));
+        assert_eq!(m["stringData"], json!({"t": "<redacted: 3 bytes>"}));
+        let mut cm = json!({"kind": "ConfigMap", "data": {"a": "b"}});
+        assert!(!redact_secret_data(&mut cm));
+        assert_eq!(cm["data"]["a"], "b");
+    }
 }
