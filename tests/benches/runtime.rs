@@ -14,7 +14,7 @@
 //! exits 1 when a budget or the isolation bound is missed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/rt/mod.rs"]
+#[path = "../tests/rt.rs"]
 mod rt;
 
 use rt::*;
