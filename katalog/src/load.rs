@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod motif;
+mod valid;
+pub use valid::{Invalid, Valid, load_checked, load_valid};
 
 /// Options for loading.
 #[derive(Debug, Clone, Copy, Default)]

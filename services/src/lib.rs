@@ -21,4 +21,6 @@ pub mod reconcile;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "dev")]
+pub mod run;
+#[cfg(feature = "dev")]
 pub mod simulate;

@@ -166,7 +166,7 @@ impl Env {
 
     /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
     /// token), on a borrowed cluster with the current context's credentials.
-    pub async fn start_runtime(&mut self, katalog: &Path, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
+    pub async fn start_runtime(&mut self, katalog: &katalog::load::Valid, opts: &Options, rep: &dyn Reporter) -> Result<(), String> {
         let client = match &self.dev {
             Some(dev) => {
                 rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));
@@ -178,7 +178,6 @@ impl Env {
             }
         };
         let ropts = RuntimeOptions {
-            katalog: katalog.to_path_buf(),
             namespace: opts.namespace.clone(),
             http: None,
             // On the dev cluster the runtime elects itself on the Lease as a deployed one does,
@@ -189,7 +188,7 @@ impl Env {
             drain: Duration::from_secs(5),
             ..RuntimeOptions::default()
         };
-        let rt = Runtime::start(client, ropts).await.map_err(|e| format!("the runtime did not start: {e}"))?;
+        let rt = Runtime::start(client, katalog.clone(), ropts).await.map_err(|e| format!("the runtime did not start: {e}"))?;
         let mut started = rt.wait_started(Duration::from_secs(30)).await;
         if started.is_ok() && self.mode == ClusterMode::Dev {
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -209,7 +208,7 @@ impl Env {
             }
             return Err(msg);
         }
-        rep.event(Event::Done(format!("runtime started ({})", display_path(katalog))));
+        rep.event(Event::Done(format!("runtime started ({})", display_path(&katalog.path))));
         Ok(())
     }
 

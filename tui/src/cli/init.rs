@@ -1,5 +1,6 @@
 //! `ork init`: example packs embedded from `demos/` at build time.
 
+use super::{CliError, Outcome};
 use katalog::diag::FileId;
 use katalog::yaml::{Limits, Node, parse};
 use std::io::Write;
@@ -50,8 +51,8 @@ fn packs() -> Vec<Pack> {
     out
 }
 
-/// Runs the command; returns the exit code.
-pub fn run(args: Args) -> u8 {
+/// Lists the packs, or writes one.
+pub fn run(args: Args) -> Outcome {
     let all = packs();
     if args.list {
         let mut out = std::io::stdout().lock();
@@ -59,13 +60,12 @@ pub fn run(args: Args) -> u8 {
             let first = p.examples.first().map(String::as_str).unwrap_or("");
             let _ = writeln!(out, "{:<14} {}  (start with: {first})", p.name, p.description);
         }
-        return 0;
+        return Ok(0);
     }
-    let Some(name) = args.pack else { return 2 };
+    let Some(name) = args.pack else { return Ok(2) };
     let Some(pack) = all.iter().find(|p| p.name == name) else {
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-        eprintln!("error: unknown pack `{name}`\n    help: available packs: {}", names.join(", "));
-        return 2;
+        return Err(CliError::Usage(format!("unknown pack `{name}`\n    help: available packs: {}", names.join(", "))).into());
     };
     let target = args.dir.unwrap_or_else(|| PathBuf::from("."));
     let prefix = format!("{}/", pack.name);
@@ -78,19 +78,17 @@ pub fn run(args: Args) -> u8 {
     if !args.force {
         let existing: Vec<String> = files.iter().filter(|(p, _)| p.exists()).map(|(p, _)| p.display().to_string()).collect();
         if !existing.is_empty() {
-            eprintln!(
-                "error: {} file(s) already exist, nothing was written: {}\n    help: pass --force to overwrite, or choose another directory",
+            return Err(CliError::Usage(format!(
+                "{} file(s) already exist, nothing was written: {}\n    help: pass --force to overwrite, or choose another directory",
                 existing.len(),
                 existing.join(", ")
-            );
-            return 2;
+            ))
+            .into());
         }
     }
     for (path, bytes) in &files {
-        if let Err(e) = services::files::write_atomic(path, bytes) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 2;
-        }
+        // This message shows the path as given (not display_path), as it always has.
+        services::files::write_atomic(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "wrote pack `{}` ({} files) into {}", pack.name, files.len(), target.display());
@@ -100,23 +98,5 @@ pub fn run(args: Args) -> u8 {
     if let Some(first) = pack.examples.first() {
         let _ = writeln!(out, "next: cd {} && ork validate", target.join(first).display());
     }
-    0
-}
-
-/// Writes `text` to stdout (`out` is `None`) or atomically to `out`; the exit code (2 when the
-/// file cannot be written, the reason printed).
-pub fn write_out(out: Option<&Path>, text: &str) -> u8 {
-    match out {
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            0
-        }
-        Some(out) => match services::files::write_atomic(out, text.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: cannot write {}: {e}", katalog::diag::display_path(out));
-                2
-            }
-        },
-    }
+    Ok(0)
 }
