@@ -18,9 +18,9 @@ pub mod e2e;
 #[cfg(feature = "dev")]
 pub mod files;
 pub mod reconcile;
-#[cfg(feature = "runtime")]
-pub mod runtime;
 #[cfg(feature = "dev")]
 pub mod run;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 #[cfg(feature = "dev")]
 pub mod simulate;

@@ -21,7 +21,7 @@ pub struct DiffArgs {
 pub fn run_diff(args: DiffArgs) -> Outcome {
     let mut texts = Vec::new();
     for p in [&args.a, &args.b] {
-        let docs = read_docs(p).map_err(|d| CliError::Read(d))?;
+        let docs = read_docs(p).map_err(CliError::Read)?;
         texts.push(normalize(&docs));
     }
     let Some(diff) = unified(&display_path(&args.a), &texts[0], &display_path(&args.b), &texts[1]) else { return Ok(0) };
@@ -50,7 +50,7 @@ pub struct PlanArgs {
 
 /// `ork plan`: 0, or with --fail-on-escalation 1 when the plan adds a permission.
 pub fn run_plan(args: PlanArgs) -> Outcome {
-    let docs = read_docs(&args.bundle).map_err(|d| CliError::Read(d))?;
+    let docs = read_docs(&args.bundle).map_err(CliError::Read)?;
     let deployed = read_bundle(&docs).map_err(|e| CliError::Invalid(format!("{}: {e}", display_path(&args.bundle))))?;
     if deployed.katalog.is_none() {
         output::note_line(format!("{} has no Katalog ConfigMap: every CRD is new", display_path(&args.bundle)));

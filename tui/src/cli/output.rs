@@ -591,7 +591,12 @@ impl E2eProgress {
             let _ = serde_json::to_writer_pretty(&mut out, &doc);
             let _ = writeln!(out);
         } else if runs.len() > 1 {
-            self.line(&format!("{} document(s): {} passed, {} failed", runs.len(), runs.iter().filter(|r| r.passed()).count(), runs.iter().filter(|r| !r.passed()).count()));
+            self.line(&format!(
+                "{} document(s): {} passed, {} failed",
+                runs.len(),
+                runs.iter().filter(|r| r.passed()).count(),
+                runs.iter().filter(|r| !r.passed()).count()
+            ));
             for r in runs.iter().filter(|r| !r.passed()) {
                 self.line(&format!("  rerun: ork e2e -f {}", r.file));
             }
