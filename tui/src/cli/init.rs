@@ -1,9 +1,8 @@
 //! `ork init`: example packs embedded from `demos/` at build time.
 
-use super::{CliError, Outcome};
+use super::{CliError, Outcome, output};
 use katalog::diag::FileId;
 use katalog::yaml::{Limits, Node, parse};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/packs.rs"));
@@ -25,11 +24,14 @@ pub struct Args {
 }
 
 /// A pack as described by its `pack.yaml`.
-struct Pack {
-    name: String,
-    description: String,
+pub struct Pack {
+    /// Its name (`--pack`).
+    pub name: String,
+    /// One line on what it shows.
+    pub description: String,
     order: i64,
-    examples: Vec<String>,
+    /// Its example directories, the first one to start with.
+    pub examples: Vec<String>,
 }
 
 fn packs() -> Vec<Pack> {
@@ -55,11 +57,7 @@ fn packs() -> Vec<Pack> {
 pub fn run(args: Args) -> Outcome {
     let all = packs();
     if args.list {
-        let mut out = std::io::stdout().lock();
-        for p in &all {
-            let first = p.examples.first().map(String::as_str).unwrap_or("");
-            let _ = writeln!(out, "{:<14} {}  (start with: {first})", p.name, p.description);
-        }
+        output::pack_list(&all);
         return Ok(0);
     }
     let Some(name) = args.pack else { return Ok(2) };
@@ -90,13 +88,6 @@ pub fn run(args: Args) -> Outcome {
         // This message shows the path as given (not display_path), as it always has.
         services::files::write_atomic(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "wrote pack `{}` ({} files) into {}", pack.name, files.len(), target.display());
-    for ex in &pack.examples {
-        let _ = writeln!(out, "  {}", target.join(ex).display());
-    }
-    if let Some(first) = pack.examples.first() {
-        let _ = writeln!(out, "next: cd {} && ork validate", target.join(first).display());
-    }
+    output::pack_written(pack, files.len(), &target);
     Ok(0)
 }

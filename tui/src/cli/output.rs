@@ -186,6 +186,29 @@ pub fn write_out(out: Option<&Path>, text: &str) -> Result<(), CliError> {
     }
 }
 
+// ---- ork init ----
+
+/// `ork init --list`: the packs, one a line.
+pub fn pack_list(packs: &[super::init::Pack]) {
+    let mut out = std::io::stdout().lock();
+    for p in packs {
+        let first = p.examples.first().map(String::as_str).unwrap_or("");
+        let _ = writeln!(out, "{:<14} {}  (start with: {first})", p.name, p.description);
+    }
+}
+
+/// What `ork init` wrote, and where to start.
+pub fn pack_written(pack: &super::init::Pack, files: usize, target: &Path) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "wrote pack `{}` ({files} files) into {}", pack.name, target.display());
+    for ex in &pack.examples {
+        let _ = writeln!(out, "  {}", target.join(ex).display());
+    }
+    if let Some(first) = pack.examples.first() {
+        let _ = writeln!(out, "next: cd {} && ork validate", target.join(first).display());
+    }
+}
+
 // ---- ork validate ----
 
 fn rules_json(rules: &RuleSet) -> serde_json::Value {
