@@ -187,10 +187,9 @@ impl From<Invalid> for SimError {
     /// An unreadable Katalog is an I/O failure (exit 2); an invalid one, or a file that is not a
     /// Katalog, is invalid input (exit 1).
     fn from(e: Invalid) -> SimError {
-        match e {
-            Invalid::Unreadable { diagnostics, .. } => SimError::Io(diagnostics),
-            Invalid::Errors { diagnostics, .. } => SimError::Invalid(diagnostics),
-            Invalid::NotKatalog { path, .. } => one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&path)))),
+        match e.into_findings() {
+            (true, d) => SimError::Io(d),
+            (false, d) => SimError::Invalid(d),
         }
     }
 }

@@ -80,10 +80,18 @@ impl Invalid {
         self.diagnostics().iter().filter(|d| d.is_error())
     }
 
-    /// Consumes the error, keeping its findings.
-    pub fn into_diagnostics(self) -> Diagnostics {
+    /// The error as findings, for runners that report only diagnostics (`simulate`, `e2e`):
+    /// whether the file could not be read at all (an I/O failure rather than invalid input),
+    /// and the findings — for a document that is not a Katalog, one `wrong-kind` error.
+    pub fn into_findings(self) -> (bool, Diagnostics) {
         match self {
-            Invalid::Unreadable { diagnostics, .. } | Invalid::Errors { diagnostics, .. } | Invalid::NotKatalog { diagnostics, .. } => diagnostics,
+            Invalid::Unreadable { diagnostics, .. } => (true, diagnostics),
+            Invalid::Errors { diagnostics, .. } => (false, diagnostics),
+            Invalid::NotKatalog { path, .. } => {
+                let mut only = Diagnostics::default();
+                only.push(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&path))));
+                (false, only)
+            }
         }
     }
 }
@@ -114,5 +122,38 @@ pub fn load_valid(path: &Path, opts: &LoadOptions) -> Result<Valid, Invalid> {
             Ok(Valid { path, katalog, templates, expanded, startup_order: report.startup_order, warnings: report.diagnostics })
         }
         _ => Err(Invalid::NotKatalog { path, kind: loaded.kind, diagnostics: report.diagnostics }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../demos").join(rel)
+    }
+
+    #[test]
+    fn a_valid_katalog_loads_with_its_templates_expansion_and_startup_order() {
+        let v = load_valid(&demo("beginner/hello-website/katalog.yaml"), &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.katalog.name(), "hello-website");
+        assert_eq!(v.startup_order, ["website"]);
+        assert!(v.expanded.get("spec").is_some());
+    }
+
+    #[test]
+    fn each_way_of_failing_is_its_own_variant() {
+        let opts = LoadOptions::default();
+        let missing = load_valid(&demo("no-such-katalog.yaml"), &opts).err();
+        assert!(matches!(missing, Some(Invalid::Unreadable { .. })), "{missing:?}");
+        let typo = load_valid(&demo("beginner/hello-website/invalid/katalog-typo.yaml"), &opts).err();
+        assert!(matches!(&typo, Some(Invalid::Errors { .. })), "{typo:?}");
+        assert_eq!(typo.as_ref().map(|e| e.errors().count()), Some(3));
+        let motif = load_valid(&demo("intermediate/motif-cache/motifs/cache/motif.yaml"), &opts).err();
+        assert!(matches!(motif, Some(Invalid::NotKatalog { kind: Some(DocKind::Motif), .. })), "{motif:?}");
+        let (unreadable, findings) =
+            load_valid(&demo("intermediate/motif-cache/motifs/cache/motif.yaml"), &opts).err().map(Invalid::into_findings).unwrap_or_default();
+        assert!(!unreadable);
+        assert_eq!(findings.iter().map(|d| d.code).collect::<Vec<_>>(), ["wrong-kind"]);
     }
 }

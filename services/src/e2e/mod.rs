@@ -205,11 +205,9 @@ impl From<katalog::load::Invalid> for E2eError {
     /// An unreadable Katalog is an I/O failure (exit 2); an invalid one, or a file that is not a
     /// Katalog, is invalid input (exit 1).
     fn from(e: katalog::load::Invalid) -> E2eError {
-        use katalog::load::Invalid;
-        match e {
-            Invalid::Unreadable { diagnostics, .. } => E2eError::Io(diagnostics),
-            Invalid::Errors { diagnostics, .. } => E2eError::Invalid(diagnostics),
-            Invalid::NotKatalog { path, .. } => one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&path)))),
+        match e.into_findings() {
+            (true, d) => E2eError::Io(d),
+            (false, d) => E2eError::Invalid(d),
         }
     }
 }
