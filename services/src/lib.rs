@@ -19,6 +19,8 @@ pub mod e2e;
 #[cfg(feature = "dev")]
 pub mod files;
 pub mod reconcile;
+#[cfg(feature = "dev")]
+pub mod run;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "serve")]

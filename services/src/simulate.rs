@@ -9,15 +9,16 @@
 //! seeded into the cluster beforehand (existing instances, peers, any pre-existing object).
 //! Steady state is the first cycle that makes only reads (errors are `noErrors`' business).
 
+pub mod scaffold;
+
 use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Op, Propagation};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
-use katalog::load::{LoadOptions, load_file};
+use katalog::load::{Invalid, LoadOptions, Valid, load_checked, load_file, load_valid};
 use katalog::model::Katalog;
 use katalog::model::simulate::{Expect, OpRule, Simulate};
 use katalog::template::{Rng, TemplateSet};
 use katalog::validate::simulate::{expand_ops, resolve};
-use katalog::validate::validate;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -116,11 +117,13 @@ impl FileRun {
 }
 
 /// Why a Simulate document could not run.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// The document, its Katalog or its CRs are invalid (diagnostics with positions).
+    #[error("the Simulate document, its Katalog or its CRs are invalid ({} error(s))", .0.error_count())]
     Invalid(Diagnostics),
     /// A file is missing or unreadable.
+    #[error("a file of the Simulate document is missing or unreadable")]
     Io(Diagnostics),
 }
 
@@ -137,19 +140,6 @@ fn one(d: Diagnostic) -> SimError {
     let mut ds = Diagnostics::default();
     ds.push(d);
     SimError::Invalid(ds)
-}
-
-/// Loads and validates any document; errors become a [`SimError`].
-fn load_checked(path: &Path, opts: &LoadOptions) -> Result<(katalog::load::Loaded, katalog::validate::Report), SimError> {
-    let loaded = load_file(path, opts);
-    let report = validate(&loaded);
-    if loaded.unreadable() {
-        return Err(SimError::Io(report.diagnostics));
-    }
-    if report.diagnostics.has_errors() {
-        return Err(SimError::Invalid(report.diagnostics));
-    }
-    Ok((loaded, report))
 }
 
 /// Loads and validates a Simulate document.
@@ -189,11 +179,18 @@ fn run_into(path: &Path, load: &LoadOptions, out: &mut Vec<FileRun>, depth: usiz
 
 /// The Katalog of a Simulate document, loaded (with `load`: its pattern root is the Katalog
 /// file's directory) and validated.
-pub fn load_katalog(path: &Path, load: &LoadOptions) -> Result<(Katalog, TemplateSet), SimError> {
-    let (loaded, report) = load_checked(path, load)?;
-    match (loaded.katalog, report.templates) {
-        (Some(k), Some(t)) => Ok((k, t)),
-        _ => Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(path))))),
+pub fn load_katalog(path: &Path, load: &LoadOptions) -> Result<Valid, SimError> {
+    load_valid(path, load).map_err(SimError::from)
+}
+
+impl From<Invalid> for SimError {
+    /// An unreadable Katalog is an I/O failure (exit 2); an invalid one, or a file that is not a
+    /// Katalog, is invalid input (exit 1).
+    fn from(e: Invalid) -> SimError {
+        match e.into_findings() {
+            (true, d) => SimError::Io(d),
+            (false, d) => SimError::Invalid(d),
+        }
     }
 }
 
@@ -392,7 +389,7 @@ fn run_leaf(path: &Path, sim: &Simulate, load: &LoadOptions) -> Result<FileRun, 
     let Some(spec) = &sim.spec else { return Err(one(Diagnostic::error("missing-field", "no spec"))) };
     let name = sim.metadata.as_ref().and_then(|m| m.name.as_ref()).map(|n| n.value.clone()).unwrap_or_default();
     let katalog_path = spec.katalog.as_ref().map(|k| resolve(path, k)).unwrap_or_default();
-    let (katalog, templates) = load_katalog(&katalog_path, load)?;
+    let Valid { katalog, templates, .. } = load_katalog(&katalog_path, load)?;
     let cr_paths: Vec<PathBuf> = spec.cr.iter().chain(&spec.cr_files).map(|p| resolve(path, p)).collect();
     let crs = read_crs(&cr_paths)?;
     let plan = Plan {

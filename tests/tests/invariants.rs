@@ -186,15 +186,19 @@ fn no_unused_dependencies() {
                 continue;
             }
             let ident = dep.replace('-', "_");
-            let used = [format!("{ident}::"), format!("use {ident}"), format!("extern crate {ident}"), format!("{ident}!")].iter().any(|p| {
-                code.match_indices(p.as_str()).any(|(i, _)| !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
-            });
+            let used = [format!("{ident}::"), format!("use {ident}"), format!("extern crate {ident}"), format!("{ident}!")]
+                .iter()
+                .any(|p| code.match_indices(p.as_str()).any(|(i, _)| !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')));
             if !used {
                 unused.push(format!("{dir}/Cargo.toml: `{dep}`"));
             }
         }
     }
-    assert!(unused.is_empty(), "dependencies no code names (remove them, or list them under [package.metadata.cargo-machete] ignored with a comment):\n{}", unused.join("\n"));
+    assert!(
+        unused.is_empty(),
+        "dependencies no code names (remove them, or list them under [package.metadata.cargo-machete] ignored with a comment):\n{}",
+        unused.join("\n")
+    );
 }
 
 /// A crate's modules, as paths from the crate root (`["runtime", "queue"]`), from its file
@@ -337,7 +341,12 @@ fn module_cycles(src_dir: &Path) -> Vec<String> {
             let at = if parent.is_empty() { "crate".to_string() } else { parent.join("::") };
             let detail: Vec<String> = component
                 .iter()
-                .map(|a| format!("{a} → {}", graph.get(a).map(|s| s.iter().filter(|b| component.contains(*b)).cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()))
+                .map(|a| {
+                    format!(
+                        "{a} → {}",
+                        graph.get(a).map(|s| s.iter().filter(|b| component.contains(*b)).cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()
+                    )
+                })
                 .collect();
             cycles.push(format!("{}: in {at}: {}", rel(src_dir), detail.join("; ")));
         }

@@ -9,14 +9,19 @@ use services::devcluster::Options;
 use services::runtime::{Options as RuntimeOptions, Runtime};
 use std::time::Duration;
 
+/// The runtime takes a Katalog that loaded and validated.
+fn valid(path: &std::path::Path) -> katalog::load::Valid {
+    katalog::load::load_valid(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it() {
     let dir = ork_tests::TempDir::new("runtime-basic");
     let demo = ork_tests::root().join("demos/beginner/hello-website");
     let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
     let client = client(&dev).await;
-    let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
-    let runtime = Runtime::start(client.clone(), opts).await.unwrap();
+    let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client.clone(), valid(&demo.join("katalog.yaml")), opts).await.unwrap();
     runtime.wait_started(Duration::from_secs(10)).await.unwrap();
     let addr = runtime.http_addr().unwrap();
     assert_eq!(http_get(addr, "/startup").await.unwrap().0, 200);
@@ -110,8 +115,8 @@ async fn a_panicking_crd_degrades_alone_and_the_other_crd_still_converges() {
     let cluster = KubeCluster::new(client.clone());
     let kinds = install_crds(&cluster, &katalog).await;
     let faulties = kinds.iter().find(|r| r.kind == "Faulty").unwrap().clone();
-    let opts = RuntimeOptions { katalog: katalog.clone(), http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
-    let runtime = Runtime::start(client, opts).await.unwrap();
+    let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client, valid(&katalog), opts).await.unwrap();
     runtime.wait_started(Duration::from_secs(10)).await.unwrap();
     let addr = runtime.http_addr().unwrap();
 
@@ -166,8 +171,7 @@ async fn conflicts_dropped_and_expired_watches_do_not_stop_convergence() {
     let client = client(&dev).await;
     let cluster = KubeCluster::new(client.clone());
     create_all(&cluster, &websites(), (0..100).map(|i| website("default", &format!("c{i:03}"))).collect(), 8).await;
-    let opts = RuntimeOptions { katalog: demo.join("katalog.yaml"), ..RuntimeOptions::default() };
-    let runtime = Runtime::start(client, opts).await.unwrap();
+    let runtime = Runtime::start(client, valid(&demo.join("katalog.yaml")), RuntimeOptions::default()).await.unwrap();
     wait_for(Duration::from_secs(60), "100 Websites Ready despite faults", || async {
         let (ready, all) = ready_count(&cluster, &websites()).await;
         if ready == 100 { Ok(()) } else { Err(format!("{ready}/{all}")) }
@@ -243,7 +247,7 @@ async fn namespace_rules_are_enforced_at_the_watch() {
     let cluster = KubeCluster::new(client.clone());
     let kinds = install_crds(&cluster, &katalog).await;
     let faulties = kinds.iter().find(|k| k.kind == "Faulty").unwrap().clone();
-    let runtime = Runtime::start(client, RuntimeOptions { katalog, ..RuntimeOptions::default() }).await.unwrap();
+    let runtime = Runtime::start(client, valid(&katalog), RuntimeOptions::default()).await.unwrap();
     runtime.wait_started(Duration::from_secs(10)).await.unwrap();
     let s = runtime.summary();
     assert_eq!(s["crds"][1]["name"], "website");

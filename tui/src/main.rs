@@ -1,20 +1,13 @@
 //! `ork`: the developer workbench. Scriptable subcommands for CI; the terminal UI comes later.
 //!
 //! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
-//! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout.
+//! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout. Each command
+//! lives in [`cli`]; [`cli::output`] renders every report and maps every error to its code.
 
-mod devcluster;
-mod diff;
-mod e2e;
-mod generate;
-mod init;
-mod run;
-mod simulate;
-mod template;
-mod validate;
+mod cli;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use cli::{devcluster, diff, e2e, generate, init, output, run, simulate, template, validate};
 use std::process::ExitCode;
 
 /// ork turns a YAML Katalog into a secure Kubernetes operator.
@@ -50,34 +43,6 @@ enum Command {
     Plan(diff::PlanArgs),
 }
 
-/// Output format of commands that have a machine form.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    /// Human-readable.
-    Text,
-    /// Stable JSON (see docs/validate-json.md).
-    Json,
-}
-
-/// The Katalog file to read: `-f`, else ./katalog.yaml, else ./komposer.yaml.
-pub fn default_file(file: Option<PathBuf>) -> PathBuf {
-    if let Some(f) = file {
-        return f;
-    }
-    for name in ["katalog.yaml", "komposer.yaml"] {
-        let p = PathBuf::from(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    PathBuf::from("katalog.yaml")
-}
-
-/// Colour only for terminals, and never with NO_COLOR.
-pub fn use_color(stream_is_tty: bool) -> bool {
-    stream_is_tty && std::env::var_os("NO_COLOR").is_none()
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -87,7 +52,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Init(args)) => init::run(args),
         Some(Command::Template(args)) => template::run(args),
@@ -102,8 +67,8 @@ fn main() -> ExitCode {
             // The TUI opens here once it exists; until then, help.
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
-            0
+            Ok(0)
         }
     };
-    ExitCode::from(code)
+    ExitCode::from(output::finish(result))
 }

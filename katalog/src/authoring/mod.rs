@@ -4,4 +4,5 @@
 pub mod bundle;
 pub mod crd;
 pub mod diff;
+pub mod generate;
 pub mod rbac;

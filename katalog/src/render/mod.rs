@@ -10,6 +10,7 @@
 mod invalid;
 mod kinds;
 mod meta;
+pub mod offline;
 
 use crate::model::crd::{CrdEntry, StatusField, StatusType};
 use crate::model::katalog::Katalog;

@@ -3,6 +3,8 @@
 //! compiled in.
 
 use clap::{Parser, Subcommand};
+use katalog::load::{Invalid, load_valid};
+use services::runtime::StartError;
 use services::runtime::command::{RunArgs, serve};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
@@ -41,33 +43,47 @@ fn main() -> ExitCode {
     }
 }
 
+/// The exit code for an error of `run`: 1 when the Katalog is invalid or cannot be run, 2 when
+/// the flags, the environment, the cluster or the port cannot be used.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<Invalid>().is_some() || matches!(e.downcast_ref::<StartError>(), Some(StartError::Katalog(_))) { 1 } else { 2 }
+}
+
 fn run(args: RunArgs) -> u8 {
+    match serve_until_signal(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+/// The message for a Katalog the runtime refuses: each error on its own line, with its position.
+fn refused(e: &Invalid) -> String {
+    match e {
+        Invalid::NotKatalog { path, .. } => format!("{} is not a Katalog or Komposer", path.display()),
+        _ => {
+            let errors: Vec<String> = e.errors().map(ToString::to_string).collect();
+            format!("{} is not a valid Katalog:\n{}", e.path().display(), errors.join("\n"))
+        }
+    }
+}
+
+fn serve_until_signal(args: RunArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     args.init_logging();
     services::serve::panic::install_hook();
     // In a pod: listen on every interface (the kubelet probes the pod IP), lead via the Lease.
-    let opts = match args.options(IpAddr::V4(Ipv4Addr::UNSPECIFIED), true) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 2;
-        }
-    };
+    let opts = args.options(IpAddr::V4(Ipv4Addr::UNSPECIFIED), true)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-        let client = match args.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        };
-        serve(client, opts).await
+        let client = args.client().await?;
+        let katalog = load_valid(&args.katalog(), &args.load.options()).map_err(|e| {
+            let message = refused(&e);
+            anyhow::Error::new(e).context(message)
+        })?;
+        serve(client, katalog, opts).await?;
+        Ok(())
     })
 }

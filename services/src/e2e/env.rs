@@ -169,7 +169,7 @@ impl Env {
 
     /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
     /// token), on a borrowed cluster with the current context's credentials.
-    pub async fn start_runtime(&mut self, katalog: &Path, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
+    pub async fn start_runtime(&mut self, katalog: &katalog::load::Valid, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
         let client = match &self.dev {
             Some(dev) => {
                 rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));
@@ -181,7 +181,6 @@ impl Env {
             }
         };
         let ropts = RuntimeOptions {
-            katalog: katalog.to_path_buf(),
             namespace: opts.namespace.clone(),
             http: None,
             // On the dev cluster the runtime elects itself on the Lease as a deployed one does,
@@ -192,7 +191,7 @@ impl Env {
             drain: Duration::from_secs(5),
             ..RuntimeOptions::default()
         };
-        let rt = Runtime::start(client, ropts).await.map_err(Failure::RuntimeStart)?;
+        let rt = Runtime::start(client, katalog.clone(), ropts).await.map_err(Failure::RuntimeStart)?;
         let mut started = rt.wait_started(Duration::from_secs(30)).await.map_err(Failure::from);
         if started.is_ok() && self.mode == ClusterMode::Dev {
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -207,7 +206,7 @@ impl Env {
         if let Err(e) = started {
             return Err(e.reported(self.runtime_report(None)));
         }
-        rep.event(Event::Done(format!("runtime started ({})", display_path(katalog))));
+        rep.event(Event::Done(format!("runtime started ({})", display_path(&katalog.path))));
         Ok(())
     }
 

@@ -23,10 +23,9 @@ pub use failure::Failure;
 use crate::devcluster::authz;
 use env::Env;
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
-use katalog::load::{LoadOptions, Loaded, load_file};
+use katalog::load::{LoadOptions, load_checked, load_file};
 use katalog::model::e2e::{E2e, Expectation};
 use katalog::validate::e2e::{resolve, seconds};
-use katalog::validate::validate;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -192,33 +191,34 @@ pub trait Reporter: Send + Sync {
 }
 
 /// Why a run could not happen at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum E2eError {
     /// A document, its Katalog or its files are invalid (exit 1).
+    #[error("the E2E document, its Katalog or its files are invalid ({} error(s))", .0.error_count())]
     Invalid(Diagnostics),
     /// A file is missing or unreadable (exit 2).
+    #[error("a file of the E2E document is missing or unreadable")]
     Io(Diagnostics),
     /// The machine lacks what the run needs: kubectl, a free port, a kube context (exit 2).
+    #[error(transparent)]
     Environment(Failure),
+}
+
+impl From<katalog::load::Invalid> for E2eError {
+    /// An unreadable Katalog is an I/O failure (exit 2); an invalid one, or a file that is not a
+    /// Katalog, is invalid input (exit 1).
+    fn from(e: katalog::load::Invalid) -> E2eError {
+        match e.into_findings() {
+            (true, d) => E2eError::Io(d),
+            (false, d) => E2eError::Invalid(d),
+        }
+    }
 }
 
 fn one(d: Diagnostic) -> E2eError {
     let mut ds = Diagnostics::default();
     ds.push(d);
     E2eError::Invalid(ds)
-}
-
-/// Loads and validates any document; errors become an [`E2eError`].
-fn load_checked(path: &Path, opts: &LoadOptions) -> Result<(Loaded, katalog::validate::Report), E2eError> {
-    let loaded = load_file(path, opts);
-    let report = validate(&loaded);
-    if loaded.unreadable() {
-        return Err(E2eError::Io(report.diagnostics));
-    }
-    if report.diagnostics.has_errors() {
-        return Err(E2eError::Invalid(report.diagnostics));
-    }
-    Ok((loaded, report))
 }
 
 /// Loads a valid E2E document and its expectations (includes expanded).

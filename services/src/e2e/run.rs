@@ -5,8 +5,9 @@
 use super::checks::{self, Shell};
 use super::env::Env;
 use super::scrub::{self, Scrubbing};
-use super::{CaseResult, DocRun, E2eError, Event, Failure, Options, Reporter, load_checked, one};
+use super::{CaseResult, DocRun, E2eError, Event, Failure, Options, Reporter, one};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
+use katalog::load::{Valid, load_valid};
 use katalog::model::e2e::{After, DEFAULT_TIMEOUT_SECS, DEFAULT_WAIT_TIMEOUT_SECS, E2e, E2eSpec, Expectation, OnFailure, WaitFor};
 use katalog::validate::e2e::{resolve, seconds};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,8 @@ pub(super) struct Plan {
     file: PathBuf,
     name: String,
     description: Option<String>,
-    katalog: PathBuf,
+    /// The Katalog, loaded once: the bundle is derived from it and the runtime runs it.
+    katalog: Valid,
     crds: Vec<CrdSource>,
     bundle: String,
     bundle_from: String,
@@ -38,10 +40,8 @@ pub(super) struct Plan {
 
 pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Expectation>, opts: &Options) -> Result<Plan, E2eError> {
     let katalog_path = spec.katalog.as_ref().map(resolve).unwrap_or_default();
-    let (loaded, _) = load_checked(&katalog_path, &opts.load)?;
-    let (Some(k), Some(expanded)) = (loaded.katalog.as_ref(), loaded.expanded()) else {
-        return Err(one(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&katalog_path)))));
-    };
+    let valid = load_valid(&katalog_path, &opts.load).map_err(E2eError::from)?;
+    let (k, expanded) = (&valid.katalog, &valid.expanded);
     let err = |m: String| one(Diagnostic::error("e2e", m).at(spec.span));
     // CRDs: as written in the document; else the Katalog's crdFiles; else generated from
     // apiTypes (what `ork generate crd` writes).
@@ -79,7 +79,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
             }
         },
         None => {
-            let shipped = katalog::authoring::bundle::shipped_katalog(k, &expanded).map_err(|e| err(e.to_string()))?;
+            let shipped = katalog::authoring::bundle::shipped_katalog(k, expanded).map_err(|e| err(e.to_string()))?;
             let sel = katalog::authoring::bundle::Selection { runtime: true, gateway: false };
             (katalog::authoring::bundle::bundle(&derived, k.name(), &shipped, sel), format!("generated from {}", display_path(&katalog_path)))
         }
@@ -92,7 +92,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
         file: path.to_path_buf(),
         name: doc.name().to_string(),
         description: meta.and_then(|m| m.description.as_ref()).map(|d| d.value.clone()),
-        katalog: katalog_path,
+        katalog: valid,
         crds,
         bundle,
         bundle_from,

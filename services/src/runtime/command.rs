@@ -1,11 +1,13 @@
 //! The `run` command line shared by `ork-runtime run` and `ork run`: flags, the environment
 //! (runtime-and-gateway.md §1.2; flag > environment > default), the kube client, and the
-//! start-to-signal lifecycle with its exit codes.
+//! start-to-signal lifecycle. Errors are typed; the binaries print them and choose exit codes.
 
 use super::leader::Timings;
 use super::operator::Defaults;
-use super::{Options, Runtime};
+use super::{Options, Runtime, StartError};
+use crate::serve::client::ClientError;
 use crate::serve::logging::{self, Format};
+use katalog::load::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,23 +73,60 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-fn env_seconds(name: &str) -> Result<Option<Duration>, String> {
+/// Why the flags and the environment give no runtime [`Options`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    /// `--namespace` or `$ORK_NAMESPACE` is not a namespace name.
+    #[error("namespace {0:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)")]
+    Namespace(String),
+    /// `$ORK_PORT` is not a port number.
+    #[error("$ORK_PORT={0:?}: expected a port number")]
+    Port(String),
+    /// A duration variable (`LEASE_DURATION`, `DEFAULT_RESYNC`, …) is not a positive duration.
+    #[error("${name}={value:?}: expected seconds or a duration such as 15s")]
+    Seconds {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A count variable (`DEFAULT_WORKERS`, `FAILURE_THRESHOLD`) is not a whole number.
+    #[error("${name}={value:?}: expected a whole number")]
+    Number {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// The leader election timings are out of order.
+    #[error("leader election needs RETRY_PERIOD < RENEW_DEADLINE < LEASE_DURATION (got {retry:?} < {renew:?} < {lease:?})")]
+    Timings {
+        /// `RETRY_PERIOD`.
+        retry: Duration,
+        /// `RENEW_DEADLINE`.
+        renew: Duration,
+        /// `LEASE_DURATION`.
+        lease: Duration,
+    },
+}
+
+fn env_seconds(name: &'static str) -> Result<Option<Duration>, OptionsError> {
     match env(name) {
         None => Ok(None),
         Some(v) => {
             let secs = v.parse::<f64>().ok().or_else(|| katalog::duration::parse_duration(&v));
             match secs.filter(|s| s.is_finite() && *s > 0.0) {
                 Some(s) => Ok(Some(Duration::from_secs_f64(s))),
-                None => Err(format!("${name}={v:?}: expected seconds or a duration such as 15s")),
+                None => Err(OptionsError::Seconds { name, value: v }),
             }
         }
     }
 }
 
-fn env_number(name: &str) -> Result<Option<u32>, String> {
+fn env_number(name: &'static str) -> Result<Option<u32>, OptionsError> {
     match env(name) {
         None => Ok(None),
-        Some(v) => v.parse::<u32>().map(Some).map_err(|_| format!("${name}={v:?}: expected a whole number")),
+        Some(v) => v.parse::<u32>().map(Some).map_err(|_| OptionsError::Number { name, value: v }),
     }
 }
 
@@ -110,15 +149,15 @@ impl RunArgs {
     }
 
     /// The runtime options; `bind` and `leader` are the caller's defaults for this binary.
-    pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, String> {
+    pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, OptionsError> {
         let namespace = self.namespace.clone().or_else(|| env("ORK_NAMESPACE")).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
         if !katalog::model::katalog::is_rfc1123_label(&namespace) {
-            return Err(format!("namespace {namespace:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)"));
+            return Err(OptionsError::Namespace(namespace));
         }
         let port = match self.port {
             Some(p) => p,
             None => match env("ORK_PORT") {
-                Some(p) => p.parse().map_err(|_| format!("$ORK_PORT={p:?}: expected a port number"))?,
+                Some(p) => p.parse().map_err(|_| OptionsError::Port(p))?,
                 None => 8080,
             },
         };
@@ -133,10 +172,7 @@ impl RunArgs {
             timings.retry_period = d;
         }
         if timings.renew_deadline >= timings.lease_duration || timings.retry_period >= timings.renew_deadline {
-            return Err(format!(
-                "leader election needs RETRY_PERIOD < RENEW_DEADLINE < LEASE_DURATION (got {:?} < {:?} < {:?})",
-                timings.retry_period, timings.renew_deadline, timings.lease_duration
-            ));
+            return Err(OptionsError::Timings { retry: timings.retry_period, renew: timings.renew_deadline, lease: timings.lease_duration });
         }
         let mut defaults = Defaults::default();
         if let Some(w) = env_number("DEFAULT_WORKERS")? {
@@ -150,20 +186,18 @@ impl RunArgs {
         }
         let drain = env_seconds("SHUTDOWN_TIMEOUT")?.unwrap_or(Duration::from_secs(30));
         Ok(Options {
-            katalog: self.katalog(),
             namespace,
             http: Some(SocketAddr::new(self.bind.unwrap_or(bind), port)),
             leader: self.leader_elect.unwrap_or(leader).then_some(timings),
             identity: super::default_identity(),
             drain,
             defaults,
-            load: self.load.options(),
         })
     }
 
     /// A client for `--context`, else in-cluster, else the current context.
-    pub async fn client(&self) -> Result<kube::Client, String> {
-        crate::serve::client::infer(self.context.as_deref()).await.map_err(|e| e.to_string())
+    pub async fn client(&self) -> Result<kube::Client, ClientError> {
+        crate::serve::client::infer(self.context.as_deref()).await
     }
 
     /// Installs the log subscriber for `--log-format`.
@@ -175,21 +209,10 @@ impl RunArgs {
     }
 }
 
-/// Starts the runtime and runs it until SIGTERM/Ctrl-C. Exit codes: 0 after a clean shutdown, 1
-/// for an invalid Katalog, 2 when the cluster or the port cannot be used.
-pub async fn serve(client: kube::Client, opts: Options) -> u8 {
-    match Runtime::start(client, opts).await {
-        Ok(rt) => {
-            rt.run_until_signal().await;
-            0
-        }
-        Err(e @ super::StartError::Katalog(_)) => {
-            eprintln!("error: {e}");
-            1
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            2
-        }
-    }
+/// Starts the runtime for the valid Katalog `katalog` and runs it until SIGTERM/Ctrl-C, then
+/// shuts down. `Ok` after a clean shutdown.
+pub async fn serve(client: kube::Client, katalog: Valid, opts: Options) -> Result<(), StartError> {
+    let rt = Runtime::start(client, katalog, opts).await?;
+    rt.run_until_signal().await;
+    Ok(())
 }

@@ -17,6 +17,7 @@ pub mod queue;
 
 use crate::cluster::KubeCluster;
 use health::State;
+use katalog::load::Valid;
 use katalog::model::Katalog;
 use katalog::model::crd::DependencyCondition;
 use katalog::template::TemplateSet;
@@ -24,7 +25,6 @@ use leader::{Elector, Timings};
 use operator::{Defaults, OperatorBox};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -34,8 +34,6 @@ use tokio::task::JoinHandle;
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The Katalog (or Komposer) file.
-    pub katalog: PathBuf,
     /// The install namespace: where the Lease lives.
     pub namespace: String,
     /// Where the HTTP server listens (`None`: no server).
@@ -49,21 +47,17 @@ pub struct Options {
     pub drain: Duration,
     /// Defaults for what the Katalog does not set.
     pub defaults: Defaults,
-    /// How the Katalog is loaded (its pattern root is the Katalog file's directory).
-    pub load: katalog::load::LoadOptions,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            katalog: PathBuf::from("katalog.yaml"),
             namespace: katalog::install::DEFAULT_NAMESPACE.to_string(),
             http: None,
             leader: None,
             identity: default_identity(),
             drain: Duration::from_secs(30),
             defaults: Defaults::default(),
-            load: katalog::load::LoadOptions::default(),
         }
     }
 }
@@ -76,7 +70,7 @@ pub fn default_identity() -> String {
 /// Why the runtime did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The Katalog cannot be read or is invalid (each line one finding, with its position).
+    /// A CRD entry of the Katalog cannot be run (an OperatorBox refused it).
     #[error("{0}")]
     Katalog(String),
     /// A CRD entry has no reconciler (a Katalog that passed validation always has one).
@@ -208,24 +202,11 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// Loads and validates the Katalog the way `ork validate` does; an invalid one does not start.
-fn load(path: &std::path::Path, opts: &katalog::load::LoadOptions) -> Result<(Katalog, TemplateSet, Vec<String>), StartError> {
-    let loaded = katalog::load::load_file(path, opts);
-    let report = katalog::validate::validate(&loaded);
-    let errors: Vec<String> = report.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
-    if !errors.is_empty() {
-        return Err(StartError::Katalog(format!("{} is not a valid Katalog:\n{}", path.display(), errors.join("\n"))));
-    }
-    match (loaded.katalog, report.templates) {
-        (Some(k), Some(t)) => Ok((k, t, report.startup_order)),
-        _ => Err(StartError::Katalog(format!("{} is not a Katalog or Komposer", path.display()))),
-    }
-}
-
 impl Runtime {
-    /// Loads the Katalog and starts every OperatorBox against `client`'s cluster.
-    pub async fn start(client: kube::Client, opts: Options) -> Result<Runtime, StartError> {
-        let (katalog, templates, order) = load(&opts.katalog, &opts.load)?;
+    /// Starts every OperatorBox of the valid Katalog `katalog` (see [`katalog::load::load_valid`])
+    /// against `client`'s cluster.
+    pub async fn start(client: kube::Client, katalog: Valid, opts: Options) -> Result<Runtime, StartError> {
+        let Valid { katalog, templates, startup_order: order, .. } = katalog;
         // The Katalog and its templates live as long as the process; the reconcilers borrow
         // them. (A test that starts many runtimes leaks a few kilobytes per start.)
         let katalog: &'static Katalog = Box::leak(Box::new(katalog));

@@ -2,11 +2,11 @@
 //! (with positions and fixes), and what is rejected as unsupported rather than ignored.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
+use super::common::Dir;
 use katalog::diag::Diagnostic;
 use katalog::load::{DocKind, LoadOptions, load_file};
 use katalog::model::e2e::{After, PatchType};
 use katalog::validate::validate;
-use super::common::Dir;
 use std::path::Path;
 
 /// A scratch directory holding a one-CRD Katalog and its CR.

@@ -2,8 +2,8 @@
 //! expansion details and determinism.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test fixtures: a failed setup should abort the test loudly
-use katalog::load::{LoadOptions, load_file};
 use super::common::Dir;
+use katalog::load::{LoadOptions, load_file};
 
 const HEAD: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: t}\n";
 const CRD: &str = "spec:\n  crds:\n    app:\n      apiTypes: {group: t.ork.dev, version: v1, kind: App, plural: apps}\n";

@@ -1,8 +1,8 @@
 //! `ork init`: example packs embedded from `demos/` at build time.
 
+use super::{CliError, Outcome, output};
 use katalog::diag::FileId;
 use katalog::yaml::{Limits, Node, parse};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/packs.rs"));
@@ -24,11 +24,14 @@ pub struct Args {
 }
 
 /// A pack as described by its `pack.yaml`.
-struct Pack {
-    name: String,
-    description: String,
+pub struct Pack {
+    /// Its name (`--pack`).
+    pub name: String,
+    /// One line on what it shows.
+    pub description: String,
     order: i64,
-    examples: Vec<String>,
+    /// Its example directories, the first one to start with.
+    pub examples: Vec<String>,
 }
 
 fn packs() -> Vec<Pack> {
@@ -50,22 +53,17 @@ fn packs() -> Vec<Pack> {
     out
 }
 
-/// Runs the command; returns the exit code.
-pub fn run(args: Args) -> u8 {
+/// Lists the packs, or writes one.
+pub fn run(args: Args) -> Outcome {
     let all = packs();
     if args.list {
-        let mut out = std::io::stdout().lock();
-        for p in &all {
-            let first = p.examples.first().map(String::as_str).unwrap_or("");
-            let _ = writeln!(out, "{:<14} {}  (start with: {first})", p.name, p.description);
-        }
-        return 0;
+        output::pack_list(&all);
+        return Ok(0);
     }
-    let Some(name) = args.pack else { return 2 };
+    let Some(name) = args.pack else { return Ok(2) };
     let Some(pack) = all.iter().find(|p| p.name == name) else {
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-        eprintln!("error: unknown pack `{name}`\n    help: available packs: {}", names.join(", "));
-        return 2;
+        return Err(CliError::Usage(format!("unknown pack `{name}`\n    help: available packs: {}", names.join(", "))).into());
     };
     let target = args.dir.unwrap_or_else(|| PathBuf::from("."));
     let prefix = format!("{}/", pack.name);
@@ -78,45 +76,18 @@ pub fn run(args: Args) -> u8 {
     if !args.force {
         let existing: Vec<String> = files.iter().filter(|(p, _)| p.exists()).map(|(p, _)| p.display().to_string()).collect();
         if !existing.is_empty() {
-            eprintln!(
-                "error: {} file(s) already exist, nothing was written: {}\n    help: pass --force to overwrite, or choose another directory",
+            return Err(CliError::Usage(format!(
+                "{} file(s) already exist, nothing was written: {}\n    help: pass --force to overwrite, or choose another directory",
                 existing.len(),
                 existing.join(", ")
-            );
-            return 2;
+            ))
+            .into());
         }
     }
     for (path, bytes) in &files {
-        if let Err(e) = services::files::write_atomic(path, bytes) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 2;
-        }
+        // This message shows the path as given (not display_path), as it always has.
+        services::files::write_atomic(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "wrote pack `{}` ({} files) into {}", pack.name, files.len(), target.display());
-    for ex in &pack.examples {
-        let _ = writeln!(out, "  {}", target.join(ex).display());
-    }
-    if let Some(first) = pack.examples.first() {
-        let _ = writeln!(out, "next: cd {} && ork validate", target.join(first).display());
-    }
-    0
-}
-
-/// Writes `text` to stdout (`out` is `None`) or atomically to `out`; the exit code (2 when the
-/// file cannot be written, the reason printed).
-pub fn write_out(out: Option<&Path>, text: &str) -> u8 {
-    match out {
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            0
-        }
-        Some(out) => match services::files::write_atomic(out, text.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: cannot write {}: {e}", katalog::diag::display_path(out));
-                2
-            }
-        },
-    }
+    output::pack_written(pack, files.len(), &target);
+    Ok(0)
 }

@@ -1,5 +1,6 @@
 //! `ork dev-cluster`: the embedded dev cluster in the foreground (docs/devcluster.md).
 
+use super::{CliError, Outcome, output};
 use services::devcluster::{DevCluster, Options};
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,28 +37,21 @@ fn user(spec: &str) -> services::devcluster::authz::User {
 }
 
 /// Runs until interrupted.
-pub fn run(args: Args) -> u8 {
-    let mut err = std::io::stderr().lock();
+pub fn run(args: Args) -> Outcome {
     let Some(ready_after) = katalog::duration::parse_duration(&args.ready_after).filter(|s| *s >= 0.0) else {
-        let _ = writeln!(err, "error: --ready-after {:?}: expected a duration such as 1s or 500ms", args.ready_after);
-        return 2;
+        return Err(CliError::Usage(format!("--ready-after {:?}: expected a duration such as 1s or 500ms", args.ready_after)).into());
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
-            return 2;
-        }
-    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
         let mut tokens = Vec::new();
         for t in &args.tokens {
             match t.split_once('=') {
                 Some((token, who)) if !token.is_empty() && !who.is_empty() => tokens.push((token.to_string(), user(who))),
-                _ => {
-                    let _ = writeln!(err, "error: --token {t:?}: expected TOKEN=USER");
-                    return 2;
-                }
+                _ => return Err(CliError::Usage(format!("--token {t:?}: expected TOKEN=USER")).into()),
             }
         }
         let opts = Options {
@@ -68,28 +62,16 @@ pub fn run(args: Args) -> u8 {
             tokens,
             ..Options::default()
         };
-        let dev = match DevCluster::start(opts).await {
-            Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-                let _ = writeln!(err, "error: {e}");
-                return 2;
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: cannot listen on 127.0.0.1:{}: {e}", args.port);
-                return 2;
-            }
-        };
-        if let Err(e) = dev.write_kubeconfig(&args.kubeconfig) {
-            let _ = writeln!(err, "error: cannot write {}: {e}", args.kubeconfig.display());
-            return 2;
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "dev cluster serving {}; kubeconfig: {}", dev.url(), args.kubeconfig.display());
-        let _ = writeln!(out, "try: KUBECONFIG={} kubectl get namespaces", args.kubeconfig.display());
-        let _ = out.flush();
-        drop(out);
+        let dev = DevCluster::start(opts).await.map_err(|e| {
+            let message = if e.kind() == std::io::ErrorKind::InvalidInput { e.to_string() } else { format!("cannot listen on 127.0.0.1:{}: {e}", args.port) };
+            anyhow::Error::new(e).context(message)
+        })?;
+        dev.write_kubeconfig(&args.kubeconfig).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", args.kubeconfig.display())))?;
+        output::print_line(&format!("dev cluster serving {}; kubeconfig: {}", dev.url(), args.kubeconfig.display()));
+        output::print_line(&format!("try: KUBECONFIG={} kubectl get namespaces", args.kubeconfig.display()));
+        let _ = std::io::stdout().flush();
         services::serve::signal::shutdown_signal().await;
         dev.stop().await;
-        0
+        Ok(0)
     })
 }

@@ -1,0 +1,143 @@
+//! What `ork run --dev` does to the fresh dev cluster before the runtime starts: install the
+//! Katalog's CRDs (generated from the entries, with `crdFile`'s schema where given), wait until
+//! they are served, and create the documents of every `crFiles` entry.
+
+use crate::cluster::{ApiResource, Cluster, ClusterError, KubeCluster};
+use katalog::diag::Diagnostic;
+use katalog::model::Katalog;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What [`install`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Installed {
+    /// CRDs installed (or already there).
+    pub crds: usize,
+    /// CR documents applied (or already there).
+    pub crs: usize,
+}
+
+/// Why [`install`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The built-in CustomResourceDefinition resource is unknown (a broken build).
+    #[error("the CRD resource is unknown")]
+    NoCrdResource,
+    /// A CRD could not be generated from its entry.
+    #[error(transparent)]
+    Generate(#[from] katalog::authoring::crd::CrdError),
+    /// An entry has no complete API identity.
+    #[error("crd `{0}`: incomplete API identity")]
+    Identity(String),
+    /// The cluster does not serve a CRD's resource after it was created.
+    #[error("the dev cluster does not serve {plural}.{group} after its CRD was created")]
+    NotServed {
+        /// The resource's plural.
+        plural: String,
+        /// Its group.
+        group: String,
+    },
+    /// A `crFiles` entry cannot be read or parsed.
+    #[error("{0}")]
+    Read(Diagnostic),
+    /// A document of a `crFiles` entry is of a kind neither the Katalog nor Kubernetes defines.
+    #[error("{}: {kind} ({api_version}) is neither a CRD of this Katalog nor a known Kubernetes kind", file.display())]
+    UnknownKind {
+        /// The file.
+        file: PathBuf,
+        /// The document's kind.
+        kind: String,
+        /// Its apiVersion.
+        api_version: String,
+    },
+    /// The cluster refused an object.
+    #[error("cannot create {kind} {name}: {source}")]
+    Create {
+        /// The object's kind.
+        kind: String,
+        /// Its name.
+        name: String,
+        /// The API error.
+        #[source]
+        source: ClusterError,
+    },
+    /// The cluster refused a document of a `crFiles` entry.
+    #[error("{}: {source}", file.display())]
+    Apply {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<InstallError>,
+    },
+}
+
+/// Installs the CRDs of the enabled entries, waits until they are served, and creates the
+/// documents of every `crFiles` entry (and the namespaces they name). Objects that exist are
+/// kept as they are.
+pub async fn install(cluster: &KubeCluster, katalog: &Katalog) -> Result<Installed, InstallError> {
+    let crd_resource = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition").ok_or(InstallError::NoCrdResource)?;
+    let mut custom: Vec<ApiResource> = Vec::new();
+    let mut cr_files: Vec<PathBuf> = Vec::new();
+    for (name, entry) in katalog.crds().iter().filter(|(_, e)| e.is_enabled()) {
+        let crd = katalog::authoring::crd::generate(name, entry).map_err(InstallError::Generate)?;
+        create_or_keep(cluster, &crd_resource, None, &crd).await?;
+        let id = katalog::kinds::api_identity(entry).ok_or_else(|| InstallError::Identity(name.to_string()))?;
+        custom.push(id.resource());
+        cr_files.extend(entry.cr_file_paths.iter().cloned());
+    }
+    for r in &custom {
+        let mut served = false;
+        for _ in 0..100 {
+            if cluster.list(r, None, &Default::default()).await.is_ok() {
+                served = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !served {
+            return Err(InstallError::NotServed { plural: r.plural.clone(), group: r.group.clone() });
+        }
+    }
+    let mut applied = 0;
+    for file in &cr_files {
+        let docs = katalog::load::include::read_yaml_file(file, katalog::yaml::Limits::default()).map_err(InstallError::Read)?;
+        for doc in docs.iter().map(|d| d.root.to_json()).filter(|d| d.get("kind").is_some()) {
+            let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+            let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let (group, version) = katalog::kinds::split_api_version(api_version);
+            let r = custom
+                .iter()
+                .find(|r| r.group == group && r.version == version && r.kind == kind)
+                .cloned()
+                .or_else(|| katalog::kinds::known(group, kind))
+                .ok_or_else(|| InstallError::UnknownKind { file: file.clone(), kind: kind.to_string(), api_version: api_version.to_string() })?;
+            let ns = r.namespaced.then(|| doc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string());
+            if let (Some(ns), Some(namespaces)) = (&ns, katalog::kinds::known("", "Namespace")) {
+                let doc = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                create_or_keep(cluster, &namespaces, None, &doc).await?;
+            }
+            create_or_keep(cluster, &r, ns.as_deref(), &doc).await.map_err(|e| InstallError::Apply { file: file.clone(), source: Box::new(e) })?;
+            applied += 1;
+        }
+    }
+    Ok(Installed { crds: custom.len(), crs: applied })
+}
+
+async fn create_or_keep(cluster: &KubeCluster, r: &ApiResource, ns: Option<&str>, obj: &Value) -> Result<(), InstallError> {
+    match cluster.create(r, ns, obj).await {
+        Ok(_) | Err(ClusterError::AlreadyExists { .. }) => Ok(()),
+        Err(source) => Err(InstallError::Create {
+            kind: r.kind.clone(),
+            name: obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            source,
+        }),
+    }
+}
+
+/// The plurals of the enabled entries, for the "try: kubectl get …" hint.
+pub fn crd_plurals(katalog: &Katalog) -> Vec<String> {
+    katalog.crds().iter().filter(|(_, e)| e.is_enabled()).filter_map(|(_, e)| katalog::kinds::api_identity(e).map(|i| i.plural)).collect()
+}

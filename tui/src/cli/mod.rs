@@ -1,0 +1,78 @@
+//! The subcommands of `ork`, one module each: its clap arguments, the library call that does the
+//! work, and the hand-off of the report or error to [`output`], the one place that prints and
+//! picks exit codes. A command returns `Ok(code)` when it ran to the end (0, or 1 for a failed
+//! check) and `Err` when it stopped; [`output::finish`] turns either into the exit code.
+
+pub mod devcluster;
+pub mod diff;
+pub mod e2e;
+pub mod generate;
+pub mod init;
+pub mod output;
+pub mod run;
+pub mod simulate;
+pub mod template;
+pub mod validate;
+
+use std::path::PathBuf;
+
+/// Output format of commands that have a machine form.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Human-readable.
+    Text,
+    /// Stable JSON (see docs/validate-json.md).
+    Json,
+}
+
+/// What a command returns: `Ok(exit code)` when it ran to the end, the error when it stopped.
+pub type Outcome = anyhow::Result<u8>;
+
+/// An error of the command line itself, or of a file it names, found by `ork` rather than by a
+/// library (those errors are typed where they arise).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A flag has an unusable value, or a file named on the command line is missing (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The input was read but cannot be used (exit 1).
+    #[error("{0}")]
+    Invalid(String),
+    /// A file could not be read or parsed as YAML; printed as its diagnostic (exit 2).
+    #[error("{0}")]
+    Read(katalog::Diagnostic),
+    /// A file could not be written (exit 2).
+    #[error("cannot write {}: {source}", katalog::diag::display_path(path))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The Katalog file to read: `-f`, else ./katalog.yaml, else ./komposer.yaml.
+pub fn default_file(file: Option<PathBuf>) -> PathBuf {
+    if let Some(f) = file {
+        return f;
+    }
+    for name in ["katalog.yaml", "komposer.yaml"] {
+        let p = PathBuf::from(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from("katalog.yaml")
+}
+
+/// The install namespace: the flag, else `ORK_NAMESPACE`, else the default; checked to be a
+/// valid namespace name (a usage error otherwise).
+pub fn install_namespace(flag: Option<String>) -> Result<String, CliError> {
+    let ns = flag.or_else(|| std::env::var("ORK_NAMESPACE").ok().filter(|s| !s.is_empty())).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
+    if katalog::model::katalog::is_rfc1123_label(&ns) {
+        Ok(ns)
+    } else {
+        Err(CliError::Usage(format!("namespace {ns:?} is not a valid Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")))
+    }
+}
