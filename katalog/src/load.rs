@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 
 pub mod include;
 mod motif;
-mod valid;
-pub use valid::{Invalid, Valid, load_checked, load_valid};
 
 /// Options for loading.
 #[derive(Debug, Clone, Copy, Default)]

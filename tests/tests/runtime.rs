@@ -10,8 +10,8 @@ use services::runtime::{Options as RuntimeOptions, Runtime};
 use std::time::Duration;
 
 /// The runtime takes a Katalog that loaded and validated.
-fn valid(path: &std::path::Path) -> katalog::load::Valid {
-    katalog::load::load_valid(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"))
+fn valid(path: &std::path::Path) -> katalog::valid::Valid {
+    katalog::valid::load_valid(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! compiled in.
 
 use clap::{Parser, Subcommand};
-use katalog::load::{Invalid, load_valid};
+use katalog::valid::{Invalid, load_valid};
 use services::runtime::StartError;
 use services::runtime::command::{RunArgs, serve};
 use std::net::{IpAddr, Ipv4Addr};

@@ -2,6 +2,9 @@
 //! verbs, `Status` bodies, watch streams. Discovery is in `discovery.rs`, the review kinds in
 //! `reviews.rs`.
 
+mod collection;
+mod scale;
+
 use super::admission::{Attributes, admit};
 use super::authn::{self, Refusal, Tokens};
 use super::authz::{self, AuditEntry, Request, User};
@@ -145,41 +148,6 @@ pub(super) fn not_found(path: &str) -> Response {
     respond(StatusCode::NOT_FOUND, &status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None))
 }
 
-/// Decodes `%XX` escapes (and `+` as a space, as in query strings).
-pub(super) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn query(uri: &Uri) -> BTreeMap<String, String> {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (percent_decode(k), percent_decode(v)),
-            None => (percent_decode(p), String::new()),
-        })
-        .collect()
-}
-
 /// A parsed resource path.
 pub(super) struct Target {
     /// The resource.
@@ -240,7 +208,7 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
         Err(Refusal::Internal(m)) => return respond(StatusCode::INTERNAL_SERVER_ERROR, &status(500, "InternalError", &m, None)),
     };
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-    let q = query(&uri);
+    let q = super::query::parse(&uri);
     match (method.clone(), segs.as_slice()) {
         (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, "", "v1", rest, &q, &headers, body).await,
         (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, g, v, rest, &q, &headers, body).await,
@@ -402,16 +370,16 @@ async fn resource(
     let ns = t.ns.as_deref();
     let status_sub = t.sub.as_deref() == Some("status");
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
-        return super::scale::scale(api, &t, name, &method, headers, &body, q).await;
+        return scale::scale(api, &t, name, &method, headers, &body, q).await;
     }
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
         (&Method::GET, None) => {
             let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
             if watching {
-                return super::collection::watch(api, &t, q).await;
+                return collection::watch(api, &t, q).await;
             }
-            return super::collection::list(api, &t, q).await;
+            return collection::list(api, &t, q).await;
         }
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {

@@ -78,7 +78,7 @@ fn extras(headers: &HeaderMap) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in headers {
         if let (Some(key), Ok(v)) = (name.as_str().strip_prefix("impersonate-extra-"), value.to_str()) {
-            out.entry(super::api::percent_decode(key).to_ascii_lowercase()).or_default().push(v.to_string());
+            out.entry(super::query::percent_decode(key).to_ascii_lowercase()).or_default().push(v.to_string());
         }
     }
     out

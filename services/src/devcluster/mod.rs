@@ -13,11 +13,10 @@ mod api;
 mod authn;
 pub mod authz;
 mod bootstrap;
-mod collection;
 mod discovery;
 mod proto;
+mod query;
 mod reviews;
-mod scale;
 
 use crate::cluster::MemCluster;
 use crate::serve::client::{self, ClientError};

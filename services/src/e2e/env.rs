@@ -169,7 +169,7 @@ impl Env {
 
     /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
     /// token), on a borrowed cluster with the current context's credentials.
-    pub async fn start_runtime(&mut self, katalog: &katalog::load::Valid, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
+    pub async fn start_runtime(&mut self, katalog: &katalog::valid::Valid, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
         let client = match &self.dev {
             Some(dev) => {
                 rep.event(Event::Step(format!("Starting the runtime in-process as {}...", self.shell.runtime_user)));

@@ -23,8 +23,9 @@ pub use failure::Failure;
 use crate::devcluster::authz;
 use env::Env;
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
-use katalog::load::{LoadOptions, load_checked, load_file};
+use katalog::load::{LoadOptions, load_file};
 use katalog::model::e2e::{E2e, Expectation};
+use katalog::valid::load_checked;
 use katalog::validate::e2e::{resolve, seconds};
 use serde::Serialize;
 use serde_json::Value;
@@ -204,10 +205,10 @@ pub enum E2eError {
     Environment(Failure),
 }
 
-impl From<katalog::load::Invalid> for E2eError {
+impl From<katalog::valid::Invalid> for E2eError {
     /// An unreadable Katalog is an I/O failure (exit 2); an invalid one, or a file that is not a
     /// Katalog, is invalid input (exit 1).
-    fn from(e: katalog::load::Invalid) -> E2eError {
+    fn from(e: katalog::valid::Invalid) -> E2eError {
         match e.into_findings() {
             (true, d) => E2eError::Io(d),
             (false, d) => E2eError::Invalid(d),

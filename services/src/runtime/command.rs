@@ -7,7 +7,7 @@ use super::operator::Defaults;
 use super::{Options, Runtime, StartError};
 use crate::serve::client::ClientError;
 use crate::serve::logging::{self, Format};
-use katalog::load::Valid;
+use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;

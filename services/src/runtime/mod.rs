@@ -17,10 +17,10 @@ pub mod queue;
 
 use crate::cluster::KubeCluster;
 use health::State;
-use katalog::load::Valid;
 use katalog::model::Katalog;
 use katalog::model::crd::DependencyCondition;
 use katalog::template::TemplateSet;
+use katalog::valid::Valid;
 use leader::{Elector, Timings};
 use operator::{Defaults, OperatorBox};
 use serde_json::{Value, json};
@@ -203,7 +203,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// Starts every OperatorBox of the valid Katalog `katalog` (see [`katalog::load::load_valid`])
+    /// Starts every OperatorBox of the valid Katalog `katalog` (see [`katalog::valid::load_valid`])
     /// against `client`'s cluster.
     pub async fn start(client: kube::Client, katalog: Valid, opts: Options) -> Result<Runtime, StartError> {
         let Valid { katalog, templates, startup_order: order, .. } = katalog;

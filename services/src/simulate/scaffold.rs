@@ -5,7 +5,8 @@
 
 use super::{Plan, SimError, load_katalog, read_crs, simulate_crd, targets};
 use katalog::diag::display_path;
-use katalog::load::{LoadOptions, Valid};
+use katalog::load::LoadOptions;
+use katalog::valid::Valid;
 use katalog::yaml::emit;
 use serde::Serialize;
 use serde_json::{Value, json};

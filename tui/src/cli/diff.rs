@@ -5,7 +5,7 @@ use katalog::authoring::diff::{normalize, read_bundle, read_docs, unified};
 use katalog::authoring::generate::{GenerateError, plan_against};
 use katalog::authoring::rbac::derive;
 use katalog::diag::display_path;
-use katalog::load::load_valid;
+use katalog::valid::load_valid;
 use std::path::PathBuf;
 
 /// Arguments of `ork diff`.

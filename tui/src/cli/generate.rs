@@ -4,7 +4,7 @@ use super::{Outcome, default_file, install_namespace, output};
 use katalog::authoring::bundle::{bundle, shipped_katalog};
 use katalog::authoring::generate::{GenerateError, crds, gateway_note, selection};
 use katalog::authoring::rbac::derive;
-use katalog::load::load_valid;
+use katalog::valid::load_valid;
 use services::runtime::command::LoadArgs;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! starts, with the Katalog's CRDs installed and its `crFiles` applied.
 
 use super::Outcome;
-use katalog::load::{Valid, load_valid};
+use katalog::valid::{Valid, load_valid};
 use services::cluster::KubeCluster;
 use services::devcluster::{DevCluster, Options as DevOptions};
 use services::run::{Installed, crd_plurals, install};

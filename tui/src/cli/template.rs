@@ -3,9 +3,9 @@
 use super::{CliError, Outcome, default_file, output};
 use katalog::diag::display_path;
 use katalog::load::include::read_yaml_file;
-use katalog::load::load_valid;
 use katalog::render::offline::{OfflineOptions, render_offline};
 use katalog::template::{parse_rfc3339, unix_now};
+use katalog::valid::load_valid;
 use katalog::yaml::Limits;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The `scale` subresource (autoscaling/v1 Scale), as `kubectl scale` and autoscalers use it.
 
-use super::api::{Api, Target, bad_request, error, not_found, ok, parse_body, patch_of, respond, status};
+use super::{Api, Target, bad_request, error, not_found, ok, parse_body, patch_of, respond, status};
 use crate::cluster::{ApiResource, Cluster, Patch};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};

@@ -2,8 +2,8 @@
 //! runs a Katalog (the CLI, `simulate`, `e2e` and the runtime) goes through [`load_valid`], so
 //! what counts as a valid Katalog is decided once.
 
-use super::{DocKind, LoadOptions, Loaded, load_file};
 use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::load::{DocKind, LoadOptions, Loaded, load_file};
 use crate::model::Katalog;
 use crate::template::TemplateSet;
 use crate::validate::{Report, validate};

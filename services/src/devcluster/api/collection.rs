@@ -3,7 +3,7 @@
 //! semantics: an object that comes to match the selector arrives as ADDED, one that stops
 //! matching leaves as DELETED).
 
-use super::api::{Api, Target, bad_request, error, ok, status};
+use super::{Api, Target, bad_request, error, ok, status};
 use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
@@ -77,7 +77,7 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) ->
         Err(ClusterError::Gone(_)) => {
             let message =
                 "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
-            return super::api::respond(StatusCode::GONE, &status(410, "Expired", message, None));
+            return super::respond(StatusCode::GONE, &status(410, "Expired", message, None));
         }
         Err(e) => return error(&e, Some(&t.res)),
     };
