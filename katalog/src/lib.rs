@@ -24,6 +24,7 @@ pub mod render;
 pub mod rules;
 pub mod sensitive;
 pub mod template;
+pub mod time;
 pub mod validate;
 pub mod yaml;
 

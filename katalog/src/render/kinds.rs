@@ -109,8 +109,16 @@ impl<'a> Renderer<'_, 'a> {
         Ok(())
     }
 
-    fn err(&self, resource: &str, field: &str, message: String) -> RenderError {
-        RenderError { crd: self.crd.to_string(), resource: resource.to_string(), field: field.to_string(), message, failure: RenderFailure::Render }
+    /// A render failure at `resource`/`field`; `message` is anything displayable (text or a
+    /// [`crate::rules::RuleError`]).
+    fn err(&self, resource: &str, field: &str, message: impl std::fmt::Display) -> RenderError {
+        RenderError {
+            crd: self.crd.to_string(),
+            resource: resource.to_string(),
+            field: field.to_string(),
+            message: message.to_string(),
+            failure: RenderFailure::Render,
+        }
     }
 
     /// One entry: forEach expansion, gate, build, replication.
@@ -196,12 +204,12 @@ impl<'a> Renderer<'_, 'a> {
 }
 
 impl Ctx<'_, '_> {
-    fn err(&self, field: &str, message: impl Into<String>) -> RenderError {
+    fn err(&self, field: &str, message: impl std::fmt::Display) -> RenderError {
         RenderError {
             crd: self.crd.to_string(),
             resource: self.source.to_string(),
             field: field.to_string(),
-            message: message.into(),
+            message: message.to_string(),
             failure: RenderFailure::Render,
         }
     }
@@ -1016,7 +1024,7 @@ fn secret(c: &mut Ctx<'_, '_>, e: &Secret) -> R<Value> {
     }
     let (_, _, mut meta) = c.meta(&e.common, true)?;
     if e.common.once == Some(true) && e.rotate_after.is_some() {
-        let now = crate::template::format_rfc3339(c.ev.now());
+        let now = crate::time::format_rfc3339(c.ev.now());
         meta["annotations"]["orkestra.orkspace.io/generated-at"] = json!(now);
     }
     let data = c.map("data", &e.data)?;

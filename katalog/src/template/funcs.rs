@@ -9,12 +9,13 @@
 use super::eval::Val;
 use super::parse::Names;
 use super::value::{Num, compare, equal, is_empty, to_number, to_text, truthy, type_name};
-use super::{Env, codec};
+use super::{Env, FuncError, codec};
+use crate::time::{format_duration, parse_rfc3339};
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-type PlainFn = fn(&mut Env<'_>, &[Val<'_>]) -> Result<Value, String>;
+type PlainFn = fn(&mut Env<'_>, &[Val<'_>]) -> Result<Value, FuncError>;
 
 /// How a function is invoked.
 #[derive(Clone, Copy)]
@@ -271,27 +272,27 @@ fn text(v: &Value) -> String {
     to_text(v)
 }
 
-fn int_arg(v: &Value, what: &str) -> Result<i64, String> {
+fn int_arg(v: &Value, what: &'static str) -> Result<i64, FuncError> {
     match to_number(v)? {
         Num::Int(i) => Ok(i),
         Num::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(f as i64),
-        Num::Float(f) => Err(format!("{what} must be a whole number, got {f}")),
+        Num::Float(f) => Err(FuncError::NotWhole { what, got: f }),
     }
 }
 
-fn count_arg(v: &Value, what: &str, max: i64) -> Result<usize, String> {
+fn count_arg(v: &Value, what: &'static str, max: i64) -> Result<usize, FuncError> {
     let n = int_arg(v, what)?;
     if n < 0 || n > max {
-        return Err(format!("{what} must be between 0 and {max}, got {n}"));
+        return Err(FuncError::OutOfBounds { what, max, got: n });
     }
     Ok(n as usize)
 }
 
-fn bool_value(b: bool) -> Result<Value, String> {
+fn bool_value(b: bool) -> Result<Value, FuncError> {
     Ok(Value::Bool(b))
 }
 
-fn string_value(s: impl Into<String>) -> Result<Value, String> {
+fn string_value(s: impl Into<String>) -> Result<Value, FuncError> {
     Ok(Value::String(s.into()))
 }
 
@@ -311,21 +312,21 @@ pub fn lookup_path<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
 // ---------------------------------------------------------------------------------------------
 // Builtins.
 
-fn f_not(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_not(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(!truthy(&a[0]))
 }
 
-fn f_len(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_len(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(Value::from(match &*a[0] {
         Value::String(s) => s.chars().count(),
         Value::Array(l) => l.len(),
         Value::Object(m) => m.len(),
         Value::Null => 0,
-        other => return Err(format!("len of a {} is not defined", type_name(other))),
+        other => return Err(FuncError::NoLength { type_name: type_name(other) }),
     }))
 }
 
-fn f_index(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_index(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let mut cur: &Value = &a[0];
     for key in &a[1..] {
         cur = match cur {
@@ -333,37 +334,37 @@ fn f_index(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
                 let i = int_arg(key, "list index")?;
                 match usize::try_from(i).ok().and_then(|i| l.get(i)) {
                     Some(v) => v,
-                    None => return Err(format!("index {i} out of range (length {})", l.len())),
+                    None => return Err(FuncError::IndexOutOfRange { index: i, len: l.len() }),
                 }
             }
             Value::Object(m) => m.get(&text(key)).unwrap_or(&Value::Null),
             Value::Null => &Value::Null,
-            other => return Err(format!("can't index a {}", type_name(other))),
+            other => return Err(FuncError::NotIndexable { type_name: type_name(other) }),
         };
     }
     Ok(cur.clone())
 }
 
-fn f_slice(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_slice(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let len = match &*a[0] {
         Value::Array(l) => l.len(),
         Value::String(s) => s.len(),
         Value::Null => 0,
-        other => return Err(format!("can't slice a {}", type_name(other))),
+        other => return Err(FuncError::NotSliceable { type_name: type_name(other) }),
     };
     let from = a.get(1).map(|v| count_arg(v, "slice start", len as i64)).transpose()?.unwrap_or(0);
     let to = a.get(2).map(|v| count_arg(v, "slice end", len as i64)).transpose()?.unwrap_or(len);
     if from > to {
-        return Err(format!("slice indexes out of order: {from} > {to}"));
+        return Err(FuncError::SliceOrder { from, to });
     }
     match &*a[0] {
         Value::Array(l) => Ok(Value::Array(l[from..to].to_vec())),
-        Value::String(s) => s.get(from..to).map(|t| Value::String(t.into())).ok_or_else(|| "slice splits a character".into()),
+        Value::String(s) => s.get(from..to).map(|t| Value::String(t.into())).ok_or(FuncError::SliceSplitsCharacter),
         _ => Ok(Value::Null),
     }
 }
 
-fn f_eq(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_eq(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     for other in &a[1..] {
         if equal(&a[0], other)? {
             return bool_value(true);
@@ -372,28 +373,28 @@ fn f_eq(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     bool_value(false)
 }
 
-fn f_ne(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_ne(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(!equal(&a[0], &a[1])?)
 }
 
-fn f_lt(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_lt(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(compare(&a[0], &a[1])?.is_lt())
 }
 
-fn f_le(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_le(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(compare(&a[0], &a[1])?.is_le())
 }
 
-fn f_gt(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_gt(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(compare(&a[0], &a[1])?.is_gt())
 }
 
-fn f_ge(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_ge(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(compare(&a[0], &a[1])?.is_ge())
 }
 
 /// Go `fmt.Sprint`: spaces between operands when neither side is a string.
-fn f_print(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_print(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let mut out = String::new();
     for (i, v) in a.iter().enumerate() {
         if i > 0 && !v.is_string() && !a[i - 1].is_string() {
@@ -404,12 +405,12 @@ fn f_print(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     string_value(out)
 }
 
-fn f_println(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_println(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let parts: Vec<String> = a.iter().map(|v| text(v)).collect();
     string_value(parts.join(" ") + "\n")
 }
 
-fn f_printf(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_printf(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let format = text(&a[0]);
     string_value(sprintf(&format, &a[1..]))
 }
@@ -514,7 +515,7 @@ pub fn sprintf(format: &str, args: &[Val<'_>]) -> String {
     out
 }
 
-fn f_urlquery(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_urlquery(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let joined: String = a.iter().map(|v| text(v)).collect();
     let mut out = String::new();
     for b in joined.bytes() {
@@ -532,75 +533,75 @@ fn f_urlquery(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 // ---------------------------------------------------------------------------------------------
 // Conditional.
 
-fn f_default(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_default(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     match a.get(1) {
         Some(v) if !is_empty(v) => Ok(v.clone().into_owned()),
         _ => Ok(a[0].clone().into_owned()),
     }
 }
 
-fn f_coalesce(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_coalesce(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(a.iter().find(|v| !is_empty(v)).map(|v| v.clone().into_owned()).unwrap_or(Value::Null))
 }
 
-fn f_ternary(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_ternary(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(if truthy(&a[2]) { a[0].clone().into_owned() } else { a[1].clone().into_owned() })
 }
 
-fn f_empty(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_empty(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(is_empty(&a[0]))
 }
 
-fn f_not_empty(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_not_empty(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(!is_empty(&a[0]))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Strings.
 
-fn f_to_lower(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_lower(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(text(&a[0]).to_lowercase())
 }
 
-fn f_to_upper(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_upper(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(text(&a[0]).to_uppercase())
 }
 
-fn f_trim(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_trim(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(text(&a[0]).trim())
 }
 
-fn f_trim_prefix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_trim_prefix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let (p, s) = (text(&a[0]), text(&a[1]));
     string_value(s.strip_prefix(p.as_str()).unwrap_or(&s))
 }
 
-fn f_trim_suffix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_trim_suffix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let (p, s) = (text(&a[0]), text(&a[1]));
     string_value(s.strip_suffix(p.as_str()).unwrap_or(&s))
 }
 
-fn f_has_prefix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_has_prefix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(text(&a[1]).starts_with(&text(&a[0])))
 }
 
-fn f_has_suffix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_has_suffix(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(text(&a[1]).ends_with(&text(&a[0])))
 }
 
-fn f_contains(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_contains(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(text(&a[1]).contains(&text(&a[0])))
 }
 
-fn f_replace(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_replace(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let old = text(&a[0]);
     if old.is_empty() {
-        return Err("the string to replace is empty".into());
+        return Err(FuncError::EmptySearch);
     }
     string_value(text(&a[2]).replace(&old, &text(&a[1])))
 }
 
-fn f_split(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_split(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let (sep, s) = (text(&a[0]), text(&a[1]));
     if s.is_empty() {
         return Ok(Value::Array(Vec::new()));
@@ -613,30 +614,30 @@ fn f_split(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     Ok(Value::Array(parts))
 }
 
-fn f_join(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_join(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let sep = text(&a[0]);
     match &*a[1] {
         Value::Array(items) => string_value(items.iter().map(text).collect::<Vec<_>>().join(&sep)),
         Value::Null => string_value(""),
-        other => Err(format!("join needs a list, got a {}", type_name(other))),
+        other => Err(FuncError::WrongCollection { func: "join", want: "list", got: type_name(other) }),
     }
 }
 
-fn f_repeat(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_repeat(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let n = count_arg(&a[0], "repeat count", 10_000)?;
     let s = text(&a[1]);
     if s.len().saturating_mul(n) > 1 << 20 {
-        return Err("result would exceed 1 MiB".into());
+        return Err(FuncError::TooLarge);
     }
     string_value(s.repeat(n))
 }
 
-fn f_truncate(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_truncate(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let n = count_arg(&a[0], "length", i64::MAX)?;
     string_value(text(&a[1]).chars().take(n).collect::<String>())
 }
 
-fn f_camel_to_kebab(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_camel_to_kebab(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let s = text(&a[0]);
     let mut out = String::new();
     let chars: Vec<char> = s.chars().collect();
@@ -660,14 +661,14 @@ fn f_camel_to_kebab(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 // ---------------------------------------------------------------------------------------------
 // Types.
 
-fn f_to_int(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_int(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(Value::from(match to_number(&a[0])? {
         Num::Int(i) => i,
         Num::Float(f) => f.trunc() as i64,
     }))
 }
 
-fn f_to_float(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_float(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(Num::Float(to_number(&a[0])?.as_f64()).into_value())
 }
 
@@ -680,102 +681,102 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn f_to_bool(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_bool(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     match &*a[0] {
         Value::Bool(b) => bool_value(*b),
         Value::Null => bool_value(false),
         Value::Number(n) => bool_value(n.as_f64().is_some_and(|f| f != 0.0)),
-        Value::String(s) => parse_bool(s).map(Value::Bool).ok_or_else(|| format!("{s:?} is not a boolean")),
-        other => Err(format!("a {} is not a boolean", type_name(other))),
+        Value::String(s) => parse_bool(s).map(Value::Bool).ok_or_else(|| FuncError::NotBooleanText { text: s.clone() }),
+        other => Err(FuncError::NotBoolean { type_name: type_name(other) }),
     }
 }
 
-fn f_to_string(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_string(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(text(&a[0]))
 }
 
-fn f_type_of(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_of(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(type_name(&a[0]))
 }
 
-fn f_type_map(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_map(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_object())
 }
 
-fn f_type_list(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_list(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_array())
 }
 
-fn f_type_string(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_string(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_string())
 }
 
-fn f_type_number(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_number(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_number())
 }
 
-fn f_type_bool(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_bool(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_boolean())
 }
 
-fn f_type_null(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_type_null(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_null())
 }
 
-fn f_is_scalar(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_is_scalar(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(!(a[0].is_object() || a[0].is_array() || a[0].is_null()))
 }
 
-fn f_is_composite(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_is_composite(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(a[0].is_object() || a[0].is_array())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Math: integers stay integers (with overflow checks); any float makes the result a float.
 
-fn nums(a: &[Val<'_>]) -> Result<Vec<Num>, String> {
-    a.iter().map(|v| to_number(v)).collect()
+fn nums(a: &[Val<'_>]) -> Result<Vec<Num>, FuncError> {
+    Ok(a.iter().map(|v| to_number(v)).collect::<Result<_, _>>()?)
 }
 
-fn fold(a: &[Val<'_>], int: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64, what: &str) -> Result<Value, String> {
+fn fold(a: &[Val<'_>], int: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64, func: &'static str) -> Result<Value, FuncError> {
     let ns = nums(a)?;
     let mut acc = ns[0];
     for n in &ns[1..] {
         acc = match (acc, *n) {
-            (Num::Int(x), Num::Int(y)) => Num::Int(int(x, y).ok_or_else(|| format!("integer overflow in {what}"))?),
+            (Num::Int(x), Num::Int(y)) => Num::Int(int(x, y).ok_or(FuncError::Overflow { func })?),
             (x, y) => Num::Float(float(x.as_f64(), y.as_f64())),
         };
     }
     Ok(acc.into_value())
 }
 
-fn f_add(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_add(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     fold(a, i64::checked_add, |x, y| x + y, "add")
 }
 
-fn f_sub(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_sub(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     fold(a, i64::checked_sub, |x, y| x - y, "sub")
 }
 
-fn f_mul(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_mul(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     fold(a, i64::checked_mul, |x, y| x * y, "mul")
 }
 
-fn f_div(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_div(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     if to_number(&a[1])?.as_f64() == 0.0 {
-        return Err("division by zero".into());
+        return Err(FuncError::DivisionByZero);
     }
     fold(a, i64::checked_div, |x, y| x / y, "div")
 }
 
-fn f_mod(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_mod(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     if to_number(&a[1])?.as_f64() == 0.0 {
-        return Err("modulo by zero".into());
+        return Err(FuncError::ModuloByZero);
     }
     fold(a, i64::checked_rem, |x, y| x % y, "mod")
 }
 
-fn pick(a: &[Val<'_>], want_less: bool) -> Result<Value, String> {
+fn pick(a: &[Val<'_>], want_less: bool) -> Result<Value, FuncError> {
     let ns = nums(a)?;
     let mut best = ns[0];
     for n in &ns[1..] {
@@ -787,17 +788,17 @@ fn pick(a: &[Val<'_>], want_less: bool) -> Result<Value, String> {
     Ok(best.into_value())
 }
 
-fn f_min(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_min(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     pick(a, true)
 }
 
-fn f_max(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_max(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     pick(a, false)
 }
 
-fn f_abs(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_abs(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(match to_number(&a[0])? {
-        Num::Int(i) => Num::Int(i.checked_abs().ok_or("integer overflow in abs")?),
+        Num::Int(i) => Num::Int(i.checked_abs().ok_or(FuncError::Overflow { func: "abs" })?),
         Num::Float(f) => Num::Float(f.abs()),
     }
     .into_value())
@@ -806,20 +807,20 @@ fn f_abs(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 // ---------------------------------------------------------------------------------------------
 // Data.
 
-fn f_to_base64(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_to_base64(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(codec::base64_encode(text(&a[0]).as_bytes()))
 }
 
-fn f_from_base64(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_from_base64(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let bytes = codec::base64_decode(&text(&a[0]))?;
-    String::from_utf8(bytes).map(Value::String).map_err(|_| "decoded bytes are not UTF-8 text".to_string())
+    String::from_utf8(bytes).map(Value::String).map_err(|_| FuncError::NotUtf8)
 }
 
-fn f_to_json(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
-    serde_json::to_string(&*a[0]).map(Value::String).map_err(|e| e.to_string())
+fn f_to_json(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    Ok(serde_json::to_string(&*a[0]).map(Value::String)?)
 }
 
-fn f_sha256sum(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_sha256sum(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(codec::hex(&codec::sha256(text(&a[0]).as_bytes()))[..8].to_string())
 }
 
@@ -837,21 +838,21 @@ pub fn slugify(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-fn f_slugify(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_slugify(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     string_value(slugify(&text(&a[0])))
 }
 
-fn f_truncate_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_truncate_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let (max, name) = match a {
         [max, name] => (count_arg(max, "maximum length", 253)?, text(name)),
         [name] => (63, text(name)),
-        _ => return Err("expects [MAX] NAME".into()),
+        _ => return Err(FuncError::Usage { usage: "[MAX] NAME" }),
     };
     if name.chars().count() <= max {
         return string_value(name);
     }
     if max < 10 {
-        return Err(format!("maximum length {max} leaves no room for the 9-character hash suffix"));
+        return Err(FuncError::NoRoomForHash { max });
     }
     string_value(cut_with_hash(&name, max, &['-', '.']))
 }
@@ -868,7 +869,7 @@ pub(crate) fn cut_with_hash(s: &str, max: usize, trim: &[char]) -> String {
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-fn f_random_alnum(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_random_alnum(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let n = count_arg(&a[0], "length", 4096)?;
     let mut out = String::with_capacity(n);
     // Rejection sampling keeps the distribution uniform over the 62 symbols.
@@ -884,14 +885,14 @@ fn f_random_alnum(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     string_value(out)
 }
 
-fn f_random_hex(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_random_hex(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let n = count_arg(&a[0], "length", 4096)?;
     let mut buf = vec![0u8; n.div_ceil(2)];
     env.rng.fill(&mut buf)?;
     string_value(codec::hex(&buf)[..n].to_string())
 }
 
-fn f_random_base64(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_random_base64(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let n = count_arg(&a[0], "byte count", 4096)?;
     let mut buf = vec![0u8; n];
     env.rng.fill(&mut buf)?;
@@ -901,19 +902,19 @@ fn f_random_base64(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 // ---------------------------------------------------------------------------------------------
 // Collections.
 
-fn f_list_has(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_list_has(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     match &*a[0] {
         Value::Array(items) => bool_value(items.iter().any(|i| equal(i, &a[1]).unwrap_or(false))),
         Value::Null => bool_value(false),
-        other => Err(format!("listHas needs a list, got a {}", type_name(other))),
+        other => Err(FuncError::WrongCollection { func: "listHas", want: "list", got: type_name(other) }),
     }
 }
 
-fn f_map_keys(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_map_keys(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     match &*a[0] {
         Value::Object(m) => Ok(Value::Array(m.keys().map(|k| Value::String(k.clone())).collect())),
         Value::Null => Ok(Value::Array(Vec::new())),
-        other => Err(format!("mapKeys needs a map, got a {}", type_name(other))),
+        other => Err(FuncError::WrongCollection { func: "mapKeys", want: "map", got: type_name(other) }),
     }
 }
 
@@ -921,38 +922,38 @@ fn f_map_keys(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
 // Kubernetes object helpers. They accept nil (a child that does not exist yet) and answer
 // "empty"/false rather than failing: status templates run before children exist.
 
-fn f_get(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_get(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(lookup_path(&a[0], &text(&a[1])).cloned().unwrap_or(Value::Null))
 }
 
-fn f_get_or(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_get_or(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     match lookup_path(&a[0], &text(&a[1])) {
         Some(v) if !v.is_null() => Ok(v.clone()),
         _ => Ok(a[2].clone().into_owned()),
     }
 }
 
-fn meta_field(a: &[Val<'_>], path: &str) -> Result<Value, String> {
+fn meta_field(a: &[Val<'_>], path: &str) -> Result<Value, FuncError> {
     Ok(lookup_path(&a[0], path).cloned().unwrap_or(Value::Null))
 }
 
-fn f_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     meta_field(a, "metadata.name")
 }
 
-fn f_namespace(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_namespace(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     meta_field(a, "metadata.namespace")
 }
 
-fn f_labels(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_labels(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(lookup_path(&a[0], "metadata.labels").cloned().unwrap_or(Value::Object(Map::new())))
 }
 
-fn f_annotations(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_annotations(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(lookup_path(&a[0], "metadata.annotations").cloned().unwrap_or(Value::Object(Map::new())))
 }
 
-fn f_phase(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_phase(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     meta_field(a, "status.phase")
 }
 
@@ -960,17 +961,17 @@ fn condition<'v>(obj: &'v Value, kind: &str) -> Option<&'v Value> {
     lookup_path(obj, "status.conditions")?.as_array()?.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
 }
 
-fn f_has_condition(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_has_condition(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let want = a.get(2).map(|v| text(v)).unwrap_or_else(|| "True".into());
     let found = condition(&a[0], &text(&a[1])).and_then(|c| c.get("status")).is_some_and(|s| to_text(s).eq_ignore_ascii_case(&want));
     bool_value(found)
 }
 
-fn f_condition_reason(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_condition_reason(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(condition(&a[0], &text(&a[1])).and_then(|c| c.get("reason")).cloned().unwrap_or(Value::Null))
 }
 
-fn f_condition_message(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_condition_message(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(condition(&a[0], &text(&a[1])).and_then(|c| c.get("message")).cloned().unwrap_or(Value::Null))
 }
 
@@ -978,7 +979,7 @@ fn int_at(obj: &Value, path: &str) -> Option<i64> {
     lookup_path(obj, path).and_then(|v| to_number(v).ok()).map(|n| n.as_f64() as i64)
 }
 
-fn f_replicas_ready(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_replicas_ready(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     if !a[0].is_object() {
         return bool_value(false);
     }
@@ -987,44 +988,44 @@ fn f_replicas_ready(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
     bool_value(ready >= desired)
 }
 
-fn f_ready_replicas(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_ready_replicas(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     Ok(Value::from(int_at(&a[0], "status.readyReplicas").unwrap_or(0)))
 }
 
-fn f_desired_replicas(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_desired_replicas(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let default = if a[0].is_object() { 1 } else { 0 };
     Ok(Value::from(int_at(&a[0], "spec.replicas").unwrap_or(default)))
 }
 
-fn f_job_succeeded(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_job_succeeded(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let complete = condition(&a[0], "Complete").and_then(|c| c.get("status")).is_some_and(|s| to_text(s) == "True");
     bool_value(complete || int_at(&a[0], "status.succeeded").unwrap_or(0) > 0)
 }
 
-fn f_job_failed(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_job_failed(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let failed = condition(&a[0], "Failed").and_then(|c| c.get("status")).is_some_and(|s| to_text(s) == "True");
     bool_value(failed)
 }
 
-fn f_job_active(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_job_active(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     bool_value(int_at(&a[0], "status.active").unwrap_or(0) > 0)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Time.
 
-fn f_time_until(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
-    let t = codec::parse_rfc3339(&text(&a[0]))?;
-    string_value(codec::format_duration(t - env.now))
+fn f_time_until(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    let t = parse_rfc3339(&text(&a[0]))?;
+    string_value(format_duration(t - env.now))
 }
 
-fn f_time_since(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
-    let t = codec::parse_rfc3339(&text(&a[0]))?;
-    string_value(codec::format_duration(env.now - t))
+fn f_time_since(env: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    let t = parse_rfc3339(&text(&a[0]))?;
+    string_value(format_duration(env.now - t))
 }
 
-fn f_duration_seconds(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, String> {
+fn f_duration_seconds(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
     let s = text(&a[0]);
-    let d = crate::validate::parse_duration(&s).ok_or_else(|| format!("{s:?} is not a duration like 90s or 1h30m"))?;
+    let d = crate::validate::parse_duration(&s).ok_or_else(|| FuncError::NotDuration { text: s.clone() })?;
     Ok(if d.fract() == 0.0 && d.abs() < 9e15 { Num::Int(d as i64) } else { Num::Float(d) }.into_value())
 }

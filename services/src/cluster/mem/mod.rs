@@ -186,7 +186,7 @@ impl Store {
         let prefix: String = prefix.chars().take(58).collect();
         for _ in 0..NAME_ATTEMPTS {
             let mut bytes = [0u8; 5];
-            self.rng.get_or_insert(katalog::template::Rng::Seeded(0x6f72_6b2d_6e61_6d65)).fill(&mut bytes).map_err(ClusterError::Other)?;
+            self.rng.get_or_insert(katalog::template::Rng::Seeded(0x6f72_6b2d_6e61_6d65)).fill(&mut bytes).map_err(|e| ClusterError::Other(e.to_string()))?;
             let suffix: String = bytes.iter().map(|b| NAME_ALPHABET[usize::from(*b) % NAME_ALPHABET.len()] as char).collect();
             let name = format!("{prefix}{suffix}");
             if self.get(gr, &(ns.to_string(), name.clone())).is_none() {
