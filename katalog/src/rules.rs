@@ -56,6 +56,7 @@ pub enum RuleError {
 }
 
 impl RuleError {
+    /// Wraps an error with its position (`when[0]`), for `map_err`.
     fn at(at: String) -> impl FnOnce(RuleError) -> RuleError {
         move |e| RuleError::At { at, source: Box::new(e) }
     }
