@@ -27,6 +27,7 @@ pub mod render;
 pub mod rules;
 pub mod sensitive;
 pub mod template;
+pub mod time;
 pub mod valid;
 pub mod validate;
 pub mod yaml;

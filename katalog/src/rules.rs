@@ -10,8 +10,125 @@ use crate::decode::Str;
 use crate::model::condition::{Comparison, Condition, MutationRule, Operator, RuleAction, StrList, ValidationRule, ValueType};
 use crate::template::funcs::{lookup_path, parse_bool};
 use crate::template::value::{to_text, type_name};
-use crate::template::{Env, Rng, TemplateSet};
+use crate::template::{Env, EvalError, ParseError, Rng, TemplateSet};
 use serde_json::{Map, Value};
+
+/// Why a condition, validation rule or mutation rule could not be evaluated. A rule that
+/// evaluates to false is not an error: validation reports it as a [`Violation`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    /// A template in the rule does not parse (the Katalog's validation reports these first).
+    #[error("template error: {}", .0.message)]
+    Template(#[source] ParseError),
+    /// A template in the rule failed while rendering.
+    #[error(transparent)]
+    Render(#[from] EvalError),
+    /// A condition with neither an `operator` nor a comparison key such as `equals`.
+    #[error("condition on `{field}` has no operator")]
+    NoOperator {
+        /// The condition's field, as written.
+        field: String,
+    },
+    /// The value (or a mutation's new value) does not convert to the rule's `valueType`.
+    #[error("`{field}`: {source}")]
+    ValueType {
+        /// The rule's field.
+        field: String,
+        /// What did not convert.
+        #[source]
+        source: CoerceError,
+    },
+    /// A mutation rule with both or neither of `default` and `override`.
+    #[error("a mutation rule needs exactly one of `default` or `override`")]
+    MutationAction,
+    /// A mutation's target path cannot be set or patched.
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    /// Where in a list of conditions or rules the error is: `when[0]`, `validation.rules[2]`, ...
+    #[error("{at}: {source}")]
+    At {
+        /// The position, e.g. `mutation.rules[1]`.
+        at: String,
+        /// The error there.
+        #[source]
+        source: Box<RuleError>,
+    },
+}
+
+impl RuleError {
+    /// Wraps an error with its position (`when[0]`), for `map_err`.
+    fn at(at: String) -> impl FnOnce(RuleError) -> RuleError {
+        move |e| RuleError::At { at, source: Box::new(e) }
+    }
+}
+
+/// A value that does not convert to a declared `valueType`. The message quotes the value: rule
+/// reports pass through [`crate::sensitive`] scrubbing like every other report text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoerceError {
+    /// Not an integer (`valueType: int`).
+    #[error("{text:?} is not an integer")]
+    NotInteger {
+        /// The value as text.
+        text: String,
+    },
+    /// Not a finite number (`valueType: float`).
+    #[error("{text:?} is not a number")]
+    NotNumber {
+        /// The value as text.
+        text: String,
+    },
+    /// Not a boolean word (`valueType: bool`).
+    #[error("{text:?} is not a boolean")]
+    NotBoolean {
+        /// The value as text.
+        text: String,
+    },
+}
+
+/// A dot path that mutation rules cannot set, or a patch that does not apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// The rule's field renders to an empty path.
+    #[error("empty field path")]
+    EmptyPath,
+    /// A step of the path exists and is not an object (`spec.port` is a string).
+    #[error("cannot set `{field}`: `{part}` is a {type_name}, not an object")]
+    NotAnObject {
+        /// The whole path.
+        field: String,
+        /// The step that is not an object.
+        part: String,
+        /// Its type.
+        type_name: &'static str,
+    },
+    /// The path starts below a value that is not an object.
+    #[error("cannot set `{field}`: its parent is a {type_name}")]
+    ParentNotObject {
+        /// The whole path.
+        field: String,
+        /// The parent's type.
+        type_name: &'static str,
+    },
+    /// The path could not be resolved (not reached for non-empty paths; kept for completeness).
+    #[error("cannot set `{field}`")]
+    Unsettable {
+        /// The whole path.
+        field: String,
+    },
+    /// A patch operation below a member that does not exist.
+    #[error("patch path {path} does not exist")]
+    MissingParent {
+        /// The operation's JSON pointer.
+        path: String,
+    },
+    /// A patch operation below a value that is not an object.
+    #[error("patch path {path} is not inside an object")]
+    NotInsideObject {
+        /// The operation's JSON pointer.
+        path: String,
+    },
+}
 
 /// Renders templates and evaluates rules for one Katalog.
 pub struct Evaluator<'a> {
@@ -93,16 +210,16 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Renders a template (or returns a literal) against `data`.
-    pub fn text(&mut self, src: &str, data: &Value) -> Result<String, String> {
+    pub fn text(&mut self, src: &str, data: &Value) -> Result<String, RuleError> {
         if !crate::template::is_template(src) {
             return Ok(src.to_string());
         }
-        let t = self.templates.get(src).map_err(|e| format!("template error: {}", e.message))?;
-        t.render(data, &mut self.env).map_err(|e| e.message)
+        let t = self.templates.get(src).map_err(RuleError::Template)?;
+        Ok(t.render(data, &mut self.env)?)
     }
 
     /// The value a condition's `field` names: a template's text, or the value at a dot path.
-    pub fn field(&mut self, field: &str, data: &Value) -> Result<Value, String> {
+    pub fn field(&mut self, field: &str, data: &Value) -> Result<Value, RuleError> {
         if crate::template::is_template(field) {
             return self.text(field, data).map(Value::String);
         }
@@ -110,9 +227,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// `when` (all) and `or` (any): both must pass when both are given; empty passes.
-    pub fn gate(&mut self, when: &[Condition], or: &[Condition], data: &Value) -> Result<bool, String> {
+    pub fn gate(&mut self, when: &[Condition], or: &[Condition], data: &Value) -> Result<bool, RuleError> {
         for (i, c) in when.iter().enumerate() {
-            if !self.condition(c, data, &[]).map_err(|e| format!("when[{i}]: {e}"))? {
+            if !self.condition(c, data, &[]).map_err(RuleError::at(format!("when[{i}]")))? {
                 return Ok(false);
             }
         }
@@ -120,7 +237,7 @@ impl<'a> Evaluator<'a> {
             return Ok(true);
         }
         for (i, c) in or.iter().enumerate() {
-            if self.condition(c, data, &[]).map_err(|e| format!("or[{i}]: {e}"))? {
+            if self.condition(c, data, &[]).map_err(RuleError::at(format!("or[{i}]")))? {
                 return Ok(true);
             }
         }
@@ -128,17 +245,27 @@ impl<'a> Evaluator<'a> {
     }
 
     /// One condition. `others` are the other CRs of the same CRD (for `unique`).
-    pub fn condition(&mut self, c: &Condition, data: &Value, others: &[Value]) -> Result<bool, String> {
+    pub fn condition(&mut self, c: &Condition, data: &Value, others: &[Value]) -> Result<bool, RuleError> {
         let field = c.field.as_ref().map(|f| f.value.as_str()).unwrap_or_default();
         let value = self.field(field, data)?;
         self.compare(field, &value, &c.cmp, data, others, None)
     }
 
     /// Evaluates `cmp` on `value`. `value_type` converts the value first (validation rules).
-    fn compare(&mut self, field: &str, value: &Value, cmp: &Comparison, data: &Value, others: &[Value], value_type: Option<ValueType>) -> Result<bool, String> {
-        let (op, operand) = operation(cmp).ok_or_else(|| format!("condition on `{field}` has no operator"))?;
+    fn compare(
+        &mut self,
+        field: &str,
+        value: &Value,
+        cmp: &Comparison,
+        data: &Value,
+        others: &[Value],
+        value_type: Option<ValueType>,
+    ) -> Result<bool, RuleError> {
+        let (op, operand) = operation(cmp).ok_or_else(|| RuleError::NoOperator { field: field.to_string() })?;
         let raw = match value_type {
-            Some(t) if !value.is_null() && value != &Value::String(String::new()) => coerce(value, t).map_err(|e| format!("`{field}`: {e}"))?,
+            Some(t) if !value.is_null() && value != &Value::String(String::new()) => {
+                coerce(value, t).map_err(|source| RuleError::ValueType { field: field.to_string(), source })?
+            }
             _ => value.clone(),
         };
         let text = to_text(&raw);
@@ -195,10 +322,10 @@ impl<'a> Evaluator<'a> {
     /// Runs validation rules; every violation is reported (not just the first). Rules whose
     /// gate is false do not apply; rules with `fires.reconcile: false` are skipped at reconcile.
     /// `others` are the other CRs of the CRD (for `unique`).
-    pub fn validate(&mut self, rules: &[ValidationRule], data: &Value, others: &[Value], phase: Phase) -> Result<Vec<Violation>, String> {
+    pub fn validate(&mut self, rules: &[ValidationRule], data: &Value, others: &[Value], phase: Phase) -> Result<Vec<Violation>, RuleError> {
         let mut out = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            let at = |e: String| format!("validation.rules[{i}]: {e}");
+            let at = |e: RuleError| RuleError::At { at: format!("validation.rules[{i}]"), source: Box::new(e) };
             if phase == Phase::Reconcile && rule.fires.as_ref().and_then(|f| f.reconcile) == Some(false) {
                 continue;
             }
@@ -210,7 +337,7 @@ impl<'a> Evaluator<'a> {
             let ok = match self.compare(field, &value, &rule.cmp, data, others, rule.value_type) {
                 Ok(ok) => ok,
                 // The value cannot be converted to the rule's valueType: that is the violation.
-                Err(e) if rule.value_type.is_some() && e.starts_with('`') => false,
+                Err(RuleError::ValueType { .. }) if rule.value_type.is_some() => false,
                 Err(e) => return Err(at(e)),
             };
             if !ok {
@@ -240,11 +367,11 @@ impl<'a> Evaluator<'a> {
     /// Runs mutation rules in order and returns the JSON patch that applies them. Each rule sees
     /// the result of the rules before it. `default` sets a field only when it is absent or
     /// empty; `override` always sets it (no operation when it already has that value).
-    pub fn mutate(&mut self, rules: &[MutationRule], data: &Value) -> Result<Vec<PatchOp>, String> {
+    pub fn mutate(&mut self, rules: &[MutationRule], data: &Value) -> Result<Vec<PatchOp>, RuleError> {
         let mut current = data.clone();
         let mut ops = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            let at = |e: String| format!("mutation.rules[{i}]: {e}");
+            let at = |e: RuleError| RuleError::At { at: format!("mutation.rules[{i}]"), source: Box::new(e) };
             if !self.gate(&rule.when, &rule.or, &current).map_err(at)? {
                 continue;
             }
@@ -255,7 +382,7 @@ impl<'a> Evaluator<'a> {
             let (node, is_default) = match (&rule.default, &rule.override_) {
                 (Some(d), None) => (d, true),
                 (None, Some(o)) => (o, false),
-                _ => return Err(at("a mutation rule needs exactly one of `default` or `override`".into())),
+                _ => return Err(at(RuleError::MutationAction)),
             };
             let existing = lookup_path(&current, &field).cloned().unwrap_or(Value::Null);
             if is_default && crate::template::value::truthy(&existing) {
@@ -271,13 +398,13 @@ impl<'a> Evaluator<'a> {
                 value = Value::String(rendered);
             }
             if let Some(t) = rule.value_type {
-                value = coerce(&value, t).map_err(|e| at(format!("`{field}`: {e}")))?;
+                value = coerce(&value, t).map_err(|source| at(RuleError::ValueType { field: field.clone(), source }))?;
             }
             if existing == value {
                 continue;
             }
-            let op = patch_for(&current, &field, value).map_err(at)?;
-            apply_patch(&mut current, std::slice::from_ref(&op)).map_err(at)?;
+            let op = patch_for(&current, &field, value).map_err(|e| at(e.into()))?;
+            apply_patch(&mut current, std::slice::from_ref(&op)).map_err(|e| at(e.into()))?;
             ops.push(op);
         }
         Ok(ops)
@@ -439,21 +566,21 @@ fn type_matches(v: &Value, want: &str) -> bool {
 }
 
 /// Converts a value to a declared type (`valueType`).
-pub fn coerce(v: &Value, t: ValueType) -> Result<Value, String> {
+pub fn coerce(v: &Value, t: ValueType) -> Result<Value, CoerceError> {
     let text = to_text(v);
     match t {
         ValueType::String => Ok(Value::String(text)),
         ValueType::Int => match v {
             Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
-            _ => text.trim().parse::<i64>().map(Value::from).map_err(|_| format!("{text:?} is not an integer")),
+            _ => text.trim().parse::<i64>().map(Value::from).map_err(|_| CoerceError::NotInteger { text }),
         },
         ValueType::Float => match v {
             Value::Number(_) => Ok(v.clone()),
-            _ => number(&text).and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("{text:?} is not a number")),
+            _ => number(&text).and_then(serde_json::Number::from_f64).map(Value::Number).ok_or(CoerceError::NotNumber { text }),
         },
         ValueType::Bool => match v {
             Value::Bool(_) => Ok(v.clone()),
-            _ => parse_bool(&text).map(Value::Bool).ok_or_else(|| format!("{text:?} is not a boolean")),
+            _ => parse_bool(&text).map(Value::Bool).ok_or(CoerceError::NotBoolean { text }),
         },
     }
 }
@@ -464,10 +591,10 @@ pub fn pointer_segment(s: &str) -> String {
 }
 
 /// The `add` operation that sets dot path `field` to `value`, creating missing parent objects.
-fn patch_for(current: &Value, field: &str, value: Value) -> Result<PatchOp, String> {
+fn patch_for(current: &Value, field: &str, value: Value) -> Result<PatchOp, PatchError> {
     let parts: Vec<&str> = field.trim_start_matches('.').split('.').filter(|p| !p.is_empty()).collect();
     if parts.is_empty() {
-        return Err("empty field path".into());
+        return Err(PatchError::EmptyPath);
     }
     let mut cur = current;
     let mut pointer = String::new();
@@ -489,18 +616,18 @@ fn patch_for(current: &Value, field: &str, value: Value) -> Result<PatchOp, Stri
                     return Ok(PatchOp { op: "add", path: pointer, value: v });
                 }
                 Some(other) if !last => {
-                    return Err(format!("cannot set `{field}`: `{part}` is a {}, not an object", type_name(other)));
+                    return Err(PatchError::NotAnObject { field: field.to_string(), part: (*part).to_string(), type_name: type_name(other) });
                 }
                 _ => return Ok(PatchOp { op: "add", path: pointer, value }),
             },
-            other => return Err(format!("cannot set `{field}`: its parent is a {}", type_name(other))),
+            other => return Err(PatchError::ParentNotObject { field: field.to_string(), type_name: type_name(other) }),
         }
     }
-    Err(format!("cannot set `{field}`"))
+    Err(PatchError::Unsettable { field: field.to_string() })
 }
 
 /// Applies `add` operations (object members only — what mutation rules produce).
-pub fn apply_patch(target: &mut Value, ops: &[PatchOp]) -> Result<(), String> {
+pub fn apply_patch(target: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
     for op in ops {
         let segments: Vec<String> = op.path.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
         let Some((last, parents)) = segments.split_last() else {
@@ -509,9 +636,9 @@ pub fn apply_patch(target: &mut Value, ops: &[PatchOp]) -> Result<(), String> {
         };
         let mut cur = &mut *target;
         for p in parents {
-            cur = cur.as_object_mut().and_then(|m| m.get_mut(p)).ok_or_else(|| format!("patch path {} does not exist", op.path))?;
+            cur = cur.as_object_mut().and_then(|m| m.get_mut(p)).ok_or_else(|| PatchError::MissingParent { path: op.path.clone() })?;
         }
-        let map = cur.as_object_mut().ok_or_else(|| format!("patch path {} is not inside an object", op.path))?;
+        let map = cur.as_object_mut().ok_or_else(|| PatchError::NotInsideObject { path: op.path.clone() })?;
         map.insert(last.clone(), op.value.clone());
     }
     Ok(())

@@ -17,7 +17,8 @@ use crate::model::katalog::Katalog;
 use crate::model::resources::ChildKind;
 use crate::redact::Redactor;
 use crate::rules::{Evaluator, PatchOp, Phase, Violation, apply_patch};
-use crate::template::{Rng, TemplateSet, format_rfc3339};
+use crate::template::{Rng, TemplateSet};
+use crate::time::format_rfc3339;
 use serde_json::{Map, Value, json};
 use std::fmt;
 
@@ -227,15 +228,15 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
     let mut cr = req.cr.clone();
     let mut mutations = Vec::new();
     let mutate = |ev: &mut Evaluator<'_>, cr: &mut Value, mutations: &mut Vec<PatchOp>| {
-        let ops = ev.mutate(mutation_rules, cr).map_err(|e| err("admission.mutation", "", e))?;
-        apply_patch(cr, &ops).map_err(|e| err("admission.mutation", "", e))?;
+        let ops = ev.mutate(mutation_rules, cr).map_err(|e| err("admission.mutation", "", e.to_string()))?;
+        apply_patch(cr, &ops).map_err(|e| err("admission.mutation", "", e.to_string()))?;
         mutations.extend(ops);
         Ok::<(), RenderError>(())
     };
     if mutate_first {
         mutate(&mut ev, &mut cr, &mut mutations)?;
     }
-    let mut violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e))?;
+    let mut violations = ev.validate(validation, &cr, req.others, Phase::Reconcile).map_err(|e| err("admission", "", e.to_string()))?;
     // Before the conditions quote them (and cut them to length): no sensitive value, by field or
     // interpolated into a rule's message.
     if !mutations.is_empty() {
@@ -475,12 +476,12 @@ fn status(
 
 fn status_field(ev: &mut Evaluator<'_>, field: &StatusField, data: &Value) -> Result<Option<(String, Value)>, String> {
     let Some(path) = &field.path else { return Ok(None) };
-    let path = ev.text(&path.value, data)?;
-    if !ev.gate(&field.when, &field.or, data)? {
+    let path = ev.text(&path.value, data).map_err(|e| e.to_string())?;
+    if !ev.gate(&field.when, &field.or, data).map_err(|e| e.to_string())? {
         return Ok(field.clear_on_false.unwrap_or(false).then(|| (path, Value::String(String::new()))));
     }
     let text = match &field.value {
-        Some(v) => ev.text(&v.value, data)?,
+        Some(v) => ev.text(&v.value, data).map_err(|e| e.to_string())?,
         None => String::new(),
     };
     let value = coerce_status(&text, field.kind.unwrap_or(StatusType::String)).map_err(|e| format!("`{path}`: {e}"))?;

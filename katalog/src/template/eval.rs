@@ -31,7 +31,7 @@ pub(crate) struct State<'a, 'e, 'r> {
 }
 
 fn fail<T>(pos: usize, message: impl Into<String>) -> Result<T, EvalError> {
-    Err(EvalError { pos, message: message.into() })
+    Err(EvalError { pos, message: message.into(), cause: None })
 }
 
 impl<'a, 'e, 'r> State<'a, 'e, 'r> {
@@ -218,7 +218,7 @@ impl<'a, 'e, 'r> State<'a, 'e, 'r> {
                 self.env.depth += 1;
                 let result = note.render(root, self.env);
                 self.env.depth -= 1;
-                let text = result.map_err(|e| EvalError { pos, message: format!("in notes function `{name}`: {}", e.message) })?;
+                let text = result.map_err(|e| EvalError { pos, message: format!("in notes function `{name}`: {}", e.message), cause: e.cause })?;
                 Ok(Cow::Owned(match text.as_str() {
                     "true" => Value::Bool(true),
                     "false" => Value::Bool(false),
@@ -235,7 +235,7 @@ impl<'a, 'e, 'r> State<'a, 'e, 'r> {
                 }
                 match func(self.env, &args) {
                     Ok(v) => Ok(Cow::Owned(v)),
-                    Err(message) => fail(pos, format!("{}: {message}", f.name())),
+                    Err(cause) => Err(EvalError { pos, message: format!("{}: {cause}", f.name()), cause: Some(std::sync::Arc::new(cause)) }),
                 }
             }
         }

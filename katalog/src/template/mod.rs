@@ -13,13 +13,15 @@
 //! - unknown functions, wrong argument counts and undefined variables are **parse** errors.
 
 mod codec;
+mod error;
 mod eval;
 pub mod funcs;
 mod parse;
 mod set;
 pub mod value;
 
-pub use codec::{base64_decode, base64_encode, format_duration, format_rfc3339, hex, parse_rfc3339, sha256};
+pub use codec::{Base64Error, base64_decode, base64_encode, hex, sha256};
+pub use error::{FuncError, RandomError};
 pub use parse::{Names, ParseError};
 pub use set::{DeclaredNames, TemplateSet};
 
@@ -37,13 +39,25 @@ pub struct Template {
 }
 
 /// An execution error, with the byte offset of the action that failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EvalError {
     /// Byte offset into the template source.
     pub pos: usize,
-    /// What went wrong.
+    /// What went wrong, as reported (a failed function call reads `NAME: REASON`).
     pub message: String,
+    /// The function failure behind the message, when a function call failed. Shared so the
+    /// error stays cheap to clone.
+    pub cause: Option<Arc<FuncError>>,
 }
+
+impl PartialEq for EvalError {
+    /// Errors are equal when they report the same text at the same place.
+    fn eq(&self, other: &Self) -> bool {
+        self.pos == other.pos && self.message == other.message
+    }
+}
+
+impl Eq for EvalError {}
 
 impl fmt::Display for EvalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,7 +65,11 @@ impl fmt::Display for EvalError {
     }
 }
 
-impl std::error::Error for EvalError {}
+impl std::error::Error for EvalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 impl std::error::Error for ParseError {}
 
 /// Whether a string is a template (contains `{{`); anything else is a literal.
@@ -107,11 +125,9 @@ pub enum Rng {
 
 impl Rng {
     /// Fills `buf` with random bytes.
-    pub fn fill(&mut self, buf: &mut [u8]) -> Result<(), String> {
+    pub fn fill(&mut self, buf: &mut [u8]) -> Result<(), RandomError> {
         match self {
-            Rng::Os => {
-                std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf)).map_err(|e| format!("cannot read random bytes from /dev/urandom: {e}"))
-            }
+            Rng::Os => std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf)).map_err(|source| RandomError { source }),
             Rng::Seeded(state) => {
                 for chunk in buf.chunks_mut(8) {
                     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -149,11 +165,6 @@ impl<'r> Env<'r> {
         self.notes = Some(notes);
         self
     }
-}
-
-/// The current time as Unix seconds.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! non-numeric edge cases.
 
 use super::*;
+use crate::time::parse_rfc3339;
 use serde_json::json;
 
 fn data() -> Value {
@@ -28,9 +29,19 @@ fn env() -> Env<'static> {
     Env::new(parse_rfc3339("2026-11-22T10:00:00Z").unwrap(), Rng::Seeded(7))
 }
 
-fn render(src: &str) -> Result<String, String> {
-    let t = Template::parse(src).map_err(|e| format!("parse@{}: {}", e.offset, e.message))?;
-    t.render(&data(), &mut env()).map_err(|e| format!("exec@{}: {}", e.pos, e.message))
+/// Where a test template failed, shown as `parse@OFFSET: MESSAGE` or `exec@POS: MESSAGE`.
+#[derive(Debug, PartialEq)]
+struct Failure(String);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn render(src: &str) -> Result<String, Failure> {
+    let t = Template::parse(src).map_err(|e| Failure(format!("parse@{}: {}", e.offset, e.message)))?;
+    t.render(&data(), &mut env()).map_err(|e| Failure(format!("exec@{}: {}", e.pos, e.message)))
 }
 
 #[track_caller]
@@ -50,7 +61,7 @@ fn parse_err(src: &str, needle: &str) {
 fn exec_err(src: &str, needle: &str) {
     match render(src) {
         Ok(v) => panic!("expected an exec error for {src}, got {v:?}"),
-        Err(e) => assert!(e.contains(needle) && e.starts_with("exec"), "{src}: {e:?} does not contain {needle:?}"),
+        Err(Failure(e)) => assert!(e.contains(needle) && e.starts_with("exec"), "{src}: {e:?} does not contain {needle:?}"),
     }
 }
 
@@ -353,7 +364,7 @@ fn notes_functions() {
 #[test]
 fn runaway_templates_are_bounded() {
     let e = render("{{ range 2000 }}{{ range 2000 }}x{{ end }}{{ end }}").unwrap_err();
-    assert!(e.contains("exceeded"), "{e}");
+    assert!(e.0.contains("exceeded"), "{e}");
 }
 
 #[test]

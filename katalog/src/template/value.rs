@@ -131,9 +131,53 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// A value used where its type does not fit: not a number, or not comparable with the other side.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// Text that does not parse as a number.
+    #[error("{text:?} is not a number")]
+    NotNumericText {
+        /// The text as given.
+        text: String,
+    },
+    /// A list, map or other non-scalar where a number is needed.
+    #[error("a {type_name} is not a number")]
+    NotNumeric {
+        /// The Go-ish type name ([`type_name`]).
+        type_name: &'static str,
+    },
+    /// `eq`/`ne` with a list or map on either side.
+    #[error("cannot compare a {left} with a {right}")]
+    NotComparable {
+        /// Type of the left operand.
+        left: &'static str,
+        /// Type of the right operand.
+        right: &'static str,
+    },
+    /// `eq`/`ne` between a string and a number (or bool): Go refuses, so do we.
+    #[error("incompatible types for comparison: {left} and {right} (convert one side with toString or toInt)")]
+    MixedEquality {
+        /// Type of the left operand.
+        left: &'static str,
+        /// Type of the right operand.
+        right: &'static str,
+    },
+    /// Ordering with NaN on a side.
+    #[error("cannot order NaN")]
+    NaN,
+    /// `lt`/`le`/`gt`/`ge` on anything but two numbers or two strings.
+    #[error("incompatible types for comparison: {left} and {right} (only numbers or strings can be ordered)")]
+    NotOrderable {
+        /// Type of the left operand.
+        left: &'static str,
+        /// Type of the right operand.
+        right: &'static str,
+    },
+}
+
 /// A number from a value: numbers as they are, numeric strings parsed, nil and "" as zero.
 /// Anything else (e.g. `"a"`, a map) is a type error.
-pub fn to_number(v: &Value) -> Result<Num, String> {
+pub fn to_number(v: &Value) -> Result<Num, ValueError> {
     match v {
         Value::Null => Ok(Num::Int(0)),
         Value::Number(n) => Ok(match n.as_i64() {
@@ -151,11 +195,11 @@ pub fn to_number(v: &Value) -> Result<Num, String> {
             {
                 Ok(Num::Float(f))
             } else {
-                Err(format!("{s:?} is not a number"))
+                Err(ValueError::NotNumericText { text: s.clone() })
             }
         }
         Value::Bool(b) => Ok(Num::Int(i64::from(*b))),
-        other => Err(format!("a {} is not a number", type_name(other))),
+        other => Err(ValueError::NotNumeric { type_name: type_name(other) }),
     }
 }
 
@@ -189,7 +233,7 @@ impl Num {
 /// Go `eq` on two values. Numbers compare by value (int and float mix), strings and bools
 /// directly; nil equals nil and the empty string (a missing field is ""). Mixing a string and a
 /// number, or comparing lists/maps, is an error as in Go.
-pub fn equal(a: &Value, b: &Value) -> Result<bool, String> {
+pub fn equal(a: &Value, b: &Value) -> Result<bool, ValueError> {
     match (a, b) {
         (Value::Null, Value::Null) => Ok(true),
         (Value::Null, Value::String(s)) | (Value::String(s), Value::Null) => Ok(s.is_empty()),
@@ -198,26 +242,26 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, String> {
         (Value::String(x), Value::String(y)) => Ok(x == y),
         (Value::Number(_), Value::Number(_)) => Ok(compare(a, b)? == Ordering::Equal),
         (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => {
-            Err(format!("cannot compare a {} with a {}", type_name(a), type_name(b)))
+            Err(ValueError::NotComparable { left: type_name(a), right: type_name(b) })
         }
-        _ => Err(format!("incompatible types for comparison: {} and {} (convert one side with toString or toInt)", type_name(a), type_name(b))),
+        _ => Err(ValueError::MixedEquality { left: type_name(a), right: type_name(b) }),
     }
 }
 
 /// Go `lt`/`le`/`gt`/`ge` ordering: numbers or strings only.
-pub fn compare(a: &Value, b: &Value) -> Result<Ordering, String> {
+pub fn compare(a: &Value, b: &Value) -> Result<Ordering, ValueError> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
             (Some(i), Some(j)) => Ok(i.cmp(&j)),
             _ => {
                 let (f, g) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
-                f.partial_cmp(&g).ok_or_else(|| "cannot order NaN".to_string())
+                f.partial_cmp(&g).ok_or(ValueError::NaN)
             }
         },
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
         (Value::Null, Value::String(y)) => Ok("".cmp(y.as_str())),
         (Value::String(x), Value::Null) => Ok(x.as_str().cmp("")),
-        _ => Err(format!("incompatible types for comparison: {} and {} (only numbers or strings can be ordered)", type_name(a), type_name(b))),
+        _ => Err(ValueError::NotOrderable { left: type_name(a), right: type_name(b) }),
     }
 }
 

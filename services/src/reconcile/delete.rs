@@ -8,7 +8,7 @@ use super::{Ctx, Outcome, ReconcileError, Reconciler, meta_str};
 use crate::cluster::{Cluster, Patch, Propagation};
 use katalog::model::ChildKind;
 use katalog::render::{Block, Request, render};
-use katalog::template::parse_rfc3339;
+use katalog::time::parse_rfc3339;
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! older than `lease_duration`.
 
 use crate::cluster::{ApiResource, Cluster, ClusterError};
-use katalog::template::{format_rfc3339, parse_rfc3339};
+use katalog::time::{format_rfc3339, parse_rfc3339};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +55,7 @@ fn seconds(s: &str) -> Option<i64> {
 impl<C: Cluster + 'static> Elector<C> {
     /// A candidate `identity` for the Lease `namespace/name`, on the wall clock.
     pub fn new(cluster: Arc<C>, namespace: &str, name: &str, identity: &str, timings: Timings) -> Elector<C> {
-        Elector::with_clock(cluster, namespace, name, identity, timings, Arc::new(katalog::template::unix_now))
+        Elector::with_clock(cluster, namespace, name, identity, timings, Arc::new(katalog::time::unix_now))
     }
 
     /// The same on a given clock (Unix seconds).

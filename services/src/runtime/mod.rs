@@ -341,7 +341,7 @@ async fn announce_leadership(shared: Arc<Shared>, cluster: KubeCluster, namespac
         if leading.changed().await.is_err() {
             return;
         }
-        let now = katalog::template::unix_now();
+        let now = katalog::time::unix_now();
         if *leading.borrow_and_update() {
             tracing::info!(identity = %identity, "became konductor (leader): reconciling");
             crate::reconcile::record_event(&cluster, &lease, "Normal", "KonductorElected", "Elect", &format!("{identity} became konductor"), now).await;

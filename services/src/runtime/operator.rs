@@ -480,7 +480,7 @@ impl OperatorBox {
             }
             self.metrics.busy(1);
             let started = Instant::now();
-            let ctx = Ctx { now: katalog::template::unix_now(), rng: Rng::Os };
+            let ctx = Ctx { now: katalog::time::unix_now(), rng: Rng::Os };
             let outcome = crate::serve::panic::catch(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
             let took = started.elapsed();
             match outcome {

@@ -4,7 +4,8 @@
 
 use katalog::load::{LoadOptions, load_file};
 use katalog::render::{Block, Request, render};
-use katalog::template::{Rng, TemplateSet, parse_rfc3339};
+use katalog::template::{Rng, TemplateSet};
+use katalog::time::parse_rfc3339;
 use serde_json::{Value, json};
 
 const KATALOG: &str = r#"

@@ -183,7 +183,7 @@ fn template_errors_in_conditions_are_errors() {
     let set = TemplateSet::default();
     let mut ev = Evaluator::new(&set, 0, Rng::Seeded(0));
     let c: Vec<Condition> = decode("[{field: '{{ add .spec.tier 1 }}', equals: '1'}]");
-    let e = ev.gate(&c, &[], &cr()).unwrap_err();
+    let e = ev.gate(&c, &[], &cr()).unwrap_err().to_string();
     assert!(e.contains("when[0]") && e.contains("\"medium\" is not a number"), "{e}");
 }
 
@@ -259,5 +259,5 @@ fn mutation_produces_a_json_patch() {
     // Idempotent: mutating the mutated object changes nothing.
     assert!(ev.mutate(&rules, &patched).unwrap().is_empty());
     let bad: Vec<MutationRule> = decode("[{field: spec.count, default: abc, valueType: int}]");
-    assert!(ev.mutate(&bad, &data).unwrap_err().contains("\"abc\" is not an integer"));
+    assert!(ev.mutate(&bad, &data).unwrap_err().to_string().contains("\"abc\" is not an integer"));
 }

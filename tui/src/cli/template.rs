@@ -4,7 +4,7 @@ use super::{CliError, Outcome, default_file, output};
 use katalog::diag::display_path;
 use katalog::load::include::read_yaml_file;
 use katalog::render::offline::{OfflineOptions, render_offline};
-use katalog::template::{parse_rfc3339, unix_now};
+use katalog::time::{parse_rfc3339, unix_now};
 use katalog::valid::load_valid;
 use katalog::yaml::Limits;
 use serde_json::Value;

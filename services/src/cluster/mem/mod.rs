@@ -24,7 +24,7 @@ use super::patch::apply_patch;
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
 use super::{ApiResource, Change, Cluster, ClusterError, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
-use katalog::template::format_rfc3339;
+use katalog::time::format_rfc3339;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::future::{Future, ready};
@@ -186,7 +186,7 @@ impl Store {
         let prefix: String = prefix.chars().take(58).collect();
         for _ in 0..NAME_ATTEMPTS {
             let mut bytes = [0u8; 5];
-            self.rng.get_or_insert(katalog::template::Rng::Seeded(0x6f72_6b2d_6e61_6d65)).fill(&mut bytes).map_err(ClusterError::Other)?;
+            self.rng.get_or_insert(katalog::template::Rng::Seeded(0x6f72_6b2d_6e61_6d65)).fill(&mut bytes).map_err(|e| ClusterError::Other(e.to_string()))?;
             let suffix: String = bytes.iter().map(|b| NAME_ALPHABET[usize::from(*b) % NAME_ALPHABET.len()] as char).collect();
             let name = format!("{prefix}{suffix}");
             if self.get(gr, &(ns.to_string(), name.clone())).is_none() {
@@ -322,7 +322,7 @@ impl MemCluster {
     /// lists), with the namespaces `default`, `kube-system`, `kube-public` and
     /// `kube-node-lease`, on the system clock.
     pub fn new() -> MemCluster {
-        MemCluster::with_clock(Arc::new(katalog::template::unix_now))
+        MemCluster::with_clock(Arc::new(katalog::time::unix_now))
     }
 
     /// Whether client requests are recorded as [`Op`]s (the default; `ork simulate` asserts on
