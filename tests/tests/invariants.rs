@@ -75,19 +75,50 @@ fn libraries_return_typed_errors_not_strings() {
             let src = read(&f);
             for (i, line) in code_only(&src).lines().enumerate() {
                 let squashed: String = line.split_whitespace().collect();
-                if let Some(at) = squashed.find("Result<") {
-                    // `Result<T, String>` with any T that has no nested `>`.
-                    let tail = &squashed[at..];
-                    if let Some(end) = tail.find('>')
-                        && tail[..end].ends_with(",String")
-                    {
-                        found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
-                    }
+                if string_errors(&squashed) {
+                    found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
                 }
             }
         }
     }
     assert!(found.is_empty(), "library functions return `Result<_, String>`; give them a thiserror enum:\n{}", found.join("\n"));
+}
+
+/// Whether `code` (whitespace removed) names a `Result` whose error type is `String`, however
+/// nested its success type is (`Result<Option<Vec<u8>>,String>`).
+fn string_errors(code: &str) -> bool {
+    let mut from = 0;
+    while let Some(at) = code[from..].find("Result<") {
+        let start = from + at + "Result<".len();
+        let (mut depth, mut comma) = (1usize, None);
+        for (j, c) in code[start..].char_indices() {
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                '>' | ')' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        if comma.is_some_and(|k: usize| &code[start + k + 1..start + j] == "String") {
+                            return true;
+                        }
+                        break;
+                    }
+                }
+                ',' if depth == 1 => comma = Some(j),
+                _ => {}
+            }
+        }
+        from = start;
+    }
+    false
+}
+
+#[test]
+fn the_string_error_finder_sees_nested_types() {
+    assert!(string_errors("fnf()->Result<Option<Vec<u8>>,String>{"));
+    assert!(string_errors("typeR=Result<(),String>;"));
+    assert!(!string_errors("fnf()->Result<String,Error>{"));
+    assert!(!string_errors("fnf()->Result<Vec<String>,E>{"));
+    assert!(!string_errors("fnf()->Result<String>{"));
 }
 
 #[test]
@@ -434,4 +465,52 @@ fn the_cycle_finder_finds_cycles() {
     assert_eq!(cycles.len(), 1, "{cycles:?}");
     assert!(cycles[0].ends_with("in crate: a → b; b → a"), "{cycles:?}");
     assert!(!cycles[0].contains("c →"), "c takes part in no cycle: {cycles:?}");
+}
+
+/// The files (relative to the workspace) whose shipped code contains `needle`.
+fn files_naming(dirs: &[&str], needle: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for dir in dirs {
+        for f in rust_files(&root().join(dir)) {
+            if code_only(shipped(&read(&f))).contains(needle) {
+                out.insert(rel(&f));
+            }
+        }
+    }
+    out
+}
+
+const SHIPPED: [&str; 4] = ["katalog/src", "services/src", "services/ork-runtime/src", "tui/src"];
+
+/// simulate, the runtime (`ork run`, `ork-runtime`, e2e's in-process runtime) run one
+/// reconciler: it is defined once and only the runtime's OperatorBox and simulate build one.
+#[test]
+fn one_reconciler() {
+    assert_eq!(files_naming(&SHIPPED, "pub struct Reconciler<"), BTreeSet::from(["services/src/reconcile/mod.rs".to_string()]));
+    assert_eq!(
+        files_naming(&SHIPPED, "Reconciler::new("),
+        BTreeSet::from(["services/src/runtime/operator.rs".to_string(), "services/src/simulate.rs".to_string()]),
+        "a new place that reconciles must use the runtime or simulate, not build its own reconciler"
+    );
+}
+
+/// Every command, simulate, e2e and the runtime get a Katalog from `katalog::valid::load_valid`
+/// (or `load_checked` for any document kind). `load_file` (no validation) is for the loader
+/// itself, `ork validate` (which reports on invalid files too) and discovery's peek at whether
+/// a document is a suite.
+#[test]
+fn one_loader() {
+    let callers = files_naming(&SHIPPED, "load_file(");
+    let allowed: BTreeSet<String> =
+        ["katalog/src/load.rs", "katalog/src/valid.rs", "tui/src/cli/validate.rs", "services/src/simulate.rs", "services/src/e2e/mod.rs"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let extra: Vec<&String> = callers.difference(&allowed).collect();
+    assert!(extra.is_empty(), "these load a Katalog without validating it; use katalog::valid::load_valid: {extra:?}");
+    for f in ["services/src/simulate.rs", "services/src/e2e/mod.rs"] {
+        let src = code_only(shipped(&read(&root().join(f))));
+        let uses = src.matches("load_file(").count();
+        assert!(uses <= 1, "{f}: load_file is for the is_suite peek only ({uses} uses)");
+    }
 }

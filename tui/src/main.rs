@@ -5,6 +5,7 @@
 //! lives in [`cli`]; [`cli::output`] renders every report and maps every error to its code.
 
 mod cli;
+mod packs;
 
 use clap::{Parser, Subcommand};
 use cli::{devcluster, diff, e2e, generate, init, output, run, simulate, template, validate};

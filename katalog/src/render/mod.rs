@@ -474,23 +474,45 @@ fn status(
     status
 }
 
-fn status_field(ev: &mut Evaluator<'_>, field: &StatusField, data: &Value) -> Result<Option<(String, Value)>, String> {
+/// Why a status field has no value: its template or gate failed, or its text is not of the
+/// field's `type`. Shown as a render warning, prefixed with the field's position.
+#[derive(Debug, thiserror::Error)]
+enum StatusFieldError {
+    /// The path, value or gate template failed.
+    #[error(transparent)]
+    Rule(#[from] crate::rules::RuleError),
+    /// The rendered text is not of the declared type.
+    #[error("`{path}`: {text:?} is not {expected}")]
+    Type {
+        /// The status path.
+        path: String,
+        /// The rendered text.
+        text: String,
+        /// `an integer`, `a number` or `a boolean`.
+        expected: &'static str,
+    },
+}
+
+fn status_field(ev: &mut Evaluator<'_>, field: &StatusField, data: &Value) -> Result<Option<(String, Value)>, StatusFieldError> {
     let Some(path) = &field.path else { return Ok(None) };
-    let path = ev.text(&path.value, data).map_err(|e| e.to_string())?;
-    if !ev.gate(&field.when, &field.or, data).map_err(|e| e.to_string())? {
+    let path = ev.text(&path.value, data)?;
+    if !ev.gate(&field.when, &field.or, data)? {
         return Ok(field.clear_on_false.unwrap_or(false).then(|| (path, Value::String(String::new()))));
     }
     let text = match &field.value {
-        Some(v) => ev.text(&v.value, data).map_err(|e| e.to_string())?,
+        Some(v) => ev.text(&v.value, data)?,
         None => String::new(),
     };
-    let value = coerce_status(&text, field.kind.unwrap_or(StatusType::String)).map_err(|e| format!("`{path}`: {e}"))?;
-    Ok(value.map(|v| (path, v)))
+    match coerce_status(&text, field.kind.unwrap_or(StatusType::String)) {
+        Ok(value) => Ok(value.map(|v| (path, v))),
+        Err(expected) => Err(StatusFieldError::Type { path, text, expected }),
+    }
 }
 
 /// Status value types (reference §4.7). An empty text for a typed field leaves the field
-/// unset: there is nothing to report yet (e.g. before the child exists).
-fn coerce_status(text: &str, t: StatusType) -> Result<Option<Value>, String> {
+/// unset: there is nothing to report yet (e.g. before the child exists). `Err` names the
+/// type the text is not.
+fn coerce_status(text: &str, t: StatusType) -> Result<Option<Value>, &'static str> {
     let trimmed = text.trim();
     if trimmed.is_empty() && !matches!(t, StatusType::String) {
         return Ok(None);
@@ -500,9 +522,9 @@ fn coerce_status(text: &str, t: StatusType) -> Result<Option<Value>, String> {
     let boolean = || crate::template::funcs::parse_bool(trimmed).map(Value::Bool);
     Ok(Some(match t {
         StatusType::String => Value::String(text.to_string()),
-        StatusType::Int => int().ok_or_else(|| format!("{text:?} is not an integer"))?,
-        StatusType::Float => float().ok_or_else(|| format!("{text:?} is not a number"))?,
-        StatusType::Bool => boolean().ok_or_else(|| format!("{text:?} is not a boolean"))?,
+        StatusType::Int => int().ok_or("an integer")?,
+        StatusType::Float => float().ok_or("a number")?,
+        StatusType::Bool => boolean().ok_or("a boolean")?,
         StatusType::Auto => match trimmed {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),

@@ -190,7 +190,7 @@ pub fn write_out(out: Option<&Path>, text: &str) -> Result<(), CliError> {
 // ---- ork init ----
 
 /// `ork init --list`: the packs, one a line.
-pub fn pack_list(packs: &[super::init::Pack]) {
+pub fn pack_list(packs: &[crate::packs::Pack]) {
     let mut out = std::io::stdout().lock();
     for p in packs {
         let first = p.examples.first().map(String::as_str).unwrap_or("");
@@ -199,7 +199,7 @@ pub fn pack_list(packs: &[super::init::Pack]) {
 }
 
 /// What `ork init` wrote, and where to start.
-pub fn pack_written(pack: &super::init::Pack, files: usize, target: &Path) {
+pub fn pack_written(pack: &crate::packs::Pack, files: usize, target: &Path) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "wrote pack `{}` ({files} files) into {}", pack.name, target.display());
     for ex in &pack.examples {
