@@ -220,19 +220,8 @@ pub fn redact_secret_data(manifest: &mut Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sensitive::tests::schema;
     use serde_json::json;
-
-    fn schema() -> Value {
-        json!({"type": "object", "properties": {
-            "spec": {"type": "object", "properties": {
-                "unlockCode": {"type": "string", "format": "password"},
-                "users": {"type": "array", "items": {"type": "object", "properties": {"pin": {"type": "string", "format": "password"}, "login": {"type": "string"}}}},
-                "extra": {"type": "object", "additionalProperties": {"type": "string", "format": "password"}},
-                "either": {"anyOf": [{"type": "object", "properties": {"code": {"type": "string", "format": "password"}}}]},
-                "plain": {"type": "string", "format": "date-time"},
-            }},
-        }})
-    }
 
     #[test]
     fn a_redactor_knows_the_sensitive_values_of_a_cr_and_its_secrets() {

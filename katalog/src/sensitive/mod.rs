@@ -247,4 +247,4 @@ impl Sensitivity {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

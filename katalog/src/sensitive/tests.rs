@@ -98,7 +98,9 @@ fn names_that_refer_to_a_secret_do_not_hold_one() {
     assert!(!sensitive_segments(&["spec", "replicas"]));
 }
 
-fn schema() -> Value {
+/// A crdFile schema with sensitive fields at every kind of position (property, array item,
+/// additionalProperties, anyOf) and one look-alike that is not (`format: date-time`).
+pub(crate) fn schema() -> Value {
     json!({"type": "object", "properties": {
         "spec": {"type": "object", "properties": {
             "unlockCode": {"type": "string", "format": "password"},

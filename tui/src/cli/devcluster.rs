@@ -41,11 +41,7 @@ pub fn run(args: Args) -> Outcome {
     let Some(ready_after) = katalog::duration::parse_duration(&args.ready_after).filter(|s| *s >= 0.0) else {
         return Err(CliError::Usage(format!("--ready-after {:?}: expected a duration such as 1s or 500ms", args.ready_after)).into());
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let rt = super::async_runtime(Some(2))?;
     rt.block_on(async {
         let mut tokens = Vec::new();
         for t in &args.tokens {

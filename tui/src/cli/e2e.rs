@@ -126,11 +126,7 @@ pub fn run(args: Args) -> Outcome {
         load: args.load.options(),
     };
     let printer = output::E2eProgress::new(args.output);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let rt = super::async_runtime(Some(2))?;
     rt.block_on(async {
         let mut runs: Vec<DocRun> = Vec::new();
         let mut code = 0u8;

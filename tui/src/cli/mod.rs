@@ -76,3 +76,13 @@ pub fn install_namespace(flag: Option<String>) -> Result<String, CliError> {
         Err(CliError::Usage(format!("namespace {ns:?} is not a valid Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")))
     }
 }
+
+/// The tokio runtime of a command that serves or waits on a cluster: multi-threaded, with
+/// `workers` threads (default: one per core).
+pub fn async_runtime(workers: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        builder.worker_threads(n);
+    }
+    builder.enable_all().build().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+}

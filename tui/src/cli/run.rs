@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Outcome {
     let valid = load_valid(&args.run.katalog(), &args.run.load.options())?;
     args.run.init_logging();
     services::serve::panic::install_hook();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let rt = super::async_runtime(None)?;
     rt.block_on(async move {
         if !dev {
             let client = args.run.client().await.map_err(|e| {
