@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 /// The exit code for an error of `run`: 1 when the Katalog is invalid or cannot be run, 2 when
 /// the flags, the environment, the cluster or the port cannot be used.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.downcast_ref::<Invalid>().is_some() || matches!(e.downcast_ref::<StartError>(), Some(StartError::Katalog(_))) { 1 } else { 2 }
+    if e.downcast_ref::<Invalid>().is_some() || matches!(e.downcast_ref::<StartError>(), Some(StartError::Setup(_))) { 1 } else { 2 }
 }
 
 fn run(args: RunArgs) -> u8 {

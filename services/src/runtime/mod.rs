@@ -70,9 +70,6 @@ pub fn default_identity() -> String {
 /// Why the runtime did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A CRD entry of the Katalog cannot be run (an OperatorBox refused it).
-    #[error("{0}")]
-    Katalog(String),
     /// A CRD entry has no reconciler (a Katalog that passed validation always has one).
     #[error(transparent)]
     Setup(#[from] crate::reconcile::SetupError),

@@ -135,7 +135,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     }
     if let Some(e) = e.downcast_ref::<StartError>() {
         return match e {
-            StartError::Katalog(_) | StartError::Setup(_) => 1,
+            StartError::Setup(_) => 1,
             StartError::Listen { .. } => 2,
         };
     }
