@@ -54,18 +54,15 @@ impl Report {
 
 /// What `ork validate` prints about one CRD.
 #[derive(Debug, Clone, Serialize)]
+#[allow(missing_docs)]
 pub struct CrdSummary {
     /// Entry name.
     pub name: String,
-    /// Enabled.
     pub enabled: bool,
     /// `group/version`.
     pub group_version: String,
-    /// Kind.
     pub kind: String,
-    /// Plural.
     pub plural: String,
-    /// Namespaced.
     pub namespaced: bool,
     /// Child entries in onCreate / onReconcile / onDelete.
     pub children: usize,
@@ -75,7 +72,6 @@ pub struct CrdSummary {
     pub mutation_rules: usize,
     /// Status fields.
     pub status_fields: usize,
-    /// Dependencies.
     pub depends_on: Vec<String>,
     /// Profiles referenced (`class/name`, sorted).
     pub profiles: Vec<String>,
