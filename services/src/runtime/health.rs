@@ -41,8 +41,8 @@ struct Inner {
 /// A snapshot for `/katalog` and the TUI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
 pub struct Snapshot {
-    /// State.
     pub state: State,
     /// Reconciles finished.
     pub reconciles: u64,
