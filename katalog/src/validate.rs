@@ -54,6 +54,7 @@ impl Report {
 
 /// What `ork validate` prints about one CRD.
 #[derive(Debug, Clone, Serialize)]
+// The fields are the keys of `ork validate --output json`, documented in docs/validate-json.md.
 #[allow(missing_docs)]
 pub struct CrdSummary {
     /// Entry name.
@@ -66,11 +67,8 @@ pub struct CrdSummary {
     pub namespaced: bool,
     /// Child entries in onCreate / onReconcile / onDelete.
     pub children: usize,
-    /// Validation rules.
     pub validation_rules: usize,
-    /// Mutation rules.
     pub mutation_rules: usize,
-    /// Status fields.
     pub status_fields: usize,
     pub depends_on: Vec<String>,
     /// Profiles referenced (`class/name`, sorted).
