@@ -32,7 +32,6 @@ pub struct Rejection {
 pub struct Attributes<'a> {
     /// `CREATE`, `UPDATE`, `DELETE`.
     pub operation: &'a str,
-    /// The resource.
     pub resource: &'a ApiResource,
     /// `status`, or none.
     pub sub: Option<&'a str>,

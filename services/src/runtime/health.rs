@@ -52,7 +52,6 @@ pub struct Snapshot {
     pub panics: u64,
     /// Failures in a row.
     pub consecutive_failures: u32,
-    /// The last error.
     pub last_error: Option<String>,
 }
 
