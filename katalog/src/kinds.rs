@@ -16,12 +16,11 @@ pub use identity::{ApiIdentity, api_identity, is_namespaced};
 
 /// One API resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(missing_docs)]
 pub struct ApiResource {
     /// API group; empty for the core group.
     pub group: String,
-    /// Version.
     pub version: String,
-    /// Kind.
     pub kind: String,
     /// Resource name (plural, lowercase).
     pub plural: String,

@@ -54,28 +54,22 @@ impl Report {
 
 /// What `ork validate` prints about one CRD.
 #[derive(Debug, Clone, Serialize)]
+// The fields are the keys of `ork validate --output json`, documented in docs/validate-json.md.
+#[allow(missing_docs)]
 pub struct CrdSummary {
     /// Entry name.
     pub name: String,
-    /// Enabled.
     pub enabled: bool,
     /// `group/version`.
     pub group_version: String,
-    /// Kind.
     pub kind: String,
-    /// Plural.
     pub plural: String,
-    /// Namespaced.
     pub namespaced: bool,
     /// Child entries in onCreate / onReconcile / onDelete.
     pub children: usize,
-    /// Validation rules.
     pub validation_rules: usize,
-    /// Mutation rules.
     pub mutation_rules: usize,
-    /// Status fields.
     pub status_fields: usize,
-    /// Dependencies.
     pub depends_on: Vec<String>,
     /// Profiles referenced (`class/name`, sorted).
     pub profiles: Vec<String>,

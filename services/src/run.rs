@@ -21,6 +21,8 @@ pub struct Installed {
 
 /// Why [`install`] stopped.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum InstallError {
     /// The built-in CustomResourceDefinition resource is unknown (a broken build).
     #[error("the CRD resource is unknown")]
@@ -68,7 +70,6 @@ pub enum InstallError {
     Apply {
         /// The file.
         file: PathBuf,
-        /// Why.
         #[source]
         source: Box<InstallError>,
     },

@@ -221,7 +221,7 @@ pub struct Plan<'a> {
     pub crs: &'a [Value],
     /// Only this CRD entry.
     pub crd: Option<&'a str>,
-    /// Cycles.
+    /// How many reconcile cycles to run.
     pub cycles: u32,
     /// Delete the CR at the start of this cycle.
     pub delete_at: Option<u32>,
@@ -239,6 +239,8 @@ pub struct Targets {
 /// Why a simulation could not run (the Katalog and the CRs were valid, but they do not fit
 /// together, or the simulated cluster refused a CR).
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum RunError {
     /// `crd:` names no enabled CRD entry.
     #[error("no enabled CRD entry `{crd}` (known: {})", known.join(", "))]
@@ -267,7 +269,6 @@ pub enum RunError {
         index: usize,
         /// Its kind (`?` when it has none).
         kind: String,
-        /// Why.
         #[source]
         source: ClusterError,
     },

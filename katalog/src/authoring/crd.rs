@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 /// Why a CRD cannot be generated for an entry: each names the entry and how to fix it.
 #[derive(Debug, Clone, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum CrdError {
     /// Neither `apiTypes` nor `crdFile` names the kind.
     #[error("crd `{crd}` has no `apiTypes` (or crdFile) naming its kind; add group, version, kind and plural")]
@@ -38,7 +40,6 @@ pub enum CrdError {
     Schema {
         /// The CRD entry.
         crd: String,
-        /// Why.
         #[source]
         source: SchemaError,
     },

@@ -41,20 +41,14 @@ impl Component {
 
 /// A Kubernetes API verb, in canonical order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
 pub enum Verb {
-    /// get
     Get,
-    /// list
     List,
-    /// watch
     Watch,
-    /// create
     Create,
-    /// update
     Update,
-    /// patch
     Patch,
-    /// delete
     Delete,
     /// escalate (roles, clusterroles)
     Escalate,
@@ -185,10 +179,9 @@ impl Rule {
 
 /// One API request, as an authorizer sees it.
 #[derive(Debug, Clone, Copy)]
+#[allow(missing_docs)]
 pub struct Access<'a> {
-    /// Verb.
     pub verb: &'a str,
-    /// API group.
     pub api_group: &'a str,
     /// Resource, with `/subresource` when it is one.
     pub resource: &'a str,

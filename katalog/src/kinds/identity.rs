@@ -16,12 +16,12 @@ use std::path::Path;
 /// The API identity a CRD entry serves: `apiTypes`, completed from `crdFile` where apiTypes
 /// leaves fields out. See [`api_identity`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub struct ApiIdentity {
     /// API group; empty for the core group.
     pub group: String,
     /// Version; empty when neither apiTypes nor crdFile names one.
     pub version: String,
-    /// Kind.
     pub kind: String,
     /// Plural resource name; empty when neither apiTypes nor crdFile names one.
     pub plural: String,

@@ -1,5 +1,9 @@
 //! Conditions (`when` / `or`), validation rules and mutation rules (reference §5–§6).
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use crate::decode::{Cx, Decode, Str};
 use crate::string_enum;
 use crate::yaml::{Node, Value};
@@ -63,19 +67,19 @@ pub struct Comparison {
     pub value: Option<Str>,
     /// Shorthand: string equality.
     pub equals: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: string inequality.
     pub not_equals: Option<Str>,
     /// Shorthand: substring.
     pub contains: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: no substring.
     pub not_contains: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: string prefix.
     pub prefix: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: no string prefix.
     pub not_prefix: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: string suffix.
     pub suffix: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: no string suffix.
     pub not_suffix: Option<Str>,
     /// Shorthand: `exists: true`.
     pub exists: Option<bool>,
@@ -95,12 +99,12 @@ pub struct Comparison {
     pub max: Option<Str>,
     /// Shorthand: `"lo,hi"` inclusive.
     pub between: Option<Str>,
-    /// Shorthand.
+    /// Shorthand: numeric, outside `"lo,hi"`.
     pub not_between: Option<Str>,
     /// Shorthand: one of a list.
     #[decode(rename = "in")]
     pub in_: Option<StrList>,
-    /// Shorthand.
+    /// Shorthand: none of a list.
     pub not_in: Option<StrList>,
     /// Shorthand: RE2 regular expression.
     pub regex: Option<Str>,
@@ -149,7 +153,6 @@ pub struct Condition {
     /// A dot path (`spec.replicas`) or a template whose rendered text is compared.
     #[decode(required)]
     pub field: Option<Str>,
-    /// The comparison.
     #[decode(flatten)]
     pub cmp: Comparison,
     /// Time-of-day window.
@@ -188,7 +191,6 @@ pub struct ValidationRule {
     /// Dot path or template.
     #[decode(required)]
     pub field: Option<Str>,
-    /// The comparison.
     #[decode(flatten)]
     pub cmp: Comparison,
     /// Shown when the rule is violated.
@@ -206,7 +208,6 @@ pub struct ValidationRule {
     pub fires: Option<Fires>,
     /// UI field key.
     pub link: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: crate::diag::Span,
 }
@@ -224,11 +225,10 @@ pub struct MutationRule {
     pub override_: Option<Node>,
     /// Coercion of the value.
     pub value_type: Option<ValueType>,
-    /// Gate.
+    /// Gate: all must pass.
     pub when: Vec<Condition>,
-    /// Gate.
+    /// Gate: one must pass.
     pub or: Vec<Condition>,
-    /// Position.
     #[decode(span)]
     pub span: crate::diag::Span,
 }

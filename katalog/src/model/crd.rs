@@ -1,5 +1,9 @@
 //! A CRD entry (`spec.crds.<name>`) and its `operatorBox` (reference §3–§4, G5 layout).
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use super::condition::{Condition, MutationRule, ValidationRule};
 use super::resources::HookTemplates;
 use crate::decode::{Cx, Decode, Map, Spanned, Str};
@@ -19,9 +23,7 @@ string_enum! {
 pub struct ApiTypes {
     /// API group (empty for core).
     pub group: Option<Str>,
-    /// Version.
     pub version: Option<Str>,
-    /// Kind.
     pub kind: Option<Str>,
     /// Plural resource name.
     pub plural: Option<Str>,
@@ -39,7 +41,6 @@ pub struct ApiTypes {
     /// Go import alias.
     #[decode(unsupported = "typed mode (compiled Go types) does not exist in ork; CRs are handled dynamically")]
     pub alias: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -115,7 +116,6 @@ pub struct Validation {
 pub struct Mutation {
     /// Mutate before validating at reconcile time (default true).
     pub mutate_first: Option<bool>,
-    /// Rules.
     pub rules: Vec<MutationRule>,
     /// Calls run before the rules.
     #[decode(unsupported = "external calls are not executed by ork")]
@@ -139,9 +139,7 @@ pub struct ConversionPath {
 #[derive(Debug, Clone, Default, Decode)]
 #[decode(include = "paths")]
 pub struct Conversion {
-    /// Storage version.
     pub storage_version: Option<Str>,
-    /// Paths.
     pub paths: Vec<ConversionPath>,
     /// The other CRD of a pair (no paths).
     pub participant: Option<bool>,
@@ -186,7 +184,6 @@ pub struct CrossSelector {
     pub name: Option<Str>,
     /// Namespace (template).
     pub namespace: Option<Str>,
-    /// Labels.
     pub match_labels: Map<Str>,
 }
 
@@ -202,12 +199,10 @@ pub struct Cross {
     /// Name in `.cross.<as>`.
     #[decode(rename = "as")]
     pub as_: Option<Str>,
-    /// first.
     pub strategy: Option<Str>,
     /// HTTP fallback.
     #[decode(unsupported = "cross-binary sources are not read by ork")]
     pub source: Option<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -245,7 +240,6 @@ pub struct Gate {
     pub or: Vec<Condition>,
     /// open | closed.
     pub fail_policy: Option<FailPolicy>,
-    /// Calls.
     #[decode(unsupported = "external calls are not executed by ork")]
     pub external: Option<Node>,
 }
@@ -259,7 +253,6 @@ pub struct PreReconcile {
     pub enqueue_gate: Option<Gate>,
     /// Gate after dequeue.
     pub reconcile_gate: Option<Gate>,
-    /// Calls.
     #[decode(unsupported = "external calls are not executed by ork")]
     pub external: Option<Node>,
 }
@@ -278,11 +271,9 @@ pub struct CrdDeletionProtection {
 /// `operatorBox.runtime`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct RuntimePolicy {
-    /// Finalizers.
     pub finalizers: Vec<Str>,
     /// Strip finalizers (testing).
     pub remove_finalizers: Option<bool>,
-    /// Deletion protection.
     pub deletion_protection: Option<CrdDeletionProtection>,
     /// Namespace allow-list (globs).
     pub allowed_namespaces: Vec<Str>,
@@ -330,9 +321,9 @@ pub struct Queue {
 pub struct Requeue {
     /// Duration template.
     pub after: Option<Str>,
-    /// Gate.
+    /// Gate: all must pass.
     pub when: Vec<Condition>,
-    /// Gate.
+    /// Gate: one must pass.
     pub or: Vec<Condition>,
 }
 
@@ -374,9 +365,8 @@ pub struct MotifImport {
     pub oci: Option<bool>,
     /// Registry credentials.
     pub auth: Option<EnvAuth>,
-    /// Inputs.
+    /// Values for the motif's inputs.
     pub with: Map<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -401,7 +391,6 @@ pub struct Reconcile {
     pub workers: Option<u32>,
     /// Resync period.
     pub resync: Option<Str>,
-    /// Queue.
     pub queue: Option<Queue>,
     /// Requeue after success.
     pub requeue: Option<Requeue>,
@@ -415,7 +404,6 @@ pub struct Reconcile {
     pub on_create: Option<HookTemplates>,
     /// Drift-corrected children.
     pub on_reconcile: Option<HookTemplates>,
-    /// Deletion.
     pub on_delete: Option<HookTemplates>,
 }
 
@@ -434,16 +422,15 @@ pub struct StatusField {
     pub path: Option<Str>,
     /// Literal or template.
     pub value: Option<Str>,
-    /// Coercion.
+    /// How the value is coerced before it is written.
     #[decode(rename = "type")]
     pub kind: Option<StatusType>,
-    /// Gate.
+    /// Gate: all must pass.
     pub when: Vec<Condition>,
-    /// Gate.
+    /// Gate: one must pass.
     pub or: Vec<Condition>,
     /// Write "" when the gate is false.
     pub clear_on_false: Option<bool>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -461,7 +448,6 @@ pub struct StatusConfig {
 /// `operatorBox.emit`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Emit {
-    /// Status.
     pub status: Option<StatusConfig>,
     /// Structured events.
     #[decode(unsupported = "structured emit events are not executed by ork; Kubernetes Events are recorded automatically")]
@@ -473,14 +459,11 @@ pub struct Emit {
 pub struct OperatorBox {
     /// Data in.
     pub observe: Option<Observe>,
-    /// Gates.
     #[decode(unsupported = "pre-reconcile gates and sentinels are checked by `ork validate` but not executed yet")]
     pub pre_reconcile: Option<PreReconcile>,
-    /// Runtime policy.
     pub runtime: Option<RuntimePolicy>,
     /// The work.
     pub reconcile: Option<Reconcile>,
-    /// Output.
     pub emit: Option<Emit>,
 }
 
@@ -500,7 +483,6 @@ pub struct Endpoints {
 pub struct CrdEntry {
     /// false: parsed, not started.
     pub enabled: Option<bool>,
-    /// Description.
     pub description: Option<Str>,
     /// dynamic (typed is not supported).
     pub mode: Option<Spanned<Mode>>,
@@ -520,7 +502,6 @@ pub struct CrdEntry {
     /// left out).
     #[decode(skip)]
     pub cr_file_paths: Vec<std::path::PathBuf>,
-    /// Prerequisites.
     #[decode(unsupported = "per-CRD setup manifests are not applied by ork; list them under `spec.setup` of an e2e.yaml (`ork e2e`)")]
     pub setup: Option<Node>,
     /// Scope (default true).
@@ -546,9 +527,7 @@ pub struct CrdEntry {
     pub enrich: Option<Node>,
     /// Per-CRD runtime endpoints.
     pub endpoints: Option<Endpoints>,
-    /// Admission.
     pub admission: Option<Admission>,
-    /// The operator.
     pub operator_box: Option<OperatorBox>,
     /// Self-service intake.
     #[decode(unsupported = "self-service intake (`serve`) is not executed by ork")]
@@ -561,7 +540,6 @@ pub struct CrdEntry {
     pub katalog_description: Option<Str>,
     /// Stamped by the loader.
     pub katalog_version: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }

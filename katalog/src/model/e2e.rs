@@ -5,6 +5,10 @@
 //! pods that run, note functions) are parsed and then rejected with an `unsupported` error: a test
 //! that silently skipped its Helm setup or its log check would pass for the wrong reason.
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use crate::decode::{Cx, Decode, Spanned, Str};
 use crate::diag::Span;
 use crate::string_enum;
@@ -46,7 +50,6 @@ pub struct Assertions {
     pub equals: Option<Str>,
     /// The output is not this.
     pub not_equals: Option<Str>,
-    /// The output contains this.
     pub output_contains: Option<Str>,
     /// The output does not contain this.
     pub output_not_contains: Option<Str>,
@@ -114,7 +117,6 @@ pub struct WaitFor {
     pub ready: Option<bool>,
     /// How long (default 30s).
     pub timeout: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -126,7 +128,6 @@ pub struct ApplyStep {
     pub path: Option<Str>,
     /// Waits after applying it.
     pub wait: Vec<WaitFor>,
-    /// Position.
     pub span: Span,
 }
 
@@ -207,7 +208,6 @@ pub struct ResourceCheck {
     /// The object (without a name: the first one) reports ready: `status.availableReplicas`
     /// is not 0 (a missing field counts as ready, e.g. a Service).
     pub ready: Option<bool>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -224,7 +224,6 @@ pub struct CommandCheck {
     /// Output assertions.
     #[decode(flatten)]
     pub assert: Assertions,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -248,7 +247,6 @@ pub struct GetCheck {
     /// Output assertions.
     #[decode(flatten)]
     pub assert: Assertions,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -268,7 +266,6 @@ pub struct ApplyCheck {
     /// Output assertions.
     #[decode(flatten)]
     pub assert: Assertions,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -278,9 +275,7 @@ pub struct ApplyCheck {
 pub struct DeleteCheck {
     /// Manifest file.
     pub file: Option<Str>,
-    /// Kind.
     pub kind: Option<Str>,
-    /// Name.
     pub name: Option<Str>,
     /// Namespace (default `default`).
     pub namespace: Option<Str>,
@@ -291,7 +286,6 @@ pub struct DeleteCheck {
     /// The leader pod of a Lease (there are no pods on the dev cluster).
     #[decode(rejected = "ork runs the runtime in-process: there is no leader pod to delete")]
     pub leader_election: Option<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -315,7 +309,6 @@ pub struct PatchCheck {
     pub patch: Option<Node>,
     /// Exit code expected (default 0).
     pub exit_code: Option<i64>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -337,7 +330,6 @@ pub struct AuthCheck {
     /// Output assertions (default: `equals: yes`).
     #[decode(flatten)]
     pub assert: Assertions,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -345,13 +337,9 @@ pub struct AuthCheck {
 /// The `kubectl:` blocks of an expectation.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct KubectlChecks {
-    /// Reads.
     pub get: Vec<GetCheck>,
-    /// Applies.
     pub apply: Vec<ApplyCheck>,
-    /// Deletes.
     pub delete: Vec<DeleteCheck>,
-    /// Patches.
     pub patch: Vec<PatchCheck>,
     /// Permission checks.
     pub auth: Vec<AuthCheck>,
@@ -382,7 +370,7 @@ pub struct KubectlChecks {
         rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
     )]
     pub cp: Option<Node>,
-    /// Metrics.
+    /// `kubectl top`.
     #[decode(
         rejected = "no pod runs on the dev cluster (it stores workloads and reports them ready, as kwok does) and the runtime runs inside `ork e2e`; check objects with `kubectl.get` or `resources`"
     )]
@@ -472,7 +460,6 @@ pub struct Expectation {
         rejected = "gating conditions (`when`/`or` over note functions) are not evaluated by ork e2e; split the document, or make the check itself tolerant"
     )]
     pub or: Option<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -525,7 +512,6 @@ pub struct E2eSpec {
     /// Upstream CI shortcut to an example.
     #[decode(rejected = "`init` refers to upstream's examples tree; name the files with `katalog`, `crd` and `cr`")]
     pub init: Option<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -539,7 +525,6 @@ pub struct Import {
     pub fresh_cluster: Option<bool>,
     /// A pause before it runs.
     pub wait: Option<Str>,
-    /// Position.
     pub span: Span,
 }
 
@@ -578,14 +563,12 @@ pub struct E2e {
     /// `E2E`.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Metadata.
     #[decode(required)]
     pub metadata: Option<E2eMetadata>,
     /// The run.
     pub spec: Option<E2eSpec>,
     /// Other E2E files run after this one, in order.
     pub imports: Vec<Import>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }

@@ -1,5 +1,9 @@
 //! Top-level documents: Katalog, Motif, Komposer and their shared blocks (reference §2, §7, §9, §10).
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use super::condition::{MutationRule, ValidationRule};
 use super::crd::{CrdEntry, EnvAuth, MotifImport, StatusConfig};
 use super::resources::{Behavior, Capabilities, EgressRule, HookTemplates, IngressRule, LimitItem};
@@ -17,15 +21,11 @@ pub struct Metadata {
     pub name: Option<Str>,
     /// Logical tenant (default "default").
     pub namespace: Option<Str>,
-    /// Cluster name.
     pub cluster_name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
     /// Semantic version.
     pub version: Option<Str>,
-    /// Author.
     pub author: Option<Str>,
-    /// License.
     pub license: Option<Str>,
     /// Registry tags.
     pub tags: Vec<Str>,
@@ -33,7 +33,6 @@ pub struct Metadata {
     pub created_by: Option<Str>,
     /// Opaque tooling data.
     pub projects: Option<Node>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -66,7 +65,6 @@ pub struct AdmissionToggle {
 /// `security.webhooks`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Webhooks {
-    /// Admission.
     pub admission: Option<AdmissionToggle>,
     /// Fail | Ignore (default Ignore).
     pub failure_policy: Option<FailurePolicy>,
@@ -103,13 +101,11 @@ pub struct NamespaceProtection {
 /// Top-level `security`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Security {
-    /// Deletion protection.
     pub deletion_protection: Option<DeletionProtection>,
     /// Admission webhooks.
     pub webhooks: Option<Webhooks>,
     /// Conversion webhook.
     pub conversion: Option<ConversionToggle>,
-    /// Namespace protection.
     pub namespace_protection: Option<NamespaceProtection>,
 }
 
@@ -139,7 +135,6 @@ pub struct NoteFunction {
     /// Function name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
     /// Template rendered against the CR.
     #[decode(required)]
@@ -152,35 +147,26 @@ pub struct NoteFunction {
 #[derive(Debug, Clone, Default, Decode)]
 #[decode(include = "functions")]
 pub struct Notes {
-    /// Functions.
     pub functions: Vec<NoteFunction>,
 }
 
 /// User `profiles.networkPolicies[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct NetworkPolicyProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Pods.
     pub pod_selector: Option<Map<Str>>,
-    /// Ingress rules.
     pub ingress: Option<Vec<IngressRule>>,
-    /// Egress rules.
     pub egress: Option<Vec<EgressRule>>,
-    /// Policy types.
     pub policy_types: Vec<Str>,
 }
 
 /// User `profiles.resourceQuotas[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ResourceQuotaProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
     /// Hard limits.
     pub hard: Map<Str>,
@@ -189,41 +175,30 @@ pub struct ResourceQuotaProfile {
 /// User `profiles.limitRanges[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct LimitRangeProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Items.
     pub limits: Vec<LimitItem>,
 }
 
 /// User `profiles.hpa[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct HpaProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Minimum.
     pub min_replicas: Option<Str>,
-    /// Maximum.
     pub max_replicas: Option<Str>,
-    /// CPU target.
     #[decode(rename = "targetCPUUtilizationPercentage")]
     pub target_cpu_utilization_percentage: Option<Str>,
-    /// Behavior.
     pub behavior: Option<Behavior>,
 }
 
 /// User `profiles.pdb[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PdbProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
     /// Int or %.
     pub min_available: Option<Str>,
@@ -234,104 +209,70 @@ pub struct PdbProfile {
 /// User `profiles.rollingUpdate[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct RollingUpdateProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Surge.
     pub max_surge: Option<Str>,
-    /// Unavailable.
     pub max_unavailable: Option<Str>,
 }
 
 /// User `profiles.reconciler[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ReconcilerProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Workers.
     pub workers: Option<u32>,
-    /// Resync.
     pub resync: Option<Str>,
-    /// Queue.
     pub queue: Option<super::crd::Queue>,
 }
 
 /// User `profiles.resources[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ResourcesProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Requests.
     pub requests: Map<Str>,
-    /// Limits.
     pub limits: Map<Str>,
 }
 
 /// User `profiles.probes[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ProbesProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Timing.
     pub initial_delay_seconds: Option<Str>,
-    /// Timing.
     pub period_seconds: Option<Str>,
-    /// Timing.
     pub failure_threshold: Option<Str>,
-    /// Timing.
     pub success_threshold: Option<Str>,
-    /// Timing.
     pub timeout_seconds: Option<Str>,
 }
 
 /// User `profiles.containerSecurity[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ContainerSecurityProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Field.
     pub allow_privilege_escalation: Option<bool>,
-    /// Field.
     pub read_only_root_filesystem: Option<bool>,
-    /// Field.
     pub run_as_non_root: Option<bool>,
-    /// Field.
     pub run_as_user: Option<i64>,
-    /// Field.
     pub run_as_group: Option<i64>,
-    /// Field.
     pub capabilities: Option<Capabilities>,
 }
 
 /// User `profiles.podSecurity[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PodSecurityProfile {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
-    /// Field.
     pub run_as_non_root: Option<bool>,
-    /// Field.
     pub run_as_user: Option<i64>,
-    /// Field.
     pub run_as_group: Option<i64>,
-    /// Field.
     pub fs_group: Option<i64>,
 }
 
@@ -448,7 +389,6 @@ pub struct Katalog {
     /// `Katalog`.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Metadata.
     #[decode(required)]
     pub metadata: Option<Metadata>,
     /// Tooling lifecycle.
@@ -459,12 +399,9 @@ pub struct Katalog {
     pub policy: Option<Node>,
     /// Default crossAccess.
     pub cross_access: Option<bool>,
-    /// CRDs.
     #[decode(required)]
     pub spec: Option<KatalogSpec>,
-    /// Security.
     pub security: Option<Security>,
-    /// Notifications.
     #[decode(unsupported = "notifications are not sent by ork")]
     pub notification: Option<Node>,
     /// Provider libraries.
@@ -474,7 +411,6 @@ pub struct Katalog {
     pub profiles: Option<Profiles>,
     /// User notes.
     pub notes: Option<Notes>,
-    /// Gateway.
     pub gateway: Option<Gateway>,
     /// Publish policy.
     #[decode(unsupported = "publish policies are read by `ork push` (not implemented yet)")]
@@ -507,7 +443,6 @@ pub struct MotifInput {
     /// Input name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Description.
     pub description: Option<Str>,
     /// Must be given in `with`.
     pub required: Option<bool>,
@@ -540,7 +475,6 @@ pub struct MotifAdmission {
 /// `{rules: [...]}`.
 #[derive(Debug, Clone)]
 pub struct MotifRules<T> {
-    /// Rules.
     pub rules: Vec<T>,
 }
 
@@ -572,16 +506,13 @@ impl<T: Decode> Decode for MotifRules<T> {
 /// `kind: Motif`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Motif {
-    /// API version.
     #[decode(required)]
     pub api_version: Option<Str>,
     /// `Motif`.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Metadata.
     #[decode(required)]
     pub metadata: Option<Metadata>,
-    /// Inputs.
     pub inputs: Vec<MotifInput>,
     /// Profiles (Katalog-wide imports only).
     pub profiles: Option<Profiles>,
@@ -632,16 +563,14 @@ pub struct RegistryImport {
 /// The struct form of a registry import.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct RegistryImportDetails {
-    /// Reference.
     #[decode(required)]
     pub url: Option<Str>,
     /// OCI reference.
     pub oci: Option<bool>,
     /// Load komposer.yaml from the artifact.
     pub use_komposer: Option<bool>,
-    /// Version.
     pub version: Option<Str>,
-    /// Credentials.
+    /// Registry credentials.
     pub auth: Option<EnvAuth>,
     /// Git refs per pattern.
     pub katalog: Option<Node>,
@@ -681,38 +610,27 @@ pub struct KomposerSpec {
 /// `kind: Komposer`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Komposer {
-    /// API version.
     #[decode(required)]
     pub api_version: Option<Str>,
     /// `Komposer`.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Metadata.
     #[decode(required)]
     pub metadata: Option<Metadata>,
-    /// Lifecycle.
     #[decode(unsupported = "lifecycle metadata (maturity, deprecation) is not enforced by ork yet")]
     pub lifecycle: Option<Node>,
-    /// Policy.
     #[decode(unsupported = "import policies are not enforced by ork yet")]
     pub policy: Option<Node>,
-    /// Imports.
     pub imports: Option<KomposerImports>,
     /// Security (merged over the imports').
     pub security: Option<Security>,
-    /// Notifications.
     #[decode(unsupported = "notifications are not sent by ork")]
     pub notification: Option<Node>,
-    /// Providers.
     #[decode(unsupported = "provider libraries do not exist in ork")]
     pub providers: Option<Node>,
-    /// Profiles.
     pub profiles: Option<Profiles>,
-    /// Notes.
     pub notes: Option<Notes>,
-    /// Gateway.
     pub gateway: Option<Gateway>,
-    /// Publish.
     #[decode(unsupported = "publish policies are read by `ork push` (not implemented yet)")]
     pub publish: Option<Node>,
     /// Inline overrides.

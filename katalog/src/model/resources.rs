@@ -1,5 +1,9 @@
 //! Child resource entries of `onCreate` / `onReconcile` / `onDelete` (reference §4.4–§4.6).
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use super::condition::Condition;
 use crate::decode::{Cx, Decode, DecodeFields, Map, Str};
 use crate::diag::Span;
@@ -26,7 +30,6 @@ pub struct EntryCommon {
     pub namespace: Option<Str>,
     /// Labels (static keys, templated values).
     pub labels: Map<Str>,
-    /// Annotations.
     pub annotations: Map<Str>,
     /// All must pass for the entry to be desired.
     pub when: Vec<Condition>,
@@ -53,11 +56,8 @@ pub struct EntryCommon {
 pub struct Resources {
     /// Built-in or user profile name.
     pub profile: Option<Str>,
-    /// Requests.
     pub requests: Map<Str>,
-    /// Limits.
     pub limits: Map<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -76,19 +76,12 @@ pub struct Capabilities {
 pub struct SecurityContext {
     /// baseline | restricted | hardened | user profile.
     pub profile: Option<Str>,
-    /// Explicit.
     pub allow_privilege_escalation: Option<bool>,
-    /// Explicit.
     pub read_only_root_filesystem: Option<bool>,
-    /// Explicit.
     pub run_as_non_root: Option<bool>,
-    /// Explicit.
     pub run_as_user: Option<i64>,
-    /// Explicit.
     pub run_as_group: Option<i64>,
-    /// Explicit.
     pub capabilities: Option<Capabilities>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -98,15 +91,10 @@ pub struct SecurityContext {
 pub struct PodSecurity {
     /// baseline | restricted | hardened | user profile.
     pub profile: Option<Str>,
-    /// Explicit.
     pub run_as_non_root: Option<bool>,
-    /// Explicit.
     pub run_as_user: Option<i64>,
-    /// Explicit.
     pub run_as_group: Option<i64>,
-    /// Explicit.
     pub fs_group: Option<i64>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -123,17 +111,11 @@ pub struct Probe {
     pub port: Option<Str>,
     /// fast | standard | patient | slow-start | user profile.
     pub profile: Option<Str>,
-    /// Timing.
     pub initial_delay_seconds: Option<Str>,
-    /// Timing.
     pub period_seconds: Option<Str>,
-    /// Timing.
     pub failure_threshold: Option<Str>,
-    /// Timing.
     pub success_threshold: Option<Str>,
-    /// Timing.
     pub timeout_seconds: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -141,11 +123,8 @@ pub struct Probe {
 /// `probes: {startup, liveness, readiness}`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Probes {
-    /// Startup probe.
     pub startup: Option<Probe>,
-    /// Liveness probe.
     pub liveness: Option<Probe>,
-    /// Readiness probe.
     pub readiness: Option<Probe>,
 }
 
@@ -154,11 +133,8 @@ pub struct Probes {
 pub struct RollingUpdate {
     /// safe | fast | blue-green | user profile.
     pub profile: Option<Str>,
-    /// Explicit.
     pub max_surge: Option<Str>,
-    /// Explicit.
     pub max_unavailable: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -169,7 +145,6 @@ pub struct KeyRef {
     /// Object name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Key.
     #[decode(required)]
     pub key: Option<Str>,
     /// Optional reference.
@@ -188,7 +163,6 @@ pub struct ValueFrom {
 /// One environment variable.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct EnvVar {
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
     /// Literal or template value.
@@ -221,7 +195,6 @@ pub struct EnvFromRef {
     pub prefix: Option<Str>,
     /// Suffix (needs `keys`).
     pub suffix: Option<Str>,
-    /// Optional.
     pub optional: Option<bool>,
     /// Import only these keys, as separate variables.
     pub keys: Vec<Str>,
@@ -230,9 +203,7 @@ pub struct EnvFromRef {
 /// `envFrom: {secretRef: [...], configMapRef: [...]}`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct EnvFrom {
-    /// Secrets.
     pub secret_ref: Vec<EnvFromRef>,
-    /// ConfigMaps.
     pub config_map_ref: Vec<EnvFromRef>,
 }
 
@@ -247,7 +218,6 @@ pub struct ConfigMapVolume {
 /// Secret volume source.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct SecretVolume {
-    /// Secret name.
     #[decode(required)]
     pub secret_name: Option<Str>,
 }
@@ -257,14 +227,12 @@ pub struct SecretVolume {
 pub struct EmptyDirVolume {
     /// Memory or disk.
     pub medium: Option<Str>,
-    /// Size limit.
     pub size_limit: Option<Str>,
 }
 
 /// PVC volume source.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PvcVolume {
-    /// Claim name.
     #[decode(required)]
     pub claim_name: Option<Str>,
     /// Read-only mount.
@@ -277,7 +245,6 @@ pub struct HostPathVolume {
     /// Host path.
     #[decode(required)]
     pub path: Option<Str>,
-    /// Type.
     #[decode(rename = "type")]
     pub kind: Option<Str>,
 }
@@ -288,17 +255,11 @@ pub struct Volume {
     /// Volume name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Source.
     pub config_map: Option<ConfigMapVolume>,
-    /// Source.
     pub secret: Option<SecretVolume>,
-    /// Source.
     pub empty_dir: Option<EmptyDirVolume>,
-    /// Source.
     pub persistent_volume_claim: Option<PvcVolume>,
-    /// Source.
     pub host_path: Option<HostPathVolume>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -309,12 +270,9 @@ pub struct VolumeMount {
     /// Volume name.
     #[decode(required)]
     pub name: Option<Str>,
-    /// Mount path.
     #[decode(required)]
     pub mount_path: Option<Str>,
-    /// Sub path.
     pub sub_path: Option<Str>,
-    /// Read-only.
     pub read_only: Option<bool>,
 }
 
@@ -323,48 +281,36 @@ pub struct VolumeMount {
 pub struct ContainerFields {
     /// Image (required for workloads that are created).
     pub image: Option<Str>,
-    /// Pull secrets.
     pub image_pull_secrets: Vec<Str>,
-    /// Entrypoint.
+    /// Replaces the image's entrypoint.
     pub command: Vec<Str>,
-    /// Arguments.
     pub args: Vec<Str>,
-    /// Environment.
     #[decode(with = decode_env)]
     pub env: Vec<EnvVar>,
     /// Bulk environment imports.
     pub env_from: Option<EnvFrom>,
-    /// Resources.
     pub resources: Option<Resources>,
     /// Container security.
     pub security_context: Option<SecurityContext>,
-    /// Mounts.
     pub volume_mounts: Vec<VolumeMount>,
 }
 
 /// Pod-level fields shared by workload kinds.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PodFields {
-    /// Pod security.
     pub pod_security: Option<PodSecurity>,
-    /// Volumes.
     pub volumes: Vec<Volume>,
-    /// Node selector.
     pub node_selector: Map<Str>,
-    /// Service account.
     pub service_account_name: Option<Str>,
 }
 
 /// `deployments[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Deployment {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Container.
     #[decode(flatten)]
     pub container: ContainerFields,
-    /// Pod.
     #[decode(flatten)]
     pub pod: PodFields,
     /// Replicas (default "1").
@@ -373,11 +319,9 @@ pub struct Deployment {
     pub port: Option<Str>,
     /// TCP | UDP | SCTP.
     pub protocol: Option<Str>,
-    /// Probes.
     pub probes: Option<Probes>,
     /// Rollout strategy.
     pub rolling_update: Option<RollingUpdate>,
-    /// Working directory.
     pub working_directory: Option<Str>,
     /// Workload autoscaler.
     #[decode(unsupported = "workload autoscaling is not executed by ork; use an `hpa` entry")]
@@ -387,22 +331,16 @@ pub struct Deployment {
 /// `statefulSets[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct StatefulSet {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Container.
     #[decode(flatten)]
     pub container: ContainerFields,
-    /// Pod.
     #[decode(flatten)]
     pub pod: PodFields,
-    /// Replicas.
     pub replicas: Option<Str>,
     /// Container port.
     pub port: Option<Str>,
-    /// Protocol.
     pub protocol: Option<Str>,
-    /// Probes.
     pub probes: Option<Probes>,
     /// Rollout strategy.
     pub rolling_update: Option<RollingUpdate>,
@@ -422,66 +360,50 @@ pub struct StatefulSet {
 pub struct VolumeClaimTemplate {
     /// Name (default "data").
     pub name: Option<Str>,
-    /// Storage class.
     pub storage_class: Option<Str>,
-    /// Size.
     pub storage_size: Option<Str>,
     /// Mount path (default "/data").
     pub mount_path: Option<Str>,
-    /// Access modes.
     pub access_modes: Vec<Str>,
 }
 
 /// `jobs[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Job {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Container.
     #[decode(flatten)]
     pub container: ContainerFields,
-    /// Pod.
     #[decode(flatten)]
     pub pod: PodFields,
     /// Retries (default 3).
     pub backoff_limit: Option<Str>,
-    /// Working directory.
     pub working_directory: Option<Str>,
 }
 
 /// `cronJobs[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct CronJob {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Container.
     #[decode(flatten)]
     pub container: ContainerFields,
-    /// Pod.
     #[decode(flatten)]
     pub pod: PodFields,
     /// Cron schedule (required).
     pub schedule: Option<Str>,
-    /// Suspend.
     pub suspend: Option<Str>,
-    /// History.
     pub successful_jobs_history_limit: Option<Str>,
-    /// History.
     pub failed_jobs_history_limit: Option<Str>,
     /// allow | forbid | replace.
     pub concurrency_policy: Option<Str>,
-    /// Deadline.
     pub starting_deadline_seconds: Option<Str>,
-    /// Working directory.
     pub working_directory: Option<Str>,
 }
 
 /// `services[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Service {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// ClusterIP | NodePort | LoadBalancer.
@@ -489,11 +411,8 @@ pub struct Service {
     pub kind: Option<Str>,
     /// clusterIP: None.
     pub headless: Option<bool>,
-    /// Protocol.
     pub protocol: Option<Str>,
-    /// Port.
     pub port: Option<Str>,
-    /// Target port.
     pub target_port: Option<Str>,
     /// Pod selector.
     pub selector: Map<Str>,
@@ -513,10 +432,8 @@ pub struct Replication {
 /// `configMaps[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ConfigMap {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Data.
     pub data: Map<Str>,
     /// Copy of another ConfigMap.
     #[decode(unsupported = "copying objects from another namespace is not implemented by ork yet")]
@@ -531,16 +448,13 @@ pub struct ConfigMap {
 pub struct SecretTls {
     /// Certificate CN.
     pub common_name: Option<Str>,
-    /// SANs.
     pub dns_names: Vec<Str>,
-    /// Validity.
     pub valid_for: Option<Str>,
 }
 
 /// `secrets[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Secret {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Secret type (Opaque).
@@ -566,21 +480,16 @@ pub struct Secret {
 pub struct IngressTls {
     /// Generate a certificate.
     pub create: Option<bool>,
-    /// Secret name.
     pub secret_name: Option<Str>,
-    /// Hosts.
     pub hosts: Vec<Str>,
-    /// Validity.
     pub valid_for: Option<Str>,
 }
 
 /// `ingresses[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Ingress {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Host.
     pub host: Option<Str>,
     /// Backend service.
     pub service_name: Option<Str>,
@@ -592,18 +501,14 @@ pub struct Ingress {
     pub path_type: Option<Str>,
     /// Ingress class.
     pub class_name: Option<Str>,
-    /// TLS.
     pub tls: Option<IngressTls>,
 }
 
 /// `{apiVersion, kind, name}`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ObjectRef {
-    /// API version.
     pub api_version: Option<Str>,
-    /// Kind.
     pub kind: Option<Str>,
-    /// Name.
     pub name: Option<Str>,
 }
 
@@ -613,20 +518,17 @@ pub struct ScalingPolicy {
     /// Percent | Pods.
     #[decode(rename = "type")]
     pub kind: Option<Str>,
-    /// Amount.
+    /// Pods or percent, as `type` says.
     pub value: Option<Str>,
-    /// Period.
     pub period_seconds: Option<Str>,
 }
 
 /// One direction of HPA behavior.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ScalingRules {
-    /// Window.
     pub stabilization_window_seconds: Option<Str>,
     /// Max | Min | Disabled.
     pub select_policy: Option<Str>,
-    /// Policies.
     pub policies: Vec<ScalingPolicy>,
 }
 
@@ -635,11 +537,8 @@ pub struct ScalingRules {
 pub struct Behavior {
     /// Profile name.
     pub profile: Option<Str>,
-    /// Scale up.
     pub scale_up: Option<ScalingRules>,
-    /// Scale down.
     pub scale_down: Option<ScalingRules>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -647,26 +546,20 @@ pub struct Behavior {
 /// `hpa[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Hpa {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Scaled workload.
     pub scale_target_ref: Option<ObjectRef>,
-    /// Minimum.
     pub min_replicas: Option<Str>,
-    /// Maximum.
     pub max_replicas: Option<Str>,
-    /// CPU target.
     #[decode(rename = "targetCPUUtilizationPercentage")]
     pub target_cpu_utilization_percentage: Option<Str>,
-    /// Behavior.
     pub behavior: Option<Behavior>,
 }
 
 /// `pdb[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Pdb {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Pod selector.
@@ -682,10 +575,8 @@ pub struct Pdb {
 /// `ipBlock`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct IpBlock {
-    /// CIDR.
     #[decode(required)]
     pub cidr: Option<Str>,
-    /// Exceptions.
     pub except: Vec<Str>,
 }
 
@@ -696,48 +587,41 @@ pub struct Peer {
     pub pod_selector: Option<Map<Str>>,
     /// Namespaces by label.
     pub namespace_selector: Option<Map<Str>>,
-    /// CIDR.
+    /// Addresses by CIDR.
     pub ip_block: Option<IpBlock>,
 }
 
 /// A NetworkPolicy port.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PolicyPort {
-    /// Protocol.
     pub protocol: Option<Str>,
-    /// Port.
     pub port: Option<Str>,
 }
 
 /// An ingress rule.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct IngressRule {
-    /// Sources.
+    /// Peers traffic may come from.
     pub from: Vec<Peer>,
-    /// Ports.
     pub ports: Vec<PolicyPort>,
 }
 
 /// An egress rule.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct EgressRule {
-    /// Destinations.
+    /// Peers traffic may go to.
     pub to: Vec<Peer>,
-    /// Ports.
     pub ports: Vec<PolicyPort>,
 }
 
 /// `networkPolicies[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct NetworkPolicy {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Pods the policy applies to (`{}` = all).
     pub pod_selector: Option<Map<Str>>,
-    /// Ingress rules.
     pub ingress: Option<Vec<IngressRule>>,
-    /// Egress rules.
     pub egress: Option<Vec<EgressRule>>,
     /// Ingress / Egress (derived when absent).
     pub policy_types: Vec<Str>,
@@ -754,7 +638,6 @@ pub struct NetworkPolicy {
 /// `resourceQuotas[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ResourceQuota {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Hard limits.
@@ -777,23 +660,17 @@ pub struct LimitItem {
     pub kind: Option<Str>,
     /// Default limits.
     pub default: Map<Str>,
-    /// Default requests.
     pub default_request: Map<Str>,
-    /// Maximum.
     pub max: Map<Str>,
-    /// Minimum.
     pub min: Map<Str>,
-    /// Ratio.
     pub max_limit_request_ratio: Map<Str>,
 }
 
 /// `limitRanges[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct LimitRange {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Items.
     pub limits: Vec<LimitItem>,
     /// User-defined profile.
     pub profile: Option<Str>,
@@ -802,14 +679,11 @@ pub struct LimitRange {
 /// `persistentVolumeClaims[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Pvc {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Size (required).
     pub storage: Option<Str>,
-    /// Storage class.
     pub storage_class_name: Option<Str>,
-    /// Access modes.
     pub access_modes: Vec<Str>,
     /// Filesystem | Block.
     pub volume_mode: Option<Str>,
@@ -820,23 +694,17 @@ pub struct Pvc {
 /// One RBAC policy rule.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct PolicyRule {
-    /// API groups.
     pub api_groups: Vec<Str>,
-    /// Resources.
     pub resources: Vec<Str>,
-    /// Verbs.
     pub verbs: Vec<Str>,
-    /// Names.
     pub resource_names: Vec<Str>,
 }
 
 /// `roles[]` and `clusterRoles[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Role {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
-    /// Rules.
     pub rules: Vec<PolicyRule>,
 }
 
@@ -848,7 +716,6 @@ pub struct RoleRef {
     pub name: Option<Str>,
     /// Role | ClusterRole.
     pub kind: Option<Str>,
-    /// API group.
     pub api_group: Option<Str>,
 }
 
@@ -858,31 +725,26 @@ pub struct Subject {
     /// User | Group | ServiceAccount.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Name.
     #[decode(required)]
     pub name: Option<Str>,
     /// Namespace (ServiceAccount).
     pub namespace: Option<Str>,
-    /// API group.
     pub api_group: Option<Str>,
 }
 
 /// `roleBindings[]` and `clusterRoleBindings[]`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct RoleBinding {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
     /// Bound role.
     pub role_ref: Option<RoleRef>,
-    /// Subjects.
     pub subjects: Vec<Subject>,
 }
 
 /// `namespaces[]` and `serviceAccounts[]`: name, labels, annotations.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Plain {
-    /// Common fields.
     #[decode(flatten)]
     pub common: EntryCommon,
 }
@@ -893,13 +755,10 @@ pub struct CustomMeta {
     /// Name (required).
     #[decode(required)]
     pub name: Option<Str>,
-    /// Namespace.
     pub namespace: Option<Str>,
     /// Scope (absent: namespaced).
     pub namespaced: Option<bool>,
-    /// Labels.
     pub labels: Map<Str>,
-    /// Annotations.
     pub annotations: Map<Str>,
 }
 
@@ -962,55 +821,33 @@ impl Decode for Custom {
 pub struct HookTemplates {
     /// Group name (onDelete groups).
     pub name: Option<Str>,
-    /// Deployments.
     pub deployments: Vec<Deployment>,
-    /// StatefulSets.
     pub stateful_sets: Vec<StatefulSet>,
-    /// Services.
     pub services: Vec<Service>,
-    /// ConfigMaps.
     pub config_maps: Vec<ConfigMap>,
-    /// Secrets.
     pub secrets: Vec<Secret>,
-    /// Jobs.
     pub jobs: Vec<Job>,
-    /// CronJobs.
     pub cron_jobs: Vec<CronJob>,
-    /// Ingresses.
     pub ingresses: Vec<Ingress>,
-    /// ServiceAccounts.
     pub service_accounts: Vec<Plain>,
-    /// Roles.
     pub roles: Vec<Role>,
-    /// RoleBindings.
     pub role_bindings: Vec<RoleBinding>,
-    /// ClusterRoles.
     pub cluster_roles: Vec<Role>,
-    /// ClusterRoleBindings.
     pub cluster_role_bindings: Vec<RoleBinding>,
-    /// Namespaces.
     pub namespaces: Vec<Plain>,
-    /// NetworkPolicies.
     pub network_policies: Vec<NetworkPolicy>,
-    /// ResourceQuotas.
     pub resource_quotas: Vec<ResourceQuota>,
-    /// LimitRanges.
     pub limit_ranges: Vec<LimitRange>,
-    /// PodDisruptionBudgets.
     pub pdb: Vec<Pdb>,
-    /// HorizontalPodAutoscalers.
     pub hpa: Vec<Hpa>,
-    /// PersistentVolumeClaims.
     pub persistent_volume_claims: Vec<Pvc>,
     /// Any other kind.
     pub custom: Vec<Custom>,
-    /// ReplicaSets.
     #[decode(unsupported = "replicaSets children are not rendered by ork; use deployments")]
     pub replica_sets: Option<Node>,
     /// Bare pods.
     #[decode(unsupported = "bare pod children are not rendered by ork; use deployments or jobs")]
     pub pods: Option<Node>,
-    /// PersistentVolumes.
     #[decode(unsupported = "persistentVolumes children are not rendered by ork; use persistentVolumeClaims or custom")]
     pub persistent_volumes: Option<Node>,
     /// Calls made before the block's resources.
@@ -1026,7 +863,6 @@ pub struct HookTemplates {
     pub groups: Vec<HookTemplates>,
     /// onDelete: how long ordered deletion waits.
     pub timeout: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }

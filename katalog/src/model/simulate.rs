@@ -1,5 +1,9 @@
 //! `kind: Simulate` (cli-and-workflows.md §4): what `ork simulate` runs and what it expects.
 
+// Field names are the document's keys (camelCase in YAML), documented in docs/ and by the
+// decoder's errors; a field has a doc comment only where its name does not say it all.
+#![allow(missing_docs)]
+
 use crate::decode::{Map, Str};
 use crate::diag::Span;
 use katalog_derive::Decode;
@@ -29,7 +33,6 @@ pub struct OpRule {
     pub count: Option<u32>,
     /// A file whose `ops:` list replaces this rule.
     pub include: Option<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -51,7 +54,6 @@ pub struct Expect {
     pub absent: Vec<OpRule>,
     /// Per CRD entry.
     pub crds: Map<Expect>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -83,7 +85,6 @@ pub struct SimulateSpec {
     pub delete_at: Option<u32>,
     /// Expectations; absent: print the operations only.
     pub expect: Option<Expect>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }
@@ -97,14 +98,12 @@ pub struct Simulate {
     /// `Simulate`.
     #[decode(required)]
     pub kind: Option<Str>,
-    /// Metadata.
     #[decode(required)]
     pub metadata: Option<SimulateMetadata>,
     /// The run.
     pub spec: Option<SimulateSpec>,
     /// Other Simulate files run in order (a suite).
     pub imports: Vec<Str>,
-    /// Position.
     #[decode(span)]
     pub span: Span,
 }

@@ -101,7 +101,7 @@ pub(crate) enum Segment {
     Secret,
     /// It refers to a secret: it and everything below it describe the reference.
     Reference,
-    /// Neither.
+    /// Neither a secret nor a reference to one.
     Plain,
 }
 

@@ -205,10 +205,9 @@ pub fn to_number(v: &Value) -> Result<Num, ValueError> {
 
 /// An integer or a float.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)]
 pub enum Num {
-    /// Integer.
     Int(i64),
-    /// Float.
     Float(f64),
 }
 

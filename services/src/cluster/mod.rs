@@ -49,7 +49,7 @@ pub enum ClusterError {
         resource: String,
         /// Object name.
         name: String,
-        /// Why.
+        /// Why, as the API server words it (`the object has been modified; …`).
         message: String,
     },
     /// 422: the object is not acceptable; one cause per invalid field.

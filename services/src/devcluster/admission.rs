@@ -28,14 +28,13 @@ pub struct Rejection {
 }
 
 /// One request as admission sees it.
+#[allow(missing_docs)]
 pub struct Attributes<'a> {
     /// `CREATE`, `UPDATE`, `DELETE`.
     pub operation: &'a str,
-    /// The resource.
     pub resource: &'a ApiResource,
     /// `status`, or none.
     pub sub: Option<&'a str>,
-    /// Namespace.
     pub namespace: Option<&'a str>,
     /// Object name.
     pub name: &'a str,
@@ -122,6 +121,8 @@ fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
 /// Why a webhook could not be called; the text follows the API server's, after `failed to
 /// call webhook: `.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum WebhookError {
     /// The webhook is addressed by `clientConfig.service`.
     #[error("clientConfig.service is not supported by the ork dev cluster (no cluster DNS); use clientConfig.url")]
@@ -129,9 +130,7 @@ pub enum WebhookError {
     /// `clientConfig.url` does not parse.
     #[error("bad webhook URL {url:?}: {source}")]
     Url {
-        /// The URL.
         url: String,
-        /// Why.
         #[source]
         source: axum::http::uri::InvalidUri,
     },
@@ -150,40 +149,30 @@ pub enum WebhookError {
     /// The host is not a valid TLS server name.
     #[error("bad webhook host {host:?}: {source}")]
     Host {
-        /// The host.
         host: String,
-        /// Why.
         #[source]
         source: rustls_pki_types::InvalidDnsNameError,
     },
     /// The TCP connection failed.
     #[error("Post {url:?}: dial tcp {host}:{port}: {source}")]
     Dial {
-        /// The URL.
         url: String,
-        /// The host.
         host: String,
-        /// The port.
         port: u16,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
     /// The TLS handshake failed.
     #[error("Post {url:?}: tls: {source}")]
     Handshake {
-        /// The URL.
         url: String,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
     /// HTTP failed (handshake, request, body).
     #[error("Post {url:?}: {source}")]
     Http {
-        /// The URL.
         url: String,
-        /// Why.
         #[source]
         source: hyper::Error,
     },
@@ -192,12 +181,7 @@ pub enum WebhookError {
     Request(#[from] axum::http::Error),
     /// The webhook answered with an error status.
     #[error("Post {url:?}: the webhook answered HTTP {status}")]
-    Status {
-        /// The URL.
-        url: String,
-        /// The status.
-        status: axum::http::StatusCode,
-    },
+    Status { url: String, status: axum::http::StatusCode },
     /// The answer is not JSON.
     #[error("the webhook's AdmissionReview does not parse: {0}")]
     Review(#[source] serde_json::Error),

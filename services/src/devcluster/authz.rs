@@ -102,10 +102,9 @@ pub struct Request {
 
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)]
 pub struct AuditEntry {
-    /// Who.
     pub user: String,
-    /// What.
     #[serde(flatten)]
     pub request: Request,
     /// Whether it was allowed.

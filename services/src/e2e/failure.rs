@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 /// A failed step or check of `ork e2e`.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum Failure {
     /// A check did not hold, or a tool said no: what was expected and what was seen (kubectl's
     /// own message, for a kubectl call that had to succeed).
@@ -21,7 +23,6 @@ pub enum Failure {
     Spawn {
         /// The program.
         what: &'static str,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -30,7 +31,6 @@ pub enum Failure {
     Wait {
         /// The program.
         what: &'static str,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -39,7 +39,7 @@ pub enum Failure {
     Killed {
         /// The program.
         what: &'static str,
-        /// Its time.
+        /// Seconds it was allowed to run.
         secs: u64,
     },
     /// A directory of the run cannot be created.
@@ -47,7 +47,6 @@ pub enum Failure {
     CreateDir {
         /// The directory.
         path: PathBuf,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -56,7 +55,6 @@ pub enum Failure {
     Write {
         /// The file.
         path: PathBuf,
-        /// Why.
         #[source]
         source: std::io::Error,
     },

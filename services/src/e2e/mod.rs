@@ -143,11 +143,11 @@ impl DocRun {
 pub enum Event {
     /// A document starts.
     Document {
-        /// Name.
+        /// `metadata.name`.
         name: String,
-        /// Description.
+        /// `metadata.description`.
         description: Option<String>,
-        /// File.
+        /// The E2E file, as displayed.
         file: String,
     },
     /// A step starts (`→ …`).

@@ -41,8 +41,8 @@ struct Inner {
 /// A snapshot for `/katalog` and the TUI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
 pub struct Snapshot {
-    /// State.
     pub state: State,
     /// Reconciles finished.
     pub reconciles: u64,
@@ -52,7 +52,6 @@ pub struct Snapshot {
     pub panics: u64,
     /// Failures in a row.
     pub consecutive_failures: u32,
-    /// The last error.
     pub last_error: Option<String>,
 }
 

@@ -69,6 +69,8 @@ pub fn default_identity() -> String {
 
 /// Why the runtime did not start.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum StartError {
     /// A CRD entry has no reconciler (a Katalog that passed validation always has one).
     #[error(transparent)]
@@ -76,9 +78,7 @@ pub enum StartError {
     /// The HTTP address cannot be bound.
     #[error("cannot listen on {addr}: {error}")]
     Listen {
-        /// The address.
         addr: SocketAddr,
-        /// Why.
         #[source]
         error: std::io::Error,
     },

@@ -24,10 +24,9 @@ use tokio::task::JoinSet;
 
 /// A CR: its namespace (`None` when cluster-scoped) and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
 pub struct ObjectKey {
-    /// Namespace.
     pub namespace: Option<String>,
-    /// Name.
     pub name: String,
 }
 
@@ -170,14 +169,13 @@ impl std::fmt::Debug for OperatorBox {
 /// What `/katalog` shows of one box.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
 pub struct BoxStatus {
     /// CRD entry name.
     pub name: String,
     /// `group/version`.
     pub api_version: String,
-    /// Kind.
     pub kind: String,
-    /// Health.
     #[serde(flatten)]
     pub health: Snapshot,
     /// Why it has not started.
@@ -194,7 +192,6 @@ pub struct BoxStatus {
     /// The namespace watched, when only one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch_namespace: Option<String>,
-    /// Dependencies.
     pub depends_on: Vec<String>,
 }
 

@@ -3,6 +3,8 @@
 
 /// Why no client could be made.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum ClientError {
     /// The named kubeconfig context cannot be used.
     #[error("kubeconfig context {context:?}: {source}")]
@@ -21,7 +23,6 @@ pub enum ClientError {
     Kubeconfig {
         /// Whose kubeconfig (`dev cluster`).
         what: &'static str,
-        /// Why.
         #[source]
         source: kube::config::KubeconfigError,
     },
@@ -33,7 +34,6 @@ pub enum ClientError {
     BuildFrom {
         /// Whose kubeconfig (`dev cluster`).
         what: &'static str,
-        /// Why.
         #[source]
         source: kube::Error,
     },

@@ -31,6 +31,8 @@ pub type Outcome = anyhow::Result<u8>;
 /// An error of the command line itself, or of a file it names, found by `ork` rather than by a
 /// library (those errors are typed where they arise).
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum CliError {
     /// A flag has an unusable value, or a file named on the command line is missing (exit 2).
     #[error("{0}")]
@@ -46,7 +48,6 @@ pub enum CliError {
     Write {
         /// The file.
         path: PathBuf,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
