@@ -155,6 +155,14 @@ pub fn is_suite(path: &Path) -> bool {
     load_file(path, &LoadOptions::default()).simulate.is_some_and(|s| s.spec.is_none() && !s.imports.is_empty())
 }
 
+/// Every `*simulate.yaml` below `dir` (hidden directories and `target` skipped), suites left
+/// out (their leaves are found on their own), sorted.
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let mut out = katalog::load::find_documents(dir, "simulate.yaml");
+    out.retain(|p| !is_suite(p));
+    out
+}
+
 /// Runs a Simulate document: a leaf gives one [`FileRun`], a suite one per leaf it imports
 /// (recursively, in order). `load` is how the Katalog each leaf names is loaded.
 pub fn run_file(path: &Path, load: &LoadOptions) -> Result<Vec<FileRun>, SimError> {

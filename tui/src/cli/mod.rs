@@ -14,7 +14,8 @@ pub mod simulate;
 pub mod template;
 pub mod validate;
 
-use std::path::PathBuf;
+use katalog::diag::display_path;
+use std::path::{Path, PathBuf};
 
 /// Output format of commands that have a machine form.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,4 +87,25 @@ pub fn async_runtime(workers: Option<usize>) -> anyhow::Result<tokio::runtime::R
         builder.worker_threads(n);
     }
     builder.enable_all().build().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+}
+
+/// The directory a runner's target asks to search (`DIR/...`, `...` for the current directory,
+/// or an existing directory), `None` when it names a file. A `DIR/...` that is not a directory
+/// is a usage error.
+pub fn discovery_dir(target: &str) -> Result<Option<PathBuf>, CliError> {
+    let dir = match target.strip_suffix("/...").or_else(|| (target == "...").then_some(".")) {
+        Some(d) => PathBuf::from(if d.is_empty() { "/" } else { d }),
+        None if Path::new(target).is_dir() => PathBuf::from(target),
+        None => return Ok(None),
+    };
+    if !dir.is_dir() {
+        let why = if dir.exists() { "is not a directory" } else { "not found" };
+        return Err(CliError::Usage(format!("{}: {why}", display_path(&dir))));
+    }
+    Ok(Some(dir))
+}
+
+/// A discovery that found nothing: a CI job that tests nothing must not pass.
+pub fn nothing_found(pattern: &str, dir: &Path) -> CliError {
+    CliError::Invalid(format!("no {pattern} files found under {}, so nothing was tested; check the directory, or name a file with -f", display_path(dir)))
 }

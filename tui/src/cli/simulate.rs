@@ -1,10 +1,10 @@
 //! `ork simulate` and `ork simulate init`.
 
-use super::{CliError, Outcome, Output, default_file, output};
+use super::{Outcome, Output, default_file, discovery_dir, nothing_found, output};
 use katalog::diag::display_path;
 use services::runtime::command::LoadArgs;
 use services::simulate::scaffold::{Request, simulate_yaml};
-use services::simulate::{FileRun, is_suite, run_file};
+use services::simulate::{FileRun, discover, run_file};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `ork simulate`.
@@ -78,14 +78,10 @@ pub fn run(args: Args) -> Outcome {
         return Ok(0);
     }
     let target = args.file.map(|f| f.to_string_lossy().into_owned()).or(args.target).unwrap_or_else(|| "simulate.yaml".into());
-    if let Some(dir) = target.strip_suffix("/...").or_else(|| (target == "...").then_some(".")) {
-        return discover(Path::new(if dir.is_empty() { "." } else { dir }), args.output, &args.load.options());
+    if let Some(dir) = discovery_dir(&target)? {
+        return run_discovered(&dir, args.output, &args.load.options());
     }
-    let path = PathBuf::from(&target);
-    if path.is_dir() {
-        return discover(&path, args.output, &args.load.options());
-    }
-    let files = run_file(&path, &args.load.options())?;
+    let files = run_file(Path::new(&target), &args.load.options())?;
     match args.output {
         Output::Json => output::simulate_json(&files),
         Output::Text => output::simulate_text(&files),
@@ -93,20 +89,10 @@ pub fn run(args: Args) -> Outcome {
     Ok(if files.iter().all(FileRun::passed) { 0 } else { 1 })
 }
 
-fn discover(dir: &Path, out: Output, load: &katalog::load::LoadOptions) -> Outcome {
-    if !dir.is_dir() {
-        let why = if dir.exists() { "is not a directory" } else { "not found" };
-        return Err(CliError::Usage(format!("{}: {why}", display_path(dir))).into());
-    }
-    let mut found = katalog::load::find_documents(dir, "simulate.yaml");
-    found.retain(|p| !is_suite(p));
+fn run_discovered(dir: &Path, out: Output, load: &katalog::load::LoadOptions) -> Outcome {
+    let found = discover(dir);
     if found.is_empty() {
-        // A CI job that tests nothing must not pass.
-        return Err(CliError::Invalid(format!(
-            "no *simulate.yaml files found under {}, so nothing was tested; check the directory, or name a file with -f",
-            display_path(dir)
-        ))
-        .into());
+        return Err(nothing_found("*simulate.yaml", dir).into());
     }
     let mut all = Vec::new();
     let mut failed = Vec::new();
