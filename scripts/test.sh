@@ -46,6 +46,9 @@ fi
 # about fails here, as it would in review.
 cargo fmt --all --check
 cargo clippy -j2 --workspace --all-targets -- -D warnings
+# `services::serve` is what ork-gateway will build on: it must compile without the runtime or
+# the dev cluster (a workspace build would unify features and hide a missing gate).
+cargo check -j2 -p services --no-default-features --features serve --lib
 
 # The integration tests drive the real `ork` binary; build it first so its build time is not
 # charged to the first test.

@@ -514,3 +514,22 @@ fn one_loader() {
         assert!(uses <= 1, "{f}: load_file is for the is_suite peek only ({uses} uses)");
     }
 }
+
+/// `services::serve` is the plumbing the gateway will share with the runtime and the dev
+/// cluster: it must not reach into either, nor into the reconciler or the runners (feature
+/// `serve` compiles without them; this keeps it so when all features are on).
+#[test]
+fn serve_depends_on_no_other_service() {
+    let mut found = Vec::new();
+    for f in rust_files(&root().join("services/src/serve")) {
+        let src = read(&f);
+        for (i, line) in code_only(shipped(&src)).lines().enumerate() {
+            for m in ["crate::runtime", "crate::devcluster", "crate::reconcile", "crate::simulate", "crate::e2e", "crate::run::", "katalog::authoring"] {
+                if line.contains(m) {
+                    found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "services::serve uses another service:\n{}", found.join("\n"));
+}
