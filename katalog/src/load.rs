@@ -1,5 +1,7 @@
 //! Files → typed documents: pick the document, check kind and apiVersion, expand Motif imports
-//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]).
+//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]);
+//! a Simulate or E2E document's op-rule and expectation includes are expanded after decoding
+//! ([`mod@documents`]), under the same limits and pattern root.
 //!
 //! Expansion works on the span-carrying YAML tree *before* typed decoding: a Motif's resources
 //! are spliced into the importing CRD entry and a Komposer's imported Katalogs are merged into
@@ -15,6 +17,7 @@ use include::read_yaml_file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod documents;
 pub mod include;
 mod motif;
 
@@ -72,9 +75,11 @@ pub struct Loaded {
     decoded: Option<(Node, Vec<(Node, Node)>)>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
-    /// The Simulate document (when one was given).
+    /// The Simulate document (when one was given), its op-rule `include:`s expanded: no rule
+    /// left has an `include`.
     pub simulate: Option<crate::model::Simulate>,
-    /// The E2E document (when one was given).
+    /// The E2E document (when one was given), its expectation `include:`s expanded: no
+    /// expectation left has an `include`.
     pub e2e: Option<crate::model::E2e>,
     /// The Motif (when a Motif file was given).
     pub motif: Option<Motif>,
@@ -99,7 +104,8 @@ impl Loaded {
 /// Loads and expands the document in `path`.
 ///
 /// Every file the document names (includes, Motif and Komposer imports, each CRD entry's
-/// `crdFile` and `crFiles`) must resolve inside the directory of `path` unless
+/// `crdFile` and `crFiles`; a Simulate document's op-rule includes, an E2E document's
+/// expectation includes and imports) must resolve inside the directory of `path` unless
 /// [`LoadOptions::allow_outside_root`]; one that does not is reported (`outside-root`) and
 /// never opened.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
@@ -115,8 +121,18 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
                 out.decoded = Some((node, cx.take_includes()));
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
-            DocKind::Simulate => out.simulate = crate::model::Simulate::decode(&root, &mut cx),
-            DocKind::E2e => out.e2e = crate::model::E2e::decode(&root, &mut cx),
+            DocKind::Simulate => {
+                out.simulate = crate::model::Simulate::decode(&root, &mut cx);
+                if let Some(sim) = &mut out.simulate {
+                    documents::expand_simulate(sim, path, &mut cx);
+                }
+            }
+            DocKind::E2e => {
+                out.e2e = crate::model::E2e::decode(&root, &mut cx);
+                if let Some(doc) = &mut out.e2e {
+                    documents::expand_e2e(doc, path, &mut cx);
+                }
+            }
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);

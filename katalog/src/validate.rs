@@ -108,7 +108,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         report.op_rules = simulate::check(sim, &loaded.path, &mut diags);
     } else if let Some(doc) = &loaded.e2e {
         report.name = Some(doc.name().to_string()).filter(|n| !n.is_empty());
-        report.expectations = e2e::check(doc, &loaded.path, &mut diags).len();
+        report.expectations = e2e::check(doc, &mut diags).len();
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);
