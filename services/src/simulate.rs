@@ -486,12 +486,12 @@ fn check(e: &Expect, run: &CrdRun, known: &[String]) -> Vec<Check> {
             let base = res.split('/').next().unwrap_or_default();
             if res != "status" && !known.iter().any(|k| k == base) {
                 let hint = katalog::diag::suggest(base, known.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                out.push(Check { name: describe(&r), passed: false, detail: format!("`{res}` is not a resource of this cluster{hint}") });
+                out.push(Check { name: describe(r), passed: false, detail: format!("`{res}` is not a resource of this cluster{hint}") });
                 continue;
             }
-            let found = matching(&r, run);
+            let found = matching(r, run);
             let want = r.count.unwrap_or(1) as usize;
-            let name = if absent { format!("absent: {}", describe(&r)) } else { describe(&r) };
+            let name = if absent { format!("absent: {}", describe(r)) } else { describe(r) };
             let (passed, detail) = if absent {
                 (found.is_empty(), if found.is_empty() { String::new() } else { format!("expected no op matching it, found {}", found.len()) })
             } else if found.is_empty() {
