@@ -73,6 +73,9 @@ pub struct Loaded {
     /// The Katalog tree that was decoded (imports and Komposer merges applied), and the
     /// blocks its `include:`s expanded to: see [`Loaded::expanded`].
     decoded: Option<(Node, Vec<(Node, Node)>)>,
+    /// Each admitted `crdFile` (by [`CrdEntry::crd_file_path`]), read and parsed as it was
+    /// loaded: see [`Loaded::crd_file`].
+    crd_files: Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
     /// The Simulate document (when one was given), its op-rule `include:`s expanded: no rule
@@ -92,6 +95,12 @@ impl Loaded {
     /// resolved: what a bundle ships to the cluster. `None` for a Motif or an unreadable file.
     pub fn expanded(&self) -> Option<Node> {
         self.decoded.as_ref().map(|(node, includes)| include::resolve_includes(node, includes))
+    }
+
+    /// The `crdFile` at `path` (a CRD entry's [`CrdEntry::crd_file_path`]) as read and parsed
+    /// while loading, or why it could not be; `None` when it was not read (no such entry).
+    pub fn crd_file(&self, path: &Path) -> Option<&Result<Vec<crate::yaml::Document>, Diagnostic>> {
+        self.crd_files.iter().find(|(p, _)| p == path).map(|(_, read)| read)
     }
 
     /// True when the file given could not be read at all (missing, I/O error, not a regular
@@ -143,6 +152,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
     }
     if let Some(k) = &mut out.katalog {
         resolve_entry_files(k, &mut cx);
+        out.crd_files = read_crd_files(k, cx.limits());
     }
     out.diagnostics = cx.take_diagnostics();
     out.diagnostics.sort();
@@ -174,6 +184,21 @@ fn resolve_entry_files(katalog: &mut Katalog, cx: &mut Cx) {
             }
         }
     }
+}
+
+/// Reads each CRD entry's admitted `crdFile` (under `limits`), so that validation checks it
+/// against `apiTypes` without reading files itself. A failure is kept for validation to report
+/// in its terms.
+fn read_crd_files(katalog: &Katalog, limits: Limits) -> Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)> {
+    let mut out: Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)> = Vec::new();
+    for (_, entry) in katalog.crds().iter() {
+        if let Some(path) = &entry.crd_file_path
+            && !out.iter().any(|(p, _)| p == path)
+        {
+            out.push((path.clone(), read_yaml_file(path, limits)));
+        }
+    }
+    out
 }
 
 /// Reads `path`, picks the Orkestra document in it, and checks `kind` (against `want`, if given)

@@ -15,7 +15,6 @@ use crate::model::resources::ChildKind;
 use crate::model::{Katalog, Motif};
 use crate::namespaces::{pattern_covers, pattern_matches};
 use crate::profiles::{ProfileClass, UserProfiles};
-use crate::yaml::Limits;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -96,7 +95,7 @@ pub fn validate(loaded: &Loaded) -> Report {
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
-        let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()), profiles: BTreeMap::new() };
+        let mut v = Validator { katalog: k, loaded, diags: &mut diags, user: user_profiles(k.profiles.as_ref()), profiles: BTreeMap::new() };
         v.run();
         report.startup_order = v.startup_order();
         report.crds = summaries(k, &mut v.profiles);
@@ -182,6 +181,8 @@ fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
 
 struct Validator<'a> {
     katalog: &'a Katalog,
+    /// What was loaded: the `crdFile`s were read then.
+    loaded: &'a Loaded,
     diags: &'a mut Diagnostics,
     user: UserProfiles,
     /// Per CRD entry, the profiles it references (`class/name`, sorted), found by the checks.
@@ -278,7 +279,8 @@ impl Validator<'_> {
     fn check_api_types(&mut self, name: &Str, e: &CrdEntry) {
         let crd = name.as_str();
         if let Some(file) = &e.crd_file {
-            checks::crd_file(file, e, crd, self.diags, Limits::default());
+            let read = e.crd_file_path.as_deref().and_then(|p| self.loaded.crd_file(p));
+            checks::crd_file(file, e, crd, self.diags, read);
             return;
         }
         let Some(at) = &e.api_types else {
