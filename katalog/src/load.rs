@@ -26,10 +26,10 @@ mod motif;
 pub struct LoadOptions {
     /// Input caps.
     pub limits: Limits,
-    /// Let `include:`, Motif and Komposer imports, `crdFile` and `crFiles` name files outside
-    /// the pattern root (the directory of the file given to [`load_file`]). Off by default:
-    /// a pattern pulled from elsewhere must not read, ship or echo the reader's other files
-    /// (`ork … --allow-outside-root`).
+    /// Let `include:` (in any document), Motif, Komposer and E2E imports, `crdFile` and
+    /// `crFiles` name files outside the pattern root (the directory of the file given to
+    /// [`load_file`]). Off by default: a pattern pulled from elsewhere must not read, ship or
+    /// echo the reader's other files (`ork … --allow-outside-root`).
     pub allow_outside_root: bool,
 }
 

@@ -2,7 +2,8 @@
 //! document named (`/etc/passwd`, `../x`), copied it into the bundle's ConfigMap and echoed it in
 //! errors. They are now confined to the pattern root — the directory of the file given to the
 //! command — after symlinks and `..` are resolved, and refused before the file is opened, unless
-//! `--allow-outside-root` is passed.
+//! `--allow-outside-root` is passed. The op-rule includes of a simulate.yaml and the expectation
+//! includes and imports of an e2e.yaml are loaded the same way, under the same rule.
 
 use ork_tests::{TempDir, ork};
 use std::path::{Path, PathBuf};
