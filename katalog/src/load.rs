@@ -1,5 +1,7 @@
 //! Files → typed documents: pick the document, check kind and apiVersion, expand Motif imports
-//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]).
+//! and Komposer imports, then decode strictly (reading `include:` files through [`mod@include`]);
+//! a Simulate or E2E document's op-rule and expectation includes are expanded after decoding
+//! ([`mod@documents`]), under the same limits and pattern root.
 //!
 //! Expansion works on the span-carrying YAML tree *before* typed decoding: a Motif's resources
 //! are spliced into the importing CRD entry and a Komposer's imported Katalogs are merged into
@@ -15,6 +17,7 @@ use include::read_yaml_file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod documents;
 pub mod include;
 mod motif;
 
@@ -23,10 +26,10 @@ mod motif;
 pub struct LoadOptions {
     /// Input caps.
     pub limits: Limits,
-    /// Let `include:`, Motif and Komposer imports, `crdFile` and `crFiles` name files outside
-    /// the pattern root (the directory of the file given to [`load_file`]). Off by default:
-    /// a pattern pulled from elsewhere must not read, ship or echo the reader's other files
-    /// (`ork … --allow-outside-root`).
+    /// Let `include:` (in any document), Motif, Komposer and E2E imports, `crdFile` and
+    /// `crFiles` name files outside the pattern root (the directory of the file given to
+    /// [`load_file`]). Off by default: a pattern pulled from elsewhere must not read, ship or
+    /// echo the reader's other files (`ork … --allow-outside-root`).
     pub allow_outside_root: bool,
 }
 
@@ -70,11 +73,16 @@ pub struct Loaded {
     /// The Katalog tree that was decoded (imports and Komposer merges applied), and the
     /// blocks its `include:`s expanded to: see [`Loaded::expanded`].
     decoded: Option<(Node, Vec<(Node, Node)>)>,
+    /// Each admitted `crdFile` (by [`CrdEntry::crd_file_path`]), read and parsed as it was
+    /// loaded: see [`Loaded::crd_file`].
+    crd_files: Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)>,
     /// The Komposer as written.
     pub komposer: Option<Komposer>,
-    /// The Simulate document (when one was given).
+    /// The Simulate document (when one was given), its op-rule `include:`s expanded: no rule
+    /// left has an `include`.
     pub simulate: Option<crate::model::Simulate>,
-    /// The E2E document (when one was given).
+    /// The E2E document (when one was given), its expectation `include:`s expanded: no
+    /// expectation left has an `include`.
     pub e2e: Option<crate::model::E2e>,
     /// The Motif (when a Motif file was given).
     pub motif: Option<Motif>,
@@ -89,6 +97,12 @@ impl Loaded {
         self.decoded.as_ref().map(|(node, includes)| include::resolve_includes(node, includes))
     }
 
+    /// The `crdFile` at `path` (a CRD entry's [`CrdEntry::crd_file_path`]) as read and parsed
+    /// while loading, or why it could not be; `None` when it was not read (no such entry).
+    pub fn crd_file(&self, path: &Path) -> Option<&Result<Vec<crate::yaml::Document>, Diagnostic>> {
+        self.crd_files.iter().find(|(p, _)| p == path).map(|(_, read)| read)
+    }
+
     /// True when the file given could not be read at all (missing, I/O error, not a regular
     /// file): exit code 2 territory.
     pub fn unreadable(&self) -> bool {
@@ -99,7 +113,8 @@ impl Loaded {
 /// Loads and expands the document in `path`.
 ///
 /// Every file the document names (includes, Motif and Komposer imports, each CRD entry's
-/// `crdFile` and `crFiles`) must resolve inside the directory of `path` unless
+/// `crdFile` and `crFiles`; a Simulate document's op-rule includes, an E2E document's
+/// expectation includes and imports) must resolve inside the directory of `path` unless
 /// [`LoadOptions::allow_outside_root`]; one that does not is reported (`outside-root`) and
 /// never opened.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
@@ -115,8 +130,18 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
                 out.decoded = Some((node, cx.take_includes()));
             }
             DocKind::Motif => out.motif = Motif::decode(&root, &mut cx),
-            DocKind::Simulate => out.simulate = crate::model::Simulate::decode(&root, &mut cx),
-            DocKind::E2e => out.e2e = crate::model::E2e::decode(&root, &mut cx),
+            DocKind::Simulate => {
+                out.simulate = crate::model::Simulate::decode(&root, &mut cx);
+                if let Some(sim) = &mut out.simulate {
+                    documents::expand_simulate(sim, path, &mut cx);
+                }
+            }
+            DocKind::E2e => {
+                out.e2e = crate::model::E2e::decode(&root, &mut cx);
+                if let Some(doc) = &mut out.e2e {
+                    documents::expand_e2e(doc, path, &mut cx);
+                }
+            }
             DocKind::Komposer => {
                 out.komposer = Komposer::decode(&root, &mut cx);
                 let merged = compose(&root, &mut cx);
@@ -127,6 +152,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
     }
     if let Some(k) = &mut out.katalog {
         resolve_entry_files(k, &mut cx);
+        out.crd_files = read_crd_files(k, cx.limits());
     }
     out.diagnostics = cx.take_diagnostics();
     out.diagnostics.sort();
@@ -158,6 +184,21 @@ fn resolve_entry_files(katalog: &mut Katalog, cx: &mut Cx) {
             }
         }
     }
+}
+
+/// Reads each CRD entry's admitted `crdFile` (under `limits`), so that validation checks it
+/// against `apiTypes` without reading files itself. A failure is kept for validation to report
+/// in its terms.
+fn read_crd_files(katalog: &Katalog, limits: Limits) -> Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)> {
+    let mut out: Vec<(PathBuf, Result<Vec<crate::yaml::Document>, Diagnostic>)> = Vec::new();
+    for (_, entry) in katalog.crds().iter() {
+        if let Some(path) = &entry.crd_file_path
+            && !out.iter().any(|(p, _)| p == path)
+        {
+            out.push((path.clone(), read_yaml_file(path, limits)));
+        }
+    }
+    out
 }
 
 /// Reads `path`, picks the Orkestra document in it, and checks `kind` (against `want`, if given)

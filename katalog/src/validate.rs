@@ -15,7 +15,6 @@ use crate::model::resources::ChildKind;
 use crate::model::{Katalog, Motif};
 use crate::namespaces::{pattern_covers, pattern_matches};
 use crate::profiles::{ProfileClass, UserProfiles};
-use crate::yaml::Limits;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -90,7 +89,7 @@ pub fn validate(loaded: &Loaded) -> Report {
     };
     if let Some(k) = &loaded.katalog {
         report.name = Some(k.name().to_string());
-        let mut v = Validator { katalog: k, diags: &mut diags, user: user_profiles(k.profiles.as_ref()), profiles: BTreeMap::new() };
+        let mut v = Validator { katalog: k, loaded, diags: &mut diags, user: user_profiles(k.profiles.as_ref()), profiles: BTreeMap::new() };
         v.run();
         report.startup_order = v.startup_order();
         report.crds = summaries(k, &mut v.profiles);
@@ -102,7 +101,7 @@ pub fn validate(loaded: &Loaded) -> Report {
         report.op_rules = simulate::check(sim, &loaded.path, &mut diags);
     } else if let Some(doc) = &loaded.e2e {
         report.name = Some(doc.name().to_string()).filter(|n| !n.is_empty());
-        report.expectations = e2e::check(doc, &loaded.path, &mut diags).len();
+        report.expectations = e2e::check(doc, &mut diags).len();
     } else if let Some(m) = &loaded.motif {
         report.name = m.metadata.as_ref().and_then(|md| md.name.as_ref()).map(|n| n.value.clone());
         validate_motif(m, &mut diags);
@@ -176,6 +175,8 @@ fn validate_motif(m: &Motif, diags: &mut Diagnostics) {
 
 struct Validator<'a> {
     katalog: &'a Katalog,
+    /// What was loaded: the `crdFile`s were read then.
+    loaded: &'a Loaded,
     diags: &'a mut Diagnostics,
     user: UserProfiles,
     /// Per CRD entry, the profiles it references (`class/name`, sorted), found by the checks.
@@ -272,7 +273,8 @@ impl Validator<'_> {
     fn check_api_types(&mut self, name: &Str, e: &CrdEntry) {
         let crd = name.as_str();
         if let Some(file) = &e.crd_file {
-            checks::crd_file(file, e, crd, self.diags, Limits::default());
+            let read = e.crd_file_path.as_deref().and_then(|p| self.loaded.crd_file(p));
+            checks::crd_file(file, e, crd, self.diags, read);
             return;
         }
         let Some(at) = &e.api_types else {

@@ -5,11 +5,10 @@ use super::shapes::conditions;
 use crate::decode::Str;
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::duration::parse_duration;
-use crate::load::include::read_yaml_file;
 use crate::model::crd::CrdEntry;
 use crate::model::resources::{Capabilities, ContainerFields, EntryCommon, HookTemplates, PodFields, Probes, Resources, RollingUpdate};
 use crate::profiles::{self, ProfileClass, UserProfiles};
-use crate::yaml::Limits;
+use crate::yaml::Document;
 
 /// Linux capability names accepted in `capabilities.add/drop` (without the `CAP_` prefix).
 const CAPABILITIES: &[&str] = &[
@@ -418,17 +417,19 @@ pub(crate) fn namespace_pattern(p: &Str, crd: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// Checks that `crdFile` exists, is a CustomResourceDefinition, and agrees with `apiTypes`.
-pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnostics, limits: Limits) {
+/// Checks that `crdFile` exists, is a CustomResourceDefinition, and agrees with `apiTypes`;
+/// `read` is the file as the loader read it ([`crate::load::Loaded::crd_file`]).
+pub(crate) fn crd_file(file: &Str, e: &CrdEntry, crd: &str, diags: &mut Diagnostics, read: Option<&Result<Vec<Document>, Diagnostic>>) {
     if file.starts_with("https://") || file.starts_with("http://") {
         diags.push(Diagnostic::warning("not-supported-yet", "a remote crdFile is parsed but not fetched yet").at(file.span).crd(crd));
         return;
     }
     // No path: the loader refused it (outside the pattern root) and said so.
     let Some(path) = &e.crd_file_path else { return };
-    let docs = match read_yaml_file(path, limits) {
-        Ok(d) => d,
-        Err(d) => {
+    let docs = match read {
+        None => return,
+        Some(Ok(d)) => d,
+        Some(Err(d)) => {
             let msg = if d.code == "file-not-found" { format!("crdFile {} does not exist", display_path(path)) } else { d.message.clone() };
             diags
                 .push(Diagnostic::error("crd-file", msg).at(file.span).crd(crd).help("fix the path (relative to this Katalog), or declare `apiTypes` instead"));

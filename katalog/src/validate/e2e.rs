@@ -1,16 +1,15 @@
 //! Checks on a `kind: E2E` document (cli-and-workflows.md §6.3): referenced files exist, every
-//! expectation has a name and at least one check, durations and assertions parse, includes
-//! expand, imports are E2E documents.
+//! expectation has a name and at least one check, durations and assertions parse. The loader
+//! has already expanded expectation includes and read the imported documents (and reported
+//! what went wrong with them): no expectation checked here has an `include`.
 
-use crate::decode::{Decode, Str};
+use crate::decode::Str;
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::duration::parse_duration;
-use crate::files::PatternRoot;
-use crate::load::include::{self, join_relative, read_yaml_file};
-use crate::load::{DocKind, read_document};
+use crate::load::include::join_relative;
 use crate::model::e2e::{After, ApplyCheck, Assertions, DeleteCheck, E2e, Expectation, GetCheck, MAX_DURATION_SECS, OnFailure, PatchCheck, PatchType, WaitFor};
-use crate::yaml::{Limits, Value};
-use std::path::{Path, PathBuf};
+use crate::yaml::Value;
+use std::path::PathBuf;
 
 /// Resolves a path written in a document against the directory of the file it was written in
 /// (known from its position, so paths inside included files resolve from there).
@@ -49,72 +48,6 @@ fn duration(d: Option<&Str>, what: &str, diags: &mut Diagnostics) {
                 .at(s.span)
                 .help("write a Go-style duration up to 24h: `90s`, `2m`, `1m30s`"),
         );
-    }
-}
-
-/// Reads the list of expectations of an included file.
-fn read_included(path: &Path, span: Span) -> Result<Vec<Expectation>, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let docs = match read_yaml_file(path, Limits::default()) {
-        Ok(d) => d,
-        Err(d) => {
-            diags.push(Diagnostic { span: d.span.or(Some(span)), ..d });
-            return Err(diags);
-        }
-    };
-    let Some(root) = docs.into_iter().map(|d| d.root).find(|r| !r.is_null()) else {
-        diags.push(Diagnostic::error("empty-document", format!("{} is empty", display_path(path))).at(span));
-        return Err(diags);
-    };
-    if !matches!(root.value, Value::Seq(_)) {
-        diags.push(
-            Diagnostic::error("wrong-type", format!("an included expectations file holds a list, got {}", root.type_name()))
-                .at(root.span)
-                .help("start the file with `- name: …`"),
-        );
-        return Err(diags);
-    }
-    let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
-    cx.enter_file(path);
-    let list = Vec::<Expectation>::decode(&root, &mut cx);
-    let found = cx.take_diagnostics();
-    if found.has_errors() {
-        return Err(found);
-    }
-    Ok(list.unwrap_or_default())
-}
-
-/// The expectations with every `include:` replaced by the list its file holds (recursively,
-/// bounded), reporting problems.
-pub fn expand_expectations(list: &[Expectation], diags: &mut Diagnostics) -> Vec<Expectation> {
-    let mut out = Vec::new();
-    expand_into(list, diags, &mut out, 0);
-    out
-}
-
-fn expand_into(list: &[Expectation], diags: &mut Diagnostics, out: &mut Vec<Expectation>, depth: usize) {
-    for e in list {
-        let Some(inc) = &e.include else {
-            out.push(e.clone());
-            continue;
-        };
-        if e.name.is_some() || e.after.is_some() || e.timeout.is_some() || e.wait.is_some() || e.checks() > 0 || e.on_failure.is_some() {
-            diags.push(
-                Diagnostic::error("include-with-fields", "an expectation with `include` has no other fields")
-                    .at(e.span)
-                    .help("move the other fields into the included file, or write a separate expectation"),
-            );
-        }
-        if depth >= 8 {
-            diags.push(Diagnostic::error("include-cycle", "expectation includes nest too deeply (a cycle?)").at(inc.span));
-            continue;
-        }
-        if exists(inc, "included expectations file", diags) {
-            match read_included(&resolve(inc), inc.span) {
-                Ok(more) => expand_into(&more, diags, out, depth + 1),
-                Err(found) => diags.extend(found),
-            }
-        }
     }
 }
 
@@ -265,8 +198,9 @@ pub fn expectation(e: &Expectation, diags: &mut Diagnostics) {
     }
 }
 
-/// Checks an E2E document read from `path`. Returns its expectations, includes expanded.
-pub fn check(doc: &E2e, path: &Path, diags: &mut Diagnostics) -> Vec<Expectation> {
+/// Checks an E2E document (as loaded: includes expanded, imports read).
+/// Returns its expectations.
+pub fn check(doc: &E2e, diags: &mut Diagnostics) -> Vec<Expectation> {
     if doc.spec.is_none() && doc.imports.is_empty() {
         diags.push(
             Diagnostic::error("missing-field", "an E2E document needs `spec` (one run) or `imports` (a suite)")
@@ -276,20 +210,6 @@ pub fn check(doc: &E2e, path: &Path, diags: &mut Diagnostics) -> Vec<Expectation
     }
     for i in &doc.imports {
         duration(i.wait.as_ref(), "wait", diags);
-        let Some(p) = &i.path else { continue };
-        if exists(p, "imported E2E file", diags) {
-            let file = resolve(p);
-            if file.canonicalize().ok() == path.canonicalize().ok() {
-                diags.push(Diagnostic::error("import-cycle", "an E2E document cannot import itself").at(p.span));
-                continue;
-            }
-            let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
-            if read_document(&file, &mut cx, Some(&[DocKind::E2e])).is_none() {
-                for d in cx.take_diagnostics().iter() {
-                    diags.push(d.clone());
-                }
-            }
-        }
     }
     let Some(spec) = &doc.spec else { return Vec::new() };
     match &spec.katalog {
@@ -325,14 +245,8 @@ pub fn check(doc: &E2e, path: &Path, diags: &mut Diagnostics) -> Vec<Expectation
     if let Some(f) = &spec.on_failure {
         on_failure(f, diags);
     }
-    let expanded = expand_expectations(&spec.expect, diags);
-    if expanded.is_empty() && spec.expect.is_empty() {
-        diags.push(
-            Diagnostic::error("missing-field", "`spec.expect` needs at least one expectation")
-                .at(spec.span)
-                .help("add `expect: [{name: CR is ready, after: cr-applied, resources: [...]}]`"),
-        );
-    }
+    // Includes were expanded, and an empty `expect` reported, when the document was loaded.
+    let expanded = spec.expect.clone();
     let mut deleted_at: Option<Span> = None;
     for e in &expanded {
         expectation(e, diags);

@@ -1,12 +1,11 @@
 //! Checks on a `kind: Simulate` document (cli-and-workflows.md §4.4): referenced files exist,
-//! op rules are complete, includes expand.
+//! op rules are complete. The loader has already expanded op-rule includes (and reported what
+//! went wrong with them): no rule checked here has an `include`.
 
-use crate::decode::{Decode, Str};
-use crate::diag::{Diagnostic, Diagnostics, Span, suggest};
-use crate::files::PatternRoot;
-use crate::load::include::{self, join_relative, read_yaml_file};
-use crate::model::simulate::{DEFAULT_CYCLES, Expect, MAX_CYCLES, OP_VERBS, OpRule, OpsFile, Simulate};
-use crate::yaml::Limits;
+use crate::decode::Str;
+use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::load::include::join_relative;
+use crate::model::simulate::{DEFAULT_CYCLES, Expect, MAX_CYCLES, OP_VERBS, OpRule, Simulate};
 use std::path::{Path, PathBuf};
 
 /// Resolves a path written in the Simulate file `file` (relative to its directory).
@@ -25,58 +24,6 @@ fn exists(base: &Path, p: &Str, what: &str, diags: &mut Diagnostics) -> bool {
             .help("paths are relative to the simulate file"),
     );
     false
-}
-
-/// Reads the `ops:` of an included file.
-pub fn read_included_ops(path: &Path, span: Span) -> Result<Vec<OpRule>, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let docs = match read_yaml_file(path, Limits::default()) {
-        Ok(d) => d,
-        Err(d) => {
-            diags.push(d);
-            return Err(diags);
-        }
-    };
-    let Some(root) = docs.into_iter().map(|d| d.root).find(|r| !r.is_null()) else {
-        diags.push(Diagnostic::error("empty-document", format!("{} is empty", crate::diag::display_path(path))).at(span));
-        return Err(diags);
-    };
-    let mut cx = include::context(Limits::default(), PatternRoot::unrestricted());
-    cx.enter_file(path);
-    let file = OpsFile::decode(&root, &mut cx);
-    let found = cx.take_diagnostics();
-    if found.has_errors() {
-        return Err(found);
-    }
-    Ok(file.map(|f| f.ops).unwrap_or_default())
-}
-
-/// The op rules of a list with includes expanded (relative to the Simulate file `base`),
-/// reporting problems.
-pub fn expand_ops(base: &Path, rules: &[OpRule], diags: &mut Diagnostics) -> Vec<OpRule> {
-    let mut out = Vec::new();
-    for r in rules {
-        match &r.include {
-            Some(inc) => {
-                let others = [r.cycle.is_some(), r.verb.is_some(), r.resource.is_some(), r.name.is_some(), r.count.is_some()];
-                if others.iter().any(|b| *b) {
-                    diags.push(
-                        Diagnostic::error("include-with-fields", "an op rule with `include` has no other fields")
-                            .at(r.span)
-                            .help("move the other fields into the included file, or write a separate rule"),
-                    );
-                }
-                if exists(base, inc, "included ops file", diags) {
-                    match read_included_ops(&resolve(base, inc), inc.span) {
-                        Ok(rules) => out.extend(rules),
-                        Err(found) => diags.extend(found),
-                    }
-                }
-            }
-            None => out.push(r.clone()),
-        }
-    }
-    out
 }
 
 fn rule(r: &OpRule, absent: bool, diags: &mut Diagnostics) {
@@ -104,24 +51,22 @@ fn rule(r: &OpRule, absent: bool, diags: &mut Diagnostics) {
     }
 }
 
-fn expect(base: &Path, e: &Expect, diags: &mut Diagnostics) -> usize {
-    let ops = expand_ops(base, &e.ops, diags);
-    let absent = expand_ops(base, &e.absent, diags);
-    for r in &ops {
+fn expect(e: &Expect, diags: &mut Diagnostics) -> usize {
+    for r in &e.ops {
         rule(r, false, diags);
     }
-    for r in &absent {
+    for r in &e.absent {
         rule(r, true, diags);
     }
-    let mut n = ops.len() + absent.len();
+    let mut n = e.ops.len() + e.absent.len();
     for (_, per) in e.crds.iter() {
-        n += expect(base, per, diags);
+        n += expect(per, diags);
     }
     n
 }
 
-/// Checks a Simulate document read from `path`. Returns the number of op rules (includes
-/// expanded).
+/// Checks a Simulate document read from `path` (as loaded: includes expanded). Returns the
+/// number of op rules.
 pub fn check(sim: &Simulate, path: &Path, diags: &mut Diagnostics) -> usize {
     let base = path;
     let span = sim.span;
@@ -167,7 +112,7 @@ pub fn check(sim: &Simulate, path: &Path, diags: &mut Diagnostics) -> usize {
             {
                 diags.push(Diagnostic::error("invalid-cycle", format!("`deleteAt: {d}` is outside the {cycles} cycles run")).at(spec.span));
             }
-            spec.expect.as_ref().map_or(0, |e| expect(base, e, diags))
+            spec.expect.as_ref().map_or(0, |e| expect(e, diags))
         }
     }
 }

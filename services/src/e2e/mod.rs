@@ -222,21 +222,15 @@ fn one(d: Diagnostic) -> E2eError {
     E2eError::Invalid(ds)
 }
 
-/// Loads a valid E2E document and its expectations (includes expanded).
-fn load_e2e(path: &Path) -> Result<(E2e, Vec<Expectation>), E2eError> {
-    let (loaded, _) = load_checked(path, &LoadOptions::default())?;
+/// Loads a valid E2E document and its expectations (includes expanded by the loader, which
+/// keeps them inside the document's directory unless `load` allows files outside the root).
+fn load_e2e(path: &Path, load: &LoadOptions) -> Result<(E2e, Vec<Expectation>), E2eError> {
+    let (loaded, _) = load_checked(path, load)?;
     let Some(doc) = loaded.e2e else {
         let help = if loaded.simulate.is_some() { "this is a Simulate document: run it with `ork simulate`" } else { "pass an e2e.yaml (`kind: E2E`)" };
         return Err(one(Diagnostic::error("wrong-kind", format!("{} is not a `kind: E2E` document", display_path(path))).help(help)));
     };
-    let mut diags = Diagnostics::default();
-    let expectations = match &doc.spec {
-        Some(spec) => katalog::validate::e2e::expand_expectations(&spec.expect, &mut diags),
-        None => Vec::new(),
-    };
-    if diags.has_errors() {
-        return Err(E2eError::Invalid(diags));
-    }
+    let expectations = doc.spec.as_ref().map(|spec| spec.expect.clone()).unwrap_or_default();
     Ok((doc, expectations))
 }
 
@@ -291,7 +285,7 @@ async fn run_into(path: &Path, opts: &Options, rep: &dyn Reporter, out: &mut Vec
     if depth > 16 {
         return Err(one(Diagnostic::error("import-cycle", format!("{}: suites import each other too deeply (a cycle?)", display_path(path)))));
     }
-    let (doc, expectations) = load_e2e(path)?;
+    let (doc, expectations) = load_e2e(path, &opts.load)?;
     if let Some(spec) = doc.spec.as_ref().filter(|s| s.katalog.is_some()) {
         let plan = run::plan(path, &doc, spec, expectations, opts)?;
         if let Some(previous) = kept.take() {

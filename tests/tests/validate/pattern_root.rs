@@ -2,7 +2,8 @@
 //! document named (`/etc/passwd`, `../x`), copied it into the bundle's ConfigMap and echoed it in
 //! errors. They are now confined to the pattern root — the directory of the file given to the
 //! command — after symlinks and `..` are resolved, and refused before the file is opened, unless
-//! `--allow-outside-root` is passed.
+//! `--allow-outside-root` is passed. The op-rule includes of a simulate.yaml and the expectation
+//! includes and imports of an e2e.yaml are loaded the same way, under the same rule.
 
 use ork_tests::{TempDir, ork};
 use std::path::{Path, PathBuf};
@@ -150,4 +151,109 @@ fn nested_komposer_imports_and_includes_inside_the_root_still_load() {
     let r = ork(t.path(), &["validate", "-f", "katalogs/x/katalog.yaml"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("error[outside-root]: include shared/rules.yaml is outside the pattern root"), "{}", r.stderr);
+}
+
+/// A scratch pattern for Simulate and E2E documents: `pat/` holds a one-CRD Katalog and its CR;
+/// `outside/` (next to it) holds an ops file and an expectations file whose content is marked.
+fn documents_pattern(tag: &str) -> (TempDir, PathBuf, PathBuf) {
+    let t = TempDir::new(tag);
+    t.write("pat/katalog.yaml", &format!("{HEAD}{CRD}"));
+    t.write("pat/cr.yaml", "apiVersion: t.ork.dev/v1\nkind: App\nmetadata: {name: b, namespace: default}\n");
+    t.write("outside/ops.yaml", "ops:\n  - {verb: delete, resource: deployments, name: leaked-7f3a}\n");
+    t.write("outside/expect.yaml", "- {name: leaked-7f3a, after: cr-applied, resources: [{kind: App, name: b}]}\n");
+    t.write(
+        "outside/other-e2e.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {name: leaked-7f3a}\nspec: {katalog: ./k.yaml, cr: ./cr.yaml, expect: [{name: x, resources: [{kind: App}]}]}\n",
+    );
+    let pat = t.path().join("pat");
+    let root = canonical(&pat);
+    (t, pat, root)
+}
+
+/// Asserts that `ork args` (run in `dir`) refused the outside file with exit code 1 and the
+/// `outside-root` finding `want`, and leaked none of its content.
+fn refused(dir: &Path, args: &[&str], want: &str, root: &Path) {
+    let r = ork(dir, args);
+    assert_eq!(r.code, 1, "ork {args:?}: {}\n{}", r.stdout, r.stderr);
+    let want = format!("{want} is outside the pattern root {}; it was not read", root.display());
+    assert!(r.stderr.contains(&want), "ork {args:?}: want {want:?} in\n{}", r.stderr);
+    assert!(r.stderr.contains("or pass --allow-outside-root if you trust this pattern"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("error[").count(), 1, "ork {args:?}: one finding, no follow-on errors:\n{}", r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains("leaked-7f3a"), "ork {args:?}: the outside file's content leaked:\n{all}");
+}
+
+#[test]
+fn simulate_op_rule_includes_outside_the_root_are_refused() {
+    let (_t, pat, root) = documents_pattern("outside-simulate");
+    std::fs::write(
+        pat.join("simulate.yaml"),
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: s}\nspec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    absent:\n      - include: ../outside/ops.yaml\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let want = "simulate.yaml:9:18: error[outside-root]: include ../outside/ops.yaml";
+    for args in [&["simulate", "simulate.yaml"][..], &["validate", "-f", "simulate.yaml"][..]] {
+        refused(&pat, args, want, &root);
+    }
+    // The opt-out reads the file: its rule is checked (and holds: nothing is deleted).
+    let r = ork(&pat, &["simulate", "simulate.yaml", "--allow-outside-root", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("leaked-7f3a"), "the allowed file was not loaded:\n{}", r.stdout);
+    let r = ork(&pat, &["validate", "-f", "simulate.yaml", "--allow-outside-root"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn e2e_expectation_includes_and_imports_outside_the_root_are_refused_before_any_cluster_starts() {
+    let (_t, pat, root) = documents_pattern("outside-e2e");
+    let head = "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {name: e}\n";
+    let cases = [
+        (
+            format!("{head}spec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    - include: ../outside/expect.yaml\n"),
+            "e2e.yaml:8:16: error[outside-root]: include ../outside/expect.yaml",
+        ),
+        (format!("{head}imports: [../outside/other-e2e.yaml]\n"), "e2e.yaml:4:11: error[outside-root]: E2E import ../outside/other-e2e.yaml"),
+    ];
+    for (text, want) in &cases {
+        std::fs::write(pat.join("e2e.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+        // `ork e2e` loads and validates the document before it starts a cluster: it stops at
+        // the refusal.
+        for args in [&["validate", "-f", "e2e.yaml"][..], &["e2e", "-f", "e2e.yaml"][..]] {
+            refused(&pat, args, want, &root);
+        }
+        let r = ork(&pat, &["validate", "-f", "e2e.yaml", "--allow-outside-root"]);
+        assert_eq!(r.code, 0, "{text}\n{}\n{}", r.stdout, r.stderr);
+    }
+    // Allowed, the included expectation is part of the document.
+    std::fs::write(pat.join("e2e.yaml"), &cases[0].0).unwrap_or_else(|e| panic!("{e}"));
+    let r = ork(&pat, &["validate", "-f", "e2e.yaml", "--allow-outside-root", "--output", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    assert_eq!(v["expectations"], 1, "{v}");
+}
+
+#[test]
+fn simulate_and_e2e_includes_inside_the_root_still_expand() {
+    let t = TempDir::new("inside-documents");
+    t.write("katalog.yaml", &format!("{HEAD}{CRD}"));
+    t.write("cr.yaml", "apiVersion: t.ork.dev/v1\nkind: App\nmetadata: {name: b, namespace: default}\n");
+    t.write("checks/ops.yaml", "ops:\n  - {verb: delete, resource: deployments}\n");
+    t.write("checks/expect.yaml", "- include: ./more.yaml\n- {name: one, resources: [{kind: App, name: b}]}\n");
+    t.write("checks/more.yaml", "- {name: two, resources: [{kind: App, name: b}]}\n");
+    t.write(
+        "simulate.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: Simulate\nmetadata: {name: s}\nspec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect:\n    absent: [{include: ./checks/ops.yaml}]\n",
+    );
+    t.write(
+        "e2e.yaml",
+        "apiVersion: orkestra.orkspace.io/v1\nkind: E2E\nmetadata: {name: e}\nspec:\n  katalog: ./katalog.yaml\n  cr: ./cr.yaml\n  expect: [{include: ./checks/expect.yaml}]\n",
+    );
+    let r = ork(t.path(), &["simulate", "simulate.yaml"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for (file, key, n) in [("simulate.yaml", "opRules", 1), ("e2e.yaml", "expectations", 2)] {
+        let r = ork(t.path(), &["validate", "-f", file, "--output", "json"]);
+        assert_eq!(r.code, 0, "{file}: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+        assert_eq!(v[key], n, "{file}: {v}");
+    }
 }
