@@ -533,3 +533,23 @@ fn serve_depends_on_no_other_service() {
     }
     assert!(found.is_empty(), "services::serve uses another service:\n{}", found.join("\n"));
 }
+
+/// Files are read in one place, the loader, under its limits and the pattern root: the checks
+/// of `ork validate` and the renderer work on what was loaded.
+#[test]
+fn only_the_loader_reads_files() {
+    let mut found = Vec::new();
+    for dir in ["katalog/src/validate", "katalog/src/render", "katalog/src/rules.rs", "katalog/src/decode.rs"] {
+        let p = root().join(dir);
+        let files = if p.is_file() { vec![p] } else { rust_files(&p) };
+        for f in files {
+            let src = read(&f);
+            for (i, line) in code_only(shipped(&src)).lines().enumerate() {
+                if ["std::fs", "read_yaml_file", "read_bounded", "File::open"].iter().any(|m| line.contains(m)) {
+                    found.push(format!("{}:{}: {}", rel(&f), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "files read outside katalog::load:\n{}", found.join("\n"));
+}
