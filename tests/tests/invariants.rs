@@ -345,21 +345,70 @@ fn parse_tree(s: &[char], j: &mut usize, prefix: Vec<String>, out: &mut Vec<Vec<
     }
 }
 
+/// The longest prefix of `path` that is a module.
+fn module_prefix(mods: &BTreeMap<Vec<String>, PathBuf>, path: &[String]) -> Vec<String> {
+    let mut t = path.to_vec();
+    while !t.is_empty() && !mods.contains_key(&t) {
+        t.pop();
+    }
+    t
+}
+
+/// The module that defines what `path` names, following re-exports (`pub use child::Item;`
+/// makes `module::Item` a name of `module::child`).
+fn defining_module(mods: &BTreeMap<Vec<String>, PathBuf>, exports: &BTreeMap<(Vec<String>, String), Vec<String>>, mut path: Vec<String>) -> Vec<String> {
+    for _ in 0..8 {
+        let t = module_prefix(mods, &path);
+        let Some(name) = path.get(t.len()) else { return t };
+        match exports.get(&(t.clone(), name.clone())) {
+            Some(source) => path = [source.clone(), path[t.len() + 1..].to_vec()].concat(),
+            None => return t,
+        }
+    }
+    module_prefix(mods, &path)
+}
+
+/// Every `pub use` / `pub(crate) use` of a module that names an item of this crate:
+/// (module, exported name) → the full path of the item.
+fn re_exports(mods: &BTreeMap<Vec<String>, PathBuf>) -> BTreeMap<(Vec<String>, String), Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (me, file) in mods {
+        let src = code_only(shipped(&read(file)));
+        let chars: Vec<char> = src.chars().collect();
+        for marker in ["pub use ", "pub(crate) use ", "pub(super) use "] {
+            for (at, _) in src.match_indices(marker) {
+                let mut j = src[..at + marker.len()].chars().count();
+                let mut leaves = Vec::new();
+                parse_tree(&chars, &mut j, Vec::new(), &mut leaves);
+                for leaf in leaves {
+                    let absolute = match leaf.first().map(String::as_str) {
+                        Some("crate") => leaf[1..].to_vec(),
+                        Some("super") => [me[..me.len().saturating_sub(1)].to_vec(), leaf[1..].to_vec()].concat(),
+                        Some(first) if mods.contains_key(&[me.clone(), vec![first.to_string()]].concat()) => [me.clone(), leaf.clone()].concat(),
+                        _ => continue,
+                    };
+                    if let Some(name) = absolute.last() {
+                        out.insert((me.clone(), name.clone()), absolute.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Cycles among the children of each module: an edge `a → b` when code in `a` (or below it)
 /// names something in sibling `b` (or below it). A child using its parent's items is the
 /// normal shape of Rust modules and is not an edge.
 fn module_cycles(src_dir: &Path) -> Vec<String> {
     let mods = modules(src_dir);
+    let exports = re_exports(&mods);
     let mut edges: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for (me, file) in &mods {
         let is_mod_file = file.file_stem().is_some_and(|s| s == "mod" || s == "lib" || s == "main");
         let text = read(file);
         for target in referenced_paths(&code_only(shipped(&text)), me, is_mod_file) {
-            // The longest prefix of the target that is a module.
-            let mut t = target.clone();
-            while !t.is_empty() && !mods.contains_key(&t) {
-                t.pop();
-            }
+            let t = defining_module(&mods, &exports, target);
             let common = me.iter().zip(&t).take_while(|(a, b)| a == b).count();
             if common < me.len() && common < t.len() {
                 edges.entry(me[..common].to_vec()).or_default().entry(me[common].clone()).or_default().insert(t[common].clone());
@@ -552,4 +601,20 @@ fn only_the_loader_reads_files() {
         }
     }
     assert!(found.is_empty(), "files read outside katalog::load:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_cycle_finder_sees_through_re_exports() {
+    let dir = ork_tests::TempDir::new("invariants-reexports");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap_or_default();
+    std::fs::write(src.join("lib.rs"), "mod d;\n").unwrap_or_default();
+    // `d::x` names `d::Z`, which `d` only re-exports from its child `inner`; `inner` uses `x`:
+    // a cycle between the siblings `x` and `inner` that the path `crate::d::Z` hides.
+    std::fs::write(src.join("d/mod.rs"), "mod inner;\nmod x;\npub use inner::Z;\n").unwrap_or_default();
+    std::fs::write(src.join("d/x.rs"), "pub fn g() -> crate::d::Z { crate::d::Z }\n").unwrap_or_default();
+    std::fs::write(src.join("d/inner.rs"), "pub struct Z;\nfn h() { super::x::g(); }\n").unwrap_or_default();
+    let cycles = module_cycles(&src);
+    assert_eq!(cycles.len(), 1, "{cycles:?}");
+    assert!(cycles[0].ends_with("in d: inner → x; x → inner"), "{cycles:?}");
 }
