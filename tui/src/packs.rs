@@ -22,6 +22,8 @@ pub struct Pack {
 
 /// Why a pack was not written. Nothing is written unless every file can be.
 #[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts and its `#[source]` cause.
+#[allow(missing_docs)]
 pub enum PackError {
     /// Files of the pack exist already and overwriting was not asked for.
     #[error(
@@ -33,9 +35,7 @@ pub enum PackError {
     /// A file could not be written (the path as given, not shortened).
     #[error("cannot write {}: {source}", path.display())]
     Write {
-        /// The file.
         path: PathBuf,
-        /// Why.
         #[source]
         source: std::io::Error,
     },
