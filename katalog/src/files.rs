@@ -107,6 +107,14 @@ pub struct OutsideRoot {
     pub root: PathBuf,
 }
 
+/// The directory `path` is in: its parent, or `.` for a bare file name (whose parent is empty).
+pub fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 impl PatternRoot {
     /// The root of the pattern whose top-level file is `top_file`: its directory, canonical.
     /// With `allow_outside` every path is admitted.
@@ -114,11 +122,7 @@ impl PatternRoot {
         if allow_outside {
             return PatternRoot::unrestricted();
         }
-        let dir = match top_file.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        PatternRoot { dir: Some(resolve(&dir)) }
+        PatternRoot { dir: Some(resolve(&dir_of(top_file))) }
     }
 
     /// No restriction.

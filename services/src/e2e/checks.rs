@@ -110,11 +110,7 @@ impl Shell {
 
 /// The directory of the file a value was written in (commands run there).
 fn dir_of(s: &Str) -> PathBuf {
-    let file = s.span.file.path();
-    match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    katalog::files::dir_of(&s.span.file.path())
 }
 
 fn ns(n: &Option<Str>) -> String {

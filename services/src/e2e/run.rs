@@ -361,7 +361,7 @@ fn human(secs: f64) -> String {
 async fn on_failure(sh: &Shell, f: &OnFailure, rep: &dyn Reporter) {
     let t = Duration::from_secs(30);
     for c in &f.commands {
-        let cwd = c.span.file.path().parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+        let cwd = katalog::files::dir_of(&c.span.file.path());
         let text = match sh.sh(c, &cwd, t).await {
             Ok(o) => o.combined(),
             Err(e) => e.to_string(),

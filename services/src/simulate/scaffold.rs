@@ -5,6 +5,7 @@
 
 use super::{Plan, SimError, load_katalog, read_crs, simulate_crd, targets};
 use katalog::diag::display_path;
+use katalog::files::dir_of;
 use katalog::load::LoadOptions;
 use katalog::valid::Valid;
 use katalog::yaml::emit;
@@ -88,11 +89,6 @@ struct Inputs {
     cr_path: PathBuf,
     crs: Vec<Value>,
     out_path: PathBuf,
-}
-
-/// The directory of `path` (`.` for a bare file name).
-fn dir_of(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Resolves the paths (checking them in this order: the CRs exist, the output does not, unless
