@@ -223,6 +223,13 @@ impl Diagnostic {
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics(Vec<Diagnostic>);
 
+impl From<Diagnostic> for Diagnostics {
+    /// A list of one finding.
+    fn from(d: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![d])
+    }
+}
+
 impl Diagnostics {
     /// Adds one finding.
     pub fn push(&mut self, d: Diagnostic) {

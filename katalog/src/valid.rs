@@ -88,9 +88,7 @@ impl Invalid {
             Invalid::Unreadable { diagnostics, .. } => (true, diagnostics),
             Invalid::Errors { diagnostics, .. } => (false, diagnostics),
             Invalid::NotKatalog { path, .. } => {
-                let mut only = Diagnostics::default();
-                only.push(Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&path))));
-                (false, only)
+                (false, Diagnostic::error("wrong-kind", format!("{} is not a Katalog or Komposer", display_path(&path))).into())
             }
         }
     }

@@ -138,9 +138,7 @@ impl SimError {
 }
 
 fn one(d: Diagnostic) -> SimError {
-    let mut ds = Diagnostics::default();
-    ds.push(d);
-    SimError::Invalid(ds)
+    SimError::Invalid(d.into())
 }
 
 /// Loads and validates a Simulate document (with `load`: its includes must stay inside its
@@ -210,11 +208,7 @@ pub fn read_crs(paths: &[PathBuf]) -> Result<Vec<Value>, SimError> {
     for p in paths {
         match katalog::load::include::read_yaml_file(p, katalog::yaml::Limits::default()) {
             Ok(docs) => out.extend(docs.into_iter().map(|d| d.root.to_json()).filter(|v| v.get("kind").is_some_and(Value::is_string))),
-            Err(d) => {
-                let mut ds = Diagnostics::default();
-                ds.push(d);
-                return Err(SimError::Io(ds));
-            }
+            Err(d) => return Err(SimError::Io(d.into())),
         }
     }
     Ok(out)

@@ -14,7 +14,7 @@ use crate::decode::{Cx, Decode};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::model::e2e::{E2e, Expectation};
 use crate::model::simulate::{Expect, OpRule, OpsFile, Simulate};
-use crate::yaml::Value;
+use crate::yaml::{Node, Value};
 use std::path::Path;
 
 /// How deep expectation includes may nest: deeper is reported as a likely cycle.
@@ -71,26 +71,8 @@ fn expand_ops(file: &Path, rules: &[OpRule], cx: &mut Cx) -> Vec<OpRule> {
 
 /// Reads the `ops:` of an included file (its own findings: only when it has errors).
 fn read_included_ops(path: &Path, span: Span, cx: &Cx) -> Result<Vec<OpRule>, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let docs = match read_yaml_file(path, cx.limits()) {
-        Ok(d) => d,
-        Err(d) => {
-            diags.push(d);
-            return Err(diags);
-        }
-    };
-    let Some(root) = docs.into_iter().map(|d| d.root).find(|r| !r.is_null()) else {
-        diags.push(Diagnostic::error("empty-document", format!("{} is empty", display_path(path))).at(span));
-        return Err(diags);
-    };
-    let mut sub = include::context(cx.limits(), cx.root().clone());
-    sub.enter_file(path);
-    let file = OpsFile::decode(&root, &mut sub);
-    let found = sub.take_diagnostics();
-    if found.has_errors() {
-        return Err(found);
-    }
-    Ok(file.map(|f| f.ops).unwrap_or_default())
+    let root = included_root(path, span, cx)?;
+    Ok(decode_included::<OpsFile>(&root, path, cx)?.map(|f| f.ops).unwrap_or_default())
 }
 
 /// Expands the E2E document read from `file`: each `spec.expect` item `- include: FILE` is
@@ -170,34 +152,36 @@ fn expand_into(list: &[Expectation], cx: &mut Cx, out: &mut Vec<Expectation>, de
 /// Reads the list of expectations of an included file (its own findings: only when it has
 /// errors).
 fn read_included_expectations(path: &Path, span: Span, cx: &Cx) -> Result<Vec<Expectation>, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let docs = match read_yaml_file(path, cx.limits()) {
-        Ok(d) => d,
-        Err(d) => {
-            diags.push(Diagnostic { span: d.span.or(Some(span)), ..d });
-            return Err(diags);
-        }
-    };
-    let Some(root) = docs.into_iter().map(|d| d.root).find(|r| !r.is_null()) else {
-        diags.push(Diagnostic::error("empty-document", format!("{} is empty", display_path(path))).at(span));
-        return Err(diags);
-    };
+    let root = included_root(path, span, cx).map_err(|d| Diagnostic { span: d.span.or(Some(span)), ..d })?;
     if !matches!(root.value, Value::Seq(_)) {
-        diags.push(
-            Diagnostic::error("wrong-type", format!("an included expectations file holds a list, got {}", root.type_name()))
-                .at(root.span)
-                .help("start the file with `- name: …`"),
-        );
-        return Err(diags);
+        return Err(Diagnostic::error("wrong-type", format!("an included expectations file holds a list, got {}", root.type_name()))
+            .at(root.span)
+            .help("start the file with `- name: …`")
+            .into());
     }
+    Ok(decode_included::<Vec<Expectation>>(&root, path, cx)?.unwrap_or_default())
+}
+
+/// The first non-empty document of the included file `path` (named at `span`).
+fn included_root(path: &Path, span: Span, cx: &Cx) -> Result<Node, Diagnostic> {
+    let docs = read_yaml_file(path, cx.limits())?;
+    docs.into_iter()
+        .map(|d| d.root)
+        .find(|r| !r.is_null())
+        .ok_or_else(|| Diagnostic::error("empty-document", format!("{} is empty", display_path(path))).at(span))
+}
+
+/// Decodes `root`, read from the included file `path`, in a context of its own (same limits and
+/// pattern root); its findings when they hold an error.
+fn decode_included<T: Decode>(root: &Node, path: &Path, cx: &Cx) -> Result<Option<T>, Diagnostics> {
     let mut sub = include::context(cx.limits(), cx.root().clone());
     sub.enter_file(path);
-    let list = Vec::<Expectation>::decode(&root, &mut sub);
+    let decoded = T::decode(root, &mut sub);
     let found = sub.take_diagnostics();
     if found.has_errors() {
         return Err(found);
     }
-    Ok(list.unwrap_or_default())
+    Ok(decoded)
 }
 
 /// Whether `path` (named at `span` as `what`) is a regular file; reports `file-not-found` when

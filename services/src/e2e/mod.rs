@@ -217,9 +217,7 @@ impl From<katalog::valid::Invalid> for E2eError {
 }
 
 fn one(d: Diagnostic) -> E2eError {
-    let mut ds = Diagnostics::default();
-    ds.push(d);
-    E2eError::Invalid(ds)
+    E2eError::Invalid(d.into())
 }
 
 /// Loads a valid E2E document and its expectations (includes expanded by the loader, which

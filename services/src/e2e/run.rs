@@ -6,7 +6,7 @@ use super::checks::{self, Shell};
 use super::env::Env;
 use super::scrub::{self, Scrubbing};
 use super::{CaseResult, DocRun, E2eError, Event, Failure, Options, Reporter, one};
-use katalog::diag::{Diagnostic, Diagnostics, display_path};
+use katalog::diag::{Diagnostic, display_path};
 use katalog::model::e2e::{After, DEFAULT_TIMEOUT_SECS, DEFAULT_WAIT_TIMEOUT_SECS, E2e, E2eSpec, Expectation, OnFailure, WaitFor};
 use katalog::valid::{Valid, load_valid};
 use katalog::validate::e2e::{resolve, seconds};
@@ -72,11 +72,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
     let (bundle, bundle_from) = match &opts.bundle {
         Some(b) => match katalog::files::read_text_bounded(b, katalog::yaml::Limits::default().max_bytes) {
             Ok(text) => (text, display_path(b)),
-            Err(d) => {
-                let mut ds = Diagnostics::default();
-                ds.push(d);
-                return Err(E2eError::Io(ds));
-            }
+            Err(d) => return Err(E2eError::Io(d.into())),
         },
         None => {
             let shipped = katalog::authoring::bundle::shipped_katalog(k, expanded).map_err(|e| err(e.to_string()))?;
