@@ -198,6 +198,7 @@ impl Validator<'_> {
         }
         self.check_user_profiles();
         self.check_global_namespaces();
+        self.check_cert_manager();
         for (name, entry) in k.crds().iter() {
             self.check_crd(name, entry);
         }
@@ -226,6 +227,27 @@ impl Validator<'_> {
         let Some(np) = self.katalog.security.as_ref().and_then(|s| s.namespace_protection.as_ref()) else { return };
         for p in np.allowed_namespaces.iter().chain(&np.restricted_namespaces) {
             checks::namespace_pattern(p, "", self.diags);
+        }
+    }
+
+    fn check_cert_manager(&mut self) {
+        let Some(cm) = self.katalog.security.as_ref().and_then(|s| s.cert_manager.as_ref()) else { return };
+        for d in [&cm.valid_for, &cm.rotation_threshold].into_iter().flatten() {
+            checks::duration(d, "", self.diags);
+        }
+        let secs = |d: &Option<Str>| d.as_ref().and_then(|d| crate::duration::parse_duration(d));
+        if let (Some(valid), Some(threshold)) = (secs(&cm.valid_for), secs(&cm.rotation_threshold))
+            && threshold >= valid
+            && let Some(t) = &cm.rotation_threshold
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    "rotation-threshold-too-long",
+                    format!("security.certManager.rotationThreshold `{t}` is not shorter than validFor: the certificate would be rotated forever"),
+                )
+                .at(t.span)
+                .help("choose a rotationThreshold below validFor, e.g. validFor: 90d with rotationThreshold: 30d"),
+            );
         }
     }
 

@@ -98,10 +98,23 @@ pub struct NamespaceProtection {
     pub restricted_namespaces: Vec<Str>,
 }
 
+/// `security.certManager`: the lifetime of the gateway's self-signed serving certificate.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct CertManager {
+    /// How long a generated serving certificate is valid (default `1y`).
+    pub valid_for: Option<Str>,
+    /// Rotate when the certificate expires within this (default `30d`; must be below `validFor`).
+    pub rotation_threshold: Option<Str>,
+    /// Rotate automatically (default true); when false an expiring certificate is only reported.
+    pub auto_rotate: Option<bool>,
+}
+
 /// Top-level `security`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Security {
     pub deletion_protection: Option<DeletionProtection>,
+    /// The gateway's TLS certificate lifecycle.
+    pub cert_manager: Option<CertManager>,
     /// Admission webhooks.
     pub webhooks: Option<Webhooks>,
     /// Conversion webhook.
