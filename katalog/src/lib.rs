@@ -9,6 +9,7 @@
 
 extern crate self as katalog;
 
+pub mod admission;
 #[cfg(feature = "authoring")]
 pub mod authoring;
 pub mod decode;
