@@ -11,6 +11,10 @@ pub const DEFAULT_NAMESPACE: &str = "orkestra-system";
 pub const RUNTIME_SERVICE_ACCOUNT: &str = "orkestra";
 /// ServiceAccount of the gateway.
 pub const GATEWAY_SERVICE_ACCOUNT: &str = "orkestra-gateway";
+/// The gateway's Service (its webhooks and the CRD conversion webhook point at it).
+pub const GATEWAY_SERVICE: &str = "orkestra-gateway";
+/// The HTTPS port of the gateway's webhooks (Service and container).
+pub const WEBHOOK_PORT: u16 = 8443;
 /// ConfigMap holding the expanded Katalog (key [`KATALOG_KEY`]).
 pub const KATALOG_CONFIGMAP: &str = "orkestra-katalog";
 /// Data key of the Katalog in [`KATALOG_CONFIGMAP`].

@@ -476,6 +476,20 @@ impl Validator<'_> {
             }
         }
         if let Some(c) = &adm.conversion
+            && !c.paths.is_empty()
+            && c.update_crd != Some(true)
+        {
+            self.diags.push(
+                Diagnostic::warning(
+                    "conversion-ca-not-injected",
+                    "conversion paths without `updateCRD: true`: the gateway will not inject its CA bundle into the CRD's conversion webhook, so the API server cannot call it",
+                )
+                .at(e.span)
+                .crd(crd)
+                .help("set admission.conversion.updateCRD: true (the gateway then keeps the CRD's clientConfig and caBundle current), or inject a CA bundle yourself"),
+            );
+        }
+        if let Some(c) = &adm.conversion
             && c.participant != Some(true)
             && c.paths.len() == 1
         {

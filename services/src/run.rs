@@ -83,7 +83,7 @@ pub async fn install(cluster: &KubeCluster, katalog: &Katalog) -> Result<Install
     let mut custom: Vec<ApiResource> = Vec::new();
     let mut cr_files: Vec<PathBuf> = Vec::new();
     for (name, entry) in katalog.crds().iter().filter(|(_, e)| e.is_enabled()) {
-        let crd = katalog::authoring::crd::generate(name, entry).map_err(InstallError::Generate)?;
+        let crd = katalog::authoring::crd::generate(name, entry, katalog::install::DEFAULT_NAMESPACE).map_err(InstallError::Generate)?;
         create_or_keep(cluster, &crd_resource, None, &crd).await?;
         let id = katalog::kinds::api_identity(entry).ok_or_else(|| InstallError::Identity(name.to_string()))?;
         custom.push(id.resource());

@@ -140,7 +140,7 @@ pub async fn install_some_crds(cluster: &KubeCluster, path: &Path, only: Option<
     let crds = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition").unwrap();
     let mut out = Vec::new();
     for (name, entry) in k.crds().iter().filter(|(n, _)| only.is_none_or(|o| o.contains(&n.as_str()))) {
-        let crd = katalog::authoring::crd::generate(name, entry).unwrap();
+        let crd = katalog::authoring::crd::generate(name, entry, katalog::install::DEFAULT_NAMESPACE).unwrap();
         cluster.create(&crds, None, &crd).await.unwrap();
         let id = katalog::kinds::api_identity(entry).unwrap();
         out.push(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: true });

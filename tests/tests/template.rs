@@ -324,3 +324,37 @@ fn an_invalid_cr_name_is_refused_by_template() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("name: hello-world-web"), "{}", run.stdout);
 }
+
+#[test]
+fn a_crd_with_conversion_paths_serves_every_version_through_the_gateway() {
+    let katalog = root().join("tests/fixtures/gateway/conversion/katalog.yaml");
+    let run = ork(&root(), &["generate", "crd", "-f", &katalog.to_string_lossy(), "-n", "shop-system"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let crd: serde_json::Value = one_document(&run.stdout);
+    let versions: Vec<(String, bool)> = crd["spec"]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap_or_default().to_string(), v["storage"].as_bool().unwrap_or_default()))
+        .collect();
+    assert_eq!(versions, [("v1".to_string(), true), ("v2".to_string(), false)]);
+    let webhook = &crd["spec"]["conversion"]["webhook"];
+    assert_eq!(crd["spec"]["conversion"]["strategy"], "Webhook");
+    assert_eq!(
+        webhook["clientConfig"]["service"],
+        serde_json::json!({"name": "orkestra-gateway", "namespace": "shop-system", "path": "/convert", "port": 8443})
+    );
+    assert_eq!(webhook["conversionReviewVersions"], serde_json::json!(["v1"]));
+    let dir = TempDir::new("kv-conversion");
+    kubernetes_validate(&[dir.write("crd.yaml", &run.stdout)], 1);
+    // One version, no conversion stanza.
+    let single = ork(&root(), &["generate", "crd", "-f", "demos/beginner/hello-website/katalog.yaml"]);
+    assert!(!single.stdout.contains("conversion:"), "{}", single.stdout);
+}
+
+/// The one document of a YAML stream, as JSON (kubectl reads YAML the same way).
+fn one_document(stream: &str) -> serde_json::Value {
+    let docs = katalog::yaml::parse(stream, katalog::diag::FileId::intern(Path::new("crd.yaml")), katalog::yaml::Limits::default()).expect("YAML");
+    assert_eq!(docs.len(), 1, "{stream}");
+    docs[0].root.to_json()
+}

@@ -239,6 +239,19 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// How the verdict is counted in metrics: `denied`, `mutated`, `warned` or `allowed`.
+    pub fn outcome(&self) -> &'static str {
+        if !self.allowed {
+            "denied"
+        } else if !self.patch.is_empty() {
+            "mutated"
+        } else if !self.warnings.is_empty() {
+            "warned"
+        } else {
+            "allowed"
+        }
+    }
+
     /// Allowed, nothing to say.
     pub fn allow() -> Verdict {
         Verdict { allowed: true, code: 200, reason: "", message: String::new(), denials: Vec::new(), warnings: Vec::new(), patch: Vec::new() }
@@ -541,6 +554,18 @@ impl Gate {
     /// paths. Stops at the first object that cannot be converted.
     pub fn convert(&self, objects: &[Value], desired_api_version: &str, now: i64, rng: Rng) -> Result<Vec<Value>, ConvertError> {
         objects.iter().map(|o| convert::one(self, o, desired_api_version, now, rng.clone())).collect()
+    }
+
+    /// The verdict of one admission webhook (every one but `/convert`, which answers a
+    /// ConversionReview: [`Gate::convert`]). `others` matter only to `/validate` (`unique`).
+    pub fn answer(&self, webhook: Webhook, req: &Request, others: &[Value], install_namespace: &str, now: i64, rng: Rng) -> Verdict {
+        match webhook {
+            Webhook::Mutate => self.mutate(req, now, rng),
+            Webhook::NamespaceProtection => self.namespace_protection(req),
+            Webhook::Validate => self.validate(req, others, now, rng),
+            Webhook::DeletionProtection => self.deletion_protection(req, install_namespace),
+            Webhook::Convert => Verdict::internal(format!("{} /convert answers ConversionReviews, not AdmissionReviews", req.tag())),
+        }
     }
 
     /// The whole admission chain a request meets, in the API server's order: mutation, then the

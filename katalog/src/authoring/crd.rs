@@ -45,8 +45,14 @@ pub enum CrdError {
     },
 }
 
-/// Builds the CRD for entry `name`. Errors name what is missing and how to fix it.
-pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, CrdError> {
+/// Builds the CRD for entry `name`, installed in namespace `ns` (where the gateway that converts
+/// between its versions runs). Errors name what is missing and how to fix it.
+///
+/// An entry whose `admission.conversion.paths` name more versions than `apiTypes.version` gets
+/// every version (served; the storage version is `storageVersion`, else `apiTypes.version`) and
+/// the conversion webhook stanza pointing at the gateway's `/convert`. The gateway injects the CA
+/// bundle into it when the entry sets `updateCRD: true`.
+pub fn generate(name: &str, entry: &CrdEntry, ns: &str) -> Result<Value, CrdError> {
     let id = crate::kinds::api_identity(entry).ok_or_else(|| CrdError::NoKind { crd: name.to_string() })?;
     if crate::kinds::builtin_by_kind(&id.kind).is_some_and(|r| r.group == id.group) {
         return Err(CrdError::BuiltIn { crd: name.to_string(), kind: id.kind });
@@ -70,18 +76,19 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, CrdError> {
     if let Some(alias) = entry.api_types.as_ref().and_then(|a| a.alias.as_ref()).filter(|a| !a.value.is_empty()) {
         names["shortNames"] = json!([alias.value]);
     }
-    Ok(json!({
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": format!("{plural}.{group}"), "labels": {"managed-by": "orkestra"}},
-        "spec": {
-            "group": group,
-            "names": names,
-            "scope": scope,
-            "versions": [{
-                "name": version,
+    let conversion = entry.admission.as_ref().and_then(|a| a.conversion.as_ref());
+    let mut names_of_versions = std::collections::BTreeSet::from([version.clone()]);
+    for p in conversion.iter().flat_map(|c| &c.paths) {
+        names_of_versions.extend([&p.from, &p.to].into_iter().flatten().map(|v| v.value.clone()).filter(|v| !v.is_empty()));
+    }
+    let storage = conversion.and_then(|c| c.storage_version.as_ref()).map(|v| v.value.clone()).filter(|v| names_of_versions.contains(v)).unwrap_or(version);
+    let versions: Vec<Value> = names_of_versions
+        .iter()
+        .map(|v| {
+            json!({
+                "name": v,
                 "served": true,
-                "storage": true,
+                "storage": *v == storage,
                 "subresources": {"status": {}},
                 "schema": schema,
                 "additionalPrinterColumns": [
@@ -89,7 +96,23 @@ pub fn generate(name: &str, entry: &CrdEntry) -> Result<Value, CrdError> {
                     {"name": "Reason", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].reason", "priority": 1},
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                 ],
-            }],
-        },
+            })
+        })
+        .collect();
+    let mut spec = json!({"group": group, "names": names, "scope": scope, "versions": versions});
+    if names_of_versions.len() > 1 {
+        spec["conversion"] = json!({
+            "strategy": "Webhook",
+            "webhook": {
+                "conversionReviewVersions": ["v1"],
+                "clientConfig": {"service": {"name": crate::install::GATEWAY_SERVICE, "namespace": ns, "path": "/convert", "port": crate::install::WEBHOOK_PORT}},
+            },
+        });
+    }
+    Ok(json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}"), "labels": {"managed-by": "orkestra"}},
+        "spec": spec,
     }))
 }

@@ -79,8 +79,8 @@ pub fn gateway_note(derived: &Derivation, sel: Selection) -> Result<Option<&'sta
 }
 
 /// The CustomResourceDefinitions of the enabled entries (or only `only`), sorted by name, as one
-/// YAML stream.
-pub fn crds(katalog: &Katalog, only: Option<&str>) -> Result<String, GenerateError> {
+/// YAML stream, for an installation in namespace `ns`.
+pub fn crds(katalog: &Katalog, only: Option<&str>, ns: &str) -> Result<String, GenerateError> {
     let mut entries: Vec<_> = katalog.crds().iter().filter(|(_, e)| e.is_enabled()).collect();
     if let Some(want) = only {
         entries.retain(|(k, _)| k.value == want);
@@ -91,7 +91,7 @@ pub fn crds(katalog: &Katalog, only: Option<&str>) -> Result<String, GenerateErr
     }
     let mut docs = Vec::new();
     for (name, entry) in entries {
-        docs.push(generate(name, entry)?);
+        docs.push(generate(name, entry, ns)?);
     }
     docs.sort_by_key(|d| d.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or_default().to_string());
     Ok(docs.iter().map(|d| format!("---\n{}", emit(d))).collect())

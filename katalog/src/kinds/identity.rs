@@ -140,7 +140,7 @@ mod tests {
         assert!(report.crds[0].namespaced);
         assert!(report.diagnostics.iter().any(|d| d.code == "crd-file-mismatch"), "{:?}", report.diagnostics);
         #[cfg(feature = "authoring")]
-        assert_eq!(crate::authoring::crd::generate("web", e).expect("crd")["spec"]["scope"], "Namespaced");
+        assert_eq!(crate::authoring::crd::generate("web", e, "orkestra-system").expect("crd")["spec"]["scope"], "Namespaced");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -155,7 +155,7 @@ mod tests {
         assert!(!report.crds[0].namespaced);
         assert!(report.is_valid(), "{:?}", report.diagnostics);
         #[cfg(feature = "authoring")]
-        assert_eq!(crate::authoring::crd::generate("web", e).expect("crd")["spec"]["scope"], "Cluster");
+        assert_eq!(crate::authoring::crd::generate("web", e, "orkestra-system").expect("crd")["spec"]["scope"], "Cluster");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

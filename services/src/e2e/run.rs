@@ -62,7 +62,7 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
                     if served_builtin {
                         continue;
                     }
-                    let crd = katalog::authoring::crd::generate(name, e).map_err(|e| err(e.to_string()))?;
+                    let crd = katalog::authoring::crd::generate(name, e, &opts.namespace).map_err(|e| err(e.to_string()))?;
                     crds.push(CrdSource::Generated(katalog::yaml::emit(&crd)));
                 }
             }

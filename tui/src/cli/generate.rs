@@ -45,6 +45,10 @@ pub struct CrdArgs {
     /// Only this CRD entry (default: every enabled entry).
     #[arg(long)]
     crd: Option<String>,
+    /// Install namespace, where the gateway that converts between versions runs (default:
+    /// $ORK_NAMESPACE, else orkestra-system).
+    #[arg(short = 'n', long = "namespace")]
+    namespace: Option<String>,
     /// Write to this file instead of stdout (written atomically).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
@@ -83,7 +87,7 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
 fn crd_cmd(args: CrdArgs) -> Outcome {
     let path = default_file(args.file);
     let v = load_valid(&path, &args.load.options())?;
-    let text = crds(&v.katalog, args.crd.as_deref())?;
+    let text = crds(&v.katalog, args.crd.as_deref(), &install_namespace(args.namespace)?)?;
     output::write_out(args.output.as_deref(), &text)?;
     Ok(0)
 }
