@@ -10,6 +10,7 @@ mod bundle_sufficient;
 mod devcluster;
 mod e2e;
 mod fuzz_loader;
+mod gate_cli;
 mod init;
 mod invariants;
 mod kube_client;

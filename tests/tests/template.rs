@@ -1,5 +1,6 @@
 //! `ork template` and `ork generate crd` against the demos: golden output (reviewed by hand),
 //! Kubernetes schema validation with the real `kubernetes-validate`, determinism, and bad input.
+#![allow(clippy::expect_used)]
 
 use ork_tests::{TempDir, demo_katalogs, kubernetes_validate, ork, root};
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ mod cli;
 mod packs;
 
 use clap::{Parser, Subcommand};
-use cli::{devcluster, diff, e2e, generate, init, output, run, simulate, template, validate};
+use cli::{devcluster, diff, e2e, gate, generate, init, output, run, simulate, template, validate};
 use std::process::ExitCode;
 
 /// ork turns a YAML Katalog into a secure Kubernetes operator.
@@ -34,6 +34,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Run e2e.yaml tests: the Katalog's operator on a fresh dev cluster (RBAC enforced) or the current context, checked with kubectl.
     E2e(e2e::Args),
+    /// The verdict the gateway's admission webhooks would give a CR (mutation, namespace protection, validation; deletion protection with --op delete), offline; exit 1 when refused.
+    Gate(gate::Args),
     /// Run the operator: reconcile the Katalog's CRs on the current cluster, or with --dev on an embedded dev cluster.
     Run(run::Args),
     /// Serve a Kubernetes API on 127.0.0.1 backed by an in-memory store (kubectl and kube-rs work against it) and write its kubeconfig.
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::E2e(args)) => e2e::run(args),
         Some(Command::DevCluster(args)) => devcluster::run(args),
+        Some(Command::Gate(args)) => gate::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),

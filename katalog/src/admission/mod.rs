@@ -284,14 +284,32 @@ pub struct Gate {
     targets: BTreeMap<(String, String), Target>,
 }
 
+/// One webhook of a [`GateReport`] and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// The webhook.
+    pub webhook: Webhook,
+    /// Its answer.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
 /// What `ork gate` shows: the webhooks the request would meet, in the API server's order, and the
 /// object as it would be stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateReport {
+    /// `CREATE`, `UPDATE`, `DELETE`.
+    pub operation: Operation,
+    /// Kind of the object.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// Its namespace (empty when cluster-scoped).
+    pub namespace: String,
     /// Admitted by every webhook.
     pub allowed: bool,
     /// Each webhook that applies, with its verdict.
-    pub steps: Vec<(Webhook, Verdict)>,
+    pub steps: Vec<Step>,
     /// The object after mutation (what the API server would store); none for delete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<Value>,
@@ -300,18 +318,43 @@ pub struct GateReport {
 impl GateReport {
     /// Every warning, in order.
     pub fn warnings(&self) -> impl Iterator<Item = &String> {
-        self.steps.iter().flat_map(|(_, v)| &v.warnings)
+        self.steps.iter().flat_map(|s| &s.verdict.warnings)
     }
 
-    /// Every refusal message, in order.
-    pub fn refusals(&self) -> impl Iterator<Item = (Webhook, &Verdict)> {
-        self.steps.iter().filter(|(_, v)| !v.allowed).map(|(w, v)| (*w, v))
+    /// The webhooks that refused, in order.
+    pub fn refusals(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| !s.verdict.allowed)
     }
 
     /// The mutation patch, if any.
     pub fn patch(&self) -> &[PatchOp] {
-        self.steps.iter().find(|(w, _)| *w == Webhook::Mutate).map(|(_, v)| v.patch.as_slice()).unwrap_or_default()
+        self.steps.iter().find(|s| s.webhook == Webhook::Mutate).map(|s| s.verdict.patch.as_slice()).unwrap_or_default()
     }
+}
+
+/// Why `ork gate` cannot build a request from a file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Not an object with apiVersion, kind and metadata.name (or generateName).
+    #[error("document {document}: {what}")]
+    Shape {
+        /// 1-based document number.
+        document: usize,
+        /// What is missing.
+        what: String,
+    },
+    /// Neither the Katalog nor Kubernetes serves the kind.
+    #[error("document {document}: {kind} ({api_version}) is served neither by the Katalog's CRD entries ({known}) nor by Kubernetes")]
+    UnknownKind {
+        /// 1-based document number.
+        document: usize,
+        /// The kind.
+        kind: String,
+        /// Its apiVersion.
+        api_version: String,
+        /// The Katalog's kinds.
+        known: String,
+    },
 }
 
 impl Gate {
@@ -401,7 +444,7 @@ impl Gate {
         if denials.is_empty() {
             return Verdict { warnings, ..Verdict::allow() };
         }
-        let lines: Vec<String> = denials.iter().map(|d| format!("{} ({}, {})", d.message, d.field, d.got())).collect();
+        let lines: Vec<String> = denials.iter().map(|d| format!("{} {}", d.message, d.got())).collect();
         let message = format!("{tag} {}", lines.join("; "));
         Verdict { warnings, denials, ..Verdict::deny(message) }
     }
@@ -568,6 +611,74 @@ impl Gate {
         }
     }
 
+    /// The admission request the API server would send for `object` (document `document` of a
+    /// file, 1-based): its resource from the Katalog (or Kubernetes' built-in kinds), the
+    /// namespace from `namespace`, else the object's, else `default` for a namespaced kind.
+    /// For DELETE the object is the old object.
+    pub fn request_for(
+        &self,
+        document: usize,
+        object: &Value,
+        op: Operation,
+        old: Option<&Value>,
+        namespace: Option<&str>,
+        user: UserInfo,
+    ) -> Result<Request, InputError> {
+        let shape = |what: &str| InputError::Shape { document, what: what.to_string() };
+        if !object.is_object() {
+            return Err(shape("not a YAML mapping"));
+        }
+        let api_version = object.get("apiVersion").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| shape("apiVersion is missing"))?;
+        let kind = object.get("kind").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| shape("kind is missing"))?;
+        let meta = object.get("metadata");
+        let name = meta.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or_default();
+        if name.is_empty() && meta.and_then(|m| m.get("generateName")).and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(shape("metadata.name is missing"));
+        }
+        let (group, version) = crate::kinds::split_api_version(api_version);
+        let (plural, namespaced) = match self.crd_of_kind(group, kind) {
+            Some(t) => (t.id.plural.clone(), t.id.namespaced),
+            None => match crate::kinds::known(group, kind) {
+                Some(r) => (r.plural, r.namespaced),
+                None => {
+                    let known: Vec<String> = self.targets.values().map(|t| format!("{} ({})", t.id.kind, t.id.resource().api_version())).collect();
+                    return Err(InputError::UnknownKind { document, kind: kind.into(), api_version: api_version.into(), known: known.join(", ") });
+                }
+            },
+        };
+        let ns = match namespace.filter(|n| !n.is_empty()) {
+            Some(n) => n.to_string(),
+            None => meta.and_then(|m| m.get("namespace")).and_then(Value::as_str).map(str::to_string).unwrap_or_default(),
+        };
+        let ns = if namespaced && ns.is_empty() {
+            "default".to_string()
+        } else if namespaced {
+            ns
+        } else {
+            String::new()
+        };
+        let mut object = object.clone();
+        if namespaced && let Some(m) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("namespace".into(), Value::String(ns.clone()));
+        }
+        let delete = op == Operation::Delete;
+        Ok(Request {
+            uid: format!("ork-gate-{document}"),
+            review_api_version: "admission.k8s.io/v1".into(),
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            resource: plural,
+            operation: Some(op),
+            namespace: ns,
+            name: name.into(),
+            old_object: if delete { Some(object.clone()) } else { old.cloned() },
+            object: (!delete).then_some(object),
+            user,
+            ..Request::default()
+        })
+    }
+
     /// The whole admission chain a request meets, in the API server's order: mutation, then the
     /// validating webhooks (namespace protection, validation rules, deletion protection) on the
     /// mutated object. What `ork gate` prints; the gateway answers each webhook separately.
@@ -581,15 +692,15 @@ impl Gate {
                 // The patch was computed on this object: it applies.
                 let _ = apply_patch(obj, &m.patch);
             }
-            steps.push((Webhook::Mutate, m));
-            steps.push((Webhook::NamespaceProtection, self.namespace_protection(&req)));
-            steps.push((Webhook::Validate, self.validate(&req, &[], now, rng)));
+            steps.push(Step { webhook: Webhook::Mutate, verdict: m });
+            steps.push(Step { webhook: Webhook::NamespaceProtection, verdict: self.namespace_protection(&req) });
+            steps.push(Step { webhook: Webhook::Validate, verdict: self.validate(&req, &[], now, rng) });
         }
         if req.op() == Operation::Delete {
-            steps.push((Webhook::DeletionProtection, self.deletion_protection(&req, install_namespace)));
+            steps.push(Step { webhook: Webhook::DeletionProtection, verdict: self.deletion_protection(&req, install_namespace) });
         }
-        let allowed = steps.iter().all(|(_, v)| v.allowed);
-        GateReport { allowed, steps, object: req.object }
+        let allowed = steps.iter().all(|s| s.verdict.allowed);
+        GateReport { operation: req.op(), kind: req.kind.clone(), name: req.display_name(), namespace: req.ns(), allowed, steps, object: req.object }
     }
 }
 

@@ -180,7 +180,7 @@ fn review_runs_the_chain_in_the_api_servers_order() {
     let r = request("App", "apps", Operation::Create, "staging", "my-app", app("staging", json!({"engine": "postgres"})));
     let report = g.review(&r, "orkestra-system", 0, Rng::Seeded(1));
     assert!(!report.allowed);
-    let hooks: Vec<Webhook> = report.steps.iter().map(|(w, _)| *w).collect();
+    let hooks: Vec<Webhook> = report.steps.iter().map(|s| s.webhook).collect();
     assert_eq!(hooks, [Webhook::Mutate, Webhook::NamespaceProtection, Webhook::Validate]);
     assert_eq!(report.object.as_ref().unwrap()["spec"]["replicas"], 1, "validation sees the mutated object");
     assert_eq!(report.refusals().count(), 1);

@@ -6,6 +6,7 @@
 pub mod devcluster;
 pub mod diff;
 pub mod e2e;
+pub mod gate;
 pub mod generate;
 pub mod init;
 pub mod output;

@@ -23,6 +23,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 mod e2e;
+mod gate;
 mod init;
 mod plan;
 mod simulate;
@@ -30,6 +31,7 @@ mod template;
 mod validate;
 
 pub use e2e::*;
+pub use gate::*;
 pub use init::*;
 pub use plan::*;
 pub use simulate::*;
