@@ -18,6 +18,8 @@ pub mod devcluster;
 pub mod e2e;
 #[cfg(feature = "dev")]
 pub mod files;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 pub mod reconcile;
 #[cfg(feature = "dev")]
 pub mod run;
