@@ -1,0 +1,130 @@
+//! Admission latency and throughput of the gateway's webhook server on loopback TLS, for a
+//! Katalog with 20 rules (tests/fixtures/gateway/rules20: 16 validation, 4 mutation), with the
+//! real stack: rustls (ring), hyper via axum, `katalog::admission::Gate`.
+//!
+//! - `rate`: 500 requests/s for 10 s, alternating `/validate` and `/mutate` CREATE reviews over 8
+//!   keep-alive connections, each request sent at its scheduled time; latency = scheduled send to
+//!   complete response (so a stall counts against every request queued behind it). Budget
+//!   (ARCHITECTURE.md §7): p99 < 5 ms.
+//! - `max`: 16 connections in a closed loop for 5 s; requests answered per second.
+//!
+//! Run: `cargo bench -j2 -p ork-tests --bench gateway`. Prints results; exits 1 when the budget
+//! is missed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/wire.rs"]
+mod wire;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use wire::{Conn, serve_webhooks};
+
+fn review() -> Vec<u8> {
+    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "b3", "kind": {"group": "bench.ork.dev", "version": "v1", "kind": "Service"},
+        "resource": {"group": "bench.ork.dev", "version": "v1", "resource": "services"},
+        "name": "web", "namespace": "prod-eu", "operation": "CREATE",
+        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+        "object": {"apiVersion": "bench.ork.dev/v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "prod-eu", "labels": {"team": "a"}},
+            "spec": {"image": "registry.example.com/web:1.27.3", "replicas": 3, "tier": "gold", "owner": "alice", "port": 8080,
+                     "memory": "512Mi", "cpu": "500m", "region": "eu", "description": "the storefront"}}}})
+    .to_string()
+    .into_bytes()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn rate(addr: std::net::SocketAddr, ca: &str) -> Vec<Duration> {
+    const RATE: u64 = 500;
+    const SECS: u64 = 10;
+    const CONNS: u64 = 8;
+    let start = Instant::now() + Duration::from_millis(200);
+    let mut tasks = Vec::new();
+    for c in 0..CONNS {
+        let ca = ca.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::connect(addr, &ca).await.expect("connect");
+            let body = review();
+            let mut lat = Vec::new();
+            // Request i of this connection is due at start + (i * CONNS + c) / RATE.
+            for i in 0..RATE * SECS / CONNS {
+                let due = start + Duration::from_micros((i * CONNS + c) * 1_000_000 / RATE);
+                tokio::time::sleep_until(due.into()).await;
+                let path = if i % 2 == 0 { "/validate" } else { "/mutate" };
+                let (status, _) = conn.post(path, &body).await.expect("answer");
+                assert_eq!(status, 200);
+                lat.push(due.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    all.sort();
+    all
+}
+
+async fn max(addr: std::net::SocketAddr, ca: &str) -> f64 {
+    const CONNS: usize = 16;
+    let secs = Duration::from_secs(5);
+    let end = Instant::now() + secs;
+    let mut tasks = Vec::new();
+    for _ in 0..CONNS {
+        let ca = ca.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::connect(addr, &ca).await.expect("connect");
+            let body = review();
+            let mut n = 0_u64;
+            while Instant::now() < end {
+                let (status, _) = conn.post("/validate", &body).await.expect("answer");
+                assert_eq!(status, 200);
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("task");
+    }
+    total as f64 / secs.as_secs_f64()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let ok = rt.block_on(async {
+        let katalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gateway/rules20/katalog.yaml");
+        let server = serve_webhooks(&katalog).await;
+        // Warm up: handshakes, allocator, caches.
+        let _ = max_warm(server.addr, &server.ca_pem).await;
+        let lat = rate(server.addr, &server.ca_pem).await;
+        let (p50, p99, worst) = (percentile(&lat, 0.5), percentile(&lat, 0.99), *lat.last().expect("samples"));
+        println!("gateway rate: {} requests at 500/s over TLS, 20 rules: p50 {}, p99 {}, max {}", lat.len(), ms(p50), ms(p99), ms(worst));
+        let throughput = max(server.addr, &server.ca_pem).await;
+        println!("gateway max: {throughput:.0} requests/s (16 keep-alive TLS connections, /validate)");
+        server.stop().await;
+        let ok = p99 < Duration::from_millis(5);
+        if !ok {
+            println!("BUDGET MISSED: p99 {} >= 5 ms", ms(p99));
+        }
+        ok
+    });
+    std::process::exit(if ok { 0 } else { 1 });
+}
+
+async fn max_warm(addr: std::net::SocketAddr, ca: &str) {
+    let mut conn = Conn::connect(addr, ca).await.expect("connect");
+    let body = review();
+    for _ in 0..500 {
+        let _ = conn.post("/validate", &body).await.expect("answer");
+    }
+}
