@@ -10,6 +10,7 @@
 //! a real cluster (`KubeCluster`), the dev cluster and a `MemCluster`.
 
 pub mod certs;
+pub mod command;
 pub mod configs;
 pub mod housekeeper;
 pub mod metrics;
