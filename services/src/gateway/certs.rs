@@ -14,11 +14,13 @@
 //! - deleted while running: re-created from memory, never regenerated (the CA bundles stay
 //!   valid);
 //! - expiring within `security.certManager.rotationThreshold` (default 30d, with `validFor`
-//!   default 1y, `autoRotate` default true): a new CA and certificate are generated; the caller
-//!   first puts BOTH CAs into every CA bundle, then [`Tls::commit`] writes the Secret and swaps
-//!   the serving certificate in the running server ([`ReloadableCert`]) — no restart, and no
-//!   request is refused, since the API server trusts the old and the new certificate alike
-//!   throughout. The old CA stays in the bundle until the old certificate would have expired.
+//!   default 1y, `autoRotate` default true): in one pass a new CA and certificate are generated
+//!   and the caller puts BOTH CAs into every CA bundle ("announced"); in the next pass (one sync
+//!   interval later, time for API servers to see the new bundles) [`Tls::commit`] writes the
+//!   Secret and swaps the serving certificate in the running server ([`ReloadableCert`]) — no
+//!   restart, and no request is refused, since the API server trusts the old and the new
+//!   certificate alike throughout. The old CA stays in the bundles until the old certificate
+//!   would have expired.
 //!
 //! With certificate files (`TlsSource::Files`) ork manages nothing: it serves the files (re-read
 //! each pass, swapped when they change) and uses the certificate file as the CA bundle.
@@ -255,8 +257,10 @@ pub enum CertError {
 /// trust it.
 #[derive(Debug)]
 pub struct Prepared {
-    /// The material to serve and whose CA bundle the configurations carry.
+    /// The material whose CA bundle the configurations carry, and (with `serve`) to serve.
     pub material: Material,
+    /// Serve it now; `false` while a rotation is announced (bundles first).
+    serve: bool,
     write: Write,
     /// Why it changed (for the log), if it did.
     pub change: Option<&'static str>,
@@ -271,10 +275,10 @@ enum Write {
 }
 
 impl Prepared {
-    /// Whether the CA changes from what was served (then the bundles must carry it before the
-    /// serving certificate changes).
+    /// Whether this is a rotation step (announcing a new CA, or serving it): only done when
+    /// every CA bundle was written in the same pass.
     pub fn rotates(&self) -> bool {
-        self.change == Some("rotated")
+        matches!(self.change, Some("rotated" | "rotation announced"))
     }
 }
 
@@ -286,6 +290,8 @@ pub struct Tls {
     lifetime: Lifetime,
     serving: Arc<ReloadableCert>,
     current: Mutex<Option<Material>>,
+    /// A rotation's new material, once its CA is in the bundles.
+    announced: Mutex<Option<Material>>,
     warned_expiry: std::sync::atomic::AtomicBool,
 }
 
@@ -310,6 +316,7 @@ impl Tls {
             lifetime,
             serving: ReloadableCert::empty(),
             current: Mutex::new(None),
+            announced: Mutex::new(None),
             warned_expiry: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -341,7 +348,7 @@ impl Tls {
                 certified_key(&leaf)?;
                 let material = Material { ca_pem: leaf.cert_pem.clone(), leaf, previous_ca: None, managed: false };
                 let change = (memory.as_ref() != Some(&material)).then_some("read from files");
-                return Ok(Prepared { material, write: Write::None, change });
+                return Ok(Prepared { material, serve: true, write: Write::None, change });
             }
         }
         let secrets = secret_resource();
@@ -356,14 +363,14 @@ impl Tls {
         let Some(secret) = stored else {
             if !writer {
                 return match memory {
-                    Some(m) => Ok(Prepared { material: m, write: Write::None, change: None }),
+                    Some(m) => Ok(Prepared { material: m, serve: true, write: Write::None, change: None }),
                     None => Err(CertError::NotYet(format!("the Secret {ns}/{TLS_SECRET} does not exist yet"))),
                 };
             }
             // Deleted while running: restore what the bundles trust; never regenerate.
             return Ok(match memory.filter(|m| usable(m)) {
-                Some(m) => Prepared { material: m, write: Write::Create, change: Some("restored from memory") },
-                None => Prepared { material: generate(&self.names, now, &self.lifetime)?, write: Write::Create, change: Some("generated") },
+                Some(m) => Prepared { material: m, serve: true, write: Write::Create, change: Some("restored from memory") },
+                None => Prepared { material: generate(&self.names, now, &self.lifetime)?, serve: true, write: Write::Create, change: Some("generated") },
             });
         };
         let rv = secret.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -375,32 +382,37 @@ impl Tls {
         match (verdict, parsed) {
             (Check::Good, Ok(m)) => {
                 let change = (memory.as_ref() != Some(&m)).then_some("loaded from the Secret");
-                Ok(Prepared { material: m, write: Write::None, change })
+                Ok(Prepared { material: m, serve: true, write: Write::None, change })
             }
             (Check::Expiring, Ok(m)) if !writer || !self.lifetime.auto_rotate => {
                 if !self.lifetime.auto_rotate && !self.warned_expiry.swap(true, std::sync::atomic::Ordering::Relaxed) {
                     tracing::warn!(secret = TLS_SECRET, namespace = ns, "the gateway's certificate expires within the rotation threshold and security.certManager.autoRotate is false: rotate it by deleting the Secret and restarting the gateway");
                 }
                 let change = (memory.as_ref() != Some(&m)).then_some("loaded from the Secret");
-                Ok(Prepared { material: m, write: Write::None, change })
+                Ok(Prepared { material: m, serve: true, write: Write::None, change })
             }
             (Check::Expiring, Ok(old)) => {
+                let announced = self.announced.lock().ok().and_then(|a| a.clone()).filter(|a| a.previous_ca.as_ref().is_some_and(|(ca, _)| *ca == old.ca_pem));
+                if let Some(next) = announced {
+                    // Its CA has been in the bundles for a pass: serve it.
+                    return Ok(Prepared { material: next, serve: true, write: Write::Update(rv), change: Some("rotated") });
+                }
                 let mut next = generate(&self.names, now, &self.lifetime)?;
                 // The old certificate expires within the threshold: trust its CA until then.
                 next.previous_ca = Some((old.ca_pem, now.saturating_add(self.lifetime.rotation_threshold.as_secs() as i64)));
-                Ok(Prepared { material: next, write: Write::Update(rv), change: Some("rotated") })
+                Ok(Prepared { material: next, serve: false, write: Write::None, change: Some("rotation announced") })
             }
             (Check::Unusable(why), _) => {
                 if !writer {
                     return match memory {
-                        Some(m) => Ok(Prepared { material: m, write: Write::None, change: None }),
+                        Some(m) => Ok(Prepared { material: m, serve: true, write: Write::None, change: None }),
                         None => Err(CertError::NotYet(format!("the Secret {ns}/{TLS_SECRET} is not usable ({why}); waiting for the leader to replace it"))),
                     };
                 }
                 tracing::warn!(secret = TLS_SECRET, namespace = ns, "the TLS Secret is not usable ({why}): replacing it");
                 Ok(match memory.filter(|m| usable(m)) {
-                    Some(m) => Prepared { material: m, write: Write::Update(rv), change: Some("replaced from memory") },
-                    None => Prepared { material: generate(&self.names, now, &self.lifetime)?, write: Write::Update(rv), change: Some("replaced") },
+                    Some(m) => Prepared { material: m, serve: true, write: Write::Update(rv), change: Some("replaced from memory") },
+                    None => Prepared { material: generate(&self.names, now, &self.lifetime)?, serve: true, write: Write::Update(rv), change: Some("replaced") },
                 })
             }
             // `check` gives Good/Expiring only for parsed material.
@@ -411,8 +423,15 @@ impl Tls {
     /// Writes the Secret when `p` says so, then serves its certificate. A conflicting writer
     /// (another replica) is not an error: the next pass adopts what it wrote.
     pub async fn commit<C: Cluster>(&self, cluster: &C, p: Prepared, now: i64) -> Result<(), CertError> {
-        let secrets = secret_resource();
         let ns = self.namespace.as_str();
+        if !p.serve {
+            tracing::info!(secret = TLS_SECRET, namespace = ns, "TLS certificate expires soon: the new CA is in the CA bundles, the new certificate is served next pass");
+            if let Ok(mut a) = self.announced.lock() {
+                *a = Some(p.material);
+            }
+            return Ok(());
+        }
+        let secrets = secret_resource();
         let err = |source| CertError::Secret { namespace: self.namespace.clone(), source };
         let body = p.material.to_secret(ns, now);
         match &p.write {
@@ -441,6 +460,9 @@ impl Tls {
         }
         if let Ok(mut c) = self.current.lock() {
             *c = Some(p.material);
+        }
+        if let Ok(mut a) = self.announced.lock() {
+            *a = None;
         }
         Ok(())
     }
