@@ -51,7 +51,8 @@ pub async fn serve_webhooks(katalog: &Path) -> Server {
     let listener = TlsListener::new(tcp, server_config(&leaf).unwrap()).unwrap();
     let addr = axum::serve::Listener::local_addr(&listener).unwrap();
     let metrics = Arc::new(Metrics::default());
-    let state = Arc::new(Webhooks { gate: Arc::new(Gate::new(Arc::new(valid))), install_namespace: "orkestra-system".into(), metrics: metrics.clone(), others: None });
+    let state =
+        Arc::new(Webhooks { gate: Arc::new(Gate::new(Arc::new(valid))), install_namespace: "orkestra-system".into(), metrics: metrics.clone(), others: None });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = services::serve::http::spawn(listener, router(state, &Webhook::ALL), async move {
         let _ = stopped.await;
