@@ -597,7 +597,12 @@ fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)])
                 for crd in &d.crds {
                     features.insert(format!("validation webhook ({crd})"));
                     let Some(e) = entry(crd) else { continue };
-                    let unique = e.admission.iter().flat_map(|a| &a.validation).flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
+                    let unique = e
+                        .admission
+                        .iter()
+                        .flat_map(|a| &a.validation)
+                        .flat_map(|v| &v.rules)
+                        .any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
                     if unique && let Some(id) = api_identity(e) {
                         s.grant(
                             gw,

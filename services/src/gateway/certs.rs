@@ -112,7 +112,10 @@ pub struct Material {
 
 impl std::fmt::Debug for Material {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Material").field("previous_ca", &self.previous_ca.as_ref().map(|(_, until)| until)).field("managed", &self.managed).finish_non_exhaustive()
+        f.debug_struct("Material")
+            .field("previous_ca", &self.previous_ca.as_ref().map(|(_, until)| until))
+            .field("managed", &self.managed)
+            .finish_non_exhaustive()
     }
 }
 
@@ -162,7 +165,8 @@ impl Material {
         };
         let need = |key: &'static str| text(key)?.ok_or(Malformed { key, problem: "is missing" });
         let (cert_pem, key_pem, ca_pem) = (need(CERT_KEY)?, need(KEY_KEY)?, need(CA_KEY)?);
-        let until = secret.pointer(&format!("/metadata/annotations/{}", PREVIOUS_UNTIL.replace('/', "~1"))).and_then(Value::as_str).and_then(|t| parse_rfc3339(t).ok());
+        let until =
+            secret.pointer(&format!("/metadata/annotations/{}", PREVIOUS_UNTIL.replace('/', "~1"))).and_then(Value::as_str).and_then(|t| parse_rfc3339(t).ok());
         let previous_ca = match (text(PREVIOUS_CA_KEY)?, until) {
             (Some(prev), Some(until)) => Some((prev, until)),
             _ => None,
@@ -397,7 +401,11 @@ impl Tls {
             }
             (Check::Expiring, Ok(m)) if !writer || !self.lifetime.auto_rotate => {
                 if !self.lifetime.auto_rotate && !self.warned_expiry.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    tracing::warn!(secret = TLS_SECRET, namespace = ns, "the gateway's certificate expires within the rotation threshold and security.certManager.autoRotate is false: rotate it by deleting the Secret and restarting the gateway");
+                    tracing::warn!(
+                        secret = TLS_SECRET,
+                        namespace = ns,
+                        "the gateway's certificate expires within the rotation threshold and security.certManager.autoRotate is false: rotate it by deleting the Secret and restarting the gateway"
+                    );
                 }
                 let change = (memory.as_ref() != Some(&m)).then_some("loaded from the Secret");
                 Ok(Prepared { material: m, serve: true, write: Write::None, change })
@@ -436,7 +444,11 @@ impl Tls {
     pub async fn commit<C: Cluster>(&self, cluster: &C, p: Prepared, now: i64) -> Result<(), CertError> {
         let ns = self.namespace.as_str();
         if !p.serve {
-            tracing::info!(secret = TLS_SECRET, namespace = ns, "TLS certificate expires soon: the new CA is in the CA bundles, the new certificate is served next pass");
+            tracing::info!(
+                secret = TLS_SECRET,
+                namespace = ns,
+                "TLS certificate expires soon: the new CA is in the CA bundles, the new certificate is served next pass"
+            );
             if let Ok(mut a) = self.announced.lock() {
                 *a = Some(p.material);
             }

@@ -95,7 +95,8 @@ fn identity<'g>(gate: &'g Gate, crd: &str) -> Option<(&'g CrdEntry, ApiIdentity)
 
 /// The operations of a CRD's validation and mutation webhooks (default CREATE, UPDATE).
 fn operations(e: &CrdEntry) -> Vec<&'static str> {
-    let ops: Vec<&'static str> = e.admission.as_ref().and_then(|a| a.webhooks.as_ref()).map(|w| w.operations.iter().map(|o| o.as_str()).collect()).unwrap_or_default();
+    let ops: Vec<&'static str> =
+        e.admission.as_ref().and_then(|a| a.webhooks.as_ref()).map(|w| w.operations.iter().map(|o| o.as_str()).collect()).unwrap_or_default();
     let mut ops = if ops.is_empty() { vec!["CREATE", "UPDATE"] } else { ops };
     ops.sort();
     ops.dedup();

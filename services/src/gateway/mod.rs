@@ -304,8 +304,11 @@ pub async fn start<C: Cluster + 'static>(cluster: Arc<C>, valid: Arc<Valid>, opt
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let listener = crate::serve::tls::TlsListener::new(webhook_tcp, tls.serving().server_config()?)
-        .map_err(|source| GatewayError::Bind { what: "webhooks (HTTPS)", addr: webhook_addr, source })?;
+    let listener = crate::serve::tls::TlsListener::new(webhook_tcp, tls.serving().server_config()?).map_err(|source| GatewayError::Bind {
+        what: "webhooks (HTTPS)",
+        addr: webhook_addr,
+        source,
+    })?;
     // The webhook server stops after the housekeeper (which may still need it to answer while it
     // deletes configurations on shutdown).
     let (https_stop, https_stopped) = watch::channel(false);

@@ -167,7 +167,10 @@ async fn the_configurations_are_those_the_katalogs_declare() {
     assert_eq!(w["name"], "namespace-protection.orkestra.orkspace.io");
     assert_eq!(w["failurePolicy"], "Fail");
     assert_eq!(w["namespaceSelector"], json!({}), "kube-system included");
-    assert_eq!(w["rules"], json!([{"apiGroups": ["storage.ork.dev"], "apiVersions": ["*"], "resources": ["buckets"], "operations": ["CREATE", "UPDATE"], "scope": "*"}]));
+    assert_eq!(
+        w["rules"],
+        json!([{"apiGroups": ["storage.ork.dev"], "apiVersions": ["*"], "resources": ["buckets"], "operations": ["CREATE", "UPDATE"], "scope": "*"}])
+    );
     assert_eq!((w["sideEffects"].clone(), w["timeoutSeconds"].clone(), w["matchPolicy"].clone()), (json!("None"), json!(5), json!("Exact")));
     assert_eq!(w["admissionReviewVersions"], json!(["v1"]));
     let url = w["clientConfig"]["url"].as_str().unwrap();
@@ -321,11 +324,19 @@ async fn probes_and_metrics_are_served_on_the_http_port_and_a_service_endpoint_n
     assert!(metrics.contains("ork_gateway_housekeeper_passes_total"), "{metrics}");
     assert!(metrics.contains("ork_gateway_housekeeper_writes_total{kind=\"ValidatingWebhookConfiguration\",action=\"created\"} 1"), "{metrics}");
     let c = vwc(&cluster, &ns_config()).unwrap();
-    assert_eq!(c["webhooks"][0]["clientConfig"]["service"], json!({"name": "orkestra-gateway", "namespace": NS, "path": "/namespace-protection", "port": 8443}));
+    assert_eq!(
+        c["webhooks"][0]["clientConfig"]["service"],
+        json!({"name": "orkestra-gateway", "namespace": NS, "path": "/namespace-protection", "port": 8443})
+    );
     // The certificate names the Service.
     let ca = secret_text(&secret(&cluster).unwrap(), "ca.crt");
-    services::serve::tls::verify_leaf(ca.as_bytes(), secret_text(&secret(&cluster).unwrap(), "tls.crt").as_bytes(), &format!("orkestra-gateway.{NS}.svc"), katalog::time::unix_now())
-        .unwrap();
+    services::serve::tls::verify_leaf(
+        ca.as_bytes(),
+        secret_text(&secret(&cluster).unwrap(), "tls.crt").as_bytes(),
+        &format!("orkestra-gateway.{NS}.svc"),
+        katalog::time::unix_now(),
+    )
+    .unwrap();
     gw.shutdown().await;
 }
 
