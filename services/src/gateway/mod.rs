@@ -57,8 +57,9 @@ pub enum TlsSource {
     /// Generated and kept by the gateway in the Secret `orkestra-internal-tls`, rotated before
     /// it expires (`security.certManager`).
     Managed,
-    /// PEM files provided (e.g. by cert-manager): served as they are, re-read on each pass; the
-    /// certificate file is the CA bundle. No Secret, no rotation.
+    /// PEM files provided (e.g. by cert-manager): served as they are, re-read on each pass and
+    /// swapped in when they change. The certificate file is also the CA bundle, so it must hold
+    /// the chain up to the CA that signed it (or be self-signed). No Secret, no rotation.
     Files {
         /// Certificate (chain) PEM.
         cert: PathBuf,

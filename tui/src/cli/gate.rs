@@ -85,6 +85,9 @@ fn read_docs(path: &Path, what: &str) -> Result<Vec<Value>, CliError> {
 #[derive(clap::Subcommand)]
 enum GateCommand {
     /// Run the gateway: HTTPS webhooks, their configurations and TLS, /health /ready /metrics (current kube context, or --dev).
+    ///
+    /// Against a real cluster the webhook configurations point at the gateway Service (--service-name), as a deployed
+    /// gateway's do: run it where that Service reaches it. With --dev the embedded cluster calls this process directly.
     Serve(Box<ServeArgs>),
 }
 
