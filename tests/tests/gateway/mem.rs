@@ -355,3 +355,31 @@ async fn two_replicas_elect_one_housekeeper_and_serve_the_same_certificate() {
     b.shutdown().await;
     a.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_files_are_served_and_swapped_when_they_change_with_no_secret() {
+    use services::gateway::TlsSource;
+    use services::serve::tls::Ca;
+    let dir = ork_tests::TempDir::new("gw-files");
+    let k = ns_katalog(&dir, false, "");
+    // A self-signed-CA chain: the certificate file holds the leaf and its CA.
+    let write = |tag: &str| {
+        let ca = Ca::new(&format!("files-ca-{tag}")).unwrap();
+        let leaf = ca.leaf(&["127.0.0.1"]).unwrap();
+        dir.write("tls.crt", &format!("{}{}", leaf.cert_pem, ca.pem()));
+        dir.write("tls.key", &leaf.key_pem);
+        ca.pem()
+    };
+    let ca1 = write("one");
+    let cluster = mem_cluster();
+    let opts = Options { tls: TlsSource::Files { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") }, ..options() };
+    let gw = start_ready(cluster.clone(), &k, opts).await;
+    assert!(secret(&cluster).is_none(), "no Secret with certificate files");
+    assert!(bundle_of(&vwc(&cluster, &ns_config()).unwrap()).contains(ca1.trim()), "the certificate file is the CA bundle");
+    assert!(Conn::connect(gw.webhook_addr(), &ca1).await.is_ok());
+    let ca2 = write("two");
+    eventually("the new files are served", Duration::from_secs(5), || Some(()).filter(|_| gw.ca_bundle().is_some_and(|b| b.contains(ca2.trim())))).await;
+    assert!(Conn::connect(gw.webhook_addr(), &ca2).await.is_ok(), "swapped without a restart");
+    assert!(Conn::connect(gw.webhook_addr(), &ca1).await.is_err());
+    gw.shutdown().await;
+}
