@@ -107,7 +107,7 @@ async fn the_tls_secret_is_created_reused_on_restart_and_replaced_when_malformed
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_validity_rotates_the_certificate_without_a_restart_and_no_request_is_refused() {
     let dir = ork_tests::TempDir::new("gw-rotate");
-    let k = ns_katalog(&dir, false, "certManager: {validFor: 6s, rotationThreshold: 4s}");
+    let k = ns_katalog(&dir, false, "certManager: {validFor: 8s, rotationThreshold: 4s}");
     let cluster = mem_cluster();
     let gw = start_ready(cluster.clone(), &k, options()).await;
     let addr = gw.webhook_addr();
