@@ -4,6 +4,7 @@
 //! webhooks see a request; `failurePolicy` and `timeoutSeconds` apply when a call fails.
 //! Webhooks are reached by `clientConfig.url` over HTTPS, trusting `clientConfig.caBundle`.
 
+use super::api::Api;
 use super::warning::Warnings;
 use super::webhook;
 use crate::cluster::{ApiResource, MemCluster, apply_json_patch};
@@ -91,11 +92,27 @@ pub fn selector_matches(selector: Option<&Value>, labels: Option<&Value>) -> boo
     labels_ok && exprs_ok
 }
 
-fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
+/// The resource, at the version the webhook sees it, when the webhook's rules match the request:
+/// at the version of the request, or — unless `matchPolicy: Exact` — at another version the
+/// resource is served at (the API server's default `Equivalent` policy: a webhook registered for
+/// `v1` also sees requests made at `v2`, converted to `v1`).
+fn matched(api: &Api, hook: &Value, a: &Attributes<'_>) -> Option<ApiResource> {
     let rules = hook.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
-    if !rules.iter().any(|r| rule_matches(r, a)) {
-        return false;
+    if rules.iter().any(|r| rule_matches(r, a)) {
+        return Some(a.resource.clone());
     }
+    if hook.get("matchPolicy").and_then(Value::as_str) == Some("Exact") {
+        return None;
+    }
+    api.served_versions(a.resource).into_iter().filter(|v| *v != a.resource.version).find_map(|version| {
+        let r = ApiResource { version, ..a.resource.clone() };
+        let at = Attributes { resource: &r, ..*a };
+        rules.iter().any(|rule| rule_matches(rule, &at)).then_some(r)
+    })
+}
+
+/// Whether the webhook's objectSelector and namespaceSelector select the request.
+fn selects(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
     let labels_of = |o: Option<&Value>| o.and_then(|o| o.pointer("/metadata/labels")).cloned();
     // The object selector matches when either the new or the old object matches.
     let object_ok = [a.object, a.old].into_iter().flatten().any(|o| selector_matches(hook.get("objectSelector"), labels_of(Some(o)).as_ref()));
@@ -112,14 +129,16 @@ fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
     object_ok && selector_matches(hook.get("namespaceSelector"), ns_labels.as_ref())
 }
 
-fn review(a: &Attributes<'_>, uid: u64) -> Value {
-    let r = a.resource;
+/// The AdmissionReview of a request made at `request` and seen by the webhook as `a` (the same,
+/// or another version of it).
+fn review(a: &Attributes<'_>, request: &ApiResource, uid: u64) -> Value {
+    let (r, q) = (a.resource, request);
     let mut req = json!({
         "uid": format!("00000000-0000-4000-9000-{uid:012x}"),
         "kind": {"group": r.group, "version": r.version, "kind": r.kind},
         "resource": {"group": r.group, "version": r.version, "resource": r.plural},
-        "requestKind": {"group": r.group, "version": r.version, "kind": r.kind},
-        "requestResource": {"group": r.group, "version": r.version, "resource": r.plural},
+        "requestKind": {"group": q.group, "version": q.version, "kind": q.kind},
+        "requestResource": {"group": q.group, "version": q.version, "resource": q.plural},
         "name": a.name,
         "operation": a.operation,
         "userInfo": a.user.info(),
@@ -155,12 +174,12 @@ fn internal(message: String) -> Rejection {
 /// Asks one webhook about the request: its response when it allows it (its warnings recorded
 /// either way, as the API server records them before it looks at `allowed`), `None` when the call
 /// failed under `failurePolicy: Ignore`, or why the request is refused.
-async fn ask(hook: &Value, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
+async fn ask(hook: &Value, a: &Attributes<'_>, request: &ApiResource, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
     static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
     let timeout = Duration::from_secs(hook.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10).clamp(1, 30));
     let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let response = match webhook::post(hook.get("clientConfig"), &review(a, uid), timeout).await {
+    let response = match webhook::post(hook.get("clientConfig"), &review(a, request, uid), timeout).await {
         Ok(v) => v.get("response").cloned().unwrap_or(json!({})),
         Err(_) if hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore") => return Ok(None),
         Err(e) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: {e}"))),
@@ -178,39 +197,61 @@ async fn ask(hook: &Value, a: &Attributes<'_>, warnings: &Warnings) -> Result<Op
     Ok(Some(response))
 }
 
+/// Converts the objects of a request to the version the webhook sees (`seen`), or back.
+async fn convert(api: &Api, object: Option<&Value>, seen: &ApiResource) -> Result<Option<Value>, Rejection> {
+    match object {
+        None => Ok(None),
+        Some(o) => api.convert_one(seen, o.clone(), &seen.version).await.map(Some).map_err(|e| internal(format!("Internal error occurred: {e}"))),
+    }
+}
+
+/// Asks one webhook about the request, at the version it wants to see: `None` when it does not
+/// match, else what [`ask`] says, with a mutating webhook's patch applied to the object (at the
+/// version of the request).
+async fn call(api: &Api, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, mutating: bool) -> Result<Option<Value>, Rejection> {
+    let Some(seen) = matched(api, hook, a) else { return Ok(a.object.cloned()) };
+    if !selects(&api.store, hook, a) {
+        return Ok(a.object.cloned());
+    }
+    let converted = seen.version != a.resource.version;
+    let (object, old) = if converted { (convert(api, a.object, &seen).await?, convert(api, a.old, &seen).await?) } else { (a.object.cloned(), a.old.cloned()) };
+    let at = Attributes { resource: &seen, object: object.as_ref(), old: old.as_ref(), ..*a };
+    let Some(response) = ask(hook, &at, a.resource, warnings).await? else { return Ok(a.object.cloned()) };
+    let mut object = object;
+    if mutating && let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut()) {
+        let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
+        let ops = katalog::template::base64_decode(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .ok_or_else(|| internal(format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON")))?;
+        apply_json_patch(obj, &ops).map_err(|e| internal(format!("Internal error occurred: webhook \"{name}\": {e}")))?;
+        if converted {
+            return convert(api, object.as_ref(), a.resource).await;
+        }
+        return Ok(object);
+    }
+    Ok(a.object.cloned())
+}
+
 /// Runs admission for a request; returns the object to store (mutated), or why not. What the
 /// webhooks warn of goes to `warnings`, also when a webhook refuses the request.
-pub async fn admit(store: &MemCluster, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
+pub(super) async fn admit(api: &Api, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
     // The API server does not call webhooks about webhook configurations.
     if a.resource.group == "admissionregistration.k8s.io" {
         return Ok(a.object.cloned());
     }
     let mut object = a.object.cloned();
     // Mutating webhooks one after another, each seeing what the previous ones made.
-    for hook in hooks(store, "MutatingWebhookConfiguration") {
+    for hook in hooks(&api.store, "MutatingWebhookConfiguration") {
         let now = Attributes { object: object.as_ref(), ..*a };
-        if !wants(store, &hook, &now) {
-            continue;
-        }
-        let Some(response) = ask(&hook, &now, warnings).await? else { continue };
-        if let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut()) {
-            let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
-            let ops = katalog::template::base64_decode(p)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .ok_or_else(|| internal(format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON")))?;
-            apply_json_patch(obj, &ops).map_err(|e| internal(format!("Internal error occurred: webhook \"{name}\": {e}")))?;
-        }
+        object = call(api, &hook, &now, warnings, true).await?;
     }
     // Validating webhooks all at once, as the API server calls them: every one that answers has
     // its warnings kept; the first refusal (in configuration order) is the answer.
     let now = Attributes { object: object.as_ref(), ..*a };
     let now = &now;
-    let asked: Vec<_> = hooks(store, "ValidatingWebhookConfiguration")
-        .into_iter()
-        .filter(|h| wants(store, h, now))
-        .map(|hook| async move { ask(&hook, now, warnings).await })
-        .collect();
+    let asked: Vec<_> =
+        hooks(&api.store, "ValidatingWebhookConfiguration").into_iter().map(|hook| async move { call(api, &hook, now, warnings, false).await }).collect();
     for answer in futures_util::future::join_all(asked).await {
         answer?;
     }

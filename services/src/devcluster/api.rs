@@ -585,7 +585,7 @@ async fn admitted(
     let object = if has_webhooks(&api.store) {
         let view = t.view();
         let a = Attributes { operation, resource: &view, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
-        match admit(&api.store, &a, warnings).await {
+        match admit(api, &a, warnings).await {
             Ok(obj) => obj.unwrap_or(Value::Null),
             Err(rej) => {
                 let code = StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN);

@@ -56,6 +56,21 @@ async fn convert_hook(State(calls): State<Arc<AtomicUsize>>, Json(review): Json<
     Json(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview", "response": result}))
 }
 
+/// A validating webhook that admits everything and says, as a warning, how it saw the request:
+/// the version of the object it got and the version the request was made at.
+async fn seen_hook(Json(review): Json<Value>) -> Json<Value> {
+    let req = &review["request"];
+    let object = if req["object"].is_null() { &req["oldObject"] } else { &req["object"] };
+    let seen = format!(
+        "seen as {} {} (spec.replicas={}) for a request at {}",
+        req["kind"]["version"].as_str().unwrap_or_default(),
+        object["apiVersion"].as_str().unwrap_or_default(),
+        object["spec"]["replicas"],
+        req["requestKind"]["version"].as_str().unwrap_or_default()
+    );
+    Json(json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": req["uid"], "allowed": true, "warnings": [seen]}}))
+}
+
 fn crd(plural: &str, kind: &str, conversion: &str) -> String {
     format!(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {plural}.shop.ork.dev}}\nspec:\n  group: shop.ork.dev\n  scope: Namespaced\n  names: {{plural: {plural}, singular: {}, kind: {kind}}}\n  versions:\n  - {{name: v1, served: true, storage: true, schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}, subresources: {{status: {{}}}}}}\n  - {{name: v2, served: true, storage: false, schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}, subresources: {{status: {{}}}}}}\n{conversion}",
@@ -89,7 +104,7 @@ async fn raw_watch(c: &Cluster, path: &str, during: impl std::future::Future<Out
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crds_serve_every_version_and_convert_through_their_webhook() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let hooks = hooks::serve(axum::Router::new().route("/convert", post(convert_hook)).with_state(calls.clone())).await;
+    let hooks = hooks::serve(axum::Router::new().route("/convert", post(convert_hook)).with_state(calls.clone()).route("/seen", post(seen_hook))).await;
     let c = hooks::cluster("conversion").await;
     let url = format!("https://{}/convert", hooks.addr);
     let out = c.apply(&crd("widgets", "Widget", &webhook_conversion(&url, &hooks.ca_bundle)), &[]).await;
@@ -171,6 +186,25 @@ async fn crds_serve_every_version_and_convert_through_their_webhook() {
     assert_eq!(modified["object"]["apiVersion"], "shop.ork.dev/v2");
     assert_eq!(modified["object"]["spec"]["size"], 4);
     assert!(modified["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().unwrap() > rv.parse::<u64>().unwrap());
+
+    // An admission webhook registered for v1 only also sees requests made at v2 (the API server's
+    // default matchPolicy, Equivalent), with the object converted to v1.
+    let validating = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: seen}}\nwebhooks:\n- name: seen.ork.test\n  clientConfig: {{url: \"https://{}/seen\", caBundle: {}}}\n  rules: [{{apiGroups: [shop.ork.dev], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [widgets]}}]\n  sideEffects: None\n  admissionReviewVersions: [v1]\n",
+        hooks.addr, hooks.ca_bundle
+    );
+    assert_eq!(c.apply(&validating, &[]).await.code, 0);
+    let out = c.kubectl(&["patch", "widgets.v2.shop.ork.dev", "gizmo", "--type=merge", "-p", r#"{"spec":{"size":7}}"#]).await;
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("Warning: seen as v1 shop.ork.dev/v1 (spec.replicas=7) for a request at v2"), "{out}");
+    let exact = validating.replace("  sideEffects: None", "  matchPolicy: Exact\n  sideEffects: None");
+    assert_eq!(c.apply(&exact, &[]).await.code, 0);
+    let out = c.kubectl(&["patch", "widgets.v2.shop.ork.dev", "gizmo", "--type=merge", "-p", r#"{"spec":{"size":8}}"#]).await;
+    assert!(out.code == 0 && !out.stderr.contains("Warning:"), "matchPolicy Exact: v1 only: {out}");
+    assert_eq!(
+        c.ok(&["delete", "validatingwebhookconfiguration", "seen"]).await,
+        "validatingwebhookconfiguration.admissionregistration.k8s.io \"seen\" deleted\n"
+    );
 
     // A webhook that refuses: kubectl says why, as against kube-apiserver.
     let broken = "apiVersion: shop.ork.dev/v1\nkind: Widget\nmetadata: {name: broken, namespace: default, labels: {convert: fail}}\nspec: {replicas: 1}\n";
