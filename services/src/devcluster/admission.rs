@@ -171,6 +171,23 @@ fn internal(message: String) -> Rejection {
     Rejection { code: 500, reason: "InternalError".into(), message }
 }
 
+/// The `response` of a webhook's answer, checked as the API server checks it: present, for the
+/// request sent (its uid), an `admission.k8s.io/v1` AdmissionReview; else why not, in the API
+/// server's words.
+fn verify(answer: &Value, uid: &str) -> Result<Value, String> {
+    let Some(response) = answer.get("response").filter(|r| r.is_object()) else { return Err("webhook response was absent".into()) };
+    let got = response.get("uid").and_then(Value::as_str).unwrap_or_default();
+    if got != uid {
+        return Err(format!("expected response.uid={uid:?}, got {got:?}"));
+    }
+    let text = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default();
+    if text("apiVersion") != "admission.k8s.io/v1" || text("kind") != "AdmissionReview" {
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        return Err(format!("expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got {api_version}, Kind={kind}"));
+    }
+    Ok(response.clone())
+}
+
 /// Asks one webhook about the request: its response when it allows it (its warnings recorded
 /// either way, as the API server records them before it looks at `allowed`), `None` when the call
 /// failed under `failurePolicy: Ignore`, or why the request is refused.
@@ -178,10 +195,15 @@ async fn ask(hook: &Value, a: &Attributes<'_>, request: &ApiResource, warnings: 
     static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
     let timeout = Duration::from_secs(hook.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10).clamp(1, 30));
-    let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let response = match webhook::post(hook.get("clientConfig"), &review(a, request, uid), timeout).await {
-        Ok(v) => v.get("response").cloned().unwrap_or(json!({})),
-        Err(_) if hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore") => return Ok(None),
+    let review = review(a, request, UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let ignore = hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore");
+    let response = match webhook::post(hook.get("clientConfig"), &review, timeout).await {
+        Ok(answer) => match verify(&answer, review.pointer("/request/uid").and_then(Value::as_str).unwrap_or_default()) {
+            Ok(response) => response,
+            Err(_) if ignore => return Ok(None),
+            Err(why) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": received invalid webhook response: {why}"))),
+        },
+        Err(_) if ignore => return Ok(None),
         Err(e) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: {e}"))),
     };
     for w in response.get("warnings").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
