@@ -190,7 +190,8 @@ impl Probes for GatewayProbes {
     }
 }
 
-/// A running gateway.
+/// A running gateway. Stop it with [`Running::shutdown`]; dropping it leaves its tasks running
+/// until the async runtime ends.
 pub struct Running {
     webhook_addr: SocketAddr,
     http_addr: SocketAddr,
