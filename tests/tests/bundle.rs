@@ -233,7 +233,10 @@ fn validate_full_shows_permissions_with_reasons_profiles_and_order() {
     assert_eq!(p["namespace"], "shop");
     assert_eq!(p["gatewayFeatures"], serde_json::json!(["mutation webhook (database)", "validation webhook (database)"]));
     let gw = p["gateway"].as_array().cloned().unwrap_or_default();
-    assert!(gw.iter().any(|r| r["resourceName"] == "orkestra-admission-validation-shop" && r["verbs"] == serde_json::json!(["get", "update", "delete"])), "{gw:?}");
+    assert!(
+        gw.iter().any(|r| r["resourceName"] == "orkestra-admission-validation-shop" && r["verbs"] == serde_json::json!(["get", "update", "delete"])),
+        "{gw:?}"
+    );
     let crd = &p["crds"]["database"];
     assert!(crd["runtime"].as_array().is_some_and(|a| a.iter().any(|r| r["resource"] == "databases/status")), "{crd}");
     assert!(crd["runtime"][0]["reasons"][0]["reason"].is_string(), "{crd}");
