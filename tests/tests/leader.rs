@@ -4,7 +4,7 @@
 
 use services::cluster::KubeCluster;
 use services::devcluster::{DevCluster, Options};
-use services::runtime::leader::{Elector, Timings};
+use services::serve::leader::{Elector, Timings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

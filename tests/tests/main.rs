@@ -11,6 +11,7 @@ mod devcluster;
 mod e2e;
 mod fuzz_loader;
 mod gate_cli;
+mod gateway;
 mod gateway_fuzz;
 mod init;
 mod invariants;

@@ -570,113 +570,87 @@ fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookT
     Ok(())
 }
 
+/// What the gateway does, from the one definition of its features ([`install::gateway_plan`]):
+/// its webhook configurations (created, kept, deleted on shutdown with `cleanupOnShutdown`), the
+/// configurations of features not declared (deleted by name, so removing a feature from the
+/// Katalog removes its webhook), the TLS Secret, the CA bundle of conversion CRDs, its Lease,
+/// and `list` for `unique` rules.
 fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)]) -> Vec<String> {
-    let sec = katalog.security.as_ref();
-    let deletion = sec.and_then(|x| x.deletion_protection.as_ref()).filter(|d| d.enabled != Some(false));
-    let ns_prot = sec.and_then(|x| x.namespace_protection.as_ref()).filter(|d| d.enabled != Some(false));
-    let webhooks = sec.and_then(|x| x.webhooks.as_ref());
-    let admission = webhooks.and_then(|w| w.admission.as_ref()).and_then(|a| a.enabled) == Some(true);
-    let conversion = sec.and_then(|x| x.conversion.as_ref()).and_then(|c| c.enabled) == Some(true);
-
-    let mut features = BTreeSet::new();
-    let mut configs: BTreeMap<WebhookConfig, (Reason, bool)> = BTreeMap::new();
-    let mut needs_tls = false;
+    let plan = install::gateway_plan(katalog);
+    if !plan.any() {
+        return Vec::new();
+    }
     let gw = Component::Gateway;
-    for &(name, e) in enabled {
-        let Some(adm) = &e.admission else { continue };
-        let hooks = adm.webhooks.as_ref();
-        let id = api_identity(e).filter(|id| !id.plural.is_empty());
-        let validating = admission && adm.validation.as_ref().is_some_and(|v| !v.rules.is_empty()) && hooks.and_then(|h| h.validation) != Some(false);
-        let mutating = admission && adm.mutation.as_ref().is_some_and(|m| !m.rules.is_empty()) && hooks.and_then(|h| h.mutation) != Some(false);
-        let cleanup = webhooks.and_then(|w| w.cleanup_on_shutdown) == Some(true);
-        if validating {
-            features.insert(format!("validation webhook ({name})"));
-            configs
-                .entry(WebhookConfig::Validation)
-                .or_insert((Reason::crd(name, "admission.validation: the validating webhook configuration for CRDs with rules"), cleanup));
-            let unique = adm.validation.iter().flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
-            if unique && let Some(id) = &id {
-                s.grant(
-                    gw,
-                    Scope::Cluster,
-                    &id.group,
-                    &id.plural,
-                    None,
-                    &[List],
-                    &Reason::crd(name, "admission.validation: a `unique` rule compares a CR with the others of its kind"),
-                );
+    let entry = |name: &str| enabled.iter().find(|(n, _)| *n == name).map(|(_, e)| *e);
+    let mut features = BTreeSet::new();
+    for d in &plan.configs {
+        let (resource, name) = (d.config.resource(), d.config.name(&s.ns));
+        let reason = match (d.config, d.crds.first()) {
+            (WebhookConfig::Validation, Some(crd)) => Reason::crd(crd, "admission.validation: the validating webhook configuration for CRDs with rules"),
+            (WebhookConfig::Mutation, Some(crd)) => Reason::crd(crd, "admission.mutation: the mutating webhook configuration for CRDs with rules"),
+            (WebhookConfig::DeletionProtection, _) => Reason::system("security.deletionProtection: the webhook that blocks deleting protected objects"),
+            _ => Reason::system("security.namespaceProtection: the webhook that rejects CRs in forbidden namespaces"),
+        };
+        let mut verbs = vec![Get, Create, Update];
+        if d.cleanup_on_shutdown {
+            verbs.push(Delete);
+        }
+        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", resource, Some(&name), &verbs, &reason);
+        match d.config {
+            WebhookConfig::Validation => {
+                for crd in &d.crds {
+                    features.insert(format!("validation webhook ({crd})"));
+                    let Some(e) = entry(crd) else { continue };
+                    let unique = e.admission.iter().flat_map(|a| &a.validation).flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
+                    if unique && let Some(id) = api_identity(e) {
+                        s.grant(
+                            gw,
+                            Scope::Cluster,
+                            &id.group,
+                            &id.plural,
+                            None,
+                            &[List],
+                            &Reason::crd(crd, "admission.validation: a `unique` rule compares a CR with the others of its kind"),
+                        );
+                    }
+                }
             }
-        }
-        if mutating {
-            features.insert(format!("mutation webhook ({name})"));
-            configs
-                .entry(WebhookConfig::Mutation)
-                .or_insert((Reason::crd(name, "admission.mutation: the mutating webhook configuration for CRDs with rules"), cleanup));
-        }
-        if conversion
-            && let Some(c) = &adm.conversion
-            && (!c.paths.is_empty() || c.participant == Some(true))
-        {
-            features.insert(format!("conversion webhook ({name})"));
-            needs_tls = true;
-            if c.update_crd == Some(true)
-                && let Some(id) = &id
-            {
-                let crd_name = format!("{}.{}", id.plural, id.group);
-                s.grant(
-                    gw,
-                    Scope::Cluster,
-                    "apiextensions.k8s.io",
-                    "customresourcedefinitions",
-                    Some(&crd_name),
-                    &[Get, Patch],
-                    &Reason::crd(name, "admission.conversion.updateCRD: injects the CA bundle into the CRD's conversion webhook"),
-                );
+            WebhookConfig::Mutation => features.extend(d.crds.iter().map(|crd| format!("mutation webhook ({crd})"))),
+            WebhookConfig::DeletionProtection => {
+                features.insert("deletion protection".to_string());
+            }
+            WebhookConfig::NamespaceProtection => {
+                features.insert("namespace protection".to_string());
             }
         }
     }
-    if let Some(d) = deletion {
-        features.insert("deletion protection".to_string());
-        configs.insert(
-            WebhookConfig::DeletionProtection,
-            (Reason::system("security.deletionProtection: the webhook that blocks deleting protected objects"), d.cleanup_on_shutdown == Some(true)),
-        );
+    for c in WebhookConfig::ALL.into_iter().filter(|c| plan.config(*c).is_none()) {
+        let why = Reason::system("removes the configuration of a feature the Katalog does not declare (declarative removal)");
+        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", c.resource(), Some(&c.name(&s.ns)), &[Get, Delete], &why);
+    }
+    for crd in &plan.conversion {
+        features.insert(format!("conversion webhook ({crd})"));
+    }
+    for crd in &plan.update_crds {
+        let Some(id) = entry(crd).and_then(api_identity) else { continue };
+        let crd_name = format!("{}.{}", id.plural, id.group);
         s.grant(
             gw,
             Scope::Cluster,
-            "",
-            "namespaces",
-            Some(&s.ns.clone()),
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            Some(&crd_name),
             &[Get, Patch],
-            &Reason::system("security.deletionProtection: labels the install namespace so that the protection covers it"),
+            &Reason::crd(crd, "admission.conversion.updateCRD: injects the CA bundle into the CRD's conversion webhook"),
         );
     }
-    if ns_prot.is_some() {
-        features.insert("namespace protection".to_string());
-        configs.insert(
-            WebhookConfig::NamespaceProtection,
-            (Reason::system("security.namespaceProtection: the webhook that rejects CRs in forbidden namespaces"), false),
-        );
+    let mut verbs = vec![Get, Create, Update];
+    if plan.any_cleanup() {
+        verbs.push(Delete);
     }
-    let mut any_cleanup = false;
-    for (cfg, (reason, cleanup)) in &configs {
-        let resource = if cfg.mutating() { "mutatingwebhookconfigurations" } else { "validatingwebhookconfigurations" };
-        let name = cfg.name(&s.ns);
-        let mut verbs = vec![Get, Create, Update];
-        if *cleanup {
-            verbs.push(Delete);
-            any_cleanup = true;
-        }
-        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", resource, Some(&name), &verbs, reason);
-        needs_tls = true;
-    }
-    if needs_tls {
-        let mut verbs = vec![Get, Create, Update];
-        if any_cleanup {
-            verbs.push(Delete);
-        }
-        let why = Reason::system(format!("its self-signed TLS certificate, kept in the Secret `{}` in the install namespace", install::TLS_SECRET));
-        s.grant(gw, Scope::Namespace, "", "secrets", Some(install::TLS_SECRET), &verbs, &why);
-    }
+    let why = Reason::system(format!("its self-signed TLS certificate, kept in the Secret `{}` in the install namespace", install::TLS_SECRET));
+    s.grant(gw, Scope::Namespace, "", "secrets", Some(install::TLS_SECRET), &verbs, &why);
+    let lease = Reason::system(format!("leader election of the housekeeper: the Lease `{}` in the install namespace", install::GATEWAY_LEASE));
+    s.grant(gw, Scope::Namespace, "coordination.k8s.io", "leases", Some(install::GATEWAY_LEASE), &[Get, Create, Update], &lease);
     features.into_iter().collect()
 }

@@ -96,6 +96,8 @@ pub struct NamespaceProtection {
     pub allowed_namespaces: Vec<Str>,
     /// Merged into every CRD's deny-list.
     pub restricted_namespaces: Vec<Str>,
+    /// Remove the webhook on graceful stop.
+    pub cleanup_on_shutdown: Option<bool>,
 }
 
 /// `security.certManager`: the lifetime of the gateway's self-signed serving certificate.

@@ -186,7 +186,7 @@ impl Env {
             // On the dev cluster the runtime elects itself on the Lease as a deployed one does,
             // which proves the bundle's Lease and Event rules too. A borrowed cluster may have a
             // deployed runtime holding the Lease: there the in-process one runs unelected.
-            leader: (self.mode == ClusterMode::Dev).then(crate::runtime::leader::Timings::default),
+            leader: (self.mode == ClusterMode::Dev).then(crate::serve::leader::Timings::default),
             identity: "ork-e2e".into(),
             drain: Duration::from_secs(5),
             ..RuntimeOptions::default()

@@ -2,7 +2,7 @@
 //! (runtime-and-gateway.md §1.2; flag > environment > default), the kube client, and the
 //! start-to-signal lifecycle. Errors are typed; the binaries print them and choose exit codes.
 
-use super::leader::Timings;
+use crate::serve::leader::Timings;
 use super::operator::Defaults;
 use super::{Options, Runtime, StartError};
 use crate::serve::client::ClientError;

@@ -10,7 +10,6 @@
 pub mod command;
 pub mod health;
 mod http;
-pub mod leader;
 pub mod metrics;
 pub mod operator;
 pub mod queue;
@@ -21,7 +20,7 @@ use katalog::model::Katalog;
 use katalog::model::crd::DependencyCondition;
 use katalog::template::TemplateSet;
 use katalog::valid::Valid;
-use leader::{Elector, Timings};
+use crate::serve::leader::{Elector, Timings};
 use operator::{Defaults, OperatorBox};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -2,6 +2,9 @@
 //! JSONPatch), namespace protection, validation rules (every denial, warnings) and, for
 //! `--op delete`, deletion protection — computed by the same `katalog::admission::Gate` the
 //! gateway answers with.
+//!
+//! `ork gate serve` runs the gateway itself (the same code as `ork-gateway gate`) against the
+//! current kube context, or with `--dev` against an embedded dev cluster it starts.
 
 use super::{CliError, Outcome, Output, default_file, install_namespace, output};
 use katalog::admission::{Gate, Operation, UserInfo};
@@ -28,13 +31,16 @@ pub enum Op {
 
 /// Arguments of `ork gate`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<GateCommand>,
     /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
     /// CR file, one or more documents; each gets its verdict.
-    #[arg(long)]
-    cr: PathBuf,
+    #[arg(long, required = true)]
+    cr: Option<PathBuf>,
     /// The operation the API server would be asked for.
     #[arg(long, value_enum, default_value = "create")]
     op: Op,
@@ -75,13 +81,37 @@ fn read_docs(path: &Path, what: &str) -> Result<Vec<Value>, CliError> {
     Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
 }
 
-/// Gates every document of `--cr`; exit 1 when any is refused.
+/// Subcommands of `ork gate`.
+#[derive(clap::Subcommand)]
+enum GateCommand {
+    /// Run the gateway: HTTPS webhooks, their configurations and TLS, /health /ready /metrics (current kube context, or --dev).
+    Serve(ServeArgs),
+}
+
+/// Arguments of `ork gate serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    gate: services::gateway::command::GateArgs,
+    /// Run against an embedded dev cluster started by this command (webhooks reached at 127.0.0.1).
+    #[arg(long)]
+    dev: bool,
+    /// With --dev: where to write the dev cluster's kubeconfig, for kubectl.
+    #[arg(long, default_value = "ork-dev.kubeconfig", value_name = "PATH")]
+    kubeconfig: PathBuf,
+}
+
+/// Gates every document of `--cr`; exit 1 when any is refused. `ork gate serve` runs the gateway.
 pub fn run(args: Args) -> Outcome {
+    if let Some(GateCommand::Serve(serve)) = args.command {
+        return run_serve(serve);
+    }
+    let Some(cr_file) = args.cr else { return Err(CliError::Usage("--cr is required".into()).into()) };
     let path = default_file(args.file);
     let valid = load_valid(&path, &args.load.options())?;
-    let crs = read_docs(&args.cr, "--cr")?;
+    let crs = read_docs(&cr_file, "--cr")?;
     if crs.is_empty() {
-        return Err(CliError::Invalid(format!("{} contains no documents", display_path(&args.cr))).into());
+        return Err(CliError::Invalid(format!("{} contains no documents", display_path(&cr_file))).into());
     }
     let old = match (&args.old, args.op) {
         (Some(p), Op::Update) => {
@@ -110,9 +140,60 @@ pub fn run(args: Args) -> Outcome {
     for (i, cr) in crs.iter().enumerate() {
         let req = gate
             .request_for(i + 1, cr, op, old.as_ref(), args.namespace.as_deref(), user.clone())
-            .map_err(|e| CliError::Invalid(format!("{}: {e}", display_path(&args.cr))))?;
+            .map_err(|e| CliError::Invalid(format!("{}: {e}", display_path(&cr_file))))?;
         reports.push(gate.review(&req, &install_ns, now, Rng::Seeded(args.seed)));
     }
     output::gate_report(args.output, &reports);
     Ok(if reports.iter().all(|r| r.allowed) { 0 } else { 1 })
+}
+
+/// `ork gate serve`: the gateway until SIGTERM / Ctrl-C.
+fn run_serve(args: ServeArgs) -> Outcome {
+    use services::cluster::{Cluster, KubeCluster};
+    use services::gateway::command::serve;
+    use std::net::{IpAddr, Ipv4Addr};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // A laptop: loopback only; against a shared cluster the Lease keeps this process from
+    // housekeeping beside a deployed gateway.
+    let mut opts = args.gate.options(IpAddr::V4(Ipv4Addr::LOCALHOST), !args.dev).map_err(|e| CliError::Usage(e.to_string()))?;
+    let valid = load_valid(&args.gate.katalog(), &args.gate.load_options())?;
+    args.gate.init_logging();
+    services::serve::panic::install_hook();
+    let rt = super::async_runtime(None)?;
+    rt.block_on(async move {
+        if !args.dev {
+            let client = args.gate.client().await.map_err(|e| {
+                let message = format!("{e}\nhint: pass --dev to run against an embedded dev cluster");
+                anyhow::Error::new(e).context(message)
+            })?;
+            serve(client, valid, opts).await?;
+            return Ok(0);
+        }
+        let dev = services::devcluster::DevCluster::start(services::devcluster::Options::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the dev cluster: {e}"))?;
+        let result = async {
+            dev.write_kubeconfig(&args.kubeconfig).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.kubeconfig.display()))?;
+            let client = dev.client().await.map_err(|e| anyhow::anyhow!("cannot connect to the dev cluster: {e}"))?;
+            let admin = KubeCluster::new(client.clone());
+            services::run::install(&admin, &valid.katalog).await?;
+            // The TLS Secret lives in the install namespace: the dev cluster starts without it.
+            if let Some(r) = katalog::kinds::known("", "Namespace") {
+                let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": opts.namespace}});
+                if let Err(e) = admin.create(&r, None, &ns).await
+                    && !matches!(e, services::cluster::ClusterError::AlreadyExists { .. })
+                {
+                    return Err(anyhow::anyhow!("cannot create namespace {}: {e}", opts.namespace));
+                }
+            }
+            // The dev cluster resolves no Services: its API server calls the bound address.
+            opts.endpoint = services::gateway::Endpoint::Direct;
+            tracing::info!(url = %dev.url(), kubeconfig = %args.kubeconfig.display(), "dev cluster ready; the gateway registers its webhooks on it");
+            serve(client, valid, opts).await?;
+            Ok(0)
+        }
+        .await;
+        dev.stop().await;
+        result
+    })
 }

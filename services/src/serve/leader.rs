@@ -1,5 +1,6 @@
-//! Leader election ("konductor", runtime-and-gateway.md §1.3) on a coordination.k8s.io/v1 Lease,
-//! over the [`Cluster`] trait. Every write is resourceVersion-guarded, so two candidates can never
+//! Leader election on a coordination.k8s.io/v1 Lease, over the [`Cluster`] trait: the runtime's
+//! "konductor" (runtime-and-gateway.md §1.3, Lease `orkestra-konductor`) and the gateway's
+//! housekeeper (its own Lease) use it. Every write is resourceVersion-guarded, so two candidates can never
 //! both believe they acquired the same term. A leader that cannot renew for `renew_deadline`
 //! steps down before its lease can expire; a follower takes over once the holder's lease is
 //! older than `lease_duration`.
