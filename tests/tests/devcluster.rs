@@ -1,7 +1,10 @@
 //! The embedded dev cluster driven by the real `kubectl`: every step asserts kubectl's output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod conversion;
+mod hooks;
 mod patch;
+mod warnings;
 
 use ork_tests::{TempDir, ork_bin};
 use std::io::{BufRead, BufReader};

@@ -4,17 +4,12 @@
 //! webhooks see a request; `failurePolicy` and `timeoutSeconds` apply when a call fails.
 //! Webhooks are reached by `clientConfig.url` over HTTPS, trusting `clientConfig.caBundle`.
 
+use super::api::Api;
+use super::warning::Warnings;
+use super::webhook;
 use crate::cluster::{ApiResource, MemCluster, apply_json_patch};
-use crate::serve::tls;
-use axum::body::Bytes;
-use axum::http::{Request, Uri, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use rustls_pki_types::ServerName;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 
 /// Why a request was not admitted: the HTTP status, the Status reason, the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +92,27 @@ pub fn selector_matches(selector: Option<&Value>, labels: Option<&Value>) -> boo
     labels_ok && exprs_ok
 }
 
-fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
+/// The resource, at the version the webhook sees it, when the webhook's rules match the request:
+/// at the version of the request, or — unless `matchPolicy: Exact` — at another version the
+/// resource is served at (the API server's default `Equivalent` policy: a webhook registered for
+/// `v1` also sees requests made at `v2`, converted to `v1`).
+fn matched(api: &Api, hook: &Value, a: &Attributes<'_>) -> Option<ApiResource> {
     let rules = hook.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
-    if !rules.iter().any(|r| rule_matches(r, a)) {
-        return false;
+    if rules.iter().any(|r| rule_matches(r, a)) {
+        return Some(a.resource.clone());
     }
+    if hook.get("matchPolicy").and_then(Value::as_str) == Some("Exact") {
+        return None;
+    }
+    api.served_versions(a.resource).into_iter().filter(|v| *v != a.resource.version).find_map(|version| {
+        let r = ApiResource { version, ..a.resource.clone() };
+        let at = Attributes { resource: &r, ..*a };
+        rules.iter().any(|rule| rule_matches(rule, &at)).then_some(r)
+    })
+}
+
+/// Whether the webhook's objectSelector and namespaceSelector select the request.
+fn selects(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
     let labels_of = |o: Option<&Value>| o.and_then(|o| o.pointer("/metadata/labels")).cloned();
     // The object selector matches when either the new or the old object matches.
     let object_ok = [a.object, a.old].into_iter().flatten().any(|o| selector_matches(hook.get("objectSelector"), labels_of(Some(o)).as_ref()));
@@ -118,126 +129,16 @@ fn wants(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> bool {
     object_ok && selector_matches(hook.get("namespaceSelector"), ns_labels.as_ref())
 }
 
-/// Why a webhook could not be called; the text follows the API server's, after `failed to
-/// call webhook: `.
-#[derive(Debug, thiserror::Error)]
-// Variant fields are the message's parts and its `#[source]` cause.
-#[allow(missing_docs)]
-pub enum WebhookError {
-    /// The webhook is addressed by `clientConfig.service`.
-    #[error("clientConfig.service is not supported by the ork dev cluster (no cluster DNS); use clientConfig.url")]
-    ServiceRef,
-    /// `clientConfig.url` does not parse.
-    #[error("bad webhook URL {url:?}: {source}")]
-    Url {
-        url: String,
-        #[source]
-        source: axum::http::uri::InvalidUri,
-    },
-    /// The URL is not https.
-    #[error("webhook URL {0:?} must use https")]
-    NotHttps(String),
-    /// `clientConfig.caBundle` is not base64.
-    #[error("caBundle is not base64: {0}")]
-    CaBundleEncoding(String),
-    /// `clientConfig.caBundle` is missing.
-    #[error("clientConfig.caBundle is required by the ork dev cluster (it has no system roots)")]
-    NoCaBundle,
-    /// The CA bundle cannot be used.
-    #[error(transparent)]
-    Tls(#[from] tls::TlsError),
-    /// The host is not a valid TLS server name.
-    #[error("bad webhook host {host:?}: {source}")]
-    Host {
-        host: String,
-        #[source]
-        source: rustls_pki_types::InvalidDnsNameError,
-    },
-    /// The TCP connection failed.
-    #[error("Post {url:?}: dial tcp {host}:{port}: {source}")]
-    Dial {
-        url: String,
-        host: String,
-        port: u16,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TLS handshake failed.
-    #[error("Post {url:?}: tls: {source}")]
-    Handshake {
-        url: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// HTTP failed (handshake, request, body).
-    #[error("Post {url:?}: {source}")]
-    Http {
-        url: String,
-        #[source]
-        source: hyper::Error,
-    },
-    /// The request could not be built.
-    #[error("{0}")]
-    Request(#[from] axum::http::Error),
-    /// The webhook answered with an error status.
-    #[error("Post {url:?}: the webhook answered HTTP {status}")]
-    Status { url: String, status: axum::http::StatusCode },
-    /// The answer is not JSON.
-    #[error("the webhook's AdmissionReview does not parse: {0}")]
-    Review(#[source] serde_json::Error),
-    /// No answer within `timeoutSeconds`.
-    #[error("context deadline exceeded after {0}s")]
-    Timeout(u64),
-}
-
-async fn call(hook: &Value, review: &Value) -> Result<Value, WebhookError> {
-    let cc = hook.get("clientConfig").cloned().unwrap_or(json!({}));
-    let Some(url) = cc.get("url").and_then(Value::as_str) else {
-        return Err(WebhookError::ServiceRef);
-    };
-    let uri: Uri = url.parse().map_err(|source| WebhookError::Url { url: url.to_string(), source })?;
-    if uri.scheme_str() != Some("https") {
-        return Err(WebhookError::NotHttps(url.to_string()));
-    }
-    let host = uri.host().unwrap_or_default().trim_matches(|c| c == '[' || c == ']').to_string();
-    let port = uri.port_u16().unwrap_or(443);
-    let ca = cc
-        .get("caBundle")
-        .and_then(Value::as_str)
-        .map(|b| katalog::template::base64_decode(b).map_err(|e| WebhookError::CaBundleEncoding(e.to_string())))
-        .transpose()?;
-    let Some(ca) = ca else { return Err(WebhookError::NoCaBundle) };
-    let config = tls::client_config(&ca)?;
-    let name = ServerName::try_from(host.clone()).map_err(|source| WebhookError::Host { host: host.clone(), source })?;
-    let tcp =
-        TcpStream::connect((host.as_str(), port)).await.map_err(|source| WebhookError::Dial { url: url.to_string(), host: host.clone(), port, source })?;
-    let stream = TlsConnector::from(config).connect(name, tcp).await.map_err(|source| WebhookError::Handshake { url: url.to_string(), source })?;
-    let http = |source| WebhookError::Http { url: url.to_string(), source };
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(http)?;
-    tokio::spawn(conn);
-    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-    let req = Request::post(path)
-        .header(header::HOST, format!("{host}:{port}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "application/json")
-        .body(Full::new(Bytes::from(review.to_string())))?;
-    let resp = sender.send_request(req).await.map_err(http)?;
-    let status = resp.status();
-    let body = resp.into_body().collect().await.map_err(http)?.to_bytes();
-    if !status.is_success() {
-        return Err(WebhookError::Status { url: url.to_string(), status });
-    }
-    serde_json::from_slice(&body).map_err(WebhookError::Review)
-}
-
-fn review(a: &Attributes<'_>, uid: u64) -> Value {
-    let r = a.resource;
+/// The AdmissionReview of a request made at `request` and seen by the webhook as `a` (the same,
+/// or another version of it).
+fn review(a: &Attributes<'_>, request: &ApiResource, uid: u64) -> Value {
+    let (r, q) = (a.resource, request);
     let mut req = json!({
         "uid": format!("00000000-0000-4000-9000-{uid:012x}"),
         "kind": {"group": r.group, "version": r.version, "kind": r.kind},
         "resource": {"group": r.group, "version": r.version, "resource": r.plural},
-        "requestKind": {"group": r.group, "version": r.version, "kind": r.kind},
-        "requestResource": {"group": r.group, "version": r.version, "resource": r.plural},
+        "requestKind": {"group": q.group, "version": q.version, "kind": q.kind},
+        "requestResource": {"group": q.group, "version": q.version, "resource": q.plural},
         "name": a.name,
         "operation": a.operation,
         "userInfo": a.user.info(),
@@ -259,65 +160,100 @@ fn configs(store: &MemCluster, kind: &str) -> Vec<Value> {
     store.objects(&r)
 }
 
-/// Runs admission for a request; returns the object to store (mutated), or why not.
-pub async fn admit(store: &MemCluster, a: &Attributes<'_>) -> Result<Option<Value>, Rejection> {
+/// The configurations of `kind`, by name (the order webhooks are called in).
+fn hooks(store: &MemCluster, kind: &str) -> Vec<Value> {
+    let mut cfgs = configs(store, kind);
+    cfgs.sort_by_key(|c| c.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string());
+    cfgs.iter().flat_map(|c| c.get("webhooks").and_then(Value::as_array).cloned().unwrap_or_default()).collect()
+}
+
+fn internal(message: String) -> Rejection {
+    Rejection { code: 500, reason: "InternalError".into(), message }
+}
+
+/// Asks one webhook about the request: its response when it allows it (its warnings recorded
+/// either way, as the API server records them before it looks at `allowed`), `None` when the call
+/// failed under `failurePolicy: Ignore`, or why the request is refused.
+async fn ask(hook: &Value, a: &Attributes<'_>, request: &ApiResource, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
+    static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
+    let timeout = Duration::from_secs(hook.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10).clamp(1, 30));
+    let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let response = match webhook::post(hook.get("clientConfig"), &review(a, request, uid), timeout).await {
+        Ok(v) => v.get("response").cloned().unwrap_or(json!({})),
+        Err(_) if hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore") => return Ok(None),
+        Err(e) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: {e}"))),
+    };
+    for w in response.get("warnings").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        warnings.add(w);
+    }
+    if response.get("allowed").and_then(Value::as_bool) != Some(true) {
+        let st = response.get("status").cloned().unwrap_or(json!({}));
+        let msg = st.get("message").and_then(Value::as_str).unwrap_or("");
+        let code = st.get("code").and_then(Value::as_u64).filter(|c| (400..600).contains(c)).unwrap_or(403) as u16;
+        let reason = st.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).unwrap_or(if code == 403 { "Forbidden" } else { "BadRequest" });
+        return Err(Rejection { code, reason: reason.to_string(), message: format!("admission webhook \"{name}\" denied the request: {msg}") });
+    }
+    Ok(Some(response))
+}
+
+/// Converts the objects of a request to the version the webhook sees (`seen`), or back.
+async fn convert(api: &Api, object: Option<&Value>, seen: &ApiResource) -> Result<Option<Value>, Rejection> {
+    match object {
+        None => Ok(None),
+        Some(o) => api.convert_one(seen, o.clone(), &seen.version).await.map(Some).map_err(|e| internal(format!("Internal error occurred: {e}"))),
+    }
+}
+
+/// Asks one webhook about the request, at the version it wants to see: `None` when it does not
+/// match, else what [`ask`] says, with a mutating webhook's patch applied to the object (at the
+/// version of the request).
+async fn call(api: &Api, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, mutating: bool) -> Result<Option<Value>, Rejection> {
+    let Some(seen) = matched(api, hook, a) else { return Ok(a.object.cloned()) };
+    if !selects(&api.store, hook, a) {
+        return Ok(a.object.cloned());
+    }
+    let converted = seen.version != a.resource.version;
+    let (object, old) = if converted { (convert(api, a.object, &seen).await?, convert(api, a.old, &seen).await?) } else { (a.object.cloned(), a.old.cloned()) };
+    let at = Attributes { resource: &seen, object: object.as_ref(), old: old.as_ref(), ..*a };
+    let Some(response) = ask(hook, &at, a.resource, warnings).await? else { return Ok(a.object.cloned()) };
+    let mut object = object;
+    if mutating && let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut()) {
+        let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
+        let ops = katalog::template::base64_decode(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .ok_or_else(|| internal(format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON")))?;
+        apply_json_patch(obj, &ops).map_err(|e| internal(format!("Internal error occurred: webhook \"{name}\": {e}")))?;
+        if converted {
+            return convert(api, object.as_ref(), a.resource).await;
+        }
+        return Ok(object);
+    }
+    Ok(a.object.cloned())
+}
+
+/// Runs admission for a request; returns the object to store (mutated), or why not. What the
+/// webhooks warn of goes to `warnings`, also when a webhook refuses the request.
+pub(super) async fn admit(api: &Api, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
     // The API server does not call webhooks about webhook configurations.
     if a.resource.group == "admissionregistration.k8s.io" {
         return Ok(a.object.cloned());
     }
-    static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut object = a.object.cloned();
-    for (kind, mutating) in [("MutatingWebhookConfiguration", true), ("ValidatingWebhookConfiguration", false)] {
-        let mut cfgs = configs(store, kind);
-        cfgs.sort_by_key(|c| c.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string());
-        for cfg in cfgs {
-            for hook in cfg.get("webhooks").and_then(Value::as_array).cloned().unwrap_or_default() {
-                let now = Attributes { object: object.as_ref(), ..*a };
-                if !wants(store, &hook, &now) {
-                    continue;
-                }
-                let name = hook.get("name").and_then(Value::as_str).unwrap_or("?").to_string();
-                let timeout = Duration::from_secs(hook.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10).clamp(1, 30));
-                let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let answer = match tokio::time::timeout(timeout, call(&hook, &review(&now, uid))).await {
-                    Ok(r) => r,
-                    Err(_) => Err(WebhookError::Timeout(timeout.as_secs())),
-                };
-                let response = match answer {
-                    Ok(v) => v.get("response").cloned().unwrap_or(json!({})),
-                    Err(e) => {
-                        if hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore") {
-                            continue;
-                        }
-                        return Err(Rejection {
-                            code: 500,
-                            reason: "InternalError".into(),
-                            message: format!("Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: {e}"),
-                        });
-                    }
-                };
-                if response.get("allowed").and_then(Value::as_bool) != Some(true) {
-                    let st = response.get("status").cloned().unwrap_or(json!({}));
-                    let msg = st.get("message").and_then(Value::as_str).unwrap_or("");
-                    let code = st.get("code").and_then(Value::as_u64).filter(|c| (400..600).contains(c)).unwrap_or(403) as u16;
-                    let reason =
-                        st.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).unwrap_or(if code == 403 { "Forbidden" } else { "BadRequest" });
-                    return Err(Rejection { code, reason: reason.to_string(), message: format!("admission webhook \"{name}\" denied the request: {msg}") });
-                }
-                if mutating && let (Some(p), Some(obj)) = (response.get("patch").and_then(Value::as_str), object.as_mut()) {
-                    let ops = katalog::template::base64_decode(p).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).ok_or_else(|| Rejection {
-                        code: 500,
-                        reason: "InternalError".into(),
-                        message: format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON"),
-                    })?;
-                    apply_json_patch(obj, &ops).map_err(|e| Rejection {
-                        code: 500,
-                        reason: "InternalError".into(),
-                        message: format!("Internal error occurred: webhook \"{name}\": {e}"),
-                    })?;
-                }
-            }
-        }
+    // Mutating webhooks one after another, each seeing what the previous ones made.
+    for hook in hooks(&api.store, "MutatingWebhookConfiguration") {
+        let now = Attributes { object: object.as_ref(), ..*a };
+        object = call(api, &hook, &now, warnings, true).await?;
+    }
+    // Validating webhooks all at once, as the API server calls them: every one that answers has
+    // its warnings kept; the first refusal (in configuration order) is the answer.
+    let now = Attributes { object: object.as_ref(), ..*a };
+    let now = &now;
+    let asked: Vec<_> =
+        hooks(&api.store, "ValidatingWebhookConfiguration").into_iter().map(|hook| async move { call(api, &hook, now, warnings, false).await }).collect();
+    for answer in futures_util::future::join_all(asked).await {
+        answer?;
     }
     Ok(object)
 }

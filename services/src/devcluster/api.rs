@@ -8,6 +8,8 @@ mod scale;
 use super::admission::{Attributes, admit};
 use super::authn::{self, Refusal, Tokens};
 use super::authz::{self, AuditEntry, Request, User};
+use super::conversion::ConversionError;
+use super::warning::Warnings;
 use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Patch, Propagation};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -158,6 +160,44 @@ pub(super) struct Target {
     pub(super) name: Option<String>,
     /// The subresource, if any.
     pub(super) sub: Option<String>,
+    /// The version the request is made at: `res` is the resource as stored (at the storage
+    /// version of a custom resource), which may be another served version.
+    pub(super) version: String,
+}
+
+impl Target {
+    /// The resource at the version of the request.
+    pub(super) fn view(&self) -> ApiResource {
+        ApiResource { version: self.version.clone(), ..self.res.clone() }
+    }
+}
+
+/// What the API server answers when a conversion fails: a 500 without a reason, which kubectl
+/// prints as `Error from server: conversion webhook for … failed: …`.
+pub(super) fn conversion_failed(e: &ConversionError) -> Response {
+    let mut body = status(500, "", &e.to_string(), None);
+    if let Some(m) = body.as_object_mut() {
+        m.remove("reason");
+    }
+    respond(StatusCode::INTERNAL_SERVER_ERROR, &body)
+}
+
+/// `obj` (as stored) at the version of the request.
+async fn at_request(api: &Api, t: &Target, obj: Value) -> Result<Value, Response> {
+    api.convert_one(&t.res, obj, &t.version).await.map_err(|e| conversion_failed(&e))
+}
+
+/// `obj` (as sent, at the version of the request) at the storage version.
+async fn at_storage(api: &Api, t: &Target, obj: Value) -> Result<Value, Response> {
+    if t.version == t.res.version && obj.get("apiVersion").and_then(Value::as_str).is_none_or(|v| v == t.res.api_version()) {
+        return Ok(obj);
+    }
+    // What is sent may leave apiVersion out; it is the version of the request.
+    let mut obj = obj;
+    if obj.get("apiVersion").and_then(Value::as_str).is_none_or(str::is_empty) && obj.is_object() {
+        obj["apiVersion"] = json!(t.view().api_version());
+    }
+    api.convert_one(&t.res, obj, &t.res.version).await.map_err(|e| conversion_failed(&e))
 }
 
 impl Api {
@@ -168,7 +208,12 @@ impl Api {
             other => (None, other.to_vec()),
         };
         let Some(plural) = rest.first() else { return Err(not_found("")) };
-        let res = self.store.resource(group, plural).filter(|r| r.version == version).ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
+        // A custom resource is served at every `served` version of its CRD, stored at one.
+        let res = self
+            .store
+            .resource(group, plural)
+            .filter(|r| self.served_versions(r).iter().any(|v| v == version))
+            .ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
         if ns.is_some() && !res.namespaced {
             return Err(not_found(&format!("{plural} is cluster-scoped")));
         }
@@ -178,7 +223,7 @@ impl Api {
         if rest.len() > 3 || sub.as_deref().is_some_and(|s| s != "status" && !(s == "scale" && scalable)) {
             return Err(not_found(&rest.join("/")));
         }
-        Ok(Target { res, ns, name, sub })
+        Ok(Target { res, ns, name, sub, version: version.to_string() })
     }
 }
 
@@ -301,6 +346,8 @@ pub(super) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Res
     serde_json::from_slice(body).map_err(|e| bad_request(&format!("the body is not valid JSON: {e}")))
 }
 
+/// A request for a resource. What admission warns of goes to the client as `Warning` headers,
+/// whatever the answer.
 #[allow(clippy::too_many_arguments)]
 async fn resource(
     api: &Arc<Api>,
@@ -312,6 +359,25 @@ async fn resource(
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
     body: Bytes,
+) -> Response {
+    let warnings = Warnings::default();
+    let mut response = answer(api, user, method, group, version, rest, q, headers, body, &warnings).await;
+    warnings.write(response.headers_mut());
+    response
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    api: &Arc<Api>,
+    user: &User,
+    method: Method,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+    body: Bytes,
+    warnings: &Warnings,
 ) -> Response {
     let t = match api.target(group, version, rest) {
         Ok(t) => t,
@@ -372,6 +438,9 @@ async fn resource(
     if let (Some("scale"), Some(name)) = (t.sub.as_deref(), &t.name) {
         return scale::scale(api, &t, name, &method, headers, &body, q).await;
     }
+    // Objects reach the store at the storage version and the client at the request's: a custom
+    // resource's other versions are converted both ways.
+    let view = t.view();
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
         (&Method::GET, None) => {
@@ -384,7 +453,11 @@ async fn resource(
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                match admitted(api, user, "CREATE", &t, &name, Some(&obj), None).await {
+                let obj = match admitted(api, user, "CREATE", &t, &name, Some(&obj), None, warnings).await {
+                    Ok(obj) => obj,
+                    Err(resp) => return resp,
+                };
+                match at_storage(api, &t, obj).await {
                     Ok(obj) => store.create(r, ns, &obj).await,
                     Err(resp) => return resp,
                 }
@@ -400,7 +473,15 @@ async fn resource(
                     Ok(o) => o,
                     Err(e) => return error(&e, Some(r)),
                 };
-                match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old)).await {
+                let old = match at_request(api, &t, old).await {
+                    Ok(o) => o,
+                    Err(resp) => return resp,
+                };
+                let obj = match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old), warnings).await {
+                    Ok(obj) => obj,
+                    Err(resp) => return resp,
+                };
+                match at_storage(api, &t, obj).await {
                     Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
                     Ok(obj) => store.update(r, ns, &obj).await,
                     Err(resp) => return resp,
@@ -416,20 +497,35 @@ async fn resource(
             match store.get(r, ns, name).await {
                 Err(e) => match &patch {
                     // Server-side apply creates a missing object (field ownership is not tracked).
-                    Patch::Apply { config, .. } if e.is_not_found() => match admitted(api, user, "CREATE", &t, name, Some(config), None).await {
-                        Ok(obj) => store.create(r, ns, &obj).await,
-                        Err(resp) => return resp,
-                    },
+                    Patch::Apply { config, .. } if e.is_not_found() => {
+                        let obj = match admitted(api, user, "CREATE", &t, name, Some(config), None, warnings).await {
+                            Ok(obj) => obj,
+                            Err(resp) => return resp,
+                        };
+                        match at_storage(api, &t, obj).await {
+                            Ok(obj) => store.create(r, ns, &obj).await,
+                            Err(resp) => return resp,
+                        }
+                    }
                     _ => Err(e),
                 },
                 Ok(old) if previewed(api, &t) => {
-                    // Admission and the RBAC escalation check see the patched object, so the
-                    // patch is applied here first, as the store would apply it.
+                    // Admission and the RBAC escalation check see the patched object, and a patch
+                    // at another version than the stored one applies to the object at that
+                    // version, so the patch is applied here first, as the store would apply it.
+                    let old = match at_request(api, &t, old).await {
+                        Ok(o) => o,
+                        Err(resp) => return resp,
+                    };
                     let mut new = old.clone();
-                    if let Err(e) = crate::cluster::apply_patch(&mut new, &patch, r) {
+                    if let Err(e) = crate::cluster::apply_patch(&mut new, &patch, &view) {
                         return error(&e, Some(r));
                     }
-                    match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old)).await {
+                    let obj = match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old), warnings).await {
+                        Ok(obj) => obj,
+                        Err(resp) => return resp,
+                    };
+                    match at_storage(api, &t, obj).await {
                         Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
                         Ok(obj) => store.update(r, ns, &obj).await,
                         Err(resp) => return resp,
@@ -439,14 +535,17 @@ async fn resource(
                 Ok(_) => store.patch(r, ns, name, &patch).await,
             }
         }
-        (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body).await,
+        (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body, warnings).await,
         _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{method} is not supported on this path"), None)),
     };
     match result {
         Ok(obj) => {
             after_write(store, r, &obj).await;
             let code = if method == Method::POST { StatusCode::CREATED } else { StatusCode::OK };
-            respond(code, &obj)
+            match at_request(api, &t, obj).await {
+                Ok(obj) => respond(code, &obj),
+                Err(resp) => resp,
+            }
         }
         Err(e) => error(&e, Some(r)),
     }
@@ -460,20 +559,33 @@ fn has_webhooks(store: &MemCluster) -> bool {
 }
 
 /// Whether a write is applied here before it is stored, because something must see the
-/// resulting object first: admission webhooks, or the RBAC escalation check.
+/// resulting object first: admission webhooks, or the RBAC escalation check; or because it is
+/// made at another version than the one stored, or may be (a conversion webhook converts).
 fn previewed(api: &Api, t: &Target) -> bool {
-    has_webhooks(&api.store) || (api.access.rbac && t.res.group == "rbac.authorization.k8s.io")
+    has_webhooks(&api.store) || (api.access.rbac && t.res.group == "rbac.authorization.k8s.io") || t.version != t.res.version || api.converts_by_webhook(&t.res)
 }
 
 /// What stands between a write and the store, in the API server's order: admission webhooks
 /// (mutating, then validating), then for RBAC objects the privilege-escalation check. Returns
 /// the object to store, or the refusal as the API server words it.
+/// Admission sees the objects at the version of the request; what webhooks warn of goes to
+/// `warnings`.
 #[allow(clippy::too_many_arguments)]
-async fn admitted(api: &Api, user: &User, operation: &str, t: &Target, name: &str, object: Option<&Value>, old: Option<&Value>) -> Result<Value, Response> {
+async fn admitted(
+    api: &Api,
+    user: &User,
+    operation: &str,
+    t: &Target,
+    name: &str,
+    object: Option<&Value>,
+    old: Option<&Value>,
+    warnings: &Warnings,
+) -> Result<Value, Response> {
     let details = || json!({"name": name, "group": t.res.group, "kind": t.res.plural});
     let object = if has_webhooks(&api.store) {
-        let a = Attributes { operation, resource: &t.res, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
-        match admit(&api.store, &a).await {
+        let view = t.view();
+        let a = Attributes { operation, resource: &view, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
+        match admit(api, &a, warnings).await {
             Ok(obj) => obj.unwrap_or(Value::Null),
             Err(rej) => {
                 let code = StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN);
@@ -553,7 +665,16 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn delete(api: &Api, user: &User, t: &Target, name: &str, q: &BTreeMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Response {
+async fn delete(
+    api: &Api,
+    user: &User,
+    t: &Target,
+    name: &str,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    warnings: &Warnings,
+) -> Response {
     let opts = if body.is_empty() { json!({}) } else { parse_body(headers, body).unwrap_or(json!({})) };
     let policy = opts.get("propagationPolicy").and_then(Value::as_str).map(str::to_string).or_else(|| q.get("propagationPolicy").cloned());
     let propagation = match policy.as_deref() {
@@ -577,7 +698,11 @@ async fn delete(api: &Api, user: &User, t: &Target, name: &str, q: &BTreeMap<Str
             return error(&e, Some(r));
         }
     }
-    if let Err(resp) = admitted(api, user, "DELETE", t, name, None, Some(&current)).await {
+    let shown = match at_request(api, t, current.clone()).await {
+        Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    if let Err(resp) = admitted(api, user, "DELETE", t, name, None, Some(&shown), warnings).await {
         return resp;
     }
     if let Err(e) = store.delete(r, ns, name, propagation).await {
@@ -585,7 +710,10 @@ async fn delete(api: &Api, user: &User, t: &Target, name: &str, q: &BTreeMap<Str
     }
     match store.get(r, ns, name).await {
         // Still there: marked for deletion (finalizers); the API server returns the object.
-        Ok(obj) => ok(&obj),
+        Ok(obj) => match at_request(api, t, obj).await {
+            Ok(obj) => ok(&obj),
+            Err(resp) => resp,
+        },
         Err(_) => {
             if r.group == "apiextensions.k8s.io" && r.kind == "CustomResourceDefinition" {
                 let group = current.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();

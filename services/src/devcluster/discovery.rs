@@ -30,8 +30,29 @@ pub(super) struct Names {
 }
 
 impl Api {
+    /// The resources served at a group/version, with whether each has a status subresource
+    /// there: a custom resource at every version its CRD serves.
     fn served(&self, group: &str, version: &str) -> Vec<(ApiResource, bool)> {
-        self.store.served().into_iter().filter(|(r, _)| r.group == group && r.version == version).collect()
+        self.store
+            .served()
+            .into_iter()
+            .filter(|(r, _)| r.group == group)
+            .filter_map(|(r, status)| {
+                let crd = self.crd_of(&r.group, &r.plural);
+                if crd.is_none() {
+                    return (r.version == version).then_some((r, status));
+                }
+                let versions = self.served_versions(&r);
+                let at = crd.as_ref()?.pointer("/spec/versions")?.as_array()?.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version))?;
+                let status = at.pointer("/subresources/status").is_some();
+                versions.iter().any(|v| v == version).then(|| (ApiResource { version: version.to_string(), ..r }, status))
+            })
+            .collect()
+    }
+
+    /// Every served (resource, version): a custom resource once per version its CRD serves.
+    fn served_at_every_version(&self) -> Vec<ApiResource> {
+        self.store.served().into_iter().flat_map(|(r, _)| self.served_versions(&r).into_iter().map(move |v| ApiResource { version: v, ..r.clone() })).collect()
     }
 
     /// The CustomResourceDefinition that serves `(group, plural)`, if it is a custom resource.
@@ -103,7 +124,7 @@ impl Api {
     /// `/openapi/v3`: one document per group/version.
     pub(super) fn openapi_root(&self) -> Value {
         let mut paths = serde_json::Map::new();
-        for (r, _) in self.store.served() {
+        for r in self.served_at_every_version() {
             let p = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
             paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}")}));
         }
@@ -139,17 +160,32 @@ impl Api {
         )
     }
 
-    /// `/apis`: every group with its versions.
+    /// `/apis`: every group with its versions, the preferred one first. A group of custom
+    /// resources lists its versions as the API server does, by priority (`v2` before `v1` before
+    /// `v1beta1`), so the preferred version is the highest.
     pub(super) fn groups(&self) -> Value {
         let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut custom = std::collections::BTreeSet::new();
         for (r, _) in self.store.served() {
-            if !r.group.is_empty() {
-                let v = by_group.entry(r.group.clone()).or_default();
-                if !v.contains(&r.version) {
-                    v.push(r.version.clone());
+            if r.group.is_empty() {
+                continue;
+            }
+            if self.crd_of(&r.group, &r.plural).is_some() {
+                custom.insert(r.group.clone());
+            }
+            let v = by_group.entry(r.group.clone()).or_default();
+            for version in self.served_versions(&r) {
+                if !v.contains(&version) {
+                    v.push(version);
                 }
             }
         }
+        for g in &custom {
+            if let Some(vs) = by_group.get_mut(g) {
+                vs.sort_by(|a, b| super::conversion::version_order(a, b));
+            }
+        }
+        by_group.retain(|_, vs| !vs.is_empty());
         let groups: Vec<Value> = by_group
             .into_iter()
             .map(|(g, vs)| {

@@ -13,10 +13,13 @@ mod api;
 mod authn;
 pub mod authz;
 mod bootstrap;
+mod conversion;
 mod discovery;
 mod proto;
 mod query;
 mod reviews;
+mod warning;
+mod webhook;
 
 use crate::cluster::MemCluster;
 use crate::serve::client::{self, ClientError};

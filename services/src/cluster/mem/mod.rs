@@ -162,6 +162,24 @@ fn content(obj: &Value) -> Value {
     o
 }
 
+/// The label every Namespace carries with its own name, set on create and kept on update as the
+/// API server's namespace strategy does, so that a namespaceSelector can pick namespaces by name.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+fn label_namespace_name(gr: &Gr, obj: &mut Value) {
+    if !(gr.0.is_empty() && gr.1 == "namespaces") {
+        return;
+    }
+    let Some(name) = meta(obj, "name") else { return };
+    let m = meta_mut(obj);
+    if !m.get("labels").is_some_and(Value::is_object) {
+        m.insert("labels".into(), json!({}));
+    }
+    if let Some(labels) = m.get_mut("labels").and_then(Value::as_object_mut) {
+        labels.insert(NAMESPACE_NAME_LABEL.into(), json!(name));
+    }
+}
+
 /// `configmaps "c"` / `deployments.apps "d"`: how the API server names an object in messages.
 fn object_ref(r: &ApiResource, name: &str) -> String {
     format!("{} \"{name}\"", r.group_resource())
@@ -501,6 +519,7 @@ impl MemCluster {
         if gr.0.is_empty() && gr.1 == "namespaces" {
             o["status"] = json!({"phase": "Active"});
         }
+        label_namespace_name(&gr, &mut o);
         validation::fold_string_data(r, &mut o);
         let errs = validation::on_create(r, &o);
         if !errs.is_empty() {
@@ -580,6 +599,7 @@ impl MemCluster {
                     let cause = FieldError::invalid("roleRef", &roleref_shown(n.get("roleRef")), "cannot change roleRef");
                     return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: vec![cause] });
                 }
+                label_namespace_name(&gr, &mut n);
                 validation::fold_string_data(r, &mut n);
                 validation::keep_allocated(r, &current, &mut n);
                 let errs = validation::on_update(r, &current, &n);

@@ -3,7 +3,7 @@
 //! semantics: an object that comes to match the selector arrives as ADDED, one that stops
 //! matching leaves as DELETED).
 
-use super::{Api, Target, bad_request, error, ok, status};
+use super::{Api, Target, bad_request, conversion_failed, error, ok, status};
 use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
@@ -86,7 +86,12 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) ->
         meta["continue"] = json!(encode_continue(next));
         meta["remainingItemCount"] = json!(page.remaining);
     }
-    ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.res.api_version(), "metadata": meta, "items": page.items}))
+    // The items at the version of the request: one conversion for the page.
+    let items = match api.convert(&t.res, page.items, &t.version, true).await {
+        Ok(items) => items,
+        Err(e) => return conversion_failed(&e),
+    };
+    ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.view().api_version(), "metadata": meta, "items": items}))
 }
 
 /// What a watch with a selector sends for one change: the object entering the selector is
@@ -132,7 +137,11 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
         match api.store.list_page(&t.res, t.ns.as_deref(), &ListParams::default(), None, None) {
             Ok(l) => {
                 start = l.resource_version;
-                initial = l.items.into_iter().filter(|o| keep(o)).map(|o| json!({"type": "ADDED", "object": o})).collect();
+                let items = match api.convert(&t.res, l.items.into_iter().filter(|o| keep(o)).collect(), &t.version, true).await {
+                    Ok(items) => items,
+                    Err(e) => return conversion_failed(&e),
+                };
+                initial = items.into_iter().map(|o| json!({"type": "ADDED", "object": o})).collect();
             }
             Err(e) => return error(&e, Some(&t.res)),
         }
@@ -163,13 +172,17 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true");
     let bookmark_every = api.access().bookmark_every;
     let store = api.store.clone();
-    let (api_version, kind) = (t.res.api_version(), t.res.kind.clone());
+    let (api_version, kind) = (t.view().api_version(), t.res.kind.clone());
+    // Each change is converted to the version of the watch; a failed conversion ends the watch
+    // with an ERROR event saying why.
+    let converter = (api.clone(), t.res.clone(), t.version.clone());
     let state = (initial.into_iter(), stream);
     let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
         let keep = keep.clone();
         let mut closing = closing.clone();
         let store = store.clone();
         let (api_version, kind) = (api_version.clone(), kind.clone());
+        let (api, res, version) = converter.clone();
         async move {
             if let Some(e) = first.next() {
                 return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
@@ -192,7 +205,18 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
                     }
                 };
                 let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), &keep) else { continue };
-                let line = json!({"type": kind, "object": object});
+                let line = match api.convert_one(&res, object, &version).await {
+                    Ok(object) => json!({"type": kind, "object": object}),
+                    Err(e) => {
+                        let mut failure = status(500, "", &e.to_string(), None);
+                        if let Some(m) = failure.as_object_mut() {
+                            m.remove("reason");
+                        }
+                        // Nothing follows an ERROR event: the stream ends after it.
+                        let line = json!({"type": "ERROR", "object": failure});
+                        return Some((Ok(Bytes::from(format!("{line}\n"))), (first.clone(), None)));
+                    }
+                };
                 return Some((Ok(Bytes::from(format!("{line}\n"))), (first, stream)));
             }
         }
