@@ -51,6 +51,12 @@ pub struct Args {
     /// Keep the last document's cluster and runtime running after the run, until Ctrl-C.
     #[arg(long)]
     keep: bool,
+    /// Do not start the admission gateway, even when the Katalog declares gateway features
+    /// (namespace or deletion protection, admission webhooks, conversion): the API server then
+    /// stores what the webhooks would refuse, which proves the runtime's own checks (the second
+    /// enforcement point).
+    #[arg(long)]
+    no_gateway: bool,
     /// Dev cluster: how long Deployments, StatefulSets and Jobs take to report ready (a duration).
     #[arg(long, value_name = "DURATION", default_value = "500ms")]
     ready_after: String,
@@ -118,6 +124,7 @@ pub fn run(args: Args) -> Outcome {
         namespace,
         ready_after,
         keep: args.keep,
+        gateway: !args.no_gateway,
         interrupted: Arc::new(AtomicBool::new(false)),
         load: args.load.options(),
     };
