@@ -62,7 +62,8 @@ pub enum WebhookConfig {
 
 impl WebhookConfig {
     /// Every configuration, in a fixed order.
-    pub const ALL: [WebhookConfig; 4] = [WebhookConfig::Validation, WebhookConfig::Mutation, WebhookConfig::DeletionProtection, WebhookConfig::NamespaceProtection];
+    pub const ALL: [WebhookConfig; 4] =
+        [WebhookConfig::Validation, WebhookConfig::Mutation, WebhookConfig::DeletionProtection, WebhookConfig::NamespaceProtection];
 
     /// The resource (plural) of its kind.
     pub fn resource(self) -> &'static str {

@@ -234,13 +234,25 @@ fn the_gateway_has_rules_only_for_declared_gateway_features() {
     assert_eq!(
         lines,
         [
+            // Every ork configuration name may be read and deleted (declarative removal).
+            "Cluster admissionregistration.k8s.io/mutatingwebhookconfigurations orkestra-admission-mutation-ork-test get",
+            "Cluster admissionregistration.k8s.io/mutatingwebhookconfigurations orkestra-admission-mutation-ork-test delete",
             "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations  create",
             "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-admission-validation-ork-test get",
             "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-admission-validation-ork-test update",
+            "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-admission-validation-ork-test delete",
+            "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-deletion-protection-ork-test get",
+            "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-deletion-protection-ork-test delete",
+            "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-namespace-protection-ork-test get",
+            "Cluster admissionregistration.k8s.io/validatingwebhookconfigurations orkestra-namespace-protection-ork-test delete",
             "Cluster x.dev/apps  list",
             "Namespace /secrets  create",
             "Namespace /secrets orkestra-internal-tls get",
             "Namespace /secrets orkestra-internal-tls update",
+            // The housekeeper's leader election.
+            "Namespace coordination.k8s.io/leases  create",
+            "Namespace coordination.k8s.io/leases orkestra-gateway-housekeeper get",
+            "Namespace coordination.k8s.io/leases orkestra-gateway-housekeeper update",
         ]
     );
 }
@@ -289,8 +301,11 @@ fn the_rule_that_allowed_a_request_can_be_looked_up_with_its_reasons() {
     assert_eq!(tls.rule.key.scope, Scope::Namespace);
     assert!(gw.allows(NS, &get("get", "", "secrets", Some(NS), Some("other"))).is_none());
     assert!(gw.allows(NS, &get("get", "", "secrets", Some("default"), Some("orkestra-internal-tls"))).is_none());
-    assert!(gw.allows(NS, &get("patch", "", "namespaces", None, Some(NS))).is_some());
-    assert!(gw.allows(NS, &get("patch", "", "namespaces", None, Some("default"))).is_none());
+    // Deletion protection exempts the install namespace by its name label: no namespace access.
+    assert!(gw.allows(NS, &get("patch", "", "namespaces", None, Some(NS))).is_none());
+    // The housekeeper's Lease, by name, in the install namespace only.
+    assert!(gw.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("orkestra-gateway-housekeeper"))).is_some());
+    assert!(gw.allows(NS, &get("update", "coordination.k8s.io", "leases", Some(NS), Some("orkestra-konductor"))).is_none());
     let cfg = "orkestra-deletion-protection-ork-test";
     assert!(gw.allows(NS, &get("delete", "admissionregistration.k8s.io", "validatingwebhookconfigurations", None, Some(cfg))).is_some());
     // The runtime holds none of the gateway's permissions, and the other way round.

@@ -571,10 +571,10 @@ fn delete_block(s: &mut Sink, katalog: &Katalog, crd: &str, key: &str, b: &HookT
 }
 
 /// What the gateway does, from the one definition of its features ([`install::gateway_plan`]):
-/// its webhook configurations (created, kept, deleted on shutdown with `cleanupOnShutdown`), the
-/// configurations of features not declared (deleted by name, so removing a feature from the
-/// Katalog removes its webhook), the TLS Secret, the CA bundle of conversion CRDs, its Lease,
-/// and `list` for `unique` rules.
+/// its webhook configurations (created and kept; every ork configuration name may be deleted, so
+/// removing a feature from the Katalog removes its webhook), the TLS Secret, the CA bundle of
+/// conversion CRDs, its Lease, and `list` for `unique` rules. Nothing cluster-wide but `create`
+/// (which Kubernetes cannot restrict by name) and `list` for `unique` rules.
 fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)]) -> Vec<String> {
     let plan = install::gateway_plan(katalog);
     if !plan.any() {
@@ -591,17 +591,18 @@ fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)])
             (WebhookConfig::DeletionProtection, _) => Reason::system("security.deletionProtection: the webhook that blocks deleting protected objects"),
             _ => Reason::system("security.namespaceProtection: the webhook that rejects CRs in forbidden namespaces"),
         };
-        let mut verbs = vec![Get, Create, Update];
-        if d.cleanup_on_shutdown {
-            verbs.push(Delete);
-        }
-        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", resource, Some(&name), &verbs, &reason);
+        s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", resource, Some(&name), &[Get, Create, Update], &reason);
         match d.config {
             WebhookConfig::Validation => {
                 for crd in &d.crds {
                     features.insert(format!("validation webhook ({crd})"));
                     let Some(e) = entry(crd) else { continue };
-                    let unique = e.admission.iter().flat_map(|a| &a.validation).flat_map(|v| &v.rules).any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
+                    let unique = e
+                        .admission
+                        .iter()
+                        .flat_map(|a| &a.validation)
+                        .flat_map(|v| &v.rules)
+                        .any(|r| r.cmp.operator.as_ref().is_some_and(|o| o.value == Operator::Unique));
                     if unique && let Some(id) = api_identity(e) {
                         s.grant(
                             gw,
@@ -624,8 +625,13 @@ fn gateway_rules(s: &mut Sink, katalog: &Katalog, enabled: &[(&str, &CrdEntry)])
             }
         }
     }
-    for c in WebhookConfig::ALL.into_iter().filter(|c| plan.config(*c).is_none()) {
-        let why = Reason::system("removes the configuration of a feature the Katalog does not declare (declarative removal)");
+    // Every one of ork's configuration names, declared or not: the housekeeper deletes those of
+    // features the Katalog does not declare (declarative removal) and, on shutdown, those with
+    // `cleanupOnShutdown`. Holding `delete` on the declared ones too keeps the rules monotonic
+    // (declaring a feature never takes a permission away) and costs nothing: a gateway that
+    // answers a webhook can already make it allow everything.
+    for c in WebhookConfig::ALL {
+        let why = Reason::system("deletes it when the Katalog does not declare its feature (declarative removal), or on shutdown with cleanupOnShutdown");
         s.grant(gw, Scope::Cluster, "admissionregistration.k8s.io", c.resource(), Some(&c.name(&s.ns)), &[Get, Delete], &why);
     }
     for crd in &plan.conversion {

@@ -112,7 +112,10 @@ pub struct Material {
 
 impl std::fmt::Debug for Material {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Material").field("previous_ca", &self.previous_ca.as_ref().map(|(_, until)| until)).field("managed", &self.managed).finish_non_exhaustive()
+        f.debug_struct("Material")
+            .field("previous_ca", &self.previous_ca.as_ref().map(|(_, until)| until))
+            .field("managed", &self.managed)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,23 +154,35 @@ impl Material {
         })
     }
 
-    /// Reads the material of the Secret `secret`; `Err` says what is wrong (never its content).
-    pub fn from_secret(secret: &Value) -> Result<Material, String> {
-        let text = |key: &str| -> Result<Option<String>, String> {
+    /// Reads the material of the Secret `secret`; the error says what is wrong (never its
+    /// content).
+    pub fn from_secret(secret: &Value) -> Result<Material, Malformed> {
+        let text = |key: &'static str| -> Result<Option<String>, Malformed> {
             let Some(v) = secret.pointer(&format!("/data/{}", key.replace('/', "~1"))) else { return Ok(None) };
-            let b64 = v.as_str().ok_or_else(|| format!("data.{key} is not a string"))?;
-            let bytes = base64_decode(b64).map_err(|_| format!("data.{key} is not base64"))?;
-            String::from_utf8(bytes).map(Some).map_err(|_| format!("data.{key} is not PEM text"))
+            let b64 = v.as_str().ok_or(Malformed { key, problem: "is not a string" })?;
+            let bytes = base64_decode(b64).map_err(|_| Malformed { key, problem: "is not base64" })?;
+            String::from_utf8(bytes).map(Some).map_err(|_| Malformed { key, problem: "is not PEM text" })
         };
-        let need = |key: &str| text(key)?.ok_or_else(|| format!("data.{key} is missing"));
+        let need = |key: &'static str| text(key)?.ok_or(Malformed { key, problem: "is missing" });
         let (cert_pem, key_pem, ca_pem) = (need(CERT_KEY)?, need(KEY_KEY)?, need(CA_KEY)?);
-        let until = secret.pointer(&format!("/metadata/annotations/{}", PREVIOUS_UNTIL.replace('/', "~1"))).and_then(Value::as_str).and_then(|t| parse_rfc3339(t).ok());
+        let until =
+            secret.pointer(&format!("/metadata/annotations/{}", PREVIOUS_UNTIL.replace('/', "~1"))).and_then(Value::as_str).and_then(|t| parse_rfc3339(t).ok());
         let previous_ca = match (text(PREVIOUS_CA_KEY)?, until) {
             (Some(prev), Some(until)) => Some((prev, until)),
             _ => None,
         };
         Ok(Material { ca_pem, leaf: Leaf { cert_pem, key_pem }, previous_ca, managed: true })
     }
+}
+
+/// What is wrong with a stored Secret (its content is never quoted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("data.{key} {problem}")]
+pub struct Malformed {
+    /// The data key.
+    pub key: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
 }
 
 /// The labels of the Secret: Orkestra's resource labels.
@@ -377,7 +392,7 @@ impl Tls {
         let parsed = Material::from_secret(&secret);
         let verdict = match &parsed {
             Ok(m) => check(m, &self.names, now, &self.lifetime),
-            Err(why) => Check::Unusable(why.clone()),
+            Err(why) => Check::Unusable(why.to_string()),
         };
         match (verdict, parsed) {
             (Check::Good, Ok(m)) => {
@@ -386,7 +401,11 @@ impl Tls {
             }
             (Check::Expiring, Ok(m)) if !writer || !self.lifetime.auto_rotate => {
                 if !self.lifetime.auto_rotate && !self.warned_expiry.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    tracing::warn!(secret = TLS_SECRET, namespace = ns, "the gateway's certificate expires within the rotation threshold and security.certManager.autoRotate is false: rotate it by deleting the Secret and restarting the gateway");
+                    tracing::warn!(
+                        secret = TLS_SECRET,
+                        namespace = ns,
+                        "the gateway's certificate expires within the rotation threshold and security.certManager.autoRotate is false: rotate it by deleting the Secret and restarting the gateway"
+                    );
                 }
                 let change = (memory.as_ref() != Some(&m)).then_some("loaded from the Secret");
                 Ok(Prepared { material: m, serve: true, write: Write::None, change })
@@ -416,7 +435,7 @@ impl Tls {
                 })
             }
             // `check` gives Good/Expiring only for parsed material.
-            (_, Err(why)) => Err(CertError::NotYet(why)),
+            (_, Err(why)) => Err(CertError::NotYet(why.to_string())),
         }
     }
 
@@ -425,7 +444,11 @@ impl Tls {
     pub async fn commit<C: Cluster>(&self, cluster: &C, p: Prepared, now: i64) -> Result<(), CertError> {
         let ns = self.namespace.as_str();
         if !p.serve {
-            tracing::info!(secret = TLS_SECRET, namespace = ns, "TLS certificate expires soon: the new CA is in the CA bundles, the new certificate is served next pass");
+            tracing::info!(
+                secret = TLS_SECRET,
+                namespace = ns,
+                "TLS certificate expires soon: the new CA is in the CA bundles, the new certificate is served next pass"
+            );
             if let Ok(mut a) = self.announced.lock() {
                 *a = Some(p.material);
             }
@@ -511,7 +534,7 @@ mod tests {
         assert_eq!(m.ca_bundle(1_800_000_100).matches("BEGIN CERTIFICATE").count(), 1);
         let mut bad = s.clone();
         bad["data"]["tls.key"] = json!("not base64!");
-        assert_eq!(Material::from_secret(&bad).unwrap_err(), "data.tls.key is not base64");
+        assert_eq!(Material::from_secret(&bad).unwrap_err().to_string(), "data.tls.key is not base64");
         assert!(!format!("{m:?}").contains("PRIVATE KEY"));
     }
 

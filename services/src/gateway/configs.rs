@@ -11,6 +11,10 @@
 //! | | `protect.resources.orkestra.orkspace.io` | | DELETE of the Katalog's kinds (`protectCRs`), objects labelled `orkestra.io/deletion-protection: "true"` | the same |
 //! | | `protect.builtins.orkestra.orkspace.io` | | DELETE of the built-in kinds ork creates ([`PROTECTED_BUILTINS`]), labelled, outside the gateway's own namespace (so it can never lock itself out) | the same |
 //!
+//! `protect.crds` has no selector that could narrow it to the Katalog's CRDs (CRDs carry no
+//! label of ours, and `matchConditions` are not on every API server ork supports): the handler
+//! allows every CRD that is not protected, as upstream's does.
+//!
 //! Every webhook: `sideEffects: None`, `admissionReviewVersions: [v1]`, `timeoutSeconds: 5`,
 //! `matchPolicy: Exact`, rules for every API version (`apiVersions: ["*"]`: the verdicts depend
 //! on group and resource, not on the version a client uses), and the CA bundle. The fields the
@@ -95,7 +99,8 @@ fn identity<'g>(gate: &'g Gate, crd: &str) -> Option<(&'g CrdEntry, ApiIdentity)
 
 /// The operations of a CRD's validation and mutation webhooks (default CREATE, UPDATE).
 fn operations(e: &CrdEntry) -> Vec<&'static str> {
-    let ops: Vec<&'static str> = e.admission.as_ref().and_then(|a| a.webhooks.as_ref()).map(|w| w.operations.iter().map(|o| o.as_str()).collect()).unwrap_or_default();
+    let ops: Vec<&'static str> =
+        e.admission.as_ref().and_then(|a| a.webhooks.as_ref()).map(|w| w.operations.iter().map(|o| o.as_str()).collect()).unwrap_or_default();
     let mut ops = if ops.is_empty() { vec!["CREATE", "UPDATE"] } else { ops };
     ops.sort();
     ops.dedup();

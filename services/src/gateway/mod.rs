@@ -57,8 +57,9 @@ pub enum TlsSource {
     /// Generated and kept by the gateway in the Secret `orkestra-internal-tls`, rotated before
     /// it expires (`security.certManager`).
     Managed,
-    /// PEM files provided (e.g. by cert-manager): served as they are, re-read on each pass; the
-    /// certificate file is the CA bundle. No Secret, no rotation.
+    /// PEM files provided (e.g. by cert-manager): served as they are, re-read on each pass and
+    /// swapped in when they change. The certificate file is also the CA bundle, so it must hold
+    /// the chain up to the CA that signed it (or be self-signed). No Secret, no rotation.
     Files {
         /// Certificate (chain) PEM.
         cert: PathBuf,
@@ -304,8 +305,11 @@ pub async fn start<C: Cluster + 'static>(cluster: Arc<C>, valid: Arc<Valid>, opt
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let listener = crate::serve::tls::TlsListener::new(webhook_tcp, tls.serving().server_config()?)
-        .map_err(|source| GatewayError::Bind { what: "webhooks (HTTPS)", addr: webhook_addr, source })?;
+    let listener = crate::serve::tls::TlsListener::new(webhook_tcp, tls.serving().server_config()?).map_err(|source| GatewayError::Bind {
+        what: "webhooks (HTTPS)",
+        addr: webhook_addr,
+        source,
+    })?;
     // The webhook server stops after the housekeeper (which may still need it to answer while it
     // deletes configurations on shutdown).
     let (https_stop, https_stopped) = watch::channel(false);

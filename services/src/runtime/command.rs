@@ -2,10 +2,10 @@
 //! (runtime-and-gateway.md §1.2; flag > environment > default), the kube client, and the
 //! start-to-signal lifecycle. Errors are typed; the binaries print them and choose exit codes.
 
-use crate::serve::leader::Timings;
 use super::operator::Defaults;
 use super::{Options, Runtime, StartError};
 use crate::serve::client::ClientError;
+use crate::serve::leader::Timings;
 use crate::serve::logging::{self, Format};
 use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};

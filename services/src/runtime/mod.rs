@@ -15,12 +15,12 @@ pub mod operator;
 pub mod queue;
 
 use crate::cluster::KubeCluster;
+use crate::serve::leader::{Elector, Timings};
 use health::State;
 use katalog::model::Katalog;
 use katalog::model::crd::DependencyCondition;
 use katalog::template::TemplateSet;
 use katalog::valid::Valid;
-use crate::serve::leader::{Elector, Timings};
 use operator::{Defaults, OperatorBox};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -107,7 +107,7 @@ async fn the_tls_secret_is_created_reused_on_restart_and_replaced_when_malformed
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_validity_rotates_the_certificate_without_a_restart_and_no_request_is_refused() {
     let dir = ork_tests::TempDir::new("gw-rotate");
-    let k = ns_katalog(&dir, false, "certManager: {validFor: 6s, rotationThreshold: 4s}");
+    let k = ns_katalog(&dir, false, "certManager: {validFor: 8s, rotationThreshold: 4s}");
     let cluster = mem_cluster();
     let gw = start_ready(cluster.clone(), &k, options()).await;
     let addr = gw.webhook_addr();
@@ -167,7 +167,10 @@ async fn the_configurations_are_those_the_katalogs_declare() {
     assert_eq!(w["name"], "namespace-protection.orkestra.orkspace.io");
     assert_eq!(w["failurePolicy"], "Fail");
     assert_eq!(w["namespaceSelector"], json!({}), "kube-system included");
-    assert_eq!(w["rules"], json!([{"apiGroups": ["storage.ork.dev"], "apiVersions": ["*"], "resources": ["buckets"], "operations": ["CREATE", "UPDATE"], "scope": "*"}]));
+    assert_eq!(
+        w["rules"],
+        json!([{"apiGroups": ["storage.ork.dev"], "apiVersions": ["*"], "resources": ["buckets"], "operations": ["CREATE", "UPDATE"], "scope": "*"}])
+    );
     assert_eq!((w["sideEffects"].clone(), w["timeoutSeconds"].clone(), w["matchPolicy"].clone()), (json!("None"), json!(5), json!("Exact")));
     assert_eq!(w["admissionReviewVersions"], json!(["v1"]));
     let url = w["clientConfig"]["url"].as_str().unwrap();
@@ -321,11 +324,19 @@ async fn probes_and_metrics_are_served_on_the_http_port_and_a_service_endpoint_n
     assert!(metrics.contains("ork_gateway_housekeeper_passes_total"), "{metrics}");
     assert!(metrics.contains("ork_gateway_housekeeper_writes_total{kind=\"ValidatingWebhookConfiguration\",action=\"created\"} 1"), "{metrics}");
     let c = vwc(&cluster, &ns_config()).unwrap();
-    assert_eq!(c["webhooks"][0]["clientConfig"]["service"], json!({"name": "orkestra-gateway", "namespace": NS, "path": "/namespace-protection", "port": 8443}));
+    assert_eq!(
+        c["webhooks"][0]["clientConfig"]["service"],
+        json!({"name": "orkestra-gateway", "namespace": NS, "path": "/namespace-protection", "port": 8443})
+    );
     // The certificate names the Service.
     let ca = secret_text(&secret(&cluster).unwrap(), "ca.crt");
-    services::serve::tls::verify_leaf(ca.as_bytes(), secret_text(&secret(&cluster).unwrap(), "tls.crt").as_bytes(), &format!("orkestra-gateway.{NS}.svc"), katalog::time::unix_now())
-        .unwrap();
+    services::serve::tls::verify_leaf(
+        ca.as_bytes(),
+        secret_text(&secret(&cluster).unwrap(), "tls.crt").as_bytes(),
+        &format!("orkestra-gateway.{NS}.svc"),
+        katalog::time::unix_now(),
+    )
+    .unwrap();
     gw.shutdown().await;
 }
 
@@ -343,4 +354,32 @@ async fn two_replicas_elect_one_housekeeper_and_serve_the_same_certificate() {
     assert!(Conn::connect(b.webhook_addr(), &ca).await.is_ok(), "the follower serves the leader's certificate");
     b.shutdown().await;
     a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_files_are_served_and_swapped_when_they_change_with_no_secret() {
+    use services::gateway::TlsSource;
+    use services::serve::tls::Ca;
+    let dir = ork_tests::TempDir::new("gw-files");
+    let k = ns_katalog(&dir, false, "");
+    // A self-signed-CA chain: the certificate file holds the leaf and its CA.
+    let write = |tag: &str| {
+        let ca = Ca::new(&format!("files-ca-{tag}")).unwrap();
+        let leaf = ca.leaf(&["127.0.0.1"]).unwrap();
+        dir.write("tls.crt", &format!("{}{}", leaf.cert_pem, ca.pem()));
+        dir.write("tls.key", &leaf.key_pem);
+        ca.pem()
+    };
+    let ca1 = write("one");
+    let cluster = mem_cluster();
+    let opts = Options { tls: TlsSource::Files { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") }, ..options() };
+    let gw = start_ready(cluster.clone(), &k, opts).await;
+    assert!(secret(&cluster).is_none(), "no Secret with certificate files");
+    assert!(bundle_of(&vwc(&cluster, &ns_config()).unwrap()).contains(ca1.trim()), "the certificate file is the CA bundle");
+    assert!(Conn::connect(gw.webhook_addr(), &ca1).await.is_ok());
+    let ca2 = write("two");
+    eventually("the new files are served", Duration::from_secs(5), || Some(()).filter(|_| gw.ca_bundle().is_some_and(|b| b.contains(ca2.trim())))).await;
+    assert!(Conn::connect(gw.webhook_addr(), &ca2).await.is_ok(), "swapped without a restart");
+    assert!(Conn::connect(gw.webhook_addr(), &ca1).await.is_err());
+    gw.shutdown().await;
 }

@@ -6,6 +6,7 @@
 mod binary;
 mod dev;
 mod mem;
+mod plan;
 
 use serde_json::Value;
 use services::cluster::{ApiResource, MemCluster};

@@ -85,7 +85,10 @@ fn read_docs(path: &Path, what: &str) -> Result<Vec<Value>, CliError> {
 #[derive(clap::Subcommand)]
 enum GateCommand {
     /// Run the gateway: HTTPS webhooks, their configurations and TLS, /health /ready /metrics (current kube context, or --dev).
-    Serve(ServeArgs),
+    ///
+    /// Against a real cluster the webhook configurations point at the gateway Service (--service-name), as a deployed
+    /// gateway's do: run it where that Service reaches it. With --dev the embedded cluster calls this process directly.
+    Serve(Box<ServeArgs>),
 }
 
 /// Arguments of `ork gate serve`.
@@ -104,7 +107,7 @@ struct ServeArgs {
 /// Gates every document of `--cr`; exit 1 when any is refused. `ork gate serve` runs the gateway.
 pub fn run(args: Args) -> Outcome {
     if let Some(GateCommand::Serve(serve)) = args.command {
-        return run_serve(serve);
+        return run_serve(*serve);
     }
     let Some(cr_file) = args.cr else { return Err(CliError::Usage("--cr is required".into()).into()) };
     let path = default_file(args.file);
