@@ -4,7 +4,7 @@
 //! webhooks see a request; `failurePolicy` and `timeoutSeconds` apply when a call fails.
 //! Webhooks are reached by `clientConfig.url` over HTTPS, trusting `clientConfig.caBundle`.
 
-use super::api::Api;
+use super::conversion::{convert_one, served_versions};
 use super::warning::Warnings;
 use super::webhook;
 use crate::cluster::{ApiResource, MemCluster, apply_json_patch};
@@ -96,7 +96,7 @@ pub fn selector_matches(selector: Option<&Value>, labels: Option<&Value>) -> boo
 /// at the version of the request, or — unless `matchPolicy: Exact` — at another version the
 /// resource is served at (the API server's default `Equivalent` policy: a webhook registered for
 /// `v1` also sees requests made at `v2`, converted to `v1`).
-fn matched(api: &Api, hook: &Value, a: &Attributes<'_>) -> Option<ApiResource> {
+fn matched(store: &MemCluster, hook: &Value, a: &Attributes<'_>) -> Option<ApiResource> {
     let rules = hook.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
     if rules.iter().any(|r| rule_matches(r, a)) {
         return Some(a.resource.clone());
@@ -104,7 +104,7 @@ fn matched(api: &Api, hook: &Value, a: &Attributes<'_>) -> Option<ApiResource> {
     if hook.get("matchPolicy").and_then(Value::as_str) == Some("Exact") {
         return None;
     }
-    api.served_versions(a.resource).into_iter().filter(|v| *v != a.resource.version).find_map(|version| {
+    served_versions(store, a.resource).into_iter().filter(|v| *v != a.resource.version).find_map(|version| {
         let r = ApiResource { version, ..a.resource.clone() };
         let at = Attributes { resource: &r, ..*a };
         rules.iter().any(|rule| rule_matches(rule, &at)).then_some(r)
@@ -171,6 +171,35 @@ fn internal(message: String) -> Rejection {
     Rejection { code: 500, reason: "InternalError".into(), message }
 }
 
+/// The `response` of a webhook's answer, checked as the API server checks it: present, for the
+/// request sent (its uid), an `admission.k8s.io/v1` AdmissionReview; else why not, in the API
+/// server's words.
+fn verify(answer: &Value, uid: &str) -> Result<Value, InvalidResponse> {
+    let Some(response) = answer.get("response").filter(|r| r.is_object()) else { return Err(InvalidResponse::Absent) };
+    let got = response.get("uid").and_then(Value::as_str).unwrap_or_default();
+    if got != uid {
+        return Err(InvalidResponse::Uid { want: uid.into(), got: got.into() });
+    }
+    let text = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    if text("apiVersion") != "admission.k8s.io/v1" || text("kind") != "AdmissionReview" {
+        return Err(InvalidResponse::Kind { api_version: text("apiVersion"), kind: text("kind") });
+    }
+    Ok(response.clone())
+}
+
+/// Why a webhook's answer is not a response to the request, in the API server's words.
+#[derive(Debug, thiserror::Error)]
+// Variant fields are the message's parts.
+#[allow(missing_docs)]
+enum InvalidResponse {
+    #[error("webhook response was absent")]
+    Absent,
+    #[error("expected response.uid={want:?}, got {got:?}")]
+    Uid { want: String, got: String },
+    #[error("expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got {api_version}, Kind={kind}")]
+    Kind { api_version: String, kind: String },
+}
+
 /// Asks one webhook about the request: its response when it allows it (its warnings recorded
 /// either way, as the API server records them before it looks at `allowed`), `None` when the call
 /// failed under `failurePolicy: Ignore`, or why the request is refused.
@@ -178,10 +207,15 @@ async fn ask(hook: &Value, a: &Attributes<'_>, request: &ApiResource, warnings: 
     static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
     let timeout = Duration::from_secs(hook.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10).clamp(1, 30));
-    let uid = UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let response = match webhook::post(hook.get("clientConfig"), &review(a, request, uid), timeout).await {
-        Ok(v) => v.get("response").cloned().unwrap_or(json!({})),
-        Err(_) if hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore") => return Ok(None),
+    let review = review(a, request, UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let ignore = hook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore");
+    let response = match webhook::post(hook.get("clientConfig"), &review, timeout).await {
+        Ok(answer) => match verify(&answer, review.pointer("/request/uid").and_then(Value::as_str).unwrap_or_default()) {
+            Ok(response) => response,
+            Err(_) if ignore => return Ok(None),
+            Err(why) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": received invalid webhook response: {why}"))),
+        },
+        Err(_) if ignore => return Ok(None),
         Err(e) => return Err(internal(format!("Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: {e}"))),
     };
     for w in response.get("warnings").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
@@ -198,23 +232,24 @@ async fn ask(hook: &Value, a: &Attributes<'_>, request: &ApiResource, warnings: 
 }
 
 /// Converts the objects of a request to the version the webhook sees (`seen`), or back.
-async fn convert(api: &Api, object: Option<&Value>, seen: &ApiResource) -> Result<Option<Value>, Rejection> {
+async fn convert(store: &MemCluster, object: Option<&Value>, seen: &ApiResource) -> Result<Option<Value>, Rejection> {
     match object {
         None => Ok(None),
-        Some(o) => api.convert_one(seen, o.clone(), &seen.version).await.map(Some).map_err(|e| internal(format!("Internal error occurred: {e}"))),
+        Some(o) => convert_one(store, seen, o.clone(), &seen.version).await.map(Some).map_err(|e| internal(format!("Internal error occurred: {e}"))),
     }
 }
 
-/// Asks one webhook about the request, at the version it wants to see: `None` when it does not
-/// match, else what [`ask`] says, with a mutating webhook's patch applied to the object (at the
-/// version of the request).
-async fn call(api: &Api, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, mutating: bool) -> Result<Option<Value>, Rejection> {
-    let Some(seen) = matched(api, hook, a) else { return Ok(a.object.cloned()) };
-    if !selects(&api.store, hook, a) {
+/// Asks one webhook about the request, at the version it wants to see, and returns the object as
+/// it stands afterwards (at the version of the request): patched by a mutating webhook, else
+/// unchanged — also when the webhook does not select the request or is skipped under `Ignore`.
+async fn call(store: &MemCluster, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, mutating: bool) -> Result<Option<Value>, Rejection> {
+    let Some(seen) = matched(store, hook, a) else { return Ok(a.object.cloned()) };
+    if !selects(store, hook, a) {
         return Ok(a.object.cloned());
     }
     let converted = seen.version != a.resource.version;
-    let (object, old) = if converted { (convert(api, a.object, &seen).await?, convert(api, a.old, &seen).await?) } else { (a.object.cloned(), a.old.cloned()) };
+    let (object, old) =
+        if converted { (convert(store, a.object, &seen).await?, convert(store, a.old, &seen).await?) } else { (a.object.cloned(), a.old.cloned()) };
     let at = Attributes { resource: &seen, object: object.as_ref(), old: old.as_ref(), ..*a };
     let Some(response) = ask(hook, &at, a.resource, warnings).await? else { return Ok(a.object.cloned()) };
     let mut object = object;
@@ -226,7 +261,7 @@ async fn call(api: &Api, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, 
             .ok_or_else(|| internal(format!("Internal error occurred: webhook \"{name}\" returned a patch that is not base64 JSON")))?;
         apply_json_patch(obj, &ops).map_err(|e| internal(format!("Internal error occurred: webhook \"{name}\": {e}")))?;
         if converted {
-            return convert(api, object.as_ref(), a.resource).await;
+            return convert(store, object.as_ref(), a.resource).await;
         }
         return Ok(object);
     }
@@ -235,23 +270,23 @@ async fn call(api: &Api, hook: &Value, a: &Attributes<'_>, warnings: &Warnings, 
 
 /// Runs admission for a request; returns the object to store (mutated), or why not. What the
 /// webhooks warn of goes to `warnings`, also when a webhook refuses the request.
-pub(super) async fn admit(api: &Api, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
+pub async fn admit(store: &MemCluster, a: &Attributes<'_>, warnings: &Warnings) -> Result<Option<Value>, Rejection> {
     // The API server does not call webhooks about webhook configurations.
     if a.resource.group == "admissionregistration.k8s.io" {
         return Ok(a.object.cloned());
     }
     let mut object = a.object.cloned();
     // Mutating webhooks one after another, each seeing what the previous ones made.
-    for hook in hooks(&api.store, "MutatingWebhookConfiguration") {
+    for hook in hooks(store, "MutatingWebhookConfiguration") {
         let now = Attributes { object: object.as_ref(), ..*a };
-        object = call(api, &hook, &now, warnings, true).await?;
+        object = call(store, &hook, &now, warnings, true).await?;
     }
     // Validating webhooks all at once, as the API server calls them: every one that answers has
     // its warnings kept; the first refusal (in configuration order) is the answer.
     let now = Attributes { object: object.as_ref(), ..*a };
     let now = &now;
     let asked: Vec<_> =
-        hooks(&api.store, "ValidatingWebhookConfiguration").into_iter().map(|hook| async move { call(api, &hook, now, warnings, false).await }).collect();
+        hooks(store, "ValidatingWebhookConfiguration").into_iter().map(|hook| async move { call(store, &hook, now, warnings, false).await }).collect();
     for answer in futures_util::future::join_all(asked).await {
         answer?;
     }

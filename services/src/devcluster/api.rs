@@ -8,7 +8,7 @@ mod scale;
 use super::admission::{Attributes, admit};
 use super::authn::{self, Refusal, Tokens};
 use super::authz::{self, AuditEntry, Request, User};
-use super::conversion::ConversionError;
+use super::conversion::{self, ConversionError};
 use super::warning::Warnings;
 use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Patch, Propagation};
 use axum::Router;
@@ -184,7 +184,7 @@ pub(super) fn conversion_failed(e: &ConversionError) -> Response {
 
 /// `obj` (as stored) at the version of the request.
 async fn at_request(api: &Api, t: &Target, obj: Value) -> Result<Value, Response> {
-    api.convert_one(&t.res, obj, &t.version).await.map_err(|e| conversion_failed(&e))
+    conversion::convert_one(&api.store, &t.res, obj, &t.version).await.map_err(|e| conversion_failed(&e))
 }
 
 /// `obj` (as sent, at the version of the request) at the storage version.
@@ -197,7 +197,7 @@ async fn at_storage(api: &Api, t: &Target, obj: Value) -> Result<Value, Response
     if obj.get("apiVersion").and_then(Value::as_str).is_none_or(str::is_empty) && obj.is_object() {
         obj["apiVersion"] = json!(t.view().api_version());
     }
-    api.convert_one(&t.res, obj, &t.res.version).await.map_err(|e| conversion_failed(&e))
+    conversion::convert_one(&api.store, &t.res, obj, &t.res.version).await.map_err(|e| conversion_failed(&e))
 }
 
 impl Api {
@@ -212,7 +212,7 @@ impl Api {
         let res = self
             .store
             .resource(group, plural)
-            .filter(|r| self.served_versions(r).iter().any(|v| v == version))
+            .filter(|r| conversion::served_versions(&self.store, r).iter().any(|v| v == version))
             .ok_or_else(|| not_found(&format!("{plural}.{group}/{version}")))?;
         if ns.is_some() && !res.namespaced {
             return Err(not_found(&format!("{plural} is cluster-scoped")));
@@ -562,7 +562,10 @@ fn has_webhooks(store: &MemCluster) -> bool {
 /// resulting object first: admission webhooks, or the RBAC escalation check; or because it is
 /// made at another version than the one stored, or may be (a conversion webhook converts).
 fn previewed(api: &Api, t: &Target) -> bool {
-    has_webhooks(&api.store) || (api.access.rbac && t.res.group == "rbac.authorization.k8s.io") || t.version != t.res.version || api.converts_by_webhook(&t.res)
+    has_webhooks(&api.store)
+        || (api.access.rbac && t.res.group == "rbac.authorization.k8s.io")
+        || t.version != t.res.version
+        || conversion::converts_by_webhook(&api.store, &t.res)
 }
 
 /// What stands between a write and the store, in the API server's order: admission webhooks
@@ -585,7 +588,7 @@ async fn admitted(
     let object = if has_webhooks(&api.store) {
         let view = t.view();
         let a = Attributes { operation, resource: &view, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
-        match admit(api, &a, warnings).await {
+        match admit(&api.store, &a, warnings).await {
             Ok(obj) => obj.unwrap_or(Value::Null),
             Err(rej) => {
                 let code = StatusCode::from_u16(rej.code).unwrap_or(StatusCode::FORBIDDEN);

@@ -7,9 +7,8 @@
 //! the number of objects, each one's apiVersion, kind, name, namespace and uid; metadata other
 //! than labels and annotations is kept from the original.
 
-use super::api::Api;
 use super::webhook::{self, WebhookError};
-use crate::cluster::ApiResource;
+use crate::cluster::{ApiResource, MemCluster};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
 use std::time::Duration;
@@ -30,17 +29,65 @@ pub(super) enum ConversionError {
         source: WebhookError,
     },
     /// The webhook answered, with a failure or something that is not a ConversionReview.
-    #[error("conversion webhook for {gvk} failed: {reason}")]
-    Failed { gvk: String, reason: String },
+    #[error("conversion webhook for {gvk} failed: {source}")]
+    Failed {
+        gvk: String,
+        #[source]
+        source: AnswerError,
+    },
     /// The webhook returned another number of objects than it was sent.
     #[error("conversion webhook for {gvk} returned {got} objects, expected {want}")]
     Count { gvk: String, got: usize, want: usize },
     /// A returned object is not the object sent, at the version asked for.
     #[error("conversion webhook for {gvk} returned invalid {what}: {reason}")]
     Invalid { gvk: String, what: String, reason: String },
+    /// A returned object's labels or annotations are not usable.
+    #[error("conversion webhook for {gvk} returned invalid {what}: {source}")]
+    Metadata {
+        gvk: String,
+        what: String,
+        #[source]
+        source: MetaError,
+    },
     /// The version asked for is not served.
     #[error("request to convert CR to an invalid group/version: {0}")]
     Version(String),
+}
+
+/// Why a webhook's answer holds no converted objects, in the API server's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Variant fields are the message's parts.
+#[allow(missing_docs)]
+pub(super) enum AnswerError {
+    #[error("expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, got {api_version}, Kind={kind}")]
+    Kind { api_version: String, kind: String },
+    #[error("no response provided")]
+    Absent,
+    #[error("expected response.uid={want:?}, got {got:?}")]
+    Uid { want: String, got: String },
+    /// The webhook's `result.message`.
+    #[error("{0}")]
+    Refused(String),
+    #[error("response.result.status was '{0}', not 'Success'")]
+    Status(String),
+}
+
+/// Why a converted object's metadata is refused, in the API server's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Variant fields are the message's parts.
+#[allow(missing_docs)]
+pub(super) enum MetaError {
+    #[error("missing metadata in converted object")]
+    Missing,
+    #[error("invalid metadata of type {0} in converted object")]
+    NotAMap(&'static str),
+    #[error("invalid metadata.{field} of type {ty} in converted object")]
+    FieldNotAMap { field: &'static str, ty: &'static str },
+    #[error("metadata.{field}[{key}] must be a string, but is {ty} in converted object")]
+    NotAString { field: &'static str, key: String, ty: &'static str },
+    /// The label and annotation rules' messages.
+    #[error("{0}")]
+    Rules(String),
 }
 
 /// `group/version, Kind=Kind`, as Go prints a GroupVersionKind.
@@ -87,129 +134,134 @@ pub(super) fn version_order(a: &str, b: &str) -> Ordering {
     }
 }
 
-impl Api {
-    /// The versions a resource is served at: a custom resource's `served` versions, in the API
-    /// server's order (highest priority first); a built-in resource's one version.
-    pub(super) fn served_versions(&self, r: &ApiResource) -> Vec<String> {
-        let Some(crd) = self.crd_of(&r.group, &r.plural) else { return vec![r.version.clone()] };
-        let mut versions: Vec<String> = crd
-            .pointer("/spec/versions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
-            .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
-            .collect();
-        versions.sort_by(|a, b| version_order(a, b));
-        versions
-    }
+/// The CustomResourceDefinition that serves `(group, plural)`, if it is a custom resource.
+pub(super) fn crd(store: &MemCluster, group: &str, plural: &str) -> Option<Value> {
+    let crds = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition")?;
+    store.peek(&crds, None, &format!("{plural}.{group}"))
+}
 
-    /// Whether objects of `r` may need a conversion webhook: its CRD's strategy is `Webhook`.
-    pub(super) fn converts_by_webhook(&self, r: &ApiResource) -> bool {
-        self.crd_of(&r.group, &r.plural).is_some_and(|crd| text(&crd, "/spec/conversion/strategy") == "Webhook")
-    }
+/// The versions a resource is served at: a custom resource's `served` versions, in the API
+/// server's order (highest priority first); a built-in resource's one version.
+pub(super) fn served_versions(store: &MemCluster, r: &ApiResource) -> Vec<String> {
+    let Some(crd) = crd(store, &r.group, &r.plural) else { return vec![r.version.clone()] };
+    let mut versions: Vec<String> = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
+        .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    versions.sort_by(|a, b| version_order(a, b));
+    versions
+}
 
-    /// One object of `r` at `version`.
-    pub(super) async fn convert_one(&self, r: &ApiResource, object: Value, version: &str) -> Result<Value, ConversionError> {
-        let mut out = self.convert(r, vec![object], version, false).await?;
-        out.pop().ok_or_else(|| ConversionError::Count { gvk: gvk(&r.api_version(), &r.kind), got: 0, want: 1 })
-    }
+/// Whether objects of `r` may need a conversion webhook: its CRD's strategy is `Webhook`.
+pub(super) fn converts_by_webhook(store: &MemCluster, r: &ApiResource) -> bool {
+    crd(store, &r.group, &r.plural).is_some_and(|crd| text(&crd, "/spec/conversion/strategy") == "Webhook")
+}
 
-    /// Objects of `r` (each at its own apiVersion) at `version`, in one webhook call for those
-    /// not already there. `list`: they are the items of a list (for the message, which names
-    /// the list's kind).
-    pub(super) async fn convert(&self, r: &ApiResource, mut objects: Vec<Value>, version: &str, list: bool) -> Result<Vec<Value>, ConversionError> {
-        let desired = if r.group.is_empty() { version.to_string() } else { format!("{}/{version}", r.group) };
-        let pending: Vec<usize> = (0..objects.len()).filter(|&i| text(&objects[i], "/apiVersion") != desired).collect();
-        if pending.is_empty() {
-            return Ok(objects);
-        }
-        let Some(crd) = self.crd_of(&r.group, &r.plural) else {
-            // A built-in resource is served at one version: nothing to convert but the name.
-            for i in pending {
-                objects[i]["apiVersion"] = json!(desired);
-            }
-            return Ok(objects);
-        };
-        if !self.served_versions(r).iter().any(|v| v == version) {
-            return Err(ConversionError::Version(desired));
-        }
-        if text(&crd, "/spec/conversion/strategy") != "Webhook" {
-            for i in pending {
-                objects[i]["apiVersion"] = json!(desired);
-            }
-            return Ok(objects);
-        }
-        let from = text(&objects[pending[0]], "/apiVersion").to_string();
-        let kind = if list { format!("{}List", r.kind) } else { r.kind.clone() };
-        let gvk = gvk(&from, &kind);
-        static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let uid = format!("00000000-0000-4000-a000-{:012x}", UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        let sent: Vec<Value> = pending.iter().map(|&i| objects[i].clone()).collect();
-        let review = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
-                            "request": {"uid": uid, "desiredAPIVersion": desired, "objects": sent}});
-        let answer = webhook::post(crd.pointer("/spec/conversion/webhook/clientConfig"), &review, TIMEOUT)
-            .await
-            .map_err(|source| ConversionError::Call { gvk: gvk.clone(), source })?;
-        let converted = converted_objects(&answer, &uid).map_err(|reason| ConversionError::Failed { gvk: gvk.clone(), reason })?;
-        if converted.len() != pending.len() {
-            return Err(ConversionError::Count { gvk, got: converted.len(), want: pending.len() });
-        }
-        for (n, (&i, mut out)) in pending.iter().zip(converted).enumerate() {
-            let (object_what, meta_what) = if list {
-                (format!("converted object at index {n}"), format!("metadata in object at index {n}"))
-            } else {
-                ("object".into(), "metadata".into())
-            };
-            let invalid = |what: &str, reason: String| ConversionError::Invalid { gvk: gvk.clone(), what: what.to_string(), reason };
-            let original = &objects[i];
-            if text(&out, "/apiVersion") != desired {
-                return Err(invalid(&object_what, format!("invalid groupVersion (expected {desired}, received {})", text(&out, "/apiVersion"))));
-            }
-            for (field, pointer) in [("kind", "/kind"), ("name", "/metadata/name"), ("namespace", "/metadata/namespace"), ("UID", "/metadata/uid")] {
-                let (want, got) = (text(original, pointer), text(&out, pointer));
-                if want != got {
-                    let reason = if field == "kind" {
-                        format!("invalid kind (expected {want}, received {got})")
-                    } else {
-                        format!("must have the same {field}: {want} != {got}")
-                    };
-                    return Err(invalid(&object_what, reason));
-                }
-            }
-            restore_meta(original, &mut out).map_err(|reason| invalid(&meta_what, reason))?;
-            objects[i] = out;
-        }
-        Ok(objects)
+/// One object of `r` at `version`.
+pub(super) async fn convert_one(store: &MemCluster, r: &ApiResource, object: Value, version: &str) -> Result<Value, ConversionError> {
+    let mut out = convert(store, r, vec![object], version, false).await?;
+    out.pop().ok_or_else(|| ConversionError::Count { gvk: gvk(&r.api_version(), &r.kind), got: 0, want: 1 })
+}
+
+/// Objects of `r` (each at its own apiVersion) at `version`, in one webhook call for those
+/// not already there. `list`: they are the items of a list (for the message, which names
+/// the list's kind).
+pub(super) async fn convert(store: &MemCluster, r: &ApiResource, mut objects: Vec<Value>, version: &str, list: bool) -> Result<Vec<Value>, ConversionError> {
+    let desired = if r.group.is_empty() { version.to_string() } else { format!("{}/{version}", r.group) };
+    // Only objects are converted: a body that is not one is left for the store to refuse.
+    let pending: Vec<usize> = (0..objects.len()).filter(|&i| objects[i].is_object() && text(&objects[i], "/apiVersion") != desired).collect();
+    if pending.is_empty() {
+        return Ok(objects);
     }
+    let Some(crd) = crd(store, &r.group, &r.plural) else {
+        // A built-in resource is served at one version: nothing to convert but the name.
+        for i in pending {
+            objects[i]["apiVersion"] = json!(desired);
+        }
+        return Ok(objects);
+    };
+    if !served_versions(store, r).iter().any(|v| v == version) {
+        return Err(ConversionError::Version(desired));
+    }
+    if text(&crd, "/spec/conversion/strategy") != "Webhook" {
+        for i in pending {
+            objects[i]["apiVersion"] = json!(desired);
+        }
+        return Ok(objects);
+    }
+    let from = text(&objects[pending[0]], "/apiVersion").to_string();
+    let kind = if list { format!("{}List", r.kind) } else { r.kind.clone() };
+    let gvk = gvk(&from, &kind);
+    static UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let uid = format!("00000000-0000-4000-a000-{:012x}", UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let sent: Vec<Value> = pending.iter().map(|&i| objects[i].clone()).collect();
+    let review = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
+                        "request": {"uid": uid, "desiredAPIVersion": desired, "objects": sent}});
+    let answer = webhook::post(crd.pointer("/spec/conversion/webhook/clientConfig"), &review, TIMEOUT)
+        .await
+        .map_err(|source| ConversionError::Call { gvk: gvk.clone(), source })?;
+    let converted = converted_objects(&answer, &uid).map_err(|source| ConversionError::Failed { gvk: gvk.clone(), source })?;
+    if converted.len() != pending.len() {
+        return Err(ConversionError::Count { gvk, got: converted.len(), want: pending.len() });
+    }
+    for (n, (&i, mut out)) in pending.iter().zip(converted).enumerate() {
+        let (object_what, meta_what) =
+            if list { (format!("converted object at index {n}"), format!("metadata in object at index {n}")) } else { ("object".into(), "metadata".into()) };
+        let invalid = |what: &str, reason: String| ConversionError::Invalid { gvk: gvk.clone(), what: what.to_string(), reason };
+        let original = &objects[i];
+        if !out.is_object() {
+            return Err(invalid(&object_what, format!("invalid type, expected=Unstructured, got={}", json_type(&out))));
+        }
+        if text(&out, "/apiVersion") != desired {
+            return Err(invalid(&object_what, format!("invalid groupVersion (expected {desired}, received {})", text(&out, "/apiVersion"))));
+        }
+        for (field, pointer) in [("kind", "/kind"), ("name", "/metadata/name"), ("namespace", "/metadata/namespace"), ("UID", "/metadata/uid")] {
+            let (want, got) = (text(original, pointer), text(&out, pointer));
+            if want != got {
+                let reason = if field == "kind" {
+                    format!("invalid kind (expected {want}, received {got})")
+                } else {
+                    format!("must have the same {field}: {want} != {got}")
+                };
+                return Err(invalid(&object_what, reason));
+            }
+        }
+        restore_meta(original, &mut out).map_err(|source| ConversionError::Metadata { gvk: gvk.clone(), what: meta_what, source })?;
+        objects[i] = out;
+    }
+    Ok(objects)
 }
 
 /// The `convertedObjects` of a ConversionReview answer, or why there are none (the API server's
 /// words).
-fn converted_objects(answer: &Value, uid: &str) -> Result<Vec<Value>, String> {
+fn converted_objects(answer: &Value, uid: &str) -> Result<Vec<Value>, AnswerError> {
     let (api_version, kind) = (text(answer, "/apiVersion"), text(answer, "/kind"));
     if api_version != "apiextensions.k8s.io/v1" || kind != "ConversionReview" {
-        return Err(format!("expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, got {api_version}, Kind={kind}"));
+        return Err(AnswerError::Kind { api_version: api_version.into(), kind: kind.into() });
     }
-    let Some(response) = answer.get("response").filter(|r| r.is_object()) else { return Err("no response provided".into()) };
+    let Some(response) = answer.get("response").filter(|r| r.is_object()) else { return Err(AnswerError::Absent) };
     if text(response, "/uid") != uid {
-        return Err(format!("expected response.uid={uid:?}, got {:?}", text(response, "/uid")));
+        return Err(AnswerError::Uid { want: uid.into(), got: text(response, "/uid").into() });
     }
     let status = text(response, "/result/status");
     if status != "Success" {
         let message = text(response, "/result/message");
-        return Err(if message.is_empty() { format!("response.result.status was '{status}', not 'Success'") } else { message.to_string() });
+        return Err(if message.is_empty() { AnswerError::Status(status.into()) } else { AnswerError::Refused(message.into()) });
     }
     Ok(response.get("convertedObjects").and_then(Value::as_array).cloned().unwrap_or_default())
 }
 
 /// The converted object keeps the original's metadata, except the labels and annotations the
 /// webhook returned (which must be maps of strings, and valid).
-fn restore_meta(original: &Value, converted: &mut Value) -> Result<(), String> {
+fn restore_meta(original: &Value, converted: &mut Value) -> Result<(), MetaError> {
     let returned = match converted.get("metadata") {
         Some(Value::Object(m)) => m.clone(),
-        Some(other) => return Err(format!("invalid metadata of type {} in converted object", json_type(other))),
-        None => return Err("missing metadata in converted object".into()),
+        Some(other) => return Err(MetaError::NotAMap(json_type(other))),
+        None => return Err(MetaError::Missing),
     };
     let mut meta = original.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
     for field in ["labels", "annotations"] {
@@ -219,16 +271,16 @@ fn restore_meta(original: &Value, converted: &mut Value) -> Result<(), String> {
             }
             Some(Value::Object(m)) => {
                 if let Some((k, v)) = m.iter().find(|(_, v)| !v.is_string()) {
-                    return Err(format!("metadata.{field}[{k}] must be a string, but is {} in converted object", json_type(v)));
+                    return Err(MetaError::NotAString { field, key: k.clone(), ty: json_type(v) });
                 }
                 // Labels and annotations the webhook changed must still be valid ones.
                 let errors = katalog::names::check_metadata("", "", &json!({ field: m }));
                 if !errors.is_empty() {
-                    return Err(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+                    return Err(MetaError::Rules(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
                 }
                 meta.insert(field.into(), Value::Object(m.clone()));
             }
-            Some(other) => return Err(format!("invalid metadata.{field} of type {} in converted object", json_type(other))),
+            Some(other) => return Err(MetaError::FieldNotAMap { field, ty: json_type(other) }),
         }
     }
     converted["metadata"] = Value::Object(meta);
@@ -263,11 +315,11 @@ mod tests {
         let ok = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
                         "response": {"uid": "u", "result": {"status": "Success"}, "convertedObjects": [{}]}});
         assert_eq!(converted_objects(&ok, "u").unwrap().len(), 1);
-        assert_eq!(converted_objects(&ok, "x").unwrap_err(), r#"expected response.uid="x", got "u""#);
+        assert_eq!(converted_objects(&ok, "x").unwrap_err().to_string(), r#"expected response.uid="x", got "u""#);
         let failed = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
                             "response": {"uid": "u", "result": {"status": "Failure", "message": "no path from v3"}}});
-        assert_eq!(converted_objects(&failed, "u").unwrap_err(), "no path from v3");
-        assert!(converted_objects(&json!({}), "u").unwrap_err().starts_with("expected webhook response of apiextensions.k8s.io/v1"));
+        assert_eq!(converted_objects(&failed, "u").unwrap_err().to_string(), "no path from v3");
+        assert!(converted_objects(&json!({}), "u").unwrap_err().to_string().starts_with("expected webhook response of apiextensions.k8s.io/v1"));
     }
 
     #[test]
@@ -277,6 +329,6 @@ mod tests {
         restore_meta(&original, &mut converted).unwrap();
         assert_eq!(converted["metadata"], json!({"name": "a", "uid": "1", "resourceVersion": "7", "labels": {"y": "2"}, "annotations": {"n": "z"}}));
         let mut bad = json!({"metadata": {"labels": {"y": 2}}});
-        assert_eq!(restore_meta(&original, &mut bad).unwrap_err(), "metadata.labels[y] must be a string, but is int64 in converted object");
+        assert_eq!(restore_meta(&original, &mut bad).unwrap_err().to_string(), "metadata.labels[y] must be a string, but is int64 in converted object");
     }
 }

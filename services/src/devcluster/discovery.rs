@@ -3,6 +3,7 @@
 //! CustomResourceDefinition), and the OpenAPI v3 index kubectl reads before it sends a patch.
 
 use super::api::Api;
+use super::conversion;
 use crate::cluster::ApiResource;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ impl Api {
                 if crd.is_none() {
                     return (r.version == version).then_some((r, status));
                 }
-                let versions = self.served_versions(&r);
+                let versions = conversion::served_versions(&self.store, &r);
                 let at = crd.as_ref()?.pointer("/spec/versions")?.as_array()?.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version))?;
                 let status = at.pointer("/subresources/status").is_some();
                 versions.iter().any(|v| v == version).then(|| (ApiResource { version: version.to_string(), ..r }, status))
@@ -52,13 +53,16 @@ impl Api {
 
     /// Every served (resource, version): a custom resource once per version its CRD serves.
     fn served_at_every_version(&self) -> Vec<ApiResource> {
-        self.store.served().into_iter().flat_map(|(r, _)| self.served_versions(&r).into_iter().map(move |v| ApiResource { version: v, ..r.clone() })).collect()
+        self.store
+            .served()
+            .into_iter()
+            .flat_map(|(r, _)| conversion::served_versions(&self.store, &r).into_iter().map(move |v| ApiResource { version: v, ..r.clone() }))
+            .collect()
     }
 
     /// The CustomResourceDefinition that serves `(group, plural)`, if it is a custom resource.
     pub(super) fn crd_of(&self, group: &str, plural: &str) -> Option<Value> {
-        let crds = katalog::kinds::known("apiextensions.k8s.io", "CustomResourceDefinition")?;
-        self.store.peek(&crds, None, &format!("{plural}.{group}"))
+        conversion::crd(&self.store, group, plural)
     }
 
     fn names(&self, r: &ApiResource) -> Names {
@@ -174,7 +178,7 @@ impl Api {
                 custom.insert(r.group.clone());
             }
             let v = by_group.entry(r.group.clone()).or_default();
-            for version in self.served_versions(&r) {
+            for version in conversion::served_versions(&self.store, &r) {
                 if !v.contains(&version) {
                     v.push(version);
                 }
@@ -182,7 +186,7 @@ impl Api {
         }
         for g in &custom {
             if let Some(vs) = by_group.get_mut(g) {
-                vs.sort_by(|a, b| super::conversion::version_order(a, b));
+                vs.sort_by(|a, b| conversion::version_order(a, b));
             }
         }
         by_group.retain(|_, vs| !vs.is_empty());

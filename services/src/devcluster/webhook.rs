@@ -19,7 +19,7 @@ use tokio_rustls::TlsConnector;
 pub(super) const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
 /// Why a webhook could not be called; the text follows the API server's, after `failed to
-/// call webhook: `.
+/// call webhook: ` (admission) or `conversion webhook for <gvk> failed: ` (conversion).
 #[derive(Debug, thiserror::Error)]
 // Variant fields are the message's parts and its `#[source]` cause.
 #[allow(missing_docs)]

@@ -252,6 +252,10 @@ async fn strategy_none_only_rewrites_the_api_version() {
     assert_eq!((&at_v2["apiVersion"], &at_v2["spec"]), (&json!("shop.ork.dev/v2"), &json!({"size": 3})));
     let list = json_of(&c.ok(&["get", "gadgets.v2.shop.ork.dev", "-o", "json"]).await);
     assert_eq!(list["items"][0]["apiVersion"], "shop.ork.dev/v2", "{list}");
+    // A body that is not an object, at the version that needs converting: refused, not a crash.
+    let out = c.kubectl_in(&["create", "--raw", "/apis/shop.ork.dev/v2/namespaces/default/gadgets", "-f", "-"], Some("[1, 2]")).await;
+    assert!(out.code != 0 && out.stderr.contains("the body is not an object"), "{out}");
+    assert_eq!(c.ok(&["get", "gadgets.v2.shop.ork.dev", "g", "-o", "jsonpath={.spec.size}"]).await, "3", "still serving");
     // A version the CRD does not serve is not there.
     let out = c.kubectl(&["get", "--raw", "/apis/shop.ork.dev/v3/namespaces/default/gadgets"]).await;
     assert!(out.code != 0 && out.stderr.contains("NotFound"), "{out}");

@@ -21,6 +21,12 @@ async fn warn(Json(review): Json<Value>) -> Json<Value> {
     Json(json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}))
 }
 
+/// Answers for another request than the one asked about.
+async fn liar(Json(review): Json<Value>) -> Json<Value> {
+    let _ = review;
+    Json(json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": "not-the-one", "allowed": true, "warnings": ["lie"]}}))
+}
+
 fn cm(name: &str, data: &str, labels: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: default, labels: {{{labels}}}}}\ndata: {{{data}}}\n")
 }
@@ -32,7 +38,7 @@ fn warnings(stderr: &str) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_warnings_reach_kubectl_as_warning_lines() {
-    let hooks = hooks::serve(axum::Router::new().route("/warn", post(warn))).await;
+    let hooks = hooks::serve(axum::Router::new().route("/warn", post(warn)).route("/liar", post(liar))).await;
     let c = hooks::cluster("warnings").await;
     let config = format!(
         "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: warn}}\nwebhooks:\n- name: warn.ork.test\n  clientConfig: {{url: \"https://{}/warn\", caBundle: {}}}\n  rules: [{{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE, UPDATE, DELETE], resources: [configmaps]}}]\n  failurePolicy: Fail\n  sideEffects: None\n  admissionReviewVersions: [v1]\n  timeoutSeconds: 5\n",
@@ -71,6 +77,20 @@ async fn webhook_warnings_reach_kubectl_as_warning_lines() {
     assert_ne!(out.code, 0);
     assert_eq!(warnings(&out.stderr), expect("CREATE"), "{out}");
     assert!(out.stderr.contains("admission webhook \"warn.ork.test\" denied the request: deny=yes is refused"), "{out}");
+
+    // An answer for another request is not one: the API server checks the uid.
+    let liar = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: liar}}\nwebhooks:\n- name: liar.ork.test\n  clientConfig: {{url: \"https://{}/liar\", caBundle: {}}}\n  rules: [{{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}}]\n  objectSelector: {{matchLabels: {{liar: \"yes\"}}}}\n  failurePolicy: Fail\n  sideEffects: None\n  admissionReviewVersions: [v1]\n",
+        hooks.addr, hooks.ca_bundle
+    );
+    assert_eq!(c.apply(&liar, &[]).await.code, 0);
+    let out = c.apply(&cm("lied-to", "a: \"1\"", "liar: \"yes\""), &[]).await;
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("failed calling webhook \"liar.ork.test\": received invalid webhook response: expected response.uid=")
+            && !out.stderr.contains("Warning: lie"),
+        "{out}"
+    );
 
     // Objects without webhooks get no warnings.
     let out = c.kubectl(&["create", "namespace", "quiet"]).await;

@@ -5,6 +5,7 @@
 
 use super::{Api, Target, bad_request, conversion_failed, error, ok, status};
 use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
+use crate::devcluster::conversion;
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -87,7 +88,7 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) ->
         meta["remainingItemCount"] = json!(page.remaining);
     }
     // The items at the version of the request: one conversion for the page.
-    let items = match api.convert(&t.res, page.items, &t.version, true).await {
+    let items = match conversion::convert(&api.store, &t.res, page.items, &t.version, true).await {
         Ok(items) => items,
         Err(e) => return conversion_failed(&e),
     };
@@ -137,7 +138,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
         match api.store.list_page(&t.res, t.ns.as_deref(), &ListParams::default(), None, None) {
             Ok(l) => {
                 start = l.resource_version;
-                let items = match api.convert(&t.res, l.items.into_iter().filter(|o| keep(o)).collect(), &t.version, true).await {
+                let items = match conversion::convert(&api.store, &t.res, l.items.into_iter().filter(|o| keep(o)).collect(), &t.version, true).await {
                     Ok(items) => items,
                     Err(e) => return conversion_failed(&e),
                 };
@@ -175,14 +176,14 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
     let (api_version, kind) = (t.view().api_version(), t.res.kind.clone());
     // Each change is converted to the version of the watch; a failed conversion ends the watch
     // with an ERROR event saying why.
-    let converter = (api.clone(), t.res.clone(), t.version.clone());
+    let converter = (api.store.clone(), t.res.clone(), t.version.clone());
     let state = (initial.into_iter(), stream);
     let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
         let keep = keep.clone();
         let mut closing = closing.clone();
         let store = store.clone();
         let (api_version, kind) = (api_version.clone(), kind.clone());
-        let (api, res, version) = converter.clone();
+        let (store_at, res, version) = converter.clone();
         async move {
             if let Some(e) = first.next() {
                 return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
@@ -205,7 +206,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
                     }
                 };
                 let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), &keep) else { continue };
-                let line = match api.convert_one(&res, object, &version).await {
+                let line = match conversion::convert_one(&store_at, &res, object, &version).await {
                     Ok(object) => json!({"type": kind, "object": object}),
                     Err(e) => {
                         let mut failure = status(500, "", &e.to_string(), None);
