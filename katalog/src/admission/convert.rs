@@ -89,7 +89,7 @@ pub(super) fn one(gate: &Gate, obj: &Value, desired: &str, now: i64, rng: Rng) -
             None => coerce(ev.text(template, obj).map_err(|e| fail(e.to_string()))?),
         };
         if let Some(v) = value {
-            set(&mut spec, field, v).map_err(fail)?;
+            set(&mut spec, field, v).map_err(|e| fail(e.to_string()))?;
         }
     }
     out["apiVersion"] = Value::String(desired.to_string());
@@ -122,15 +122,15 @@ fn coerce(text: String) -> Option<Value> {
     Some(Value::String(text))
 }
 
-/// Sets a dotted path inside `spec`, creating maps on the way.
-fn set(spec: &mut Value, field: &str, value: Value) -> Result<(), String> {
+/// Sets a dotted path inside `spec`, creating maps on the way; the error says why it cannot.
+fn set(spec: &mut Value, field: &str, value: Value) -> Result<(), SetError> {
     let parts: Vec<&str> = field.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("{field:?} is not a dotted field path"));
+        return Err(SetError::NotAPath);
     }
     let mut cur = spec;
     for (i, p) in parts.iter().enumerate() {
-        let Some(m) = cur.as_object_mut() else { return Err(format!("{:?} is not a map", parts[..i].join("."))) };
+        let Some(m) = cur.as_object_mut() else { return Err(SetError::NotAMap(parts[..i].join("."))) };
         if i + 1 == parts.len() {
             m.insert((*p).to_string(), value);
             return Ok(());
@@ -138,4 +138,13 @@ fn set(spec: &mut Value, field: &str, value: Value) -> Result<(), String> {
         cur = m.entry((*p).to_string()).or_insert_with(|| Value::Object(Map::new()));
     }
     Ok(())
+}
+
+/// Why a converted field cannot be set.
+#[derive(Debug, thiserror::Error)]
+enum SetError {
+    #[error("not a dotted field path")]
+    NotAPath,
+    #[error("{0:?} is set to a value that is not a map")]
+    NotAMap(String),
 }
