@@ -36,7 +36,8 @@ fn a_bad_exit_code_or_assertion_is_reported_at_its_position() {
     );
     let r = ork(dir.path(), &["validate", "-f", &f.to_string_lossy()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("e2e.yaml:12:46"), "the exitCode's own position: {}", r.stderr);
+    assert!(r.stderr.contains("e2e.yaml:11:50: error[invalid-value]: `exitCode: 256` is not an exit code"), "at the value itself: {}", r.stderr);
+    assert!(r.stderr.contains("e2e.yaml:13:43: error[invalid-value]: `exitCode: -1` is not an exit code"), "{}", r.stderr);
     assert!(r.stderr.contains("`exitCode: 256` is not an exit code"), "{}", r.stderr);
     assert!(r.stderr.contains("`exitCode: -1` is not an exit code"), "{}", r.stderr);
     assert!(r.stderr.contains("exit codes are 0–255"), "{}", r.stderr);
