@@ -252,13 +252,19 @@ impl Env {
         Mark { audit: self.dev.as_ref().map_or(0, |d| d.audit().len()), failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default() }
     }
 
-    /// Why things may be failing, from the runtime and the dev cluster's audit log: since
-    /// `mark`, or everything.
+    /// Why things may be failing, from the runtime and the dev cluster's audit log (the
+    /// runtime's and the gateway's refused requests): since `mark`, or everything.
     pub fn runtime_report(&self, since: Option<&Mark>) -> Vec<String> {
         let summary = self.runtime.as_ref().map(Runtime::summary);
         let skip = since.map_or(0, |m| m.audit);
         let denied: Vec<_> = self.dev.as_ref().map(|d| d.audit().into_iter().skip(skip).filter(|a| !a.allowed).collect()).unwrap_or_default();
-        diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user)
+        let mut out = diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user);
+        // A gateway refused by RBAC cannot keep its webhook configurations: admission checks
+        // then fail for a reason the expectation alone would not show.
+        if self.gateway.is_some() {
+            out.extend(super::refusals(&denied, &self.gateway_user, "the gateway"));
+        }
+        out
     }
 
     /// Every request of the runtime the dev cluster refused during the whole run (RBAC mode),

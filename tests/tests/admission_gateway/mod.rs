@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e_doc;
+mod e2e_gateway;
 mod kubectl;
 mod no_gateway;
 mod run_dev;

@@ -48,7 +48,7 @@ pub struct Args {
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Keep the last document's cluster and runtime running after the run, until Ctrl-C.
+    /// Keep the last document's cluster, runtime and gateway running after the run, until Ctrl-C.
     #[arg(long)]
     keep: bool,
     /// Do not start the admission gateway, even when the Katalog declares gateway features
@@ -197,7 +197,7 @@ pub fn run(args: Args) -> Outcome {
             }
             match k.kubeconfig() {
                 Some(kc) => printer.line(&format!(
-                    "Kept: the dev cluster and the runtime keep running. In another shell:\n  export KUBECONFIG={}\n  kubectl get all -A\nPress Ctrl-C to stop them.",
+                    "Kept: the dev cluster, the runtime and (when the Katalog declares a gateway feature) the gateway keep running. In another shell:\n  export KUBECONFIG={}\n  kubectl get all -A\nPress Ctrl-C to stop them.",
                     kc.display()
                 )),
                 None => printer.line("Kept: the runtime keeps running against the current context. Press Ctrl-C to stop it and remove what ork installed."),
