@@ -25,3 +25,38 @@ fn with_a_bundle_lacking_the_gateways_rules_the_gateway_is_refused_as_its_servic
     assert!(all.contains("User \"system:serviceaccount:orkestra-system:orkestra-gateway\" cannot"), "the 403 names the gateway's ServiceAccount: {}", show(&r));
     assert!(all.contains("(1 document(s) could not set up)"), "{}", show(&r));
 }
+
+#[test]
+fn a_two_version_crd_round_trips_through_the_gateways_conversion_in_ork_e2e_and_needs_it() {
+    let dir = TempDir::new("e2e-gw-conversion");
+    let fixture = root().join("tests/fixtures/gateway/conversion");
+    for f in ["katalog.yaml", "cr-v2.yaml"] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    // Created at v2, stored at v1 (the storage version), read back at both: v1 → v2 → v1.
+    let e2e = dir.write(
+        "e2e.yaml",
+        r#"apiVersion: orkestra.orkspace.io/v1
+kind: E2E
+metadata: {name: conversion}
+spec:
+  katalog: ./katalog.yaml
+  cr: ./cr-v2.yaml
+  expect:
+    - name: the Widget reads the same at v1 and at v2, and the runtime reconciles it at v1
+      after: cr-applied
+      kubectl:
+        get:
+          - {kind: widgets.v1.shop.ork.dev, name: gizmo, field: '{.spec.replicas} {.spec.tier} {.spec.color}', equals: "3 gold blue"}
+          - {kind: widgets.v2.shop.ork.dev, name: gizmo, field: '{.spec.size} {.spec.settings.tier} {.spec.color}', equals: "3 gold blue"}
+          - {kind: ConfigMap, name: gizmo-widget, field: .data.replicas, equals: "3"}
+"#,
+    );
+    let r = ork(dir.path(), &["e2e", "-f", &e2e.to_string_lossy()]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("1 passed, 0 failed"), "{}", show(&r));
+    // Without the gateway nothing answers the CRD's conversion webhook: the v2 CR cannot be stored.
+    let r = ork(dir.path(), &["e2e", "--no-gateway", "-f", &e2e.to_string_lossy()]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stdout.contains("applying the CRs failed"), "{}", show(&r));
+}
