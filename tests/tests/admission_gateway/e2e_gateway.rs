@@ -60,3 +60,18 @@ spec:
     assert_eq!(r.code, 1, "{}", show(&r));
     assert!(r.stdout.contains("applying the CRs failed"), "{}", show(&r));
 }
+
+#[test]
+fn the_seed_workflow_shows_the_refusal_at_kubectl_apply_with_the_message_users_search_for() {
+    let dir = TempDir::new("e2e-gw-seed");
+    let init = ork(dir.path(), &["init", "--pack", "security"]);
+    assert_eq!(init.code, 0, "{}", show(&init));
+    let r = ork(&dir.path().join("namespace-protection"), &["e2e"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(
+        r.stdout.contains(r#"✓ kubectl apply of a Bucket in kube-system is refused: [Bucket "sneaky"] namespace "kube-system" is restricted"#),
+        "{}",
+        show(&r)
+    );
+    assert!(!format!("{}{}", r.stdout, r.stderr).contains("runs no gateway"), "{}", show(&r));
+}
