@@ -51,6 +51,8 @@ pub const PREVIOUS_CA_KEY: &str = "ca-previous.crt";
 pub const PREVIOUS_UNTIL: &str = "orkestra.orkspace.io/previous-ca-until";
 /// Annotation: when the certificate was generated (RFC 3339).
 pub const GENERATED_AT: &str = "orkestra.orkspace.io/generated-at";
+/// The largest certificate or key file read (a chain is a few KiB).
+const MAX_PEM: u64 = 1024 * 1024;
 /// The CA's common name.
 const CA_NAME: &str = "orkestra-ca";
 /// Generated certificates are valid from a little before now: clocks of the API server and
@@ -254,15 +256,12 @@ pub enum CertError {
     /// A certificate could not be generated or served.
     #[error("TLS certificate: {0}")]
     Tls(#[from] TlsError),
-    /// A certificate or key file could not be read.
-    #[error("cannot read {path}: {source}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A certificate or key file could not be read (missing, not a file, larger than 1 MiB).
+    #[error("TLS file: {0}")]
+    File(#[source] katalog::diag::Diagnostic),
+    /// A certificate or key file is not text.
+    #[error("TLS file {}: not PEM text", .0.display())]
+    NotPem(PathBuf),
     /// No usable certificate yet (a follower waits for the leader to create the Secret).
     #[error("no usable TLS certificate yet: {0}")]
     NotYet(String),
@@ -357,14 +356,15 @@ impl Tls {
     pub async fn prepare<C: Cluster>(&self, cluster: &C, now: i64, writer: bool) -> Result<Prepared, CertError> {
         let memory = self.current();
         if let TlsSource::Files { cert, key } = &self.source {
-            {
-                let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|source| CertError::File { path: p.clone(), source });
-                let leaf = Leaf { cert_pem: read(cert)?, key_pem: read(key)? };
-                certified_key(&leaf)?;
-                let material = Material { ca_pem: leaf.cert_pem.clone(), leaf, previous_ca: None, managed: false };
-                let change = (memory.as_ref() != Some(&material)).then_some("read from files");
-                return Ok(Prepared { material, serve: true, write: Write::None, change });
-            }
+            let read = |p: &PathBuf| {
+                let bytes = katalog::files::read_bounded(p, MAX_PEM).map_err(CertError::File)?;
+                String::from_utf8(bytes).map_err(|_| CertError::NotPem(p.clone()))
+            };
+            let leaf = Leaf { cert_pem: read(cert)?, key_pem: read(key)? };
+            certified_key(&leaf)?;
+            let material = Material { ca_pem: leaf.cert_pem.clone(), leaf, previous_ca: None, managed: false };
+            let change = (memory.as_ref() != Some(&material)).then_some("read from files");
+            return Ok(Prepared { material, serve: true, write: Write::None, change });
         }
         let secrets = secret_resource();
         let ns = self.namespace.as_str();
