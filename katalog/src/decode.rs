@@ -327,7 +327,7 @@ macro_rules! walk_nothing {
         }
     )*};
 }
-walk_nothing!(bool, i64, u32, String);
+walk_nothing!(bool, i64, u32, String, Spanned<i64>);
 
 /// Decodes a value from a node. On failure the reason is recorded in `cx` and `None` returned.
 pub trait Decode: Sized {

@@ -5,6 +5,7 @@
 //! Run one area with a filter: `cargo test -p ork-tests --test integration devcluster::`.
 
 mod admission;
+mod admission_gateway;
 mod bundle;
 mod bundle_sufficient;
 mod devcluster;

@@ -219,8 +219,8 @@ pub struct CommandCheck {
     /// The command line (required).
     #[decode(required)]
     pub run: Option<Str>,
-    /// The exit code expected (default 0).
-    pub exit_code: Option<i64>,
+    /// The exit code expected (default 0; 0–255).
+    pub exit_code: Option<Spanned<i64>>,
     /// Output assertions.
     #[decode(flatten)]
     pub assert: Assertions,
@@ -252,7 +252,7 @@ pub struct GetCheck {
 }
 
 /// `kubectl.apply[]`: `kubectl apply` of a file or inline YAML; a non-zero `exitCode` asserts a
-/// rejection.
+/// rejection (an admission webhook's refusal: `exitCode: 1` and `outputContains` its message).
 #[derive(Debug, Clone, Default, Decode)]
 pub struct ApplyCheck {
     /// Manifest file, relative to the declaring file.
@@ -261,16 +261,18 @@ pub struct ApplyCheck {
     pub inline: Option<Node>,
     /// Namespace (`-n`).
     pub namespace: Option<Str>,
-    /// Exit code expected (default 0).
-    pub exit_code: Option<i64>,
-    /// Output assertions.
+    /// Exit code expected (default 0; 0–255).
+    pub exit_code: Option<Spanned<i64>>,
+    /// Output assertions (on stdout and stderr together: kubectl's `Warning:` lines and an
+    /// admission refusal's message are there).
     #[decode(flatten)]
     pub assert: Assertions,
     #[decode(span)]
     pub span: Span,
 }
 
-/// `kubectl.delete[]`: a file, or kind + name.
+/// `kubectl.delete[]`: a file, or kind + name; a non-zero `exitCode` asserts a refused delete
+/// (deletion protection).
 #[derive(Debug, Clone, Default, Decode)]
 pub struct DeleteCheck {
     /// Manifest file.
@@ -281,8 +283,11 @@ pub struct DeleteCheck {
     pub namespace: Option<Str>,
     /// Not finding it is fine (default true).
     pub ignore_not_found: Option<bool>,
-    /// Exit code expected (default 0).
-    pub exit_code: Option<i64>,
+    /// Exit code expected (default 0; 0–255).
+    pub exit_code: Option<Spanned<i64>>,
+    /// Output assertions (stdout and stderr together).
+    #[decode(flatten)]
+    pub assert: Assertions,
     /// The leader pod of a Lease (there are no pods on the dev cluster).
     #[decode(rejected = "ork runs the runtime in-process: there is no leader pod to delete")]
     pub leader_election: Option<Node>,
@@ -307,8 +312,11 @@ pub struct PatchCheck {
     /// The patch: JSON/YAML text, or a YAML object / list (required).
     #[decode(required)]
     pub patch: Option<Node>,
-    /// Exit code expected (default 0).
-    pub exit_code: Option<i64>,
+    /// Exit code expected (default 0; 0–255).
+    pub exit_code: Option<Spanned<i64>>,
+    /// Output assertions (stdout and stderr together).
+    #[decode(flatten)]
+    pub assert: Assertions,
     #[decode(span)]
     pub span: Span,
 }

@@ -3,7 +3,7 @@
 //! has already expanded expectation includes and read the imported documents (and reported
 //! what went wrong with them): no expectation checked here has an `include`.
 
-use crate::decode::Str;
+use crate::decode::{Spanned, Str};
 use crate::diag::{Diagnostic, Diagnostics, Span, display_path};
 use crate::duration::parse_duration;
 use crate::load::include::join_relative;
@@ -84,6 +84,19 @@ pub fn assertions(a: &Assertions, span: Span, diags: &mut Diagnostics) {
     }
 }
 
+/// An expected exit code is what a process can return: 0–255.
+fn exit_code(code: Option<&Spanned<i64>>, diags: &mut Diagnostics) {
+    if let Some(c) = code
+        && !(0..=255).contains(&c.value)
+    {
+        diags.push(
+            Diagnostic::error("invalid-value", format!("`exitCode: {}` is not an exit code", c.value))
+                .at(c.span)
+                .help("exit codes are 0–255; kubectl exits 1 when the API server refuses a request (an admission webhook's denial)"),
+        );
+    }
+}
+
 fn required(v: &Option<Str>, step: &str, field: &str, span: Span, diags: &mut Diagnostics) {
     if v.as_ref().is_none_or(|s| s.trim().is_empty()) {
         diags.push(Diagnostic::error("missing-field", format!("a `{step}` step needs `{field}`")).at(span));
@@ -113,6 +126,7 @@ fn apply(a: &ApplyCheck, diags: &mut Diagnostics) {
         (None, Some(_)) => {}
         _ => diags.push(Diagnostic::error("missing-field", "a `kubectl.apply` step needs exactly one of `file` and `inline`").at(a.span)),
     }
+    exit_code(a.exit_code.as_ref(), diags);
     assertions(&a.assert, a.span, diags);
 }
 
@@ -128,9 +142,13 @@ fn delete(d: &DeleteCheck, diags: &mut Diagnostics) {
                 .help("e.g. `{kind: Website, name: hello}`"),
         ),
     }
+    exit_code(d.exit_code.as_ref(), diags);
+    assertions(&d.assert, d.span, diags);
 }
 
 fn patch(p: &PatchCheck, diags: &mut Diagnostics) {
+    exit_code(p.exit_code.as_ref(), diags);
+    assertions(&p.assert, p.span, diags);
     let Some(body) = &p.patch else { return };
     let json_type = p.patch_type.as_ref().is_some_and(|t| t.value == PatchType::Json);
     match &body.value {
@@ -182,6 +200,7 @@ pub fn expectation(e: &Expectation, diags: &mut Diagnostics) {
     }
     for c in &e.commands {
         required(&c.run, "commands", "run", c.span, diags);
+        exit_code(c.exit_code.as_ref(), diags);
         assertions(&c.assert, c.span, diags);
     }
     if let Some(k) = &e.kubectl {

@@ -5,7 +5,7 @@
 
 use super::Failure;
 use super::assert::{check as assert_output, clip};
-use katalog::decode::Str;
+use katalog::decode::{Spanned, Str};
 use katalog::model::e2e::{ApplyCheck, AuthCheck, CommandCheck, DeleteCheck, Expectation, GetCheck, GetFormat, PatchCheck, PatchType, ResourceCheck, WaitFor};
 use katalog::validate::e2e::resolve;
 use serde_json::Value;
@@ -121,8 +121,8 @@ fn text(s: &Option<Str>) -> String {
     s.as_ref().map(|s| s.value.clone()).unwrap_or_default()
 }
 
-fn exit(expected: Option<i64>, out: &Output) -> Result<(), Failure> {
-    let want = expected.unwrap_or(0);
+fn exit(expected: Option<&Spanned<i64>>, out: &Output) -> Result<(), Failure> {
+    let want = expected.map_or(0, |c| c.value);
     if i64::from(out.code) == want {
         return Ok(());
     }
@@ -247,7 +247,7 @@ async fn command(sh: &Shell, c: &CommandCheck, timeout: Duration) -> Result<(), 
     let Some(run) = &c.run else { return Ok(()) };
     let out = sh.sh(run, &dir_of(run), timeout).await?;
     let label = format!("command `{}`", clip(run, 80));
-    exit(c.exit_code, &out).map_err(|e| e.context(&label))?;
+    exit(c.exit_code.as_ref(), &out).map_err(|e| e.context(&label))?;
     assert_output(&c.assert, &out.combined()).map_err(|e| e.context(&label))
 }
 
@@ -308,7 +308,7 @@ async fn apply(sh: &Shell, a: &ApplyCheck, timeout: Duration) -> Result<(), Fail
         args.extend(["-n".into(), n.value.clone()]);
     }
     let out = sh.kubectl(&args, timeout).await?;
-    exit(a.exit_code, &out).map_err(|e| e.context(&label))?;
+    exit(a.exit_code.as_ref(), &out).map_err(|e| e.context(&label))?;
     assert_output(&a.assert, &out.combined()).map_err(|e| e.context(&label))
 }
 
@@ -330,7 +330,8 @@ async fn delete(sh: &Shell, d: &DeleteCheck, timeout: Duration) -> Result<(), Fa
         args.push("--ignore-not-found".into());
     }
     let out = sh.kubectl(&args, timeout).await?;
-    exit(d.exit_code, &out).map_err(|e| e.context(&label))
+    exit(d.exit_code.as_ref(), &out).map_err(|e| e.context(&label))?;
+    assert_output(&d.assert, &out.combined()).map_err(|e| e.context(&label))
 }
 
 async fn patch(sh: &Shell, p: &PatchCheck, timeout: Duration) -> Result<(), Failure> {
@@ -347,7 +348,9 @@ async fn patch(sh: &Shell, p: &PatchCheck, timeout: Duration) -> Result<(), Fail
     let kind_arg = p.patch_type.as_ref().map_or(PatchType::Merge, |t| t.value).as_str();
     let args = ["patch", &kind, &name, "-n", &namespace, "--type", kind_arg, "-p", &body];
     let out = sh.kubectl(&args, timeout).await?;
-    exit(p.exit_code, &out).map_err(|e| e.context(format!("kubectl patch {}", describe(&kind, Some(&name), &namespace))))
+    let label = format!("kubectl patch {}", describe(&kind, Some(&name), &namespace));
+    exit(p.exit_code.as_ref(), &out).map_err(|e| e.context(&label))?;
+    assert_output(&p.assert, &out.combined()).map_err(|e| e.context(&label))
 }
 
 async fn auth(sh: &Shell, a: &AuthCheck, timeout: Duration) -> Result<(), Failure> {
@@ -455,7 +458,7 @@ mod tests {
         assert_eq!(o.combined(), "a\nb");
         let o = Output { code: 1, stdout: String::new(), stderr: "err\n".into() };
         assert_eq!(o.combined(), "err");
-        assert!(exit(Some(1), &o).is_ok());
+        assert!(exit(Some(&Spanned::new(1, katalog::diag::Span::default())), &o).is_ok());
         assert_eq!(exit(None, &o).unwrap_err().to_string(), "exit code 1, expected 0: err");
     }
 }

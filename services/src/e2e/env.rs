@@ -1,6 +1,6 @@
 //! The environment of one document's run: a scratch directory, the cluster (a fresh dev cluster,
-//! or the borrowed current context), the kubeconfigs, and the in-process runtime; and how all of
-//! it is stopped again.
+//! or the borrowed current context), the kubeconfigs, the in-process gateway (when the Katalog
+//! declares a gateway feature) and the in-process runtime; and how all of it is stopped again.
 
 use super::checks::Shell;
 use super::{ClusterMode, Event, Failure, Options, Reporter, diagnose, failures};
@@ -46,8 +46,12 @@ pub(super) struct Env {
     admin: Option<PathBuf>,
     pub shell: Shell,
     runtime: Option<Runtime>,
+    gateway: Option<crate::gateway::Running>,
     mode: ClusterMode,
     token: String,
+    /// The token the dev cluster accepts for the gateway's ServiceAccount.
+    gateway_token: String,
+    gateway_user: String,
     context: String,
     /// Files applied, in order (a borrowed cluster gets them deleted in reverse).
     applied: Vec<PathBuf>,
@@ -68,14 +72,19 @@ impl Env {
             .map_err(|e| Failure::Check(format!("{e}; ork e2e drives the cluster with the real kubectl")))?;
         // The token the dev cluster accepts for the runtime's ServiceAccount: random per run.
         let token = crate::devcluster::random_token().map_err(Failure::Token)?;
+        let gateway_token = crate::devcluster::random_token().map_err(Failure::Token)?;
+        let gateway_user = User::service_account(&opts.namespace, katalog::install::GATEWAY_SERVICE_ACCOUNT);
         let mut env = Env {
             scratch,
             dev: None,
             admin: None,
             shell,
             runtime: None,
+            gateway: None,
             mode: opts.cluster,
             token,
+            gateway_token,
+            gateway_user: gateway_user.name.clone(),
             context: String::new(),
             applied: Vec::new(),
             crs: Vec::new(),
@@ -85,8 +94,8 @@ impl Env {
         match opts.cluster {
             ClusterMode::Dev => {
                 rep.event(Event::Step("Starting a dev cluster (RBAC enforced)...".into()));
-                let dev_opts =
-                    DevOptions { rbac: true, tokens: vec![(env.token.clone(), runtime_user)], ready_after: opts.ready_after, ..DevOptions::default() };
+                let tokens = vec![(env.token.clone(), runtime_user), (env.gateway_token.clone(), gateway_user)];
+                let dev_opts = DevOptions { rbac: true, tokens, ready_after: opts.ready_after, ..DevOptions::default() };
                 let dev = DevCluster::start(dev_opts).await.map_err(Failure::DevCluster)?;
                 let admin = env.write("admin.kubeconfig", &dev.kubeconfig())?;
                 env.shell.runtime_kubeconfig = Some(env.write("runtime.kubeconfig", &dev.kubeconfig_with_token(&env.token))?);
@@ -167,6 +176,34 @@ impl Env {
         self.shell.kubectl_ok(&args, Duration::from_secs(60)).await.map(|_| ())
     }
 
+    /// Starts the admission gateway in-process on the dev cluster, as the gateway's ServiceAccount
+    /// (its token: every request is authorized by the bundle's gateway rules), reached directly
+    /// on a loopback port, and waits until its TLS Secret and webhook configurations are in
+    /// place. `Ok(false)`: not started, because a borrowed cluster's API server cannot call a
+    /// webhook on this machine's loopback.
+    pub async fn start_gateway(&mut self, katalog: &katalog::valid::Valid, opts: &Options, rep: &dyn Reporter) -> Result<bool, Failure> {
+        let Some(dev) = &self.dev else { return Ok(false) };
+        rep.event(Event::Step(format!("Starting the gateway in-process as {}...", self.gateway_user)));
+        let client = dev.client_with_token(&self.gateway_token).await.map_err(Failure::GatewayClient)?;
+        let cluster = std::sync::Arc::new(crate::cluster::KubeCluster::new(client));
+        let gopts = crate::gateway::Options {
+            // A deleted or edited configuration is back within a second or two.
+            sync_interval: Duration::from_secs(1),
+            identity: "ork-e2e".into(),
+            ..crate::gateway::Options::dev(&opts.namespace)
+        };
+        let running = crate::gateway::start(cluster, std::sync::Arc::new(katalog.clone()), gopts).await.map_err(Failure::GatewayStart)?;
+        let bound = Duration::from_secs(30);
+        let ready = tokio::time::timeout(bound, running.ready()).await.is_ok();
+        let (addr, last) = (running.webhook_addr(), running.stats().last_error());
+        self.gateway = Some(running);
+        if !ready {
+            return Err(Failure::GatewayNotReady { secs: bound.as_secs(), last });
+        }
+        rep.event(Event::Done(format!("gateway ready: webhooks on https://{addr}")));
+        Ok(true)
+    }
+
     /// Starts the runtime in-process: on the dev cluster as the bundle's ServiceAccount (its
     /// token), on a borrowed cluster with the current context's credentials.
     pub async fn start_runtime(&mut self, katalog: &katalog::valid::Valid, opts: &Options, rep: &dyn Reporter) -> Result<(), Failure> {
@@ -215,22 +252,36 @@ impl Env {
         Mark { audit: self.dev.as_ref().map_or(0, |d| d.audit().len()), failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default() }
     }
 
-    /// Why things may be failing, from the runtime and the dev cluster's audit log: since
-    /// `mark`, or everything.
+    /// Why things may be failing, from the runtime and the dev cluster's audit log (the
+    /// runtime's and the gateway's refused requests): since `mark`, or everything.
     pub fn runtime_report(&self, since: Option<&Mark>) -> Vec<String> {
         let summary = self.runtime.as_ref().map(Runtime::summary);
         let skip = since.map_or(0, |m| m.audit);
         let denied: Vec<_> = self.dev.as_ref().map(|d| d.audit().into_iter().skip(skip).filter(|a| !a.allowed).collect()).unwrap_or_default();
-        diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user)
+        let mut out = diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user);
+        // A gateway refused by RBAC cannot keep its webhook configurations: admission checks
+        // then fail for a reason the expectation alone would not show.
+        if self.gateway.is_some() {
+            out.extend(super::refusals(&denied, &self.gateway_user, "the gateway"));
+        }
+        out
     }
 
     /// Every request of the runtime the dev cluster refused during the whole run (RBAC mode),
     /// as 403 lines: the bundle is sufficient exactly when this is empty.
     pub fn runtime_refusals(&self) -> Vec<String> {
-        self.dev.as_ref().map(|d| super::refusals(&d.audit(), &self.shell.runtime_user)).unwrap_or_default()
+        self.dev.as_ref().map(|d| super::refusals(&d.audit(), &self.shell.runtime_user, "the runtime")).unwrap_or_default()
     }
 
-    /// Stops the runtime, then the dev cluster; a borrowed cluster gets the CRs (while the
+    /// The same for the gateway's ServiceAccount (empty when no gateway ran).
+    pub fn gateway_refusals(&self) -> Vec<String> {
+        match (&self.dev, &self.gateway) {
+            (Some(d), Some(_)) => super::refusals(&d.audit(), &self.gateway_user, "the gateway"),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Stops the runtime, the gateway, then the dev cluster; a borrowed cluster gets the CRs (while the
     /// runtime still runs, so its finalizers are handled), then what was applied, deleted in
     /// reverse order.
     pub async fn teardown(mut self) {
@@ -242,6 +293,9 @@ impl Env {
         }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown().await;
+        }
+        if let Some(gw) = self.gateway.take() {
+            gw.shutdown().await;
         }
         if borrowed {
             for f in std::mem::take(&mut self.applied).iter().rev() {

@@ -70,6 +70,20 @@ pub enum Failure {
     /// No client for the current context.
     #[error("cannot build a client for the current context: {0}")]
     CurrentContext(#[source] kube::Error),
+    /// No client for the gateway on the dev cluster.
+    #[error("gateway client: {0}")]
+    GatewayClient(#[source] crate::serve::client::ClientError),
+    /// The gateway refused to start (a port, TLS).
+    #[error("the gateway did not start: {0}")]
+    GatewayStart(#[source] crate::gateway::GatewayError),
+    /// The gateway did not register its webhooks in time.
+    #[error("the gateway was not ready within {secs}s (its TLS Secret and webhook configurations are not in place){}", last.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    GatewayNotReady {
+        /// Seconds waited.
+        secs: u64,
+        /// The housekeeper's last error.
+        last: Option<String>,
+    },
     /// The runtime refused to start.
     #[error("the runtime did not start: {0}")]
     RuntimeStart(#[source] crate::runtime::StartError),

@@ -4,8 +4,10 @@
 //! Per E2E document, in this fixed order: a cluster (by default a fresh embedded dev cluster
 //! enforcing RBAC; `--cluster current` borrows the current kube context) → the CRDs applied
 //! with `kubectl apply` and waited for → the install bundle (generated from the Katalog, or the
-//! one given) applied → setup manifests applied and waited for → the runtime started in-process
-//! under the bundle's ServiceAccount → the expectations, in order, each polled until it holds or
+//! one given) applied → when the Katalog declares a gateway feature, the admission gateway
+//! started in-process under the gateway's ServiceAccount, its webhooks registered on the dev
+//! cluster → setup manifests applied and waited for → the runtime started in-process under the
+//! bundle's ServiceAccount → the expectations, in order, each polled until it holds or
 //! times out (the first `cr-applied` one applies the CRs, the first `cr-deleted` one deletes
 //! them) → the runtime stopped and the cluster stopped (or, borrowed, cleaned up). Imports run
 //! after, in order. Everything started is stopped on every path, errors included.
@@ -56,6 +58,10 @@ pub struct Options {
     pub ready_after: Duration,
     /// Keep the environment of the last document running (see [`Kept`]).
     pub keep: bool,
+    /// Start the admission gateway when the Katalog declares a gateway feature (the default).
+    /// `false` (`--no-gateway`): the API server stores what the webhooks would refuse, and
+    /// only the runtime's own checks (the second enforcement point) stand.
+    pub gateway: bool,
     /// Set (by a Ctrl-C handler) to stop early: the expectation running fails as interrupted,
     /// the rest are not run, and everything started is stopped as on any other path.
     pub interrupted: Arc<AtomicBool>,
@@ -79,6 +85,7 @@ impl Default for Options {
             namespace: katalog::install::DEFAULT_NAMESPACE.to_string(),
             ready_after: Duration::from_millis(500),
             keep: false,
+            gateway: true,
             interrupted: Arc::new(AtomicBool::new(false)),
             load: LoadOptions::default(),
         }
@@ -351,17 +358,17 @@ fn diagnose(
             out.push(format!("runtime: crd `{name}` ({state}) last error: {e}"));
         }
     }
-    out.extend(refusals(denied, runtime_user));
+    out.extend(refusals(denied, runtime_user, "the runtime"));
     out
 }
 
-/// The requests of `runtime_user` the dev cluster refused, one line per distinct verb and
-/// resource (at most 8), worded as the API server's 403.
-fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
+/// The requests of `user_name` (`who`: `the runtime`, `the gateway`) the dev cluster refused, one
+/// line per distinct verb and resource (at most 8), worded as the API server's 403.
+fn refusals(audit: &[authz::AuditEntry], user_name: &str, who: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let user = authz::User { name: runtime_user.to_string(), ..authz::User::default() };
+    let user = authz::User { name: user_name.to_string(), ..authz::User::default() };
     let mut seen = std::collections::BTreeSet::new();
-    for d in audit.iter().filter(|d| !d.allowed && d.user == runtime_user) {
+    for d in audit.iter().filter(|d| !d.allowed && d.user == user_name) {
         let key = (d.request.verb.clone(), d.request.group.clone(), d.request.resource.clone(), d.request.subresource.clone(), d.request.namespace.clone());
         if !seen.insert(key) {
             continue;
@@ -376,7 +383,7 @@ fn refusals(audit: &[authz::AuditEntry], runtime_user: &str) -> Vec<String> {
         // An escalation refusal lists every rule not held: the first few say enough.
         let lines: Vec<&str> = message.lines().collect();
         let shown = if lines.len() > 4 { format!("{}\n  … and {} more", lines[..4].join("\n"), lines.len() - 4) } else { message.clone() };
-        out.push(format!("dev cluster refused the runtime: {shown}"));
+        out.push(format!("dev cluster refused {who}: {shown}"));
     }
     out
 }

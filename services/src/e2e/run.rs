@@ -76,7 +76,9 @@ pub(super) fn plan(path: &Path, doc: &E2e, spec: &E2eSpec, expectations: Vec<Exp
         },
         None => {
             let shipped = katalog::authoring::bundle::shipped_katalog(k, expanded).map_err(|e| err(e.to_string()))?;
-            let sel = katalog::authoring::bundle::Selection { runtime: true, gateway: false };
+            // The gateway's ServiceAccount and rules too when it runs: it then proves them as
+            // the runtime proves its own.
+            let sel = katalog::authoring::bundle::Selection { runtime: true, gateway: opts.gateway && !derived.gateway_features.is_empty() };
             (katalog::authoring::bundle::bundle(&derived, k.name(), &shipped, sel), format!("generated from {}", display_path(&katalog_path)))
         }
     };
@@ -146,10 +148,12 @@ pub(super) async fn run_leaf(plan: Plan, opts: &Options, rep: &dyn Reporter) -> 
         rep.learn_cluster_secrets(&env.shell).await;
         // Every run on the dev cluster proves the bundle: a request the runtime was refused (a
         // watch, say, whose failure no expectation would notice) fails the run.
-        let refused = env.runtime_refusals();
-        if !refused.is_empty() && !opts.is_interrupted() {
+        for (who, refused) in [("runtime", env.runtime_refusals()), ("gateway", env.gateway_refusals())] {
+            if refused.is_empty() || opts.is_interrupted() {
+                continue;
+            }
             let case = CaseResult {
-                name: "the runtime needed no permission beyond the bundle".into(),
+                name: format!("the {who} needed no permission beyond the bundle"),
                 after: "run".into(),
                 file: display_path(&plan.file),
                 passed: false,
@@ -208,11 +212,18 @@ async fn setup(plan: &Plan, opts: &Options, env: &mut Env, rep: &dyn Reporter) -
     let bundle = env.write("bundle.yaml", &plan.bundle)?;
     env.apply(&bundle, step).await.map_err(|e| e.context("applying the bundle failed"))?;
     rep.event(Event::Done("bundle applied".into()));
+    // The gateway, before anything the webhooks judge is applied (setup manifests, CRs).
     if !plan.gateway_features.is_empty() {
-        rep.event(Event::Note(format!(
-            "the Katalog declares gateway features ({}); ork e2e runs no gateway, so admission webhooks are not called — the runtime's own validation still applies",
-            plan.gateway_features.join(", ")
-        )));
+        let features = plan.gateway_features.join(", ");
+        if !opts.gateway {
+            rep.event(Event::Note(format!(
+                "--no-gateway: the Katalog's gateway features ({features}) are not enforced at admission; the API server stores what the webhooks would refuse, and only the runtime's own checks apply"
+            )));
+        } else if !env.start_gateway(&plan.katalog, opts, rep).await? {
+            rep.event(Event::Note(format!(
+                "the gateway is not started on a borrowed cluster (its API server cannot call webhooks on this machine's loopback): the Katalog's gateway features ({features}) are enforced only by a deployed ork-gateway, else by the runtime alone"
+            )));
+        }
     }
     // Setup.
     if let Some(s) = &plan.spec.setup {

@@ -48,9 +48,15 @@ pub struct Args {
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Keep the last document's cluster and runtime running after the run, until Ctrl-C.
+    /// Keep the last document's cluster, runtime and gateway running after the run, until Ctrl-C.
     #[arg(long)]
     keep: bool,
+    /// Do not start the admission gateway, even when the Katalog declares gateway features
+    /// (namespace or deletion protection, admission webhooks, conversion): the API server then
+    /// stores what the webhooks would refuse, which proves the runtime's own checks (the second
+    /// enforcement point).
+    #[arg(long)]
+    no_gateway: bool,
     /// Dev cluster: how long Deployments, StatefulSets and Jobs take to report ready (a duration).
     #[arg(long, value_name = "DURATION", default_value = "500ms")]
     ready_after: String,
@@ -118,6 +124,7 @@ pub fn run(args: Args) -> Outcome {
         namespace,
         ready_after,
         keep: args.keep,
+        gateway: !args.no_gateway,
         interrupted: Arc::new(AtomicBool::new(false)),
         load: args.load.options(),
     };
@@ -190,7 +197,7 @@ pub fn run(args: Args) -> Outcome {
             }
             match k.kubeconfig() {
                 Some(kc) => printer.line(&format!(
-                    "Kept: the dev cluster and the runtime keep running. In another shell:\n  export KUBECONFIG={}\n  kubectl get all -A\nPress Ctrl-C to stop them.",
+                    "Kept: the dev cluster, the runtime and (when the Katalog declares a gateway feature) the gateway keep running. In another shell:\n  export KUBECONFIG={}\n  kubectl get all -A\nPress Ctrl-C to stop them.",
                     kc.display()
                 )),
                 None => printer.line("Kept: the runtime keeps running against the current context. Press Ctrl-C to stop it and remove what ork installed."),

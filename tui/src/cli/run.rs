@@ -1,22 +1,25 @@
 //! `ork run`: the runtime against the current kube context, or with `--dev` (the default when
 //! there is no cluster configuration at all) against an embedded dev cluster that this command
-//! starts, with the Katalog's CRDs installed and its `crFiles` applied.
+//! starts, with the Katalog's CRDs installed, the admission gateway beside the runtime when the
+//! Katalog declares a gateway feature, and its `crFiles` applied (through the gateway).
 
 use super::Outcome;
 use katalog::valid::{Valid, load_valid};
 use services::cluster::KubeCluster;
 use services::devcluster::{DevCluster, Options as DevOptions};
-use services::run::{Installed, crd_plurals, install};
+use services::run::{apply_cr_files, crd_plurals, install_crds, start_gateway};
 use services::runtime::command::{RunArgs, serve};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Arguments of `ork run`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     run: RunArgs,
-    /// Run against an embedded dev cluster started by this command (default when no kubeconfig exists).
+    /// Run against an embedded dev cluster started by this command (default when no kubeconfig exists); when the Katalog
+    /// declares a gateway feature, the admission gateway runs beside the runtime and its webhooks are registered there.
     #[arg(long)]
     dev: bool,
     /// With --dev: where to write the dev cluster's kubeconfig, for kubectl.
@@ -67,15 +70,34 @@ pub fn run(args: Args) -> Outcome {
 async fn run_dev(dev: &DevCluster, valid: Valid, kubeconfig: &std::path::Path, opts: services::runtime::Options) -> Outcome {
     dev.write_kubeconfig(kubeconfig).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", kubeconfig.display()))?;
     let client = dev.client().await.map_err(|e| anyhow::anyhow!("cannot connect to the dev cluster: {e}"))?;
-    let admin = KubeCluster::new(client.clone());
-    let Installed { crds, crs } = install(&admin, &valid.katalog).await?;
-    tracing::info!(
-        url = %dev.url(),
-        kubeconfig = %kubeconfig.display(),
-        "dev cluster ready: {crds} CRD(s) installed, {crs} CR(s) applied; try: kubectl --kubeconfig {} get {}",
-        kubeconfig.display(),
-        crd_plurals(&valid.katalog).join(",")
-    );
-    serve(client, valid, opts).await?;
-    Ok(0)
+    let admin = Arc::new(KubeCluster::new(client.clone()));
+    let custom = install_crds(&admin, &valid.katalog).await?;
+    // The gateway before the crFiles: they are admitted (or refused) as on a real cluster.
+    let gateway = start_gateway(admin.clone(), &valid, &opts.namespace).await?;
+    if let Some(gw) = &gateway {
+        tracing::info!(
+            webhooks = %gw.webhook_addr(),
+            probes = %gw.http_addr(),
+            "gateway ready beside the runtime: the Katalog's admission webhooks are registered on the dev cluster"
+        );
+    }
+    let result = async {
+        let crs = apply_cr_files(&admin, &valid.katalog, &custom).await?;
+        tracing::info!(
+            url = %dev.url(),
+            kubeconfig = %kubeconfig.display(),
+            "dev cluster ready: {} CRD(s) installed, {crs} CR(s) applied; try: kubectl --kubeconfig {} get {}",
+            custom.len(),
+            kubeconfig.display(),
+            crd_plurals(&valid.katalog).join(",")
+        );
+        serve(client, valid.clone(), opts).await?;
+        Ok(0)
+    }
+    .await;
+    // Stopped after the runtime (Ctrl-C / SIGTERM), and on every error path once it started.
+    if let Some(gw) = gateway {
+        gw.shutdown().await;
+    }
+    result
 }
