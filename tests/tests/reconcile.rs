@@ -423,3 +423,20 @@ fn a_password_reaches_neither_status_nor_events_nor_the_error() {
         }
     }
 }
+
+#[test]
+fn the_deletion_protection_label_is_added_once_so_removing_it_lifts_the_protection() {
+    let protected = WEB.replacen("metadata: {name: web}\n", "metadata: {name: web}\nsecurity:\n  deletionProtection: {enabled: true}\n", 1);
+    let w = World::new(&protected);
+    w.seed("default", json!({"image": "nginx:1", "envs": [], "size": 1}));
+    w.cycle("default");
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    assert_eq!(cr["metadata"]["labels"]["orkestra.io/deletion-protection"], "true");
+    // The user lifts the protection of this one object: the runtime leaves it lifted.
+    w.patch(&w.site(), "default", "s", json!({"metadata": {"labels": {"orkestra.io/deletion-protection": null}}}));
+    for _ in 0..3 {
+        let (_, ops) = w.cycle("default");
+        assert!(!writes(&ops).contains(&"patch sites s".to_string()), "{ops:?}");
+    }
+    assert!(w.get(&w.site(), "default", "s").unwrap()["metadata"]["labels"].get("orkestra.io/deletion-protection").is_none());
+}

@@ -38,6 +38,10 @@ pub use katalog::install::CLEANUP_FINALIZER;
 pub const LABEL_DELETION_PROTECTION: &str = "orkestra.io/deletion-protection";
 /// The annotation naming the Katalog that manages a CR.
 pub const ANNOTATION_MANAGED_BY: &str = "orkestra.orkspace.io/managed-by";
+/// Marks a CR the runtime has put the deletion-protection label on. The label is added once:
+/// removing it afterwards is how a user lifts the protection of one object (the gateway's
+/// refusal says so), and the runtime must not undo that on its next reconcile.
+pub const ANNOTATION_PROTECTION_APPLIED: &str = "orkestra.orkspace.io/deletion-protection-applied";
 
 /// What the caller should do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,8 +337,11 @@ impl<'k> Reconciler<'k> {
         let sec = self.katalog.security.as_ref();
         let protection = sec.and_then(|s| s.deletion_protection.as_ref()).is_some_and(|d| d.enabled != Some(false));
         let protect_crs = self.entry.runtime().and_then(|r| r.deletion_protection.as_ref()).and_then(|d| d.protect_crs) != Some(false);
-        if protection && protect_crs {
+        let annotation = |name: &str| cr.pointer(&format!("/metadata/annotations/{}", name.replace('/', "~1"))).is_some();
+        let mut annotations = Map::new();
+        if protection && protect_crs && !annotation(ANNOTATION_PROTECTION_APPLIED) {
             labels.insert(LABEL_DELETION_PROTECTION.into(), json!("true"));
+            annotations.insert(ANNOTATION_PROTECTION_APPLIED.into(), json!("true"));
         }
         if !self.entry.labels.is_empty() {
             let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
@@ -349,8 +356,11 @@ impl<'k> Reconciler<'k> {
         if !missing.is_empty() {
             patch.insert("labels".into(), Value::Object(missing));
         }
-        if cr.pointer(&format!("/metadata/annotations/{}", ANNOTATION_MANAGED_BY.replace('/', "~1"))).is_none() {
-            patch.insert("annotations".into(), json!({ANNOTATION_MANAGED_BY: self.katalog.name()}));
+        if !annotation(ANNOTATION_MANAGED_BY) {
+            annotations.insert(ANNOTATION_MANAGED_BY.into(), json!(self.katalog.name()));
+        }
+        if !annotations.is_empty() {
+            patch.insert("annotations".into(), Value::Object(annotations));
         }
         Ok((!patch.is_empty()).then(|| json!({"metadata": patch})))
     }
