@@ -61,6 +61,18 @@ pub enum Invalid {
 }
 
 impl Invalid {
+    /// The whole refusal as one message, for a process that refuses to start on it: each
+    /// error on its own line with its position (warnings left out).
+    pub fn summary(&self) -> String {
+        match self {
+            Invalid::NotKatalog { path, .. } => format!("{} is not a Katalog or Komposer", path.display()),
+            _ => {
+                let errors: Vec<String> = self.errors().map(ToString::to_string).collect();
+                format!("{} is not a valid Katalog:\n{}", self.path().display(), errors.join("\n"))
+            }
+        }
+    }
+
     /// The file given.
     pub fn path(&self) -> &Path {
         match self {

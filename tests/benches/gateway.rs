@@ -142,8 +142,8 @@ async fn max_warm(addr: std::net::SocketAddr, ca: &str) {
 }
 
 fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new("kubectl").args(args).env("KUBECONFIG", kubeconfig).output().expect("kubectl is required");
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let (code, out) = ork_tests::kubectl(kubeconfig, args);
+    (code == 0, out)
 }
 
 /// Times `kubectl apply` of 40 new CRs, returning (median, p90).

@@ -1,4 +1,6 @@
 //! Test support: run the real `ork` binary in a temporary directory and capture its output.
+// Test support: a missing tool or an unreadable binary is a test failure, with its reason.
+#![allow(clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,4 +213,82 @@ pub fn kubernetes_validate(files: &[PathBuf], expected: usize) {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
     assert_eq!(text.matches(" passed for resource ").count(), expected, "every document must be validated, not skipped:\n{text}");
+}
+
+/// Runs kubectl with `kubeconfig`: exit code (-1 when killed) and stdout + stderr.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new("kubectl").args(args).env("KUBECONFIG", kubeconfig).output().expect("kubectl is required on PATH");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// xorshift64*: deterministic, dependency-free randomness for the fuzz tests.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next 64 random bits.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Checks on a production binary (`ork-runtime`, `ork-gateway`): what it offers and what is
+/// linked into it.
+pub mod production {
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Demangled symbol names of a binary.
+    pub fn symbols(bin: &Path) -> String {
+        let out = Command::new("nm").args(["-C", "--defined-only"]).arg(bin).output().expect("nm (binutils)");
+        assert!(out.status.success(), "nm failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The subcommands `bin --help` lists, in order.
+    pub fn subcommands(bin: &Path) -> Vec<String> {
+        let help = Command::new(bin).arg("--help").output().expect("the binary runs");
+        assert!(help.status.success());
+        String::from_utf8_lossy(&help.stdout)
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `bin`'s symbols hold none of `forbidden` (pattern, what it stands for), its bytes none of
+    /// `ork init`'s scaffold text; and `ork`, which carries everything, holds every pattern (so
+    /// the check can fail). Returns `bin`'s symbols for further checks.
+    pub fn assert_only_its_own_code(bin: &Path, forbidden: &[(&str, &str)]) -> String {
+        let name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let symbols = symbols(bin);
+        for (pattern, what) in forbidden {
+            let hits: Vec<&str> = symbols.lines().filter(|l| l.contains(pattern)).take(3).collect();
+            assert!(hits.is_empty(), "{what} ({pattern}) is linked into {name}: {hits:?}");
+        }
+        let bytes = std::fs::read(bin).expect("the binary is readable");
+        for needle in ["Serve a container image as a website", "kind: Simulate"] {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "scaffold text {needle:?} is in {name}");
+        }
+        let ork = super::ork_bin();
+        let ork_symbols = self::symbols(&ork);
+        for (pattern, what) in forbidden {
+            assert!(ork_symbols.contains(pattern), "{what}: {pattern} not found in ork either; the pattern is stale");
+        }
+        let ork_bytes = std::fs::read(&ork).expect("ork is readable");
+        let needle = b"Serve a container image as a website";
+        assert!(ork_bytes.windows(needle.len()).any(|w| w == needle), "positive control: ork embeds the packs");
+        symbols
+    }
 }

@@ -47,12 +47,7 @@ async fn mutate(State(seen): State<Arc<Seen>>, Json(review): Json<Value>) -> Jso
 }
 
 async fn kubectl(kubeconfig: PathBuf, args: Vec<String>) -> (i32, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new("kubectl").args(&args).env("KUBECONFIG", &kubeconfig).output().expect("kubectl is required");
-        (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-    })
-    .await
-    .unwrap()
+    crate::rt::kubectl(&kubeconfig, &args.iter().map(String::as_str).collect::<Vec<_>>()).await
 }
 
 fn configmap(name: &str, labels: &str) -> String {

@@ -9,19 +9,7 @@ use katalog::admission::Webhook;
 use ork_tests::root;
 use serde_json::{Value, json};
 
-/// xorshift64*: deterministic, dependency-free randomness.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use ork_tests::XorShift as Rng;
 
 fn seeds() -> Vec<Value> {
     let object = json!({"apiVersion": "bench.ork.dev/v1", "kind": "Service",

@@ -543,6 +543,26 @@ fn one_reconciler() {
     );
 }
 
+/// One verdict: the gateway's webhooks and `ork gate` answer from `katalog::admission::Gate`, and
+/// only that module evaluates rules for admission — so `ork gate` previews exactly what the
+/// cluster will answer.
+#[test]
+fn one_admission_verdict() {
+    assert_eq!(
+        files_naming(&SHIPPED, "Phase::Admission"),
+        BTreeSet::from(["katalog/src/admission/mod.rs".to_string()]),
+        "admission rules are evaluated by katalog::admission::Gate only"
+    );
+    // A module's `tests.rs` is its unit tests, not shipped code.
+    let mut gates = files_naming(&SHIPPED, "Gate::new(");
+    gates.retain(|f| !f.ends_with("/tests.rs"));
+    assert_eq!(
+        gates,
+        BTreeSet::from(["services/src/gateway/mod.rs".to_string(), "tui/src/cli/gate.rs".to_string()]),
+        "the gateway and ork gate build the one Gate; a new place that judges admission must use it"
+    );
+}
+
 /// Every command, simulate, e2e and the runtime get a Katalog from `katalog::valid::load_valid`
 /// (or `load_checked` for any document kind). `load_file` (no validation) is for the loader
 /// itself, `ork validate` (which reports on invalid files too) and discovery's peek at whether

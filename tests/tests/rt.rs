@@ -44,12 +44,7 @@ pub async fn dev_with_crds(dir: &Path, opts: Options, crds: &[PathBuf]) -> (DevC
 pub async fn kubectl(kubeconfig: &Path, args: &[&str]) -> (i32, String) {
     let kubeconfig = kubeconfig.to_path_buf();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new("kubectl").args(&args).env("KUBECONFIG", &kubeconfig).output().expect("kubectl");
-        (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-    })
-    .await
-    .unwrap()
+    tokio::task::spawn_blocking(move || ork_tests::kubectl(&kubeconfig, &args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap()
 }
 
 /// Creates `objects` of `r`, `parallel` requests at a time.

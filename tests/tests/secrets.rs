@@ -255,8 +255,8 @@ fn show(r: &Run) -> String {
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("kubectl").args(args).env("KUBECONFIG", kubeconfig).output().expect("kubectl is installed");
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let (code, out) = ork_tests::kubectl(kubeconfig, args);
+    (code == 0, out)
 }
 
 fn condition(kubeconfig: &Path, name: &str, kind: &str, field: &str) -> String {

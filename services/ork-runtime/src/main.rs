@@ -59,17 +59,6 @@ fn run(args: RunArgs) -> u8 {
     }
 }
 
-/// The message for a Katalog the runtime refuses: each error on its own line, with its position.
-fn refused(e: &Invalid) -> String {
-    match e {
-        Invalid::NotKatalog { path, .. } => format!("{} is not a Katalog or Komposer", path.display()),
-        _ => {
-            let errors: Vec<String> = e.errors().map(ToString::to_string).collect();
-            format!("{} is not a valid Katalog:\n{}", e.path().display(), errors.join("\n"))
-        }
-    }
-}
-
 fn serve_until_signal(args: RunArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     args.init_logging();
@@ -80,7 +69,7 @@ fn serve_until_signal(args: RunArgs) -> anyhow::Result<()> {
     rt.block_on(async {
         let client = args.client().await?;
         let katalog = load_valid(&args.katalog(), &args.load.options()).map_err(|e| {
-            let message = refused(&e);
+            let message = e.summary();
             anyhow::Error::new(e).context(message)
         })?;
         serve(client, katalog, opts).await?;

@@ -6,6 +6,7 @@ use super::{Endpoint, GatewayError, Options, TlsSource};
 use crate::cluster::KubeCluster;
 use crate::serve::client::ClientError;
 use crate::serve::logging::{self, Format};
+use crate::serve::settings::{self, SettingsError};
 use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -69,37 +70,19 @@ pub struct GateArgs {
 /// Why the flags and the environment give no gateway [`Options`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
-    /// `--namespace` or `$ORK_NAMESPACE` is not a namespace name.
-    #[error("namespace {0:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)")]
-    Namespace(String),
-    /// `$ORK_PORT` is not a port number.
-    #[error("$ORK_PORT={0:?}: expected a port number")]
-    Port(String),
+    /// The namespace or the probe port (`crate::serve::settings`).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// `--sync-interval` is not a positive duration.
     #[error("--sync-interval {0:?}: expected a positive duration such as 2s")]
     SyncInterval(String),
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 impl GateArgs {
-    /// The Katalog file: `-f`, `$KATALOG_PATH` (first of a comma list), ./katalog.yaml,
-    /// ./komposer.yaml. (In a pod: the bundle's ConfigMap, mounted where KATALOG_PATH says.)
+    /// The Katalog file ([`settings::katalog_file`]; in a pod, the bundle's ConfigMap mounted
+    /// where `$KATALOG_PATH` says).
     pub fn katalog(&self) -> PathBuf {
-        if let Some(f) = &self.file {
-            return f.clone();
-        }
-        if let Some(p) = env("KATALOG_PATH").and_then(|p| p.split(',').map(str::trim).find(|s| !s.is_empty()).map(PathBuf::from)) {
-            return p;
-        }
-        for name in ["katalog.yaml", "komposer.yaml"] {
-            if std::path::Path::new(name).exists() {
-                return PathBuf::from(name);
-            }
-        }
-        PathBuf::from("katalog.yaml")
+        settings::katalog_file(self.file.as_deref())
     }
 
     /// The loader options these flags select.
@@ -109,20 +92,13 @@ impl GateArgs {
 
     /// The install namespace: flag > `$ORK_NAMESPACE` > default.
     pub fn namespace(&self) -> Result<String, OptionsError> {
-        let ns = self.namespace.clone().or_else(|| env("ORK_NAMESPACE")).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
-        if katalog::model::katalog::is_rfc1123_label(&ns) { Ok(ns) } else { Err(OptionsError::Namespace(ns)) }
+        Ok(settings::namespace(self.namespace.as_deref())?)
     }
 
     /// The gateway options; `bind` and `leader` are the caller's defaults for this binary.
     pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, OptionsError> {
         let namespace = self.namespace()?;
-        let port = match self.port {
-            Some(p) => p,
-            None => match env("ORK_PORT") {
-                Some(p) => p.parse().map_err(|_| OptionsError::Port(p))?,
-                None => 8080,
-            },
-        };
+        let port = settings::probe_port(self.port)?;
         let sync = katalog::duration::parse_duration(&self.sync_interval)
             .filter(|s| s.is_finite() && *s > 0.0)
             .ok_or_else(|| OptionsError::SyncInterval(self.sync_interval.clone()))?;

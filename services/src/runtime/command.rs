@@ -7,6 +7,7 @@ use super::{Options, Runtime, StartError};
 use crate::serve::client::ClientError;
 use crate::serve::leader::Timings;
 use crate::serve::logging::{self, Format};
+use crate::serve::settings::{self, SettingsError, env};
 use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -69,19 +70,12 @@ impl LoadArgs {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 /// Why the flags and the environment give no runtime [`Options`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
-    /// `--namespace` or `$ORK_NAMESPACE` is not a namespace name.
-    #[error("namespace {0:?} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)")]
-    Namespace(String),
-    /// `$ORK_PORT` is not a port number.
-    #[error("$ORK_PORT={0:?}: expected a port number")]
-    Port(String),
+    /// The namespace or the probe port (`crate::serve::settings`).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// A duration variable (`LEASE_DURATION`, `DEFAULT_RESYNC`, …) is not a positive duration.
     #[error("${name}={value:?}: expected seconds or a duration such as 15s")]
     Seconds {
@@ -131,36 +125,15 @@ fn env_number(name: &'static str) -> Result<Option<u32>, OptionsError> {
 }
 
 impl RunArgs {
-    /// The Katalog file: `-f`, `$KATALOG_PATH` (first of a comma list), ./katalog.yaml,
-    /// ./komposer.yaml.
+    /// The Katalog file ([`settings::katalog_file`]).
     pub fn katalog(&self) -> PathBuf {
-        if let Some(f) = &self.file {
-            return f.clone();
-        }
-        if let Some(p) = env("KATALOG_PATH").and_then(|p| p.split(',').map(str::trim).find(|s| !s.is_empty()).map(PathBuf::from)) {
-            return p;
-        }
-        for name in ["katalog.yaml", "komposer.yaml"] {
-            if std::path::Path::new(name).exists() {
-                return PathBuf::from(name);
-            }
-        }
-        PathBuf::from("katalog.yaml")
+        settings::katalog_file(self.file.as_deref())
     }
 
     /// The runtime options; `bind` and `leader` are the caller's defaults for this binary.
     pub fn options(&self, bind: IpAddr, leader: bool) -> Result<Options, OptionsError> {
-        let namespace = self.namespace.clone().or_else(|| env("ORK_NAMESPACE")).unwrap_or_else(|| katalog::install::DEFAULT_NAMESPACE.to_string());
-        if !katalog::model::katalog::is_rfc1123_label(&namespace) {
-            return Err(OptionsError::Namespace(namespace));
-        }
-        let port = match self.port {
-            Some(p) => p,
-            None => match env("ORK_PORT") {
-                Some(p) => p.parse().map_err(|_| OptionsError::Port(p))?,
-                None => 8080,
-            },
-        };
+        let namespace = settings::namespace(self.namespace.as_deref())?;
+        let port = settings::probe_port(self.port)?;
         let mut timings = Timings::default();
         if let Some(d) = env_seconds("LEASE_DURATION")? {
             timings.lease_duration = d;

@@ -29,15 +29,9 @@ pub fn demo(name: &str) -> PathBuf {
 /// `kubectl ARGS` against `kubeconfig` (bounded: kubectl's own request timeout): exit code and
 /// stdout + stderr.
 pub async fn kubectl(kubeconfig: &Path, args: &[&str]) -> (i32, String) {
-    let mut all: Vec<String> = vec!["--request-timeout=20s".into()];
-    all.extend(args.iter().map(|s| s.to_string()));
-    let kubeconfig = kubeconfig.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new("kubectl").args(&all).env("KUBECONFIG", &kubeconfig).output().expect("kubectl is required on PATH");
-        (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-    })
-    .await
-    .unwrap()
+    let mut all = vec!["--request-timeout=20s"];
+    all.extend_from_slice(args);
+    crate::rt::kubectl(kubeconfig, &all).await
 }
 
 /// A dev cluster with a Katalog's CRDs installed and the gateway running beside it, started the

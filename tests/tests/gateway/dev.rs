@@ -7,13 +7,7 @@ use services::devcluster::{DevCluster, Options as DevOptions};
 use std::path::PathBuf;
 
 async fn kubectl(kubeconfig: PathBuf, args: &[&str]) -> (i32, String) {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new("kubectl").args(&args).env("KUBECONFIG", &kubeconfig).output().expect("kubectl is required");
-        (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-    })
-    .await
-    .unwrap()
+    crate::rt::kubectl(&kubeconfig, args).await
 }
 
 fn bucket(ns: &str) -> String {
