@@ -135,3 +135,68 @@ async fn the_gateway_runs_with_exactly_its_bundles_permissions() {
     assert!(denied.is_empty(), "the bundle must be sufficient: {denied:?}");
     dev.stop().await;
 }
+
+/// A Katalog whose certificate lives 8 s and is rotated 4 s before it expires.
+const ROTATING: &str = r#"apiVersion: orkestra.orkspace.io/v1
+kind: Katalog
+metadata: {name: rotating}
+security:
+  certManager: {validFor: 8s, rotationThreshold: 4s}
+  namespaceProtection: {enabled: true, failurePolicy: Fail, restrictedNamespaces: [kube-system]}
+spec:
+  crds:
+    bucket:
+      apiTypes: {group: storage.ork.dev, version: v1, kind: Bucket, plural: buckets}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_through_the_dev_cluster_keeps_working_across_a_certificate_rotation() {
+    let dir = ork_tests::TempDir::new("gw-dev-rotate");
+    let dev = DevCluster::start(DevOptions { port: 0, ready_after: Duration::from_secs(1), tls: true, ..DevOptions::default() }).await.unwrap();
+    let admin = Arc::new(KubeCluster::new(dev.client().await.unwrap()));
+    let k = dir.write("katalog.yaml", ROTATING);
+    services::run::install(&admin, &valid(&k).katalog).await.unwrap();
+    for ns in [NS, "team-a"] {
+        let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        admin.create(&res("", "Namespace"), None, &obj).await.unwrap();
+    }
+    let gw = start_ready(admin.clone(), &k, Options { sync_interval: Duration::from_millis(500), ..options() }).await;
+    let secret = || {
+        let admin = admin.clone();
+        async move { admin.get(&res("", "Secret"), Some(NS), katalog::install::TLS_SECRET).await.ok() }
+    };
+    let first = secret_text(&secret().await.unwrap(), "tls.crt");
+
+    // Creates through the API server, which calls the webhook (Fail) with the configuration's
+    // caBundle as it is at that moment: every one must be admitted, across the rotation.
+    let buckets = services::cluster::ApiResource {
+        group: "storage.ork.dev".into(),
+        version: "v1".into(),
+        kind: "Bucket".into(),
+        plural: "buckets".into(),
+        namespaced: true,
+    };
+    // 14 s: the first certificate is rotated after ~4 s, its successor after ~8 s more.
+    let (mut admitted, mut refused, mut rotated) = (0, Vec::new(), false);
+    let t = Instant::now();
+    let mut i = 0;
+    while t.elapsed() < Duration::from_secs(14) {
+        let obj = serde_json::json!({"apiVersion": "storage.ork.dev/v1", "kind": "Bucket", "metadata": {"name": format!("b{i}"), "namespace": "team-a"}});
+        match admin.create(&buckets, Some("team-a"), &obj).await {
+            Ok(_) => admitted += 1,
+            Err(e) => refused.push(e.to_string()),
+        }
+        i += 1;
+        rotated = rotated || secret().await.is_some_and(|s| secret_text(&s, "tls.crt") != first);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rotated, "the certificate was not rotated within 14 s");
+    assert!(refused.is_empty(), "{} requests refused across the rotation: {:?}", refused.len(), &refused[..refused.len().min(3)]);
+    assert!(admitted > 20, "only {admitted} creates");
+    // And the protection still holds, with the new certificate.
+    let sneaky = serde_json::json!({"apiVersion": "storage.ork.dev/v1", "kind": "Bucket", "metadata": {"name": "sneaky", "namespace": "kube-system"}});
+    let err = admin.create(&buckets, Some("kube-system"), &sneaky).await.unwrap_err().to_string();
+    assert!(err.contains("namespace \"kube-system\" is restricted"), "{err}");
+    gw.shutdown().await;
+    dev.stop().await;
+}
