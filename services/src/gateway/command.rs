@@ -5,22 +5,13 @@
 use super::{Endpoint, GatewayError, Options, TlsSource};
 use crate::cluster::KubeCluster;
 use crate::serve::client::ClientError;
-use crate::serve::logging::{self, Format};
 use crate::serve::settings::{self, SettingsError};
+pub use crate::serve::settings::{LoadArgs, LogFormat};
 use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Log format flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
 
 /// Flags of `gate` (serve).
 #[derive(Debug, Clone, clap::Args)]
@@ -61,10 +52,9 @@ pub struct GateArgs {
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
-    /// Let include:, Motif and Komposer imports and crdFile name files outside the directory
-    /// of the Katalog file (refused by default).
-    #[arg(long)]
-    pub allow_outside_root: bool,
+    /// How the Katalog is loaded.
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 /// Why the flags and the environment give no gateway [`Options`].
@@ -87,7 +77,7 @@ impl GateArgs {
 
     /// The loader options these flags select.
     pub fn load_options(&self) -> katalog::load::LoadOptions {
-        katalog::load::LoadOptions { allow_outside_root: self.allow_outside_root, ..Default::default() }
+        self.load.options()
     }
 
     /// The install namespace: flag > `$ORK_NAMESPACE` > default.
@@ -125,10 +115,7 @@ impl GateArgs {
 
     /// Installs the log subscriber for `--log-format`.
     pub fn init_logging(&self) {
-        logging::init(match self.log_format {
-            LogFormat::Text => Format::Text,
-            LogFormat::Json => Format::Json,
-        });
+        self.log_format.init();
     }
 }
 

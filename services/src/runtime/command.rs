@@ -6,21 +6,12 @@ use super::operator::Defaults;
 use super::{Options, Runtime, StartError};
 use crate::serve::client::ClientError;
 use crate::serve::leader::Timings;
-use crate::serve::logging::{self, Format};
 use crate::serve::settings::{self, SettingsError, env};
+pub use crate::serve::settings::{LoadArgs, LogFormat};
 use katalog::valid::Valid;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Log format flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
 
 /// Flags of `run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,25 +40,6 @@ pub struct RunArgs {
     /// How the Katalog is loaded.
     #[command(flatten)]
     pub load: LoadArgs,
-}
-
-/// The loader's flags, defined once and flattened into every command that loads a Katalog
-/// (`ork validate`, `template`, `generate`, `simulate`, `e2e`, `run`, `plan`, and `ork-runtime
-/// run`).
-#[derive(Debug, Clone, Copy, Default, clap::Args)]
-pub struct LoadArgs {
-    /// Let include:, Motif and Komposer imports, crdFile and crFiles name files outside the
-    /// directory of the Katalog file (refused by default, before they are opened: a pattern
-    /// from elsewhere must not read your other files).
-    #[arg(long)]
-    pub allow_outside_root: bool,
-}
-
-impl LoadArgs {
-    /// The loader options these flags select.
-    pub fn options(self) -> katalog::load::LoadOptions {
-        katalog::load::LoadOptions { allow_outside_root: self.allow_outside_root, ..Default::default() }
-    }
 }
 
 /// Why the flags and the environment give no runtime [`Options`].
@@ -175,10 +147,7 @@ impl RunArgs {
 
     /// Installs the log subscriber for `--log-format`.
     pub fn init_logging(&self) {
-        logging::init(match self.log_format {
-            LogFormat::Text => Format::Text,
-            LogFormat::Json => Format::Json,
-        });
+        self.log_format.init();
     }
 }
 

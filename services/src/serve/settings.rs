@@ -1,6 +1,7 @@
 //! The settings every server process (the runtime, the gateway) takes from its flags and its
 //! environment, read the same way by each: the Katalog file, the install namespace, the probe
-//! port. A flag wins over the environment, which wins over the default.
+//! port, the log format, how the Katalog is loaded. A flag wins over the environment, which wins
+//! over the default.
 
 use std::path::{Path, PathBuf};
 
@@ -51,5 +52,43 @@ pub fn probe_port(flag: Option<u16>) -> Result<u16, SettingsError> {
             Some(p) => p.parse().map_err(|_| SettingsError::Port(p)),
             None => Ok(8080),
         },
+    }
+}
+
+/// The `--log-format` flag of a server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// Installs the process's log subscriber in this format.
+    pub fn init(self) {
+        super::logging::init(match self {
+            LogFormat::Text => super::logging::Format::Text,
+            LogFormat::Json => super::logging::Format::Json,
+        });
+    }
+}
+
+/// The loader's flags, defined once and flattened into every command that loads a Katalog
+/// (`ork validate`, `template`, `generate`, `simulate`, `e2e`, `gate`, `run`, `plan`,
+/// `ork-runtime run` and `ork-gateway gate`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LoadArgs {
+    /// Let include:, Motif and Komposer imports, crdFile and crFiles name files outside the
+    /// directory of the Katalog file (refused by default, before they are opened: a pattern
+    /// from elsewhere must not read your other files).
+    #[arg(long)]
+    pub allow_outside_root: bool,
+}
+
+impl LoadArgs {
+    /// The loader options these flags select.
+    pub fn options(self) -> katalog::load::LoadOptions {
+        katalog::load::LoadOptions { allow_outside_root: self.allow_outside_root, ..Default::default() }
     }
 }
