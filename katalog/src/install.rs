@@ -151,7 +151,7 @@ pub fn gateway_plan(katalog: &Katalog) -> GatewayPlan {
     let admission = webhooks.and_then(|w| w.admission.as_ref()).and_then(|a| a.enabled) == Some(true);
     let admission_fail = webhooks.and_then(|w| w.failure_policy.as_ref()).is_some_and(|p| *p == FailurePolicy::Fail);
     let admission_cleanup = webhooks.and_then(|w| w.cleanup_on_shutdown) == Some(true);
-    let deletion = sec.and_then(|s| s.deletion_protection.as_ref()).filter(|d| d.enabled != Some(false));
+    let deletion = crate::protection::deletion_protection(katalog);
     let ns_prot = sec.and_then(|s| s.namespace_protection.as_ref()).filter(|n| n.enabled != Some(false));
     let conversion_on = sec.and_then(|s| s.conversion.as_ref()).and_then(|c| c.enabled) == Some(true);
 

@@ -23,6 +23,7 @@ pub mod model;
 pub mod names;
 pub mod namespaces;
 pub mod profiles;
+pub mod protection;
 pub mod redact;
 pub mod render;
 pub mod rules;

@@ -514,20 +514,17 @@ impl Gate {
     /// Whether the Katalog turns deletion protection on (`security.deletionProtection`, on by
     /// default once the block is there).
     pub fn deletion_protection_enabled(&self) -> bool {
-        self.valid.katalog.security.as_ref().and_then(|s| s.deletion_protection.as_ref()).is_some_and(|d| d.enabled != Some(false))
+        crate::protection::deletion_protection(&self.valid.katalog).is_some()
     }
 
     /// The CustomResourceDefinition names (`plural.group`) deletion protection keeps: the
     /// Katalog's own CRDs whose entry does not set `protectCRD: false`.
     pub fn protected_crds(&self) -> Vec<String> {
-        if !self.deletion_protection_enabled() {
-            return Vec::new();
-        }
         let mut out: Vec<String> = self
             .targets
             .values()
             .filter(|t| !t.id.group.is_empty() && crate::kinds::builtin_by_kind(&t.id.kind).is_none_or(|b| b.group != t.id.group))
-            .filter(|t| self.entry(t).and_then(|e| e.runtime()).and_then(|r| r.deletion_protection.as_ref()).and_then(|d| d.protect_crd) != Some(false))
+            .filter(|t| self.entry(t).is_some_and(|e| crate::protection::protects_crd(&self.valid.katalog, e)))
             .map(|t| format!("{}.{}", t.id.plural, t.id.group))
             .collect();
         out.sort();
@@ -537,15 +534,11 @@ impl Gate {
     /// Whether the CRs of the CRD at `group`/`plural` are protected when labelled (the entry
     /// does not set `protectCRs: false`).
     pub fn protects_crs(&self, group: &str, plural: &str) -> bool {
-        self.deletion_protection_enabled()
-            && self
-                .targets
-                .get(&(group.to_string(), plural.to_string()))
-                .and_then(|t| self.entry(t))
-                .and_then(|e| e.runtime())
-                .and_then(|r| r.deletion_protection.as_ref())
-                .and_then(|d| d.protect_crs)
-                != Some(false)
+        match self.targets.get(&(group.to_string(), plural.to_string())).and_then(|t| self.entry(t)) {
+            Some(e) => crate::protection::protects_crs(&self.valid.katalog, e),
+            // A kind the Katalog does not serve: covered whenever protection is on.
+            None => self.deletion_protection_enabled(),
+        }
     }
 
     /// `/deletion-protection`: refuses DELETE of one of the Katalog's protected CRDs, of ork's

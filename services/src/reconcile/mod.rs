@@ -334,12 +334,10 @@ impl<'k> Reconciler<'k> {
         }
         let mut labels = Map::new();
         labels.insert(LABEL_MANAGED.into(), json!("true"));
-        let sec = self.katalog.security.as_ref();
-        let protection = sec.and_then(|s| s.deletion_protection.as_ref()).is_some_and(|d| d.enabled != Some(false));
-        let protect_crs = self.entry.runtime().and_then(|r| r.deletion_protection.as_ref()).and_then(|d| d.protect_crs) != Some(false);
+        let protect_crs = katalog::protection::protects_crs(self.katalog, self.entry);
         let annotation = |name: &str| cr.pointer(&format!("/metadata/annotations/{}", name.replace('/', "~1"))).is_some();
         let mut annotations = Map::new();
-        if protection && protect_crs && !annotation(ANNOTATION_PROTECTION_APPLIED) {
+        if protect_crs && !annotation(ANNOTATION_PROTECTION_APPLIED) {
             labels.insert(LABEL_DELETION_PROTECTION.into(), json!("true"));
             annotations.insert(ANNOTATION_PROTECTION_APPLIED.into(), json!("true"));
         }
