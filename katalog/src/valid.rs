@@ -125,6 +125,13 @@ pub fn load_checked(path: &Path, opts: &LoadOptions) -> Result<(Loaded, Report),
 /// does; only a document without errors that is a Katalog or Komposer is [`Valid`].
 pub fn load_valid(path: &Path, opts: &LoadOptions) -> Result<Valid, Invalid> {
     let (loaded, report) = load_checked(path, opts)?;
+    valid_from(path, loaded, report)
+}
+
+/// The [`Valid`] Katalog of a document already loaded and validated without errors (as
+/// [`load_checked`] gives it): for a caller that keeps the report too (the workbench), so the
+/// file is read once.
+pub fn valid_from(path: &Path, loaded: Loaded, report: Report) -> Result<Valid, Invalid> {
     let path = path.to_path_buf();
     let expanded = loaded.expanded();
     match (expanded, loaded.katalog, report.templates) {

@@ -1,14 +1,12 @@
-//! `ork`: the developer workbench. Scriptable subcommands for CI; the terminal UI comes later.
+//! `ork`: the developer workbench — the terminal UI (`ork tui`, or `ork` alone on a terminal)
+//! and scriptable subcommands for CI.
 //!
 //! Exit codes (ARCHITECTURE.md §4): 0 success; 1 invalid input or a failed check; 2 usage
 //! error, missing file, I/O failure. Diagnostics go to stderr, results to stdout. Each command
 //! lives in [`cli`]; [`cli::output`] renders every report and maps every error to its code.
 
-mod cli;
-mod packs;
-
 use clap::{Parser, Subcommand};
-use cli::{devcluster, diff, e2e, gate, generate, init, output, run, simulate, template, validate};
+use ork_tui::cli::{devcluster, diff, e2e, gate, generate, init, output, run, simulate, template, tui, validate};
 use std::process::ExitCode;
 
 /// ork turns a YAML Katalog into a secure Kubernetes operator.
@@ -21,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the workbench: author, validate, preview, simulate, diff and watch a Katalog live (`ork` alone does this on a terminal).
+    Tui(tui::Args),
     /// Check a Katalog, Komposer or Motif offline: schema, references, profiles, namespaces, dependencies.
     Validate(validate::Args),
     /// Write an example pack (embedded in ork) into a directory.
@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Some(Command::Tui(args)) => tui::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Init(args)) => init::run(args),
         Some(Command::Template(args)) => template::run(args),
@@ -67,8 +68,10 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
+        // On a terminal, `ork` alone opens the workbench on the current directory; in a
+        // script it prints help (ARCHITECTURE.md §4).
+        None if tui::on_terminal() => tui::run(tui::Args::default()),
         None => {
-            // The TUI opens here once it exists; until then, help.
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
             Ok(0)

@@ -13,6 +13,7 @@ pub mod output;
 pub mod run;
 pub mod simulate;
 pub mod template;
+pub mod tui;
 pub mod validate;
 
 use katalog::diag::display_path;
