@@ -146,6 +146,16 @@ impl App {
         self.analysis.as_ref()
     }
 
+    /// Whether background work is running (a validation or a job).
+    pub fn busy(&self) -> bool {
+        self.validating || !self.jobs_running.is_empty()
+    }
+
+    /// The status line's message.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
     /// The view shown.
     pub fn active(&self) -> ViewId {
         self.views[self.active].id()

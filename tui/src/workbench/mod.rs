@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod harness;
 pub mod jobs;
 pub mod msg;
 pub mod pattern;
