@@ -11,6 +11,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 # (anonymous requests, raw YAML bodies).
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubectl)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# The workbench test drives the real `ork tui` in a terminal.
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   need_apt+=(python3-venv)

@@ -292,3 +292,79 @@ pub mod production {
         symbols
     }
 }
+
+/// A program running in its own tmux server (private socket, so tests never touch a user's
+/// sessions), read back with `capture-pane` and driven with `send-keys`; the server is killed
+/// on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `command` (run by `sh -c`) in `dir` on a `width` × `height` terminal, with `env`.
+    pub fn start(dir: &Path, command: &str, width: u16, height: u16, env: &[(&str, &str)]) -> Tmux {
+        let socket = format!("ork-test-{}-{}", std::process::id(), unique());
+        let mut c = Command::new("tmux");
+        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string(), "-c"]).arg(dir);
+        for (k, v) in env {
+            c.args(["-e", &format!("{k}={v}")]);
+        }
+        c.arg(command);
+        let out = c.output().expect("tmux must be installed (scripts/test.sh installs it)");
+        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen as text.
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Sends keys, tmux's names (`Enter`, `Escape`, `C-c`) or literal text, one call each.
+    pub fn send(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "t", k]);
+            // An escape followed at once by a key is read as alt+key by terminals.
+            if *k == "Escape" {
+                std::thread::sleep(std::time::Duration::from_millis(80));
+            }
+        }
+    }
+
+    /// Sends text literally (no key names).
+    pub fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Whether the pane shows the alternate screen (a full-screen program is drawing).
+    pub fn alternate_screen(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"]).trim() == "1"
+    }
+
+    /// Polls the screen every 25 ms until `pred` holds (returns the screen and how long it
+    /// took) or `timeout` passes (panics with the last screen and `what`).
+    pub fn wait_for(&self, what: &str, timeout: std::time::Duration, pred: impl Fn(&str) -> bool) -> (String, std::time::Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return (s, started.elapsed());
+            }
+            if started.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}

@@ -31,5 +31,6 @@ mod runtime_process;
 mod secrets;
 mod simulate;
 mod template;
+mod tui;
 mod validate;
 mod wire;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 /// How quiet the directory must stay before a change is validated: editors write a file in
 /// several steps (truncate, write, rename), and one validation per save is enough.
-pub const DEBOUNCE: Duration = Duration::from_millis(60);
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// Why the workbench could not start.
 #[derive(Debug, thiserror::Error)]
