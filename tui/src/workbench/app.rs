@@ -15,7 +15,6 @@ use super::theme::Theme;
 use super::view::{Action, Ctx, KeyHelp, View, ViewId};
 use super::views;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
-use katalog::load::LoadOptions;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -26,16 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// How the workbench was started.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// How Katalogs are loaded (the `--max-*` limits, `--allow-outside-root`).
-    pub load: LoadOptions,
-    /// The install namespace (RBAC, plan, gate).
-    pub namespace: String,
-    /// The view to open on.
-    pub start: Option<ViewId>,
-}
+pub use super::options::Options;
 
 /// What the terminal loop must do after an update.
 #[derive(Debug, PartialEq, Eq)]

@@ -9,8 +9,10 @@
 pub mod analysis;
 pub mod app;
 pub mod harness;
+pub mod id;
 pub mod jobs;
 pub mod msg;
+pub mod options;
 pub mod pattern;
 pub mod term;
 pub mod theme;

@@ -3,7 +3,7 @@
 //! it alone (each view defines its message types privately).
 
 use super::analysis::Analysis;
-use super::view::ViewId;
+use super::id::ViewId;
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::Arc;
