@@ -17,7 +17,11 @@ fn start(tmp: &TempDir) -> Tmux {
         "{} tui .; echo \"ORK-EXITED:$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; sleep 600",
         ork_bin().display()
     );
-    Tmux::start(tmp.path(), &cmd, 100, 30, &[("NO_COLOR", "1"), ("ORK_NAMESPACE", "orkestra-system")])
+    // An "editor" that records how it was called.
+    let editor = tmp.write("editor.sh", "#!/bin/sh\necho \"$@\" > editor-args\n");
+    let _ = std::process::Command::new("chmod").arg("+x").arg(&editor).status();
+    let editor = editor.display().to_string();
+    Tmux::start(tmp.path(), &cmd, 100, 30, &[("NO_COLOR", "1"), ("ORK_NAMESPACE", "orkestra-system"), ("EDITOR", &editor), ("VISUAL", "")])
 }
 
 #[test]
@@ -52,6 +56,16 @@ fn the_workbench_follows_saves_switches_views_simulates_and_restores_the_termina
     std::fs::write(&path, &good).unwrap_or_else(|e| panic!("{e}"));
     let (_, took) = t.wait_for("the diagnostic to clear", Duration::from_secs(5), |s| s.contains("no problems") && s.contains("✓ valid"));
     assert!(took < Duration::from_secs(2), "clearing took {took:?}");
+
+    // `e` hands the terminal to $EDITOR at the selected node's line and takes it back.
+    t.type_text(":goto 35");
+    t.send(&["Enter"]);
+    t.wait_for("the node at line 35", long, |s| s.contains("katalog.yaml:35"));
+    t.send(&["e"]);
+    let (screen, _) = t.wait_for("the editor to have run", long, |s| s.contains("edited katalog.yaml"));
+    let args = std::fs::read_to_string(tmp.path().join("editor-args")).unwrap_or_default();
+    assert_eq!(args.trim(), "+35 katalog.yaml", "the editor opens the Katalog at the node's line:\n{screen}");
+    assert!(t.alternate_screen() && screen.contains("1 katalog"), "the workbench is back:\n{screen}");
 
     // Simulate: every file passes.
     t.send(&["4"]);

@@ -47,7 +47,9 @@ impl Pattern {
             return Err(PatternError::NotFound(display_path(&target)));
         }
         let (dir, katalog) = if target.is_dir() {
-            let found = ["katalog.yaml", "komposer.yaml"].iter().map(|n| target.join(n)).find(|p| p.is_file());
+            // `ork tui .` names files as `katalog.yaml`, not `./katalog.yaml`.
+            let at = |n: &str| if target == Path::new(".") { PathBuf::from(n) } else { target.join(n) };
+            let found = ["katalog.yaml", "komposer.yaml"].into_iter().map(at).find(|p| p.is_file());
             match found {
                 Some(k) => (target.clone(), k),
                 None => return Err(PatternError::NoKatalog(display_path(&target))),

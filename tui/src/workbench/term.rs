@@ -145,7 +145,8 @@ fn edit(terminal: &mut Terminal<CrosstermBackend<Stdout>>, input: &AtomicU8, pat
         std::thread::sleep(Duration::from_millis(5));
     }
     restore();
-    let editor = std::env::var("VISUAL").ok().or_else(|| std::env::var("EDITOR").ok()).filter(|e| !e.trim().is_empty()).unwrap_or_else(|| "vi".into());
+    let set = |k: &str| std::env::var(k).ok().filter(|e| !e.trim().is_empty());
+    let editor = set("VISUAL").or_else(|| set("EDITOR")).unwrap_or_else(|| "vi".into());
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi").to_string();
     let status = std::process::Command::new(&program).args(words).arg(format!("+{line}")).arg(path).status();
