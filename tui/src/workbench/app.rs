@@ -83,6 +83,8 @@ pub struct App {
     history_pos: Option<usize>,
     filters: Vec<String>,
     help: bool,
+    /// First line of the help shown (it scrolls when taller than the screen).
+    help_offset: usize,
     status: String,
     jobs_running: BTreeSet<String>,
     jobs: Jobs,
@@ -113,6 +115,7 @@ impl App {
             history_pos: None,
             filters,
             help: false,
+            help_offset: 0,
             status: String::from("? for help · : for commands · q to quit"),
             jobs_running: BTreeSet::new(),
             jobs,
@@ -266,8 +269,16 @@ impl App {
             Input::None => {}
         }
         if self.help {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
-                self.help = false;
+            match super::widgets::navigation(&key) {
+                Some(super::widgets::Move::By(d)) => self.help_offset = (self.help_offset as i64 + d).max(0) as usize,
+                Some(super::widgets::Move::Pages(p)) => self.help_offset = (self.help_offset as i64 + p * 10).max(0) as usize,
+                Some(super::widgets::Move::Top) => self.help_offset = 0,
+                Some(super::widgets::Move::Bottom) => self.help_offset = usize::MAX,
+                None if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) => {
+                    self.help = false;
+                    self.help_offset = 0;
+                }
+                None => {}
             }
             return Control::Continue;
         }
@@ -565,8 +576,16 @@ impl App {
         let height = (lines.len() as u16 + 2).min(body.height);
         let width = body.width.min(78);
         let area = Rect { x: body.x + (body.width - width) / 2, y: body.y, width, height };
+        let inner = height.saturating_sub(2) as usize;
+        let overflow = lines.len() > inner;
+        let offset = self.help_offset.min(lines.len().saturating_sub(inner));
         frame.render_widget(Clear, area);
-        let block = Block::default().borders(Borders::ALL).border_style(t.border()).title(" keys — esc closes ");
-        frame.render_widget(Paragraph::new(lines).block(block), area);
+        let title = if overflow {
+            format!(" keys {}-{}/{} — j/k scroll, esc closes ", offset + 1, offset + inner, lines.len())
+        } else {
+            " keys — esc closes ".to_string()
+        };
+        let block = Block::default().borders(Borders::ALL).border_style(t.border()).title(title);
+        frame.render_widget(Paragraph::new(lines.into_iter().skip(offset).collect::<Vec<_>>()).block(block), area);
     }
 }

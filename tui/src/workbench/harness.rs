@@ -230,6 +230,12 @@ mod tests {
         let mut h = Harness::open(&demo("beginner/hello-website"));
         h.keys("?");
         insta::assert_snapshot!(h.render(80, 24));
+        // Taller than the screen: it scrolls to its last line.
+        h.keys("G");
+        let end = h.render(80, 24);
+        assert!(end.contains("views") && end.contains(":live"), "{end}");
+        h.keys("<Esc>");
+        assert!(!h.render(80, 24).contains("esc closes"), "esc closes the help");
     }
 
     #[test]
