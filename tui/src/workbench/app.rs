@@ -571,8 +571,10 @@ impl App {
         for (k, h) in APP_COMMANDS {
             lines.push(row(&format!(":{k}"), h));
         }
-        let views: Vec<String> = ViewId::ALL.iter().map(|v| format!(":{}", v.name())).collect();
-        lines.push(row("views", &views.join(" ")));
+        lines.push(Line::styled("views (number key, :name or an alias)", t.tone(crate::report::Tone::Strong)));
+        for v in ViewId::ALL {
+            lines.push(row(&format!("{} :{}", v.key(), v.name()), &format!("also :{}", v.aliases().join(" :"))));
+        }
         let height = (lines.len() as u16 + 2).min(body.height);
         let width = body.width.min(78);
         let area = Rect { x: body.x + (body.width - width) / 2, y: body.y, width, height };

@@ -233,7 +233,7 @@ mod tests {
         // Taller than the screen: it scrolls to its last line.
         h.keys("G");
         let end = h.render(80, 24);
-        assert!(end.contains("views") && end.contains(":live"), "{end}");
+        assert!(end.contains("7 :live") && end.contains(":cluster"), "{end}");
         h.keys("<Esc>");
         assert!(!h.render(80, 24).contains("esc closes"), "esc closes the help");
     }
