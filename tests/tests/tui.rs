@@ -98,3 +98,24 @@ fn without_a_terminal_ork_tui_says_so_and_ork_alone_prints_help() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("Usage: ork") && out.stdout.contains("tui"), "{out:?}");
 }
+
+#[test]
+fn ork_alone_opens_the_workbench_and_a_panic_still_restores_the_terminal() {
+    let tmp = TempDir::new("tui-alone");
+    copy_demo("beginner/hello-website", &tmp);
+    let cmd = format!(
+        "{} 2>panic.txt; echo \"ORK-EXITED:$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; sleep 600",
+        ork_bin().display()
+    );
+    let t = Tmux::start(tmp.path(), &cmd, 80, 24, &[("NO_COLOR", "1")]);
+    t.wait_for("the workbench", Duration::from_secs(20), |s| s.contains("katalog.yaml") && s.contains("✓ valid"));
+    // The tests' (debug) binary has a command that panics.
+    t.type_text(":__panic");
+    t.send(&["Enter"]);
+    let (screen, _) = t.wait_for("ork to exit", Duration::from_secs(20), |s| s.contains("ORK-EXITED:") && s.contains("icanon"));
+    assert!(!screen.contains("ORK-EXITED:0"), "a panic is a failure:\n{screen}");
+    assert!(!screen.contains("-icanon") && !screen.contains("-echo"), "terminal modes restored after the panic:\n{screen}");
+    assert!(!t.alternate_screen(), "the alternate screen is left after the panic");
+    let report = std::fs::read_to_string(tmp.path().join("panic.txt")).unwrap_or_default();
+    assert!(report.contains("panic requested"), "the panic is reported on stderr: {report}");
+}

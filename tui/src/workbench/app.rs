@@ -438,6 +438,9 @@ impl App {
                 self.help = true;
                 return Control::Continue;
             }
+            // Debug builds only (the tests' binary): proves the terminal is restored on a panic.
+            #[cfg(debug_assertions)]
+            "__panic" => panic!("panic requested with :__panic"),
             "validate" => {
                 self.changed_at = Some(Instant::now());
                 self.validate();
