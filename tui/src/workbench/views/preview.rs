@@ -553,6 +553,25 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_cr_is_rendered_again() {
+        let dir = std::env::temp_dir().join(format!("ork-wb-preview-save-{}", std::process::id()));
+        let src = demo("beginner/hello-website");
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for f in ["katalog.yaml", "cr.yaml"] {
+            std::fs::copy(src.join(f), dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut h = Harness::open(&dir);
+        h.keys("3");
+        assert!(screen(&mut h, 100, 30).contains("name: hello-web"));
+        let cr = std::fs::read_to_string(dir.join("cr.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("cr.yaml"), cr.replace("name: hello", "name: again")).unwrap_or_else(|e| panic!("{e}"));
+        h.send(crate::workbench::msg::Msg::FilesChanged(vec![dir.join("cr.yaml")])).settle();
+        let s = screen(&mut h, 100, 30);
+        assert!(s.contains("name: again-web") && !s.contains("name: hello-web"), "{s}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn an_invalid_katalog_points_at_problems() {
         let mut h = Harness::open(&demo("beginner/hello-website/invalid/katalog-typo.yaml"));
         h.keys("3");
