@@ -572,6 +572,15 @@ mod tests {
     }
 
     #[test]
+    fn secrets_stay_redacted_as_ork_template_shows_them() {
+        let mut h = Harness::open(&demo("security/deletion-protection"));
+        h.keys("3/kind: Secret<Enter>").settle();
+        h.keys("<Esc>/key: <Enter>");
+        let s = screen(&mut h, 100, 30);
+        assert!(s.contains("key: \"<redacted: 32 bytes>\""), "{s}");
+    }
+
+    #[test]
     fn an_invalid_katalog_points_at_problems() {
         let mut h = Harness::open(&demo("beginner/hello-website/invalid/katalog-typo.yaml"));
         h.keys("3");
