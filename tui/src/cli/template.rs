@@ -44,7 +44,7 @@ pub struct Args {
 
 /// Reads every document of a YAML file as JSON: `error: <diagnostic>`, exit 2 when the file
 /// cannot be read at all, 1 when it is not valid YAML or too large.
-fn read_docs(path: &Path) -> Result<Vec<Value>, CliError> {
+pub(crate) fn read_docs(path: &Path) -> Result<Vec<Value>, CliError> {
     let docs = read_yaml_file(path, Limits::default())
         .map_err(|d| if d.is_unreadable() { CliError::Usage(d.to_string()) } else { CliError::Invalid(d.to_string()) })?;
     Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())

@@ -114,7 +114,7 @@ impl Harness {
 
     /// Draws one frame of `width` × `height` and returns it as text, one line per row,
     /// trailing spaces removed, every duration (`1.5 ms`, `12 ms`, `3s`) written as `N ms` / `Ns`
-    /// so that snapshots do not depend on the machine's speed.
+    /// (same width) so that snapshots do not depend on the machine's speed.
     pub fn render(&mut self, width: u16, height: u16) -> String {
         scrub_durations(&self.render_raw(width, height))
     }
@@ -149,7 +149,8 @@ impl Harness {
     }
 }
 
-/// Replaces each number directly followed by ` ms`, `ms`, or `s` and a non-letter with `N`.
+/// Replaces each number directly followed by ` ms`, `ms`, `µs` or `s` and a non-letter with `N`,
+/// padded with spaces after the unit to the number's width (so borders do not move).
 pub fn scrub_durations(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -174,8 +175,11 @@ pub fn scrub_durations(text: &str) -> String {
             if let Some(n) = unit
                 && !chars.get(unit_at + n).is_some_and(|c| c.is_alphanumeric())
             {
+                // `N` and the unit, padded to the original width so that columns and borders
+                // stay where they were.
                 out.push('N');
                 out.extend(&chars[j..unit_at + n]);
+                out.extend(std::iter::repeat_n(' ', (j - i).saturating_sub(1)));
                 i = unit_at + n;
                 continue;
             }
@@ -193,7 +197,7 @@ pub fn scrub_durations(text: &str) -> String {
 mod tests {
     #[test]
     fn durations_are_scrubbed_and_other_numbers_kept() {
-        assert_eq!(super::scrub_durations("validated in 1.0 ms, 12ms, 3s ago; 3 errors, v1, 60s"), "validated in N ms, Nms, Ns ago; 3 errors, v1, Ns");
+        assert_eq!(super::scrub_durations("validated in 1.0 ms, 12ms, 3s ago; 3 errors, v1, 60s|"), "validated in N ms  , Nms , Ns ago; 3 errors, v1, Ns |");
     }
 
     use super::*;

@@ -1,7 +1,42 @@
 //! `ork gate`: each document's verdict — refusals with every message, warnings, the JSONPatch.
+//! The text report is a [`Doc`], shown as it is by the workbench's `:preview`.
 
 use super::*;
+use crate::report::{Doc, Line, Tone};
 use katalog::admission::{GateReport, Webhook};
+
+/// The verdicts of `ork gate` as a report: per document its verdict, every denial, every
+/// warning and the mutation patch.
+pub fn gate_doc(reports: &[GateReport]) -> Doc {
+    let mut d = Doc::new();
+    for r in reports {
+        let at = if r.namespace.is_empty() { String::new() } else { format!(" in {}", r.namespace) };
+        let verdict = if r.allowed { Line::toned(Tone::Good, "allowed") } else { Line::toned(Tone::Bad, "denied") };
+        let mut head = Line::plain(format!("{} {:?} ({}{at}): ", r.kind, r.name, r.operation));
+        head.pieces.extend(verdict.pieces);
+        d.push(head);
+        for step in r.refusals() {
+            if step.webhook == Webhook::Validate && !step.verdict.denials.is_empty() {
+                for den in &step.verdict.denials {
+                    d.push(Line::plain("  ").with(Tone::Bad, "denied").with(Tone::Plain, format!(" {}: {} {}", step.webhook.label(), den.message, den.got())));
+                }
+            } else {
+                d.push(Line::plain("  ").with(Tone::Bad, "denied").with(Tone::Plain, format!(" {}: {}", step.webhook.label(), step.verdict.message)));
+            }
+        }
+        for w in r.warnings() {
+            d.push(Line::plain("  ").with(Tone::Warn, "warning").with(Tone::Plain, format!(": {w}")));
+        }
+        let patch = r.patch();
+        if !patch.is_empty() {
+            d.push("  mutation (JSONPatch):");
+            for op in patch {
+                d.push(format!("    {} {} {}", op.op, op.path, op.value));
+            }
+        }
+    }
+    d
+}
 
 /// The verdicts of `ork gate`, as text or JSON (`{"allowed", "results": [GateReport…]}`).
 pub fn gate_report(output: Output, reports: &[GateReport]) {
@@ -12,29 +47,5 @@ pub fn gate_report(output: Output, reports: &[GateReport]) {
         let _ = writeln!(out);
         return;
     }
-    let color = stdout_color();
-    for r in reports {
-        let at = if r.namespace.is_empty() { String::new() } else { format!(" in {}", r.namespace) };
-        let verdict = if r.allowed { paint(color, "32", "allowed") } else { paint(color, "31", "denied") };
-        let _ = writeln!(out, "{} {:?} ({}{at}): {verdict}", r.kind, r.name, r.operation);
-        for step in r.refusals() {
-            if step.webhook == Webhook::Validate && !step.verdict.denials.is_empty() {
-                for d in &step.verdict.denials {
-                    let _ = writeln!(out, "  {} {}: {} {}", paint(color, "31", "denied"), step.webhook.label(), d.message, d.got());
-                }
-            } else {
-                let _ = writeln!(out, "  {} {}: {}", paint(color, "31", "denied"), step.webhook.label(), step.verdict.message);
-            }
-        }
-        for w in r.warnings() {
-            let _ = writeln!(out, "  {}: {w}", paint(color, "33", "warning"));
-        }
-        let patch = r.patch();
-        if !patch.is_empty() {
-            let _ = writeln!(out, "  mutation (JSONPatch):");
-            for op in patch {
-                let _ = writeln!(out, "    {} {} {}", op.op, op.path, op.value);
-            }
-        }
-    }
+    let _ = out.write_all(gate_doc(reports).to_text(stdout_color()).as_bytes());
 }

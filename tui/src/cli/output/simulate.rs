@@ -1,6 +1,7 @@
 //! `ork simulate` and the `simulate init` / `e2e init` scaffolds: cycle-by-cycle reports (text and JSON).
 
 use super::*;
+use crate::report::{Doc, Line, Tone};
 
 /// The JSON report of simulated files.
 pub fn simulate_json(files: &[FileRun]) {
@@ -10,13 +11,18 @@ pub fn simulate_json(files: &[FileRun]) {
     let _ = writeln!(out);
 }
 
+/// The text report of simulated files (the same [`Doc`] the workbench's `:simulate` shows).
+pub fn simulate_doc(files: &[FileRun]) -> Doc {
+    let mut d = Doc::new();
+    for f in files {
+        simulate_file(&mut d, f);
+    }
+    d
+}
+
 /// The text report of simulated files.
 pub fn simulate_text(files: &[FileRun]) {
-    let color = stdout_color();
-    let mut out = std::io::stdout().lock();
-    for f in files {
-        simulate_file(&mut out, f, color);
-    }
+    let _ = std::io::stdout().lock().write_all(simulate_doc(files).to_text(stdout_color()).as_bytes());
 }
 
 /// The writes of a cycle, merged per resource/object: `+` created, `-` deleted, `~` changed.
@@ -48,13 +54,18 @@ fn writes(run: &CrdRun, cycle: usize) -> Vec<String> {
     order.into_iter().map(|k| format!("{} {} {}", merged[&k], k.0, k.1).trim_end().to_string()).collect()
 }
 
-fn simulate_file(out: &mut impl Write, f: &FileRun, color: bool) {
-    let _ = writeln!(out, "Simulating {} ({})", f.name, f.file);
+/// A line of `indent` spaces and one toned piece.
+fn toned(indent: &str, tone: Tone, text: String) -> Line {
+    Line::plain(indent).with(tone, text)
+}
+
+fn simulate_file(d: &mut Doc, f: &FileRun) {
+    d.push(format!("Simulating {} ({})", f.name, f.file));
     for n in &f.notes {
-        let _ = writeln!(out, "  note: {n}");
+        d.push(format!("  note: {n}"));
     }
     for run in &f.runs {
-        let _ = writeln!(out, "  crd {}, CR {}", run.crd, run.cr);
+        d.push(format!("  crd {}, CR {}", run.crd, run.cr));
         let mut i = 0;
         while i < run.cycles.len() {
             let c = &run.cycles[i];
@@ -69,70 +80,93 @@ fn simulate_file(out: &mut impl Write, f: &FileRun, color: bool) {
                 } else {
                     format!("cycle {}: only reads ({reads} request(s))", c.cycle)
                 };
-                let _ = writeln!(out, "    {span}, {}", c.outcome);
+                d.push(format!("    {span}, {}", c.outcome));
                 if let Some(e) = &c.error {
-                    let _ = writeln!(out, "      {}", paint(color, "31", &format!("! {e}")));
+                    d.push(toned("      ", Tone::Bad, format!("! {e}")));
                 }
                 i = j + 1;
                 continue;
             }
-            let _ = writeln!(out, "    cycle {}: {}", c.cycle, c.outcome);
+            d.push(format!("    cycle {}: {}", c.cycle, c.outcome));
             for w in writes(run, i) {
-                let _ = writeln!(out, "      {w}");
+                d.push(format!("      {w}"));
             }
             if let Some(e) = &c.error {
-                let _ = writeln!(out, "      {}", paint(color, "31", &format!("! {e}")));
+                d.push(toned("      ", Tone::Bad, format!("! {e}")));
             }
             i += 1;
         }
         let timing = format!("{:.1} ms", run.millis);
         match run.steady_at {
-            Some(c) => {
-                let _ = writeln!(out, "    {}", paint(color, "32", &format!("✓ steady at cycle {c} ({timing})")));
-            }
-            None => {
-                let _ = writeln!(out, "    ~ no steady state in {} cycles ({timing})", run.cycles.len());
-            }
+            Some(c) => d.push(toned("    ", Tone::Good, format!("✓ steady at cycle {c} ({timing})"))),
+            None => d.push(format!("    ~ no steady state in {} cycles ({timing})", run.cycles.len())),
         }
         if run.deleted {
-            let _ = writeln!(out, "    the CR is gone");
+            d.push("    the CR is gone");
         }
         for c in &run.checks {
-            let line = if c.passed { paint(color, "32", &format!("✓ {}", c.name)) } else { paint(color, "31", &format!("✗ {}: {}", c.name, c.detail)) };
-            let _ = writeln!(out, "    {line}");
+            d.push(if c.passed {
+                toned("    ", Tone::Good, format!("✓ {}", c.name))
+            } else {
+                toned("    ", Tone::Bad, format!("✗ {}: {}", c.name, c.detail))
+            });
         }
-        let verdict = if run.passed() { paint(color, "32", "PASS") } else { paint(color, "31", "FAIL") };
-        let _ = writeln!(out, "    {verdict}");
+        d.push(if run.passed() { toned("    ", Tone::Good, "PASS".into()) } else { toned("    ", Tone::Bad, "FAIL".into()) });
     }
 }
 
 /// One discovered simulate file's verdict line (and, when it failed, its report).
-pub fn simulate_discovered(shown: &str, millis: f64, files: &[FileRun]) {
-    let color = stdout_color();
-    let mut out = std::io::stdout().lock();
+pub fn simulate_discovered_doc(shown: &str, millis: f64, files: &[FileRun]) -> Doc {
     let ok = files.iter().all(FileRun::passed);
-    let verdict = if ok { paint(color, "32", "✓ passed") } else { paint(color, "31", "✗ failed") };
-    let _ = writeln!(out, "{shown:<60} {verdict} ({millis:.1} ms)");
+    let (tone, verdict) = if ok { (Tone::Good, "✓ passed") } else { (Tone::Bad, "✗ failed") };
+    let mut d = Doc::new();
+    d.push(Line::plain(format!("{shown:<60} ")).with(tone, verdict).with(Tone::Plain, format!(" ({millis:.1} ms)")));
     if !ok {
-        for f in files {
-            simulate_file(&mut out, f, color);
-        }
+        d.append(simulate_doc(files));
     }
+    d
+}
+
+/// One discovered simulate file's verdict line (and, when it failed, its report).
+pub fn simulate_discovered(shown: &str, millis: f64, files: &[FileRun]) {
+    let _ = std::io::stdout().lock().write_all(simulate_discovered_doc(shown, millis, files).to_text(stdout_color()).as_bytes());
+}
+
+/// A discovered simulate file that could not run.
+pub fn simulate_cannot_run_line(shown: &str) -> Line {
+    Line::plain(format!("{shown:<60} ")).with(Tone::Bad, "✗ cannot run")
 }
 
 /// A discovered simulate file that could not run.
 pub fn simulate_cannot_run(shown: &str) {
-    let color = stdout_color();
-    print_line(&format!("{shown:<60} {}", paint(color, "31", "✗ cannot run")));
+    print_line(&simulate_cannot_run_line(shown).to_text(stdout_color()));
+}
+
+/// Why a simulate file could not run, as `print_error` shows it: its diagnostics, one a line.
+pub fn sim_error_doc(e: &SimError) -> Doc {
+    let mut d = Doc::new();
+    for diag in e.diagnostics().iter() {
+        let tone = if diag.is_error() { Tone::Bad } else { Tone::Warn };
+        for (i, l) in diag.to_string().split('\n').enumerate() {
+            d.toned(if i == 0 { tone } else { Tone::Plain }, l);
+        }
+    }
+    d
+}
+
+/// The summary of a discovery run.
+pub fn simulate_summary_doc(found: usize, failed: &[String]) -> Doc {
+    let mut d = Doc::new();
+    d.push(format!("{} file(s): {} passed, {} failed", found, found - failed.len(), failed.len()));
+    for f in failed {
+        d.push(format!("  rerun: ork simulate -f {f}"));
+    }
+    d
 }
 
 /// The summary of a discovery run.
 pub fn simulate_summary(found: usize, failed: &[String]) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{} file(s): {} passed, {} failed", found, found - failed.len(), failed.len());
-    for f in failed {
-        let _ = writeln!(out, "  rerun: ork simulate -f {f}");
-    }
+    let _ = std::io::stdout().lock().write_all(simulate_summary_doc(found, failed).to_text(false).as_bytes());
 }
 
 /// The confirmation of a written simulate.yaml.

@@ -1,7 +1,9 @@
 //! The views, one module each.
 
 pub mod katalog;
+pub mod preview;
 pub mod problems;
+pub mod simulate;
 
 use super::view::{Action, Ctx, KeyHelp, View, ViewId};
 use crossterm::event::KeyEvent;
@@ -13,8 +15,8 @@ pub fn all() -> Vec<Box<dyn View>> {
     vec![
         Box::new(katalog::KatalogView::default()),
         Box::new(problems::Problems::default()),
-        Box::new(Pending(ViewId::Preview)),
-        Box::new(Pending(ViewId::Simulate)),
+        Box::new(preview::Preview::default()),
+        Box::new(simulate::SimulateView::default()),
         Box::new(Pending(ViewId::Rbac)),
         Box::new(Pending(ViewId::Diff)),
         Box::new(Pending(ViewId::Live)),
