@@ -543,7 +543,8 @@ fn one_reconciler() {
     );
 }
 
-/// One verdict: the gateway's webhooks and `ork gate` answer from `katalog::admission::Gate`, and
+/// One verdict: the gateway's webhooks, `ork gate` and the workbench's Preview answer from
+/// `katalog::admission::Gate` (the latter two through `review_documents`), and
 /// only that module evaluates rules for admission — so `ork gate` previews exactly what the
 /// cluster will answer.
 #[test]
@@ -558,8 +559,8 @@ fn one_admission_verdict() {
     gates.retain(|f| !f.ends_with("/tests.rs"));
     assert_eq!(
         gates,
-        BTreeSet::from(["services/src/gateway/mod.rs".to_string(), "tui/src/cli/gate.rs".to_string()]),
-        "the gateway and ork gate build the one Gate; a new place that judges admission must use it"
+        BTreeSet::from(["katalog/src/admission/mod.rs".to_string(), "services/src/gateway/mod.rs".to_string()]),
+        "the gateway and katalog::admission::review_documents (ork gate, the workbench's Preview) build the one Gate; a new place that judges admission must use them"
     );
 }
 

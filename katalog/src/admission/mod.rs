@@ -275,6 +275,40 @@ struct Target {
     id: ApiIdentity,
 }
 
+/// Every document of a CR file through [`Gate::review`], in order, as a client asks for it:
+/// what `ork gate --cr FILE` and the workbench's Preview show (one implementation of "what would
+/// the gateway say about this file"). A document that cannot be a request gives its
+/// [`InputError`].
+pub fn review_documents(valid: Arc<Valid>, docs: &[Value], ask: &Ask<'_>) -> Vec<Result<GateReport, InputError>> {
+    let gate = Gate::new(valid);
+    docs.iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let req = gate.request_for(i + 1, doc, ask.op, ask.old, ask.namespace, ask.user.clone())?;
+            Ok(gate.review(&req, ask.install_namespace, ask.now, Rng::Seeded(ask.seed)))
+        })
+        .collect()
+}
+
+/// How a client asks for the review of a CR file's documents ([`review_documents`]).
+#[derive(Debug, Clone)]
+pub struct Ask<'a> {
+    /// The operation (CREATE, UPDATE with `old`, DELETE).
+    pub op: Operation,
+    /// The object before an UPDATE.
+    pub old: Option<&'a Value>,
+    /// The request's namespace (default: the object's, else `default`).
+    pub namespace: Option<&'a str>,
+    /// Who asks.
+    pub user: UserInfo,
+    /// The gateway's install namespace.
+    pub install_namespace: &'a str,
+    /// The time templates see (Unix seconds).
+    pub now: i64,
+    /// The seed of template randomness.
+    pub seed: u64,
+}
+
 /// The webhooks of one Katalog. Built once; every method is a pure function of the request (and,
 /// for templates, the clock and randomness the caller passes).
 #[derive(Debug, Clone)]

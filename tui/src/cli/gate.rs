@@ -7,10 +7,9 @@
 //! current kube context, or with `--dev` against an embedded dev cluster it starts.
 
 use super::{CliError, Outcome, Output, default_file, install_namespace, output};
-use katalog::admission::{Gate, Operation, UserInfo};
+use katalog::admission::{Ask, Operation, UserInfo, review_documents};
 use katalog::diag::display_path;
 use katalog::load::include::read_yaml_file;
-use katalog::template::Rng;
 use katalog::time::{parse_rfc3339, unix_now};
 use katalog::valid::load_valid;
 use katalog::yaml::Limits;
@@ -137,14 +136,11 @@ pub fn run(args: Args) -> Outcome {
         Op::Delete => Operation::Delete,
     };
     let install_ns = install_namespace(args.install_namespace)?;
-    let gate = Gate::new(Arc::new(valid));
     let user = UserInfo { username: args.user, groups: args.groups };
+    let ask = Ask { op, old: old.as_ref(), namespace: args.namespace.as_deref(), user, install_namespace: &install_ns, now, seed: args.seed };
     let mut reports = Vec::new();
-    for (i, cr) in crs.iter().enumerate() {
-        let req = gate
-            .request_for(i + 1, cr, op, old.as_ref(), args.namespace.as_deref(), user.clone())
-            .map_err(|e| CliError::Invalid(format!("{}: {e}", display_path(&cr_file))))?;
-        reports.push(gate.review(&req, &install_ns, now, Rng::Seeded(args.seed)));
+    for r in review_documents(Arc::new(valid), &crs, &ask) {
+        reports.push(r.map_err(|e| CliError::Invalid(format!("{}: {e}", display_path(&cr_file))))?);
     }
     output::gate_report(args.output, &reports);
     Ok(if reports.iter().all(|r| r.allowed) { 0 } else { 1 })

@@ -16,9 +16,8 @@ use super::super::widgets::{Move, NAV_KEYS, navigation};
 use crate::cli::output::{gate_doc, template_doc, template_findings_doc};
 use crate::report::{Doc, Line as DocLine, Tone};
 use crossterm::event::{KeyCode, KeyEvent};
-use katalog::admission::{Gate, Operation, UserInfo};
+use katalog::admission::{Ask, Operation, UserInfo, review_documents};
 use katalog::render::offline::{OfflineOptions, render_offline};
-use katalog::template::Rng;
 use katalog::valid::Valid;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -64,12 +63,12 @@ pub fn render_file(valid: Arc<Valid>, file: &Path, shown: &str, install_namespac
     };
     // The admission verdict: `ork gate --cr FILE`.
     r.verdict.toned(Tone::Dim, format!("# ork gate --cr {shown}"));
-    let gate = Gate::new(valid.clone());
     let user = UserInfo { username: "kubernetes-admin".into(), groups: Vec::new() };
+    let ask = Ask { op: Operation::Create, old: None, namespace: None, user, install_namespace, now, seed: 0 };
     let mut reports = Vec::new();
-    for (i, cr) in crs.iter().enumerate() {
-        match gate.request_for(i + 1, cr, Operation::Create, None, None, user.clone()) {
-            Ok(req) => reports.push(gate.review(&req, install_namespace, now, Rng::Seeded(0))),
+    for result in review_documents(valid.clone(), &crs, &ask) {
+        match result {
+            Ok(report) => reports.push(report),
             Err(e) => r.verdict.toned(Tone::Bad, format!("{shown}: {e}")),
         }
     }
@@ -534,20 +533,9 @@ mod tests {
         let rendered: Vec<_> =
             (0..crs.len()).map(|i| render_offline(&valid.katalog, &valid.templates, &crs, i, &[], opts).unwrap_or_else(|e| panic!("{e}"))).collect();
         assert_eq!(r.yaml.to_text(false), crate::cli::output::template_yaml(&rendered, true));
-        let gate = Gate::new(valid);
         let user = UserInfo { username: "kubernetes-admin".into(), groups: Vec::new() };
-        let reports: Vec<_> = crs
-            .iter()
-            .enumerate()
-            .map(|(i, cr)| {
-                gate.review(
-                    &gate.request_for(i + 1, cr, Operation::Create, None, None, user.clone()).unwrap_or_else(|e| panic!("{e}")),
-                    "orkestra-system",
-                    0,
-                    Rng::Seeded(0),
-                )
-            })
-            .collect();
+        let ask = Ask { op: Operation::Create, old: None, namespace: None, user, install_namespace: "orkestra-system", now: 0, seed: 0 };
+        let reports: Vec<_> = review_documents(valid, &crs, &ask).into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();
         assert!(r.verdict.to_text(false).contains(&gate_doc(&reports).to_text(false)));
         assert!(r.verdict.to_text(false).contains("error: Database default/legacy: deny rule on spec.engine"));
     }
