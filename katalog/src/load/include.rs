@@ -136,6 +136,12 @@ pub fn read_yaml_file(path: &Path, limits: Limits) -> Result<Vec<yaml::Document>
     yaml::parse(&text, FileId::intern(path), limits)
 }
 
+/// Every document of a YAML file (CR files, observed children, bundles) as JSON values, empty
+/// documents left out, under `limits`.
+pub fn read_yaml_values(path: &Path, limits: Limits) -> Result<Vec<serde_json::Value>, Diagnostic> {
+    Ok(read_yaml_file(path, limits)?.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
+}
+
 /// Merges an inline block over the content of its included file.
 fn merge_included(base: Node, over: Node) -> Node {
     match (base.value, over.value) {

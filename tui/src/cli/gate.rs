@@ -9,7 +9,7 @@
 use super::{CliError, Outcome, Output, default_file, install_namespace, output};
 use katalog::admission::{Ask, Operation, UserInfo, review_documents};
 use katalog::diag::display_path;
-use katalog::load::include::read_yaml_file;
+use katalog::load::include::read_yaml_values;
 use katalog::time::{parse_rfc3339, unix_now};
 use katalog::valid::load_valid;
 use katalog::yaml::Limits;
@@ -75,9 +75,7 @@ fn read_docs(path: &Path, what: &str) -> Result<Vec<Value>, CliError> {
     if !path.exists() {
         return Err(CliError::Usage(format!("{what} {} not found", display_path(path))));
     }
-    let docs = read_yaml_file(path, Limits::default())
-        .map_err(|d| if d.is_unreadable() { CliError::Usage(d.to_string()) } else { CliError::Invalid(d.to_string()) })?;
-    Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
+    read_yaml_values(path, Limits::default()).map_err(|d| if d.is_unreadable() { CliError::Usage(d.to_string()) } else { CliError::Invalid(d.to_string()) })
 }
 
 /// Subcommands of `ork gate`.

@@ -2,7 +2,7 @@
 
 use super::{CliError, Outcome, default_file, output};
 use katalog::diag::display_path;
-use katalog::load::include::read_yaml_file;
+use katalog::load::include::read_yaml_values;
 use katalog::render::offline::{OfflineOptions, render_offline};
 use katalog::time::{parse_rfc3339, unix_now};
 use katalog::valid::load_valid;
@@ -44,10 +44,8 @@ pub struct Args {
 
 /// Reads every document of a YAML file as JSON: `error: <diagnostic>`, exit 2 when the file
 /// cannot be read at all, 1 when it is not valid YAML or too large.
-pub(crate) fn read_docs(path: &Path) -> Result<Vec<Value>, CliError> {
-    let docs = read_yaml_file(path, Limits::default())
-        .map_err(|d| if d.is_unreadable() { CliError::Usage(d.to_string()) } else { CliError::Invalid(d.to_string()) })?;
-    Ok(docs.into_iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
+fn read_docs(path: &Path) -> Result<Vec<Value>, CliError> {
+    read_yaml_values(path, Limits::default()).map_err(|d| if d.is_unreadable() { CliError::Usage(d.to_string()) } else { CliError::Invalid(d.to_string()) })
 }
 
 /// Renders every CR of the file; exit 1 when a deny rule failed.
@@ -81,6 +79,6 @@ pub fn run(args: Args) -> Outcome {
         output::template_findings(&cr);
         rendered.push(cr);
     }
-    output::write_out(None, &output::template_yaml(&rendered, args.status))?;
+    output::write_out(None, &crate::report::template::template_yaml(&rendered, args.status))?;
     Ok(if rendered.iter().any(|c| c.denied) { 1 } else { 0 })
 }

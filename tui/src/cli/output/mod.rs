@@ -17,7 +17,7 @@ use services::e2e::{CaseResult, DocRun, E2eError, Event, Reporter};
 use services::run::InstallError;
 use services::runtime::StartError;
 use services::simulate::scaffold::{Scaffold, ScaffoldError};
-use services::simulate::{CrdRun, FileRun, SimError};
+use services::simulate::{FileRun, SimError};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -174,9 +174,7 @@ pub fn print_error(e: &anyhow::Error) {
         _ => None,
     });
     if let Some(s) = sim {
-        for d in s.diagnostics().iter() {
-            let _ = writeln!(err, "{d}");
-        }
+        let _ = err.write_all(crate::report::simulate::sim_error_doc(s).to_text(false).as_bytes());
         return;
     }
     if let Some(E2eError::Invalid(d) | E2eError::Io(d)) = e.downcast_ref::<E2eError>() {

@@ -2,56 +2,9 @@
 //! Both are built as [`Doc`]s, shown as they are by the workbench's `:preview`.
 
 use super::*;
-use crate::report::{Doc, Line, Tone};
-
-/// The findings of one rendered CR (mutations, violations, warnings): `level: message` each,
-/// the level toned (the CLI prints them without colour, as it always has).
-pub fn template_findings_doc(cr: &OfflineCr) -> Doc {
-    let mut d = Doc::new();
-    for f in &cr.findings {
-        let tone = match f.level {
-            "error" => Tone::Bad,
-            "warning" => Tone::Warn,
-            _ => Tone::Dim,
-        };
-        d.push(Line::toned(tone, f.level).with(Tone::Plain, format!(": {}", f.message)));
-    }
-    d
-}
+use crate::report::template::template_findings_doc;
 
 /// The findings of one rendered CR (mutations, violations, warnings) on stderr.
 pub fn template_findings(cr: &OfflineCr) {
     let _ = std::io::stderr().lock().write_all(template_findings_doc(cr).to_text(false).as_bytes());
-}
-
-/// Appends `text` line by line (split on `\n` exactly, so that the text comes back byte for
-/// byte from [`Doc::to_text`] when it ends with a newline).
-fn push_lines(d: &mut Doc, text: &str) {
-    for l in text.strip_suffix('\n').unwrap_or(text).split('\n') {
-        d.push(l);
-    }
-}
-
-/// The children (and with `status`, the status) of rendered CRs as one YAML stream: each child
-/// under a `# Source: CRD/entry` comment naming the Katalog entry that produced it.
-pub fn template_doc(crs: &[OfflineCr], status: bool) -> Doc {
-    let mut d = Doc::new();
-    for cr in crs {
-        for child in &cr.children {
-            d.push("---");
-            d.push(format!("# Source: {}/{}", cr.crd, child.source));
-            push_lines(&mut d, &katalog::yaml::emit(&child.manifest));
-        }
-        if status {
-            d.push("---");
-            d.push(format!("# Status of {}", cr.identity));
-            push_lines(&mut d, &katalog::yaml::emit(&json!({"status": cr.status})));
-        }
-    }
-    d
-}
-
-/// [`template_doc`] as text.
-pub fn template_yaml(crs: &[OfflineCr], status: bool) -> String {
-    template_doc(crs, status).to_text(false)
 }

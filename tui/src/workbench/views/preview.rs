@@ -13,12 +13,15 @@
 use super::super::theme::{Theme, yaml_spans};
 use super::super::view::{Action, Ctx, KeyHelp, View, ViewId, result_for};
 use super::super::widgets::{Move, NAV_KEYS, navigation};
-use crate::cli::output::{gate_doc, template_doc, template_findings_doc};
+use crate::report::gate::gate_doc;
+use crate::report::template::{template_doc, template_findings_doc};
 use crate::report::{Doc, Line as DocLine, Tone};
 use crossterm::event::{KeyCode, KeyEvent};
 use katalog::admission::{Ask, Operation, UserInfo, review_documents};
+use katalog::load::include::read_yaml_values;
 use katalog::render::offline::{OfflineOptions, render_offline};
 use katalog::valid::Valid;
+use katalog::yaml::Limits;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -48,7 +51,7 @@ pub struct Rendered {
 /// defaults).
 pub fn render_file(valid: Arc<Valid>, file: &Path, shown: &str, install_namespace: &str, now: i64) -> Rendered {
     let mut r = Rendered { file: file.to_path_buf(), ..Rendered::default() };
-    let crs = match crate::cli::template::read_docs(file) {
+    let crs = match read_yaml_values(file, Limits::default()) {
         Ok(crs) if crs.is_empty() => {
             r.verdict.toned(Tone::Bad, format!("{shown} contains no documents"));
             return r;
@@ -528,11 +531,11 @@ mod tests {
         let file = demo("security/admission-rules/cr-denied.yaml");
         let r = render_file(valid.clone(), &file, "cr-denied.yaml", "orkestra-system", 0);
         // The same library calls as the commands, formatted by the commands' builders.
-        let crs = crate::cli::template::read_docs(&file).unwrap_or_else(|e| panic!("{e}"));
+        let crs = read_yaml_values(&file, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
         let opts = OfflineOptions { crd: None, seed: None, now: 0, show_secrets: false };
         let rendered: Vec<_> =
             (0..crs.len()).map(|i| render_offline(&valid.katalog, &valid.templates, &crs, i, &[], opts).unwrap_or_else(|e| panic!("{e}"))).collect();
-        assert_eq!(r.yaml.to_text(false), crate::cli::output::template_yaml(&rendered, true));
+        assert_eq!(r.yaml.to_text(false), crate::report::template::template_yaml(&rendered, true));
         let user = UserInfo { username: "kubernetes-admin".into(), groups: Vec::new() };
         let ask = Ask { op: Operation::Create, old: None, namespace: None, user, install_namespace: "orkestra-system", now: 0, seed: 0 };
         let reports: Vec<_> = review_documents(valid, &crs, &ask).into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();

@@ -7,7 +7,7 @@
 
 use super::super::view::{Action, Ctx, KeyHelp, View, ViewId, result_for};
 use super::super::widgets::{DocPane, Move, NAV_KEYS};
-use crate::cli::output::{sim_error_doc, simulate_cannot_run_line, simulate_doc, simulate_summary_doc};
+use crate::report::simulate::{sim_error_doc, simulate_cannot_run_line, simulate_doc, simulate_summary_doc};
 use crate::report::{Doc, Line, Tone};
 use crossterm::event::{KeyCode, KeyEvent};
 use katalog::load::LoadOptions;

@@ -4,6 +4,10 @@
 //! built by one function; neither front end formats it again, so the CLI and the workbench
 //! can never disagree about what a simulate run, a plan or a verdict says.
 
+pub mod gate;
+pub mod simulate;
+pub mod template;
+
 use std::fmt::Write as _;
 
 /// How a piece of text is meant: the front end picks the colour.
