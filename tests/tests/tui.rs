@@ -62,8 +62,16 @@ fn the_workbench_follows_saves_switches_views_simulates_and_restores_the_termina
     t.send(&["Enter"]);
     t.wait_for("the node at line 35", long, |s| s.contains("katalog.yaml:35"));
     t.send(&["e"]);
-    let (screen, _) = t.wait_for("the editor to have run", long, |s| s.contains("edited katalog.yaml"));
-    let args = std::fs::read_to_string(tmp.path().join("editor-args")).unwrap_or_default();
+    let args_file = tmp.path().join("editor-args");
+    let started = std::time::Instant::now();
+    while !args_file.exists() && started.elapsed() < long {
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // Back in the workbench: the status says the file was edited (then validated).
+    let (screen, _) = t.wait_for("the workbench after the editor", long, |s| {
+        s.contains("1 katalog") && (s.contains("edited katalog.yaml") || s.contains("validated after the change"))
+    });
+    let args = std::fs::read_to_string(&args_file).unwrap_or_default();
     assert_eq!(args.trim(), "+35 katalog.yaml", "the editor opens the Katalog at the node's line:\n{screen}");
     assert!(t.alternate_screen() && screen.contains("1 katalog"), "the workbench is back:\n{screen}");
 
