@@ -4,6 +4,7 @@
 //! built by one function; neither front end formats it again, so the CLI and the workbench
 //! can never disagree about what a simulate run, a plan or a verdict says.
 
+pub mod diff;
 pub mod gate;
 pub mod simulate;
 pub mod template;

@@ -4,18 +4,7 @@ use super::*;
 
 /// A unified diff, coloured: headers bold, removed lines red, added green, hunk headers cyan.
 pub fn diff_text(diff: &str) {
-    let color = stdout_color();
-    let mut out = std::io::stdout().lock();
-    for line in diff.lines() {
-        let code = match line.as_bytes() {
-            [b'+', b'+', b'+', ..] | [b'-', b'-', b'-', ..] => "1",
-            [b'+', ..] => "32",
-            [b'-', ..] => "31",
-            [b'@', b'@', ..] => "36",
-            _ => "",
-        };
-        let _ = writeln!(out, "{}", if code.is_empty() { line.to_string() } else { paint(color, code, line) });
-    }
+    let _ = std::io::stdout().lock().write_all(crate::report::diff::diff_doc(diff).to_text(stdout_color()).as_bytes());
 }
 
 fn change_line(c: &FieldChange) -> String {

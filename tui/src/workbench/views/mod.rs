@@ -1,5 +1,6 @@
 //! The views, one module each.
 
+pub mod diff;
 pub mod katalog;
 pub mod preview;
 pub mod problems;
@@ -18,7 +19,7 @@ pub fn all() -> Vec<Box<dyn View>> {
         Box::new(preview::Preview::default()),
         Box::new(simulate::SimulateView::default()),
         Box::new(Pending(ViewId::Rbac)),
-        Box::new(Pending(ViewId::Diff)),
+        Box::new(diff::DiffView::default()),
         Box::new(Pending(ViewId::Live)),
     ]
 }
