@@ -1,6 +1,7 @@
 //! The views, one module each.
 
 pub mod katalog;
+pub mod live;
 pub mod problems;
 
 use super::view::{Action, Ctx, KeyHelp, View, ViewId};
@@ -17,7 +18,7 @@ pub fn all() -> Vec<Box<dyn View>> {
         Box::new(Pending(ViewId::Simulate)),
         Box::new(Pending(ViewId::Rbac)),
         Box::new(Pending(ViewId::Diff)),
-        Box::new(Pending(ViewId::Live)),
+        Box::new(live::LiveView::default()),
     ]
 }
 
