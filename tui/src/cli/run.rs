@@ -5,13 +5,11 @@
 
 use super::Outcome;
 use katalog::valid::{Valid, load_valid};
-use services::cluster::KubeCluster;
-use services::devcluster::{DevCluster, Options as DevOptions};
-use services::run::{apply_cr_files, crd_plurals, install_crds, start_gateway};
+use services::devcluster::Options as DevOptions;
+use services::run::{DevError, DevStack, DevStackOptions, crd_plurals, has_cluster_config};
 use services::runtime::command::{RunArgs, serve};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Arguments of `ork run`.
 #[derive(clap::Args)]
@@ -25,17 +23,6 @@ pub struct Args {
     /// With --dev: where to write the dev cluster's kubeconfig, for kubectl.
     #[arg(long, default_value = "ork-dev.kubeconfig", value_name = "PATH")]
     kubeconfig: PathBuf,
-}
-
-/// Whether any cluster configuration exists: in-cluster, `$KUBECONFIG`, `~/.kube/config`.
-fn has_cluster_config() -> bool {
-    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-        return true;
-    }
-    if let Some(v) = std::env::var_os("KUBECONFIG") {
-        return std::env::split_paths(&v).any(|p| p.exists());
-    }
-    std::env::var_os("HOME").is_some_and(|h| PathBuf::from(h).join(".kube/config").exists())
 }
 
 /// Runs until SIGTERM / Ctrl-C.
@@ -60,44 +47,36 @@ pub fn run(args: Args) -> Outcome {
             serve(client, valid, opts).await?;
             return Ok(0);
         }
-        let cluster = DevCluster::start(DevOptions::default()).await.map_err(|e| anyhow::anyhow!("cannot start the dev cluster: {e}"))?;
-        let result = run_dev(&cluster, valid, &args.kubeconfig, opts).await;
-        cluster.stop().await;
-        result
+        run_dev(valid, args.kubeconfig, opts).await
     })
 }
 
-async fn run_dev(dev: &DevCluster, valid: Valid, kubeconfig: &std::path::Path, opts: services::runtime::Options) -> Outcome {
-    dev.write_kubeconfig(kubeconfig).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", kubeconfig.display()))?;
-    let client = dev.client().await.map_err(|e| anyhow::anyhow!("cannot connect to the dev cluster: {e}"))?;
-    let admin = Arc::new(KubeCluster::new(client.clone()));
-    let custom = install_crds(&admin, &valid.katalog).await?;
-    // The gateway before the crFiles: they are admitted (or refused) as on a real cluster.
-    let gateway = start_gateway(admin.clone(), &valid, &opts.namespace).await?;
-    if let Some(gw) = &gateway {
+/// The dev stack (shared with the workbench's Live view) until SIGTERM / Ctrl-C.
+async fn run_dev(valid: Valid, kubeconfig: PathBuf, opts: services::runtime::Options) -> Outcome {
+    let plurals = crd_plurals(&valid.katalog);
+    let stack = DevStack::start(valid, DevStackOptions { kubeconfig, cluster: DevOptions::default(), runtime: opts }).await.map_err(|e| match e {
+        DevError::Install(e) => anyhow::Error::new(e),
+        DevError::Runtime(e) => anyhow::Error::new(e),
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    if let Some(gw) = stack.gateway() {
         tracing::info!(
             webhooks = %gw.webhook_addr(),
             probes = %gw.http_addr(),
             "gateway ready beside the runtime: the Katalog's admission webhooks are registered on the dev cluster"
         );
     }
-    let result = async {
-        let crs = apply_cr_files(&admin, &valid.katalog, &custom).await?;
-        tracing::info!(
-            url = %dev.url(),
-            kubeconfig = %kubeconfig.display(),
-            "dev cluster ready: {} CRD(s) installed, {crs} CR(s) applied; try: kubectl --kubeconfig {} get {}",
-            custom.len(),
-            kubeconfig.display(),
-            crd_plurals(&valid.katalog).join(",")
-        );
-        serve(client, valid.clone(), opts).await?;
-        Ok(0)
-    }
-    .await;
-    // Stopped after the runtime (Ctrl-C / SIGTERM), and on every error path once it started.
-    if let Some(gw) = gateway {
-        gw.shutdown().await;
-    }
-    result
+    let kubeconfig = stack.kubeconfig().display().to_string();
+    tracing::info!(
+        url = %stack.url(),
+        kubeconfig = %kubeconfig,
+        "dev cluster ready: {} CRD(s) installed, {} CR(s) applied; try: kubectl --kubeconfig {kubeconfig} get {}",
+        stack.custom().len(),
+        stack.crs_applied(),
+        plurals.join(",")
+    );
+    services::serve::signal::shutdown_signal().await;
+    // Stopped after the runtime (Ctrl-C / SIGTERM): the gateway, then the cluster.
+    stack.stop().await;
+    Ok(0)
 }

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod katalog;
+pub mod live;
 pub mod preview;
 pub mod problems;
 pub mod simulate;
@@ -20,7 +21,7 @@ pub fn all() -> Vec<Box<dyn View>> {
         Box::new(simulate::SimulateView::default()),
         Box::new(Pending(ViewId::Rbac)),
         Box::new(diff::DiffView::default()),
-        Box::new(Pending(ViewId::Live)),
+        Box::new(live::LiveView::default()),
     ]
 }
 
