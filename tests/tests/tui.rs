@@ -127,3 +127,28 @@ fn ork_alone_opens_the_workbench_and_a_panic_still_restores_the_terminal() {
     let report = std::fs::read_to_string(tmp.path().join("panic.txt")).unwrap_or_default();
     assert!(report.contains("panic requested"), "the panic is reported on stderr: {report}");
 }
+
+#[test]
+fn the_live_view_runs_the_operator_on_the_dev_cluster_and_shows_the_cr_ready_with_its_children() {
+    let tmp = TempDir::new("tui-live");
+    copy_demo("beginner/hello-website", &tmp);
+    let t = start(&tmp);
+    let long = Duration::from_secs(30);
+    t.wait_for("the first frame", long, |s| s.contains("✓ valid"));
+    t.type_text(":live");
+    t.send(&["Enter"]);
+    t.wait_for("the live start screen", long, |s| s.contains("dev cluster") || s.contains("d "));
+    // Start the dev cluster with the runtime (as `ork run --dev`): cr.yaml is applied as a crFile.
+    t.send(&["d"]);
+    t.wait_for("the Website Ready with its Deployment and Service", Duration::from_secs(60), |s| {
+        s.contains("✓ Website") && s.contains("Ready") && s.contains("Deployment hello-web") && s.contains("Service hello")
+    });
+    // Apply the demo CR from the view.
+    t.send(&["a"]);
+    t.wait_for("the apply to be reported", long, |s| s.contains("applied") && s.contains("cr.yaml"));
+    t.wait_for("still Ready", long, |s| s.contains("✓ Website") && s.contains("Available"));
+    t.send(&["q"]);
+    let (screen, _) = t.wait_for("ork to exit", long, |s| s.contains("ORK-EXITED:") && s.contains("icanon"));
+    assert!(screen.contains("ORK-EXITED:0") && !screen.contains("-icanon"), "quits cleanly with the dev cluster running:\n{screen}");
+    assert!(!t.alternate_screen());
+}
