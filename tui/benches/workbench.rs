@@ -8,6 +8,8 @@
 //!   every view, draw — budget < 50 ms.
 //! - `frames`: every view of every demo drawn 50 times at 120×40 — budget < 16 ms per frame.
 //! - `scroll`: a 10,000-line YAML preview paged through, a frame per step — budget < 16 ms.
+//! - `live`: the Live view with 1,000 CRs (each with a Deployment child) streaming in as watch
+//!   events, a frame after every 10 events, then scrolled and filtered — budget < 16 ms.
 //!
 //! Run: `cargo bench -j2 -p ork-tui --bench workbench`. Prints p50 / p99 / max per benchmark;
 //! exits 1 when a budget is missed.
@@ -21,10 +23,12 @@ use ork_tui::workbench::jobs::Jobs;
 use ork_tui::workbench::msg::Msg;
 use ork_tui::workbench::pattern::Pattern;
 use ork_tui::workbench::theme::Theme;
-use ork_tui::workbench::view::ViewId;
+use ork_tui::workbench::view::{ViewId, result_for};
+use ork_tui::workbench::views::live::model::{ChildState, CrState, Started, Update};
 use ork_tui::workbench::widgets::{DocPane, Move};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -162,6 +166,31 @@ fn main() {
         }));
     }
     ok &= Stats { name: "scroll a 10,000-line preview".into(), samples, budget: Duration::from_millis(16) }.report();
+
+    // The Live view on 1,000 CRs.
+    let mut h = Harness::open(&root().join("demos/beginner/hello-website"));
+    h.keys("7");
+    let started =
+        Started { dev: true, cluster: "https://127.0.0.1:6443".into(), kubeconfig: None, runtime: None, gateway: None, plurals: vec!["websites".into()] };
+    h.send(result_for(ViewId::Live, Update::Started(started)));
+    let mut samples = Vec::new();
+    for i in 0..1000 {
+        let (ns, name) = (format!("team-{}", i % 7), format!("site-{i:04}"));
+        let cr = json!({"kind": "Website", "metadata": {"namespace": ns, "name": name, "uid": format!("uid-{i}"), "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "status": {"phase": "Available", "conditions": [{"type": "Ready", "status": if i % 5 == 0 {"False"} else {"True"}, "reason": "ReconcileSucceeded", "message": ""}]}});
+        let child = json!({"kind": "Deployment", "metadata": {"namespace": ns, "name": format!("{name}-web"), "ownerReferences": [{"uid": format!("uid-{i}")}]},
+            "spec": {"replicas": 2}, "status": {"readyReplicas": 2}});
+        h.send(result_for(ViewId::Live, Update::Cr(CrState::from_object(&cr).unwrap())));
+        h.send(result_for(ViewId::Live, Update::Child(ChildState::from_object(&child).unwrap())));
+        if i % 10 == 9 {
+            samples.push(timed(|| h.draw(&mut term)));
+        }
+    }
+    for keys in ["<PgDn>", "<PgDn>", "G", "k", "g", "/site-09<Enter>", "<Esc>"] {
+        h.keys(keys);
+        samples.push(timed(|| h.draw(&mut term)));
+    }
+    ok &= Stats { name: "live view, 1,000 CRs streaming in".into(), samples, budget: Duration::from_millis(16) }.report();
 
     if !ok {
         std::process::exit(1);
