@@ -6,6 +6,8 @@
 
 pub mod diff;
 pub mod gate;
+pub mod plan;
+pub mod rbac;
 pub mod simulate;
 pub mod template;
 
@@ -29,6 +31,8 @@ pub enum Tone {
     Strong,
     /// An added line, a key, a highlight.
     Accent,
+    /// What must not be missed: a permission escalation.
+    Alarm,
 }
 
 impl Tone {
@@ -42,6 +46,7 @@ impl Tone {
             Tone::Dim => Some("2"),
             Tone::Strong => Some("1"),
             Tone::Accent => Some("36"),
+            Tone::Alarm => Some("1;31"),
         }
     }
 }

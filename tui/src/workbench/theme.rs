@@ -29,7 +29,8 @@ impl Theme {
             (Tone::Bad, true) => s.fg(Color::Red),
             (Tone::Warn, true) => s.fg(Color::Yellow),
             (Tone::Accent, true) => s.fg(Color::Cyan),
-            (Tone::Bad, false) => s.add_modifier(Modifier::BOLD),
+            (Tone::Alarm, true) => s.fg(Color::Red).add_modifier(Modifier::BOLD),
+            (Tone::Bad | Tone::Alarm, false) => s.add_modifier(Modifier::BOLD),
             (Tone::Good | Tone::Warn | Tone::Accent, false) => s,
         }
     }

@@ -4,9 +4,9 @@
 //! Results go to stdout, diagnostics and progress to stderr.
 
 use super::{CliError, Outcome, Output};
-use katalog::authoring::diff::{FieldChange, Grant, Plan};
+use katalog::authoring::diff::Plan;
 use katalog::authoring::generate::GenerateError;
-use katalog::authoring::rbac::{Derivation, Rule, RuleSet, Scope, Verb};
+use katalog::authoring::rbac::{Derivation, RuleSet};
 use katalog::diag::{Diagnostic, display_path};
 use katalog::load::DocKind;
 use katalog::render::offline::{OfflineCr, OfflineError};
@@ -18,7 +18,6 @@ use services::run::InstallError;
 use services::runtime::StartError;
 use services::simulate::scaffold::{Scaffold, ScaffoldError};
 use services::simulate::{FileRun, SimError};
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! `ork validate`: findings, and with `--full` the permissions and profiles per CRD (text and JSON).
 
 use super::*;
+use crate::report::rbac::{permissions_doc, rules_doc};
+use crate::report::{Doc, Line as ReportLine, Tone};
 
 fn rules_json(rules: &RuleSet) -> serde_json::Value {
     let rules: Vec<_> = rules
@@ -81,93 +83,46 @@ fn validate_json(path: &Path, r: &Report, derived: Option<&Derivation>) {
     let _ = writeln!(out);
 }
 
-/// The rules as an aligned table, each followed by its reasons.
-fn print_rules(out: &mut impl Write, rules: &RuleSet, ns: &str, indent: &str, with_crd: bool) {
-    let group = |g: &str| if g.is_empty() { "core".to_string() } else { g.to_string() };
-    let target = |r: &Rule| {
-        let mut t = r.key.resource.clone();
-        if let Some(n) = &r.key.resource_name {
-            t.push_str(&format!(" [{n}]"));
-        }
-        if r.key.scope == Scope::Namespace {
-            t.push_str(&format!(" (namespace {ns})"));
-        }
-        t
-    };
-    let gw = rules.rules.iter().map(|r| group(&r.key.api_group).len()).max().unwrap_or(0);
-    let tw = rules.rules.iter().map(|r| target(r).chars().count()).max().unwrap_or(0);
-    for r in &rules.rules {
-        let verbs: Vec<&str> = r.verb_list().iter().map(|v| v.as_str()).collect();
-        let t = target(r);
-        let pad = tw.saturating_sub(t.chars().count());
-        let _ = writeln!(out, "{indent}{:gw$}  {t}{}  {}", group(&r.key.api_group), " ".repeat(pad), verbs.join(" "));
-        for (why, vs) in r.reasons() {
-            let vs: Vec<&str> = vs.iter().map(|v| v.as_str()).collect();
-            let text = if with_crd { why.to_string() } else { why.what.clone() };
-            let _ = writeln!(out, "{indent}    · {text} ({})", vs.join(", "));
-        }
-    }
-}
-
-fn validate_text(path: &Path, r: &Report, derived: Option<&Derivation>) {
-    let color_out = stdout_color();
-    let color_err = stderr_color();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
-
-    // Findings that belong to no CRD first, then per CRD (sorted by name).
-    let general: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.crd.is_none()).collect();
-    for d in &general {
-        let _ = writeln!(err, "{}", render(d, color_err));
-    }
+/// `ork validate`'s text report (what goes to stdout), built once. `findings` is called where
+/// the findings of no CRD (`None`, first) and of each CRD (after its line) belong, with the
+/// report built so far: the CLI prints that part and the findings (on stderr) there.
+pub fn validate_doc(path: &Path, r: &Report, derived: Option<&Derivation>, mut findings: impl FnMut(&mut Doc, Option<&str>)) -> Doc {
+    let mut doc = Doc::new();
+    findings(&mut doc, None);
     let kind = r.kind.map_or("document", |k| k.as_str());
     if let Some(name) = &r.name {
-        let _ = writeln!(out, "{kind} {name} ({})", display_path(path));
+        doc.push(format!("{kind} {name} ({})", display_path(path)));
     }
     for c in &r.crds {
-        let mine: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.crd.as_deref() == Some(c.name.as_str())).collect();
-        let failed = mine.iter().any(|d| d.is_error());
-        let mark = if failed { paint(color_out, "31", "✗") } else { paint(color_out, "32", "✓") };
+        let failed = r.diagnostics.iter().any(|d| d.crd.as_deref() == Some(c.name.as_str()) && d.is_error());
+        let mark = if failed { ReportLine::toned(Tone::Bad, "✗") } else { ReportLine::toned(Tone::Good, "✓") };
         let state = if c.enabled { "" } else { " (disabled)" };
         let deps = if c.depends_on.is_empty() { String::new() } else { format!(", dependsOn {}", c.depends_on.join(", ")) };
-        let _ = writeln!(
-            out,
-            "{mark} {}{state}  {} {} ({})  children: {}, validation: {}, mutation: {}, status fields: {}{deps}",
-            c.name, c.kind, c.group_version, c.plural, c.children, c.validation_rules, c.mutation_rules, c.status_fields
-        );
-        for d in mine {
-            let _ = writeln!(err, "{}", render(d, color_err));
-        }
+        doc.push(mark.with(
+            Tone::Plain,
+            format!(
+                " {}{state}  {} {} ({})  children: {}, validation: {}, mutation: {}, status fields: {}{deps}",
+                c.name, c.kind, c.group_version, c.plural, c.children, c.validation_rules, c.mutation_rules, c.status_fields
+            ),
+        ));
+        findings(&mut doc, Some(&c.name));
         if let Some(p) = derived.and_then(|d| d.crds.get(&c.name)) {
             let ns = derived.map_or("", |d| d.namespace.as_str());
             let profiles = if c.profiles.is_empty() { "none".to_string() } else { c.profiles.join(", ") };
-            let _ = writeln!(out, "    profiles: {profiles}");
-            let _ = writeln!(out, "    runtime permissions:");
-            print_rules(&mut out, &p.runtime, ns, "      ", false);
+            doc.push(format!("    profiles: {profiles}"));
+            doc.push("    runtime permissions:");
+            rules_doc(&mut doc, &p.runtime, ns, "      ", false);
             if !p.gateway.is_empty() {
-                let _ = writeln!(out, "    gateway permissions:");
-                print_rules(&mut out, &p.gateway, ns, "      ", false);
+                doc.push("    gateway permissions:");
+                rules_doc(&mut doc, &p.gateway, ns, "      ", false);
             }
         }
     }
     if r.startup_order.len() > 1 || derived.is_some() {
-        let _ = writeln!(out, "startup order: {}", r.startup_order.join(" → "));
+        doc.push(format!("startup order: {}", r.startup_order.join(" → ")));
     }
     if let Some(d) = derived {
-        let _ = writeln!(out, "runtime permissions ({} rules, ServiceAccount {}):", d.runtime.rules.len(), katalog::install::RUNTIME_SERVICE_ACCOUNT);
-        print_rules(&mut out, &d.runtime, &d.namespace, "  ", true);
-        if d.gateway.is_empty() {
-            let _ = writeln!(out, "gateway permissions: none (no gateway feature declared)");
-        } else {
-            let _ = writeln!(
-                out,
-                "gateway permissions ({} rules, ServiceAccount {}; features: {}):",
-                d.gateway.rules.len(),
-                katalog::install::GATEWAY_SERVICE_ACCOUNT,
-                d.gateway_features.join(", ")
-            );
-            print_rules(&mut out, &d.gateway, &d.namespace, "  ", true);
-        }
+        doc.append(permissions_doc(d));
     }
     let errors = r.diagnostics.error_count();
     let warnings = r.diagnostics.warning_count();
@@ -176,10 +131,29 @@ fn validate_text(path: &Path, r: &Report, derived: Option<&Derivation>) {
         Some(DocKind::E2e) => format!("{} expectation(s)", r.expectations),
         _ => format!("{} CRD(s)", r.crds.len()),
     };
-    let summary = if errors == 0 {
-        paint(color_out, "32", &format!("✓ valid: {what}, {warnings} warning(s)"))
+    if errors == 0 {
+        doc.toned(Tone::Good, format!("✓ valid: {what}, {warnings} warning(s)"));
     } else {
-        paint(color_out, "31", &format!("✗ invalid: {errors} error(s), {warnings} warning(s)"))
+        doc.toned(Tone::Bad, format!("✗ invalid: {errors} error(s), {warnings} warning(s)"));
+    }
+    doc
+}
+
+fn validate_text(path: &Path, r: &Report, derived: Option<&Derivation>) {
+    let color_out = stdout_color();
+    let color_err = stderr_color();
+    // Each part of the report is printed when the findings that follow it are, so stdout and
+    // stderr interleave on a terminal as they always have.
+    let flush = |doc: &mut Doc| {
+        let _ = std::io::stdout().lock().write_all(doc.to_text(color_out).as_bytes());
+        doc.lines.clear();
     };
-    let _ = writeln!(out, "{summary}");
+    let mut doc = validate_doc(path, r, derived, |doc, crd| {
+        flush(doc);
+        let mut err = std::io::stderr().lock();
+        for d in r.diagnostics.iter().filter(|d| d.crd.as_deref() == crd) {
+            let _ = writeln!(err, "{}", render(d, color_err));
+        }
+    });
+    flush(&mut doc);
 }

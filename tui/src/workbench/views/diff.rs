@@ -380,7 +380,7 @@ mod tests {
 
     /// A git repository holding a copy of hello-website, committed, then its Katalog changed.
     fn repo(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ork-wb-diff-{tag}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("ork-wb-diff-{tag}-{:010}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demos/beginner/hello-website");
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn outside_git_and_unknown_refs_say_why() {
-        let dir = std::env::temp_dir().join(format!("ork-wb-diff-nogit-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("ork-wb-diff-nogit-{:010}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demos/beginner/hello-website/katalog.yaml");

@@ -265,7 +265,8 @@ mod tests {
     /// A copy of a demo directory in a fresh temporary directory.
     fn copy_demo(rel: &str, name: &str) -> PathBuf {
         let unique = format!(
-            "ork-wb-{name}-{}-{}",
+            // Fixed width: snapshots replace this path, and the lines around it must not move.
+            "ork-wb-{name}-{:010}-{:020}",
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
         );
