@@ -150,37 +150,50 @@ fn meta_str<'v>(obj: &'v Value, field: &str) -> Option<&'v str> {
     obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str)
 }
 
+/// The resources of CRD entry `crd`'s children: the live ones (onCreate, onReconcile: listed
+/// and watched) and those of onDelete (only addressed by name while deleting; docs/rbac.md: the
+/// verbs differ). What a reconciler watches, and what a viewer of its children lists.
+fn entry_resources(katalog: &Katalog, entry: &katalog::model::crd::CrdEntry, crd: &str) -> Result<(Vec<ApiResource>, Vec<ApiResource>), SetupError> {
+    let mut child_resources: Vec<ApiResource> = Vec::new();
+    let mut delete_resources: Vec<ApiResource> = Vec::new();
+    if let Some(r) = entry.reconcile() {
+        let mut blocks: Vec<(bool, &katalog::model::HookTemplates)> = Vec::new();
+        blocks.extend(r.on_create.iter().chain(&r.on_reconcile).map(|b| (true, b)));
+        if let Some(d) = &r.on_delete {
+            blocks.push((false, d));
+            blocks.extend(d.groups.iter().map(|g| (false, g)));
+        }
+        for (live, b) in blocks {
+            for (kind, i, source, _) in b.indexed_entries("") {
+                let res = katalog::kinds::entry_resource(katalog, b, kind, i).map_err(|e| SetupError::ChildKind {
+                    crd: crd.to_string(),
+                    source_path: source.to_string(),
+                    detail: e,
+                })?;
+                let list = if live { &mut child_resources } else { &mut delete_resources };
+                if !list.iter().any(|c| c.group == res.group && c.plural == res.plural) {
+                    list.push(res);
+                }
+            }
+        }
+    }
+    Ok((child_resources, delete_resources))
+}
+
+/// The resources of the live children (onCreate, onReconcile) of CRD entry `crd`, as its
+/// reconciler watches them (the Katalog must have passed validation).
+pub fn child_resources(katalog: &Katalog, crd: &str) -> Result<Vec<ApiResource>, SetupError> {
+    let entry = katalog.crds().get(crd).ok_or_else(|| SetupError::NoEntry(crd.to_string()))?;
+    Ok(entry_resources(katalog, entry, crd)?.0)
+}
+
 impl<'k> Reconciler<'k> {
     /// The reconciler of CRD entry `crd` (the Katalog must have passed validation).
     pub fn new(katalog: &'k Katalog, templates: &'k TemplateSet, crd: &str) -> Result<Reconciler<'k>, SetupError> {
         let entry = katalog.crds().get(crd).ok_or_else(|| SetupError::NoEntry(crd.to_string()))?;
         let id = katalog::kinds::api_identity(entry).filter(|i| !i.plural.is_empty()).ok_or_else(|| SetupError::Identity(crd.to_string()))?;
         let own = ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced };
-        // Live children (onCreate, onReconcile) are listed and watched; onDelete kinds are only
-        // addressed by name while deleting (docs/rbac.md: the verbs differ).
-        let mut child_resources: Vec<ApiResource> = Vec::new();
-        let mut delete_resources: Vec<ApiResource> = Vec::new();
-        if let Some(r) = entry.reconcile() {
-            let mut blocks: Vec<(bool, &katalog::model::HookTemplates)> = Vec::new();
-            blocks.extend(r.on_create.iter().chain(&r.on_reconcile).map(|b| (true, b)));
-            if let Some(d) = &r.on_delete {
-                blocks.push((false, d));
-                blocks.extend(d.groups.iter().map(|g| (false, g)));
-            }
-            for (live, b) in blocks {
-                for (kind, i, source, _) in b.indexed_entries("") {
-                    let res = katalog::kinds::entry_resource(katalog, b, kind, i).map_err(|e| SetupError::ChildKind {
-                        crd: crd.to_string(),
-                        source_path: source.to_string(),
-                        detail: e,
-                    })?;
-                    let list = if live { &mut child_resources } else { &mut delete_resources };
-                    if !list.iter().any(|c| c.group == res.group && c.plural == res.plural) {
-                        list.push(res);
-                    }
-                }
-            }
-        }
+        let (child_resources, delete_resources) = entry_resources(katalog, entry, crd)?;
         let mut finalizers = vec![CLEANUP_FINALIZER.to_string()];
         if let Some(rt) = entry.runtime() {
             finalizers.extend(rt.finalizers.iter().map(|f| f.value.clone()).filter(|f| f != CLEANUP_FINALIZER));

@@ -214,8 +214,8 @@ fn child_resources(valid: &Valid) -> Vec<ApiResource> {
         if !entry.is_enabled() {
             continue;
         }
-        let Ok(r) = services::reconcile::Reconciler::new(&valid.katalog, &valid.templates, name) else { continue };
-        for c in r.child_resources() {
+        let Ok(resources) = services::reconcile::child_resources(&valid.katalog, name) else { continue };
+        for c in &resources {
             if !out.iter().any(|o| o.group == c.group && o.plural == c.plural) {
                 out.push(c.clone());
             }
