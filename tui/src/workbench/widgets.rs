@@ -98,9 +98,16 @@ pub struct DocPane {
     filter: String,
     offset: usize,
     height: usize,
+    /// Plain lines are drawn as YAML (keys, comments, dashes told apart).
+    yaml: bool,
 }
 
 impl DocPane {
+    /// A pane that draws its plain lines as highlighted YAML (a rendered manifest).
+    pub fn yaml() -> DocPane {
+        DocPane { yaml: true, ..DocPane::default() }
+    }
+
     /// A pane showing `doc`.
     pub fn new(doc: Doc) -> DocPane {
         let mut p = DocPane::default();
@@ -140,6 +147,17 @@ impl DocPane {
         self.offset
     }
 
+    /// The report line on top.
+    pub fn top(&self) -> usize {
+        self.shown.get(self.offset).copied().unwrap_or(0)
+    }
+
+    /// Scrolls so that report line `line` (or the first shown one after it) is on top.
+    pub fn scroll_to(&mut self, line: usize) {
+        let max = self.shown.len().saturating_sub(self.height.max(1));
+        self.offset = self.shown.partition_point(|&i| i < line).min(max);
+    }
+
     /// Scrolls by a navigation move; returns true when the key was a navigation key.
     pub fn on_key(&mut self, key: &KeyEvent) -> bool {
         match navigation(key) {
@@ -169,7 +187,7 @@ impl DocPane {
         self.height = area.height.saturating_sub(2) as usize;
         let max = self.shown.len().saturating_sub(self.height.max(1));
         self.offset = self.offset.min(max);
-        let lines: Vec<Line<'_>> = self.shown.iter().skip(self.offset).take(self.height).map(|&i| theme.line(&self.doc.lines[i])).collect();
+        let lines: Vec<Line<'_>> = self.shown.iter().skip(self.offset).take(self.height).map(|&i| draw_line(&self.doc.lines[i], theme, self.yaml)).collect();
         let mut block = Block::default().borders(Borders::ALL).border_style(theme.border()).title(Span::raw(format!(" {title} ")));
         if self.shown.len() > self.height {
             let pos = format!(" {}-{}/{} ", self.offset + 1, (self.offset + self.height).min(self.shown.len()), self.shown.len());
@@ -179,6 +197,14 @@ impl DocPane {
             block = block.title_bottom(Line::from(format!(" /{} ", self.filter)).left_aligned());
         }
         frame.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+/// A report line as drawn: a plain line of a YAML pane highlighted, anything else by its tones.
+fn draw_line<'a>(l: &'a crate::report::Line, theme: &Theme, yaml: bool) -> Line<'a> {
+    match l.pieces.as_slice() {
+        [p] if yaml && p.tone == crate::report::Tone::Plain => Line::from(super::theme::yaml_spans(&p.text, theme)),
+        _ => theme.line(l),
     }
 }
 

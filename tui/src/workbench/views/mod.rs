@@ -15,7 +15,7 @@ pub fn all() -> Vec<Box<dyn View>> {
     vec![
         Box::new(katalog::KatalogView::default()),
         Box::new(problems::Problems::default()),
-        Box::new(preview::Preview::default()),
+        Box::new(preview::Preview::new()),
         Box::new(simulate::SimulateView::default()),
         Box::new(rbac::RbacView::default()),
         Box::new(diff::DiffView::default()),

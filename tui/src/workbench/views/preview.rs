@@ -10,9 +10,8 @@
 //! Katalog or a CR file saved) changes; the previous preview stays on screen meanwhile. Only the
 //! visible lines are drawn, so a 10,000-line preview scrolls at the cost of one screen.
 
-use super::super::theme::{Theme, yaml_spans};
 use super::super::view::{Action, Ctx, KeyHelp, View, ViewId, result_for};
-use super::super::widgets::{Move, NAV_KEYS, navigation};
+use super::super::widgets::{DocPane, Move, NAV_KEYS, navigation};
 use crate::report::gate::gate_doc;
 use crate::report::template::{template_doc, template_findings_doc};
 use crate::report::{Doc, Line as DocLine, Tone};
@@ -100,87 +99,6 @@ pub fn render_file(valid: Arc<Valid>, file: &Path, shown: &str, install_namespac
     r
 }
 
-/// A scrolling pane of YAML lines, highlighted as they are drawn (only the visible ones), with
-/// the `/` filter.
-#[derive(Debug, Default)]
-struct YamlPane {
-    doc: Doc,
-    shown: Vec<usize>,
-    filter: String,
-    offset: usize,
-    height: usize,
-}
-
-impl YamlPane {
-    fn set_doc(&mut self, doc: Doc) {
-        self.doc = doc;
-        self.refilter();
-    }
-
-    fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.to_lowercase();
-        self.offset = 0;
-        self.refilter();
-    }
-
-    fn refilter(&mut self) {
-        self.shown = if self.filter.is_empty() {
-            (0..self.doc.lines.len()).collect()
-        } else {
-            self.doc.lines.iter().enumerate().filter(|(_, l)| l.text().to_lowercase().contains(&self.filter)).map(|(i, _)| i).collect()
-        };
-        self.offset = self.offset.min(self.shown.len().saturating_sub(1));
-    }
-
-    fn max(&self) -> usize {
-        self.shown.len().saturating_sub(self.height.max(1))
-    }
-
-    fn apply(&mut self, m: Move) {
-        let page = self.height.max(1) as i64;
-        let max = self.max() as i64;
-        self.offset = match m {
-            Move::By(d) => (self.offset as i64 + d).clamp(0, max) as usize,
-            Move::Pages(p) => (self.offset as i64 + p * page).clamp(0, max) as usize,
-            Move::Top => 0,
-            Move::Bottom => max as usize,
-        };
-    }
-
-    /// Scrolls so that doc line `line` (or the first shown one after it) is on top.
-    fn scroll_to(&mut self, line: usize) {
-        self.offset = self.shown.partition_point(|&i| i < line).min(self.max());
-    }
-
-    /// The doc line on top.
-    fn top(&self) -> usize {
-        self.shown.get(self.offset).copied().unwrap_or(0)
-    }
-
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, t: &Theme, title: &str) {
-        self.height = area.height.saturating_sub(2) as usize;
-        self.offset = self.offset.min(self.max());
-        let lines: Vec<Line<'_>> = self.shown.iter().skip(self.offset).take(self.height).map(|&i| yaml_line(&self.doc.lines[i], t)).collect();
-        let mut block = Block::default().borders(Borders::ALL).border_style(t.border()).title(format!(" {title} "));
-        if self.shown.len() > self.height {
-            let pos = format!(" {}-{}/{} ", self.offset + 1, (self.offset + self.height).min(self.shown.len()), self.shown.len());
-            block = block.title_bottom(Line::from(pos).right_aligned());
-        }
-        if !self.filter.is_empty() {
-            block = block.title_bottom(Line::from(format!(" /{} ", self.filter)).left_aligned());
-        }
-        frame.render_widget(Paragraph::new(lines).block(block), area);
-    }
-}
-
-/// A YAML line of the report in YAML colours (a toned line keeps its tones).
-fn yaml_line<'a>(l: &'a DocLine, t: &Theme) -> Line<'a> {
-    match l.pieces.as_slice() {
-        [p] if p.tone == Tone::Plain => Line::from(yaml_spans(&p.text, t)),
-        _ => t.line(l),
-    }
-}
-
 /// The Preview view.
 #[derive(Default)]
 pub struct Preview {
@@ -188,7 +106,7 @@ pub struct Preview {
     dir: PathBuf,
     index: usize,
     result: Option<Rendered>,
-    yaml: YamlPane,
+    yaml: DocPane,
     verdict_offset: usize,
     verdict_height: usize,
     seq: u64,
@@ -213,6 +131,11 @@ const KEYS: &[KeyHelp] = &[
 const COMMANDS: &[KeyHelp] = &[("cr FILE", "preview a CR file (a path, or part of one of the pattern's CR files)")];
 
 impl Preview {
+    /// The view, its lower pane drawing the rendered YAML highlighted.
+    pub fn new() -> Preview {
+        Preview { yaml: DocPane::yaml(), ..Preview::default() }
+    }
+
     fn shown(&self, p: &Path) -> String {
         match p.strip_prefix(&self.dir) {
             Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
@@ -320,7 +243,7 @@ impl View for Preview {
         self.running = false;
         let same_file = self.result.as_ref().is_some_and(|old| old.file == r.file);
         if !same_file {
-            self.yaml.offset = 0;
+            self.yaml.apply(Move::Top);
             self.verdict_offset = 0;
         }
         self.yaml.set_doc(r.yaml.clone());
@@ -581,13 +504,13 @@ mod tests {
 
     #[test]
     fn a_10000_line_preview_draws_only_what_is_visible() {
-        let mut pane = YamlPane::default();
+        let mut pane = DocPane::yaml();
         let mut d = Doc::new();
         for i in 0..10_000 {
             d.push(format!("  key{i}: value # {i}"));
         }
         pane.set_doc(d);
-        let t = Theme { color: true };
+        let t = super::super::super::theme::Theme { color: true };
         let backend = ratatui::backend::TestBackend::new(100, 30);
         let mut term = ratatui::Terminal::new(backend).unwrap_or_else(|e| panic!("{e}"));
         let started = std::time::Instant::now();
