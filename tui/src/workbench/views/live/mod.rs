@@ -22,7 +22,6 @@ use katalog::valid::Valid;
 use model::{CrKey, Model, Readiness, Row, Started, Update, age, explain, ready_word};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use std::collections::HashMap;
@@ -58,10 +57,10 @@ pub struct LiveView {
     /// dependsOn of each kind, from the Katalog.
     depends: HashMap<String, Vec<String>>,
     confirm: Option<CrKey>,
-    /// The last result of an apply or delete, shown in the header.
-    note: Option<(bool, String)>,
     /// Unix seconds used for ages (`None`: the clock; tests fix it).
     now: Option<i64>,
+    /// Whether the session is (or was) the dev stack.
+    dev: bool,
     /// The row selected before the rows changed: selected again after they are rebuilt, so
     /// the selection stays on its CR while others come and go.
     anchor: Option<Row>,
@@ -81,9 +80,9 @@ impl Default for LiveView {
             file: 0,
             depends: HashMap::new(),
             confirm: None,
-            note: None,
             now: None,
             anchor: None,
+            dev: false,
         }
     }
 }
@@ -119,10 +118,10 @@ impl LiveView {
         };
         self.model.clear();
         self.cursor = Cursor::default();
-        self.note = None;
         let setup = Setup { mode, valid, namespace: ctx.options.namespace.clone() };
         self.session = Some(Session::start(rt, setup, ctx.jobs.sender()));
         self.phase = Phase::Starting(mode);
+        self.dev = mode == Mode::Dev;
         Action::Status(match mode {
             Mode::Dev => "starting the dev cluster, the gateway and the runtime…".into(),
             Mode::Connect => "connecting to the current kube context…".into(),
@@ -134,7 +133,7 @@ impl LiveView {
             Some(s) => {
                 s.stop();
                 self.phase = Phase::Stopping;
-                Action::Status("stopping the watches, the runtime, the gateway and the dev cluster…".into())
+                Action::Status(if self.dev { "stopping the watches, the runtime, the gateway and the dev cluster…" } else { "stopping the watches…" }.into())
             }
             None => Action::Status("nothing runs".into()),
         }
@@ -192,7 +191,8 @@ impl LiveView {
                     self.phase = Phase::Idle;
                 }
                 self.session = None;
-                action = Action::Status("stopped: the watches, the runtime, the gateway and the dev cluster".into());
+                action =
+                    Action::Status(if self.dev { "stopped: the watches, the runtime, the gateway and the dev cluster" } else { "stopped: the watches" }.into());
             }
             Update::Applied { file, result } => {
                 let text = match result {
@@ -200,7 +200,6 @@ impl LiveView {
                     Err((Some(k), why)) => format!("✗ {file}: {} {} refused: {why}", k.kind, k.path()),
                     Err((None, why)) => format!("✗ {file}: {why}"),
                 };
-                self.note = Some((result.is_ok(), text.clone()));
                 action = Action::Status(text);
             }
             Update::Deleted { key, result } => {
@@ -208,7 +207,6 @@ impl LiveView {
                     Ok(()) => format!("✓ deleted {} {}", key.kind, key.path()),
                     Err(why) => format!("✗ delete {} {} refused: {why}", key.kind, key.path()),
                 };
-                self.note = Some((result.is_ok(), text.clone()));
                 action = Action::Status(text);
             }
             _ => {}
@@ -519,9 +517,9 @@ impl View for LiveView {
                         return Action::Status("nothing runs".into());
                     }
                     let Some(k) = self.selected() else { return Action::Status("no CR selected".into()) };
-                    let text = format!("delete {} {}? y/n", k.kind, k.path());
+                    // Asked on the view's last line (y deletes, any other key cancels).
                     self.confirm = Some(k);
-                    return Action::Status(text);
+                    return Action::None;
                 }
                 _ => {}
             }
@@ -561,8 +559,7 @@ impl View for LiveView {
         };
         let header = self.header(started, ctx);
         let confirm = self.confirm.as_ref().map(|k| format!("delete {} {}? y/n", k.kind, k.path()));
-        let note = self.note.clone();
-        let extra = u16::from(confirm.is_some() || note.is_some());
+        let extra = u16::from(confirm.is_some());
         let rest = area.height.saturating_sub(3 + extra);
         let list_h = (rest * 11 / 20).max(4).min(rest);
         let [head, list, detail, bottom] =
@@ -570,11 +567,8 @@ impl View for LiveView {
         frame.render_widget(Paragraph::new(header), head);
         self.render_list(frame, list, ctx);
         self.render_detail(frame, detail, ctx);
-        let t = ctx.theme;
         if let Some(c) = confirm {
-            frame.render_widget(Paragraph::new(Line::styled(c, t.tone(Tone::Warn))), bottom);
-        } else if let Some((ok, n)) = note {
-            frame.render_widget(Paragraph::new(Line::styled(n, if ok { t.tone(Tone::Good) } else { t.tone(Tone::Bad) })).style(Style::default()), bottom);
+            frame.render_widget(Paragraph::new(Line::styled(c, ctx.theme.tone(Tone::Warn).add_modifier(ratatui::style::Modifier::BOLD))), bottom);
         }
     }
 }

@@ -490,11 +490,15 @@ impl Model {
             }
             Update::Applied { result: Ok(keys), .. } => {
                 for k in keys {
-                    if let Some(c) = self.crs.get_mut(&k) {
-                        c.refused = None;
+                    match self.crs.get_mut(&k) {
+                        Some(c) if c.present => c.refused = None,
+                        // Refused before and not seen by the watch yet: it will be.
+                        Some(_) => {
+                            self.crs.remove(&k);
+                        }
+                        None => {}
                     }
                 }
-                self.crs.retain(|_, c| c.present);
                 self.dirty = true;
             }
             Update::Applied { result: Err((Some(key), why)), .. } => {
@@ -746,7 +750,9 @@ mod tests {
         let c = &m.crs[&key];
         assert_eq!((c.present, ready_word(c)), (false, "Refused"));
         assert_eq!(explain(&m, c, &[]), [(true, "refused: 403 denied".to_string())]);
-        m.apply(Update::Applied { file: "cr.yaml".into(), result: Ok(vec![]) });
+        m.apply(Update::Applied { file: "other.yaml".into(), result: Ok(vec![]) });
+        assert_eq!(m.crs.len(), 1, "an apply of another file keeps the refusal");
+        m.apply(Update::Applied { file: "cr.yaml".into(), result: Ok(vec![key]) });
         assert!(m.crs.is_empty());
     }
 
