@@ -90,6 +90,8 @@ pub struct Cx {
     /// Reads and merges `include:` files; `None`: decoding reads no files and `include:` is an
     /// unknown field.
     read_include: Option<IncludeReader>,
+    /// Resolves registry and https references (see [`crate::load::Remote`]).
+    remote: Option<std::sync::Arc<dyn crate::load::Remote>>,
 }
 
 /// Expands `include:` on a block being decoded as a struct that accepts includes (`keys`: the
@@ -108,7 +110,7 @@ impl Cx {
 
     /// A fresh context whose `include:`s, imports and file references must stay inside `root`.
     pub fn with_root(limits: Limits, root: PatternRoot) -> Cx {
-        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root, read_include: None }
+        Cx { path: Vec::new(), diags: Diagnostics::default(), limits, include_stack: Vec::new(), includes: Vec::new(), root, read_include: None, remote: None }
     }
 
     /// This context, expanding `include:` with `reader`.
@@ -137,6 +139,22 @@ impl Cx {
     /// The pattern root in force.
     pub fn root(&self) -> &PatternRoot {
         &self.root
+    }
+
+    /// This context, resolving remote references with `remote`.
+    pub fn with_remote(mut self, remote: Option<std::sync::Arc<dyn crate::load::Remote>>) -> Cx {
+        self.remote = remote;
+        self
+    }
+
+    /// The resolver of remote references, if any.
+    pub fn remote(&self) -> Option<std::sync::Arc<dyn crate::load::Remote>> {
+        self.remote.clone()
+    }
+
+    /// Confines the files of the fetched pattern in `dir` to `dir`.
+    pub fn add_fetched_root(&mut self, dir: &Path) {
+        self.root.add_fetched(dir);
     }
 
     /// Whether the file `path` (named at `reference`, as `what`: "include", "motif", …) may be

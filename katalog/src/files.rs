@@ -94,6 +94,9 @@ pub fn read_text_bounded(path: &Path, max_bytes: u64) -> Result<String, Diagnost
 pub struct PatternRoot {
     /// Canonical (symlinks resolved) root directory; `None`: every path is admitted.
     dir: Option<PathBuf>,
+    /// The directories of patterns fetched from a registry or over https (canonical): a file
+    /// inside one of them may name files only inside that same directory.
+    fetched: Vec<PathBuf>,
 }
 
 /// A file reference that leaves the pattern root.
@@ -122,12 +125,12 @@ impl PatternRoot {
         if allow_outside {
             return PatternRoot::unrestricted();
         }
-        PatternRoot { dir: Some(resolve(&dir_of(top_file))) }
+        PatternRoot { dir: Some(resolve(&dir_of(top_file))), fetched: Vec::new() }
     }
 
     /// No restriction.
     pub fn unrestricted() -> PatternRoot {
-        PatternRoot { dir: None }
+        PatternRoot { dir: None, fetched: Vec::new() }
     }
 
     /// The root directory (canonical), `None` when unrestricted.
@@ -143,11 +146,30 @@ impl PatternRoot {
         if resolved.starts_with(root) { Ok(()) } else { Err(OutsideRoot { path: path.to_path_buf(), resolved, root: root.clone() }) }
     }
 
-    /// [`PatternRoot::admit`], as the diagnostic to report at `reference` (the position of the
-    /// path in the document) when refused. `what` names the reference: "include", "motif",
-    /// "Komposer import", "crdFile", "crFiles entry".
+    /// Adds the directory of a fetched pattern (a registry import, an https file): the files
+    /// in it are confined to it, whatever the main root.
+    pub fn add_fetched(&mut self, dir: &Path) {
+        let dir = resolve(dir);
+        if !self.fetched.contains(&dir) {
+            self.fetched.push(dir);
+        }
+    }
+
+    /// Admits `path`, named by the file `from`: a file inside a fetched pattern may name only
+    /// files of that pattern; any other file, files inside the root.
+    pub fn admit_from(&self, from: &Path, path: &Path) -> Result<(), OutsideRoot> {
+        let Some(root) = &self.dir else { return Ok(()) };
+        let from = resolve(from);
+        let root = self.fetched.iter().filter(|f| from.starts_with(f)).max_by_key(|f| f.as_os_str().len()).unwrap_or(root);
+        let resolved = resolve(path);
+        if resolved.starts_with(root) { Ok(()) } else { Err(OutsideRoot { path: path.to_path_buf(), resolved, root: root.clone() }) }
+    }
+
+    /// [`PatternRoot::admit_from`] the file of `reference`, as the diagnostic to report at
+    /// `reference` (the position of the path in the document) when refused. `what` names the
+    /// reference: "include", "motif", "Komposer import", "crdFile", "crFiles entry".
     pub fn check(&self, path: &Path, reference: Span, what: &str) -> Result<(), Diagnostic> {
-        self.admit(path).map_err(|o| o.diagnostic(reference, what))
+        self.admit_from(&reference.file.path(), path).map_err(|o| o.diagnostic(reference, what))
     }
 }
 

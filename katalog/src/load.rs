@@ -20,9 +20,12 @@ use std::path::{Path, PathBuf};
 mod documents;
 pub mod include;
 mod motif;
+pub mod remote;
+
+pub use remote::{Remote, RemoteAuth, RemoteKind, RemoteRequest, Resolved};
 
 /// Options for loading.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct LoadOptions {
     /// Input caps.
     pub limits: Limits,
@@ -31,6 +34,16 @@ pub struct LoadOptions {
     /// [`load_file`]). Off by default: a pattern pulled from elsewhere must not read, ship or
     /// echo the reader's other files (`ork … --allow-outside-root`).
     pub allow_outside_root: bool,
+    /// Resolves registry and https references (Motif `oci://` imports, Komposer
+    /// `imports.registry` and https `imports.files`); `None`: they are reported as needing a
+    /// registry client.
+    pub remote: Option<std::sync::Arc<dyn Remote>>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions").field("limits", &self.limits).field("allow_outside_root", &self.allow_outside_root).field("remote", &self.remote.is_some()).finish()
+    }
 }
 
 /// The kind of the top-level document that was loaded.
@@ -118,7 +131,7 @@ impl Loaded {
 /// [`LoadOptions::allow_outside_root`]; one that does not is reported (`outside-root`) and
 /// never opened.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    let mut cx = include::context(opts.limits, PatternRoot::of_file(path, opts.allow_outside_root));
+    let mut cx = include::context(opts.limits, PatternRoot::of_file(path, opts.allow_outside_root)).with_remote(opts.remote.clone());
     let mut out = Loaded { path: path.to_path_buf(), ..Loaded::default() };
     if let Some((kind, root)) = read_document(path, &mut cx, None) {
         out.kind = Some(kind);
@@ -364,6 +377,27 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
     let mut description: Option<Node> = None;
     let mut version: Option<Node> = None;
 
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let registry = komposer.get("imports").and_then(|i| i.get("registry")).and_then(Node::as_seq).unwrap_or(&[]);
+    for (i, entry) in registry.iter().enumerate() {
+        let url_node = entry.get("url").unwrap_or(entry);
+        let Some(raw) = url_node.as_scalar_text() else { continue }; // type errors come from Komposer::decode
+        let at = |cx: &mut Cx, d: Diagnostic| cx.in_key("imports", |cx| cx.in_key("registry", |cx| cx.in_index(i, |cx| cx.push(d))));
+        if entry.get("oci").and_then(Node::as_scalar_text) == Some("false") || (raw.starts_with("https://") && !raw.starts_with("oci://")) {
+            at(cx, Diagnostic::error("not-supported", "git sources are not fetched by ork").at(url_node.span).help("push the pattern to an OCI registry (`ork push`) and import it by its oci:// reference"));
+            continue;
+        }
+        if entry.get("useKomposer").and_then(Node::as_scalar_text) == Some("true") {
+            at(cx, Diagnostic::error("not-supported", "importing a pattern's komposer.yaml (`useKomposer: true`) is not supported by ork").at(url_node.span).help("import the Katalog patterns that Komposer imports"));
+            continue;
+        }
+        let version = entry.get("version").and_then(Node::as_scalar_text);
+        let request = remote::request(raw, version, RemoteKind::Katalog, entry, url_node.span);
+        let dir = cx.in_key("imports", |cx| cx.in_key("registry", |cx| cx.in_index(i, |cx| remote::fetch(cx, request, url_node.span))));
+        if let Some(dir) = dir {
+            sources.push(dir.join("katalog.yaml"));
+        }
+    }
     let files = komposer.get("imports").and_then(|i| i.get("files")).and_then(Node::as_seq).unwrap_or(&[]);
     for (i, entry) in files.iter().enumerate() {
         let url_node = entry.get("url").unwrap_or(entry);
@@ -383,19 +417,54 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
             },
             None => raw.to_string(),
         };
-        if resolved.starts_with("https://") || resolved.starts_with("http://") {
+        if resolved.starts_with("http://") {
             cx.push(
-                Diagnostic::warning("not-supported-yet", "remote Katalog imports are parsed but not fetched yet")
+                Diagnostic::error("insecure-url", "Katalog imports are fetched over https only")
                     .at(url_node.span)
                     .path(format!("imports.files[{i}]"))
-                    .help("download the file and import it by local path"),
+                    .help("use an https:// URL"),
             );
+            continue;
+        }
+        if resolved.starts_with("https://") {
+            let auth = remote::auth_of(entry.get("auth"));
+            let fetched = cx.in_key("imports", |cx| {
+                cx.in_key("files", |cx| {
+                    cx.in_index(i, |cx| {
+                        let Some(remote) = cx.remote() else {
+                            cx.push(
+                                Diagnostic::error("registry-unavailable", "this command does not fetch remote Katalog imports")
+                                    .at(url_node.span)
+                                    .help("run `ork validate` or `ork simulate`, or download the file and import it by local path"),
+                            );
+                            return None;
+                        };
+                        match remote.file(&resolved, auth.as_ref()) {
+                            Ok(r) => {
+                                if let Some(w) = r.warning {
+                                    cx.push(Diagnostic::warning("registry-unreachable", w).at(url_node.span));
+                                }
+                                cx.add_fetched_root(&crate::files::dir_of(&r.path));
+                                Some(r.path)
+                            }
+                            Err(message) => {
+                                cx.push(Diagnostic::error("import-failed", format!("cannot fetch {resolved}: {message}")).at(url_node.span));
+                                None
+                            }
+                        }
+                    })
+                })
+            });
+            sources.extend(fetched);
             continue;
         }
         let path = include::join_relative(&span.file.path(), &resolved);
         if !cx.in_key("imports", |cx| cx.in_key("files", |cx| cx.in_index(i, |cx| cx.admit(&path, url_node.span, "Komposer import")))) {
             continue;
         }
+        sources.push(path);
+    }
+    for path in sources {
         let Some((_, root)) = read_document(&path, cx, Some(&[DocKind::Katalog])) else {
             // Point an unreadable import at the line that names it.
             continue;

@@ -123,7 +123,7 @@ fn main() {
         h.app.switch_to(*view);
         h.settle();
         let pattern = h.app.pattern().clone();
-        let opts = h.app.options.load;
+        let opts = h.app.options.load.clone();
         samples.push(timed(|| {
             let a = Analysis::run(1000 + i as u64, pattern, &opts);
             h.send(Msg::Analyzed(Arc::new(a)));

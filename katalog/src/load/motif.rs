@@ -91,22 +91,19 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
     let reference = imp.get("motif")?;
     let r = reference.as_scalar_text()?; // a type error is reported by the decoder
     let is_file = r.starts_with("./") || r.starts_with("../") || r.starts_with('/') || r.ends_with(".yaml") || r.ends_with(".yml");
-    if !is_file {
-        cx.in_key("motif", |cx| {
-            cx.push(
-                Diagnostic::warning("not-supported-yet", format!("registry motif `{r}` is parsed but not pulled yet"))
-                    .at(reference.span)
-                    .help("reference the motif by a local file path (./motifs/x/motif.yaml)"),
-            )
-        });
-        return None;
-    }
-    let base = reference.span.file.path();
-    let path = super::include::join_relative(&base, r);
-    let (_, motif_root) = cx.in_key("motif", |cx| {
-        if !cx.admit(&path, reference.span, "motif") {
+    let path = if is_file {
+        let base = reference.span.file.path();
+        let path = super::include::join_relative(&base, r);
+        if !cx.in_key("motif", |cx| cx.admit(&path, reference.span, "motif")) {
             return None;
         }
+        path
+    } else {
+        let version = imp.get("version").and_then(Node::as_scalar_text);
+        let request = super::remote::request(r, version, super::remote::RemoteKind::Motif, imp, reference.span);
+        cx.in_key("motif", |cx| super::remote::fetch(cx, request, reference.span))?.join("motif.yaml")
+    };
+    let (_, motif_root) = cx.in_key("motif", |cx| {
         let before = cx.diagnostics().error_count();
         let doc = read_document(&path, cx, Some(&[DocKind::Motif]));
         if doc.is_none() && cx.diagnostics().error_count() == before {

@@ -365,6 +365,8 @@ pub struct MotifImport {
     pub oci: Option<bool>,
     /// Registry credentials.
     pub auth: Option<EnvAuth>,
+    /// A public key (PEM file, relative to this file) the Motif artifact must be signed with.
+    pub verify: Option<Str>,
     /// Values for the motif's inputs.
     pub with: Map<Node>,
     #[decode(span)]

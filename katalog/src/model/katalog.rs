@@ -587,6 +587,8 @@ pub struct RegistryImportDetails {
     pub version: Option<Str>,
     /// Registry credentials.
     pub auth: Option<EnvAuth>,
+    /// A public key (PEM file, relative to this file) the artifact must be signed with.
+    pub verify: Option<Str>,
     /// Git refs per pattern.
     pub katalog: Option<Node>,
 }
@@ -604,8 +606,7 @@ impl Decode for RegistryImport {
 /// Komposer `imports`.
 #[derive(Debug, Clone, Default, Decode)]
 pub struct KomposerImports {
-    /// Registry patterns.
-    #[decode(unsupported = "registry imports are resolved by `ork pull` (not implemented yet)")]
+    /// Registry patterns (resolved through the `oci` crate's cache).
     pub registry: Vec<RegistryImport>,
     /// Katalog files.
     pub files: Vec<FileImport>,
@@ -660,5 +661,10 @@ impl<T: crate::decode::Walk> crate::decode::Walk for MotifRules<T> {
 
 /// Import locations are paths and URLs, never templates.
 impl crate::decode::Walk for FileImport {
+    fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+}
+
+/// Registry references are never templates.
+impl crate::decode::Walk for RegistryImport {
     fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
 }

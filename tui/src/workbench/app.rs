@@ -162,7 +162,7 @@ impl App {
         }
         self.validating = true;
         self.generation += 1;
-        let (generation, pattern, opts) = (self.generation, self.pattern.clone(), self.options.load);
+        let (generation, pattern, opts) = (self.generation, self.pattern.clone(), self.options.load.clone());
         self.jobs.spawn("validate", move || Msg::Analyzed(Arc::new(Analysis::run(generation, pattern, &opts))));
     }
 

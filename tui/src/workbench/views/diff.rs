@@ -216,7 +216,7 @@ impl DiffView {
         }
         self.running = true;
         let target = self.target.clone().unwrap_or_else(|| Target::Git("HEAD".into()));
-        let (pattern, ns, load) = (a.pattern.clone(), ctx.options.namespace.clone(), ctx.options.load);
+        let (pattern, ns, load) = (a.pattern.clone(), ctx.options.namespace.clone(), ctx.options.load.clone());
         ctx.jobs.spawn("diff", move || result_for(ViewId::Diff, compare(&pattern, &target, &ns, &load)));
     }
 

@@ -114,7 +114,7 @@ impl SimulateView {
         self.running = true;
         self.asked = false;
         self.stale = false;
-        let (seq, files, load) = (self.seq, self.files.clone(), ctx.options.load);
+        let (seq, files, load) = (self.seq, self.files.clone(), ctx.options.load.clone());
         ctx.jobs.spawn("simulate", move || result_for(ViewId::Simulate, run_all(seq, files, &load)));
     }
 
