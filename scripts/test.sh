@@ -13,6 +13,12 @@ command -v kubectl >/dev/null 2>&1 || need_apt+=(kubectl)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The workbench test drives the real `ork tui` in a terminal.
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+# The OCI distribution tests push to and pull from Debian's docker-registry (CNCF
+# distribution) on 127.0.0.1, read what was pushed with skopeo (a client independent of ork's),
+# and make the registry's htpasswd file with apache2-utils' htpasswd.
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   need_apt+=(python3-venv)
@@ -42,6 +48,15 @@ KUBERNETES_VALIDATE=1.37.0
 if [ "$(.venv/bin/kubernetes-validate --version 2>/dev/null)" != "$KUBERNETES_VALIDATE" ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE"
+fi
+# The OCI tests' second client (tests/support/oci_read.py): PyPI oras pushes and pulls artifacts
+# independently of ork's code, and cryptography checks the signatures `ork push --sign-key`
+# writes.
+ORAS=0.2.43
+CRYPTOGRAPHY=50.0.2
+if [ "$(.venv/bin/python -c 'from importlib.metadata import version as v; print(v("oras"), v("cryptography"))' 2>/dev/null)" != "$ORAS $CRYPTOGRAPHY" ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check "oras==$ORAS" "cryptography==$CRYPTOGRAPHY"
 fi
 
 # Style and lints are part of the suite: a change that is not formatted or that clippy warns

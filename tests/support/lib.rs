@@ -368,3 +368,418 @@ impl Drop for Tmux {
         let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
     }
 }
+
+/// The Python of `.venv/` at the repository root (scripts/test.sh creates it and installs the
+/// pinned PyPI tools the tests run: kubernetes-validate, oras, cryptography).
+pub fn venv_python() -> PathBuf {
+    let python = root().join(".venv/bin/python");
+    assert!(python.exists(), "{} is missing: run ./scripts/test.sh, which creates .venv/ with oras and cryptography", python.display());
+    python
+}
+
+/// Runs `tests/support/oci_read.py args…` (the PyPI `oras` client, and a `cryptography`
+/// signature check) with the `.venv` Python, and `env` set. Prefer [`Registry::oci_read`],
+/// which adds the registry's transport flags and credentials.
+pub fn oci_read(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let script = root().join("tests/support/oci_read.py");
+    let mut c = Command::new(venv_python());
+    c.arg(script).args(args).env_remove("ORAS_USER").env_remove("ORAS_PASS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap_or_else(|e| panic!("cannot run oci_read.py: {e}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How a [`Registry`] is reached. (Its `Debug` leaves the password out.)
+#[derive(Clone, PartialEq, Eq)]
+pub enum RegistryMode {
+    /// Plain HTTP, anonymous.
+    Plain,
+    /// Plain HTTP, htpasswd basic auth.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        pass: String,
+    },
+    /// HTTPS with a certificate for 127.0.0.1 and localhost signed by a test CA, anonymous.
+    Tls,
+}
+
+/// Debian's `docker-registry` (CNCF distribution 2.8) serving on 127.0.0.1 with a random free
+/// port, its storage (filesystem driver), configuration, certificates and log in a temporary
+/// directory. Started and ready (`/v2/` answers) when a constructor returns; killed (by PID, then
+/// reaped) on [`Registry::stop`] or drop. Every wait is bounded.
+///
+/// The registry's stdout and stderr (its log and access log) go to a file, read with
+/// [`Registry::log`]: a test can assert that a secret appears nowhere in it.
+pub struct Registry {
+    mode: RegistryMode,
+    port: u16,
+    child: Option<std::process::Child>,
+    /// The CA certificate (DER), in TLS mode.
+    ca_der: Option<Vec<u8>>,
+    dir: TempDir,
+}
+
+impl std::fmt::Debug for RegistryMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegistryMode::Plain => f.write_str("Plain"),
+            RegistryMode::Basic { user, .. } => f.debug_struct("Basic").field("user", user).finish_non_exhaustive(),
+            RegistryMode::Tls => f.write_str("Tls"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("host", &self.host()).field("mode", &self.mode).field("dir", &self.dir.path()).finish()
+    }
+}
+
+/// Attempts at a free port: the port is released between picking and the registry binding it,
+/// so another process may take it in between.
+const REGISTRY_PORT_ATTEMPTS: u32 = 5;
+/// Readiness polls and their interval: 100 × 50 ms.
+const REGISTRY_READY_POLLS: u32 = 100;
+const REGISTRY_READY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl Registry {
+    /// Plain HTTP, anonymous.
+    pub fn plain() -> Registry {
+        Registry::start(RegistryMode::Plain)
+    }
+
+    /// Plain HTTP with htpasswd basic auth for `user`/`pass` (bcrypt, made by `htpasswd -Bbn`).
+    pub fn basic(user: &str, pass: &str) -> Registry {
+        Registry::start(RegistryMode::Basic { user: user.to_string(), pass: pass.to_string() })
+    }
+
+    /// HTTPS with a test CA ([`Registry::ca_pem_path`]), anonymous.
+    pub fn tls() -> Registry {
+        Registry::start(RegistryMode::Tls)
+    }
+
+    /// Starts a registry in `mode`; panics (with the registry's log) when it does not answer.
+    pub fn start(mode: RegistryMode) -> Registry {
+        let dir = TempDir::new("registry");
+        std::fs::create_dir_all(dir.path().join("storage")).unwrap_or_else(|e| panic!("mkdir storage: {e}"));
+        let ca_der = match &mode {
+            RegistryMode::Tls => Some(write_test_certificates(dir.path())),
+            RegistryMode::Basic { user, pass } => {
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", user, pass])
+                    .output()
+                    .unwrap_or_else(|e| panic!("htpasswd is required (apt apache2-utils; scripts/test.sh installs it): {e}"));
+                assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
+                std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap_or_else(|e| panic!("write htpasswd: {e}"));
+                None
+            }
+            RegistryMode::Plain => None,
+        };
+        let mut reg = Registry { mode, port: 0, child: None, ca_der, dir };
+        let mut last_log = String::new();
+        for _ in 0..REGISTRY_PORT_ATTEMPTS {
+            reg.port = free_port();
+            std::fs::write(reg.config_path(), reg.config()).unwrap_or_else(|e| panic!("write registry config: {e}"));
+            let log = std::fs::File::create(reg.log_path()).unwrap_or_else(|e| panic!("create registry log: {e}"));
+            let log2 = log.try_clone().unwrap_or_else(|e| panic!("registry log: {e}"));
+            let child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(reg.config_path())
+                .stdin(std::process::Stdio::null())
+                .stdout(log)
+                .stderr(log2)
+                .spawn()
+                .unwrap_or_else(|e| panic!("docker-registry is required (apt docker-registry; scripts/test.sh installs it): {e}"));
+            reg.child = Some(child);
+            if reg.wait_ready() {
+                return reg;
+            }
+            reg.stop();
+            last_log = reg.log();
+            if !last_log.contains("address already in use") {
+                break;
+            }
+        }
+        panic!("docker-registry did not answer on {} within {} × {:?}; its log:\n{last_log}", reg.host(), REGISTRY_READY_POLLS, REGISTRY_READY_INTERVAL);
+    }
+
+    /// Polls until the registry has logged that it listens on its port (so what answers is this
+    /// registry, not another process that took the port) and `/v2/` answers 200 (or 401 with
+    /// auth): false when the process exits or the polls run out.
+    fn wait_ready(&mut self) -> bool {
+        let listening = format!("listening on {}", self.host());
+        for _ in 0..REGISTRY_READY_POLLS {
+            if let Some(child) = self.child.as_mut()
+                && !matches!(child.try_wait(), Ok(None))
+            {
+                return false;
+            }
+            if self.log().contains(&listening) && matches!(self.v2_status(), Some(200 | 401)) {
+                return true;
+            }
+            std::thread::sleep(REGISTRY_READY_INTERVAL);
+        }
+        false
+    }
+
+    /// The HTTP status of an anonymous `GET /v2/` (TLS verified against the test CA), or `None`
+    /// when there is no answer within a second.
+    pub fn v2_status(&self) -> Option<u16> {
+        use std::net::{SocketAddr, TcpStream};
+        let timeout = std::time::Duration::from_secs(1);
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut sock = TcpStream::connect_timeout(&addr, timeout).ok()?;
+        sock.set_read_timeout(Some(timeout)).ok()?;
+        sock.set_write_timeout(Some(timeout)).ok()?;
+        match &self.ca_der {
+            None => http_status(&mut sock, &self.host()),
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(rustls_pki_types::CertificateDer::from(ca.clone())).ok()?;
+                let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+                    .with_safe_default_protocol_versions()
+                    .ok()?
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                let name = rustls_pki_types::ServerName::try_from("127.0.0.1").ok()?;
+                let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).ok()?;
+                let mut tls = rustls::Stream::new(&mut conn, &mut sock);
+                http_status(&mut tls, &self.host())
+            }
+        }
+    }
+
+    fn config(&self) -> String {
+        let q = |p: PathBuf| serde_json::Value::String(p.to_string_lossy().into_owned()).to_string();
+        let d = self.dir.path();
+        let mut c = format!(
+            "version: 0.1\n\
+             log:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\n\
+             storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n  \
+             maintenance:\n    uploadpurging:\n      enabled: false\n\
+             http:\n  addr: 127.0.0.1:{port}\n  secret: ork-test-http-secret\n",
+            storage = q(self.storage_dir()),
+            port = self.port,
+        );
+        if self.is_tls() {
+            c.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", q(d.join("server.crt")), q(d.join("server.key"))));
+        }
+        if let RegistryMode::Basic { .. } = self.mode {
+            c.push_str(&format!("auth:\n  htpasswd:\n    realm: ork-test\n    path: {}\n", q(d.join("htpasswd"))));
+        }
+        c
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.yml")
+    }
+
+    /// The registry's address, `127.0.0.1:PORT` (the host part of a reference).
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://…`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", if self.is_tls() { "https" } else { "http" }, self.host())
+    }
+
+    /// How it is reached.
+    pub fn mode(&self) -> &RegistryMode {
+        &self.mode
+    }
+
+    /// Whether it serves HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.mode == RegistryMode::Tls
+    }
+
+    /// The user and password, in basic-auth mode.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        match &self.mode {
+            RegistryMode::Basic { user, pass } => Some((user, pass)),
+            _ => None,
+        }
+    }
+
+    /// The storage root (filesystem driver): blobs live under
+    /// `docker/registry/v2/blobs/sha256/<first two hex>/<hex>/data`.
+    pub fn storage_dir(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// The file holding blob `digest` (`sha256:<hex>`) in the storage; edit it to tamper.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or_else(|| panic!("not a sha256 digest: {digest}"));
+        assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()), "not a sha256 digest: {digest}");
+        self.storage_dir().join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+    }
+
+    /// The test CA certificate (PEM), in TLS mode: what `--ca-file` takes.
+    pub fn ca_pem_path(&self) -> PathBuf {
+        assert!(self.is_tls(), "ca_pem_path: the registry at {} does not serve TLS", self.host());
+        self.cert_dir().join("ca.crt")
+    }
+
+    /// A directory holding only the CA certificate as `ca.crt`, in TLS mode: what
+    /// `skopeo --cert-dir` takes.
+    pub fn cert_dir(&self) -> PathBuf {
+        assert!(self.is_tls(), "cert_dir: the registry at {} does not serve TLS", self.host());
+        self.dir.path().join("certs")
+    }
+
+    /// The file the registry's stdout and stderr go to.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("registry.log")
+    }
+
+    /// The registry's log so far (its own log and the access log).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Stops the registry: SIGKILL by PID, then reaps it. Idempotent; the storage stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the registry process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The transport flags `skopeo` needs for this registry (`--tls-verify=false` for HTTP,
+    /// `--cert-dir` for TLS) and, in basic mode, `--creds user:pass`; each flag named
+    /// `--{side}tls-verify` etc. (`side` is "" for `inspect`, "src-" or "dest-" for `copy`).
+    pub fn skopeo_flags(&self, side: &str) -> Vec<String> {
+        let mut flags = if self.is_tls() {
+            vec![format!("--{side}cert-dir"), self.cert_dir().to_string_lossy().into_owned()]
+        } else {
+            vec![format!("--{side}tls-verify=false")]
+        };
+        if let Some((user, pass)) = self.credentials() {
+            flags.push(format!("--{side}creds"));
+            flags.push(format!("{user}:{pass}"));
+        }
+        flags
+    }
+
+    /// Runs `skopeo SUBCOMMAND [flags] args…` with [`Registry::skopeo_flags`] after the
+    /// subcommand (for `copy`, the source's flags: the registry is read).
+    pub fn skopeo(&self, subcommand: &str, args: &[&str]) -> Run {
+        self.skopeo_with(subcommand, &self.skopeo_flags(if subcommand == "copy" { "src-" } else { "" }), args)
+    }
+
+    /// Runs `skopeo SUBCOMMAND flags… args…` with an empty auth file (the host's credentials are
+    /// never used).
+    pub fn skopeo_with(&self, subcommand: &str, flags: &[String], args: &[&str]) -> Run {
+        let auth = self.dir.path().join("skopeo-auth.json");
+        if !auth.exists() {
+            std::fs::write(&auth, "{}").unwrap_or_else(|e| panic!("write {}: {e}", auth.display()));
+        }
+        let out = Command::new("skopeo")
+            .args(["--command-timeout", "60s", subcommand])
+            .arg("--authfile")
+            .arg(&auth)
+            .args(flags)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("skopeo is required (apt skopeo; scripts/test.sh installs it): {e}"));
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `skopeo inspect --raw docker://HOST/repo_ref`: the manifest as stored; panics on failure.
+    pub fn skopeo_raw_manifest(&self, repo_ref: &str) -> serde_json::Value {
+        let r = self.skopeo("inspect", &["--raw", &format!("docker://{}/{repo_ref}", self.host())]);
+        assert_eq!(r.code, 0, "skopeo inspect --raw {repo_ref} failed:\n{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("skopeo printed no JSON manifest ({e}):\n{}", r.stdout))
+    }
+
+    /// Runs `oci_read.py` with this registry's transport flag (`--insecure` for HTTP,
+    /// `--ca-file` for TLS) before `args`, and, in basic mode, `ORAS_USER`/`ORAS_PASS`.
+    pub fn oci_read(&self, args: &[&str]) -> Run {
+        let ca = if self.is_tls() { Some(self.ca_pem_path().to_string_lossy().into_owned()) } else { None };
+        let mut all: Vec<&str> = match &ca {
+            Some(ca) => vec!["--ca-file", ca],
+            None => vec!["--insecure"],
+        };
+        all.extend_from_slice(args);
+        match self.credentials() {
+            Some((user, pass)) => oci_read(&all, &[("ORAS_USER", user), ("ORAS_PASS", pass)]),
+            None => oci_read(&all, &[]),
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A port that was free a moment ago (bound to port 0, then released).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind 127.0.0.1:0: {e}"));
+    l.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("local_addr: {e}"))
+}
+
+/// Sends `GET /v2/` over `stream` and reads the status code of the answer.
+fn http_status(stream: &mut (impl std::io::Read + std::io::Write), host: &str) -> Option<u16> {
+    stream.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    stream.flush().ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.windows(2).any(|w| w == b"\r\n") && got.len() < 4096 {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&got);
+    line.strip_prefix("HTTP/1.1 ").or_else(|| line.strip_prefix("HTTP/1.0 "))?.get(..3)?.parse().ok()
+}
+
+/// Writes a test CA (`certs/ca.crt`) and a server certificate for 127.0.0.1 and localhost signed
+/// by it (`server.crt`, `server.key`) under `dir`; returns the CA certificate, DER.
+fn write_test_certificates(dir: &Path) -> Vec<u8> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "ork test registry CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key")).expect("self-signed CA");
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("server certificate parameters");
+    params.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    // OpenSSL's strict verification (urllib3 ≥ 2.3, which oras-py uses) wants the issuer's key id.
+    params.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().expect("server key");
+    let cert = params.signed_by(&key, &ca).expect("server certificate");
+    std::fs::create_dir_all(dir.join("certs")).expect("mkdir certs");
+    std::fs::write(dir.join("certs/ca.crt"), ca.pem()).expect("write ca.crt");
+    std::fs::write(dir.join("server.crt"), cert.pem()).expect("write server.crt");
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write server.key");
+    ca.der().to_vec()
+}

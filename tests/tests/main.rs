@@ -23,6 +23,7 @@ mod mem_cluster;
 mod rbac;
 mod rbac_enforcement;
 mod reconcile;
+mod registry;
 mod rt;
 mod run;
 mod runtime;
