@@ -42,7 +42,11 @@ pub struct LoadOptions {
 
 impl std::fmt::Debug for LoadOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadOptions").field("limits", &self.limits).field("allow_outside_root", &self.allow_outside_root).field("remote", &self.remote.is_some()).finish()
+        f.debug_struct("LoadOptions")
+            .field("limits", &self.limits)
+            .field("allow_outside_root", &self.allow_outside_root)
+            .field("remote", &self.remote.is_some())
+            .finish()
     }
 }
 
@@ -384,11 +388,21 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
         let Some(raw) = url_node.as_scalar_text() else { continue }; // type errors come from Komposer::decode
         let at = |cx: &mut Cx, d: Diagnostic| cx.in_key("imports", |cx| cx.in_key("registry", |cx| cx.in_index(i, |cx| cx.push(d))));
         if entry.get("oci").and_then(Node::as_scalar_text) == Some("false") || (raw.starts_with("https://") && !raw.starts_with("oci://")) {
-            at(cx, Diagnostic::error("not-supported", "git sources are not fetched by ork").at(url_node.span).help("push the pattern to an OCI registry (`ork push`) and import it by its oci:// reference"));
+            at(
+                cx,
+                Diagnostic::error("not-supported", "git sources are not fetched by ork")
+                    .at(url_node.span)
+                    .help("push the pattern to an OCI registry (`ork push`) and import it by its oci:// reference"),
+            );
             continue;
         }
         if entry.get("useKomposer").and_then(Node::as_scalar_text) == Some("true") {
-            at(cx, Diagnostic::error("not-supported", "importing a pattern's komposer.yaml (`useKomposer: true`) is not supported by ork").at(url_node.span).help("import the Katalog patterns that Komposer imports"));
+            at(
+                cx,
+                Diagnostic::error("not-supported", "importing a pattern's komposer.yaml (`useKomposer: true`) is not supported by ork")
+                    .at(url_node.span)
+                    .help("import the Katalog patterns that Komposer imports"),
+            );
             continue;
         }
         let version = entry.get("version").and_then(Node::as_scalar_text);

@@ -113,7 +113,9 @@ impl Cache {
     /// The manifest `digest` from the cache, checked.
     pub fn manifest(&self, digest: &str) -> Result<Option<Manifest>, OciError> {
         let Some(bytes) = self.blob(digest)? else { return Ok(None) };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| OciError::Manifest { reference: digest.to_string(), why: format!("cached manifest is not valid ({e})") })
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| OciError::Manifest { reference: digest.to_string(), why: format!("cached manifest is not valid ({e})") })
     }
 
     /// The unpacked files of manifest `digest`, checked against the manifest (re-written from

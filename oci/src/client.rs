@@ -53,6 +53,7 @@ pub struct Progress {
 impl Registry {
     /// A client for `reference`'s registry with `credential`.
     pub fn connect(reference: &Reference, credential: &Credential, options: &Options) -> Result<Registry, OciError> {
+        ensure_crypto();
         let mut config = oci_client::client::ClientConfig {
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),
@@ -73,8 +74,11 @@ impl Registry {
             }
             config.extra_root_certificates.push(oci_client::client::Certificate { encoding: oci_client::client::CertificateEncoding::Pem, data });
         }
-        let client = oci_client::Client::try_from(config)
-            .map_err(|e| OciError::Registry { registry: reference.registry.clone(), op: "set up the client".into(), message: e.to_string() })?;
+        let client = oci_client::Client::try_from(config).map_err(|e| OciError::Registry {
+            registry: reference.registry.clone(),
+            op: "set up the client".into(),
+            message: e.to_string(),
+        })?;
         Ok(Registry { client, auth: credential.to_client(), registry: reference.registry.clone() })
     }
 
@@ -97,7 +101,13 @@ impl Registry {
 
     /// Pushes `files` (blob bytes with their descriptors), the empty config and `manifest`
     /// under `reference`'s tag; returns the manifest digest. `progress` is called after each blob.
-    pub async fn push(&self, reference: &Reference, manifest: &Manifest, blobs: &[(&Descriptor, &[u8])], progress: &mut dyn FnMut(Progress)) -> Result<String, OciError> {
+    pub async fn push(
+        &self,
+        reference: &Reference,
+        manifest: &Manifest,
+        blobs: &[(&Descriptor, &[u8])],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<String, OciError> {
         self.login(reference, true).await?;
         let r = reference.client_ref();
         let mut p = Progress { files: blobs.len(), bytes: blobs.iter().map(|(d, _)| d.size).sum(), ..Progress::default() };
@@ -151,10 +161,13 @@ impl Registry {
         } else if reported.starts_with("sha256:") && reported != digest {
             return Err(OciError::DigestMismatch { what: format!("the manifest of {reference}"), expected: reported, actual: digest });
         }
-        let manifest: Manifest =
-            serde_json::from_slice(&body).map_err(|e| OciError::Manifest { reference: reference.to_string(), why: format!("not an OCI image manifest ({e})") })?;
+        let manifest: Manifest = serde_json::from_slice(&body)
+            .map_err(|e| OciError::Manifest { reference: reference.to_string(), why: format!("not an OCI image manifest ({e})") })?;
         if manifest.schema_version != 2 {
-            return Err(OciError::Manifest { reference: reference.to_string(), why: format!("schemaVersion {} is not supported (2)", manifest.schema_version) });
+            return Err(OciError::Manifest {
+                reference: reference.to_string(),
+                why: format!("schemaVersion {} is not supported (2)", manifest.schema_version),
+            });
         }
         Ok((manifest, body.to_vec(), digest))
     }
@@ -162,11 +175,15 @@ impl Registry {
     /// Fetches one blob, checked against its descriptor's digest and size.
     pub async fn blob(&self, reference: &Reference, d: &Descriptor, what: &str) -> Result<Vec<u8>, OciError> {
         if d.size > layout::MAX_FILE_BYTES {
-            return Err(OciError::Manifest { reference: reference.to_string(), why: format!("{what} is {} bytes; the limit is {}", d.size, layout::MAX_FILE_BYTES) });
+            return Err(OciError::Manifest {
+                reference: reference.to_string(),
+                why: format!("{what} is {} bytes; the limit is {}", d.size, layout::MAX_FILE_BYTES),
+            });
         }
         crate::reference::check_digest(&d.digest).map_err(|why| OciError::Manifest { reference: reference.to_string(), why })?;
         let r = reference.client_ref();
-        let desc = oci_client::manifest::OciDescriptor { media_type: d.media_type.clone(), digest: d.digest.clone(), size: d.size as i64, ..Default::default() };
+        let desc =
+            oci_client::manifest::OciDescriptor { media_type: d.media_type.clone(), digest: d.digest.clone(), size: d.size as i64, ..Default::default() };
         let mut out: Vec<u8> = Vec::with_capacity(d.size as usize);
         match self.client.pull_blob(&r, &desc, &mut out).await {
             Ok(()) => {}
@@ -190,4 +207,10 @@ impl Registry {
         tags.sort();
         Ok(tags)
     }
+}
+
+/// Installs ring as the process's TLS crypto provider unless one is installed: the HTTP client
+/// is built without a bundled provider so that one stack (rustls + ring) serves every binary.
+pub(crate) fn ensure_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

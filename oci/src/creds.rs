@@ -120,7 +120,9 @@ impl EnvNames {
                 password: Secret::new(var(password, "the registry password of this import")?),
                 source: format!("env {username}"),
             }),
-            EnvNames::Bearer { token } => Ok(Credential::Bearer { token: Secret::new(var(token, "the registry token of this import")?), source: format!("env {token}") }),
+            EnvNames::Bearer { token } => {
+                Ok(Credential::Bearer { token: Secret::new(var(token, "the registry token of this import")?), source: format!("env {token}") })
+            }
         }
     }
 }
@@ -135,8 +137,12 @@ pub fn for_cli(registry: &str) -> Result<Credential, OciError> {
         (Some(username), Some(password)) => {
             return Ok(Credential::Basic { username, password: Secret::new(password), source: format!("env {USERNAME_ENV}") });
         }
-        (Some(_), None) => return Err(OciError::MissingEnv { var: PASSWORD_ENV.into(), what: format!("{USERNAME_ENV} is set, so the password is expected here") }),
-        (None, Some(_)) => return Err(OciError::MissingEnv { var: USERNAME_ENV.into(), what: format!("{PASSWORD_ENV} is set, so the user name is expected here") }),
+        (Some(_), None) => {
+            return Err(OciError::MissingEnv { var: PASSWORD_ENV.into(), what: format!("{USERNAME_ENV} is set, so the password is expected here") });
+        }
+        (None, Some(_)) => {
+            return Err(OciError::MissingEnv { var: USERNAME_ENV.into(), what: format!("{PASSWORD_ENV} is set, so the user name is expected here") });
+        }
         (None, None) => {}
     }
     Ok(docker_config(registry)?.unwrap_or(Credential::Anonymous))

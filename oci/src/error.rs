@@ -16,13 +16,17 @@ pub enum OciError {
     #[error("environment variable `{var}` is not set ({what}); export it, or unset the variable that names it")]
     MissingEnv { var: String, what: String },
     /// The registry refused the credentials (or their absence).
-    #[error("{registry}: unauthorized ({op}); check the credentials (ORK_REGISTRY_USERNAME / ORK_REGISTRY_PASSWORD, the import's auth, or `docker login {registry}`)")]
+    #[error(
+        "{registry}: unauthorized ({op}); check the credentials (ORK_REGISTRY_USERNAME / ORK_REGISTRY_PASSWORD, the import's auth, or `docker login {registry}`)"
+    )]
     Unauthorized { registry: String, op: String },
     /// The artifact or tag does not exist.
     #[error("{reference}: not found in the registry")]
     NotFound { reference: String },
     /// Plain HTTP to a host that is not this machine.
-    #[error("refusing plain HTTP to {registry}: --insecure-http is only for localhost / 127.0.0.1 / ::1; pass --allow-insecure-remote to send artifacts and credentials unencrypted")]
+    #[error(
+        "refusing plain HTTP to {registry}: --insecure-http is only for localhost / 127.0.0.1 / ::1; pass --allow-insecure-remote to send artifacts and credentials unencrypted"
+    )]
     InsecureRemote { registry: String },
     /// The registry could not be reached or answered with an error.
     #[error("{registry}: {op} failed: {message}")]
@@ -62,7 +66,10 @@ impl OciError {
     /// unsafe artifact, a missing or wrong signature); false for usage, network, credential
     /// and I/O failures (exit code 2).
     pub fn is_invalid_input(&self) -> bool {
-        matches!(self, OciError::DigestMismatch { .. } | OciError::UnsafePath { .. } | OciError::Manifest { .. } | OciError::Signature(_) | OciError::Layout { .. })
+        matches!(
+            self,
+            OciError::DigestMismatch { .. } | OciError::UnsafePath { .. } | OciError::Manifest { .. } | OciError::Signature(_) | OciError::Layout { .. }
+        )
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> OciError {

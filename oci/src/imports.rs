@@ -32,7 +32,9 @@ impl Resolver {
 
     fn credential(registry: &str, auth: Option<&RemoteAuth>) -> Result<Credential, OciError> {
         match auth {
-            Some(RemoteAuth::Basic { username_env, password_env }) => EnvNames::Basic { username: username_env.clone(), password: password_env.clone() }.resolve(),
+            Some(RemoteAuth::Basic { username_env, password_env }) => {
+                EnvNames::Basic { username: username_env.clone(), password: password_env.clone() }.resolve()
+            }
             Some(RemoteAuth::Bearer { token_env }) => EnvNames::Bearer { token: token_env.clone() }.resolve(),
             None => creds::for_cli(registry),
         }
@@ -70,7 +72,8 @@ impl Resolver {
         {
             return Err(OciError::Signature(format!("{reference} ({digest}) has not been verified with the key {}; verify it online first", k.fingerprint())));
         }
-        let dir = self.cache.pattern_dir(&digest)?.ok_or_else(|| OciError::NotCached { reference: reference.to_string(), cache: self.cache.root().to_path_buf() })?;
+        let dir =
+            self.cache.pattern_dir(&digest)?.ok_or_else(|| OciError::NotCached { reference: reference.to_string(), cache: self.cache.root().to_path_buf() })?;
         Ok(Resolved { path: dir, warning })
     }
 
@@ -112,7 +115,11 @@ impl Resolver {
         let path = dir.join(name);
         let cached = path.is_file();
         if self.offline {
-            return if cached { Ok(Resolved { path, warning: None }) } else { Err(OciError::NotCached { reference: url.to_string(), cache: self.cache.root().to_path_buf() }) };
+            return if cached {
+                Ok(Resolved { path, warning: None })
+            } else {
+                Err(OciError::NotCached { reference: url.to_string(), cache: self.cache.root().to_path_buf() })
+            };
         }
         let host = rest.split('/').next().unwrap_or("").to_string();
         match self.download(url, &host, auth).await {
@@ -127,6 +134,7 @@ impl Resolver {
 
     async fn download(&self, url: &str, host: &str, auth: Option<&RemoteAuth>) -> Result<Vec<u8>, OciError> {
         let net = |message: String| OciError::Registry { registry: host.to_string(), op: "download".into(), message };
+        crate::client::ensure_crypto();
         let mut builder = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(10)).timeout(std::time::Duration::from_secs(60));
         if let Some(ca) = &self.options.ca_file {
             let pem = katalog::files::read_bounded(ca, 1024 * 1024).map_err(|d| OciError::Layout { path: ca.clone(), why: d.message })?;

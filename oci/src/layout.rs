@@ -208,7 +208,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PatternFile>, total: &mut u64) ->
 }
 
 fn read_metadata(primary: &Path, kind: PatternKind) -> Result<Metadata, OciError> {
-    let docs = katalog::load::include::read_yaml_values(primary, Limits::default()).map_err(|d| OciError::Layout { path: primary.to_path_buf(), why: d.to_string() })?;
+    let docs = katalog::load::include::read_yaml_values(primary, Limits::default())
+        .map_err(|d| OciError::Layout { path: primary.to_path_buf(), why: d.to_string() })?;
     let doc = docs.into_iter().next().unwrap_or_default();
     let m = &doc["metadata"];
     let text = |v: &serde_json::Value| match v {
@@ -216,7 +217,9 @@ fn read_metadata(primary: &Path, kind: PatternKind) -> Result<Metadata, OciError
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let name = text(&m["name"]).filter(|s| !s.is_empty()).ok_or_else(|| OciError::Layout { path: primary.to_path_buf(), why: "metadata.name is required to push".into() })?;
+    let name = text(&m["name"])
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| OciError::Layout { path: primary.to_path_buf(), why: "metadata.name is required to push".into() })?;
     Ok(Metadata {
         description: text(&m["description"]).unwrap_or_else(|| format!("{} {name}", if kind == PatternKind::Motif { "Motif" } else { "Pattern" })),
         version: text(&m["version"]).unwrap_or_else(|| "latest".into()),
@@ -338,7 +341,12 @@ impl Manifest {
             schema_version: 2,
             media_type: Some(MANIFEST_MEDIA_TYPE.to_string()),
             artifact_type: None,
-            config: Descriptor { media_type: pattern.kind.artifact_type().to_string(), digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.len() as u64, annotations: BTreeMap::new() },
+            config: Descriptor {
+                media_type: pattern.kind.artifact_type().to_string(),
+                digest: sha256(EMPTY_CONFIG),
+                size: EMPTY_CONFIG.len() as u64,
+                annotations: BTreeMap::new(),
+            },
             layers,
             annotations,
         }

@@ -61,7 +61,12 @@ pub async fn push_signature(registry: &Registry, reference: &Reference, digest: 
         schema_version: 2,
         media_type: Some(layout::MANIFEST_MEDIA_TYPE.to_string()),
         artifact_type: None,
-        config: Descriptor { media_type: "application/vnd.oci.image.config.v1+json".into(), digest: config_digest, size: config.len() as u64, annotations: BTreeMap::new() },
+        config: Descriptor {
+            media_type: "application/vnd.oci.image.config.v1+json".into(),
+            digest: config_digest,
+            size: config.len() as u64,
+            annotations: BTreeMap::new(),
+        },
         layers: vec![Descriptor {
             media_type: sign::SIMPLE_SIGNING_MEDIA_TYPE.into(),
             digest: payload_digest,
@@ -156,9 +161,7 @@ pub async fn signatures(registry: &Registry, reference: &Reference, digest: &str
             continue;
         }
         use base64::Engine;
-        let verified = key.map(|k| {
-            base64::engine::general_purpose::STANDARD.decode(sig_b64.trim()).ok().is_some_and(|sig| k.verify(&payload, &sig).is_ok())
-        });
+        let verified = key.map(|k| base64::engine::general_purpose::STANDARD.decode(sig_b64.trim()).ok().is_some_and(|sig| k.verify(&payload, &sig).is_ok()));
         out.push(Signature { docker_reference: parsed.docker_reference, verified });
     }
     Ok(out)

@@ -28,7 +28,11 @@ impl Base {
             Base::Katalog => ("ORK_REGISTRY", DEFAULT_KATALOG_REGISTRY),
             Base::Motif => ("ORK_MOTIFS_REGISTRY", DEFAULT_MOTIF_REGISTRY),
         };
-        std::env::var(var).ok().map(|s| s.trim().trim_start_matches("oci://").trim_end_matches('/').to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_string())
+        std::env::var(var)
+            .ok()
+            .map(|s| s.trim().trim_start_matches("oci://").trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| default.to_string())
     }
 }
 

@@ -6,7 +6,7 @@
 //! lives in [`cli`]; [`cli::output`] renders every report and maps every error to its code.
 
 use clap::{Parser, Subcommand};
-use ork_tui::cli::{devcluster, diff, e2e, gate, generate, init, output, run, simulate, template, tui, validate};
+use ork_tui::cli::{devcluster, diff, e2e, gate, generate, init, output, registry, run, simulate, template, tui, validate};
 use std::process::ExitCode;
 
 /// ork turns a YAML Katalog into a secure Kubernetes operator.
@@ -44,6 +44,14 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Show what applying a Katalog would change against a deployed bundle: CRDs and permissions.
     Plan(diff::PlanArgs),
+    /// Push a pattern directory to an OCI registry after its simulate and e2e gates; prints the digest.
+    Push(registry::PushArgs),
+    /// Pull a pattern from an OCI registry (every digest verified), validate it, and show the permissions it would grant.
+    Pull(registry::PullArgs),
+    /// Show a pattern artifact in a registry: metadata, gate results, signatures, files.
+    Inspect(registry::InspectArgs),
+    /// Make an ECDSA P-256 key pair for signing pushes (private key encrypted with $ORK_SIGN_PASSPHRASE).
+    Keygen(registry::KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +76,10 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Diff(args)) => diff::run_diff(args),
         Some(Command::Plan(args)) => diff::run_plan(args),
+        Some(Command::Push(args)) => registry::push(args),
+        Some(Command::Pull(args)) => registry::pull(args),
+        Some(Command::Inspect(args)) => registry::inspect(args),
+        Some(Command::Keygen(args)) => registry::keygen(args),
         // On a terminal, `ork` alone opens the workbench on the current directory; in a
         // script it prints help (ARCHITECTURE.md §4).
         None if tui::on_terminal() => tui::run(tui::Args::default()),

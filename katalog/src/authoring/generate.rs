@@ -103,3 +103,9 @@ pub fn plan_against(katalog: &Katalog, expanded: &Node, derived: &Derivation, de
     let local = shipped_json(katalog, expanded)?;
     Ok(plan(&local, derived, deployed))
 }
+
+/// A Katalog (`expanded` as shipped, `derived` its permissions) as if it were deployed: the
+/// baseline [`plan_against`] compares a newer version with (`ork pull` over an older pull).
+pub fn as_deployed(katalog: &Katalog, expanded: &Node, derived: &Derivation) -> Result<Deployed, GenerateError> {
+    Ok(Deployed { katalog: Some(shipped_json(katalog, expanded)?), namespace: Some(derived.namespace.clone()), grants: super::diff::derived_grants(derived) })
+}

@@ -93,8 +93,7 @@ pub(crate) fn request(raw: &str, version: Option<&str>, kind: RemoteKind, entry:
     {
         reference = format!("{reference}:{v}");
     }
-    let verify_key =
-        entry.get("verify").and_then(crate::yaml::Node::as_scalar_text).map(|k| super::include::join_relative(&at.file.path(), k));
+    let verify_key = entry.get("verify").and_then(crate::yaml::Node::as_scalar_text).map(|k| super::include::join_relative(&at.file.path(), k));
     RemoteRequest { reference, kind, auth: auth_of(entry.get("auth")), verify_key }
 }
 
@@ -104,9 +103,12 @@ pub(crate) fn fetch(cx: &mut crate::decode::Cx, request: RemoteRequest, at: crat
     use crate::diag::Diagnostic;
     let Some(remote) = cx.remote() else {
         cx.push(
-            Diagnostic::error("registry-unavailable", format!("`{}` is a registry reference, and this command does not fetch from registries", request.reference))
-                .at(at)
-                .help("run `ork validate`, `ork simulate` or `ork pull` for it, or import the pattern by a local path"),
+            Diagnostic::error(
+                "registry-unavailable",
+                format!("`{}` is a registry reference, and this command does not fetch from registries", request.reference),
+            )
+            .at(at)
+            .help("run `ork validate`, `ork simulate` or `ork pull` for it, or import the pattern by a local path"),
         );
         return None;
     };

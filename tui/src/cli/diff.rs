@@ -57,7 +57,7 @@ pub fn run_plan(args: PlanArgs) -> Outcome {
     }
     let ns = install_namespace(args.namespace.or_else(|| deployed.namespace.clone()))?;
     let path = default_file(args.file);
-    let v = load_valid(&path, &args.load.options())?;
+    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
     let p = plan_against(&v.katalog, &v.expanded, &derived, &deployed)?;
     output::plan_text(&p, &display_path(&path), &display_path(&args.bundle), &ns);

@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Outcome {
         keep: args.keep,
         gateway: !args.no_gateway,
         interrupted: Arc::new(AtomicBool::new(false)),
-        load: args.load.options(),
+        load: super::registry::with_remote(args.load.options()),
     };
     let printer = output::E2eProgress::new(args.output);
     let rt = super::async_runtime(Some(2))?;

@@ -108,7 +108,7 @@ pub fn run(args: Args) -> Outcome {
     }
     let Some(cr_file) = args.cr else { return Err(CliError::Usage("--cr is required".into()).into()) };
     let path = default_file(args.file);
-    let valid = load_valid(&path, &args.load.options())?;
+    let valid = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let crs = read_docs(&cr_file, "--cr")?;
     if crs.is_empty() {
         return Err(CliError::Invalid(format!("{} contains no documents", display_path(&cr_file))).into());

@@ -70,7 +70,7 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
     let sel = sel?;
     let ns = ns?;
     let path = default_file(args.file);
-    let v = load_valid(&path, &args.load.options())?;
+    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
     for w in &derived.warnings {
         output::warning_line(w);
@@ -86,7 +86,7 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
 
 fn crd_cmd(args: CrdArgs) -> Outcome {
     let path = default_file(args.file);
-    let v = load_valid(&path, &args.load.options())?;
+    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let text = crds(&v.katalog, args.crd.as_deref(), &install_namespace(args.namespace)?)?;
     output::write_out(args.output.as_deref(), &text)?;
     Ok(0)

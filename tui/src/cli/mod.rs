@@ -10,6 +10,7 @@ pub mod gate;
 pub mod generate;
 pub mod init;
 pub mod output;
+pub mod registry;
 pub mod run;
 pub mod simulate;
 pub mod template;

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Outcome {
     let opts = args.run.options(IpAddr::V4(Ipv4Addr::LOCALHOST), !dev)?;
     // Invalid Katalogs stop here, with ork validate's diagnostics. The runtime runs this very
     // Katalog: it is loaded once.
-    let valid = load_valid(&args.run.katalog(), &args.run.load.options())?;
+    let valid = load_valid(&args.run.katalog(), &super::registry::with_remote(args.run.load.options()))?;
     args.run.init_logging();
     services::serve::panic::install_hook();
     let rt = super::async_runtime(None)?;

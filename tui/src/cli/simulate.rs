@@ -21,6 +21,8 @@ pub struct Args {
     output: Output,
     #[command(flatten)]
     load: LoadArgs,
+    #[command(flatten)]
+    imports: super::registry::ImportArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -52,6 +54,8 @@ pub(crate) struct InitArgs {
     pub(crate) dry_run: bool,
     #[command(flatten)]
     load: LoadArgs,
+    #[command(flatten)]
+    imports: super::registry::ImportArgs,
 }
 
 impl InitArgs {
@@ -61,7 +65,7 @@ impl InitArgs {
         self,
         make: fn(&Request<'_>) -> Result<services::simulate::scaffold::Scaffold, services::simulate::scaffold::ScaffoldError>,
     ) -> anyhow::Result<Option<services::simulate::scaffold::Scaffold>> {
-        let load = self.load.options();
+        let load = self.imports.attach(self.load.options());
         let req = Request { katalog: default_file(self.file), cr: self.cr, output: self.output, force: self.force, dry_run: self.dry_run, load: &load };
         let s = make(&req)?;
         output::write_out((!self.dry_run).then_some(s.path.as_path()), &s.text)?;
@@ -79,9 +83,9 @@ pub fn run(args: Args) -> Outcome {
     }
     let target = args.file.map(|f| f.to_string_lossy().into_owned()).or(args.target).unwrap_or_else(|| "simulate.yaml".into());
     if let Some(dir) = discovery_dir(&target)? {
-        return run_discovered(&dir, args.output, &args.load.options());
+        return run_discovered(&dir, args.output, &args.imports.attach(args.load.options()));
     }
-    let files = run_file(Path::new(&target), &args.load.options())?;
+    let files = run_file(Path::new(&target), &args.imports.attach(args.load.options()))?;
     match args.output {
         Output::Json => output::simulate_json(&files),
         Output::Text => output::simulate_text(&files),

@@ -51,7 +51,7 @@ fn read_docs(path: &Path) -> Result<Vec<Value>, CliError> {
 /// Renders every CR of the file; exit 1 when a deny rule failed.
 pub fn run(args: Args) -> Outcome {
     let path = default_file(args.file);
-    let valid = load_valid(&path, &args.load.options())?;
+    let valid = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let cr_path = args.cr.unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).join("cr.yaml"));
     if !cr_path.exists() {
         return Err(CliError::Usage(format!("{} not found; pass the CR with --cr FILE", display_path(&cr_path))).into());

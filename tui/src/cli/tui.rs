@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Outcome {
         return Err(CliError::Usage("ork tui needs a terminal (stdin and stdout); for scripts use the subcommands (ork --help)".into()).into());
     }
     let namespace = install_namespace(args.namespace)?;
-    let options = Options { load: args.load.options(), namespace, start: args.view };
+    let options = Options { load: super::registry::with_remote(args.load.options()), namespace, start: args.view };
     let launch = Launch { target: args.target, bundle: args.bundle, options, exit_after_first_frame: args.exit_after_first_frame };
     match run_workbench(launch) {
         Ok(()) => Ok(0),

@@ -25,13 +25,15 @@ pub struct Args {
     namespace: Option<String>,
     #[command(flatten)]
     load: LoadArgs,
+    #[command(flatten)]
+    imports: super::registry::ImportArgs,
 }
 
 /// Validates; exit 0 when valid, 1 when not, 2 when the file cannot be read.
 pub fn run(args: Args) -> Outcome {
     let ns = if args.full { install_namespace(args.namespace)? } else { String::new() };
     let path = default_file(args.file);
-    let loaded = load_file(&path, &args.load.options());
+    let loaded = load_file(&path, &args.imports.attach(args.load.options()));
     let report = validate(&loaded);
     let mut code = if loaded.unreadable() {
         2

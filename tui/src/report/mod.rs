@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod gate;
+pub mod oci;
 pub mod plan;
 pub mod rbac;
 pub mod simulate;

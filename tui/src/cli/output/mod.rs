@@ -143,6 +143,9 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.is::<OfflineError>() || e.is::<InstallError>() {
         return 1;
     }
+    if let Some(e) = e.downcast_ref::<oci::OciError>() {
+        return if e.is_invalid_input() { 1 } else { 2 };
+    }
     // OptionsError, ClientError, I/O and the rest: the command line or the environment.
     2
 }
@@ -198,4 +201,16 @@ pub fn write_out(out: Option<&Path>, text: &str) -> Result<(), CliError> {
         }
         Some(out) => services::files::write_atomic(out, text.as_bytes()).map_err(|source| CliError::Write { path: out.to_path_buf(), source }),
     }
+}
+
+/// Prints a report to stdout (coloured on a terminal).
+pub fn print_doc(doc: &crate::report::Doc) {
+    let _ = std::io::stdout().lock().write_all(doc.to_text(stdout_color()).as_bytes());
+}
+
+/// Prints a value as pretty JSON to stdout, newline-terminated.
+pub fn print_json(value: &impl serde::Serialize) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = out.write_all(b"\n");
 }
