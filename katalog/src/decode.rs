@@ -90,8 +90,8 @@ pub struct Cx {
     /// Reads and merges `include:` files; `None`: decoding reads no files and `include:` is an
     /// unknown field.
     read_include: Option<IncludeReader>,
-    /// Resolves registry and https references (see [`crate::load::Remote`]).
-    remote: Option<std::sync::Arc<dyn crate::load::Remote>>,
+    /// Resolves registry and https references (see [`crate::remote::Remote`]).
+    remote: Option<std::sync::Arc<dyn crate::remote::Remote>>,
 }
 
 /// Expands `include:` on a block being decoded as a struct that accepts includes (`keys`: the
@@ -142,13 +142,13 @@ impl Cx {
     }
 
     /// This context, resolving remote references with `remote`.
-    pub fn with_remote(mut self, remote: Option<std::sync::Arc<dyn crate::load::Remote>>) -> Cx {
+    pub fn with_remote(mut self, remote: Option<std::sync::Arc<dyn crate::remote::Remote>>) -> Cx {
         self.remote = remote;
         self
     }
 
     /// The resolver of remote references, if any.
-    pub fn remote(&self) -> Option<std::sync::Arc<dyn crate::load::Remote>> {
+    pub fn remote(&self) -> Option<std::sync::Arc<dyn crate::remote::Remote>> {
         self.remote.clone()
     }
 

@@ -25,6 +25,7 @@ pub mod namespaces;
 pub mod profiles;
 pub mod protection;
 pub mod redact;
+pub mod remote;
 pub mod render;
 pub mod rules;
 pub mod sensitive;

@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 mod documents;
 pub mod include;
 mod motif;
-pub mod remote;
 
-pub use remote::{Remote, RemoteAuth, RemoteKind, RemoteRequest, Resolved};
+mod remote;
+
+pub use crate::remote::{Remote, RemoteAuth, RemoteError, RemoteKind, RemoteRequest, Resolved};
 
 /// Options for loading.
 #[derive(Clone, Default)]
@@ -441,7 +442,7 @@ fn compose(komposer: &Node, cx: &mut Cx) -> Node {
             continue;
         }
         if resolved.starts_with("https://") {
-            let auth = remote::auth_of(entry.get("auth"));
+            let auth = crate::remote::auth_of(entry.get("auth"));
             let fetched = cx.in_key("imports", |cx| {
                 cx.in_key("files", |cx| {
                     cx.in_index(i, |cx| {

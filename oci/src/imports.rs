@@ -10,7 +10,7 @@ use crate::error::OciError;
 use crate::pattern;
 use crate::reference::{Base, Reference};
 use crate::sign::PublicKey;
-use katalog::load::{Remote, RemoteAuth, RemoteKind, RemoteRequest, Resolved};
+use katalog::remote::{Remote, RemoteAuth, RemoteError, RemoteKind, RemoteRequest, Resolved};
 use std::path::PathBuf;
 
 /// Resolves remote references for the loader.
@@ -177,14 +177,17 @@ impl Resolver {
 
     /// Runs `f` on a fresh single-threaded runtime on its own thread: the loader is
     /// synchronous and may itself run inside another runtime.
-    fn block<T: Send>(&self, f: impl std::future::Future<Output = Result<T, OciError>> + Send) -> Result<T, String> {
+    fn block<T: Send>(&self, f: impl std::future::Future<Output = Result<T, OciError>> + Send) -> Result<T, RemoteError> {
         std::thread::scope(|s| {
             s.spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-                rt.block_on(f).map_err(|e| e.to_string())
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| RemoteError { message: format!("cannot start the async runtime: {e}") })?;
+                rt.block_on(f).map_err(|e| RemoteError { message: e.to_string() })
             })
             .join()
-            .unwrap_or_else(|_| Err("the registry fetch panicked".to_string()))
+            .unwrap_or_else(|_| Err(RemoteError { message: "the registry fetch panicked".to_string() }))
         })
     }
 }
@@ -201,11 +204,11 @@ fn describe(e: &dyn std::error::Error) -> String {
 }
 
 impl Remote for Resolver {
-    fn pattern(&self, request: &RemoteRequest) -> Result<Resolved, String> {
+    fn pattern(&self, request: &RemoteRequest) -> Result<Resolved, RemoteError> {
         self.block(self.resolve(request))
     }
 
-    fn file(&self, url: &str, auth: Option<&RemoteAuth>) -> Result<Resolved, String> {
+    fn file(&self, url: &str, auth: Option<&RemoteAuth>) -> Result<Resolved, RemoteError> {
         self.block(self.fetch_file(url, auth))
     }
 }

@@ -131,7 +131,8 @@ pub async fn fetch(registry: &Registry, reference: &Reference, progress: &mut dy
 }
 
 /// A signature found for an artifact.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Signature {
     /// The signed `docker-reference`.
     pub docker_reference: String,
@@ -291,4 +292,64 @@ impl Drop for Committed {
             let _ = std::fs::rename(old, &self.out);
         }
     }
+}
+
+/// What `ork inspect` shows: the manifest's metadata, files and signatures, without
+/// downloading the files.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inspected {
+    /// The reference, pinned to its digest.
+    pub reference: String,
+    /// Manifest digest.
+    pub digest: String,
+    /// Manifest media type.
+    pub media_type: Option<String>,
+    /// The config media type (the artifact type).
+    pub artifact_type: String,
+    /// Manifest annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// The files, by layer.
+    pub files: Vec<InspectedFile>,
+    /// Signatures found (`verified` only when a key was given).
+    pub signatures: Vec<Signature>,
+    /// The repository's tags (signature tags left out).
+    pub tags: Vec<String>,
+}
+
+/// One file of an inspected artifact.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectedFile {
+    /// Its title (path), when it has one.
+    pub title: Option<String>,
+    /// Layer media type.
+    pub media_type: String,
+    /// Layer digest.
+    pub digest: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// Reads the manifest, signatures and tags of `reference`.
+pub async fn inspect(registry: &Registry, reference: &Reference, key: Option<&sign::PublicKey>) -> Result<Inspected, OciError> {
+    let (manifest, _, digest) = registry.manifest(reference).await?;
+    let signatures = signatures(registry, reference, &digest, key).await?;
+    // Tags are extra: a registry that does not list them still shows the artifact.
+    let tags = registry.tags(reference).await.unwrap_or_default().into_iter().filter(|t| !t.ends_with(".sig")).collect();
+    let files = manifest
+        .layers
+        .iter()
+        .map(|l| InspectedFile { title: l.annotations.get(layout::TITLE).cloned(), media_type: l.media_type.clone(), digest: l.digest.clone(), size: l.size })
+        .collect();
+    Ok(Inspected {
+        reference: reference.with_digest(&digest).to_string(),
+        digest,
+        media_type: manifest.media_type.clone(),
+        artifact_type: manifest.config.media_type.clone(),
+        annotations: manifest.annotations.clone(),
+        files,
+        signatures,
+        tags,
+    })
 }

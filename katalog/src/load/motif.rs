@@ -100,7 +100,7 @@ fn load_motif(imp: &Node, cx: &mut Cx) -> Option<(Node, BTreeMap<String, Input>)
         path
     } else {
         let version = imp.get("version").and_then(Node::as_scalar_text);
-        let request = super::remote::request(r, version, super::remote::RemoteKind::Motif, imp, reference.span);
+        let request = super::remote::request(r, version, crate::remote::RemoteKind::Motif, imp, reference.span);
         cx.in_key("motif", |cx| super::remote::fetch(cx, request, reference.span))?.join("motif.yaml")
     };
     let (_, motif_root) = cx.in_key("motif", |cx| {

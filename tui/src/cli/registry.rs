@@ -268,11 +268,7 @@ fn validate_for_push(pattern: &Pattern, imports: &ImportArgs) -> anyhow::Result<
     let path = pattern.dir.join(&pattern.primary);
     let opts = imports.attach(LoadOptions::default());
     if pattern.kind == PatternKind::Motif {
-        let loaded = katalog::load::load_file(&path, &opts);
-        let report = katalog::validate::validate(&loaded);
-        if !report.is_valid() {
-            return Err(katalog::valid::Invalid::Errors { path, diagnostics: report.diagnostics }.into());
-        }
+        katalog::valid::load_checked(&path, &opts)?;
         return Ok(());
     }
     katalog::valid::load_valid(&path, &opts)?;
@@ -461,11 +457,7 @@ pub fn pull(args: PullArgs) -> Outcome {
         };
         Some((derived, plan))
     } else {
-        let loaded = katalog::load::load_file(&primary, &opts);
-        let report = katalog::validate::validate(&loaded);
-        if !report.is_valid() {
-            return Err(katalog::valid::Invalid::Errors { path: primary, diagnostics: report.diagnostics }.into());
-        }
+        katalog::valid::load_checked(&primary, &opts)?;
         None
     };
     committed.keep();
@@ -507,61 +499,18 @@ fn read_public_key(path: Option<&Path>) -> anyhow::Result<Option<sign::PublicKey
     Ok(Some(sign::PublicKey::from_pem(&pem).map_err(|e| CliError::Usage(format!("{}: {e}", display_path(path))))?))
 }
 
-/// What `ork inspect` shows.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Inspected {
-    /// The reference, pinned.
-    pub reference: String,
-    /// Manifest digest.
-    pub digest: String,
-    /// Manifest media type.
-    #[serde(rename = "mediaType")]
-    pub media_type: Option<String>,
-    /// Config media type (the artifact type).
-    #[serde(rename = "artifactType")]
-    pub artifact_type: String,
-    /// Manifest annotations.
-    pub annotations: BTreeMap<String, String>,
-    /// The files.
-    pub files: Vec<serde_json::Value>,
-    /// Signatures found (`verified` only with --verify-key).
-    pub signatures: Vec<serde_json::Value>,
-    /// Tags of the repository.
-    pub tags: Vec<String>,
-}
-
 /// Shows an artifact without downloading its files.
 pub fn inspect(args: InspectArgs) -> Outcome {
     let reference = Reference::parse(&args.reference, Base::Katalog)?;
     let key = read_public_key(args.verify_key.as_deref())?;
     let credential = creds::for_cli(&reference.registry)?;
     let registry = Registry::connect(&reference, &credential, &args.registry.options())?;
-    let inspected = runtime()?.block_on(async {
-        let (manifest, _, digest) = registry.manifest(&reference).await?;
-        let sigs = artifact::signatures(&registry, &reference, &digest, key.as_ref()).await?;
-        let tags = registry.tags(&reference).await.unwrap_or_default().into_iter().filter(|t| !t.ends_with(".sig")).collect();
-        let files = manifest
-            .layers
-            .iter()
-            .map(|l| serde_json::json!({"title": l.annotations.get(layout::TITLE), "mediaType": l.media_type, "digest": l.digest, "size": l.size}))
-            .collect();
-        let signatures = sigs.iter().map(|s| serde_json::json!({"dockerReference": s.docker_reference, "verified": s.verified})).collect();
-        Ok::<_, OciError>(Inspected {
-            reference: reference.with_digest(&digest).to_string(),
-            digest,
-            media_type: manifest.media_type.clone(),
-            artifact_type: manifest.config.media_type.clone(),
-            annotations: manifest.annotations.clone(),
-            files,
-            signatures,
-            tags,
-        })
-    })?;
+    let inspected = runtime()?.block_on(artifact::inspect(&registry, &reference, key.as_ref()))?;
     match args.output {
         Output::Json => output::print_json(&inspected),
         Output::Text => output::print_doc(&crate::report::oci::inspected(&inspected)),
     }
-    let bad_signature = key.is_some() && !inspected.signatures.iter().any(|s| s["verified"] == serde_json::Value::Bool(true));
+    let bad_signature = key.is_some() && !inspected.signatures.iter().any(|s| s.verified == Some(true));
     Ok(if bad_signature { 1 } else { 0 })
 }
 

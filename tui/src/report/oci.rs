@@ -1,9 +1,8 @@
 //! The reports of `ork push`, `ork pull` and `ork inspect`.
 
 use super::{Doc, Line, Tone};
-use crate::cli::registry::Inspected;
 use oci::layout::{Pattern, keys};
-use oci::pattern::{Fetched, Pushed};
+use oci::pattern::{Fetched, Inspected, Pushed};
 use std::path::Path;
 
 fn size(b: u64) -> String {
@@ -94,8 +93,8 @@ pub fn inspected(i: &Inspected) -> Doc {
         d.push(Line::plain("  Signed     ").with(Tone::Warn, "✗ not signed"));
     }
     for s in &i.signatures {
-        let who = s["dockerReference"].as_str().unwrap_or("?");
-        let l = match s["verified"].as_bool() {
+        let who = &s.docker_reference;
+        let l = match s.verified {
             Some(true) => Line::plain("  Signed     ").with(Tone::Good, format!("✓ verified with the key given ({who})")),
             Some(false) => Line::plain("  Signed     ").with(Tone::Bad, format!("✗ signed, but not by the key given ({who})")),
             None => Line::plain("  Signed     ").with(Tone::Plain, format!("signed ({who}); pass --verify-key to check it")),
@@ -107,12 +106,7 @@ pub fn inspected(i: &Inspected) -> Doc {
     }
     d.push(format!("files ({}):", i.files.len()));
     for f in &i.files {
-        d.push(format!(
-            "  {:<40} {:>10}  {}",
-            f["title"].as_str().unwrap_or("?"),
-            size(f["size"].as_u64().unwrap_or(0)),
-            f["mediaType"].as_str().unwrap_or("")
-        ));
+        d.push(format!("  {:<40} {:>10}  {}", f.title.as_deref().unwrap_or("?"), size(f.size), f.media_type));
     }
     d.push(format!("digest: {}", i.digest));
     d
