@@ -254,6 +254,23 @@ mod tests {
     }
 
     #[test]
+    fn a_fetched_pattern_is_confined_to_its_own_directory() {
+        let d = scratch("fetched");
+        std::fs::create_dir_all(d.join("cache/p1")).unwrap_or_else(|e| panic!("{e}"));
+        let mut root = PatternRoot::of_file(&d.join("root/komposer.yaml"), false);
+        root.add_fetched(&d.join("cache/p1"));
+        // The fetched pattern reads its own files, not the consumer's, nor elsewhere.
+        assert!(root.admit_from(&d.join("cache/p1/katalog.yaml"), &d.join("cache/p1/x.yaml")).is_ok());
+        let out = root.admit_from(&d.join("cache/p1/katalog.yaml"), &d.join("root/sub/x.yaml")).unwrap_err();
+        assert!(out.root.ends_with("cache/p1"), "{:?}", out.root);
+        assert!(root.admit_from(&d.join("cache/p1/katalog.yaml"), Path::new("/etc/passwd")).is_err());
+        // The consumer reads its own files, and cannot reach into the cache.
+        assert!(root.admit_from(&d.join("root/komposer.yaml"), &d.join("root/sub/x.yaml")).is_ok());
+        assert!(root.admit_from(&d.join("root/komposer.yaml"), &d.join("cache/p1/x.yaml")).is_err());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn devices_are_refused_before_reading() {
         let e = read_bounded(Path::new("/dev/zero"), 1024).unwrap_err();
         assert_eq!(e.code, "not-a-file");

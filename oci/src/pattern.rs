@@ -120,7 +120,7 @@ pub async fn fetch(registry: &Registry, reference: &Reference, progress: &mut dy
     progress(p);
     let mut files = Vec::with_capacity(titled.len());
     for (title, d) in &titled {
-        let bytes = registry.blob(reference, d, &format!("{title} ({})", d.digest)).await?;
+        let bytes = registry.blob(reference, d, title).await?;
         p.files_done += 1;
         p.bytes_done += d.size;
         progress(p);

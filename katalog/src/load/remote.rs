@@ -54,3 +54,59 @@ pub(crate) fn fetch(cx: &mut crate::decode::Cx, request: RemoteRequest, at: crat
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{LoadOptions, load_file};
+    use crate::remote::{Remote, RemoteAuth, RemoteError, RemoteKind, RemoteRequest, Resolved};
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+
+    /// Resolves every reference to one directory and records the requests.
+    struct Dir(PathBuf, Mutex<Vec<RemoteRequest>>);
+
+    impl Remote for Dir {
+        fn pattern(&self, request: &RemoteRequest) -> Result<Resolved, RemoteError> {
+            self.1.lock().unwrap_or_else(|e| e.into_inner()).push(request.clone());
+            Ok(Resolved { path: self.0.clone(), warning: None })
+        }
+        fn file(&self, url: &str, _: Option<&RemoteAuth>) -> Result<Resolved, RemoteError> {
+            Err(RemoteError { message: format!("no network in this test ({url})") })
+        }
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    const KATALOG: &str = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: imported}\nprofiles:\n  include: ../outside.yaml\nspec:\n  crds:\n    web:\n      apiTypes: {group: x.dev, version: v1, kind: Web, plural: webs}\n";
+
+    #[test]
+    fn registry_imports_resolve_through_the_remote_and_stay_in_their_directory() {
+        let d = std::env::temp_dir().join(format!("katalog-remote-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        write(&d.join("cache/p/katalog.yaml"), KATALOG);
+        write(&d.join("cache/outside.yaml"), "user: []\n");
+        write(
+            &d.join("consumer/komposer.yaml"),
+            "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata: {name: c}\nimports:\n  registry:\n    - url: oci://r.example/team/p@v1\n      auth: {type: basic, usernameFromEnv: U, passwordFromEnv: P}\n      verify: keys/ork.pub\n",
+        );
+        let remote = Arc::new(Dir(d.join("cache/p"), Mutex::new(Vec::new())));
+        let loaded = load_file(&d.join("consumer/komposer.yaml"), &LoadOptions { remote: Some(remote.clone()), ..LoadOptions::default() });
+        let requests = remote.1.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].reference, "r.example/team/p:v1");
+        assert_eq!(requests[0].kind, RemoteKind::Katalog);
+        assert_eq!(requests[0].auth, Some(RemoteAuth::Basic { username_env: "U".into(), password_env: "P".into() }));
+        assert_eq!(requests[0].verify_key, Some(d.join("consumer/keys/ork.pub")));
+        // The imported Katalog's include leaves its own directory: refused, naming the include.
+        let outside: Vec<String> = loaded.diagnostics.iter().filter(|x| x.code == "outside-root").map(|x| x.message.clone()).collect();
+        assert_eq!(outside.len(), 1, "{:?}", loaded.diagnostics);
+        assert!(outside[0].contains("include") && outside[0].contains("outside.yaml"), "{}", outside[0]);
+        // Without a resolver, the reference is an error that says what to do.
+        let plain = load_file(&d.join("consumer/komposer.yaml"), &LoadOptions::default());
+        assert!(plain.diagnostics.iter().any(|x| x.code == "registry-unavailable"), "{:?}", plain.diagnostics);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
