@@ -13,6 +13,7 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("services::devcluster::", "the embedded dev cluster"),
     ("services::simulate::", "the simulate runner"),
     (" ork::", "the ork workbench (the `ork` binary crate: CLI and TUI)"),
+    ("oci::pattern::", "registry push, pull and signing (the `oci` crate)"),
     ("rcgen::", "certificate generation (dev cluster TLS)"),
 ];
 

@@ -14,6 +14,7 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("services::simulate::", "the simulate runner"),
     ("katalog::authoring::", "authoring: RBAC derivation, bundle and CRD generation, diff/plan"),
     (" ork::", "the ork workbench (the `ork` binary crate: CLI and TUI)"),
+    ("oci::pattern::", "registry push, pull and signing (the `oci` crate)"),
 ];
 
 #[test]
