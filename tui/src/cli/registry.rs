@@ -3,6 +3,7 @@
 //! `ork validate` / `ork simulate` resolve registry imports ([`ImportArgs`]).
 
 use super::{CliError, Outcome, Output, output};
+use crate::report::oci::size;
 use crate::report::{Doc, Tone};
 use katalog::diag::display_path;
 use katalog::load::LoadOptions;
@@ -167,22 +168,12 @@ impl Bar {
             return;
         }
         let width = 24usize;
-        let filled = if p.bytes == 0 { width } else { (p.bytes_done.saturating_mul(width as u64) / p.bytes) as usize };
+        let filled = p.bytes_done.saturating_mul(width as u64).checked_div(p.bytes).map_or(width, |f| f as usize);
         let bar: String = "#".repeat(filled.min(width)) + &"-".repeat(width - filled.min(width));
         eprint!("\r{} [{bar}] {}/{} files, {}/{}", self.verb, p.files_done, p.files, size(p.bytes_done), size(p.bytes));
         if p.files_done == p.files {
             eprintln!();
         }
-    }
-}
-
-fn size(b: u64) -> String {
-    if b < 1024 {
-        format!("{b} B")
-    } else if b < 1024 * 1024 {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    } else {
-        format!("{:.1} MiB", b as f64 / 1048576.0)
     }
 }
 

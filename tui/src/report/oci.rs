@@ -5,7 +5,8 @@ use oci::layout::{Pattern, keys};
 use oci::pattern::{Fetched, Inspected, Pushed};
 use std::path::Path;
 
-fn size(b: u64) -> String {
+/// A byte count for people: `512 B`, `6.5 KiB`, `1.2 MiB`.
+pub fn size(b: u64) -> String {
     if b < 1024 {
         format!("{b} B")
     } else if b < 1024 * 1024 {
