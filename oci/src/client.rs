@@ -6,6 +6,7 @@ use crate::creds::Credential;
 use crate::error::OciError;
 use crate::layout::{self, Descriptor, Manifest};
 use crate::reference::Reference;
+use futures_util::StreamExt;
 use oci_client::RegistryOperation;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,6 +21,9 @@ pub struct Options {
     /// A PEM file of extra CA certificates to trust.
     pub ca_file: Option<PathBuf>,
 }
+
+/// Blobs uploaded at once.
+const UPLOADS: usize = 4;
 
 /// What is accepted as a manifest.
 const ACCEPT: &[&str] = &[layout::MANIFEST_MEDIA_TYPE];
@@ -59,6 +63,8 @@ impl Registry {
             read_timeout: Some(Duration::from_secs(60)),
             user_agent: concat!("ork/", env!("CARGO_PKG_VERSION")),
             platform_resolver: None,
+            // One POST and one PUT a blob: patterns are small files, so round trips dominate.
+            use_monolithic_push: true,
             ..Default::default()
         };
         if options.insecure_http {
@@ -112,13 +118,22 @@ impl Registry {
         let r = reference.client_ref();
         let mut p = Progress { files: blobs.len(), bytes: blobs.iter().map(|(d, _)| d.size).sum(), ..Progress::default() };
         progress(p);
-        for (d, bytes) in blobs {
-            let exists = self.client.blob_exists(&r, &d.digest).await.unwrap_or(false);
-            if !exists {
-                self.client.push_blob(&r, bytes.to_vec(), &d.digest).await.map_err(self.err(reference, "push"))?;
+        // Blobs go up a few at a time (each is HEAD, then POST + PUT when missing): round trips,
+        // not bytes, are what a pattern's push costs.
+        let uploads = futures_util::stream::iter(blobs.iter().map(|(d, bytes)| {
+            let r = &r;
+            async move {
+                if !self.client.blob_exists(r, &d.digest).await.unwrap_or(false) {
+                    self.client.push_blob(r, bytes.to_vec(), &d.digest).await.map_err(self.err(reference, "push"))?;
+                }
+                Ok::<u64, OciError>(d.size)
             }
+        }))
+        .buffer_unordered(UPLOADS);
+        futures_util::pin_mut!(uploads);
+        while let Some(done) = uploads.next().await {
             p.files_done += 1;
-            p.bytes_done += d.size;
+            p.bytes_done += done?;
             progress(p);
         }
         if !self.client.blob_exists(&r, &manifest.config.digest).await.unwrap_or(false) {

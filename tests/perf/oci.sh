@@ -16,7 +16,7 @@ http: {addr: 127.0.0.1:$port}
 YAML
 docker-registry serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
 registry=$!
-trap 'kill $registry 2>/dev/null; wait $registry 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $registry 2>/dev/null; wait $registry 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
 export XDG_CACHE_HOME="$tmp/cache" DOCKER_CONFIG="$tmp/docker"
 mkdir -p "$tmp/k200"
