@@ -20,6 +20,7 @@ mod kube_client;
 mod lang;
 mod leader;
 mod mem_cluster;
+mod oci;
 mod rbac;
 mod rbac_enforcement;
 mod reconcile;

@@ -1,0 +1,536 @@
+//! `ork push`, `ork pull`, `ork inspect`, `ork keygen` and registry imports against Debian's
+//! `docker-registry` (plain HTTP, htpasswd basic auth, TLS with a test CA), read back
+//! independently by `skopeo` and PyPI `oras`, signatures checked by Python `cryptography`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ork_tests::{Registry, Run, TempDir, demo_katalogs, ork_bin};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const ARTIFACT_TYPE: &str = "application/vnd.orkestra.pattern.v1+tar+gzip";
+const EMPTY_CONFIG: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+
+/// An isolated environment for `ork`: its own cache, an empty docker config, no registry
+/// credentials unless given.
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new(tag: &str) -> Env {
+        let dir = TempDir::new(tag);
+        std::fs::create_dir_all(dir.path().join("docker")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        Env { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// `ork args…` in the work directory with `env` added.
+    fn ork(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = Command::new(ork_bin());
+        c.args(args)
+            .current_dir(self.work())
+            .env("NO_COLOR", "1")
+            .env("XDG_CACHE_HOME", self.path().join("cache"))
+            .env("DOCKER_CONFIG", self.path().join("docker"))
+            .env_remove("ORK_REGISTRY_USERNAME")
+            .env_remove("ORK_REGISTRY_PASSWORD")
+            .env_remove("ORK_SIGN_PASSPHRASE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+fn show(r: &Run) -> String {
+    format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", r.code, r.stdout, r.stderr)
+}
+
+/// Every regular file under `dir` (relative path → bytes), hidden ones included.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.insert(p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn digest_of(stdout: &str) -> String {
+    stdout.lines().find_map(|l| l.strip_prefix("digest: ")).unwrap_or_else(|| panic!("no digest line in:\n{stdout}")).trim().to_string()
+}
+
+fn demo(name: &str) -> PathBuf {
+    demo_katalogs().into_iter().map(|k| k.parent().unwrap().to_path_buf()).find(|d| d.ends_with(name)).unwrap()
+}
+
+/// Pushes `dir` to `reference` (plain HTTP, no e2e gate) and returns the digest.
+fn push(env: &Env, dir: &Path, reference: &str, extra: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut args = vec!["push", dir.to_str().unwrap(), reference, "--no-e2e"];
+    args.extend_from_slice(extra);
+    let r = env.ork(&args, vars);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    digest_of(&r.stdout)
+}
+
+#[test]
+fn every_demo_pattern_round_trips_byte_identical_over_plain_http() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-demos");
+    let demos: Vec<PathBuf> = demo_katalogs().into_iter().map(|k| k.parent().unwrap().to_path_buf()).collect();
+    assert!(demos.len() >= 10, "{demos:?}");
+    for dir in &demos {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        let reference = format!("{}/demos/{name}:v1", reg.host());
+        let digest = push(&env, dir, &reference, &["--insecure-http"], &[]);
+        let out = env.path().join("pulled").join(name);
+        let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+        assert_eq!(r.code, 0, "{name}: {}", show(&r));
+        assert!(r.stdout.contains(&digest), "{name}: the pull names the digest it verified\n{}", r.stdout);
+        assert_eq!(tree(&out), tree(dir), "{name}: the pulled files differ from the pushed ones");
+        // The digest pins the same artifact.
+        let pinned = env.path().join("pinned").join(name);
+        let r = env.ork(&["pull", &format!("{}/demos/{name}@{digest}", reg.host()), "-o", pinned.to_str().unwrap(), "--insecure-http"], &[]);
+        assert_eq!(r.code, 0, "{name}: {}", show(&r));
+        assert_eq!(tree(&pinned), tree(dir));
+    }
+}
+
+#[test]
+fn basic_auth_takes_credentials_from_env_and_a_wrong_password_is_unauthorized_and_never_echoed() {
+    let reg = Registry::basic("alice", "right-horse-battery");
+    let env = Env::new("oci-basic");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    let good = [("ORK_REGISTRY_USERNAME", "alice"), ("ORK_REGISTRY_PASSWORD", "right-horse-battery")];
+    push(&env, &dir, &reference, &["--insecure-http"], &good);
+    let out = env.path().join("out");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &good);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&out), tree(&dir));
+
+    let secret = "Wr0ng-Pa55word-x9";
+    for args in [
+        vec!["push", dir.to_str().unwrap(), reference.as_str(), "--insecure-http", "--no-e2e"],
+        vec!["pull", reference.as_str(), "-o", "nowhere", "--insecure-http"],
+        vec!["inspect", reference.as_str(), "--insecure-http"],
+    ] {
+        let r = env.ork(&args, &[("ORK_REGISTRY_USERNAME", "alice"), ("ORK_REGISTRY_PASSWORD", secret)]);
+        assert_eq!(r.code, 2, "{args:?}: {}", show(&r));
+        assert!(r.stderr.contains(&reg.host()) && r.stderr.contains("unauthorized"), "{args:?}: {}", show(&r));
+        assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret), "{args:?}: the password was echoed\n{}", show(&r));
+    }
+    assert!(!env.work().join("nowhere").exists());
+    // No credentials at all: refused too.
+    let r = env.ork(&["inspect", &reference, "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("unauthorized"), "{}", show(&r));
+    assert!(!reg.log().contains(secret), "the password is in the registry's log");
+    // One variable without the other: the missing one is named.
+    let r = env.ork(&["inspect", &reference, "--insecure-http"], &[("ORK_REGISTRY_USERNAME", "alice")]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("ORK_REGISTRY_PASSWORD"), "{}", show(&r));
+}
+
+#[test]
+fn tls_with_the_test_ca_round_trips_and_without_it_fails_cleanly() {
+    let reg = Registry::tls();
+    let env = Env::new("oci-tls");
+    let dir = demo("include-fragments");
+    let reference = format!("{}/team/include-fragments:v1", reg.host());
+    let ca = reg.ca_pem_path();
+    let ca = ca.to_str().unwrap();
+    push(&env, &dir, &reference, &["--ca-file", ca], &[]);
+    let out = env.path().join("out");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--ca-file", ca], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&out), tree(&dir));
+    let r = env.ork(&["pull", &reference, "-o", "other"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains(&reg.host()) && !r.stderr.contains("panicked"), "{}", show(&r));
+    assert!(!env.work().join("other").exists());
+    // Plain HTTP is refused for a host that is not this machine.
+    let r = env.ork(&["inspect", "registry.example.com/team/x:v1", "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("--allow-insecure-remote"), "{}", show(&r));
+}
+
+#[test]
+fn skopeo_and_oras_read_what_ork_pushed_and_ork_pulls_what_oras_pushed() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-readers");
+    let dir = demo("hello-website");
+    let digest = push(&env, &dir, &format!("{}/team/hello-website:v1", reg.host()), &["--insecure-http"], &[]);
+    let m = reg.skopeo_raw_manifest("team/hello-website:v1");
+    assert_eq!(m, serde_json::from_str::<Value>(&reg.oci_read(&["manifest", &format!("{}/team/hello-website:v1", reg.host())]).stdout).unwrap());
+    assert_eq!(m["schemaVersion"], 2);
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(m["config"]["mediaType"], ARTIFACT_TYPE);
+    assert_eq!(m["config"]["digest"], EMPTY_CONFIG);
+    let layers: BTreeMap<String, String> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["annotations"]["org.opencontainers.image.title"].as_str().unwrap().to_string(), l["mediaType"].as_str().unwrap().to_string()))
+        .collect();
+    let expect = [
+        ("katalog.yaml", "application/vnd.orkestra.katalog.v1+yaml"),
+        ("crd.yaml", "application/vnd.kubernetes.crd.v1+yaml"),
+        ("cr.yaml", "application/vnd.kubernetes.cr.v1+yaml"),
+        ("README.md", "text/markdown"),
+        ("simulate.yaml", "application/vnd.orkestra.simulate.v1+yaml"),
+        ("e2e.yaml", "application/vnd.orkestra.e2e.v1+yaml"),
+        ("invalid/katalog-typo.yaml", "application/octet-stream"),
+    ];
+    assert_eq!(layers, expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<BTreeMap<_, _>>());
+    let a = &m["annotations"];
+    assert_eq!(a["io.orkestra.pattern.name"], "hello-website");
+    assert_eq!(a["io.orkestra.pattern.kind"], "Katalog");
+    assert_eq!(a["org.opencontainers.image.title"], "hello-website");
+    assert_eq!(a["io.orkestra.simulate.status"], "passed");
+    assert_eq!(a["io.orkestra.e2e.status"], "skipped");
+    assert!(a["io.orkestra.simulate.assertions"].as_str().unwrap().parse::<u32>().unwrap() > 0, "{a}");
+    // skopeo's digest of the manifest it read is ork's.
+    let raw = reg.skopeo("inspect", &["--raw", &format!("docker://{}/team/hello-website:v1", reg.host())]);
+    let raw_file = env.path().join("manifest.json");
+    std::fs::write(&raw_file, raw.stdout.as_bytes()).unwrap();
+    let out = Command::new("skopeo").args(["manifest-digest", raw_file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), digest, "{}", String::from_utf8_lossy(&out.stderr));
+    // oras pulls the same bytes.
+    let oras_out = env.path().join("oras");
+    let r = reg.oci_read(&["pull", &format!("{}/team/hello-website:v1", reg.host()), oras_out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&oras_out), tree(&dir));
+
+    // An artifact oras pushed with the same media types pulls with ork.
+    let src = env.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(dir.join("katalog.yaml"), src.join("katalog.yaml")).unwrap();
+    std::fs::copy(dir.join("crd.yaml"), src.join("crd.yaml")).unwrap();
+    let k = format!("{}:application/vnd.orkestra.katalog.v1+yaml:katalog.yaml", src.join("katalog.yaml").display());
+    let c = format!("{}:application/vnd.kubernetes.crd.v1+yaml:crd.yaml", src.join("crd.yaml").display());
+    let reference = format!("{}/team/by-oras:v1", reg.host());
+    let r = reg.oci_read(&["push", &reference, &k, &c, "--artifact-type", ARTIFACT_TYPE]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let out = env.path().join("from-oras");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&out), tree(&src));
+    // inspect, as JSON.
+    let r = env.ork(&["inspect", &format!("{}/team/hello-website:v1", reg.host()), "--insecure-http", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["digest"], digest.as_str());
+    assert_eq!(j["artifactType"], ARTIFACT_TYPE);
+    assert_eq!(j["annotations"]["io.orkestra.pattern.name"], "hello-website");
+    assert_eq!(j["files"].as_array().unwrap().len(), 7);
+    assert_eq!(j["signatures"], serde_json::json!([]));
+}
+
+#[test]
+fn a_tampered_blob_or_an_escaping_title_is_refused_and_nothing_is_written() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-tamper");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    push(&env, &dir, &reference, &["--insecure-http"], &[]);
+    let katalog_digest = format!("sha256:{}", sha256_hex(&std::fs::read(dir.join("katalog.yaml")).unwrap()));
+    let blob = reg.blob_path(&katalog_digest);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes.extend_from_slice(b"# altered\n");
+    std::fs::write(&blob, bytes).unwrap();
+    let parent = env.path().join("parent");
+    std::fs::create_dir_all(&parent).unwrap();
+    let out = parent.join("out");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("digest mismatch") && r.stderr.contains("katalog.yaml"), "{}", show(&r));
+    assert!(!out.exists(), "a refused pull wrote {}", out.display());
+    assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "a staging directory was left behind");
+
+    // A layer titled ../escape.
+    let src = env.path().join("evil");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(dir.join("katalog.yaml"), src.join("katalog.yaml")).unwrap();
+    std::fs::write(src.join("escape"), "owned\n").unwrap();
+    let reference = format!("{}/team/evil:v1", reg.host());
+    let k = format!("{}:application/vnd.orkestra.katalog.v1+yaml:katalog.yaml", src.join("katalog.yaml").display());
+    let e = format!("{}:application/octet-stream:../escape", src.join("escape").display());
+    let r = reg.oci_read(&["push", &reference, &k, &e, "--artifact-type", ARTIFACT_TYPE]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("../escape"), "{}", show(&r));
+    assert!(!out.exists() && !parent.join("escape").exists() && !env.path().join("escape").exists());
+    assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0);
+}
+
+#[test]
+fn pull_refuses_a_non_empty_directory_without_force_and_replaces_it_with_force() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-force");
+    let dir = demo("team-spaces");
+    let reference = format!("{}/team/team-spaces:v1", reg.host());
+    push(&env, &dir, &reference, &["--insecure-http"], &[]);
+    let out = env.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("mine.txt"), "keep me").unwrap();
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("--force"), "{}", show(&r));
+    assert_eq!(tree(&out).len(), 1, "files were written without --force");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http", "--force"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&out), tree(&dir));
+}
+
+/// `ork pull` over an older version shows the permission diff, escalations flagged.
+#[test]
+fn pulling_a_newer_version_over_an_older_one_shows_the_added_permissions() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-plan");
+    let v1 = demo("hello-website");
+    let v2 = env.path().join("v2");
+    for (rel, bytes) in tree(&v1) {
+        let p = v2.join(&rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    // v2 also creates a ConfigMap per CR: a new permission.
+    let k = std::fs::read_to_string(v2.join("katalog.yaml")).unwrap();
+    assert!(k.contains("\n            services:\n"), "the demo's shape changed:\n{k}");
+    let k = k.replacen(
+        "\n            services:\n",
+        "\n            configMaps:\n              - name: \"{{ .metadata.name }}-settings\"\n                data: {mode: web}\n            services:\n",
+        1,
+    );
+    std::fs::write(v2.join("katalog.yaml"), k).unwrap();
+    let reference = format!("{}/team/hello-website", reg.host());
+    push(&env, &v1, &format!("{reference}:v1"), &["--insecure-http", "--no-simulate"], &[]);
+    push(&env, &v2, &format!("{reference}:v2"), &["--insecure-http", "--no-simulate"], &[]);
+    let out = env.path().join("out");
+    let r = env.ork(&["pull", &format!("{reference}:v1"), "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["pull", &format!("{reference}:v2"), "-o", out.to_str().unwrap(), "--insecure-http", "--force"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("ESCALATION") && r.stdout.contains("configmaps"), "{}", show(&r));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let out = Command::new("sha256sum").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    out.stdin.as_ref().unwrap().write_all(bytes).unwrap();
+    let o = out.wait_with_output().unwrap();
+    String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn signatures_verify_independently_and_unsigned_or_wrong_key_pulls_are_refused() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-sign");
+    let pass = [("ORK_SIGN_PASSPHRASE", "correct horse")];
+    let r = env.ork(&["keygen"], &pass);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["keygen", "--output-key", "other.key", "--output-pub", "other.pub"], &pass);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let key = std::fs::read_to_string(env.work().join("ork.key")).unwrap();
+    assert!(key.contains("ENCRYPTED ORK PRIVATE KEY") && !key.contains("correct horse"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(env.work().join("ork.key")).unwrap().permissions().mode() & 0o777, 0o600);
+    // Without the passphrase, keygen and signing say which variable is missing.
+    let r = env.ork(&["keygen", "--output-key", "x.key", "--output-pub", "x.pub"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("ORK_SIGN_PASSPHRASE"), "{}", show(&r));
+
+    let dir = demo("hello-website");
+    let signed = format!("{}/team/signed:v1", reg.host());
+    let digest = push(&env, &dir, &signed, &["--insecure-http", "--sign-key", "ork.key"], &pass);
+    // Independently: the signature tag's manifest, its payload blob, Python's cryptography.
+    let sig_tag = format!("{}/team/signed:sha256-{}.sig", reg.host(), digest.strip_prefix("sha256:").unwrap());
+    let m: Value = serde_json::from_str(&reg.oci_read(&["manifest", &sig_tag]).stdout).unwrap();
+    let layer = &m["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+    let sig_b64 = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap();
+    let payload_digest = layer["digest"].as_str().unwrap();
+    let payload = std::fs::read(reg.blob_path(payload_digest)).unwrap();
+    let p: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(p["critical"]["image"]["docker-manifest-digest"], digest.as_str());
+    assert_eq!(p["critical"]["type"], "cosign container image signature");
+    let payload_file = env.path().join("payload.json");
+    std::fs::write(&payload_file, &payload).unwrap();
+    let pubkey = env.work().join("ork.pub");
+    let r = ork_tests::oci_read(&["verify-sig", pubkey.to_str().unwrap(), payload_file.to_str().unwrap(), sig_b64], &[]);
+    assert_eq!(r.code, 0, "cryptography rejects ork's signature: {}", show(&r));
+    let other = env.work().join("other.pub");
+    let r = ork_tests::oci_read(&["verify-sig", other.to_str().unwrap(), payload_file.to_str().unwrap(), sig_b64], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+
+    let r = env.ork(&["pull", &signed, "-o", "good", "--insecure-http", "--verify-key", "ork.pub"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["pull", &signed, "-o", "wrong", "--insecure-http", "--verify-key", "other.pub"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("verifies with the key"), "{}", show(&r));
+    let unsigned = format!("{}/team/unsigned:v1", reg.host());
+    push(&env, &dir, &unsigned, &["--insecure-http"], &[]);
+    let r = env.ork(&["pull", &unsigned, "-o", "unsigned", "--insecure-http", "--verify-key", "ork.pub"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("not signed"), "{}", show(&r));
+    assert!(!env.work().join("wrong").exists() && !env.work().join("unsigned").exists());
+    let r = env.ork(&["inspect", &signed, "--insecure-http", "--verify-key", "ork.pub"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("✓ verified"), "{}", show(&r));
+}
+
+#[test]
+fn a_komposer_imports_a_pushed_katalog_by_reference_and_keeps_working_from_the_cache() {
+    let mut reg = Registry::plain();
+    let env = Env::new("oci-import");
+    let dir = demo("hello-website");
+    let reference = format!("oci://{}/team/hello-website:v1", reg.host());
+    push(&env, &dir, &reference, &["--insecure-http"], &[]);
+    let work = env.work();
+    std::fs::write(
+        work.join("komposer.yaml"),
+        format!("apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata:\n  name: platform\nimports:\n  registry:\n    - {reference}\n"),
+    )
+    .unwrap();
+    std::fs::copy(dir.join("cr.yaml"), work.join("cr.yaml")).unwrap();
+    let sim = std::fs::read_to_string(dir.join("simulate.yaml")).unwrap();
+    assert!(sim.contains("katalog: \"./katalog.yaml\""), "{sim}");
+    std::fs::write(work.join("simulate.yaml"), sim.replace("katalog: \"./katalog.yaml\"", "katalog: \"./komposer.yaml\"")).unwrap();
+
+    let validate = |extra: &[&str]| {
+        let mut args = vec!["validate", "-f", "komposer.yaml"];
+        args.extend_from_slice(extra);
+        env.ork(&args, &[])
+    };
+    let r = validate(&["--insecure-http"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("website"), "{}", show(&r));
+    let r = env.ork(&["simulate", "--insecure-http", "simulate.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("PASS"), "{}", show(&r));
+    // Without the registry flag the import cannot be fetched (TLS to a plain registry) and is
+    // not silently skipped… but the cache answers, with a warning.
+    reg.stop();
+    let r = validate(&["--insecure-http"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stderr.contains("registry-unreachable") && r.stderr.contains("cached"), "{}", show(&r));
+    let r = validate(&["--offline"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(!r.stderr.contains("registry-unreachable"), "{}", show(&r));
+    let r = env.ork(&["simulate", "--offline", "simulate.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    // A reference never fetched is an error at its line, offline.
+    std::fs::write(
+        work.join("other.yaml"),
+        format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata:\n  name: other\nimports:\n  registry:\n    - oci://{}/team/never:v1\n",
+            reg.host()
+        ),
+    )
+    .unwrap();
+    let r = env.ork(&["validate", "-f", "other.yaml", "--offline"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("other.yaml:7") && r.stderr.contains("not in the cache"), "{}", show(&r));
+}
+
+#[test]
+fn a_pulled_pattern_whose_include_leaves_its_directory_is_refused_before_the_file_is_read() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-include");
+    let dir = demo("include-fragments");
+    let katalog = std::fs::read_to_string(dir.join("katalog.yaml")).unwrap();
+    assert!(katalog.contains("include: ./fragments/profiles.yaml"), "{katalog}");
+    for (tag, target) in [("dotdot", "../../secret.yaml"), ("absolute", "/etc/passwd")] {
+        let src = env.path().join(format!("src-{tag}"));
+        for (rel, bytes) in tree(&dir) {
+            let p = src.join(&rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        std::fs::write(src.join("katalog.yaml"), katalog.replace("include: ./fragments/profiles.yaml", &format!("include: {target}"))).unwrap();
+        // Built with oras: `ork push` itself refuses such a pattern.
+        let reference = format!("{}/team/include-{tag}:v1", reg.host());
+        let layers: Vec<String> = tree(&src).keys().map(|rel| format!("{}:application/octet-stream:{rel}", src.join(rel).display())).collect();
+        let mut args = vec!["push", reference.as_str()];
+        args.extend(layers.iter().map(String::as_str));
+        args.extend(["--artifact-type", ARTIFACT_TYPE]);
+        let r = reg.oci_read(&args);
+        assert_eq!(r.code, 0, "{}", show(&r));
+        let out = env.path().join(format!("out-{tag}"));
+        let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+        assert_eq!(r.code, 1, "{tag}: {}", show(&r));
+        assert!(r.stderr.contains("outside the pattern root") && r.stderr.contains(target.trim_start_matches("../../")), "{tag}: {}", show(&r));
+        assert!(!out.exists(), "{tag}: a refused pull left {}", out.display());
+        // And `ork push` refuses the same directory before anything is sent.
+        let r = env.ork(&["push", src.to_str().unwrap(), &format!("{}/team/never-{tag}:v1", reg.host()), "--insecure-http", "--no-e2e"], &[]);
+        assert_eq!(r.code, 1, "{tag}: {}", show(&r));
+        assert!(r.stderr.contains("outside the pattern root"), "{tag}: {}", show(&r));
+    }
+    // A symlinked include inside a pushed directory is refused by push itself.
+    let src = env.path().join("src-symlink");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(dir.join("katalog.yaml"), src.join("katalog.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("passwd.yaml")).unwrap();
+    let r = env.ork(&["push", src.to_str().unwrap(), &format!("{}/team/symlink:v1", reg.host()), "--insecure-http", "--no-e2e"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("symbolic link"), "{}", show(&r));
+}
+
+#[test]
+fn the_e2e_gate_runs_on_a_dev_cluster_and_is_recorded() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-e2e");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    let r = env.ork(&["push", dir.to_str().unwrap(), &reference, "--insecure-http", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    let a = &j["annotations"];
+    assert_eq!(a["io.orkestra.e2e.status"], "passed", "{j}");
+    assert_eq!(a["io.orkestra.e2e.runner"], if std::env::var_os("CI").is_some() { "ci" } else { "local" }, "{j}");
+    assert_eq!(a["io.orkestra.simulate.status"], "passed", "{j}");
+    assert!(a["io.orkestra.e2e.duration"].as_str().unwrap().ends_with("ms"), "{j}");
+    // A failing gate stops the push; --force records it as skipped.
+    let broken = env.path().join("broken");
+    for (rel, bytes) in tree(&dir) {
+        let p = broken.join(&rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let sim = std::fs::read_to_string(broken.join("simulate.yaml")).unwrap();
+    std::fs::write(broken.join("simulate.yaml"), sim.replace("name: hello-web", "name: not-what-it-creates")).unwrap();
+    let r = env.ork(&["push", broken.to_str().unwrap(), &format!("{}/team/broken:v1", reg.host()), "--insecure-http", "--no-e2e"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("simulate gate failed"), "{}", show(&r));
+    let r = env.ork(&["inspect", &format!("{}/team/broken:v1", reg.host()), "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "nothing was pushed: {}", show(&r));
+    let r = env
+        .ork(&["push", broken.to_str().unwrap(), &format!("{}/team/broken:v1", reg.host()), "--insecure-http", "--no-e2e", "--force", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["annotations"]["io.orkestra.simulate.status"], "skipped", "{j}");
+}
