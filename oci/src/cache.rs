@@ -45,7 +45,7 @@ impl Cache {
     }
 
     fn blob_path(&self, digest: &str) -> Result<PathBuf, OciError> {
-        crate::reference::check_digest(digest).map_err(|why| OciError::Manifest { reference: digest.to_string(), why })?;
+        crate::reference::check_digest(digest).map_err(|why| OciError::Manifest { reference: digest.to_string(), why: why.0 })?;
         let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
         Ok(self.root.join("blobs").join(alg).join(hex))
     }

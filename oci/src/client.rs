@@ -195,7 +195,7 @@ impl Registry {
                 why: format!("{what} is {} bytes; the limit is {}", d.size, layout::MAX_FILE_BYTES),
             });
         }
-        crate::reference::check_digest(&d.digest).map_err(|why| OciError::Manifest { reference: reference.to_string(), why })?;
+        crate::reference::check_digest(&d.digest).map_err(|why| OciError::Manifest { reference: reference.to_string(), why: why.0 })?;
         let r = reference.client_ref();
         let desc =
             oci_client::manifest::OciDescriptor { media_type: d.media_type.clone(), digest: d.digest.clone(), size: d.size as i64, ..Default::default() };

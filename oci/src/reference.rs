@@ -66,7 +66,7 @@ impl Reference {
                 if !(d.starts_with("sha256:") || d.starts_with("sha384:") || d.starts_with("sha512:")) {
                     return Err(bad("use ':' not '@' for version tags (`name:v1`); '@' takes only a digest (`name@sha256:…`)"));
                 }
-                check_digest(d).map_err(|why| bad(&why))?;
+                check_digest(d).map_err(|why| bad(&why.0))?;
                 (r, Some(d.to_string()))
             }
             None => (s, None),
@@ -168,17 +168,22 @@ pub fn is_oci_ref(s: &str) -> bool {
     s.contains('/') && (first.contains('.') || first == "localhost")
 }
 
+/// A string that is not a digest, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadDigest(pub String);
+
 /// Checks `sha256:<64 hex>` (and the longer algorithms' lengths).
-pub fn check_digest(d: &str) -> Result<(), String> {
-    let (alg, hex) = d.split_once(':').ok_or_else(|| format!("`{d}` is not a digest (algorithm:hex)"))?;
+pub fn check_digest(d: &str) -> Result<(), BadDigest> {
+    let (alg, hex) = d.split_once(':').ok_or_else(|| BadDigest(format!("`{d}` is not a digest (algorithm:hex)")))?;
     let len = match alg {
         "sha256" => 64,
         "sha384" => 96,
         "sha512" => 128,
-        other => return Err(format!("digest algorithm `{other}` is not supported (sha256, sha384, sha512)")),
+        other => return Err(BadDigest(format!("digest algorithm `{other}` is not supported (sha256, sha384, sha512)"))),
     };
     if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(format!("`{d}` is not a {alg} digest ({len} lowercase hex digits)"));
+        return Err(BadDigest(format!("`{d}` is not a {alg} digest ({len} lowercase hex digits)")));
     }
     Ok(())
 }

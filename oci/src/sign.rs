@@ -378,16 +378,16 @@ impl PublicKey {
     /// Parses a DER `SubjectPublicKeyInfo` holding an ECDSA P-256 key with an uncompressed point.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, SignError> {
         let bad = |what: &str| SignError::BadKey(format!("malformed SubjectPublicKeyInfo: {what}"));
-        let (spki, rest) = der_take(der, 0x30).map_err(|e| bad(&e))?;
+        let (spki, rest) = der_take(der, 0x30).map_err(|e| bad(&e.0))?;
         if !rest.is_empty() {
             return Err(bad("trailing data after the key"));
         }
-        let (alg, rest) = der_take(spki, 0x30).map_err(|e| bad(&e))?;
-        let (bits, rest) = der_take(rest, 0x03).map_err(|e| bad(&e))?;
+        let (alg, rest) = der_take(spki, 0x30).map_err(|e| bad(&e.0))?;
+        let (bits, rest) = der_take(rest, 0x03).map_err(|e| bad(&e.0))?;
         if !rest.is_empty() {
             return Err(bad("trailing data after the key bits"));
         }
-        let (alg_oid, params) = der_take(alg, 0x06).map_err(|e| bad(&e))?;
+        let (alg_oid, params) = der_take(alg, 0x06).map_err(|e| bad(&e.0))?;
         if alg_oid != OID_EC_PUBLIC_KEY {
             return Err(SignError::BadKey(format!(
                 "the key is {}, but only ECDSA P-256 keys are supported; create one with `ork keygen` or `cosign generate-key-pair`",
@@ -442,11 +442,22 @@ impl PublicKey {
     }
 }
 
+/// Why a DER element could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct DerError(String);
+
+impl From<&str> for DerError {
+    fn from(s: &str) -> DerError {
+        DerError(s.to_string())
+    }
+}
+
 /// Reads one DER element with the expected `tag`; returns (contents, rest).
-fn der_take(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), String> {
+fn der_take(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), DerError> {
     let (&found, rest) = input.split_first().ok_or("unexpected end of data")?;
     if found != tag {
-        return Err(format!("expected DER tag 0x{tag:02x}, found 0x{found:02x}"));
+        return Err(DerError(format!("expected DER tag 0x{tag:02x}, found 0x{found:02x}")));
     }
     let (&first, rest) = rest.split_first().ok_or("unexpected end of data")?;
     let (len, rest) = match first {
