@@ -103,7 +103,7 @@ impl OciError {
 
 /// The error with its causes, one line (a reqwest error says "error sending request" and keeps
 /// the reason — connection refused, certificate unknown — in its sources).
-fn describe(e: &dyn std::error::Error) -> String {
+pub(crate) fn describe(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -157,7 +157,7 @@ impl Resolver {
             }
             None => {}
         }
-        let resp = req.send().await.map_err(|e| net(describe(&e)))?;
+        let resp = req.send().await.map_err(|e| net(crate::error::describe(&e)))?;
         let status = resp.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Err(OciError::Unauthorized { registry: host.to_string(), op: "download".into() });
@@ -168,7 +168,7 @@ impl Resolver {
         if !status.is_success() {
             return Err(net(format!("HTTP {status}")));
         }
-        let bytes = resp.bytes().await.map_err(|e| net(describe(&e)))?;
+        let bytes = resp.bytes().await.map_err(|e| net(crate::error::describe(&e)))?;
         if bytes.len() > 4 * 1024 * 1024 {
             return Err(net("the file is larger than 4 MiB".into()));
         }
@@ -190,17 +190,6 @@ impl Resolver {
             .unwrap_or_else(|_| Err(RemoteError { message: "the registry fetch panicked".to_string() }))
         })
     }
-}
-
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 impl Remote for Resolver {

@@ -78,6 +78,15 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Copies every file under `from` to the same path under `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        let p = to.join(&rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
 fn digest_of(stdout: &str) -> String {
     stdout.lines().find_map(|l| l.strip_prefix("digest: ")).unwrap_or_else(|| panic!("no digest line in:\n{stdout}")).trim().to_string()
 }
@@ -313,11 +322,7 @@ fn pulling_a_newer_version_over_an_older_one_shows_the_added_permissions() {
     let env = Env::new("oci-plan");
     let v1 = demo("hello-website");
     let v2 = env.path().join("v2");
-    for (rel, bytes) in tree(&v1) {
-        let p = v2.join(&rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
+    copy_tree(&v1, &v2);
     // v2 also creates a ConfigMap per CR: a new permission.
     let k = std::fs::read_to_string(v2.join("katalog.yaml")).unwrap();
     assert!(k.contains("\n            services:\n"), "the demo's shape changed:\n{k}");
@@ -466,11 +471,7 @@ fn a_pulled_pattern_whose_include_leaves_its_directory_is_refused_before_the_fil
     assert!(katalog.contains("include: ./fragments/profiles.yaml"), "{katalog}");
     for (tag, target) in [("dotdot", "../../secret.yaml"), ("absolute", "/etc/passwd")] {
         let src = env.path().join(format!("src-{tag}"));
-        for (rel, bytes) in tree(&dir) {
-            let p = src.join(&rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, bytes).unwrap();
-        }
+        copy_tree(&dir, &src);
         std::fs::write(src.join("katalog.yaml"), katalog.replace("include: ./fragments/profiles.yaml", &format!("include: {target}"))).unwrap();
         // Built with oras: `ork push` itself refuses such a pattern.
         let reference = format!("{}/team/include-{tag}:v1", reg.host());
@@ -516,11 +517,7 @@ fn the_e2e_gate_runs_on_a_dev_cluster_and_is_recorded() {
     assert!(a["io.orkestra.e2e.duration"].as_str().unwrap().ends_with("ms"), "{j}");
     // A failing gate stops the push; --force records it as skipped.
     let broken = env.path().join("broken");
-    for (rel, bytes) in tree(&dir) {
-        let p = broken.join(&rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
+    copy_tree(&dir, &broken);
     let sim = std::fs::read_to_string(broken.join("simulate.yaml")).unwrap();
     std::fs::write(broken.join("simulate.yaml"), sim.replace("name: hello-web", "name: not-what-it-creates")).unwrap();
     let r = env.ork(&["push", broken.to_str().unwrap(), &format!("{}/team/broken:v1", reg.host()), "--insecure-http", "--no-e2e"], &[]);
