@@ -531,3 +531,429 @@ fn the_e2e_gate_runs_on_a_dev_cluster_and_is_recorded() {
     let j: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(j["annotations"]["io.orkestra.simulate.status"], "skipped", "{j}");
 }
+
+/// Standard base64 (RFC 4648, padded), for a docker `config.json` `auth` entry.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    tree(dir).into_iter().filter(|(_, b)| b.windows(needle.len()).any(|w| w == needle.as_bytes())).map(|(p, _)| p).collect()
+}
+
+/// Without the env variables, the docker config's `auths` entry (`auth`: base64 `user:pass`, or
+/// `username`/`password`) and a credential helper named in `credHelpers` answer; a wrong password
+/// there is unauthorized and never echoed; the env variables win over the config.
+#[test]
+fn docker_config_auths_and_credential_helpers_supply_credentials_and_are_never_echoed() {
+    let reg = Registry::basic("bob", "docker-cfg-pass-41");
+    let env = Env::new("oci-dockercfg");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    let config = env.path().join("docker/config.json");
+    let auths = |entry: Value| serde_json::json!({ "auths": { reg.host(): entry } }).to_string();
+
+    std::fs::write(&config, auths(serde_json::json!({ "auth": base64(b"bob:docker-cfg-pass-41") }))).unwrap();
+    push(&env, &dir, &reference, &["--insecure-http"], &[]);
+    let out = env.path().join("out");
+    let r = env.ork(&["pull", &reference, "-o", out.to_str().unwrap(), "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&out), tree(&dir));
+
+    std::fs::write(&config, auths(serde_json::json!({ "username": "bob", "password": "docker-cfg-pass-41" }))).unwrap();
+    let r = env.ork(&["inspect", &reference, "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+
+    let wrong = "Cfg-Wr0ng-77x";
+    std::fs::write(&config, auths(serde_json::json!({ "auth": base64(format!("bob:{wrong}").as_bytes()) }))).unwrap();
+    let r = env.ork(&["pull", &reference, "-o", "nowhere", "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains(&reg.host()) && r.stderr.contains("unauthorized"), "{}", show(&r));
+    assert!(!r.stdout.contains(wrong) && !r.stderr.contains(wrong), "{}", show(&r));
+    assert!(!env.work().join("nowhere").exists());
+    // The env variables take precedence over a wrong config entry.
+    let r = env.ork(&["inspect", &reference, "--insecure-http"], &[("ORK_REGISTRY_USERNAME", "bob"), ("ORK_REGISTRY_PASSWORD", "docker-cfg-pass-41")]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    // The password variable alone: the user name variable is named.
+    let r = env.ork(&["pull", &reference, "-o", "nowhere", "--insecure-http"], &[("ORK_REGISTRY_PASSWORD", "docker-cfg-pass-41")]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("ORK_REGISTRY_USERNAME") && !r.stderr.contains("docker-cfg-pass-41"), "{}", show(&r));
+    let r = env.ork(&["push", dir.to_str().unwrap(), &reference, "--insecure-http", "--no-e2e"], &[("ORK_REGISTRY_USERNAME", "bob")]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("ORK_REGISTRY_PASSWORD"), "{}", show(&r));
+
+    // A credential helper (`docker-credential-<name> get`: the host on stdin, JSON on stdout).
+    let bin = env.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-orktest");
+    let asked = env.path().join("helper-asked");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > '{}'\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"bob\",\"Secret\":\"docker-cfg-pass-41\"}}' x\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(&config, serde_json::json!({ "credHelpers": { reg.host(): "orktest" } }).to_string()).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let r = env.ork(&["inspect", &reference, "--insecure-http"], &[("PATH", &path)]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(std::fs::read_to_string(&asked).unwrap().trim(), reg.host(), "the helper is asked for the registry host");
+
+    for secret in ["docker-cfg-pass-41", wrong] {
+        assert!(!reg.log().contains(secret), "a password is in the registry's log");
+        assert_eq!(files_containing(&env.path().join("cache"), secret), Vec::<String>::new(), "a password was stored in the cache");
+        assert_eq!(files_containing(&env.work(), secret), Vec::<String>::new(), "a password was written in the work directory");
+    }
+}
+
+/// The JSON of push, pull and inspect carry what the contract names; a pull without `-o` writes
+/// `./<last path segment>`; an empty `-o` needs no `--force`; a `-o` that is a file is refused
+/// and left alone.
+#[test]
+fn push_pull_and_inspect_json_and_the_default_output_directory() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-json");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    let r = env.ork(&["push", dir.to_str().unwrap(), &reference, "--insecure-http", "--no-e2e", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let pushed: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
+    let digest = pushed["digest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{pushed}");
+    assert!(pushed["reference"].as_str().unwrap().contains("team/hello-website:v1"), "{pushed}");
+    let a = &pushed["annotations"];
+    assert_eq!(a["io.orkestra.pattern.version"], "0.1.0", "{pushed}");
+    assert_eq!(a["io.orkestra.pattern.kind"], "Katalog", "{pushed}");
+    assert_eq!(a["io.orkestra.simulate.status"], "passed", "{pushed}");
+    // Each file: its title, media type, the sha256 and size of its bytes.
+    let expect: BTreeMap<String, (String, u64)> =
+        tree(&dir).into_iter().map(|(rel, bytes)| (rel, (format!("sha256:{}", sha256_hex(&bytes)), bytes.len() as u64))).collect();
+    let files_of = |j: &Value| -> BTreeMap<String, (String, u64)> {
+        j["files"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no files in {j}"))
+            .iter()
+            .map(|f| (f["title"].as_str().unwrap().to_string(), (f["digest"].as_str().unwrap().to_string(), f["size"].as_u64().unwrap())))
+            .collect()
+    };
+    assert_eq!(files_of(&pushed), expect);
+    // The manifest as the registry serves it agrees.
+    let m = reg.skopeo_raw_manifest("team/hello-website:v1");
+    assert_eq!(m["annotations"], pushed["annotations"], "push --output json reports the annotations it pushed");
+
+    let r = env.ork(&["inspect", &reference, "--insecure-http", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["digest"], digest.as_str());
+    assert_eq!(j["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(j["annotations"], m["annotations"]);
+    assert_eq!(files_of(&j), expect);
+    for f in j["files"].as_array().unwrap() {
+        let title = f["title"].as_str().unwrap();
+        let layer = m["layers"].as_array().unwrap().iter().find(|l| l["annotations"]["org.opencontainers.image.title"] == title).unwrap();
+        assert_eq!(f["mediaType"], layer["mediaType"], "{title}");
+    }
+    // By digest, with the oci:// prefix: the same.
+    let pinned = format!("oci://{}/team/hello-website@{digest}", reg.host());
+    let r = env.ork(&["inspect", &pinned, "--insecure-http", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()["digest"], digest.as_str());
+
+    // Hidden files (a .git directory, an .env) are not pushed.
+    let hidden = env.path().join("hidden");
+    copy_tree(&dir, &hidden);
+    std::fs::write(hidden.join(".env"), "TOKEN=hidden-file-secret\n").unwrap();
+    std::fs::create_dir_all(hidden.join(".git")).unwrap();
+    std::fs::write(hidden.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let with_hidden = format!("{}/team/with-hidden:v1", reg.host());
+    push(&env, &hidden, &with_hidden, &["--insecure-http"], &[]);
+    let r = env.ork(&["pull", &with_hidden, "-o", "no-hidden", "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&env.work().join("no-hidden")), tree(&dir), "hidden files travelled");
+    assert!(!reg.log().contains(".env") && files_containing(&reg.storage_dir(), "hidden-file-secret").is_empty());
+
+    // No -o: ./hello-website in the working directory.
+    let r = env.ork(&["pull", &reference, "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&env.work().join("hello-website")), tree(&dir));
+    // JSON: the digest, the directory, the files.
+    let r = env.ork(&["pull", &pinned, "-o", "as-json", "--insecure-http", "--output", "json"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let j: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
+    assert_eq!(j["digest"], digest.as_str(), "{j}");
+    let titles: Vec<&str> = j["files"].as_array().unwrap().iter().map(|f| f["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), expect.len(), "{j}");
+    assert_eq!(tree(&env.work().join("as-json")), tree(&dir));
+    // An empty directory is filled without --force.
+    std::fs::create_dir_all(env.work().join("empty")).unwrap();
+    let r = env.ork(&["pull", &reference, "-o", "empty", "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&env.work().join("empty")), tree(&dir));
+    // A regular file is neither replaced nor written into, with or without --force.
+    std::fs::write(env.work().join("a-file"), "mine").unwrap();
+    for force in [false, true] {
+        let mut args = vec!["pull", reference.as_str(), "-o", "a-file", "--insecure-http"];
+        if force {
+            args.push("--force");
+        }
+        let r = env.ork(&args, &[]);
+        assert_ne!(r.code, 0, "{}", show(&r));
+        assert!(r.stderr.contains("a-file"), "{}", show(&r));
+        assert_eq!(std::fs::read_to_string(env.work().join("a-file")).unwrap(), "mine");
+    }
+    // Not found, a tag after '@', plain HTTP to a non-loopback host: exit 2, clean messages.
+    let r = env.ork(&["pull", &format!("{}/team/never:v9", reg.host()), "-o", "never", "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("not found"), "{}", show(&r));
+    let r = env.ork(&["pull", &format!("{}/team/hello-website@v1", reg.host()), "-o", "never", "--insecure-http"], &[]);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert!(r.stderr.contains("use ':' not '@'"), "{}", show(&r));
+    assert!(!env.work().join("never").exists());
+}
+
+/// A manifest altered in storage is refused when pulled by digest (its bytes no longer hash to
+/// it); a tampered blob pulled with `--force` over an older pull leaves that pull untouched.
+#[test]
+fn a_tampered_manifest_is_refused_and_a_refused_forced_pull_keeps_the_previous_files() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-tamper2");
+    let dir = demo("team-spaces");
+    let reference = format!("{}/team/team-spaces:v1", reg.host());
+    let digest = push(&env, &dir, &reference, &["--insecure-http"], &[]);
+    let out = env.work().join("out");
+    let r = env.ork(&["pull", &reference, "-o", "out", "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let before = tree(&out);
+
+    // A layer's bytes, same length, one bit flipped: only the digest can tell.
+    let katalog = std::fs::read(dir.join("katalog.yaml")).unwrap();
+    let blob = reg.blob_path(&format!("sha256:{}", sha256_hex(&katalog)));
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let r = env.ork(&["pull", &reference, "-o", "out", "--insecure-http", "--force"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("digest mismatch") && r.stderr.contains("katalog.yaml"), "{}", show(&r));
+    assert_eq!(tree(&out), before, "a refused --force pull changed the previous files");
+    let names: Vec<String> = std::fs::read_dir(env.work()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["out"], "a staging or backup directory was left behind");
+    std::fs::write(&blob, &katalog).unwrap();
+
+    // The manifest itself, edited in storage (a forged gate result).
+    let manifest = reg.blob_path(&digest);
+    let mut m: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m["annotations"]["io.orkestra.simulate.status"] = Value::from("passed-forged");
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+    let by_digest = format!("{}/team/team-spaces@{digest}", reg.host());
+    for args in [
+        vec!["pull", by_digest.as_str(), "-o", "forged", "--insecure-http"],
+        vec!["pull", reference.as_str(), "-o", "forged", "--insecure-http"],
+        vec!["inspect", by_digest.as_str(), "--insecure-http"],
+    ] {
+        let r = env.ork(&args, &[]);
+        assert_eq!(r.code, 1, "{args:?}: {}", show(&r));
+        assert!(r.stderr.contains("digest mismatch") && !r.stdout.contains("passed-forged"), "{args:?}: {}", show(&r));
+    }
+    assert!(!env.work().join("forged").exists());
+}
+
+/// A signature copied from another artifact (its payload names the other digest) does not sign
+/// this one; a Komposer import's `verify:` key is enforced, online and from the cache.
+#[test]
+fn a_replayed_signature_is_refused_and_an_imports_verify_key_is_enforced() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-sign2");
+    let pass = [("ORK_SIGN_PASSPHRASE", "sign me")];
+    assert_eq!(env.ork(&["keygen"], &pass).code, 0);
+    assert_eq!(env.ork(&["keygen", "--output-key", "other.key", "--output-pub", "other.pub"], &pass).code, 0);
+    // keygen does not overwrite a key pair.
+    let key = std::fs::read(env.work().join("ork.key")).unwrap();
+    let r = env.ork(&["keygen"], &pass);
+    assert_eq!(r.code, 2, "{}", show(&r));
+    assert_eq!(std::fs::read(env.work().join("ork.key")).unwrap(), key);
+    // A wrong passphrase: nothing is pushed.
+    let dir = demo("hello-website");
+    let signed = format!("{}/team/signed:v1", reg.host());
+    let r = env.ork(&["push", dir.to_str().unwrap(), &signed, "--insecure-http", "--no-e2e", "--sign-key", "ork.key"], &[("ORK_SIGN_PASSPHRASE", "not it")]);
+    assert_ne!(r.code, 0, "{}", show(&r));
+    assert!(r.stderr.contains("ORK_SIGN_PASSPHRASE") && !r.stderr.contains("not it"), "{}", show(&r));
+    assert_eq!(env.ork(&["inspect", &signed, "--insecure-http"], &[]).code, 2, "a push with a key it could not decrypt went through");
+
+    let signed_digest = push(&env, &dir, &signed, &["--insecure-http", "--sign-key", "ork.key"], &pass);
+    let r = env.ork(&["inspect", &signed, "--insecure-http", "--output", "json"], &[]);
+    let j: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&r)));
+    assert_eq!(j["signatures"].as_array().map(Vec::len), Some(1), "{j}");
+    // Another artifact, unsigned; the first one's signature copied to its signature tag by skopeo.
+    let changed = env.path().join("changed");
+    copy_tree(&dir, &changed);
+    std::fs::write(changed.join("README.md"), "another artifact\n").unwrap();
+    let other = format!("{}/team/other:v1", reg.host());
+    let other_digest = push(&env, &changed, &other, &["--insecure-http"], &[]);
+    let hex = |d: &str| d.strip_prefix("sha256:").unwrap().to_string();
+    let r = reg.skopeo(
+        "copy",
+        &[
+            "--dest-tls-verify=false",
+            &format!("docker://{}/team/signed:sha256-{}.sig", reg.host(), hex(&signed_digest)),
+            &format!("docker://{}/team/other:sha256-{}.sig", reg.host(), hex(&other_digest)),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["pull", &other, "-o", "replayed", "--insecure-http", "--verify-key", "ork.pub"], &[]);
+    assert_eq!(r.code, 1, "a signature of another digest was accepted: {}", show(&r));
+    assert!(!env.work().join("replayed").exists());
+
+    // Komposer imports with `verify:`.
+    let komposer = |name: &str, reference: &str, key: &str| {
+        std::fs::write(
+            env.work().join(format!("{name}.yaml")),
+            format!(
+                "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata:\n  name: {name}\nimports:\n  registry:\n    - url: oci://{reference}\n      verify: {key}\n"
+            ),
+        )
+        .unwrap();
+    };
+    komposer("good", &signed, "ork.pub");
+    komposer("wrongkey", &signed, "other.pub");
+    komposer("unsigned", &other, "ork.pub");
+    let r = env.ork(&["validate", "--insecure-http", "-f", "good.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["validate", "--insecure-http", "-f", "wrongkey.yaml"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("wrongkey.yaml:7") && r.stderr.contains("verifies with the key"), "{}", show(&r));
+    let r = env.ork(&["validate", "--insecure-http", "-f", "unsigned.yaml"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    // Offline, from the cache: the verified import still validates, the other key still fails.
+    let r = env.ork(&["validate", "--offline", "-f", "good.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["validate", "--offline", "-f", "wrongkey.yaml"], &[]);
+    assert_eq!(r.code, 1, "the cache accepted a key it never verified: {}", show(&r));
+}
+
+/// A Komposer import's `auth:` names its variables: they are read at use, a missing one is
+/// named at the import's line, and the password is never printed, logged or cached. The cache
+/// is re-verified on every read: an altered unpacked file is restored from its blob, an altered
+/// blob is refused.
+#[test]
+fn an_import_with_auth_from_env_and_a_tampered_cache() {
+    let reg = Registry::basic("carol", "import-pass-93");
+    let env = Env::new("oci-import-auth");
+    let dir = demo("hello-website");
+    let reference = format!("{}/team/hello-website:v1", reg.host());
+    let creds = [("ORK_REGISTRY_USERNAME", "carol"), ("ORK_REGISTRY_PASSWORD", "import-pass-93")];
+    push(&env, &dir, &reference, &["--insecure-http"], &creds);
+    std::fs::write(
+        env.work().join("komposer.yaml"),
+        format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: Komposer\nmetadata:\n  name: platform\nimports:\n  registry:\n    - url: oci://{reference}\n      auth: {{type: basic, usernameFromEnv: CORP_REG_USER, passwordFromEnv: CORP_REG_PASS}}\n"
+        ),
+    )
+    .unwrap();
+    let r = env.ork(&["validate", "--insecure-http", "-f", "komposer.yaml"], &[("CORP_REG_USER", "carol")]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("komposer.yaml:7") && r.stderr.contains("CORP_REG_PASS"), "{}", show(&r));
+    let r = env.ork(&["validate", "--insecure-http", "-f", "komposer.yaml"], &[("CORP_REG_USER", "carol"), ("CORP_REG_PASS", "Imp0rt-wr0ng")]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("unauthorized") && !r.stderr.contains("Imp0rt-wr0ng") && !r.stdout.contains("Imp0rt-wr0ng"), "{}", show(&r));
+    let good = [("CORP_REG_USER", "carol"), ("CORP_REG_PASS", "import-pass-93")];
+    let r = env.ork(&["validate", "--insecure-http", "-f", "komposer.yaml"], &good);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(!r.stdout.contains("import-pass-93") && !r.stderr.contains("import-pass-93"));
+    for secret in ["import-pass-93", "Imp0rt-wr0ng"] {
+        assert!(!reg.log().contains(secret), "a password is in the registry's log");
+        assert_eq!(files_containing(&env.path().join("cache"), secret), Vec::<String>::new(), "a password was cached");
+    }
+
+    // The cache, altered.
+    let registry_cache = env.path().join("cache/ork/registry");
+    let katalog = std::fs::read(dir.join("katalog.yaml")).unwrap();
+    let katalog_digest = format!("sha256:{}", sha256_hex(&katalog));
+    let unpacked: Vec<String> = tree(&registry_cache).into_keys().filter(|p| p.ends_with("/katalog.yaml")).collect();
+    assert!(!unpacked.is_empty(), "no unpacked katalog.yaml in the cache: {:?}", tree(&registry_cache).keys().collect::<Vec<_>>());
+    let blob: Vec<String> = tree(&registry_cache).into_keys().filter(|p| p.contains(katalog_digest.trim_start_matches("sha256:"))).collect();
+    assert_eq!(blob.len(), 1, "the katalog.yaml blob in the cache: {blob:?}");
+    let altered = |rel: &str| {
+        let p = registry_cache.join(rel);
+        let mut b = std::fs::read(&p).unwrap();
+        b.extend_from_slice(b"# altered in the cache\n");
+        std::fs::write(&p, b).unwrap();
+    };
+    for rel in &unpacked {
+        altered(rel);
+    }
+    let r = env.ork(&["validate", "--offline", "-f", "komposer.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    for rel in &unpacked {
+        assert_eq!(std::fs::read(registry_cache.join(rel)).unwrap(), katalog, "{rel} was not restored from its verified blob");
+    }
+    for rel in unpacked.iter().chain(&blob) {
+        altered(rel);
+    }
+    let r = env.ork(&["validate", "--offline", "-f", "komposer.yaml"], &[]);
+    assert_eq!(r.code, 1, "an altered cache was used: {}", show(&r));
+    assert!(r.stderr.contains("komposer.yaml:7") && r.stderr.contains("digest mismatch"), "{}", show(&r));
+}
+
+/// A Motif pushed on its own (its own artifact type) is imported by a Katalog as `oci://`:
+/// validate and simulate resolve it, and the Katalog pushes and pulls with that import.
+#[test]
+fn a_motif_pushed_alone_is_imported_by_oci_reference() {
+    let reg = Registry::plain();
+    let env = Env::new("oci-motif");
+    let pattern = demo("motif-cache");
+    let motif = format!("{}/motifs/cache:v1", reg.host());
+    push(&env, &pattern.join("motifs/cache"), &motif, &["--insecure-http"], &[]);
+    let m = reg.skopeo_raw_manifest("motifs/cache:v1");
+    assert_eq!(m["config"]["mediaType"], "application/vnd.orkestra.motif.v1+tar+gzip", "{m}");
+    assert_eq!(m["config"]["digest"], EMPTY_CONFIG);
+    assert_eq!(m["layers"][0]["mediaType"], "application/vnd.orkestra.motif.v1+yaml", "{m}");
+    assert_eq!(m["annotations"]["io.orkestra.pattern.kind"], "Motif", "{m}");
+
+    let src = env.work().join("shop");
+    copy_tree(&pattern, &src);
+    std::fs::remove_dir_all(src.join("motifs")).unwrap();
+    let k = std::fs::read_to_string(src.join("katalog.yaml")).unwrap();
+    assert!(k.contains("motif: ./motifs/cache/motif.yaml"), "the demo's shape changed:\n{k}");
+    std::fs::write(src.join("katalog.yaml"), k.replace("motif: ./motifs/cache/motif.yaml", &format!("motif: oci://{motif}"))).unwrap();
+    let r = env.ork(&["validate", "--insecure-http", "-f", "shop/katalog.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let r = env.ork(&["simulate", "--insecure-http", "shop/simulate.yaml"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(r.stdout.contains("books-cache-metrics") && r.stdout.contains("PASS"), "{}", show(&r));
+    let shop = format!("{}/team/shop:v1", reg.host());
+    push(&env, &src, &shop, &["--insecure-http"], &[]);
+    let r = env.ork(&["pull", &shop, "-o", "pulled", "--insecure-http"], &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert_eq!(tree(&env.work().join("pulled")), tree(&src));
+    // A local import that leaves the pattern directory is refused by push.
+    let outside = env.work().join("outside");
+    copy_tree(&pattern, &outside.join("p"));
+    std::fs::rename(outside.join("p/motifs"), outside.join("motifs")).unwrap();
+    let k = std::fs::read_to_string(outside.join("p/katalog.yaml")).unwrap();
+    std::fs::write(outside.join("p/katalog.yaml"), k.replace("motif: ./motifs/cache/motif.yaml", "motif: ../motifs/cache/motif.yaml")).unwrap();
+    let r = env.ork(&["push", outside.join("p").to_str().unwrap(), &format!("{}/team/outside:v1", reg.host()), "--insecure-http", "--no-e2e"], &[]);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("outside the pattern root"), "{}", show(&r));
+    assert_eq!(env.ork(&["inspect", &format!("{}/team/outside:v1", reg.host()), "--insecure-http"], &[]).code, 2, "it was pushed");
+}
