@@ -50,6 +50,9 @@ pub enum OciError {
         #[source]
         source: std::io::Error,
     },
+    /// An output path that is a file, not a directory.
+    #[error("{} exists and is not a directory; pass a directory to -o", katalog::diag::display_path(path))]
+    NotADirectory { path: PathBuf },
     /// An output directory that is not empty (without `--force`).
     #[error("{} already exists and is not empty; pass --force to replace its pattern files", katalog::diag::display_path(path))]
     Exists { path: PathBuf },
@@ -83,7 +86,9 @@ impl OciError {
         match &e {
             E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => return unauthorized(),
             E::ImageManifestNotFoundError(_) => return OciError::NotFound { reference: reference.to_string() },
-            E::DigestError(d) => return OciError::DigestMismatch { what: reference.to_string(), expected: String::new(), actual: d.to_string() },
+            E::DigestError(oci_client::errors::DigestError::VerificationError { expected, actual }) => {
+                return OciError::DigestMismatch { what: reference.to_string(), expected: expected.clone(), actual: actual.clone() };
+            }
             E::RegistryError { envelope, .. } => {
                 let codes: Vec<String> = envelope.errors.iter().map(|x| format!("{:?}", x.code).to_ascii_uppercase()).collect();
                 if codes.iter().any(|c| c.contains("UNAUTHORIZED") || c.contains("DENIED")) {

@@ -210,7 +210,7 @@ pub fn non_empty(dir: &Path) -> bool {
 /// written outside it). `out` must not exist, be empty, or `force` be given.
 pub fn stage(fetched: &Fetched, out: &Path, force: bool) -> Result<Staged, OciError> {
     if out.exists() && !out.is_dir() {
-        return Err(OciError::Layout { path: out.to_path_buf(), why: "exists and is not a directory".into() });
+        return Err(OciError::NotADirectory { path: out.to_path_buf() });
     }
     if non_empty(out) && !force {
         return Err(OciError::Exists { path: out.to_path_buf() });
