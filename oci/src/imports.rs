@@ -143,19 +143,13 @@ impl Resolver {
         }
         let client = builder.build().map_err(|e| net(e.to_string()))?;
         let mut req = client.get(url);
-        match auth {
-            Some(RemoteAuth::Basic { username_env, password_env }) => {
-                let c = EnvNames::Basic { username: username_env.clone(), password: password_env.clone() }.resolve()?;
-                if let Credential::Basic { username, password, .. } = &c {
-                    req = req.basic_auth(username, Some(password.expose()));
-                }
+        // An https file takes only the credentials its entry names (never the registry's).
+        if auth.is_some() {
+            match Self::credential(host, auth)? {
+                Credential::Basic { username, password, .. } => req = req.basic_auth(username, Some(password.expose())),
+                Credential::Bearer { token, .. } => req = req.bearer_auth(token.expose()),
+                Credential::Anonymous => {}
             }
-            Some(RemoteAuth::Bearer { token_env }) => {
-                if let Credential::Bearer { token, .. } = (EnvNames::Bearer { token: token_env.clone() }).resolve()? {
-                    req = req.bearer_auth(token.expose());
-                }
-            }
-            None => {}
         }
         let resp = req.send().await.map_err(|e| net(crate::error::describe(&e)))?;
         let status = resp.status();

@@ -265,13 +265,7 @@ pub fn check_title(title: &str) -> Result<(), OciError> {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for b in d.as_ref() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!("sha256:{}", crate::sign::hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref()))
 }
 
 /// Checks that `bytes` have `digest` (sha256, sha384 or sha512).
@@ -283,8 +277,7 @@ pub fn verify_digest(what: &str, digest: &str, bytes: &[u8]) -> Result<(), OciEr
         _ => return Err(OciError::Manifest { reference: what.to_string(), why: format!("unsupported digest `{digest}`") }),
     };
     let d = ring::digest::digest(alg, bytes);
-    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    let actual = format!("{}:{hex}", digest.split_once(':').map_or("", |(a, _)| a));
+    let actual = format!("{}:{}", digest.split_once(':').map_or("", |(a, _)| a), crate::sign::hex(d.as_ref()));
     if actual == digest { Ok(()) } else { Err(OciError::DigestMismatch { what: what.to_string(), expected: digest.to_string(), actual }) }
 }
 

@@ -491,7 +491,8 @@ fn describe_oid(oid: &[u8]) -> String {
     known.to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (digests, fingerprints).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");

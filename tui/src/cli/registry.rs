@@ -177,11 +177,6 @@ impl Bar {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    super::async_runtime(Some(1))
-}
-
 /// The CI system running this, for the e2e gate's `runner` annotation.
 fn runner() -> &'static str {
     let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
@@ -321,7 +316,6 @@ fn run_gates(pattern: &Pattern, args: &PushArgs) -> anyhow::Result<BTreeMap<Stri
             impl services::e2e::Reporter for Quiet {
                 fn event(&self, _: services::e2e::Event) {}
             }
-            let _ = rustls::crypto::ring::default_provider().install_default();
             let rt = super::async_runtime(Some(2))?;
             let result = rt.block_on(services::e2e::run_file(&e2e, &opts, &Quiet));
             let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -384,7 +378,7 @@ pub fn push(args: PushArgs) -> Outcome {
     let credential = creds::for_cli(&reference.registry)?;
     let registry = Registry::connect(&reference, &credential, &args.registry.options())?;
     let bar = Bar::new("push", args.output);
-    let pushed = runtime()?.block_on(artifact::push(&registry, &reference, &pattern, annotations, key.as_ref(), &mut |p| bar.update(p)))?;
+    let pushed = super::async_runtime(Some(1))?.block_on(artifact::push(&registry, &reference, &pattern, annotations, key.as_ref(), &mut |p| bar.update(p)))?;
     let doc = crate::report::oci::pushed(&pattern, &pushed);
     match args.output {
         Output::Json => {
@@ -420,7 +414,7 @@ pub fn pull(args: PullArgs) -> Outcome {
     let credential = creds::for_cli(&reference.registry)?;
     let registry = Registry::connect(&reference, &credential, &args.registry.options())?;
     let bar = Bar::new("pull", args.output);
-    let rt = runtime()?;
+    let rt = super::async_runtime(Some(1))?;
     let fetched: Fetched = rt.block_on(async {
         let f = artifact::fetch(&registry, &reference, &mut |p| bar.update(p)).await?;
         if let Some(k) = &key {
@@ -496,7 +490,7 @@ pub fn inspect(args: InspectArgs) -> Outcome {
     let key = read_public_key(args.verify_key.as_deref())?;
     let credential = creds::for_cli(&reference.registry)?;
     let registry = Registry::connect(&reference, &credential, &args.registry.options())?;
-    let inspected = runtime()?.block_on(artifact::inspect(&registry, &reference, key.as_ref()))?;
+    let inspected = super::async_runtime(Some(1))?.block_on(artifact::inspect(&registry, &reference, key.as_ref()))?;
     match args.output {
         Output::Json => output::print_json(&inspected),
         Output::Text => output::print_doc(&crate::report::oci::inspected(&inspected)),
