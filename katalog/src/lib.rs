@@ -28,6 +28,7 @@ pub mod redact;
 pub mod remote;
 pub mod render;
 pub mod rules;
+pub mod security;
 pub mod sensitive;
 pub mod template;
 pub mod time;

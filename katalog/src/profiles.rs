@@ -6,6 +6,7 @@
 //! built-in names are matched case-insensitively. Expanding a profile into a manifest is the
 //! renderer's job; this module returns the Kubernetes-shaped fragment.
 
+use crate::security::seccomp_profile;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -139,15 +140,17 @@ pub fn builtin(class: ProfileClass, name: &str) -> Option<Value> {
         (ProfileClass::ContainerSecurity, "baseline") => {
             json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["NET_RAW"]}})
         }
-        (ProfileClass::ContainerSecurity, "restricted") => {
-            json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}})
-        }
+        // `restricted` and `hardened` also set the seccomp profile the Pod Security Standards'
+        // `restricted` level requires (upstream's tables do not), so a pod using either passes
+        // the install namespace's Pod Security admission (`crate::security`).
+        (ProfileClass::ContainerSecurity, "restricted") => json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+            "capabilities": {"drop": ["ALL"]}, "seccompProfile": seccomp_profile()}),
         (ProfileClass::ContainerSecurity, "hardened") => json!({"allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true, "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}}),
+            "readOnlyRootFilesystem": true, "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}, "seccompProfile": seccomp_profile()}),
         (ProfileClass::PodSecurity, "baseline") => json!({"runAsNonRoot": false}),
-        (ProfileClass::PodSecurity, "restricted") => json!({"runAsNonRoot": true, "runAsUser": 1000}),
+        (ProfileClass::PodSecurity, "restricted") => json!({"runAsNonRoot": true, "runAsUser": 1000, "seccompProfile": seccomp_profile()}),
         (ProfileClass::PodSecurity, "hardened") => {
-            json!({"runAsNonRoot": true, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534})
+            json!({"runAsNonRoot": true, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534, "seccompProfile": seccomp_profile()})
         }
         (ProfileClass::Probes, "fast") => probe(5, 10, 2, 1, 5),
         (ProfileClass::Probes, "standard") => probe(15, 20, 3, 1, 10),
@@ -261,6 +264,24 @@ pub fn resolve(class: ProfileClass, name: &str, user: &UserProfiles) -> Result<R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restricted_and_hardened_pass_the_install_namespace_s_pod_security() {
+        for name in ["restricted", "hardened"] {
+            let pod = json!({
+                "securityContext": builtin(ProfileClass::PodSecurity, name),
+                "containers": [{"name": "c", "image": "x", "securityContext": builtin(ProfileClass::ContainerSecurity, name)}],
+            });
+            assert_eq!(crate::security::restricted_violations(&pod), vec![], "{name}");
+            // The container profile alone is enough: a CR template that sets only
+            // `securityContext: {profile: restricted}` runs in a `restricted` namespace.
+            let alone = json!({"containers": [{"name": "c", "image": "x", "securityContext": builtin(ProfileClass::ContainerSecurity, name)}]});
+            assert_eq!(crate::security::restricted_violations(&alone), vec![], "{name} alone");
+        }
+        let baseline = json!({"containers": [{"name": "c", "image": "x", "securityContext": builtin(ProfileClass::ContainerSecurity, "baseline")}]});
+        let v = crate::security::restricted_violations(&baseline);
+        assert!(!v.is_empty() && v.iter().all(|v| v.level == crate::security::Level::Restricted), "{v:?}");
+    }
 
     #[test]
     fn every_builtin_name_has_a_table_entry() {

@@ -135,18 +135,11 @@ fn binding_doc(kind: &str, role_kind: &str, name: &str, namespace: Option<&str>,
 pub fn bundle(d: &Derivation, katalog_name: &str, katalog_yaml: &str, sel: Selection) -> String {
     let ns = d.namespace.as_str();
     let mut docs: Vec<String> = Vec::new();
-    docs.push(emit(&json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": ns, "labels": {
-            "app.kubernetes.io/managed-by": "ork",
-            "app.kubernetes.io/part-of": "orkestra",
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-        }},
-    })));
+    let mut ns_labels = labels(None);
+    for (k, v) in crate::security::namespace_labels() {
+        ns_labels[k] = json!(v);
+    }
+    docs.push(emit(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": ns_labels}})));
     let mut components = Vec::new();
     if sel.runtime {
         components.push((Component::Runtime, install::RUNTIME_SERVICE_ACCOUNT, install::runtime_cluster_role(ns)));
