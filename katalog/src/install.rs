@@ -23,6 +23,10 @@ pub const GATEWAY_SERVICE_ACCOUNT: &str = "orkestra-gateway";
 pub const GATEWAY_SERVICE: &str = "orkestra-gateway";
 /// The HTTPS port of the gateway's webhooks (Service and container).
 pub const WEBHOOK_PORT: u16 = 8443;
+/// The plain-HTTP port of `/health`, `/ready`, `/startup` and `/metrics` (runtime and gateway).
+pub const PROBE_PORT: u16 = 8080;
+/// Where the Katalog ConfigMap is mounted in ork's pods.
+pub const KATALOG_MOUNT: &str = "/etc/orkestra";
 /// ConfigMap holding the expanded Katalog (key [`KATALOG_KEY`]).
 pub const KATALOG_CONFIGMAP: &str = "orkestra-katalog";
 /// Data key of the Katalog in [`KATALOG_CONFIGMAP`].

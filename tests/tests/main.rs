@@ -15,6 +15,7 @@ mod gate_cli;
 mod gateway;
 mod gateway_fuzz;
 mod init;
+mod install;
 mod invariants;
 mod kube_client;
 mod lang;

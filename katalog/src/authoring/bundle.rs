@@ -113,7 +113,7 @@ fn role_doc(kind: &str, name: &str, namespace: Option<&str>, component: Componen
 }
 
 /// Comments are one line: newlines in a reason (from a user's name) become spaces.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
@@ -152,6 +152,8 @@ pub fn bundle(d: &Derivation, katalog_name: &str, katalog_yaml: &str, sel: Selec
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": {"name": sa, "namespace": ns, "labels": labels(Some(*c))},
+            // Only the component's own pods mount its token (they opt in).
+            "automountServiceAccountToken": false,
         })));
     }
     for (c, sa, cluster_name) in &components {

@@ -5,4 +5,5 @@ pub mod bundle;
 pub mod crd;
 pub mod diff;
 pub mod generate;
+pub mod install;
 pub mod rbac;

@@ -145,6 +145,7 @@ impl DevCluster {
         let listener = TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
         let store = Arc::new(MemCluster::new());
+        store.finalize_namespaces_later();
         store.use_os_random();
         // Nobody reads a served cluster's request log (simulate does): do not keep it.
         store.record_requests(false);

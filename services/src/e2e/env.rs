@@ -300,7 +300,9 @@ impl Env {
         if borrowed {
             for f in std::mem::take(&mut self.applied).iter().rev() {
                 let f = f.to_string_lossy().into_owned();
-                let _ = self.shell.kubectl(&["delete", "-f", &f, "--ignore-not-found", "--wait=false"], Duration::from_secs(60)).await;
+                // Waits until the objects are gone (a namespace is emptied after its DELETE has
+                // answered), so the next run on this cluster does not meet a terminating one.
+                let _ = self.shell.kubectl(&["delete", "-f", &f, "--ignore-not-found", "--timeout=50s"], Duration::from_secs(60)).await;
             }
         }
         if let Some(dev) = self.dev.take() {

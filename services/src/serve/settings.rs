@@ -50,7 +50,7 @@ pub fn probe_port(flag: Option<u16>) -> Result<u16, SettingsError> {
         Some(p) => Ok(p),
         None => match env("ORK_PORT") {
             Some(p) => p.parse().map_err(|_| SettingsError::Port(p)),
-            None => Ok(8080),
+            None => Ok(katalog::install::PROBE_PORT),
         },
     }
 }

@@ -1,8 +1,9 @@
-//! `ork generate crd` and `ork generate bundle`.
+//! `ork generate crd`, `ork generate bundle` and `ork generate install`.
 
-use super::{Outcome, default_file, install_namespace, output};
+use super::{CliError, Outcome, default_file, install_namespace, output};
 use katalog::authoring::bundle::{bundle, shipped_katalog};
 use katalog::authoring::generate::{GenerateError, crds, gateway_note, selection};
+use katalog::authoring::install::{Images, install};
 use katalog::authoring::rbac::derive;
 use katalog::valid::load_valid;
 use services::runtime::command::LoadArgs;
@@ -15,6 +16,31 @@ pub enum What {
     Crd(CrdArgs),
     /// The install bundle: Namespace, ServiceAccounts, derived least-privilege roles, and the Katalog ConfigMap.
     Bundle(BundleArgs),
+    /// Everything one `kubectl apply -f` needs: the bundle, the runtime (and, when the Katalog
+    /// declares a gateway feature, the gateway) Deployments, PodDisruptionBudgets and NetworkPolicies.
+    Install(InstallArgs),
+}
+
+/// Arguments of `ork generate install`.
+#[derive(clap::Args)]
+pub struct InstallArgs {
+    /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// Write to this file instead of stdout (written atomically).
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Install namespace (default: $ORK_NAMESPACE, else orkestra-system).
+    #[arg(short = 'n', long = "namespace")]
+    namespace: Option<String>,
+    /// The ork-runtime image (default: ghcr.io/orkspace/ork-runtime:<this version>).
+    #[arg(long = "image-runtime", value_name = "REF")]
+    image_runtime: Option<String>,
+    /// The ork-gateway image (default: ghcr.io/orkspace/ork-gateway:<this version>).
+    #[arg(long = "image-gateway", value_name = "REF")]
+    image_gateway: Option<String>,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 /// Arguments of `ork generate bundle`.
@@ -61,6 +87,7 @@ pub fn run(what: What) -> Outcome {
     match what {
         What::Crd(args) => crd_cmd(args),
         What::Bundle(args) => bundle_cmd(args),
+        What::Install(args) => install_cmd(args),
     }
 }
 
@@ -82,6 +109,35 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
     let text = bundle(&derived, v.katalog.name(), &shipped, sel);
     output::write_out(args.output.as_deref(), &text)?;
     Ok(0)
+}
+
+fn install_cmd(args: InstallArgs) -> Outcome {
+    let mut images = Images::default();
+    for (flag, given, slot) in [("--image-runtime", args.image_runtime, &mut images.runtime), ("--image-gateway", args.image_gateway, &mut images.gateway)] {
+        if let Some(r) = given {
+            *slot = image_ref(flag, &r)?;
+        }
+    }
+    let ns = install_namespace(args.namespace)?;
+    let path = default_file(args.file);
+    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
+    let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
+    for w in &derived.warnings {
+        output::warning_line(w);
+    }
+    let shipped = shipped_katalog(&v.katalog, &v.expanded).map_err(GenerateError::from)?;
+    output::write_out(args.output.as_deref(), &install(&v.katalog, &derived, &shipped, &images)?)?;
+    Ok(0)
+}
+
+/// An image reference as a container's `image:` takes it: no spaces or control characters, not
+/// empty (what the registry then accepts is the kubelet's business).
+fn image_ref(flag: &str, r: &str) -> Result<String, CliError> {
+    let r = r.trim();
+    if r.is_empty() || r.chars().any(|c| c.is_whitespace() || c.is_control()) || r.starts_with('-') {
+        return Err(CliError::Usage(format!("{flag} {r:?}: expected an image reference like registry.example.com/ork-runtime:0.1.0")));
+    }
+    Ok(r.to_string())
 }
 
 fn crd_cmd(args: CrdArgs) -> Outcome {

@@ -65,8 +65,14 @@ impl Store {
         self.put(gr, key.clone(), marked, false);
     }
 
-    /// The garbage collector and the namespace lifecycle, run to a fixed point.
+    /// The garbage collector and (unless deferred to [`MemCluster::settle`]) the namespace
+    /// lifecycle, run to a fixed point.
     pub(super) fn collect(&mut self, now: &str) {
+        self.collect_with(now, false);
+    }
+
+    /// [`Store::collect`], with the namespace lifecycle when `finalizing` or not deferred.
+    pub(super) fn collect_with(&mut self, now: &str, finalizing: bool) {
         loop {
             let mut changed = false;
             let uids = self.all_uids();
@@ -108,7 +114,7 @@ impl Store {
                         changed = true;
                     }
                 }
-                if gr.0.is_empty() && gr.1 == "namespaces" {
+                if gr.0.is_empty() && gr.1 == "namespaces" && (!self.namespaces_later || finalizing) {
                     let ns = key.1.clone();
                     let inside: Vec<(Gr, Key)> =
                         self.objects.iter().flat_map(|(g, m)| m.keys().filter(|k| k.0 == ns).map(move |k| (g.clone(), k.clone()))).collect();
@@ -134,13 +140,19 @@ impl Store {
 
 impl MemCluster {
     /// Plays the workload controllers and kubelet once: every Deployment and StatefulSet
-    /// reports its desired replicas ready and available, every Job without a result completes.
-    /// Writes only what changes (not recorded as client requests). Returns how many objects
+    /// reports its desired replicas ready and available, every Job without a result completes;
+    /// with [`MemCluster::finalize_namespaces_later`], deleted namespaces are emptied and
+    /// removed (the namespace controller). Writes only what changes (not recorded as client requests). Returns how many objects
     /// changed.
     pub fn settle(&self) -> usize {
         let now = self.now();
         let mut s = self.store();
         let mut changed = 0;
+        if s.namespaces_later {
+            let before = s.objects.values().map(|m| m.len()).sum::<usize>();
+            s.collect_with(&now, true);
+            changed += before.abs_diff(s.objects.values().map(|m| m.len()).sum::<usize>());
+        }
         let targets: Vec<(Gr, Key, Value)> = s
             .objects
             .iter()

@@ -92,6 +92,9 @@ struct Store {
     last_ip: u32,
     /// Client requests are not recorded ([`MemCluster::record_requests`]).
     unrecorded: bool,
+    /// A deleted namespace's contents go in the next [`MemCluster::settle`], not within the
+    /// delete request ([`MemCluster::finalize_namespaces_later`]).
+    namespaces_later: bool,
 }
 
 fn labels_of(obj: &Value) -> Vec<(String, String)> {
@@ -351,6 +354,15 @@ impl MemCluster {
         if !on {
             s.ops = Vec::new();
         }
+    }
+
+    /// Empties and removes deleted namespaces in [`MemCluster::settle`] instead of within the
+    /// delete request, as kube-apiserver's namespace controller does after the request has
+    /// answered: a client deleting a namespace and then the objects in it (`kubectl delete -f`
+    /// of an install) finds them still there, terminating. A dev cluster turns it on; an
+    /// in-process simulation keeps the immediate form.
+    pub fn finalize_namespaces_later(&self) {
+        self.store().namespaces_later = true;
     }
 
     /// Generated names (`generateName`) from the operating system's randomness instead of a
