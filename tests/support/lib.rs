@@ -24,6 +24,13 @@ pub fn ork_runtime_bin() -> PathBuf {
     binary(&BUILD, "ork-runtime", "ork-runtime")
 }
 
+/// Path of the `ork-gateway` binary, built on its own (`cargo build -p ork-gateway`: feature
+/// "gateway" only, as production builds it).
+pub fn ork_gateway_bin() -> PathBuf {
+    static BUILD: Once = Once::new();
+    binary(&BUILD, "ork-gateway", "ork-gateway")
+}
+
 fn binary(once: &Once, package: &str, name: &str) -> PathBuf {
     once.call_once(|| cargo_build(&["-p", package]));
     let bin = target_dir().join("debug").join(name);

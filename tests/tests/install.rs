@@ -198,3 +198,111 @@ async fn kubectl_applies_the_install_the_deployments_become_ready_and_delete_rem
         }
     }
 }
+
+/// The process a Deployment's container would run: its `args`, its `env` (the downward-API
+/// namespace filled in, `KATALOG_PATH` pointed at the ConfigMap's file written locally, `ORK_PORT`
+/// a free port), and a kubeconfig holding its ServiceAccount's token.
+struct Pod {
+    child: std::process::Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Pod {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+// The child is kept inside `Pod`, whose `Drop` kills and waits for it.
+#[allow(clippy::zombie_processes)]
+fn run_container(bin: &Path, deployment: &Value, katalog_file: &Path, kubeconfig: &Path, log: PathBuf) -> Pod {
+    let c = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let ns = deployment["metadata"]["namespace"].as_str().unwrap();
+    let port = free_port();
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()));
+    cmd.env_clear().env("KUBECONFIG", kubeconfig).env("HOSTNAME", deployment["metadata"]["name"].as_str().unwrap());
+    for e in c["env"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        let value = match name {
+            "ORK_NAMESPACE" => {
+                assert_eq!(e["valueFrom"]["fieldRef"]["fieldPath"], "metadata.namespace");
+                ns.to_string()
+            }
+            "KATALOG_PATH" => {
+                assert_eq!(e["value"], "/etc/orkestra/katalog.yaml");
+                katalog_file.to_string_lossy().into_owned()
+            }
+            "ORK_PORT" => {
+                assert_eq!(e["value"], "8080");
+                port.to_string()
+            }
+            other => panic!("unexpected env {other}"),
+        };
+        cmd.env(name, value);
+    }
+    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+    Pod { child, port, log }
+}
+
+/// The probes of the Deployment answer 200 on the process within `within`.
+async fn probes_pass(pod: &Pod, deployment: &Value, within: Duration) {
+    let c = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", pod.port).parse().unwrap();
+    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+        assert_eq!(c[probe]["httpGet"]["port"], "http");
+        let path = c[probe]["httpGet"]["path"].as_str().unwrap();
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let got = crate::rt::http_get(addr, path).await;
+            if matches!(got, Ok((200, _))) {
+                break;
+            }
+            let log = std::fs::read_to_string(&pod.log).unwrap_or_default();
+            assert!(std::time::Instant::now() < deadline, "{probe} {path}: {got:?}\n{log}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployments_command_env_and_probes_start_the_real_binaries_under_the_install_s_rbac() {
+    use services::devcluster::authz::User;
+    let ns = "ork-install";
+    let text = generate(&demo("security/admission-rules"), &["-n", ns]);
+    let docs = docs(&text);
+    let opts = Options {
+        ready_after: Duration::from_millis(200),
+        rbac: true,
+        tokens: vec![("t-runtime".into(), User::service_account(ns, "orkestra")), ("t-gateway".into(), User::service_account(ns, "orkestra-gateway"))],
+        ..Options::default()
+    };
+    let dev = DevCluster::start(opts).await.unwrap();
+    let dir = TempDir::new("install-run");
+    let admin = dir.write("admin.kubeconfig", &dev.kubeconfig());
+    let file = dir.write("install.yaml", &text);
+    let (code, out) = kubectl(&admin, &["apply", "-f", &file.to_string_lossy()]);
+    assert_eq!(code, 0, "{out}");
+    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+    let katalog_file = dir.write("katalog.yaml", cm["data"]["katalog.yaml"].as_str().unwrap());
+    let deployment = |name: &str| docs.iter().find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == name).unwrap().clone();
+
+    let runtime = deployment("orkestra");
+    let kc = dir.write("runtime.kubeconfig", &dev.kubeconfig_with_token("t-runtime"));
+    let pod = run_container(&ork_tests::ork_runtime_bin(), &runtime, &katalog_file, &kc, dir.path().join("runtime.log"));
+    probes_pass(&pod, &runtime, Duration::from_secs(30)).await;
+
+    let gateway = deployment("orkestra-gateway");
+    let kc = dir.write("gateway.kubeconfig", &dev.kubeconfig_with_token("t-gateway"));
+    let pod = run_container(&ork_tests::ork_gateway_bin(), &gateway, &katalog_file, &kc, dir.path().join("gateway.log"));
+    probes_pass(&pod, &gateway, Duration::from_secs(30)).await;
+    // The gateway made its TLS Secret under its own ServiceAccount.
+    let (code, out) = kubectl(&admin, &["-n", ns, "get", "secret", "orkestra-internal-tls", "-o", "name"]);
+    assert_eq!((code, out.trim()), (0, "secret/orkestra-internal-tls"), "{out}");
+}
