@@ -58,6 +58,13 @@ if [ "$(.venv/bin/python -c 'from importlib.metadata import version as v; print(
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check "oras==$ORAS" "cryptography==$CRYPTOGRAPHY"
 fi
+# Real Helm for the chart tests (tests/support/helm_chart.py): Helm's Go SDK as a library, with
+# no helm binary.
+HELM_PYTHON_SDK=0.2.2
+if [ "$(.venv/bin/python -c 'from importlib.metadata import version as v; print(v("helm-python-sdk"))' 2>/dev/null)" != "$HELM_PYTHON_SDK" ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check "helm-python-sdk==$HELM_PYTHON_SDK"
+fi
 
 # Style and lints are part of the suite: a change that is not formatted or that clippy warns
 # about fails here, as it would in review.

@@ -8,6 +8,7 @@ mod admission;
 mod admission_gateway;
 mod bundle;
 mod bundle_sufficient;
+mod chart;
 mod devcluster;
 mod e2e;
 mod fuzz_loader;
