@@ -19,6 +19,8 @@ command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# The image tests check that the release binaries are static with file(1).
+command -v file >/dev/null 2>&1 || need_apt+=(file)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   need_apt+=(python3-venv)

@@ -45,26 +45,51 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs `cargo build -q -j2 ARGS` in the workspace; panics when it fails.
 pub fn cargo_build(args: &[&str]) {
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["build", "-q", "-j2"]).args(args).current_dir(root());
-    // The variables cargo sets for this test process describe *this* package; build scripts
-    // that track them (ring tracks CARGO_MANIFEST_DIR) would otherwise rebuild every time.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("CARGO_PKG_")
-            || matches!(k.as_str(), "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR")
-        {
-            cargo.env_remove(&k);
-        }
-    }
+    let mut cargo = cargo();
+    cargo.args(["build", "-q", "-j2"]).args(args);
     let status = cargo.status();
     assert!(matches!(status, Ok(s) if s.success()), "cargo build {args:?} failed: {status:?}");
 }
 
-/// The production runtime binary: `cargo build --release -p ork-runtime`, on its own.
+/// `cargo` in the workspace, without the variables cargo sets for this test process: they
+/// describe *this* package, and build scripts that track them (ring tracks CARGO_MANIFEST_DIR)
+/// would otherwise rebuild every time.
+fn cargo() -> Command {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.current_dir(root());
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("CARGO_PKG_")
+            || matches!(
+                k.as_str(),
+                "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "CARGO_ENCODED_RUSTFLAGS"
+            )
+        {
+            cargo.env_remove(&k);
+        }
+    }
+    cargo
+}
+
+/// The target production binaries are built for: statically linked (`crt-static`).
+pub const RELEASE_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// A production binary (`ork-runtime`, `ork-gateway`) exactly as scripts/build-images.sh builds
+/// it for its image: release, statically linked, `-p PACKAGE` on its own (a build of both would
+/// unify the `services` features). The symbol tests, the image tests and the runtime benchmark
+/// share this one build.
+pub fn release_static_bin(package: &str) -> PathBuf {
+    let mut cargo = cargo();
+    cargo.args(["build", "-q", "-j2", "--release", "--target", RELEASE_TARGET, "-p", package]);
+    cargo.env("RUSTFLAGS", "-C target-feature=+crt-static");
+    let status = cargo.status();
+    assert!(matches!(status, Ok(s) if s.success()), "cargo build --release --target {RELEASE_TARGET} -p {package} failed: {status:?}");
+    target_dir().join(RELEASE_TARGET).join("release").join(package)
+}
+
+/// The production runtime binary (see [`release_static_bin`]).
 pub fn release_runtime_bin() -> PathBuf {
-    cargo_build(&["--release", "-p", "ork-runtime"]);
-    target_dir().join("release").join("ork-runtime")
+    release_static_bin("ork-runtime")
 }
 
 /// The result of one `ork` run.

@@ -15,6 +15,7 @@ mod fuzz_loader;
 mod gate_cli;
 mod gateway;
 mod gateway_fuzz;
+mod images;
 mod init;
 mod install;
 mod invariants;

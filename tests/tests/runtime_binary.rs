@@ -1,5 +1,5 @@
 //! The production runtime binary is what `cargo build --release -p ork-runtime` builds on its
-//! own (ARCHITECTURE.md §1): it offers `run` and `version` only, and none of ork's authoring code
+//! own (statically linked, as its image holds it) (ARCHITECTURE.md §1): it offers `run` and `version` only, and none of ork's authoring code
 //! (bundle generation, CRD generation, scaffolds), dev cluster, simulate runner or workbench is
 //! linked into it. The same symbol patterns are found in `ork`, so the check can fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,5 +1,5 @@
 //! The production gateway binary is what `cargo build --release -p ork-gateway` builds on its
-//! own: `gate` and `version` only, and neither the runtime, the reconciler, the dev cluster,
+//! own (statically linked, as its image holds it): `gate` and `version` only, and neither the runtime, the reconciler, the dev cluster,
 //! authoring nor the workbench is linked into it. The patterns that `ork` carries are found in
 //! `ork`, so the check can fail.
 
@@ -19,8 +19,7 @@ const FORBIDDEN: &[(&str, &str)] = &[
 
 #[test]
 fn the_release_gateway_has_gate_and_version_and_no_runtime_reconciler_devcluster_authoring_or_tui_code() {
-    ork_tests::cargo_build(&["--release", "-p", "ork-gateway"]);
-    let bin = ork_tests::target_dir().join("release").join("ork-gateway");
+    let bin = ork_tests::release_static_bin("ork-gateway");
     assert_eq!(subcommands(&bin), ["gate", "version", "help"]);
     let version = Command::new(&bin).arg("version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("ork-gateway {}", env!("CARGO_PKG_VERSION")));
