@@ -16,14 +16,14 @@ pub enum What {
     Crd(CrdArgs),
     /// The install bundle: Namespace, ServiceAccounts, derived least-privilege roles, and the Katalog ConfigMap.
     Bundle(BundleArgs),
-    /// Everything one `kubectl apply -f` needs: the bundle, the runtime (and, when the Katalog
-    /// declares a gateway feature, the gateway) Deployments, PodDisruptionBudgets and NetworkPolicies.
+    /// Everything one `kubectl apply -f` needs: the CRDs, the bundle, the runtime (and, when the
+    /// Katalog declares a gateway feature, the gateway) Deployments, PodDisruptionBudgets and NetworkPolicies.
     Install(InstallArgs),
 }
 
-/// Arguments of `ork generate install`.
+/// What `ork generate bundle` and `ork generate install` are for and where they write.
 #[derive(clap::Args)]
-pub struct InstallArgs {
+pub struct InstallTarget {
     /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
@@ -33,6 +33,13 @@ pub struct InstallArgs {
     /// Install namespace (default: $ORK_NAMESPACE, else orkestra-system).
     #[arg(short = 'n', long = "namespace")]
     namespace: Option<String>,
+}
+
+/// Arguments of `ork generate install`.
+#[derive(clap::Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    target: InstallTarget,
     /// The ork-runtime image (default: ghcr.io/orkspace/ork-runtime:<this version>).
     #[arg(long = "image-runtime", value_name = "REF")]
     image_runtime: Option<String>,
@@ -46,15 +53,8 @@ pub struct InstallArgs {
 /// Arguments of `ork generate bundle`.
 #[derive(clap::Args)]
 pub struct BundleArgs {
-    /// Katalog or Komposer file (default: ./katalog.yaml, then ./komposer.yaml).
-    #[arg(short = 'f', long = "file")]
-    file: Option<PathBuf>,
-    /// Write to this file instead of stdout (written atomically).
-    #[arg(short = 'o', long = "output")]
-    output: Option<PathBuf>,
-    /// Install namespace (default: $ORK_NAMESPACE, else orkestra-system).
-    #[arg(short = 'n', long = "namespace")]
-    namespace: Option<String>,
+    #[command(flatten)]
+    target: InstallTarget,
     /// Components, comma-separated: runtime (run), gateway (gw), all.
     #[arg(long = "for", default_value = "all", value_name = "COMPONENTS")]
     for_: String,
@@ -93,10 +93,10 @@ pub fn run(what: What) -> Outcome {
 
 fn bundle_cmd(args: BundleArgs) -> Outcome {
     // Both flags are checked before the Katalog is read; `--for` is reported first.
-    let (sel, ns) = (selection(&args.for_), install_namespace(args.namespace));
+    let (sel, ns) = (selection(&args.for_), install_namespace(args.target.namespace));
     let sel = sel?;
     let ns = ns?;
-    let path = default_file(args.file);
+    let path = default_file(args.target.file);
     let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
     for w in &derived.warnings {
@@ -107,7 +107,7 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
     }
     let shipped = shipped_katalog(&v.katalog, &v.expanded).map_err(GenerateError::from)?;
     let text = bundle(&derived, v.katalog.name(), &shipped, sel);
-    output::write_out(args.output.as_deref(), &text)?;
+    output::write_out(args.target.output.as_deref(), &text)?;
     Ok(0)
 }
 
@@ -118,15 +118,15 @@ fn install_cmd(args: InstallArgs) -> Outcome {
             *slot = image_ref(flag, &r)?;
         }
     }
-    let ns = install_namespace(args.namespace)?;
-    let path = default_file(args.file);
+    let ns = install_namespace(args.target.namespace)?;
+    let path = default_file(args.target.file);
     let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
     let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
     for w in &derived.warnings {
         output::warning_line(w);
     }
     let shipped = shipped_katalog(&v.katalog, &v.expanded).map_err(GenerateError::from)?;
-    output::write_out(args.output.as_deref(), &install(&v.katalog, &derived, &shipped, &images)?)?;
+    output::write_out(args.target.output.as_deref(), &install(&v.katalog, &derived, &shipped, &images)?)?;
     Ok(0)
 }
 
