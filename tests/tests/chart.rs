@@ -91,7 +91,9 @@ fn default_and_production_renders_lint_clean_validate_strictly_and_are_hardened_
             assert_eq!(restricted_violations(pod), vec![], "{at}");
             let psc = &pod["securityContext"];
             assert_eq!(psc["runAsNonRoot"], true, "{at}");
-            assert!(psc["runAsUser"].as_i64().unwrap() > 0 && psc["runAsGroup"].as_i64().unwrap() > 0, "{at}");
+            for id in ["runAsUser", "runAsGroup", "fsGroup"] {
+                assert!(psc[id].as_i64().unwrap() > 0, "{at}: {id}");
+            }
             assert_eq!(psc["seccompProfile"]["type"], "RuntimeDefault", "{at}");
             assert_eq!(pod["automountServiceAccountToken"], true, "{at}");
             for key in ["hostNetwork", "hostPID", "hostIPC"] {
@@ -106,9 +108,15 @@ fn default_and_production_renders_lint_clean_validate_strictly_and_are_hardened_
                 assert_eq!(sc["capabilities"], json!({"drop": ["ALL"]}), "{at}");
                 assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{at}");
                 assert!(sc.get("privileged").is_none(), "{at}");
-                assert_eq!(sc["runAsUser"], psc["runAsUser"], "{at}");
+                assert_eq!((&sc["runAsUser"], &sc["runAsGroup"]), (&psc["runAsUser"], &psc["runAsGroup"]), "{at}");
                 assert!(c["volumeMounts"].as_array().unwrap().iter().any(|m| m["mountPath"] == "/tmp"), "{at}");
+                assert!(c["volumeMounts"].as_array().unwrap().iter().any(|m| m["name"] == "katalog" && m["readOnly"] == true), "{at}");
                 assert!(c["resources"]["limits"]["memory"].is_string(), "{at}");
+            }
+            // PSS baseline's AppArmor and seccomp rules on annotations (restricted_violations
+            // reads the pod spec only): nothing unconfined.
+            for (k, v) in d["spec"]["template"]["metadata"]["annotations"].as_object().into_iter().flatten() {
+                assert!(!(k.contains("apparmor") || k.contains("seccomp")) || !v.as_str().unwrap().contains("unconfined"), "{at}: {k}: {v}");
             }
             if tag == "default" || tag == "gateway" {
                 assert_eq!(psc["runAsUser"], 65532);
@@ -120,10 +128,14 @@ fn default_and_production_renders_lint_clean_validate_strictly_and_are_hardened_
 #[test]
 fn values_yaml_holds_ork_s_own_security_contexts() {
     // One source: the chart's defaults are what katalog::security says ork's pods run with.
-    let (_, docs) = render(&[]);
-    let pod = &docs.iter().find(|d| d["kind"] == "Deployment").unwrap()["spec"]["template"]["spec"];
+    let (_, rendered) = render(&[]);
+    let pod = &rendered.iter().find(|d| d["kind"] == "Deployment").unwrap()["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"], pod_security_context());
     assert_eq!(pod["containers"][0]["securityContext"], container_security_context());
+    // values.yaml itself, not only what the templates make of it.
+    let values = docs(&std::fs::read_to_string(root().join("charts/orkestra/values.yaml")).unwrap());
+    assert_eq!(values[0]["podSecurityContext"], pod_security_context());
+    assert_eq!(values[0]["containerSecurityContext"], container_security_context());
     // And the chart's appVersion is this ork's, so its default images are this version's.
     let chart = std::fs::read_to_string(root().join("charts/orkestra/Chart.yaml")).unwrap();
     assert!(chart.contains(&format!("appVersion: \"{}\"", env!("CARGO_PKG_VERSION"))), "{chart}");
@@ -173,6 +185,13 @@ fn the_gateway_hpa_and_network_policies_appear_exactly_when_asked_for() {
         assert_eq!(served, allowed, "{name}");
     }
     assert_eq!(names(&on).iter().filter(|n| n.starts_with("NetworkPolicy/")).count(), 3);
+    for (name, ports) in [
+        ("orkestra", json!([{"port": 8080, "protocol": "TCP"}])),
+        ("orkestra-gateway", json!([{"port": 8443, "protocol": "TCP"}, {"port": 8080, "protocol": "TCP"}])),
+    ] {
+        let np = on.iter().find(|n| n["kind"] == "NetworkPolicy" && n["metadata"]["name"] == name).unwrap();
+        assert_eq!((&np["spec"]["policyTypes"], &np["spec"]["ingress"]), (&json!(["Ingress"]), &json!([{"ports": ports}])), "{name}");
+    }
     let deny = on.iter().find(|d| d["metadata"]["name"] == "orkestra-default-deny").unwrap();
     assert_eq!(deny["spec"], json!({"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "orkestra"}}, "policyTypes": ["Ingress"]}));
 
@@ -196,6 +215,24 @@ fn the_schema_refuses_values_that_weaken_the_pods_with_the_field_named() {
         ("runtime.replica=3", "/runtime", "'replica' not allowed"),
         ("gateway.enabeld=true", "/gateway", "'enabeld' not allowed"),
         ("runtime.image.digest=latest", "/runtime/image/digest", "sha256"),
+        // Hardening cannot be dropped by deleting a key either (`null` removes it from the values).
+        ("containerSecurityContext.capabilities=null", "/containerSecurityContext", "missing property 'capabilities'"),
+        ("podSecurityContext.seccompProfile=null", "/podSecurityContext", "missing property 'seccompProfile'"),
+        ("runtime.hostNetwork=true", "/runtime", "'hostNetwork' not allowed"),
+        // Annotations may not unconfine AppArmor or seccomp (PSS baseline).
+        (
+            r"runtime.podAnnotations.container\.apparmor\.security\.beta\.kubernetes\.io/runtime=unconfined",
+            "/runtime/podAnnotations/container.apparmor.security.beta.kubernetes.io~1runtime",
+            "'unconfined' does not match",
+        ),
+        (
+            r"gateway.podAnnotations.seccomp\.security\.alpha\.kubernetes\.io/pod=unconfined",
+            "/gateway/podAnnotations/seccomp.security.alpha.kubernetes.io~1pod",
+            "'unconfined' does not match",
+        ),
+        // Scheduling is typed field by field too: a misspelt key is an error, not ignored.
+        ("runtime.tolerations[0].efect=NoSchedule", "/runtime/tolerations/0", "'efect' not allowed"),
+        ("gateway.affinity.podAntiAfinity.x=y", "/gateway/affinity", "'podAntiAfinity' not allowed"),
     ];
     for (set, path, why) in cases {
         let r = helm(&["schema", &chart, "--set", set]);
