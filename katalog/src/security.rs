@@ -8,7 +8,8 @@
 //!   pods and containers run with (non-root UID/GID [`RUN_AS_ID`], read-only root, no privilege
 //!   escalation, every capability dropped, the runtime's default seccomp profile).
 //! - [`restricted_violations`]: the Pod Security Standards (baseline and restricted, as the
-//!   API server's `PodSecurity` admission checks them) applied to a pod spec, rule by rule. The
+//!   API server's `PodSecurity` admission checks them) applied to a pod spec, rule by rule;
+//!   [`template_violations`] adds the rules on a pod template's annotations. The
 //!   tests hold every pod ork writes, the chart's render and the built-in profiles to it.
 
 use serde_json::{Value, json};
@@ -255,6 +256,25 @@ pub fn restricted_violations(pod_spec: &Value) -> Vec<Violation> {
     c.out
 }
 
+/// [`restricted_violations`] of a pod template (`{metadata, spec}`: a Pod, or a workload's
+/// `spec.template`), with the baseline rules that read its annotations: the AppArmor
+/// annotations must name `runtime/default` or a `localhost/` profile, and the (deprecated)
+/// seccomp annotations must not say `unconfined`.
+pub fn template_violations(template: &Value) -> Vec<Violation> {
+    let mut c = Check { out: Vec::new() };
+    for (k, v) in template.pointer("/metadata/annotations").and_then(Value::as_object).into_iter().flatten() {
+        let v = v.as_str().unwrap_or("");
+        let at = format!("metadata.annotations[{k}]");
+        if k.starts_with("container.apparmor.security.beta.kubernetes.io/") && v != "runtime/default" && !v.starts_with("localhost/") {
+            c.add(Level::Baseline, "AppArmor", at, format!("`{v}`: must be runtime/default or localhost/<profile>"));
+        } else if (k == "seccomp.security.alpha.kubernetes.io/pod" || k.starts_with("container.seccomp.security.alpha.kubernetes.io/")) && v == "unconfined" {
+            c.add(Level::Baseline, "Seccomp", at, "must not be unconfined");
+        }
+    }
+    c.out.extend(restricted_violations(template.get("spec").unwrap_or(&Value::Null)));
+    c.out
+}
+
 /// The rules a pod's and a container's security context share: AppArmor, SELinux, seccomp not
 /// `Unconfined` (baseline), and `runAsUser` not 0 (restricted).
 fn check_common(c: &mut Check, sc: Option<&Value>, at: &str) {
@@ -350,6 +370,24 @@ mod tests {
             }
             assert_eq!(rules(&spec), vec![rule], "{ptr}");
         }
+    }
+
+    #[test]
+    fn a_template_s_annotations_may_not_unconfine_it() {
+        let mut t = json!({"metadata": {"annotations": {
+            "container.apparmor.security.beta.kubernetes.io/c": "runtime/default",
+            "container.apparmor.security.beta.kubernetes.io/d": "localhost/strict",
+            "seccomp.security.alpha.kubernetes.io/pod": "runtime/default",
+            "prometheus.io/scrape": "true",
+        }}, "spec": hardened_pod()});
+        assert_eq!(template_violations(&t), vec![]);
+        t["metadata"]["annotations"]["container.apparmor.security.beta.kubernetes.io/c"] = json!("unconfined");
+        t["metadata"]["annotations"]["container.seccomp.security.alpha.kubernetes.io/c"] = json!("unconfined");
+        let v: Vec<&str> = template_violations(&t).iter().map(|v| v.rule).collect();
+        assert_eq!(v, ["AppArmor", "Seccomp"]);
+        // The spec's own rules still apply.
+        t["spec"]["hostPID"] = json!(true);
+        assert_eq!(template_violations(&t).len(), 3);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Deployments Ready) and removed by `kubectl delete -f` without a trace.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use katalog::security::{container_security_context, pod_security_context, restricted_violations};
+use katalog::security::{container_security_context, pod_security_context, template_violations};
 use ork_tests::{TempDir, kubectl, kubernetes_validate, ork, root};
 use serde_json::{Value, json};
 use services::devcluster::{DevCluster, Options};
@@ -72,7 +72,7 @@ fn installs_are_byte_stable_schema_valid_and_hardened_with_gateway_objects_only_
 
         for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
             let pod = &d["spec"]["template"]["spec"];
-            assert_eq!(restricted_violations(pod), vec![], "{rel}: {}", d["metadata"]["name"]);
+            assert_eq!(template_violations(&d["spec"]["template"]), vec![], "{rel}: {}", d["metadata"]["name"]);
             assert_eq!(pod["securityContext"], pod_security_context());
             assert_eq!(pod["securityContext"]["runAsUser"], 65532);
             assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
