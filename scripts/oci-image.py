@@ -19,6 +19,7 @@ digest and the sizes as JSON. Python standard library only.
 """
 
 import argparse
+import datetime
 import gzip
 import hashlib
 import io
@@ -97,13 +98,21 @@ def main():
     try:
         with open(args.binary, "rb") as f:
             binary = f.read()
+    except OSError as e:
+        print(f"error: the binary {args.binary}: {e}", file=sys.stderr)
+        return 2
+    try:
         with open(CA_BUNDLE, "rb") as f:
             ca = f.read()
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: the CA bundle {CA_BUNDLE}: {e} (apt-get install ca-certificates)", file=sys.stderr)
         return 2
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-    created = __import__("datetime").datetime.fromtimestamp(epoch, __import__("datetime").timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    epoch_text = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    if not epoch_text.isdigit():
+        print(f"error: SOURCE_DATE_EPOCH={epoch_text!r}: not a number of seconds since 1970", file=sys.stderr)
+        return 2
+    epoch = int(epoch_text)
+    created = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     os.makedirs(os.path.join(args.out, "blobs", "sha256"), exist_ok=True)
     tar_bytes, gz_bytes = layer(name, binary, ca, epoch)

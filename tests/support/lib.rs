@@ -43,20 +43,33 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
-/// Runs `cargo build -q -j2 ARGS` in the workspace; panics when it fails.
+/// Runs `cargo build -q -j N ARGS` in the workspace (N: `CARGO_BUILD_JOBS`, default 2); panics
+/// when it fails.
 pub fn cargo_build(args: &[&str]) {
     let mut cargo = cargo();
-    cargo.args(["build", "-q", "-j2"]).args(args);
+    cargo.args(["build", "-q", "-j", &build_jobs()]).args(args);
     let status = cargo.status();
     assert!(matches!(status, Ok(s) if s.success()), "cargo build {args:?} failed: {status:?}");
 }
 
-/// `cargo` in the workspace, without the variables cargo sets for this test process: they
-/// describe *this* package, and build scripts that track them (ring tracks CARGO_MANIFEST_DIR)
-/// would otherwise rebuild every time.
+/// How many jobs the tests' cargo builds run: `CARGO_BUILD_JOBS`, default 2 (as
+/// scripts/build-images.sh).
+fn build_jobs() -> String {
+    std::env::var("CARGO_BUILD_JOBS").ok().filter(|j| !j.is_empty()).unwrap_or_else(|| "2".to_string())
+}
+
+/// `cargo` in the workspace, without the variables cargo sets for this test process.
 fn cargo() -> Command {
     let mut cargo = Command::new(env!("CARGO"));
     cargo.current_dir(root());
+    without_test_cargo_env(&mut cargo);
+    cargo
+}
+
+/// Removes from `command`'s environment the variables cargo sets for this test process: they
+/// describe *this* package, and build scripts that track them (ring tracks CARGO_MANIFEST_DIR)
+/// would otherwise rebuild every time. For any command that runs `cargo build` (a script too).
+pub fn without_test_cargo_env(command: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("CARGO_PKG_")
@@ -65,10 +78,9 @@ fn cargo() -> Command {
                 "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "CARGO_ENCODED_RUSTFLAGS"
             )
         {
-            cargo.env_remove(&k);
+            command.env_remove(&k);
         }
     }
-    cargo
 }
 
 /// The target production binaries are built for: statically linked (`crt-static`).
@@ -80,7 +92,7 @@ pub const RELEASE_TARGET: &str = "x86_64-unknown-linux-gnu";
 /// share this one build.
 pub fn release_static_bin(package: &str) -> PathBuf {
     let mut cargo = cargo();
-    cargo.args(["build", "-q", "-j2", "--release", "--target", RELEASE_TARGET, "-p", package]);
+    cargo.args(["build", "-q", "-j", &build_jobs(), "--release", "--target", RELEASE_TARGET, "-p", package]);
     cargo.env("RUSTFLAGS", "-C target-feature=+crt-static");
     let status = cargo.status();
     assert!(matches!(status, Ok(s) if s.success()), "cargo build --release --target {RELEASE_TARGET} -p {package} failed: {status:?}");
