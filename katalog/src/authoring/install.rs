@@ -8,7 +8,7 @@
 //! (`charts/orkestra`) renders the same workload objects from its default values (a test
 //! compares them). No timestamps, fixed order: the same Katalog gives the same bytes.
 
-use super::bundle::{Selection, bundle};
+use super::bundle::{Selection, bundle_documents};
 use super::generate::{GenerateError, crds};
 use super::rbac::Derivation;
 use crate::install::{
@@ -232,7 +232,7 @@ pub fn workloads(ns: &str, images: &Images, gateway: bool) -> Vec<Value> {
 }
 
 /// The whole installation of `katalog`, in apply order: its CRDs, the bundle for both
-/// components (see [`bundle`]), then [`workloads`].
+/// components (see [`super::bundle::bundle`]), then [`workloads`].
 pub fn install(katalog: &Katalog, d: &Derivation, katalog_yaml: &str, images: &Images) -> Result<String, GenerateError> {
     let name = katalog.name();
     let mut out = format!(
@@ -242,9 +242,7 @@ pub fn install(katalog: &Katalog, d: &Derivation, katalog_yaml: &str, images: &I
         super::bundle::one_line(name)
     );
     out.push_str(&crds(katalog, None, &d.namespace)?);
-    let bundle = bundle(d, name, katalog_yaml, Selection { runtime: true, gateway: true });
-    // The bundle without its own header line.
-    out.push_str(bundle.split_once('\n').map_or("", |(_, rest)| rest));
+    out.push_str(&bundle_documents(d, katalog_yaml, Selection { runtime: true, gateway: true }));
     for doc in workloads(&d.namespace, images, !d.gateway.is_empty()) {
         out.push_str("---\n");
         out.push_str(&emit(&doc));

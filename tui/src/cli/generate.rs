@@ -4,8 +4,8 @@ use super::{CliError, Outcome, default_file, install_namespace, output};
 use katalog::authoring::bundle::{bundle, shipped_katalog};
 use katalog::authoring::generate::{GenerateError, crds, gateway_note, selection};
 use katalog::authoring::install::{Images, install};
-use katalog::authoring::rbac::derive;
-use katalog::valid::load_valid;
+use katalog::authoring::rbac::{Derivation, derive};
+use katalog::valid::{Valid, load_valid};
 use services::runtime::command::LoadArgs;
 use std::path::PathBuf;
 
@@ -96,12 +96,7 @@ fn bundle_cmd(args: BundleArgs) -> Outcome {
     let (sel, ns) = (selection(&args.for_), install_namespace(args.target.namespace));
     let sel = sel?;
     let ns = ns?;
-    let path = default_file(args.target.file);
-    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
-    let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
-    for w in &derived.warnings {
-        output::warning_line(w);
-    }
+    let (v, derived) = load_and_derive(args.target.file, args.load, &ns)?;
     if let Some(note) = gateway_note(&derived, sel)? {
         output::note_line(note);
     }
@@ -119,15 +114,21 @@ fn install_cmd(args: InstallArgs) -> Outcome {
         }
     }
     let ns = install_namespace(args.target.namespace)?;
-    let path = default_file(args.target.file);
-    let v = load_valid(&path, &super::registry::with_remote(args.load.options()))?;
-    let derived = derive(&v.katalog, &ns).map_err(GenerateError::from)?;
-    for w in &derived.warnings {
-        output::warning_line(w);
-    }
+    let (v, derived) = load_and_derive(args.target.file, args.load, &ns)?;
     let shipped = shipped_katalog(&v.katalog, &v.expanded).map_err(GenerateError::from)?;
     output::write_out(args.target.output.as_deref(), &install(&v.katalog, &derived, &shipped, &images)?)?;
     Ok(0)
+}
+
+/// The valid Katalog of `file` (or the default) and its permissions in `ns`, the derivation's
+/// warnings printed: what `bundle` and `install` start from.
+fn load_and_derive(file: Option<PathBuf>, load: LoadArgs, ns: &str) -> anyhow::Result<(Valid, Derivation)> {
+    let v = load_valid(&default_file(file), &super::registry::with_remote(load.options()))?;
+    let derived = derive(&v.katalog, ns).map_err(GenerateError::from)?;
+    for w in &derived.warnings {
+        output::warning_line(w);
+    }
+    Ok((v, derived))
 }
 
 /// An image reference as a container's `image:` takes it: no spaces or control characters, not
