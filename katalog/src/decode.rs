@@ -289,6 +289,54 @@ impl Cx {
 pub trait Walk {
     /// Calls `f` for each string value (text, position).
     fn walk(&self, f: &mut dyn FnMut(&str, Span));
+
+    /// Registers in `r` the field table of every derived struct reachable from this type through
+    /// executed (not `unsupported`) fields. Leaf types register nothing (the default); derived
+    /// structs, containers and hand-written wrappers of derived structs forward.
+    fn reach(r: &mut Reach)
+    where
+        Self: Sized,
+    {
+        let _ = r;
+    }
+}
+
+/// One field of a derived struct, as the derive sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The YAML key (empty for a `flatten` field, whose keys are its struct's).
+    pub yaml: &'static str,
+    /// The Rust field name.
+    pub ident: &'static str,
+    /// Marked `unsupported` or `rejected`: parsed, reported, never executed.
+    pub unsupported: bool,
+    /// Marked `flatten`.
+    pub flatten: bool,
+}
+
+/// The derived structs reached by [`Walk::reach`], each once, in discovery order.
+#[derive(Debug, Default)]
+pub struct Reach {
+    /// `(module path::type name, fields)`.
+    pub types: Vec<(&'static str, &'static [FieldInfo])>,
+}
+
+impl Reach {
+    /// Every struct reachable from `T`.
+    pub fn from<T: Walk>() -> Reach {
+        let mut r = Reach::default();
+        T::reach(&mut r);
+        r
+    }
+
+    /// Records a struct; false when it was already recorded (stops recursion on cycles).
+    pub fn enter(&mut self, key: &'static str, fields: &'static [FieldInfo]) -> bool {
+        if self.types.iter().any(|(k, _)| *k == key) {
+            return false;
+        }
+        self.types.push((key, fields));
+        true
+    }
 }
 
 impl<T: Walk> Walk for Option<T> {
@@ -296,6 +344,9 @@ impl<T: Walk> Walk for Option<T> {
         if let Some(v) = self {
             v.walk(f);
         }
+    }
+    fn reach(r: &mut Reach) {
+        T::reach(r);
     }
 }
 
@@ -305,11 +356,17 @@ impl<T: Walk> Walk for Vec<T> {
             v.walk(f);
         }
     }
+    fn reach(r: &mut Reach) {
+        T::reach(r);
+    }
 }
 
 impl<T: Walk> Walk for Box<T> {
     fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
         (**self).walk(f);
+    }
+    fn reach(r: &mut Reach) {
+        T::reach(r);
     }
 }
 
@@ -318,6 +375,9 @@ impl<T: Walk> Walk for Map<T> {
         for (_, v) in &self.0 {
             v.walk(f);
         }
+    }
+    fn reach(r: &mut Reach) {
+        T::reach(r);
     }
 }
 
@@ -359,6 +419,8 @@ pub trait DecodeFields: Default {
     const TYPE_NAME: &'static str;
     /// Top-level keys an `include:` file of this block may have (empty: no include).
     const INCLUDE_KEYS: &'static [&'static str];
+    /// Every field, in declaration order (`skip` and `span` fields excluded).
+    const FIELDS: &'static [FieldInfo];
     /// Appends the YAML keys this struct accepts.
     fn field_names(out: &mut Vec<&'static str>);
     /// Decodes one key; false when the key is not a field of this struct.

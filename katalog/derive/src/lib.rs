@@ -13,6 +13,11 @@
 //! as an E2E test's cluster provider), `span` (receives the node's span),
 //! `skip` (not read from YAML). Struct attribute: `include = "key1, key2"` — the block accepts
 //! `include: FILE` whose top-level keys are those listed; they are merged under the inline ones.
+//!
+//! Besides the decoder, each struct lists its fields (`DecodeFields::FIELDS`: YAML key, Rust
+//! ident, whether it is `unsupported`/`rejected`) and `Walk::reach` registers that list and the
+//! lists of every struct reachable through its executed fields — what the field-coverage test
+//! (`tests/tests/invariants.rs`) walks from the Katalog, Motif and Komposer documents.
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -120,6 +125,8 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let mut span_fields = Vec::new();
     let mut flatten_finish = Vec::new();
     let mut walks = Vec::new();
+    let mut infos = Vec::new();
+    let mut reaches = Vec::new();
     for field in &fields.named {
         let Some(ident) = field.ident.as_ref() else { continue };
         let fa = field_attrs(field)?;
@@ -130,9 +137,18 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             span_fields.push(quote! { self.#ident = node.span; });
             continue;
         }
-        if fa.unsupported.is_none() && fa.rejected.is_none() {
+        let ty = &field.ty;
+        let not_executed = fa.unsupported.is_some() || fa.rejected.is_some();
+        if !not_executed {
             walks.push(quote! { ::katalog::decode::Walk::walk(&self.#ident, f); });
+            reaches.push(quote! { <#ty as ::katalog::decode::Walk>::reach(r); });
         }
+        let ident_text = ident.to_string().trim_start_matches("r#").to_string();
+        let yaml_text = if fa.flatten { String::new() } else { fa.rename.clone().unwrap_or_else(|| camel_case(&ident.to_string())) };
+        let flatten = fa.flatten;
+        infos.push(quote! {
+            ::katalog::decode::FieldInfo { yaml: #yaml_text, ident: #ident_text, unsupported: #not_executed, flatten: #flatten }
+        });
         if fa.flatten {
             let ty = &field.ty;
             names.push(quote! { <#ty as ::katalog::decode::DecodeFields>::field_names(out); });
@@ -181,6 +197,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         impl ::katalog::decode::DecodeFields for #name {
             const TYPE_NAME: &'static str = #type_name;
             const INCLUDE_KEYS: &'static [&'static str] = &[#(#includes),*];
+            const FIELDS: &'static [::katalog::decode::FieldInfo] = &[#(#infos),*];
             fn field_names(out: &mut ::std::vec::Vec<&'static str>) {
                 #(#names)*
             }
@@ -214,6 +231,12 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             fn walk(&self, f: &mut dyn FnMut(&str, ::katalog::diag::Span)) {
                 let _ = &f;
                 #(#walks)*
+            }
+            fn reach(r: &mut ::katalog::decode::Reach) {
+                let key = ::core::concat!(::core::module_path!(), "::", #type_name);
+                if r.enter(key, <Self as ::katalog::decode::DecodeFields>::FIELDS) {
+                    #(#reaches)*
+                }
             }
         }
         impl ::katalog::decode::Decode for #name {

@@ -313,7 +313,91 @@ pub struct Queue {
     #[decode(unsupported = "queue limit behaviours are not executed by ork")]
     pub behaviour: Option<Node>,
     /// Error backoff: a duration or {initial, max, multiplier, maxAttempts}.
-    pub retry_backoff: Option<Node>,
+    pub retry_backoff: Option<RetryBackoff>,
+}
+
+/// `queue.retryBackoff`: how a CR whose reconcile failed is retried. Written as a duration (the
+/// first delay, `"5s"`) or as `{initial, max, multiplier, maxAttempts}` (ork's reading of keys
+/// upstream leaves unconfirmed; docs/runtime.md). Checked when decoded: durations parse and are
+/// positive, `max ≥ initial`, `multiplier ≥ 1`, `maxAttempts ≥ 1`. Unset parts keep the queue's
+/// defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RetryBackoff {
+    /// The first delay, in seconds.
+    pub initial: Option<f64>,
+    /// The longest delay, in seconds.
+    pub max: Option<f64>,
+    /// Growth per consecutive failure (1 = a fixed delay).
+    pub multiplier: Option<f64>,
+    /// Consecutive failed reconciles after which the failure path stops retrying.
+    pub max_attempts: Option<u32>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The long form of [`RetryBackoff`] as written.
+#[derive(Debug, Clone, Default, Decode)]
+struct RetryBackoffFields {
+    initial: Option<Str>,
+    max: Option<Str>,
+    multiplier: Option<Node>,
+    max_attempts: Option<u32>,
+}
+
+fn backoff_seconds(s: &Str, key: &str, cx: &mut Cx) -> Option<f64> {
+    match crate::duration::parse_duration(s.as_str()) {
+        Some(v) if v.is_finite() && v > 0.0 => Some(v),
+        Some(_) => {
+            cx.error_help("invalid-value", s.span, format!("`retryBackoff.{key}` must be longer than zero"), "write a positive duration such as `5s` or `500ms`");
+            None
+        }
+        None => {
+            cx.error_help("invalid-duration", s.span, format!("`retryBackoff.{key}`: `{}` is not a duration", s.as_str()), "write a duration such as `5s`, `1m` or `500ms`");
+            None
+        }
+    }
+}
+
+impl Decode for RetryBackoff {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if let Value::Scalar(..) = &node.value {
+            let text = Str::decode(node, cx)?;
+            let initial = backoff_seconds(&text, "initial", cx)?;
+            return Some(RetryBackoff { initial: Some(initial), span: node.span, ..RetryBackoff::default() });
+        }
+        let f = RetryBackoffFields::decode(node, cx)?;
+        let initial = f.initial.as_ref().and_then(|s| backoff_seconds(s, "initial", cx));
+        let max = f.max.as_ref().and_then(|s| backoff_seconds(s, "max", cx));
+        let multiplier = f.multiplier.as_ref().and_then(|m| match m.as_scalar_text().map(|t| t.trim().parse::<f64>()) {
+            Some(Ok(v)) if v.is_finite() && v >= 1.0 => Some(v),
+            Some(Ok(_)) => {
+                cx.error_help("invalid-value", m.span, "`retryBackoff.multiplier` must be at least 1", "1 retries after the same delay every time; 2 doubles it");
+                None
+            }
+            _ => {
+                cx.type_error(m, "a number");
+                None
+            }
+        });
+        if let (Some(i), Some(m)) = (initial, max)
+            && m < i
+            && let Some(s) = &f.max
+        {
+            cx.error_help("invalid-value", s.span, "`retryBackoff.max` is shorter than `initial`", "make `max` at least `initial`, or leave it out (default 1000s)");
+        }
+        if f.max_attempts == Some(0) {
+            cx.error_help("invalid-value", node.span, "`retryBackoff.maxAttempts` must be at least 1", "leave it out to retry without limit");
+        }
+        Some(RetryBackoff { initial, max, multiplier, max_attempts: f.max_attempts.filter(|n| *n > 0), span: node.span })
+    }
+}
+
+/// Durations are parsed when decoded; nothing here is a template.
+impl crate::decode::Walk for RetryBackoff {
+    fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+    fn reach(r: &mut crate::decode::Reach) {
+        <RetryBackoffFields as crate::decode::Walk>::reach(r);
+    }
 }
 
 /// `reconcile.requeue`.
@@ -511,6 +595,7 @@ pub struct CrdEntry {
     /// Informer namespace.
     pub namespace: Option<Str>,
     /// Visible to other Katalogs' cross reads.
+    #[decode(unsupported = "cross reads between Katalogs are not executed by ork, so there is no access to grant")]
     pub cross_access: Option<bool>,
     /// Labels stamped on each CR.
     pub labels: Map<Str>,
@@ -528,6 +613,7 @@ pub struct CrdEntry {
     #[decode(unsupported = "child enrichment is not executed by ork")]
     pub enrich: Option<Node>,
     /// Per-CRD runtime endpoints.
+    #[decode(unsupported = "per-CRD endpoints are not served by ork; the runtime's /healthz, /readyz and /katalog cover every CRD")]
     pub endpoints: Option<Endpoints>,
     pub admission: Option<Admission>,
     pub operator_box: Option<OperatorBox>,

@@ -80,6 +80,7 @@ pub struct ConversionToggle {
     /// `/convert` endpoint on.
     pub enabled: Option<bool>,
     /// Stats window.
+    #[decode(unsupported = "ork keeps no conversion statistics, so there is no window to size")]
     pub conversion_window: Option<u32>,
 }
 
@@ -413,6 +414,7 @@ pub struct Katalog {
     #[decode(unsupported = "import policies are not enforced by ork yet")]
     pub policy: Option<Node>,
     /// Default crossAccess.
+    #[decode(unsupported = "cross reads between Katalogs are not executed by ork, so there is no access to grant")]
     pub cross_access: Option<bool>,
     #[decode(required)]
     pub spec: Option<KatalogSpec>,
@@ -657,6 +659,9 @@ impl<T: crate::decode::Walk> crate::decode::Walk for MotifRules<T> {
     fn walk(&self, f: &mut dyn FnMut(&str, Span)) {
         self.rules.walk(f);
     }
+    fn reach(r: &mut crate::decode::Reach) {
+        T::reach(r);
+    }
 }
 
 /// Import locations are paths and URLs, never templates.
@@ -667,4 +672,7 @@ impl crate::decode::Walk for FileImport {
 /// Registry references are never templates.
 impl crate::decode::Walk for RegistryImport {
     fn walk(&self, _: &mut dyn FnMut(&str, Span)) {}
+    fn reach(r: &mut crate::decode::Reach) {
+        <RegistryImportDetails as crate::decode::Walk>::reach(r);
+    }
 }

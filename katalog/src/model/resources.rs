@@ -1020,4 +1020,7 @@ impl crate::decode::Walk for Custom {
             v.walk(f);
         }
     }
+    fn reach(r: &mut crate::decode::Reach) {
+        <CustomKnown as crate::decode::Walk>::reach(r);
+    }
 }

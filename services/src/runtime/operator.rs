@@ -5,7 +5,7 @@
 
 use super::health::{Health, Snapshot, State};
 use super::metrics::{self, BoxMetrics};
-use super::queue::WorkQueue;
+use super::queue::{Backoff, WorkQueue};
 use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
@@ -51,6 +51,8 @@ pub struct Settings {
     pub max_depth: Option<usize>,
     /// Consecutive failures before the box is degraded.
     pub failure_threshold: u32,
+    /// How a failed reconcile is retried (`queue.retryBackoff` and `queue.type`).
+    pub backoff: Backoff,
     /// When the CRD may be served from one namespace only: watch just that namespace.
     pub watch_namespace: Option<String>,
     /// `labelSelector` of the entry, as a selector string.
@@ -119,10 +121,29 @@ pub fn settings(katalog: &Katalog, entry: &CrdEntry, defaults: Defaults) -> Sett
         resync,
         max_depth,
         failure_threshold,
+        backoff: backoff(queue),
         watch_namespace: single_namespace(katalog, entry),
         label_selector: selector(&entry.label_selector),
         field_selector: selector(&entry.field_selector),
     }
+}
+
+/// The retry policy of a queue block (docs/runtime.md "Work queue"). `ratelimited` (the default):
+/// `retryBackoff` over client-go's 5 ms ×2 → 1000 s. `delayed`: no per-key growth, every failure
+/// is retried after the same delay (`retryBackoff.initial`, else 1 s); `max` and `multiplier` are
+/// reported by `ork validate` as having no effect there.
+fn backoff(queue: Option<&katalog::model::crd::Queue>) -> Backoff {
+    let rb = queue.and_then(|q| q.retry_backoff.as_ref());
+    let secs = |s: Option<f64>| s.and_then(|s| Duration::try_from_secs_f64(s).ok());
+    let initial = secs(rb.and_then(|b| b.initial));
+    let max_attempts = rb.and_then(|b| b.max_attempts);
+    if queue.and_then(|q| q.kind) == Some(katalog::model::crd::QueueType::Delayed) {
+        let d = initial.unwrap_or(super::queue::DELAYED_DEFAULT);
+        return Backoff { initial: d, max: d, multiplier: 1.0, max_attempts };
+    }
+    let def = Backoff::default();
+    let initial = initial.unwrap_or(def.initial);
+    Backoff { initial, max: secs(rb.and_then(|b| b.max)).unwrap_or(def.max).max(initial), multiplier: rb.and_then(|b| b.multiplier).unwrap_or(def.multiplier), max_attempts }
 }
 
 /// The one namespace CRs of `entry` can live in, when the rules name exactly one (tier 1 of
@@ -216,7 +237,7 @@ impl OperatorBox {
             katalog,
             entry,
             reconciler,
-            queue: WorkQueue::new(settings.max_depth),
+            queue: WorkQueue::with_backoff(settings.max_depth, settings.backoff),
             health: Health::new(settings.failure_threshold),
             metrics: BoxMetrics::default(),
             keys: Mutex::new(BTreeSet::new()),
@@ -503,14 +524,14 @@ impl OperatorBox {
                     self.health.failure(&e.message, false);
                     self.metrics.observe(metrics::Result::Error, false, took);
                     let retry = self.queue.retry_after_failure(key.clone());
-                    tracing::warn!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "reconcile failed: {}", e.message);
+                    tracing::warn!(crd = %self.name, key = %key, worker = id, retry = %retry, "reconcile failed: {}", e.message);
                 }
                 Err(panic) => {
                     let panic = format!("reconciler panic: {panic}");
                     self.health.failure(&panic, true);
                     self.metrics.observe(metrics::Result::Error, true, took);
                     let retry = self.queue.retry_after_failure(key.clone());
-                    tracing::error!(crd = %self.name, key = %key, worker = id, retry_in = ?retry, "{panic}");
+                    tracing::error!(crd = %self.name, key = %key, worker = id, retry = %retry, "{panic}");
                 }
             }
             self.queue.done(&key);

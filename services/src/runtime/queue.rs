@@ -3,10 +3,13 @@
 //! and one added meanwhile comes back after `done`; delayed adds; an optional depth limit;
 //! shutdown wakes every waiting worker.
 //!
-//! Failures back off per key exponentially (5 ms doubling to 1000 s) until `forget`, and the
-//! backoff holds: while a key backs off, every add of it (a child's watch event, a resync) is
-//! deferred to the end of the backoff, so a failing key is retried exactly when the log says.
-//! Only `forget` (a success, or a change to the CR itself) ends a backoff early.
+//! Failures back off per key (by default exponentially, 5 ms doubling to 1000 s; per CRD
+//! `queue.retryBackoff` and `queue.type`, see [`Backoff`]) until `forget`, and the backoff holds:
+//! while a key backs off, every add of it (a child's watch event, a resync) is deferred to the end
+//! of the backoff, so a failing key is retried exactly when the log says. Only `forget` (a
+//! success, or a change to the CR itself) ends a backoff early. After `maxAttempts` consecutive
+//! failures the failure path gives up: the key is not re-queued by it, and only a later add (a
+//! change to the CR, a child's event, the resync) processes it again.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -19,6 +22,82 @@ use tokio::time::Instant;
 pub const BASE_DELAY: Duration = Duration::from_millis(5);
 /// The longest retry delay.
 pub const MAX_DELAY: Duration = Duration::from_secs(1000);
+/// The fixed retry delay of a `delayed` queue when `retryBackoff` does not give one: a fixed
+/// 5 ms would retry a failing CR 200 times a second.
+pub const DELAYED_DEFAULT: Duration = Duration::from_secs(1);
+
+/// How failures of one key are retried: `delay(n)` after the n-th consecutive failure (n ≥ 1) is
+/// `initial × multiplier^(n-1)`, at most `max`; after `max_attempts` failures, no retry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// The first delay.
+    pub initial: Duration,
+    /// The longest delay.
+    pub max: Duration,
+    /// Growth per consecutive failure (≥ 1; 1 = fixed).
+    pub multiplier: f64,
+    /// Consecutive failures after which the failure path stops re-queuing the key.
+    pub max_attempts: Option<u32>,
+}
+
+/// The multiplier is never NaN (the Katalog's is checked when decoded, ≥ 1), so equality is total.
+impl Eq for Backoff {}
+
+impl Default for Backoff {
+    /// client-go's per-item default: 5 ms doubling to 1000 s, retried without limit.
+    fn default() -> Self {
+        Backoff { initial: BASE_DELAY, max: MAX_DELAY, multiplier: 2.0, max_attempts: None }
+    }
+}
+
+impl Backoff {
+    /// The delay after the `n`-th consecutive failure (`n` ≥ 1), or `None` past `max_attempts`.
+    pub fn delay(&self, n: u32) -> Option<Duration> {
+        if self.max_attempts.is_some_and(|m| n > m) {
+            return None;
+        }
+        let m = self.multiplier;
+        let mut d = self.initial;
+        if m > 1.0 {
+            // Integral multipliers stay exact (5 ms × 2¹³ is 40.96 s, not 40.960000001 s).
+            let whole = (m.fract() == 0.0 && m <= f64::from(u32::MAX)).then_some(m as u32);
+            for _ in 1..n {
+                if d >= self.max {
+                    break;
+                }
+                d = match whole {
+                    Some(w) => d.saturating_mul(w),
+                    None => Duration::try_from_secs_f64(d.as_secs_f64() * m).unwrap_or(self.max),
+                };
+            }
+        }
+        Some(d.min(self.max))
+    }
+}
+
+/// What [`WorkQueue::retry_after_failure`] did with a failed key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Queued again after this backoff.
+    After(Duration),
+    /// `maxAttempts` consecutive failures: not re-queued (a change to the CR, a child's event or
+    /// the resync processes it again).
+    GaveUp {
+        /// Consecutive failures so far.
+        attempts: u32,
+    },
+}
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Retry::After(d) => write!(f, "in {d:?}"),
+            Retry::GaveUp { attempts } => {
+                write!(f, "not retried: {attempts} consecutive failures reached retryBackoff.maxAttempts (a change to the CR or the resync retries it)")
+            }
+        }
+    }
+}
 
 struct State<K> {
     queue: VecDeque<K>,
@@ -38,12 +117,19 @@ pub struct WorkQueue<K> {
     state: Mutex<State<K>>,
     ready: Notify,
     max_depth: Option<usize>,
+    backoff: Backoff,
 }
 
 impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
     /// A queue; `max_depth` bounds how many keys may wait (new keys beyond it are dropped).
     pub fn new(max_depth: Option<usize>) -> Arc<WorkQueue<K>> {
+        Self::with_backoff(max_depth, Backoff::default())
+    }
+
+    /// A queue whose failures are retried per `backoff`.
+    pub fn with_backoff(max_depth: Option<usize>, backoff: Backoff) -> Arc<WorkQueue<K>> {
         Arc::new(WorkQueue {
+            backoff,
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 dirty: HashSet::new(),
@@ -115,19 +201,30 @@ impl<K: Clone + Eq + Hash + Send + Sync + 'static> WorkQueue<K> {
         });
     }
 
-    /// Counts a failure of `key`, starts its backoff (5 ms doubling per consecutive failure, at
-    /// most 1000 s) and queues it for when the backoff ends. Returns the backoff.
-    pub fn retry_after_failure(self: &Arc<Self>, key: K) -> Duration {
-        let delay = {
+    /// Counts a failure of `key`, starts its backoff ([`Backoff::delay`]) and queues it for when
+    /// the backoff ends. Past `maxAttempts` the key is not queued and has no backoff, so the next
+    /// add of it (from anywhere) processes it.
+    pub fn retry_after_failure(self: &Arc<Self>, key: K) -> Retry {
+        let retry = {
             let mut s = self.state();
             let n = s.failures.entry(key.clone()).or_insert(0);
-            let delay = BASE_DELAY.saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX)).min(MAX_DELAY);
             *n = n.saturating_add(1);
-            s.backoff_until.insert(key.clone(), Instant::now() + delay);
-            delay
+            let attempts = *n;
+            match self.backoff.delay(attempts) {
+                Some(delay) => {
+                    s.backoff_until.insert(key.clone(), Instant::now() + delay);
+                    Retry::After(delay)
+                }
+                None => {
+                    s.backoff_until.remove(&key);
+                    // An add that came in while the key was processed would re-run it at once.
+                    s.dirty.remove(&key);
+                    return Retry::GaveUp { attempts };
+                }
+            }
         };
         self.add(key);
-        delay
+        retry
     }
 
     /// Forgets `key`'s failures and ends its backoff (a successful reconcile, or a change to
@@ -225,15 +322,16 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn failures_back_off_exponentially_up_to_the_cap_until_forgotten() {
         let q = WorkQueue::new(None);
-        let delays: Vec<Duration> = (0..4).map(|_| q.retry_after_failure("k")).collect();
-        assert_eq!(delays, [Duration::from_millis(5), Duration::from_millis(10), Duration::from_millis(20), Duration::from_millis(40)]);
+        let delays: Vec<Retry> = (0..4).map(|_| q.retry_after_failure("k")).collect();
+        let ms = |n| Retry::After(Duration::from_millis(n));
+        assert_eq!(delays, [ms(5), ms(10), ms(20), ms(40)]);
         for _ in 0..40 {
             q.retry_after_failure("k");
         }
-        assert_eq!(q.retry_after_failure("k"), MAX_DELAY);
+        assert_eq!(q.retry_after_failure("k"), Retry::After(MAX_DELAY));
         assert_eq!(q.failures(&"other"), 0);
         q.forget(&"k");
-        assert_eq!(q.retry_after_failure("k"), BASE_DELAY);
+        assert_eq!(q.retry_after_failure("k"), Retry::After(BASE_DELAY));
     }
 
     #[tokio::test(start_paused = true)]
@@ -251,7 +349,8 @@ mod tests {
             assert!(waited <= delay + Duration::from_millis(1), "retried late: {waited:?} for {delay:?}");
             // The reconcile fails; meanwhile a child's watch event adds the key again.
             q.add("cr");
-            delay = q.retry_after_failure("cr");
+            let Retry::After(d) = q.retry_after_failure("cr") else { panic!("no maxAttempts: always retried") };
+            delay = d;
             failed_at = Instant::now();
             q.done(&"cr");
             // More events during the backoff change nothing.
@@ -264,6 +363,53 @@ mod tests {
         q.forget(&"cr");
         assert!(q.add("cr"));
         assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn backoff_delays_follow_initial_multiplier_max_and_max_attempts() {
+        let b = Backoff { initial: Duration::from_secs(1), max: Duration::from_secs(10), multiplier: 3.0, max_attempts: Some(5) };
+        let delays: Vec<Option<Duration>> = (1..=6).map(|n| b.delay(n)).collect();
+        let s = |n| Some(Duration::from_secs(n));
+        assert_eq!(delays, [s(1), s(3), s(9), s(10), s(10), None], "×3 capped at 10 s; the 6th failure is past maxAttempts 5");
+        let fractional = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1), multiplier: 1.5, max_attempts: None };
+        assert_eq!(fractional.delay(3), Some(Duration::from_millis(225)));
+        assert_eq!(fractional.delay(u32::MAX), Some(Duration::from_secs(1)), "no limit: the cap forever");
+        let fixed = Backoff { initial: Duration::from_secs(2), max: Duration::from_secs(2), multiplier: 1.0, max_attempts: None };
+        assert!((1..50).all(|n| fixed.delay(n) == Some(Duration::from_secs(2))), "multiplier 1 (a delayed queue): the same delay every time");
+        assert_eq!(Backoff::default().delay(14), Some(Duration::from_millis(5) * (1 << 13)), "client-go's default");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_max_attempts_the_failure_path_stops_retrying_until_the_key_is_added_again() {
+        let b = Backoff { initial: Duration::from_millis(10), max: Duration::from_millis(10), multiplier: 1.0, max_attempts: Some(2) };
+        let q = WorkQueue::with_backoff(None, b);
+        for attempt in 1..=2 {
+            assert!(q.add("cr") || attempt > 1);
+            assert_eq!(q.get().await, Some("cr"));
+            assert_eq!(q.retry_after_failure("cr"), Retry::After(Duration::from_millis(10)));
+            q.done(&"cr");
+            tokio::time::sleep(Duration::from_millis(11)).await;
+            assert_eq!(q.len(), 1, "attempt {attempt}: retried after its delay");
+        }
+        assert_eq!(q.get().await, Some("cr"));
+        q.add("cr"); // a child's event during the failing reconcile
+        let gave_up = q.retry_after_failure("cr");
+        assert_eq!(gave_up, Retry::GaveUp { attempts: 3 });
+        assert!(gave_up.to_string().contains("maxAttempts"), "{gave_up}");
+        q.done(&"cr");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(q.is_empty(), "given up: not retried by the failure path, nor by the event seen while it ran");
+        // The resync (or any later add) processes it again, at once: no backoff holds it.
+        assert!(q.add("cr"));
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.get().await, Some("cr"));
+        assert_eq!(q.retry_after_failure("cr"), Retry::GaveUp { attempts: 4 }, "still failing: one try per resync");
+        q.done(&"cr");
+        // A change to the CR forgets the count: the full budget again.
+        q.forget(&"cr");
+        assert!(q.add("cr"));
+        assert_eq!(q.get().await, Some("cr"));
+        assert_eq!(q.retry_after_failure("cr"), Retry::After(Duration::from_millis(10)));
     }
 
     #[tokio::test]
