@@ -274,6 +274,16 @@ impl Validator<'_> {
                 shapes::conditions(&rq.when, crd, self.diags);
                 shapes::conditions(&rq.or, crd, self.diags);
             }
+            if let Some(q) = &r.queue
+                && q.kind == Some(crate::model::crd::QueueType::Delayed)
+                && let Some(b) = q.retry_backoff.as_ref().filter(|b| b.max.is_some() || b.multiplier.is_some())
+            {
+                // A delayed queue retries after one fixed delay (docs/runtime.md): growth keys would be silently ignored.
+                let d = Diagnostic::warning("no-effect", "`retryBackoff.max` and `multiplier` have no effect on a `delayed` queue")
+                    .at(b.span)
+                    .help("a delayed queue retries every failure after `initial`; use `type: ratelimited` for a growing backoff");
+                self.diags.push(d.crd(crd));
+            }
         }
         self.check_namespaces(crd, e);
         self.check_children(crd, e);

@@ -3,6 +3,7 @@
 
 mod common;
 mod e2e_document;
+mod fields;
 mod loader;
 mod render;
 mod rules;

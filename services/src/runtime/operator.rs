@@ -620,6 +620,39 @@ mod tests {
     /// namespace rules name one: before the one "namespaced" rule (katalog::kinds::is_namespaced)
     /// only an explicit `namespaced: false` counted, and a namespaced watch of a cluster-scoped
     /// resource is refused by the API server.
+    fn backoff_of(queue_yaml: &str) -> Backoff {
+        let text = format!(
+            "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {{name: k}}\nspec:\n  crds:\n    web:\n      apiTypes: {{group: x.dev, version: v1, kind: Web, plural: webs}}\n      operatorBox:\n        reconcile:\n          queue: {queue_yaml}\n"
+        );
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ork-operator-backoff-{n}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("katalog.yaml"), text).expect("write katalog");
+        let loaded = katalog::load::load_file(&dir.join("katalog.yaml"), &Default::default());
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+        let k = loaded.katalog.expect("a Katalog");
+        settings(&k, k.crds().get("web").expect("entry web"), Defaults::default()).backoff
+    }
+
+    #[test]
+    fn retry_backoff_and_queue_type_set_the_boxs_backoff() {
+        let secs = Duration::from_secs;
+        assert_eq!(backoff_of("{}"), Backoff::default());
+        assert_eq!(backoff_of("{retryBackoff: 2s}"), Backoff { initial: secs(2), ..Backoff::default() }, "shorthand = initial");
+        assert_eq!(
+            backoff_of("{retryBackoff: {initial: 1s, max: 1m, multiplier: 3, maxAttempts: 4}}"),
+            Backoff { initial: secs(1), max: secs(60), multiplier: 3.0, max_attempts: Some(4) }
+        );
+        assert_eq!(
+            backoff_of("{type: delayed}"),
+            Backoff { initial: secs(1), max: secs(1), multiplier: 1.0, max_attempts: None },
+            "delayed: a fixed delay"
+        );
+        assert_eq!(backoff_of("{type: delayed, retryBackoff: {initial: 5s, maxAttempts: 3}}"), Backoff { initial: secs(5), max: secs(5), multiplier: 1.0, max_attempts: Some(3) });
+    }
+
     #[test]
     fn a_cluster_scoped_kind_is_watched_cluster_wide() {
         assert_eq!(watch_namespace("Cluster"), None);
