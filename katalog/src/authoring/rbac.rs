@@ -473,6 +473,9 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         if drift && !create_only {
             s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
         }
+        if !drift && kind == ChildKind::Secret && common.once == Some(true) && b.secrets.get(i).is_some_and(|e| e.rotate_after.is_some()) {
+            s.runtime(&res, "", &[Update], &why("is regenerated once it is older than rotateAfter"));
+        }
         if drift && matches!(kind, ChildKind::RoleBinding | ChildKind::ClusterRoleBinding) {
             s.runtime(&res, "", &[Delete], &why("is re-created when its roleRef changes (roleRef is immutable)"));
         }

@@ -62,6 +62,10 @@ impl Block {
     }
 }
 
+/// The annotation on a `once` Secret with `rotateAfter`: when ork generated its data (RFC 3339,
+/// UTC). The Secret is regenerated once it is older than `rotateAfter` (upstream's name).
+pub const ANNOTATION_GENERATED_AT: &str = "orkestra.orkspace.io/generated-at";
+
 /// One desired child object. Its manifest may hold secret values (a Secret's data, a value
 /// interpolated anywhere), so its `Debug` names the object and leaves the manifest out.
 #[derive(Clone, PartialEq, serde::Serialize)]
@@ -77,6 +81,10 @@ pub struct Child {
     pub drift_correct: bool,
     /// Create only if missing, never re-render (`once: true` on secrets).
     pub once: bool,
+    /// With `once`: regenerate the object when it is older than this (`rotateAfter` on a
+    /// Secret; its age is read from [`ANNOTATION_GENERATED_AT`]).
+    #[serde(skip)]
+    pub rotate_after: Option<std::time::Duration>,
     /// For `onDelete` ordered groups: the group index.
     pub group: Option<usize>,
     /// The manifest.
@@ -454,9 +462,12 @@ fn status(
     let mut status = Map::new();
     if config.and_then(|c| c.conditions) != Some(false) {
         status.insert("conditions".into(), Value::Array(conditions(cr, violations, None, now)));
-        if let Some(g) = cr.pointer("/metadata/generation").and_then(Value::as_i64) {
+        if let Some(g) = cr.pointer("/metadata/generation").and_then(Value::as_i64).filter(|_| !ignores_observed_generation(entry)) {
             status.insert("observedGeneration".into(), json!(g));
         }
+    }
+    if ignores_observed_generation(entry) {
+        drop_condition_generations(&mut status);
     }
     let fields = config.map(|c| c.fields.as_slice()).unwrap_or_default();
     let mut status = Value::Object(status);
@@ -472,6 +483,23 @@ fn status(
         }
     }
     status
+}
+
+/// `operatorBox.runtime.ignoreObservedGeneration: true`: the status records no
+/// `observedGeneration`, neither at its top level nor in its conditions (upstream's "skipped"
+/// case, for kinds whose `metadata.generation` means nothing, runtime-and-gateway.md §1.11).
+pub fn ignores_observed_generation(entry: &CrdEntry) -> bool {
+    entry.runtime().and_then(|r| r.ignore_observed_generation) == Some(true)
+}
+
+/// Removes `observedGeneration` from each of `status.conditions` (for
+/// [`ignores_observed_generation`]; status fields the Katalog declares are left alone).
+pub fn drop_condition_generations(status: &mut Map<String, Value>) {
+    for c in status.get_mut("conditions").and_then(Value::as_array_mut).into_iter().flatten() {
+        if let Some(c) = c.as_object_mut() {
+            c.remove("observedGeneration");
+        }
+    }
 }
 
 /// Why a status field has no value: its template or gate failed, or its text is not of the

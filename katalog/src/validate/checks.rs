@@ -277,6 +277,9 @@ impl EntryChecks<'_> {
             if s.rotate_after.is_some() && s.common.once != Some(true) {
                 self.error("rotate-without-once", s.common.span, "`rotateAfter` needs `once: true`", "add `once: true`");
             }
+            if let Some(d) = &s.rotate_after {
+                duration(d, self.crd, self.diags);
+            }
         }
         for c in &b.config_maps {
             self.common(&c.common);

@@ -17,6 +17,7 @@
 
 mod children;
 mod delete;
+mod rotate;
 
 use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merge_diff};
 use katalog::model::Katalog;
@@ -300,7 +301,10 @@ impl<'k> Reconciler<'k> {
             self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
             return Err(ReconcileError::refused(message));
         }
-        let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let (mut wrote, mut errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let rotation = self.rotate_secrets(cluster, &cr, &rendered.children, &observed, ctx).await;
+        wrote |= rotation.wrote;
+        errors.extend(rotation.errors);
         let mut status = rendered.status.clone();
         if wrote {
             // Status templates read the children as they are now (layer 3, §1.11).
@@ -325,7 +329,7 @@ impl<'k> Reconciler<'k> {
         if wrote || status_written {
             self.event(cluster, &cr, "Normal", &format!("{}Reconciled", self.own.kind), "Reconcile", "children and status are as declared", ctx).await;
         }
-        Ok(self.requeue(&cr_view, ctx))
+        Ok(rotate::sooner(self.requeue(&cr_view, ctx), rotation.next))
     }
 
     /// The merge patch that adds missing finalizers, managed labels and annotations to the CR
@@ -402,6 +406,12 @@ impl<'k> Reconciler<'k> {
     ) -> Result<bool, ReconcileError> {
         if self.entry.runtime().and_then(|r| r.ignore_status_patch) == Some(true) {
             return Ok(false);
+        }
+        if katalog::render::ignores_observed_generation(self.entry)
+            && let Some(d) = desired.as_object_mut()
+        {
+            // The failure paths build their conditions without the entry at hand.
+            katalog::render::drop_condition_generations(d);
         }
         guard.scrub_json(&mut desired);
         let current = cr.get("status").cloned().unwrap_or(json!({}));

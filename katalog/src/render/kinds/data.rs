@@ -19,9 +19,16 @@ pub(super) fn secret(c: &mut Ctx<'_, '_>, e: &Secret) -> R<Value> {
         return Err(c.err("fromSecret", "copying or replicating Secrets across namespaces is not supported by ork yet"));
     }
     let (_, _, mut meta) = c.meta(&e.common, true)?;
-    if e.common.once == Some(true) && e.rotate_after.is_some() {
+    if e.common.once == Some(true)
+        && let Some(text) = c.s("rotateAfter", &e.rotate_after)?
+    {
+        let secs = crate::duration::parse_duration(&text).filter(|s| s.is_finite() && *s > 0.0);
+        let Some(period) = secs.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()) else {
+            return Err(c.err("rotateAfter", format!("`{text}` is not a positive duration (write one such as 30d or 12h)")));
+        };
+        c.rotate_after = Some(period);
         let now = crate::time::format_rfc3339(c.ev.now());
-        meta["annotations"]["orkestra.orkspace.io/generated-at"] = json!(now);
+        meta["annotations"][crate::render::ANNOTATION_GENERATED_AT] = json!(now);
     }
     let data = c.map("data", &e.data)?;
     let encoded: Map<String, Value> = data.into_iter().map(|(k, v)| (k, json!(crate::template::base64_encode(to_text(&v).as_bytes())))).collect();

@@ -48,6 +48,8 @@ struct Ctx<'c, 'a> {
     crd: &'c str,
     source: &'c str,
     kind: ChildKind,
+    /// Set by a builder whose entry rotates (`secrets[].rotateAfter`).
+    rotate_after: Option<std::time::Duration>,
 }
 
 macro_rules! each {
@@ -160,7 +162,7 @@ impl<'a> Renderer<'_, 'a> {
             if !self.ev.gate(&common.when, &common.or, &item_data).map_err(|e| self.err(&source, "when", e))? {
                 continue;
             }
-            let mut c = Ctx { ev: self.ev, katalog: self.katalog, data: &item_data, owner: self.owner, crd: self.crd, source: &source, kind };
+            let mut c = Ctx { ev: self.ev, katalog: self.katalog, data: &item_data, owner: self.owner, crd: self.crd, source: &source, kind, rotate_after: None };
             // An onDelete entry (other than a cleanup Job, which is created) only names the
             // object to delete: its identity is all that is rendered.
             let reference = blk == Block::OnDelete && !matches!(kind, ChildKind::Job | ChildKind::Custom);
@@ -171,6 +173,7 @@ impl<'a> Renderer<'_, 'a> {
                 }
                 _ => build(&mut c)?,
             };
+            let rotate_after = c.rotate_after;
             if let Some(Value::Object(m)) = manifest.get_mut("metadata") {
                 let annotations = m.entry("annotations").or_insert_with(|| json!({}));
                 if let Value::Object(a) = annotations {
@@ -180,7 +183,8 @@ impl<'a> Renderer<'_, 'a> {
             super::invalid::check(self.crd, &source, &manifest, false)?;
             let once = common.once.unwrap_or(false) && blk == Block::OnCreate && common.reconcile != Some(true);
             let drift_correct = blk == Block::OnReconcile || common.reconcile == Some(true);
-            self.children.push(Child { block: blk, kind, source, drift_correct, once, group, manifest });
+            let rotate_after = rotate_after.filter(|_| once);
+            self.children.push(Child { block: blk, kind, source, drift_correct, once, rotate_after, group, manifest });
         }
         Ok(())
     }
