@@ -428,6 +428,16 @@ impl Validator<'_> {
             if deleting {
                 continue;
             }
+            for sec in block.secrets.iter().filter(|s| s.rotate_after.is_some() && s.common.once == Some(true)) {
+                if phase != "onCreate" || sec.common.reconcile == Some(true) {
+                    // `once` only holds in onCreate without `reconcile: true`; rotation needs it.
+                    let d = Diagnostic::warning("no-effect", "`rotateAfter` has no effect here: this Secret is drift-corrected, not `once`")
+                        .at(sec.common.span)
+                        .crd(crd)
+                        .help("a once Secret lives in `onCreate` without `reconcile: true`; move it there or drop `rotateAfter`");
+                    c.diags.push(d);
+                }
+            }
             for (kind, common) in block.entries() {
                 if common.for_each.is_some() {
                     continue;

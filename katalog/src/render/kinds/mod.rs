@@ -184,6 +184,13 @@ impl<'a> Renderer<'_, 'a> {
             let once = common.once.unwrap_or(false) && blk == Block::OnCreate && common.reconcile != Some(true);
             let drift_correct = blk == Block::OnReconcile || common.reconcile == Some(true);
             let rotate_after = rotate_after.filter(|_| once);
+            if rotate_after.is_none()
+                && let Some(Value::Object(a)) = manifest.pointer_mut("/metadata/annotations")
+            {
+                // A drift-corrected Secret does not rotate; a stamp that changes every render
+                // would rewrite it every reconcile.
+                a.remove(super::ANNOTATION_GENERATED_AT);
+            }
             self.children.push(Child { block: blk, kind, source, drift_correct, once, rotate_after, group, manifest });
         }
         Ok(())
