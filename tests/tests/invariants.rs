@@ -800,6 +800,7 @@ fn the_field_coverage_check_reports_a_silent_field() {
     let queue = real.iter().find(|(t, _)| t.ends_with("::Queue")).map(|(_, f)| *f).unwrap_or(&[]);
     assert!(queue.iter().any(|f| f.yaml == "shared" && f.unsupported));
     // A field only the validator reads does not count.
-    let only_validated = field_accesses(shipped(&code_only("// s.in_comment\nfn g(s: &S) { s.used; }\n#[cfg(test)]\nmod tests { fn t(s: &S) { s.in_test; } }")));
+    let only_validated =
+        field_accesses(shipped(&code_only("// s.in_comment\nfn g(s: &S) { s.used; }\n#[cfg(test)]\nmod tests { fn t(s: &S) { s.in_test; } }")));
     assert!(only_validated.contains("used") && !only_validated.contains("in_comment") && !only_validated.contains("in_test"));
 }

@@ -191,7 +191,11 @@ fn the_rotation_time_and_requeue_combine_into_the_sooner_requeue() {
 #[test]
 fn simulate_shows_the_rotation_at_the_cycle_it_falls_due() {
     let t = TempDir::new("sim-rotate");
-    t.write("katalog.yaml", &katalog("ignoreObservedGeneration: true", ROTATING.replace("2m", "5m").as_str()).replace("        reconcile:\n", "        reconcile:\n          requeue: {after: 2m}\n"));
+    t.write(
+        "katalog.yaml",
+        &katalog("ignoreObservedGeneration: true", ROTATING.replace("2m", "5m").as_str())
+            .replace("        reconcile:\n", "        reconcile:\n          requeue: {after: 2m}\n"),
+    );
     t.write("cr.yaml", "apiVersion: x.dev/v1\nkind: App\nmetadata: {name: a, namespace: default}\nspec: {size: 1}\n");
     t.write(
         "simulate.yaml",

@@ -348,11 +348,21 @@ fn backoff_seconds(s: &Str, key: &str, cx: &mut Cx) -> Option<f64> {
     match crate::duration::parse_duration(s.as_str()) {
         Some(v) if v.is_finite() && v > 0.0 => Some(v),
         Some(_) => {
-            cx.error_help("invalid-value", s.span, format!("`retryBackoff.{key}` must be longer than zero"), "write a positive duration such as `5s` or `500ms`");
+            cx.error_help(
+                "invalid-value",
+                s.span,
+                format!("`retryBackoff.{key}` must be longer than zero"),
+                "write a positive duration such as `5s` or `500ms`",
+            );
             None
         }
         None => {
-            cx.error_help("invalid-duration", s.span, format!("`retryBackoff.{key}`: `{}` is not a duration", s.as_str()), "write a duration such as `5s`, `1m` or `500ms`");
+            cx.error_help(
+                "invalid-duration",
+                s.span,
+                format!("`retryBackoff.{key}`: `{}` is not a duration", s.as_str()),
+                "write a duration such as `5s`, `1m` or `500ms`",
+            );
             None
         }
     }
@@ -371,7 +381,12 @@ impl Decode for RetryBackoff {
         let multiplier = f.multiplier.as_ref().and_then(|m| match m.as_scalar_text().map(|t| t.trim().parse::<f64>()) {
             Some(Ok(v)) if v.is_finite() && v >= 1.0 => Some(v),
             Some(Ok(_)) => {
-                cx.error_help("invalid-value", m.span, "`retryBackoff.multiplier` must be at least 1", "1 retries after the same delay every time; 2 doubles it");
+                cx.error_help(
+                    "invalid-value",
+                    m.span,
+                    "`retryBackoff.multiplier` must be at least 1",
+                    "1 retries after the same delay every time; 2 doubles it",
+                );
                 None
             }
             _ => {
@@ -383,7 +398,12 @@ impl Decode for RetryBackoff {
             && m < i
             && let Some(s) = &f.max
         {
-            cx.error_help("invalid-value", s.span, "`retryBackoff.max` is shorter than `initial`", "make `max` at least `initial`, or leave it out (default 1000s)");
+            cx.error_help(
+                "invalid-value",
+                s.span,
+                "`retryBackoff.max` is shorter than `initial`",
+                "make `max` at least `initial`, or leave it out (default 1000s)",
+            );
         }
         if f.max_attempts == Some(0) {
             cx.error_help("invalid-value", node.span, "`retryBackoff.maxAttempts` must be at least 1", "leave it out to retry without limit");

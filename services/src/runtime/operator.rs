@@ -143,7 +143,12 @@ fn backoff(queue: Option<&katalog::model::crd::Queue>) -> Backoff {
     }
     let def = Backoff::default();
     let initial = initial.unwrap_or(def.initial);
-    Backoff { initial, max: secs(rb.and_then(|b| b.max)).unwrap_or(def.max).max(initial), multiplier: rb.and_then(|b| b.multiplier).unwrap_or(def.multiplier), max_attempts }
+    Backoff {
+        initial,
+        max: secs(rb.and_then(|b| b.max)).unwrap_or(def.max).max(initial),
+        multiplier: rb.and_then(|b| b.multiplier).unwrap_or(def.multiplier),
+        max_attempts,
+    }
 }
 
 /// The one namespace CRs of `entry` can live in, when the rules name exactly one (tier 1 of
@@ -645,12 +650,11 @@ mod tests {
             backoff_of("{retryBackoff: {initial: 1s, max: 1m, multiplier: 3, maxAttempts: 4}}"),
             Backoff { initial: secs(1), max: secs(60), multiplier: 3.0, max_attempts: Some(4) }
         );
+        assert_eq!(backoff_of("{type: delayed}"), Backoff { initial: secs(1), max: secs(1), multiplier: 1.0, max_attempts: None }, "delayed: a fixed delay");
         assert_eq!(
-            backoff_of("{type: delayed}"),
-            Backoff { initial: secs(1), max: secs(1), multiplier: 1.0, max_attempts: None },
-            "delayed: a fixed delay"
+            backoff_of("{type: delayed, retryBackoff: {initial: 5s, maxAttempts: 3}}"),
+            Backoff { initial: secs(5), max: secs(5), multiplier: 1.0, max_attempts: Some(3) }
         );
-        assert_eq!(backoff_of("{type: delayed, retryBackoff: {initial: 5s, maxAttempts: 3}}"), Backoff { initial: secs(5), max: secs(5), multiplier: 1.0, max_attempts: Some(3) });
     }
 
     #[test]

@@ -80,7 +80,8 @@ fn rendered(tag: &str, runtime: &str, secrets: &str) -> katalog::render::Rendere
     let k = loaded.katalog.unwrap();
     let (set, diags) = TemplateSet::compile(&k);
     assert!(diags.is_empty(), "{diags:?}");
-    let cr = serde_json::json!({"apiVersion": "t.ork.dev/v1", "kind": "App", "metadata": {"name": "a", "namespace": "n", "uid": "u", "generation": 3}, "spec": {}});
+    let cr =
+        serde_json::json!({"apiVersion": "t.ork.dev/v1", "kind": "App", "metadata": {"name": "a", "namespace": "n", "uid": "u", "generation": 3}, "spec": {}});
     render(&k, &set, Request { crd: "app", cr: &cr, observed: &[], others: &[], now: 1_767_225_600, rng: Rng::Seeded(1) }).unwrap()
 }
 
@@ -125,9 +126,13 @@ fn a_rotate_after_that_is_not_a_duration_is_a_load_time_error() {
 
 #[test]
 fn rotate_after_on_a_drift_corrected_secret_is_reported_as_having_no_effect() {
-    let (ds, _) = findings("rotate-kept", "          onCreate:\n            secrets:\n              - {name: pw, once: true, reconcile: true, rotateAfter: 1h, data: {p: x}}\n");
+    let (ds, _) = findings(
+        "rotate-kept",
+        "          onCreate:\n            secrets:\n              - {name: pw, once: true, reconcile: true, rotateAfter: 1h, data: {p: x}}\n",
+    );
     assert!(has(&ds, "no-effect", "`rotateAfter` has no effect here"), "{ds:#?}");
-    let (ds, _) = findings("rotate-onreconcile", "          onReconcile:\n            secrets:\n              - {name: pw, once: true, rotateAfter: 1h, data: {p: x}}\n");
+    let (ds, _) =
+        findings("rotate-onreconcile", "          onReconcile:\n            secrets:\n              - {name: pw, once: true, rotateAfter: 1h, data: {p: x}}\n");
     assert!(has(&ds, "no-effect", "`rotateAfter` has no effect here"), "{ds:#?}");
     let (ds, _) = findings("rotate-ok", "          onCreate:\n            secrets:\n              - {name: pw, once: true, rotateAfter: 1h, data: {p: x}}\n");
     assert!(!ds.iter().any(|d| d.code == "no-effect"), "{ds:#?}");

@@ -162,7 +162,8 @@ impl<'a> Renderer<'_, 'a> {
             if !self.ev.gate(&common.when, &common.or, &item_data).map_err(|e| self.err(&source, "when", e))? {
                 continue;
             }
-            let mut c = Ctx { ev: self.ev, katalog: self.katalog, data: &item_data, owner: self.owner, crd: self.crd, source: &source, kind, rotate_after: None };
+            let mut c =
+                Ctx { ev: self.ev, katalog: self.katalog, data: &item_data, owner: self.owner, crd: self.crd, source: &source, kind, rotate_after: None };
             // An onDelete entry (other than a cleanup Job, which is created) only names the
             // object to delete: its identity is all that is rendered.
             let reference = blk == Block::OnDelete && !matches!(kind, ChildKind::Job | ChildKind::Custom);
