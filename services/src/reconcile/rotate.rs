@@ -76,12 +76,16 @@ impl Reconciler<'_> {
             let name = child.manifest.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
             let ns = child.manifest.pointer("/metadata/namespace").and_then(Value::as_str);
             let current = observed.iter().find(|(r, o)| {
-                r.kind == "Secret" && r.group.is_empty() && super::meta_str(o, "name") == Some(name) && (!r.namespaced || super::meta_str(o, "namespace") == ns)
+                r.kind == "Secret"
+                    && r.group.is_empty()
+                    && super::meta_str(o, "name") == Some(name)
+                    && ns.is_none_or(|n| super::meta_str(o, "namespace") == Some(n))
             });
             let due_in = match current.and_then(|(r, o)| generated_at(o).map(|at| (r, o, at))) {
                 Some((r, current, at)) if remaining(at, period, ctx.now) <= 0 => {
                     let next = regenerated(current, &child.manifest, ctx.now);
-                    match cluster.update(r, ns.filter(|_| r.namespaced), &next).await {
+                    let ns = super::meta_str(current, "namespace").filter(|_| r.namespaced);
+                    match cluster.update(r, ns, &next).await {
                         Ok(_) => {
                             out.wrote = true;
                             let at = format_rfc3339(at);
