@@ -204,6 +204,25 @@ fn simulate_shows_the_rotation_at_the_cycle_it_falls_due() {
     let run = ork(t.path(), &["simulate", "--output", "json"]);
     let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {} / {}", run.stdout, run.stderr));
     assert_eq!(run.code, 0, "{}", serde_json::to_string_pretty(&v).unwrap());
+    // Every request, the rotation's update among them, is allowed by the derived RBAC.
+    let loaded = load_file(&t.path().join("katalog.yaml"), &LoadOptions::default());
+    let rbac = katalog::authoring::rbac::derive(loaded.katalog.as_ref().unwrap(), "ork-system").unwrap();
+    let mut updates = 0;
+    for c in v["files"][0]["runs"][0]["cycles"].as_array().unwrap() {
+        for op in c["ops"].as_array().unwrap() {
+            let s = |k: &str| op.get(k).and_then(Value::as_str);
+            let a = katalog::authoring::rbac::Access {
+                verb: s("verb").unwrap(),
+                api_group: s("group").unwrap(),
+                resource: s("resource").unwrap(),
+                namespace: s("namespace"),
+                name: s("name"),
+            };
+            assert!(rbac.runtime.allows("ork-system", &a).is_some(), "not allowed by the derived ClusterRole: {op}");
+            updates += usize::from(a.verb == "update" && a.resource == "secrets");
+        }
+    }
+    assert_eq!(updates, 1);
     // Clock: 0 → 2m → 4m → 5m (the rotation is sooner than requeue) → 7m → 9m.
     let outcomes: Vec<&str> = v["files"][0]["runs"][0]["cycles"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["requeue after 120s", "requeue after 120s", "requeue after 60s", "requeue after 120s", "requeue after 120s", "requeue after 60s"]);
