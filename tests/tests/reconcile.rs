@@ -149,10 +149,14 @@ fn first_cycle_creates_then_only_reads_once_converged() {
     assert_eq!(cr["metadata"]["finalizers"], json!(["orkestra.orkspace.io/cleanup"]));
     assert_eq!(cr["metadata"]["labels"]["orkestra.orkspace.io/managed"], "true");
     assert_eq!(cr["status"]["conditions"][0]["type"], "Ready");
-    assert_eq!(cr["status"]["conditions"][0]["status"], "True");
+    // Ready means the children are: the Deployment has no ready replica yet.
+    assert_eq!(cr["status"]["conditions"][0]["status"], "False");
+    assert_eq!(cr["status"]["conditions"][0]["reason"], "ChildrenNotReady");
+    assert_eq!(cr["status"]["conditions"][0]["message"], "children not ready: Deployment/s (0/1 replicas ready)");
     // The Deployment became ready (settle): the status follows once, then nothing changes.
     let (_, ops) = w.cycle("default");
     assert_eq!(writes(&ops), ["patch sites/status s", "create events "]);
+    assert_eq!(w.get(&w.site(), "default", "s").unwrap()["status"]["conditions"][0]["status"], "True");
     assert_eq!(w.get(&w.site(), "default", "s").unwrap()["status"]["ready"], 1);
     for _ in 0..3 {
         let (out, ops) = w.cycle("default");

@@ -44,7 +44,7 @@ impl Reconciler<'_> {
                 self.event(cluster, cr, "Warning", &format!("{}DeleteTimeout", self.own.kind), "Delete", &message, ctx).await;
                 return Err(ReconcileError::retry(message));
             }
-            let req = Request { crd: &self.crd, cr, observed: &[], others: &[], now: ctx.now, rng: ctx.rng.clone() };
+            let req = Request { crd: &self.crd, cr, observed: &[], others: &[], now: ctx.now, rng: ctx.rng.clone(), cross: &Value::Null };
             let rendered = render(self.katalog, self.templates, req).map_err(|e| ReconcileError::retry(e.to_string()))?;
             let mut groups: Vec<usize> = rendered.children.iter().filter(|c| c.block == Block::OnDelete).filter_map(|c| c.group).collect();
             groups.sort_unstable();
