@@ -297,3 +297,75 @@ async fn an_enqueue_gate_on_generation_drops_label_only_changes() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+/// `ork_reconcile_total` of `crd` with result success.
+async fn reconciles(addr: std::net::SocketAddr, crd: &str) -> u64 {
+    metric(addr, &format!("ork_reconcile_total{{crd=\"{crd}\",result=\"success\"}}")).await.unwrap_or(0)
+}
+
+/// Waits until the reconcile count stops moving for 600 ms; returns it.
+async fn settled_count(addr: std::net::SocketAddr, crd: &str) -> u64 {
+    let mut last = reconciles(addr, crd).await;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let now = reconciles(addr, crd).await;
+        if now == last && now > 0 {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the reconcile count of {crd} never settled ({last})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_objects_and_matching_events_queue_the_cr_they_are_for() {
+    let dir = TempDir::new("observe-watch");
+    let hello = root().join("demos/beginner/hello-website");
+    let crd = dir.write("crd.yaml", &std::fs::read_to_string(hello.join("crd.yaml")).unwrap());
+    let katalog = "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\nmetadata: {name: watching}\nspec:\n  crds:\n    website:\n      apiTypes: {group: demo.ork.dev, version: v1, kind: Website, plural: websites}\n      operatorBox:\n        observe:\n          watch:\n            - {apiVersion: v1, kind: ConfigMap, keyFrom: {label: site}, on: [create, update]}\n          events:\n            poke: {reason: Poke, regarding: {kind: Website}}\n        reconcile:\n          resync: 1h\n          onReconcile:\n            configMaps:\n              - {name: \"{{ .metadata.name }}-own\", data: {a: b}}\n";
+    let path = dir.write("katalog.yaml", katalog);
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options::default(), &[crd]).await;
+    let valid = katalog::valid::load_valid(&path, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+    let ropts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client(&dev).await, valid, ropts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+    let cr = dir.write("cr.yaml", "apiVersion: demo.ork.dev/v1\nkind: Website\nmetadata: {name: w, namespace: default}\nspec: {image: one}\n");
+    assert_eq!(kubectl(&kubeconfig, &["apply", "-f", &cr.to_string_lossy()]).await.0, 0);
+    let before = settled_count(addr, "website").await;
+
+    // A ConfigMap keyed to the CR by its label queues it; one keyed to nobody does not.
+    assert_eq!(kubectl(&kubeconfig, &["create", "configmap", "other", "--from-literal=x=1"]).await.0, 0);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(reconciles(addr, "website").await, before, "a ConfigMap without the label names no CR");
+    let watched =
+        dir.write("watched.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: poke, namespace: default, labels: {site: w}}\ndata: {x: \"1\"}\n");
+    assert_eq!(kubectl(&kubeconfig, &["apply", "-f", &watched.to_string_lossy()]).await.0, 0);
+    wait_for(Duration::from_secs(10), "a reconcile from the watch", || async {
+        let n = reconciles(addr, "website").await;
+        if n > before { Ok(()) } else { Err(format!("{n}")) }
+    })
+    .await;
+    let before = settled_count(addr, "website").await;
+
+    // An Event with the watched reason about the CR queues it; another reason does not.
+    let event = |reason: &str| {
+        format!(
+            "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {{name: e-{}, namespace: default}}\neventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: test\nreportingInstance: test\naction: Test\nreason: {reason}\ntype: Normal\nregarding: {{apiVersion: demo.ork.dev/v1, kind: Website, name: w, namespace: default}}\n",
+            reason.to_lowercase()
+        )
+    };
+    let other = dir.write("other-event.yaml", &event("Other"));
+    assert_eq!(kubectl(&kubeconfig, &["apply", "-f", &other.to_string_lossy()]).await.0, 0);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(reconciles(addr, "website").await, before, "an Event of another reason is not watched");
+    let poke = dir.write("poke-event.yaml", &event("Poke"));
+    assert_eq!(kubectl(&kubeconfig, &["apply", "-f", &poke.to_string_lossy()]).await.0, 0);
+    wait_for(Duration::from_secs(10), "a reconcile from the Event", || async {
+        let n = reconciles(addr, "website").await;
+        if n > before { Ok(()) } else { Err(format!("{n}")) }
+    })
+    .await;
+    runtime.shutdown().await;
+    dev.stop().await;
+}
