@@ -156,9 +156,12 @@ pub struct OperatorBox {
     health: Health,
     metrics: BoxMetrics,
     keys: Mutex<BTreeSet<ObjectKey>>,
-    /// The sentinels of the changes queued for each key and not yet reconciled (OR of the
-    /// coalesced changes; a key queued by a resync or an observed object has none).
-    pending: Mutex<HashMap<ObjectKey, BTreeMap<String, bool>>>,
+    /// The sentinels of the changes queued for each key and not yet reconciled: one entry (the
+    /// OR of the coalesced changes), or with `reconcileGate.eventAware` one entry per change,
+    /// each reconciled on its own. A key queued by a resync or an observed object has none.
+    pending: Mutex<HashMap<ObjectKey, std::collections::VecDeque<BTreeMap<String, bool>>>>,
+    /// `reconcileGate.eventAware`: changes are not coalesced.
+    event_aware: bool,
     /// CRs carrying the pause annotation.
     paused: Mutex<BTreeSet<ObjectKey>>,
     /// The templates (enqueueGate and `keyFrom` are evaluated in the watch path).
@@ -231,6 +234,13 @@ impl OperatorBox {
             metrics: BoxMetrics::default(),
             keys: Mutex::new(BTreeSet::new()),
             pending: Mutex::new(HashMap::new()),
+            event_aware: entry
+                .operator_box
+                .as_ref()
+                .and_then(|o| o.pre_reconcile.as_ref())
+                .and_then(|p| p.reconcile_gate.as_ref())
+                .and_then(|g| g.event_aware)
+                .unwrap_or(false),
             paused: Mutex::new(BTreeSet::new()),
             templates,
             waiting: Mutex::new(None),
@@ -390,7 +400,14 @@ impl OperatorBox {
         if !self.admits(&key) {
             return;
         }
-        katalog::observe::merge_sentinels(self.pending.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default(), sentinels);
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let queue = pending.entry(key.clone()).or_default();
+            match queue.back_mut() {
+                Some(last) if !self.event_aware => katalog::observe::merge_sentinels(last, sentinels),
+                _ => queue.push_back(sentinels.clone()),
+            }
+        }
         self.enqueue(key);
     }
 
@@ -721,7 +738,16 @@ impl OperatorBox {
             self.metrics.busy(1);
             let started = Instant::now();
             let ctx = Ctx { now: katalog::time::unix_now(), rng: Rng::Os };
-            let sentinels = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&key).unwrap_or_else(katalog::observe::no_change);
+            // One change's sentinels (eventAware: the oldest; more left: the key comes back).
+            let (sentinels, more) = {
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                let next = pending.get_mut(&key).and_then(|q| q.pop_front());
+                let more = pending.get(&key).is_some_and(|q| !q.is_empty());
+                if !more {
+                    pending.remove(&key);
+                }
+                (next.unwrap_or_else(katalog::observe::no_change), more)
+            };
             let outcome = crate::serve::panic::catch(self.reconciler.reconcile_event(&cluster, key.namespace.as_deref(), &key.name, &ctx, &sentinels)).await;
             let took = started.elapsed();
             match outcome {
@@ -765,6 +791,9 @@ impl OperatorBox {
                 }
             }
             self.queue.done(&key);
+            if more {
+                self.queue.add(key.clone());
+            }
             self.metrics.busy(-1);
         }
     }
