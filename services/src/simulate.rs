@@ -431,7 +431,12 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
             Some(cr) => katalog::observe::sentinels(before.as_ref(), cr),
             None => katalog::observe::no_change(),
         };
-        let outcome = rt.block_on(reconciler.reconcile_event(&cluster, cr_ns.as_deref(), &cr_name, &ctx, &sentinels));
+        // A change the enqueueGate drops is not reconciled (a resync, with no change, is).
+        let dropped = now_cr.as_ref().filter(|_| sentinels.values().any(|v| *v)).and_then(|cr| reconciler.enqueue_gate(cr, &sentinels, ctx.now));
+        let outcome = match dropped {
+            Some(why) => Outcome::Gated(why),
+            None => rt.block_on(reconciler.reconcile_event(&cluster, cr_ns.as_deref(), &cr_name, &ctx, &sentinels)),
+        };
         let ops = cluster.take_ops();
         before = find_cr(&cluster);
         cluster.settle();

@@ -369,3 +369,15 @@ async fn watched_objects_and_matching_events_queue_the_cr_they_are_for() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+#[test]
+fn simulate_drops_a_change_the_enqueue_gate_holds_and_reconciles_at_the_resync() {
+    let extra = "        preReconcile:\n          enqueueGate:\n            when: [{field: metadata.labels.enabled, equals: \"true\"}]\n";
+    let t = hello_with(extra, "", 2);
+    let (code, report) = simulate_json(t.path(), &[]);
+    assert_eq!(code, 0, "{report}");
+    let c = cycles(&report, "website");
+    assert!(c[0]["outcome"].as_str().unwrap().starts_with("gated (enqueueGate: its conditions do not hold"), "{}", c[0]);
+    assert!(c[0]["ops"].as_array().unwrap().is_empty(), "a dropped change makes no request");
+    assert_eq!(c[1]["outcome"], "done", "the resync is not a change: no enqueueGate");
+}

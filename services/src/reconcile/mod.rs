@@ -408,6 +408,22 @@ impl<'k> Reconciler<'k> {
         }
     }
 
+    /// `preReconcile.enqueueGate` on a change of `cr` with `sentinels` (the watch path: the CR
+    /// and its sentinels, no `.cross`): `Some(why)` when the change is to be dropped. A CR being
+    /// deleted is never dropped.
+    pub fn enqueue_gate(&self, cr: &Value, sentinels: &BTreeMap<String, bool>, now: i64) -> Option<String> {
+        let gate = self.entry.operator_box.as_ref()?.pre_reconcile.as_ref()?.enqueue_gate.as_ref()?;
+        if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+            return None;
+        }
+        let data = template_data(cr, &[]);
+        let mut ev = Evaluator::new(self.templates, now, katalog::template::Rng::Os).with_sentinels(sentinels.clone());
+        match katalog::observe::gate(&mut ev, "enqueueGate", gate, &data, sentinels) {
+            katalog::observe::Verdict::Pass => None,
+            katalog::observe::Verdict::Hold(why) => Some(self.guard_of(cr).scrub(&why)),
+        }
+    }
+
     /// A paused CR: its `Paused` condition is set (once) and nothing else is touched.
     async fn paused<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
         if self.entry.runtime().and_then(|r| r.ignore_status_patch) == Some(true) {

@@ -413,13 +413,10 @@ impl OperatorBox {
 
     /// `preReconcile.enqueueGate` on a changed CR: false drops the change silently.
     fn enqueue_gate_passes(&self, obj: &DynamicObject, sentinels: &BTreeMap<String, bool>) -> bool {
-        let Some(gate) = self.entry.operator_box.as_ref().and_then(|o| o.pre_reconcile.as_ref()).and_then(|p| p.enqueue_gate.as_ref()) else { return true };
         let cr = serde_json::to_value(obj).unwrap_or_default();
-        let data = katalog::render::template_data(&cr, &[]);
-        let mut ev = katalog::rules::Evaluator::new(self.templates, katalog::time::unix_now(), Rng::Os).with_sentinels(sentinels.clone());
-        match katalog::observe::gate(&mut ev, "enqueueGate", gate, &data, sentinels) {
-            katalog::observe::Verdict::Pass => true,
-            katalog::observe::Verdict::Hold(why) => {
+        match self.reconciler.enqueue_gate(&cr, sentinels, katalog::time::unix_now()) {
+            None => true,
+            Some(why) => {
                 tracing::debug!(crd = %self.name, name = obj.metadata.name.as_deref().unwrap_or_default(), "dropped: {why}");
                 false
             }
