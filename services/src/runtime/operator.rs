@@ -159,9 +159,7 @@ pub struct OperatorBox {
     /// The sentinels of the changes queued for each key and not yet reconciled: one entry (the
     /// OR of the coalesced changes), or with `reconcileGate.eventAware` one entry per change,
     /// each reconciled on its own. A key queued by a resync or an observed object has none.
-    pending: Mutex<HashMap<ObjectKey, std::collections::VecDeque<BTreeMap<String, bool>>>>,
-    /// `reconcileGate.eventAware`: changes are not coalesced.
-    event_aware: bool,
+    pending: Mutex<Pending>,
     /// CRs carrying the pause annotation.
     paused: Mutex<BTreeSet<ObjectKey>>,
     /// The templates (enqueueGate and `keyFrom` are evaluated in the watch path).
@@ -233,14 +231,16 @@ impl OperatorBox {
             health: Health::new(settings.failure_threshold),
             metrics: BoxMetrics::default(),
             keys: Mutex::new(BTreeSet::new()),
-            pending: Mutex::new(HashMap::new()),
-            event_aware: entry
-                .operator_box
-                .as_ref()
-                .and_then(|o| o.pre_reconcile.as_ref())
-                .and_then(|p| p.reconcile_gate.as_ref())
-                .and_then(|g| g.event_aware)
-                .unwrap_or(false),
+            pending: Mutex::new(Pending {
+                event_aware: entry
+                    .operator_box
+                    .as_ref()
+                    .and_then(|o| o.pre_reconcile.as_ref())
+                    .and_then(|p| p.reconcile_gate.as_ref())
+                    .and_then(|g| g.event_aware)
+                    .unwrap_or(false),
+                changes: HashMap::new(),
+            }),
             paused: Mutex::new(BTreeSet::new()),
             templates,
             waiting: Mutex::new(None),
@@ -400,14 +400,7 @@ impl OperatorBox {
         if !self.admits(&key) {
             return;
         }
-        {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            let queue = pending.entry(key.clone()).or_default();
-            match queue.back_mut() {
-                Some(last) if !self.event_aware => katalog::observe::merge_sentinels(last, sentinels),
-                _ => queue.push_back(sentinels.clone()),
-            }
-        }
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(&key, sentinels);
         self.enqueue(key);
     }
 
@@ -736,15 +729,7 @@ impl OperatorBox {
             let started = Instant::now();
             let ctx = Ctx { now: katalog::time::unix_now(), rng: Rng::Os };
             // One change's sentinels (eventAware: the oldest; more left: the key comes back).
-            let (sentinels, more) = {
-                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-                let next = pending.get_mut(&key).and_then(|q| q.pop_front());
-                let more = pending.get(&key).is_some_and(|q| !q.is_empty());
-                if !more {
-                    pending.remove(&key);
-                }
-                (next.unwrap_or_else(katalog::observe::no_change), more)
-            };
+            let (sentinels, more) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take(&key);
             let outcome = crate::serve::panic::catch(self.reconciler.reconcile_event(&cluster, key.namespace.as_deref(), &key.name, &ctx, &sentinels)).await;
             let took = started.elapsed();
             match outcome {
@@ -820,6 +805,36 @@ fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
     Some(ObjectKey { namespace, name })
 }
 
+/// The sentinels of the changes queued per key and not yet reconciled.
+#[derive(Debug)]
+struct Pending {
+    /// `reconcileGate.eventAware`: one entry per change instead of one per key.
+    event_aware: bool,
+    changes: HashMap<ObjectKey, std::collections::VecDeque<BTreeMap<String, bool>>>,
+}
+
+impl Pending {
+    /// Records a change of `key`: OR-ed into the pending one, or (eventAware) queued behind it.
+    fn push(&mut self, key: &ObjectKey, sentinels: &BTreeMap<String, bool>) {
+        let queue = self.changes.entry(key.clone()).or_default();
+        match queue.back_mut() {
+            Some(last) if !self.event_aware => katalog::observe::merge_sentinels(last, sentinels),
+            _ => queue.push_back(sentinels.clone()),
+        }
+    }
+
+    /// The sentinels to reconcile `key` with (no change recorded: all false) and whether more
+    /// changes of it wait (the key must be queued again).
+    fn take(&mut self, key: &ObjectKey) -> (BTreeMap<String, bool>, bool) {
+        let next = self.changes.get_mut(key).and_then(|q| q.pop_front());
+        let more = self.changes.get(key).is_some_and(|q| !q.is_empty());
+        if !more {
+            self.changes.remove(key);
+        }
+        (next.unwrap_or_else(katalog::observe::no_change), more)
+    }
+}
+
 /// The metadata sentinels are computed from (`katalog::observe::sentinels`).
 fn sentinel_view(obj: &DynamicObject) -> serde_json::Value {
     let m = &obj.metadata;
@@ -879,6 +894,31 @@ mod tests {
         let watch = settings(&k, k.crds().get("web").expect("entry web"), Defaults::default()).watch_namespace;
         let _ = std::fs::remove_dir_all(&dir);
         watch
+    }
+
+    #[test]
+    fn coalesced_changes_or_their_sentinels_and_event_aware_ones_stay_apart() {
+        let key = ObjectKey { namespace: Some("default".into()), name: "w".into() };
+        let one = |s: &str| {
+            let mut m = katalog::observe::no_change();
+            m.insert(s.to_string(), true);
+            m
+        };
+        let mut p = Pending { event_aware: false, changes: HashMap::new() };
+        p.push(&key, &one("labelsChanged"));
+        p.push(&key, &one("generationChanged"));
+        let (s, more) = p.take(&key);
+        assert!(s["labelsChanged"] && s["generationChanged"] && !more, "OR-ed into one reconcile");
+        let (s, more) = p.take(&key);
+        assert!(s.values().all(|v| !v) && !more, "nothing pending: a resync's sentinels");
+
+        let mut p = Pending { event_aware: true, changes: HashMap::new() };
+        p.push(&key, &one("labelsChanged"));
+        p.push(&key, &one("generationChanged"));
+        let (s, more) = p.take(&key);
+        assert!(s["labelsChanged"] && !s["generationChanged"] && more, "eventAware: the first change alone, the key comes back");
+        let (s, more) = p.take(&key);
+        assert!(s["generationChanged"] && !s["labelsChanged"] && !more);
     }
 
     /// A kind the crdFile declares cluster-scoped has no namespace to watch, even when the
