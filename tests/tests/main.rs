@@ -24,6 +24,7 @@ mod lang;
 mod leader;
 mod mem_cluster;
 mod no_silent_field;
+mod observe;
 mod oci;
 mod rbac;
 mod rbac_enforcement;

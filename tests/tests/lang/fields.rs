@@ -82,7 +82,8 @@ fn rendered(tag: &str, runtime: &str, secrets: &str) -> katalog::render::Rendere
     assert!(diags.is_empty(), "{diags:?}");
     let cr =
         serde_json::json!({"apiVersion": "t.ork.dev/v1", "kind": "App", "metadata": {"name": "a", "namespace": "n", "uid": "u", "generation": 3}, "spec": {}});
-    render(&k, &set, Request { crd: "app", cr: &cr, observed: &[], others: &[], now: 1_767_225_600, rng: Rng::Seeded(1) }).unwrap()
+    render(&k, &set, Request { crd: "app", cr: &cr, observed: &[], others: &[], now: 1_767_225_600, rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+        .unwrap()
 }
 
 #[test]

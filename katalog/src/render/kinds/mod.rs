@@ -192,7 +192,20 @@ impl<'a> Renderer<'_, 'a> {
                 // would rewrite it every reconcile.
                 a.remove(super::ANNOTATION_GENERATED_AT);
             }
-            self.children.push(Child { block: blk, kind, source, drift_correct, once, rotate_after, group, manifest });
+            self.children.push(Child {
+                block: blk,
+                kind,
+                source,
+                drift_correct,
+                once,
+                rotate_after,
+                group,
+                manifest,
+                id: common.id.as_ref().map(|i| i.value.clone()),
+                depends_on: common.depends_on.iter().map(|d| d.value.clone()).collect(),
+                ready_when: common.ready_when.clone(),
+                waiting_for: Vec::new(),
+            });
         }
         Ok(())
     }
