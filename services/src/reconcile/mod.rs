@@ -300,7 +300,7 @@ impl<'k> Reconciler<'k> {
             self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
             return Err(ReconcileError::refused(message));
         }
-        let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let (wrote, errors, apply_conflict) = self.apply_children(cluster, &rendered.children, &observed).await;
         let mut status = rendered.status.clone();
         if wrote {
             // Status templates read the children as they are now (layer 3, §1.11).
@@ -317,6 +317,9 @@ impl<'k> Reconciler<'k> {
             && status.get("conditions").is_some()
         {
             status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), ctx.now));
+            if apply_conflict {
+                children::mark_apply_conflict(&mut status);
+            }
         }
         let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref(), guard).await?;
         if let Some(e) = error {
