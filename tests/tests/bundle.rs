@@ -213,8 +213,8 @@ fn validate_full_shows_permissions_with_reasons_profiles_and_order() {
     let out = &run.stdout;
     for needle in [
         "✓ app  App stack.ork.dev/v1 (apps)",
-        "    runtime permissions:\n      apps           deployments  get list watch create update\n",
-        "          · onReconcile.deployments[0] is updated when it drifts from the template (update)",
+        "    runtime permissions:\n      apps           deployments  get list watch create patch\n",
+        "          · onReconcile.deployments[0] is applied (server-side apply) when it drifts from the template (patch)",
         "startup order: database → app",
         "runtime permissions (12 rules, ServiceAccount orkestra):",
         "      · database: onDelete.groups[0].jobs[0] runs when the CR is deleted; the finalizer waits for it to finish (get, create)",

@@ -35,6 +35,7 @@ mod runtime_binary;
 mod runtime_process;
 mod secrets;
 mod simulate;
+mod ssa;
 mod template;
 mod tui;
 mod validate;

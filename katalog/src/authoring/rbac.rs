@@ -471,7 +471,7 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         let drift = drift_block || common.reconcile == Some(true);
         let create_only = matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
         if drift && !create_only {
-            s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
+            s.runtime(&res, "", &[Patch], &why("is applied (server-side apply) when it drifts from the template"));
         }
         if drift && matches!(kind, ChildKind::RoleBinding | ChildKind::ClusterRoleBinding) {
             s.runtime(&res, "", &[Delete], &why("is re-created when its roleRef changes (roleRef is immutable)"));

@@ -474,9 +474,9 @@ impl ManagedFields {
         }
         let before = self.0.iter().find(|e| e.same_manager(w.manager, Operation::Apply, w.subresource)).map(|e| e.fields.clone()).unwrap_or_default();
         let others: FieldSet = self.0.iter().filter(|e| !e.same_manager(w.manager, Operation::Apply, w.subresource)).flat_map(|e| e.fields.iter().cloned()).collect();
-        // Deepest first, so a removed item does not hide the fields under it.
-        let dropped: Vec<&Path> = before.difference(&applied).collect();
-        for p in dropped.into_iter().rev() {
+        // Parents first: a removed list item takes the fields under it along (removing its key
+        // fields first would leave an item no key finds).
+        for p in before.difference(&applied) {
             if !others.contains(p) && !others.iter().any(|o| o.starts_with(p)) {
                 remove_at(merged, p);
             }

@@ -699,7 +699,7 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
             "acceptedNames": obj.pointer("/spec/names").cloned().unwrap_or(json!({})),
             "storedVersions": [stored],
         });
-        let _ = store.update_status(r, None, &with).await;
+        let _ = store.update_by(r, None, &with, "kube-apiserver", true);
     }
 }
 

@@ -8,7 +8,10 @@
 //! collection (background, foreground, orphan), namespace lifecycle (no creates into a missing
 //! or terminating namespace; deleting a namespace deletes its contents), the status subresource
 //! (object writes ignore status, status writes ignore everything else), `generateName`, label and
-//! field selectors, and watches with ADDED/MODIFIED/DELETED from a resourceVersion. Every client
+//! field selectors, watches with ADDED/MODIFIED/DELETED from a resourceVersion, and field
+//! ownership (`metadata.managedFields`: every create, update and patch records its field manager,
+//! server-side apply refuses conflicts unless forced and removes what a manager no longer
+//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`). Every client
 //! request is recorded as an [`Op`] for assertions. It runs no controllers except the garbage
 //! collector and the namespace lifecycle; [`MemCluster::settle`] plays kubelet and the workload
 //! controllers on demand (Deployments and StatefulSets become ready, Jobs complete).
