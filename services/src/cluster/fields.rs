@@ -473,7 +473,8 @@ impl ManagedFields {
             }
         }
         let before = self.0.iter().find(|e| e.same_manager(w.manager, Operation::Apply, w.subresource)).map(|e| e.fields.clone()).unwrap_or_default();
-        let others: FieldSet = self.0.iter().filter(|e| !e.same_manager(w.manager, Operation::Apply, w.subresource)).flat_map(|e| e.fields.iter().cloned()).collect();
+        let others: FieldSet =
+            self.0.iter().filter(|e| !e.same_manager(w.manager, Operation::Apply, w.subresource)).flat_map(|e| e.fields.iter().cloned()).collect();
         // Parents first: a removed list item takes the fields under it along (removing its key
         // fields first would leave an item no key finds).
         for p in before.difference(&applied) {

@@ -169,12 +169,10 @@ impl Cluster for KubeCluster {
         async move {
             match patch {
                 Patch::Merge(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
-                Patch::Strategic(p) => {
-                    to_value(api.patch(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
+                Patch::Strategic(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?),
+                Patch::Apply { field_manager, config, force } => {
+                    to_value(api.patch(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?)
                 }
-                Patch::Apply { field_manager, config, force } => to_value(
-                    api.patch(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?,
-                ),
                 // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
@@ -197,9 +195,7 @@ impl Cluster for KubeCluster {
         let patch = patch.clone();
         async move {
             match patch {
-                Patch::Merge(p) => {
-                    to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?)
-                }
+                Patch::Merge(p) => to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
                 Patch::Strategic(p) => {
                     to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
                 }
@@ -251,5 +247,19 @@ impl Cluster for KubeCluster {
             });
             Ok(WatchStream(rx))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_manager_conflict_cause_reads_back() {
+        let c = conflict_of("conflict with \"kubectl-edit\" using apps/v1", ".spec.replicas");
+        assert_eq!(c, FieldConflict { manager: "kubectl-edit".into(), api_version: "apps/v1".into(), field: ".spec.replicas".into() });
+        assert_eq!(c.cause_message(), "conflict with \"kubectl-edit\" using apps/v1");
+        let bare = conflict_of("conflict with \"m\"", ".data.a");
+        assert_eq!((bare.manager.as_str(), bare.api_version.as_str()), ("m", ""));
     }
 }

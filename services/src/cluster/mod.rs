@@ -193,7 +193,11 @@ pub struct FieldConflict {
 impl FieldConflict {
     /// The message of its `details.causes` entry: `conflict with "<manager>" using <apiVersion>`.
     pub fn cause_message(&self) -> String {
-        if self.api_version.is_empty() { format!("conflict with \"{}\"", self.manager) } else { format!("conflict with \"{}\" using {}", self.manager, self.api_version) }
+        if self.api_version.is_empty() {
+            format!("conflict with \"{}\"", self.manager)
+        } else {
+            format!("conflict with \"{}\" using {}", self.manager, self.api_version)
+        }
     }
 }
 

@@ -271,9 +271,11 @@ impl Reconciler<'_> {
                 cluster.patch(r, ns, &k.3, &apply(true)).await.map_err(|source| ChildError::Api { verb: "apply", source })?;
                 Ok(true)
             }
-            Err(ClusterError::ApplyConflict { conflicts, .. }) => {
-                Err(ChildError::Conflict { plural: r.plural.clone(), name: k.3.clone(), conflicts: conflicts.into_iter().filter(|c| c.manager != FIELD_MANAGER).collect() })
-            }
+            Err(ClusterError::ApplyConflict { conflicts, .. }) => Err(ChildError::Conflict {
+                plural: r.plural.clone(),
+                name: k.3.clone(),
+                conflicts: conflicts.into_iter().filter(|c| c.manager != FIELD_MANAGER).collect(),
+            }),
             Err(source) => Err(ChildError::Api { verb: "apply", source }),
         }
     }
@@ -290,7 +292,10 @@ mod tests {
         assert!(contains(&have, &json!({"spec": {"replicas": 2.0, "template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}})));
         assert!(!contains(&have, &json!({"spec": {"replicas": 3}})));
         assert!(!contains(&have, &json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}})));
-        let config = apply_config(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}}), &json!({"spec": {"replicas": 3}}));
+        let config = apply_config(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}}),
+            &json!({"spec": {"replicas": 3}}),
+        );
         assert_eq!(config, json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}, "spec": {"replicas": 3}}));
     }
 }

@@ -29,7 +29,8 @@ use super::patch_schema::{Node, PatchSchema};
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
 use super::{
-    ApiResource, Change, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream,
+    ApiResource, Change, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent,
+    WatchStream,
 };
 use katalog::time::format_rfc3339;
 use serde_json::{Map, Value, json};
@@ -601,10 +602,14 @@ impl MemCluster {
             let api_version = kind.res.api_version();
             let w = Writer { manager, subresource: "", api_version: &api_version, time: now };
             let mut mf = ManagedFields::default();
-            let set = tracked(&o, &kind, Part::Object)?;
+            let mut set = tracked(&o, &kind, Part::Object)?;
             match operation {
                 fields::Operation::Update => mf.update(&w, None, &o, &FieldSet::new(), &set),
-                fields::Operation::Apply => mf.apply(&w, set, &[], &mut o),
+                fields::Operation::Apply => {
+                    // An apply owns what it sent, not what the server set (the namespace label).
+                    set.retain(|p| fields::value_at(obj, p).is_some());
+                    mf.apply(&w, set, &[], &mut o)
+                }
             }
             mf.store(&mut o);
         }
