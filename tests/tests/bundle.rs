@@ -314,7 +314,7 @@ fn plan_reports_crd_changes_and_flags_escalations() {
         "      + operatorBox.reconcile.onCreate.secrets: [{\"data\":{\"a\":\"b\"},\"name\":\"{{ .metadata.name }}-creds\"}]  (new)\n",
         "  + runtime  core secrets: get, list, watch, create   ESCALATION\n",
         "  + runtime  demo.ork.dev blogs: get, list, watch, patch   ESCALATION\n",
-        "  - runtime  apps deployments: update\n",
+        "  - runtime  apps deployments: patch\n",
         "⚠ 9 permission escalation(s)",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
