@@ -23,6 +23,7 @@ mod kube_client;
 mod lang;
 mod leader;
 mod mem_cluster;
+mod observe;
 mod oci;
 mod rbac;
 mod rbac_enforcement;

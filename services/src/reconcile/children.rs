@@ -198,6 +198,11 @@ impl Reconciler<'_> {
             };
             let k = key(&r, &child.manifest);
             desired.insert(k.clone());
+            if !child.waiting_for.is_empty() {
+                // Ordered creation: not created (or changed) until the entries it depends on
+                // are ready; kept if it exists.
+                continue;
+            }
             let current = observed.iter().find(|(or, o)| key(or, o) == k).map(|(_, o)| o);
             let mut want = owned_fields(&child.manifest);
             if matches!(child.kind, ChildKind::Deployment | ChildKind::StatefulSet)
