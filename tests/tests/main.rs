@@ -37,6 +37,7 @@ mod runtime_binary;
 mod runtime_process;
 mod secrets;
 mod simulate;
+mod ssa;
 mod template;
 mod tui;
 mod validate;

@@ -381,7 +381,7 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
                     _ => vec!["get", "list", "watch", "create"],
                 };
                 if child.drift_correct && !matches!(kind, "Job" | "ServiceAccount" | "Namespace") && !child.once {
-                    verbs.push("update");
+                    verbs.push("patch");
                 }
                 for verb in verbs {
                     let name = if verb == "create" || verb == "list" || verb == "watch" { None } else { name };

@@ -115,8 +115,9 @@ impl World {
         self.cluster.objects(r).into_iter().find(|o| o["metadata"]["name"] == name && o["metadata"]["namespace"] == ns)
     }
 
+    /// A merge patch by someone else than ork (the field manager `kubectl-patch`).
     fn patch(&self, r: &ApiResource, ns: &str, name: &str, p: Value) {
-        futures_ready(self.cluster.patch(r, Some(ns), name, &Patch::Merge(p))).unwrap();
+        self.cluster.patch_by(r, Some(ns), name, &Patch::Merge(p), "kubectl-patch", false).unwrap();
         self.cluster.take_ops();
     }
 }
@@ -176,7 +177,7 @@ fn drift_is_corrected_on_owned_fields_only() {
     // Someone edits a field the template owns: corrected next cycle.
     w.patch(&cms, "default", "s-dev", json!({"data": {"env": "tampered"}}));
     let (_, ops) = w.cycle("default");
-    assert_eq!(writes(&ops), ["update configmaps s-dev", "create events "], "the correction is recorded as an Event");
+    assert_eq!(writes(&ops), ["patch configmaps s-dev", "create events "], "the correction (a forced server-side apply) is recorded as an Event");
     assert_eq!(w.get(&cms, "default", "s-dev").unwrap()["data"]["env"], "dev");
     // Someone adds what the template does not own: left alone.
     w.patch(&cms, "default", "s-dev", json!({"metadata": {"annotations": {"team.example/owner": "ops"}}, "data": {"extra": "kept"}}));

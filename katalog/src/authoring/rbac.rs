@@ -505,7 +505,7 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         let drift = drift_block || common.reconcile == Some(true);
         let create_only = matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
         if drift && !create_only {
-            s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
+            s.runtime(&res, "", &[Patch], &why("is applied (server-side apply) when it drifts from the template"));
         }
         if !drift && kind == ChildKind::Secret && common.once == Some(true) && b.secrets.get(i).is_some_and(|e| e.rotate_after.is_some()) {
             s.runtime(&res, "", &[Update], &why("is regenerated once it is older than rotateAfter"));

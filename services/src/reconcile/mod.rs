@@ -329,7 +329,7 @@ impl<'k> Reconciler<'k> {
             self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
             return Err(ReconcileError::refused(message));
         }
-        let (mut wrote, mut errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let (mut wrote, mut errors, apply_conflict) = self.apply_children(cluster, &rendered.children, &observed).await;
         let rotation = self.rotate_secrets(cluster, &cr, &rendered.children, &observed, ctx).await;
         wrote |= rotation.wrote;
         errors.extend(rotation.errors);
@@ -349,6 +349,9 @@ impl<'k> Reconciler<'k> {
             && status.get("conditions").is_some()
         {
             status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), &[], ctx.now));
+            if apply_conflict {
+                children::mark_apply_conflict(&mut status);
+            }
         }
         let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref(), guard).await?;
         if let Some(e) = error {
