@@ -151,7 +151,7 @@ pub(super) fn f_creation_timestamp(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Val
 }
 
 /// The controller owner reference, else the first one.
-fn owner<'v>(obj: &'v Value) -> Option<&'v Value> {
+fn owner(obj: &Value) -> Option<&Value> {
     let refs = lookup_path(obj, "metadata.ownerReferences")?.as_array()?;
     refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true)).or_else(|| refs.first())
 }
@@ -169,7 +169,7 @@ pub(super) fn f_resource_exists(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value,
 }
 
 pub(super) fn f_is_terminating(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
-    bool_value(lookup_path(&a[0], "metadata.deletionTimestamp").is_some_and(|v| !v.is_null() && to_text(v) != ""))
+    bool_value(lookup_path(&a[0], "metadata.deletionTimestamp").is_some_and(|v| !v.is_null() && !to_text(v).is_empty()))
 }
 
 pub(super) fn f_generation(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
