@@ -708,3 +708,15 @@ fn more_time_functions() {
     assert_eq!(t.render(&data(), &mut monday("2026-11-23T17:00:00Z")).unwrap(), "false false");
     exec_err("{{ inBusinessHours \"9am\" \"5pm\" }}", "is not a time of day");
 }
+
+#[test]
+fn docs_list_every_function_and_every_refusal() {
+    let docs = include_str!("../../../docs/templates.md");
+    let words: std::collections::HashSet<&str> = docs.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+    for f in funcs::all() {
+        assert!(words.contains(f.name), "docs/templates.md does not mention `{}`", f.name);
+    }
+    for r in funcs::REFUSED {
+        assert!(words.contains(r.name), "docs/templates.md does not list the refused `{}`", r.name);
+    }
+}
