@@ -21,7 +21,7 @@ fn demo(c: &mut Criterion, dir: &str, crd: &str) {
     let name = dir.rsplit('/').next().unwrap_or(dir);
     c.bench_function(&format!("render/{name}"), |b| {
         b.iter(|| {
-            let req = Request { crd, cr: black_box(&cr), observed: &[], others: &[], now: 1_795_000_000, rng: Rng::Seeded(1) };
+            let req = Request { crd, cr: black_box(&cr), observed: &[], others: &[], now: 1_795_000_000, rng: Rng::Seeded(1), cross: &serde_json::Value::Null };
             let out = render(&katalog, &templates, req).unwrap();
             black_box(out.children.len())
         })

@@ -22,6 +22,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod namespaces;
+pub mod observe;
 pub mod profiles;
 pub mod protection;
 pub mod redact;

@@ -204,6 +204,12 @@ impl<'a> Evaluator<'a> {
         Evaluator { templates, env: Env::new(now, rng).with_notes(templates.notes()) }
     }
 
+    /// Gives the declared sentinels these values (zero-argument functions in preReconcile gates).
+    pub fn with_sentinels(mut self, sentinels: std::collections::BTreeMap<String, bool>) -> Self {
+        self.env.sentinels = sentinels;
+        self
+    }
+
     /// The clock this evaluator uses.
     pub fn now(&self) -> i64 {
         self.env.now

@@ -16,7 +16,7 @@ use crate::model::{Katalog, Motif};
 use crate::namespaces::{pattern_covers, pattern_matches};
 use crate::profiles::{ProfileClass, UserProfiles};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 mod checks;
 pub mod e2e;
@@ -280,6 +280,7 @@ impl Validator<'_> {
         self.check_admission(crd, e);
         self.check_sentinels(crd, e);
         self.check_cross(crd, e);
+        self.check_entry_order(crd, e);
         if let Some(em) = e.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|em| em.status.as_ref()) {
             for f in &em.fields {
                 shapes::conditions(&f.when, crd, self.diags);
@@ -541,9 +542,122 @@ impl Validator<'_> {
         }
     }
 
+    /// Entry ids (unique within the CRD), `dependsOn` naming known ids without a cycle, and the
+    /// shape of `readyWhen`.
+    fn check_entry_order(&mut self, crd: &str, e: &CrdEntry) {
+        let mut ids: BTreeMap<String, Span> = BTreeMap::new();
+        let mut edges: Vec<(String, &Str)> = Vec::new();
+        for (phase, block) in e.lifecycle_blocks() {
+            let blocks = std::iter::once(block).chain(block.groups.iter());
+            for (kind, common) in blocks.flat_map(|b| b.entries()) {
+                shapes::conditions(&common.ready_when, crd, self.diags);
+                if phase == "onDelete" {
+                    if let Some(id) = common.id.as_ref().or(common.depends_on.first()) {
+                        self.err(
+                            crd,
+                            "order-in-on-delete",
+                            id.span,
+                            "`id` and `dependsOn` order creation: onDelete entries do not take them",
+                            "order deletions with `onDelete.ordered` and `groups`",
+                        );
+                    }
+                    continue;
+                }
+                if let Some(id) = &common.id {
+                    if let Some(first) = ids.insert(id.value.clone(), id.span) {
+                        self.err(
+                            crd,
+                            "duplicate-id",
+                            id.span,
+                            format!("entry id `{id}` is used twice in this CRD (first at {first})"),
+                            "give each entry its own id",
+                        );
+                    }
+                    for d in &common.depends_on {
+                        edges.push((id.value.clone(), d));
+                    }
+                } else if let Some(d) = common.depends_on.first() {
+                    edges.push((format!("{} entry", kind.list_key()), d));
+                }
+            }
+        }
+        for (from, d) in &edges {
+            if !ids.contains_key(d.as_str()) {
+                let known: Vec<&str> = ids.keys().map(String::as_str).collect();
+                let help = suggest(d, known.iter().copied()).map_or_else(
+                    || format!("known ids: {}", if known.is_empty() { "none: give the entry it waits for an `id`".to_string() } else { known.join(", ") }),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.err(crd, "unknown-entry-id", d.span, format!("`{from}` depends on unknown entry id `{d}`"), help);
+            } else if d.as_str() == from {
+                self.err(crd, "entry-dependency-cycle", d.span, format!("entry `{from}` depends on itself"), "remove it from dependsOn");
+            }
+        }
+        // A cycle among ids: follow each id's dependencies; meeting the start again is a cycle.
+        let graph: BTreeMap<&str, Vec<&str>> =
+            ids.keys().map(|id| (id.as_str(), edges.iter().filter(|(f, _)| f == id).map(|(_, d)| d.as_str()).collect())).collect();
+        for (start, span) in &ids {
+            let mut stack: Vec<&str> = graph.get(start.as_str()).cloned().unwrap_or_default();
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            while let Some(n) = stack.pop() {
+                if n == start.as_str() {
+                    self.err(
+                        crd,
+                        "entry-dependency-cycle",
+                        *span,
+                        format!("entry `{start}` depends on itself through dependsOn"),
+                        "remove one of the dependencies so the entries can be created in order",
+                    );
+                    break;
+                }
+                if seen.insert(n) {
+                    stack.extend(graph.get(n).cloned().unwrap_or_default());
+                }
+            }
+        }
+    }
+
+    /// Cross reads (`crd` known, `as` unique), watches (their kind resolvable, so the derived
+    /// RBAC can name it) and event watches.
     fn check_cross(&mut self, crd: &str, e: &CrdEntry) {
         let Some(obs) = e.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return };
         let names: Vec<&str> = self.katalog.crds().keys().map(|k| k.as_str()).collect();
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for c in &obs.cross {
+            let name = crate::observe::cross_name(c);
+            if !name.is_empty()
+                && let Some(first) = seen.insert(name.clone(), c.span)
+            {
+                self.err(crd, "duplicate-cross", c.span, format!("two cross reads are named `{name}` (first at {first})"), "give one of them another `as:`");
+            }
+            if let Some(s) = &c.strategy
+                && s.value == crate::model::crd::CrossStrategy::All
+            {
+                self.diags.push(
+                    Diagnostic::warning("not-supported-yet", "cross strategy `all` is not executed by ork: the first match is read")
+                        .at(s.span)
+                        .crd(crd)
+                        .help("use `strategy: first`, or a `selector` that matches one object"),
+                );
+            }
+            if let Some(sel) = &c.selector
+                && sel.name.is_some()
+                && !sel.match_labels.is_empty()
+            {
+                self.err(crd, "cross-selector-both", c.span, "a cross selector takes `name` or `matchLabels`, not both", "remove one");
+            }
+        }
+        for w in &obs.watch {
+            if let Err(detail) = crate::observe::watch_resource(self.katalog, w) {
+                self.err(
+                    crd,
+                    "unknown-watch-kind",
+                    w.span,
+                    format!("observe.watch: {detail}"),
+                    "give a literal apiVersion and kind of a built-in kind or a CRD of this Katalog, or add `plural:`",
+                );
+            }
+        }
         for c in &obs.cross {
             match (&c.crd, c.label_selector.is_empty()) {
                 (Some(_), false) => self.err(crd, "cross-both", c.span, "a cross read takes `crd` or `labelSelector`, not both", "remove one"),

@@ -262,7 +262,7 @@ async fn create_or_update(cluster: &KubeCluster, r: &ApiResource, ns: Option<&st
     match cluster.create(r, ns, obj).await {
         Ok(_) => Ok(()),
         Err(ClusterError::AlreadyExists { name, .. }) => {
-            let patch = Patch::Apply { field_manager: "ork".to_string(), config: obj.clone() };
+            let patch = Patch::Apply { field_manager: "ork".to_string(), config: obj.clone(), force: true };
             cluster.patch(r, ns, &name, &patch).await.map(|_| ()).map_err(|source| create_error(r, ns, obj, source))
         }
         Err(source) => Err(create_error(r, ns, obj, source)),

@@ -46,14 +46,40 @@ pub struct Cycle {
     /// The error, when the reconcile failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The CRs this one observes (`observe.cross`) reconciled before it in this cycle, with
+    /// their outcomes (`database default/db: done`); their requests are not in `ops`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
 }
 
 impl Cycle {
     /// Whether the cycle changed nothing (only reads; an error that writes nothing, like a
-    /// deny that is already on the status, is quiet too: `noErrors` is about errors).
+    /// deny that is already on the status, is quiet too: `noErrors` is about errors). A cycle
+    /// whose reconcileGate held is not: the CR has not been reconciled yet.
     pub fn quiet(&self) -> bool {
-        self.ops.iter().all(|o| !o.is_write())
+        !self.outcome.starts_with("gated") && self.ops.iter().all(|o| !o.is_write())
     }
+}
+
+/// A reconcile's outcome as a trace shows it, its error, and the virtual seconds to the next
+/// cycle.
+fn outcome_text(outcome: &Outcome) -> (String, Option<String>, i64) {
+    match outcome {
+        Outcome::Done => ("done".to_string(), None, RESYNC_SECS),
+        Outcome::RequeueAfter(d) => (format!("requeue after {}s", d.as_secs()), None, d.as_secs().max(1) as i64),
+        Outcome::Failed(e) => ("error".to_string(), Some(e.message.clone()), RESYNC_SECS),
+        Outcome::Gated(why) => (format!("gated ({why})"), None, RESYNC_SECS),
+        Outcome::Paused => ("paused".to_string(), None, RESYNC_SECS),
+    }
+}
+
+/// The CRD entries `crd` reads with `observe.cross` (other than itself), sorted.
+fn observed_crds(katalog: &Katalog, crd: &str) -> Vec<String> {
+    let Some(obs) = katalog.crds().get(crd).and_then(|e| e.operator_box.as_ref()).and_then(|o| o.observe.as_ref()) else { return Vec::new() };
+    let mut out: Vec<String> = obs.cross.iter().filter_map(|c| c.crd.as_ref()).map(|c| c.value.clone()).filter(|c| c != crd).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// One expectation's verdict.
@@ -359,6 +385,28 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
     }
     cluster.take_ops();
     let rt = tokio::runtime::Builder::new_current_thread().build().map_err(RunError::Runtime)?;
+    // The CRs this one observes are reconciled too (each cycle, before it), by their own
+    // reconcilers: a cross read sees them change as it would in a cluster.
+    let mut peers = Vec::new();
+    for p in observed_crds(plan.katalog, crd) {
+        let r = Reconciler::new(plan.katalog, plan.templates, &p)?;
+        let keys: Vec<(Option<String>, String)> = cluster
+            .objects(r.resource())
+            .iter()
+            .map(|o| {
+                let (ns, name) = crate::cluster::object_name(o);
+                (Some(ns.to_string()).filter(|n| !n.is_empty()), name.to_string())
+            })
+            .collect();
+        peers.push((p, r, keys));
+    }
+    let find_cr = |cluster: &MemCluster| {
+        cluster.objects(&own).into_iter().find(|o| {
+            o.pointer("/metadata/name").and_then(Value::as_str) == Some(cr_name.as_str())
+                && o.pointer("/metadata/namespace").and_then(Value::as_str) == cr_ns.as_deref()
+        })
+    };
+    let mut before: Option<Value> = None;
     let mut cycles = Vec::new();
     for c in 1..=plan.cycles {
         let ctx = Ctx { now: clock.load(Ordering::SeqCst), rng: Rng::Seeded(SEED) };
@@ -367,16 +415,34 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
             let _ = rt.block_on(cluster.delete(&own, cr_ns.as_deref(), &cr_name, Propagation::Background));
             cluster.take_ops();
         }
-        let outcome = rt.block_on(reconciler.reconcile(&cluster, cr_ns.as_deref(), &cr_name, &ctx));
-        let ops = cluster.take_ops();
-        cluster.settle();
-        let (text, error, step) = match &outcome {
-            Outcome::Done => ("done".to_string(), None, RESYNC_SECS),
-            Outcome::RequeueAfter(d) => (format!("requeue after {}s", d.as_secs()), None, d.as_secs().max(1) as i64),
-            Outcome::Failed(e) => ("error".to_string(), Some(e.message.clone()), RESYNC_SECS),
+        let mut peer_lines = Vec::new();
+        for (p, r, keys) in &peers {
+            for (ns, name) in keys {
+                let out = rt.block_on(r.reconcile(&cluster, ns.as_deref(), name, &ctx));
+                let shown = ns.as_ref().map_or_else(|| name.clone(), |ns| format!("{ns}/{name}"));
+                peer_lines.push(format!("{p} {shown}: {}", outcome_text(&out).0));
+            }
+        }
+        cluster.take_ops();
+        // The sentinels of what changed since the last cycle (the first sees a creation).
+        let now_cr = find_cr(&cluster);
+        let sentinels = match &now_cr {
+            Some(cr) if before.as_ref() == Some(cr) => katalog::observe::no_change(),
+            Some(cr) => katalog::observe::sentinels(before.as_ref(), cr),
+            None => katalog::observe::no_change(),
         };
+        // A change the enqueueGate drops is not reconciled (a resync, with no change, is).
+        let dropped = now_cr.as_ref().filter(|_| sentinels.values().any(|v| *v)).and_then(|cr| reconciler.enqueue_gate(cr, &sentinels, ctx.now));
+        let outcome = match dropped {
+            Some(why) => Outcome::Gated(why),
+            None => rt.block_on(reconciler.reconcile_event(&cluster, cr_ns.as_deref(), &cr_name, &ctx, &sentinels)),
+        };
+        let ops = cluster.take_ops();
+        before = find_cr(&cluster);
+        cluster.settle();
+        let (text, error, step) = outcome_text(&outcome);
         clock.fetch_add(step, Ordering::SeqCst);
-        cycles.push(Cycle { cycle: c, ops, outcome: text, error });
+        cycles.push(Cycle { cycle: c, ops, outcome: text, error, peers: peer_lines });
     }
     let deleted = !cluster.objects(&own).iter().any(|o| {
         o.pointer("/metadata/name").and_then(Value::as_str) == Some(cr_name.as_str())

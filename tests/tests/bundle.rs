@@ -213,8 +213,8 @@ fn validate_full_shows_permissions_with_reasons_profiles_and_order() {
     let out = &run.stdout;
     for needle in [
         "✓ app  App stack.ork.dev/v1 (apps)",
-        "    runtime permissions:\n      apps           deployments  get list watch create update\n",
-        "          · onReconcile.deployments[0] is updated when it drifts from the template (update)",
+        "    runtime permissions:\n      apps           deployments  get list watch create patch\n",
+        "          · onReconcile.deployments[0] is applied (server-side apply) when it drifts from the template (patch)",
         "startup order: database → app",
         "runtime permissions (12 rules, ServiceAccount orkestra):",
         "      · database: onDelete.groups[0].jobs[0] runs when the CR is deleted; the finalizer waits for it to finish (get, create)",
@@ -314,7 +314,7 @@ fn plan_reports_crd_changes_and_flags_escalations() {
         "      + operatorBox.reconcile.onCreate.secrets: [{\"data\":{\"a\":\"b\"},\"name\":\"{{ .metadata.name }}-creds\"}]  (new)\n",
         "  + runtime  core secrets: get, list, watch, create   ESCALATION\n",
         "  + runtime  demo.ork.dev blogs: get, list, watch, patch   ESCALATION\n",
-        "  - runtime  apps deployments: update\n",
+        "  - runtime  apps deployments: patch\n",
         "⚠ 9 permission escalation(s)",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");

@@ -57,7 +57,7 @@ fn every_demo_passes_and_the_junit_report_says_so() {
     let report = dir.path().join("junit.xml");
     let r = ork(&root(), &["e2e", "demos/...", "--report", &report.to_string_lossy()]);
     assert_eq!(r.code, 0, "{}", show(&r));
-    assert!(r.stdout.contains("10 document(s): 10 passed, 0 failed"), "{}", show(&r));
+    assert!(r.stdout.contains("11 document(s): 11 passed, 0 failed"), "{}", show(&r));
     // One testsuite per demo, one testcase per expectation (as `ork validate` counts them).
     let mut expected = std::collections::BTreeMap::new();
     for f in std::fs::read_dir(root().join("demos"))

@@ -365,7 +365,8 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
             let Some((crd, _)) = k.crds().iter().find(|(_, e)| katalog::kinds::api_identity(e).is_some_and(|i| i.kind == kind)) else {
                 continue;
             };
-            let req = Request { crd: crd.as_str(), cr: &cr, observed: &[], others: &[], now: 1_790_000_000, rng: Rng::Seeded(7) };
+            let req =
+                Request { crd: crd.as_str(), cr: &cr, observed: &[], others: &[], now: 1_790_000_000, rng: Rng::Seeded(7), cross: &serde_json::Value::Null };
             let rendered = render(k, templates, req).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             for child in &rendered.children {
                 let m = &child.manifest;
@@ -380,7 +381,7 @@ fn every_child_a_demo_renders_is_allowed_by_its_derived_rules() {
                     _ => vec!["get", "list", "watch", "create"],
                 };
                 if child.drift_correct && !matches!(kind, "Job" | "ServiceAccount" | "Namespace") && !child.once {
-                    verbs.push("update");
+                    verbs.push("patch");
                 }
                 for verb in verbs {
                     let name = if verb == "create" || verb == "list" || verb == "watch" { None } else { name };

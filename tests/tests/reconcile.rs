@@ -115,8 +115,9 @@ impl World {
         self.cluster.objects(r).into_iter().find(|o| o["metadata"]["name"] == name && o["metadata"]["namespace"] == ns)
     }
 
+    /// A merge patch by someone else than ork (the field manager `kubectl-patch`).
     fn patch(&self, r: &ApiResource, ns: &str, name: &str, p: Value) {
-        futures_ready(self.cluster.patch(r, Some(ns), name, &Patch::Merge(p))).unwrap();
+        self.cluster.patch_by(r, Some(ns), name, &Patch::Merge(p), "kubectl-patch", false).unwrap();
         self.cluster.take_ops();
     }
 }
@@ -149,10 +150,14 @@ fn first_cycle_creates_then_only_reads_once_converged() {
     assert_eq!(cr["metadata"]["finalizers"], json!(["orkestra.orkspace.io/cleanup"]));
     assert_eq!(cr["metadata"]["labels"]["orkestra.orkspace.io/managed"], "true");
     assert_eq!(cr["status"]["conditions"][0]["type"], "Ready");
-    assert_eq!(cr["status"]["conditions"][0]["status"], "True");
+    // Ready means the children are: the Deployment has no ready replica yet.
+    assert_eq!(cr["status"]["conditions"][0]["status"], "False");
+    assert_eq!(cr["status"]["conditions"][0]["reason"], "ChildrenNotReady");
+    assert_eq!(cr["status"]["conditions"][0]["message"], "children not ready: Deployment/s (0/1 replicas ready)");
     // The Deployment became ready (settle): the status follows once, then nothing changes.
     let (_, ops) = w.cycle("default");
     assert_eq!(writes(&ops), ["patch sites/status s", "create events "]);
+    assert_eq!(w.get(&w.site(), "default", "s").unwrap()["status"]["conditions"][0]["status"], "True");
     assert_eq!(w.get(&w.site(), "default", "s").unwrap()["status"]["ready"], 1);
     for _ in 0..3 {
         let (out, ops) = w.cycle("default");
@@ -172,7 +177,7 @@ fn drift_is_corrected_on_owned_fields_only() {
     // Someone edits a field the template owns: corrected next cycle.
     w.patch(&cms, "default", "s-dev", json!({"data": {"env": "tampered"}}));
     let (_, ops) = w.cycle("default");
-    assert_eq!(writes(&ops), ["update configmaps s-dev", "create events "], "the correction is recorded as an Event");
+    assert_eq!(writes(&ops), ["patch configmaps s-dev", "create events "], "the correction (a forced server-side apply) is recorded as an Event");
     assert_eq!(w.get(&cms, "default", "s-dev").unwrap()["data"]["env"], "dev");
     // Someone adds what the template does not own: left alone.
     w.patch(&cms, "default", "s-dev", json!({"metadata": {"annotations": {"team.example/owner": "ops"}}, "data": {"extra": "kept"}}));
@@ -439,4 +444,66 @@ fn the_deletion_protection_label_is_added_once_so_removing_it_lifts_the_protecti
         assert!(!writes(&ops).contains(&"patch sites s".to_string()), "{ops:?}");
     }
     assert!(w.get(&w.site(), "default", "s").unwrap()["metadata"]["labels"].get("orkestra.io/deletion-protection").is_none());
+}
+
+/// Pause and resume on the in-memory cluster: a paused CR gets its `Paused` condition once and
+/// nothing else; a spec change waits; removing the annotation resumes and drops the condition.
+#[test]
+fn a_paused_cr_is_left_alone_until_the_annotation_goes() {
+    let w = World::new(WEB);
+    w.seed("default", json!({"image": "nginx:1", "envs": ["dev"], "size": 1}));
+    w.cycle("default");
+    w.cycle("default");
+    let paused = "orkestra.orkspace.io/paused";
+    w.patch(&w.site(), "default", "s", json!({"metadata": {"annotations": {paused: "true"}}, "spec": {"image": "nginx:2"}}));
+    let (out, ops) = w.cycle("default");
+    assert_eq!(out, Outcome::Paused);
+    assert_eq!(writes(&ops), ["patch sites/status s"], "only the Paused condition");
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    let cond = cr["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Paused").cloned().unwrap();
+    assert_eq!((cond["status"].as_str(), cond["reason"].as_str()), (Some("True"), Some("PausedByAnnotation")));
+    let (out, ops) = w.cycle("default");
+    assert_eq!(out, Outcome::Paused);
+    assert!(writes(&ops).is_empty(), "the condition is written once: {ops:?}");
+    assert_eq!(w.get(&res("apps", "Deployment"), "default", "s").unwrap()["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1");
+    // Any other value does not pause.
+    w.patch(&w.site(), "default", "s", json!({"metadata": {"annotations": {paused: null}}}));
+    let (out, _) = w.cycle("default");
+    assert_eq!(out, Outcome::Done);
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    assert!(!cr["status"]["conditions"].as_array().unwrap().iter().any(|c| c["type"] == "Paused"), "resumed: {cr}");
+}
+
+/// The reconcileGate reads the change's sentinels; with `failPolicy: closed` a failing gate
+/// leaves the CR exactly as it was (no finalizer, no status).
+#[test]
+fn the_reconcile_gate_reads_sentinels_and_a_closed_failing_gate_touches_nothing() {
+    let gated = WEB.replace(
+        "        runtime:\n          restrictedNamespaces: [kube-system]\n",
+        "        preReconcile:\n          sentinels: [generationChanged]\n          reconcileGate: {sentinels: [generationChanged]}\n",
+    );
+    let w = World::new(&gated);
+    w.seed("default", json!({"image": "nginx:1", "envs": [], "size": 1}));
+    let r = Reconciler::new(&w.katalog, &w.templates, "site").unwrap();
+    let ctx = Ctx { now: T0, rng: Rng::Seeded(1) };
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let Outcome::Gated(why) = rt.block_on(r.reconcile(&w.cluster, Some("default"), "s", &ctx)) else { panic!("a resync is held") };
+    assert!(why.contains("generationChanged"), "{why}");
+    assert!(writes(&w.cluster.take_ops()).is_empty());
+    let cr = w.get(&w.site(), "default", "s").unwrap();
+    let created = katalog::observe::sentinels(None, &cr);
+    assert_eq!(rt.block_on(r.reconcile_event(&w.cluster, Some("default"), "s", &ctx, &created)), Outcome::Done);
+
+    let closed = WEB.replace(
+        "        runtime:\n          restrictedNamespaces: [kube-system]\n",
+        "        preReconcile:\n          reconcileGate:\n            failPolicy: closed\n            when: [{field: '{{ div 1 0 }}', equals: \"x\"}]\n",
+    );
+    let w = World::new(&closed);
+    w.seed("default", json!({"image": "nginx:1", "envs": [], "size": 1}));
+    let before = w.get(&w.site(), "default", "s").unwrap();
+    let r = Reconciler::new(&w.katalog, &w.templates, "site").unwrap();
+    let out = rt.block_on(r.reconcile(&w.cluster, Some("default"), "s", &ctx));
+    assert!(matches!(&out, Outcome::Gated(why) if why.contains("failPolicy: closed")), "{out:?}");
+    assert!(writes(&w.cluster.take_ops()).is_empty());
+    assert_eq!(w.get(&w.site(), "default", "s").unwrap(), before, "untouched");
 }

@@ -414,6 +414,7 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
     if !skip_status {
         s.runtime(&own, "status", &[Patch], &Reason::crd(name, "writes status: conditions, observedGeneration and declared fields"));
     }
+    observe_rules(s, katalog, name, e)?;
     let Some(r) = e.reconcile() else { return Ok(()) };
     for (key, block) in [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)] {
         if let Some(b) = block {
@@ -428,6 +429,33 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
                 delete_block(s, katalog, name, &format!("onDelete.groups[{g}]"), group)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// What `observe` reads: a cross read gets or lists the other CRD's objects and watches them
+/// (a change re-queues the readers); a watch and an event watch list and watch their kind.
+fn observe_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), DeriveError> {
+    let Some(obs) = e.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return Ok(()) };
+    for (i, c) in obs.cross.iter().enumerate() {
+        let Some(target) = crate::observe::cross_resource(katalog, c) else {
+            return Err(DeriveError::UnknownPlural { crd: c.crd.as_ref().map(|c| c.value.clone()).unwrap_or_default() });
+        };
+        let what = format!("observe.cross[{i}] reads `{}` ({}) and re-queues its CRs when one changes", crate::observe::cross_name(c), target.kind);
+        s.runtime(&target, "", &[Get, List, Watch], &Reason::crd(name, what));
+    }
+    for (i, w) in obs.watch.iter().enumerate() {
+        let target = crate::observe::watch_resource(katalog, w).map_err(|source| DeriveError::Unresolved {
+            crd: name.to_string(),
+            entry: format!("observe.watch[{i}]"),
+            source,
+        })?;
+        s.runtime(&target, "", &[List, Watch], &Reason::crd(name, format!("observe.watch[{i}] watches {} to re-queue CRs", target.kind)));
+    }
+    if !obs.events.is_empty() {
+        let keys: Vec<&str> = obs.events.iter().map(|(k, _)| k.as_str()).collect();
+        let what = format!("observe.events ({}) watches Events to re-queue CRs", keys.join(", "));
+        s.runtime(&crate::observe::events_resource(), "", &[List, Watch], &Reason::crd(name, what));
     }
     Ok(())
 }
@@ -460,6 +488,12 @@ fn pinned(e: &CrdEntry, template: &str) -> Option<Vec<String>> {
     crate::rules::allowed_values(rules, template).filter(|v| !v.is_empty())
 }
 
+/// Whether an onCreate/onReconcile entry of `entry` orders its creation with `dependsOn` (its
+/// children are then deleted in the reverse order: docs/readiness.md).
+fn uses_depends_on(entry: &CrdEntry) -> bool {
+    entry.reconcile().is_some_and(|r| r.on_create.iter().chain(&r.on_reconcile).any(|b| b.entries().iter().any(|(_, c)| !c.depends_on.is_empty())))
+}
+
 fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), DeriveError> {
     let block_gated = !b.when.is_empty() || !b.or.is_empty();
     for (kind, i, source, common, res) in resolved(katalog, crd, key, b)? {
@@ -471,7 +505,7 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         let drift = drift_block || common.reconcile == Some(true);
         let create_only = matches!(kind, ChildKind::Job | ChildKind::ServiceAccount | ChildKind::Namespace);
         if drift && !create_only {
-            s.runtime(&res, "", &[Update], &why("is updated when it drifts from the template"));
+            s.runtime(&res, "", &[Patch], &why("is applied (server-side apply) when it drifts from the template"));
         }
         if drift && matches!(kind, ChildKind::RoleBinding | ChildKind::ClusterRoleBinding) {
             s.runtime(&res, "", &[Delete], &why("is re-created when its roleRef changes (roleRef is immutable)"));
@@ -481,6 +515,9 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         }
         if !res.namespaced {
             s.runtime(&res, "", &[Delete], &why("is cluster-scoped: deleted with the CR (garbage collection cannot cascade to it)"));
+        }
+        if (common.id.is_some() || !common.depends_on.is_empty()) && uses_depends_on(entry) {
+            s.runtime(&res, "", &[Delete], &why("is deleted in the reverse order of dependsOn when the CR is deleted"));
         }
         match kind {
             ChildKind::Role | ChildKind::ClusterRole => {

@@ -187,19 +187,23 @@ pub struct CrossSelector {
     pub match_labels: Map<Str>,
 }
 
-/// `observe.cross[]`: read another CRD's objects.
+/// `observe.cross[]`: read another CRD's objects (`.cross.<as>` in templates, conditions and
+/// status; a change of the object read re-queues the CRs that read it).
 #[derive(Debug, Clone, Default, Decode)]
 pub struct Cross {
-    /// CRD entry name (not with labelSelector).
+    /// CRD entry name of this Katalog.
     pub crd: Option<Str>,
-    /// Label selector (not with crd).
+    /// Select by the labels of CRD entries instead of naming one.
+    #[decode(unsupported = "cross reads that pick the CRD by label are not executed by ork; name the entry with `crd:`")]
     pub label_selector: Map<Str>,
-    /// Which object.
+    /// Which object: by name (and namespace), or by labels. Without it: the first object of
+    /// the CRD in the CR's namespace.
     pub selector: Option<CrossSelector>,
-    /// Name in `.cross.<as>`.
+    /// Name in `.cross.<as>` (default: the CRD entry name).
     #[decode(rename = "as")]
     pub as_: Option<Str>,
-    pub strategy: Option<Str>,
+    /// `first` (the only strategy: the first match by namespace then name).
+    pub strategy: Option<Spanned<CrossStrategy>>,
     /// HTTP fallback.
     #[decode(unsupported = "cross-binary sources are not read by ork")]
     pub source: Option<Node>,
@@ -207,19 +211,106 @@ pub struct Cross {
     pub span: Span,
 }
 
+string_enum! {
+    /// Which of several matching objects a cross read takes.
+    pub enum CrossStrategy { First = ["first"], All = ["all"] }
+}
+
+string_enum! {
+    /// A change a watch reacts to.
+    pub enum WatchOn { Create = ["create", "created", "add"], Update = ["update", "updated", "modify"], Delete = ["delete", "deleted"] }
+}
+
+/// `keyFrom`: which CR a watched object's change is for.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct KeyFrom {
+    /// A label of the watched object whose value is the CR's name.
+    pub label: Option<Str>,
+    /// The CR's name (template over the watched object: `.metadata.labels.app`).
+    pub name: Option<Str>,
+    /// The CR's namespace (template over the watched object; default: the object's namespace).
+    pub namespace: Option<Str>,
+}
+
+/// `observe.watch[]`: watch any kind; a change enqueues the owning CR, the keyed one, or every CR.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct WatchEntry {
+    /// `group/version` or `v1`.
+    #[decode(required)]
+    pub api_version: Option<Str>,
+    #[decode(required)]
+    pub kind: Option<Str>,
+    /// Only this namespace.
+    pub namespace: Option<Str>,
+    /// Only this object.
+    pub name: Option<Str>,
+    /// Which changes count (default: all).
+    pub on: Vec<Spanned<WatchOn>>,
+    /// Which CR a change is for.
+    pub key_from: Option<KeyFrom>,
+    /// Resource name of a kind that is neither built in nor a CRD of this Katalog.
+    pub plural: Option<Str>,
+    #[decode(unsupported = "gates on watch events are not executed by ork; gate in `preReconcile`")]
+    pub enqueue_gate: Option<Node>,
+    #[decode(unsupported = "watch indexes are not built by ork")]
+    pub index: Option<Node>,
+    #[decode(unsupported = "includes inside one watch entry are not read by ork; include the whole `observe` block")]
+    pub include: Option<Node>,
+    #[decode(span)]
+    pub span: Span,
+}
+
+/// `observe.events.<name>`: Kubernetes Events that enqueue a CR.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct EventWatch {
+    /// Event reason (exact).
+    pub reason: Option<Str>,
+    /// Event action (exact).
+    pub action: Option<Str>,
+    /// `Normal` or `Warning`.
+    #[decode(rename = "type")]
+    pub kind: Option<Str>,
+    pub reporting_controller: Option<Str>,
+    pub reporting_instance: Option<Str>,
+    /// The object the Event is about.
+    pub regarding: Option<EventObject>,
+    /// Only Events in this namespace.
+    pub namespace: Option<Str>,
+    /// Which CR an Event is for (default: the object it is about, when it is a CR of this CRD
+    /// or owned by one; else every CR).
+    pub key_from: Option<KeyFrom>,
+    /// Which changes of the Event count (default: all).
+    pub on: Vec<Spanned<WatchOn>>,
+    #[decode(unsupported = "matching an Event's related object is not executed by ork")]
+    pub related: Option<Node>,
+    #[decode(unsupported = "matching an Event by its own name is not executed by ork")]
+    pub name: Option<Str>,
+    #[decode(unsupported = "gates on Events are not executed by ork; gate in `preReconcile`")]
+    pub enqueue_gate: Option<Node>,
+    #[decode(unsupported = "includes inside one event watch are not read by ork; include the whole `observe` block")]
+    pub include: Option<Node>,
+    #[decode(span)]
+    pub span: Span,
+}
+
+/// `regarding:` of an event watch.
+#[derive(Debug, Clone, Default, Decode)]
+pub struct EventObject {
+    pub api_version: Option<Str>,
+    pub kind: Option<Str>,
+    pub name: Option<Str>,
+}
+
 /// `operatorBox.observe`.
 #[derive(Debug, Clone, Default, Decode)]
-#[decode(include = "watch, events")]
+#[decode(include = "cross, watch, events")]
 pub struct Observe {
     /// Cross-CRD reads.
-    #[decode(unsupported = "cross-CRD reads are not executed by ork yet")]
     pub cross: Vec<Cross>,
     /// Extra watches.
-    #[decode(unsupported = "extra watches are not executed by ork")]
-    pub watch: Option<Node>,
-    /// Event watches.
-    #[decode(unsupported = "event watches are not executed by ork")]
-    pub events: Option<Node>,
+    pub watch: Vec<WatchEntry>,
+    /// Event watches, by name.
+    pub events: Map<EventWatch>,
 }
 
 string_enum! {
@@ -445,6 +536,14 @@ pub struct StatusConfig {
     pub fields: Vec<StatusField>,
     /// The Ready condition layer (default true).
     pub conditions: Option<bool>,
+    /// What `Ready=True` means: `children` (default: the reconcile succeeded and every child is
+    /// ready) or `reconcile` (upstream's meaning: the reconcile succeeded). An ork extension.
+    pub readiness: Option<Spanned<Readiness>>,
+}
+
+string_enum! {
+    /// The meaning of the `Ready` condition.
+    pub enum Readiness { Children = ["children"], Reconcile = ["reconcile"] }
 }
 
 /// `operatorBox.emit`.
@@ -461,7 +560,6 @@ pub struct Emit {
 pub struct OperatorBox {
     /// Data in.
     pub observe: Option<Observe>,
-    #[decode(unsupported = "pre-reconcile gates and sentinels are checked by `ork validate` but not executed yet")]
     pub pre_reconcile: Option<PreReconcile>,
     pub runtime: Option<RuntimePolicy>,
     /// The work.

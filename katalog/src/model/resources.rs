@@ -43,6 +43,15 @@ pub struct EntryCommon {
     pub once: Option<bool>,
     /// Server-side-apply force override for this entry.
     pub force_conflict: Option<bool>,
+    /// A name for this entry, unique within its CRD, that `dependsOn` of other entries uses
+    /// (an ork extension).
+    pub id: Option<Str>,
+    /// Ids of entries whose children must be ready before this one is created (an ork
+    /// extension); the CR's deletion removes them in the reverse order.
+    pub depends_on: Vec<Str>,
+    /// When the child counts as ready: conditions over the child object itself
+    /// (`status.readyReplicas`); default per kind (docs/readiness.md).
+    pub ready_when: Vec<Condition>,
     /// Artificial delay.
     #[decode(unsupported = "artificial delays are not executed by ork")]
     pub sleep: Option<Str>,

@@ -11,6 +11,7 @@ mod invalid;
 mod kinds;
 mod meta;
 pub mod offline;
+pub mod ready;
 
 use crate::model::crd::{CrdEntry, StatusField, StatusType};
 use crate::model::katalog::Katalog;
@@ -38,6 +39,9 @@ pub struct Request<'a> {
     pub now: i64,
     /// Random source for `random*` functions.
     pub rng: Rng,
+    /// `.cross`: what the CRD's `observe.cross` reads found ([`crate::observe::cross_data`]);
+    /// `Value::Null` when it reads nothing.
+    pub cross: &'a Value,
 }
 
 /// Which lifecycle block an entry came from.
@@ -64,7 +68,7 @@ impl Block {
 
 /// One desired child object. Its manifest may hold secret values (a Secret's data, a value
 /// interpolated anywhere), so its `Debug` names the object and leaves the manifest out.
-#[derive(Clone, PartialEq, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct Child {
     /// Block of the entry.
     pub block: Block,
@@ -81,6 +85,19 @@ pub struct Child {
     pub group: Option<usize>,
     /// The manifest.
     pub manifest: Value,
+    /// The entry's `id` (what other entries' `dependsOn` name).
+    #[serde(skip)]
+    pub id: Option<String>,
+    /// The entry's `dependsOn`.
+    #[serde(skip)]
+    pub depends_on: Vec<String>,
+    /// The entry's `readyWhen` (empty: the kind's default rule).
+    #[serde(skip)]
+    pub ready_when: Vec<crate::model::Condition>,
+    /// The ids this child still waits for (not ready yet): it is not created or updated until
+    /// they are (set by [`ready::readiness`]).
+    #[serde(skip)]
+    pub waiting_for: Vec<String>,
 }
 
 impl fmt::Debug for Child {
@@ -111,6 +128,8 @@ pub struct Rendered {
     pub status: Value,
     /// Status fields that could not be resolved (reported, not fatal: reference §1.11).
     pub warnings: Vec<String>,
+    /// The desired children that are not ready (docs/readiness.md), in declaration order.
+    pub not_ready: Vec<ready::NotReady>,
     /// The sensitive values of this CR, its observed Secrets and the Secrets it renders: scrub
     /// any further message about it with this (docs/reconcile.md, "Sensitive values").
     pub redactor: Redactor,
@@ -124,6 +143,7 @@ impl fmt::Debug for Rendered {
             .field("children", &self.children)
             .field("status", &self.status)
             .field("warnings", &self.warnings)
+            .field("not_ready", &self.not_ready)
             .finish_non_exhaustive()
     }
 }
@@ -252,7 +272,12 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
         mutate(&mut ev, &mut cr, &mut mutations)?;
     }
 
-    let data = template_data(&cr, req.observed);
+    let mut data = template_data(&cr, req.observed);
+    if req.cross.is_object()
+        && let Some(m) = data.as_object_mut()
+    {
+        m.insert("cross".into(), req.cross.clone());
+    }
     let mut children = Vec::new();
     if !denied && let Some(reconcile) = entry.reconcile() {
         let ctx = meta::Owner::from_cr(&cr, entry);
@@ -270,9 +295,17 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
         }
     }
 
+    let mut not_ready = ready::readiness(&mut ev, &mut children, req.observed);
+    let config = entry.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|e| e.status.as_ref());
+    if config.and_then(|c| c.readiness.as_ref()).is_some_and(|r| r.value == crate::model::crd::Readiness::Reconcile) {
+        not_ready.clear();
+    }
+    if let Some(m) = data.as_object_mut() {
+        m.insert("readiness".into(), ready::readiness_data(&not_ready));
+    }
     let mut warnings = Vec::new();
-    let status = status(entry, &mut ev, &cr, &data, &violations, denied, req.now, &mut warnings);
-    Ok(Rendered { cr, mutations, violations, children, status, warnings, redactor: Redactor::default() })
+    let status = status(entry, &mut ev, &cr, &data, &violations, denied, &not_ready, req.now, &mut warnings);
+    Ok(Rendered { cr, mutations, violations, children, status, warnings, not_ready, redactor: Redactor::default() })
 }
 
 /// The entries of a CRD whose children are drift-corrected (`onReconcile`, or `onCreate` with
@@ -412,7 +445,7 @@ pub fn condition(kind: &str, ok: bool, reason: &str, message: &str, generation: 
 
 /// The three standard conditions for a reconcile outcome. `error` is the failure text (Ready
 /// False) or `None` for success.
-pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, now: i64) -> Vec<Value> {
+pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, not_ready: &[ready::NotReady], now: i64) -> Vec<Value> {
     let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
     let describe = |v: &Violation| format!("field {:?}: {} {}", v.field, v.message, v.got());
     let denies: Vec<String> = violations.iter().filter(|v| v.is_deny()).map(describe).collect();
@@ -420,7 +453,11 @@ pub fn conditions(cr: &Value, violations: &[Violation], error: Option<&str>, now
     let deny_text = format!("validation failed: {}", denies.join("; "));
     let error = error.map(str::to_string).or_else(|| (!denies.is_empty()).then(|| deny_text.clone()));
     let ready = match &error {
-        None => condition("Ready", true, "ReconcileSucceeded", "", generation, cr, now),
+        None if not_ready.is_empty() => condition("Ready", true, "ReconcileSucceeded", "", generation, cr, now),
+        None => {
+            let list: Vec<String> = not_ready.iter().map(ToString::to_string).collect();
+            condition("Ready", false, "ChildrenNotReady", &format!("children not ready: {}", list.join(", ")), generation, cr, now)
+        }
         Some(e) => condition("Ready", false, "ReconcileError", e, generation, cr, now),
     };
     let failed = if denies.is_empty() {
@@ -447,13 +484,17 @@ fn status(
     data: &Value,
     violations: &[Violation],
     denied: bool,
+    not_ready: &[ready::NotReady],
     now: i64,
     warnings: &mut Vec<String>,
 ) -> Value {
     let config = entry.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|e| e.status.as_ref());
     let mut status = Map::new();
     if config.and_then(|c| c.conditions) != Some(false) {
-        status.insert("conditions".into(), Value::Array(conditions(cr, violations, None, now)));
+        // A denied CR's children are not rendered: its Ready says why (the deny), not which
+        // children are missing.
+        let not_ready = if denied { &[][..] } else { not_ready };
+        status.insert("conditions".into(), Value::Array(conditions(cr, violations, None, not_ready, now)));
         if let Some(g) = cr.pointer("/metadata/generation").and_then(Value::as_i64) {
             status.insert("observedGeneration".into(), json!(g));
         }

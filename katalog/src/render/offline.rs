@@ -169,7 +169,7 @@ pub fn render_offline(
     let seed = opts.seed.unwrap_or_else(|| u64::from_str_radix(&codec_hash8(&identity(&cr)), 16).unwrap_or(0));
     let same_kind = |c: &Value| c.get("kind") == cr.get("kind") && c.get("apiVersion") == cr.get("apiVersion");
     let others: Vec<Value> = crs.iter().enumerate().filter(|(j, c)| *j != index && same_kind(c)).map(|(_, c)| c.clone()).collect();
-    let req = Request { crd: &crd, cr: &cr, observed, others: &others, now: opts.now, rng: Rng::Seeded(seed) };
+    let req = Request { crd: &crd, cr: &cr, observed, others: &others, now: opts.now, rng: Rng::Seeded(seed), cross: &serde_json::Value::Null };
     let rendered = render(katalog, templates, req)?;
     let id = identity(&cr);
     let mut findings = Vec::new();

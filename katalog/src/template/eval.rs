@@ -208,6 +208,9 @@ impl<'a, 'e, 'r> State<'a, 'e, 'r> {
                 Ok(last)
             }
             Callable::Note(name) => {
+                if let Some(v) = self.env.sentinels.get(name) {
+                    return Ok(Cow::Owned(Value::Bool(*v)));
+                }
                 let Some(note) = self.env.notes.and_then(|n| n.get(name)) else {
                     return fail(pos, format!("`{name}` is only available in preReconcile gates"));
                 };

@@ -151,13 +151,16 @@ pub struct Env<'r> {
     pub now: i64,
     /// Random source.
     pub rng: Rng,
+    /// The values of a CRD's declared sentinels while a preReconcile gate is evaluated (empty
+    /// elsewhere: a sentinel called outside a gate is an error).
+    pub sentinels: std::collections::BTreeMap<String, bool>,
     depth: u32,
 }
 
 impl<'r> Env<'r> {
     /// An environment with the given clock and randomness and no notes.
     pub fn new(now: i64, rng: Rng) -> Self {
-        Env { notes: None, now, rng, depth: 0 }
+        Env { notes: None, now, rng, sentinels: Default::default(), depth: 0 }
     }
 
     /// Adds notes functions.

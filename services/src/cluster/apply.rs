@@ -1,15 +1,14 @@
-//! Server-side apply (`application/apply-patch+yaml`) without field ownership: the applied
-//! configuration is merged into the live object as structured-merge-diff merges two objects —
-//! granular maps key by key, atomic maps (`x-kubernetes-map-type: atomic`) and atomic lists (no
+//! Server-side apply (`application/apply-patch+yaml`), the merge: the applied configuration is
+//! merged into the live object as structured-merge-diff merges two objects — granular maps key
+//! by key, atomic maps (`x-kubernetes-map-type: atomic`) and atomic lists (no
 //! `x-kubernetes-list-type`) replaced whole, `map` lists element by element by their
 //! `x-kubernetes-list-map-keys`, `set` lists as a union — with the schema of
 //! [`super::patch_schema`]. Kinds without a schema (custom resources) merge their maps and replace
 //! their lists. A `null` removes the field.
 //!
-//! What the API server does and this does not: it records which manager owns which field
-//! (`metadata.managedFields`), refuses to change a field another manager owns (409 Conflict,
-//! unless `force`), and removes the fields a manager applied before and no longer applies. Here
-//! nothing is owned: every apply wins, and a field left out of the configuration stays.
+//! Ownership is [`super::fields`]: which manager owns which field (`metadata.managedFields`),
+//! the conflicts that refuse an apply, and the removal of fields a manager no longer applies;
+//! `MemCluster` runs this merge and then that bookkeeping.
 //!
 //! Order of a merged keyed list (as structured-merge-diff orders it): live-only items stay where
 //! they are relative to the items around them, items both lists have follow the applied order,

@@ -2,7 +2,7 @@
 //! through its HTTP API. Objects travel as `DynamicObject`s; API errors keep their status code
 //! and reason.
 
-use super::{ApiResource, Cluster, ClusterError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
+use super::{ApiResource, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
 use futures_util::StreamExt;
 use kube::api::{Api, DeleteParams, DynamicObject, PatchParams, PostParams, WatchParams};
 use serde_json::Value;
@@ -38,6 +38,16 @@ fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
             match (s.code, s.reason.as_str()) {
                 (404, _) => ClusterError::NotFound { resource, name },
                 (409, "AlreadyExists") => ClusterError::AlreadyExists { resource, name },
+                (409, _) if s.details.iter().flat_map(|d| d.causes.iter()).any(|c| c.reason == "FieldManagerConflict") => {
+                    let conflicts = s
+                        .details
+                        .iter()
+                        .flat_map(|d| d.causes.iter())
+                        .filter(|c| c.reason == "FieldManagerConflict")
+                        .map(|c| conflict_of(&c.message, &c.field))
+                        .collect();
+                    ClusterError::ApplyConflict { resource, name, conflicts }
+                }
                 (409, _) => ClusterError::Conflict { resource, name, message: s.message },
                 (422, _) => {
                     let causes: Vec<super::FieldError> = s
@@ -58,6 +68,29 @@ fn error(e: kube::Error, r: &ApiResource, name: &str) -> ClusterError {
         }
         other => ClusterError::Other(other.to_string()),
     }
+}
+
+/// A `FieldManagerConflict` cause back as a [`FieldConflict`]: its message is `conflict with
+/// "<manager>"` with ` using <apiVersion>` when the API server knows the version.
+fn conflict_of(message: &str, field: &str) -> FieldConflict {
+    let rest = message.strip_prefix("conflict with \"").unwrap_or(message);
+    let (manager, tail) = rest.rsplit_once('"').unwrap_or((rest, ""));
+    let api_version = tail.trim().strip_prefix("using ").unwrap_or_default().trim().to_string();
+    FieldConflict { manager: manager.to_string(), api_version, field: field.to_string() }
+}
+
+/// Every write names ork as its field manager (`metadata.managedFields`).
+fn post_params() -> PostParams {
+    PostParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PostParams::default() }
+}
+
+fn patch_params() -> PatchParams {
+    PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() }
+}
+
+fn apply_params(field_manager: &str, force: bool) -> PatchParams {
+    let p = PatchParams::apply(field_manager);
+    if force { p.force() } else { p }
 }
 
 /// An `Api` for `r`: in namespace `ns` when the resource is namespaced and one is given, else
@@ -120,14 +153,14 @@ impl Cluster for KubeCluster {
         let api = self.api(r, ns);
         let name = name_of(obj);
         let obj = from_value(obj);
-        async move { to_value(api.create(&PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        async move { to_value(api.create(&post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
     }
 
     fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
         let api = self.api(r, ns);
         let name = name_of(obj);
         let obj = from_value(obj);
-        async move { to_value(api.replace(&name, &PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        async move { to_value(api.replace(&name, &post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
     }
 
     fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
@@ -135,18 +168,16 @@ impl Cluster for KubeCluster {
         let patch = patch.clone();
         async move {
             match patch {
-                Patch::Merge(p) => to_value(api.patch(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
-                Patch::Strategic(p) => {
-                    to_value(api.patch(name, &PatchParams::default(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
-                }
-                Patch::Apply { field_manager, config } => {
-                    to_value(api.patch(name, &PatchParams::apply(&field_manager), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?)
+                Patch::Merge(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
+                Patch::Strategic(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?),
+                Patch::Apply { field_manager, config, force } => {
+                    to_value(api.patch(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?)
                 }
                 // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
                     super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
-                    to_value(api.replace(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
+                    to_value(api.replace(name, &post_params(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
                 }
             }
         }
@@ -156,7 +187,7 @@ impl Cluster for KubeCluster {
         let api = self.api(r, ns);
         let name = name_of(obj);
         let obj = from_value(obj);
-        async move { to_value(api.replace_status(&name, &PostParams::default(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        async move { to_value(api.replace_status(&name, &post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
     }
 
     fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
@@ -164,19 +195,17 @@ impl Cluster for KubeCluster {
         let patch = patch.clone();
         async move {
             match patch {
-                Patch::Merge(p) => {
-                    to_value(api.patch_status(name, &PatchParams::default(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?)
-                }
+                Patch::Merge(p) => to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
                 Patch::Strategic(p) => {
-                    to_value(api.patch_status(name, &PatchParams::default(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
+                    to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
                 }
-                Patch::Apply { field_manager, config } => to_value(
-                    api.patch_status(name, &PatchParams::apply(&field_manager), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?,
+                Patch::Apply { field_manager, config, force } => to_value(
+                    api.patch_status(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?,
                 ),
                 Patch::Json(ops) => {
                     let mut doc = to_value(api.get_status(name).await.map_err(|e| error(e, r, name))?)?;
                     super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
-                    to_value(api.replace_status(name, &PostParams::default(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
+                    to_value(api.replace_status(name, &post_params(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
                 }
             }
         }
@@ -218,5 +247,19 @@ impl Cluster for KubeCluster {
             });
             Ok(WatchStream(rx))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_manager_conflict_cause_reads_back() {
+        let c = conflict_of("conflict with \"kubectl-edit\" using apps/v1", ".spec.replicas");
+        assert_eq!(c, FieldConflict { manager: "kubectl-edit".into(), api_version: "apps/v1".into(), field: ".spec.replicas".into() });
+        assert_eq!(c.cause_message(), "conflict with \"kubectl-edit\" using apps/v1");
+        let bare = conflict_of("conflict with \"m\"", ".data.a");
+        assert_eq!((bare.manager.as_str(), bare.api_version.as_str()), ("m", ""));
     }
 }

@@ -2,6 +2,7 @@
 //! objects addressed by resource, namespace and name.
 
 mod apply;
+mod fields;
 #[cfg(feature = "kube")]
 mod kube;
 mod mem;
@@ -22,6 +23,11 @@ pub use selector::{FieldSelector, LabelSelector};
 
 use serde_json::Value;
 use std::future::Future;
+
+/// The field manager of ork's own writes: children applied by the reconciler, and every write
+/// `KubeCluster` and `MemCluster`'s in-process calls make without naming another
+/// (`metadata.managedFields`, docs/reconcile.md).
+pub const FIELD_MANAGER: &str = "orkestra";
 
 /// An API error, with the HTTP status and reason the API server would give.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +57,17 @@ pub enum ClusterError {
         name: String,
         /// Why, as the API server words it (`the object has been modified; …`).
         message: String,
+    },
+    /// 409 on a server-side apply that would change fields other field managers own (not
+    /// forced). Displayed as the API server words it, after the object.
+    #[error("{resource} \"{name}\": {}", apply_conflict_message(conflicts))]
+    ApplyConflict {
+        /// Resource (plural).
+        resource: String,
+        /// Object name.
+        name: String,
+        /// Each field and who owns it.
+        conflicts: Vec<FieldConflict>,
     },
     /// 422: the object is not acceptable; one cause per invalid field.
     #[error("{resource} \"{name}\" is invalid: {}", FieldError::join(causes))]
@@ -89,7 +106,7 @@ impl ClusterError {
     pub fn status_code(&self) -> u16 {
         match self {
             ClusterError::NotFound { .. } | ClusterError::UnknownResource(_) => 404,
-            ClusterError::AlreadyExists { .. } | ClusterError::Conflict { .. } => 409,
+            ClusterError::AlreadyExists { .. } | ClusterError::Conflict { .. } | ClusterError::ApplyConflict { .. } => 409,
             ClusterError::Invalid { .. } => 422,
             ClusterError::BadRequest(_) => 400,
             ClusterError::Forbidden(_) => 403,
@@ -104,7 +121,7 @@ impl ClusterError {
         match self {
             ClusterError::NotFound { .. } | ClusterError::UnknownResource(_) => "NotFound",
             ClusterError::AlreadyExists { .. } => "AlreadyExists",
-            ClusterError::Conflict { .. } => "Conflict",
+            ClusterError::Conflict { .. } | ClusterError::ApplyConflict { .. } => "Conflict",
             ClusterError::Invalid { .. } => "Invalid",
             ClusterError::BadRequest(_) => "BadRequest",
             ClusterError::Forbidden(_) => "Forbidden",
@@ -141,6 +158,15 @@ impl ClusterError {
                     one(&mut c.detail);
                 }
             }
+            ClusterError::ApplyConflict { resource, name, conflicts } => {
+                one(resource);
+                one(name);
+                for c in conflicts {
+                    one(&mut c.manager);
+                    one(&mut c.api_version);
+                    one(&mut c.field);
+                }
+            }
             ClusterError::Forbidden(m)
             | ClusterError::BadRequest(m)
             | ClusterError::UnknownResource(m)
@@ -149,6 +175,37 @@ impl ClusterError {
             ClusterError::Gone(_) => {}
         }
     }
+}
+
+/// One field of a refused server-side apply: who owns it. The API server reports each as a
+/// `details.causes` entry of reason `FieldManagerConflict`, message `conflict with "<manager>"
+/// using <apiVersion>`, field `.spec.replicas`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    /// The field manager that owns the field.
+    pub manager: String,
+    /// The apiVersion that manager wrote it with (empty when not known).
+    pub api_version: String,
+    /// The field: `.spec.replicas`, `.spec.containers[name="a"].image`.
+    pub field: String,
+}
+
+impl FieldConflict {
+    /// The message of its `details.causes` entry: `conflict with "<manager>" using <apiVersion>`.
+    pub fn cause_message(&self) -> String {
+        if self.api_version.is_empty() {
+            format!("conflict with \"{}\"", self.manager)
+        } else {
+            format!("conflict with \"{}\" using {}", self.manager, self.api_version)
+        }
+    }
+}
+
+/// The API server's message for a refused apply: `Apply failed with 1 conflict: conflict with
+/// "m" using apps/v1: .spec.replicas` (several: grouped by manager, one field a line).
+pub fn apply_conflict_message(conflicts: &[FieldConflict]) -> String {
+    let all: Vec<(String, String, String)> = conflicts.iter().map(|c| (c.manager.clone(), c.api_version.clone(), c.field.clone())).collect();
+    fields::conflict_message(&all)
 }
 
 /// One invalid field of a refused object, as the API server reports it in `details.causes`.
@@ -238,14 +295,18 @@ pub enum Patch {
     /// `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` directives. Refused
     /// (415) for kinds without a schema: custom resources.
     Strategic(Value),
-    /// Server-side apply (`application/apply-patch+yaml`) of an existing object: the applied
-    /// configuration merged by the schema's list keys and map types. Field ownership is not
-    /// tracked by the in-memory cluster (no managedFields, no conflicts, nothing removed).
+    /// Server-side apply (`application/apply-patch+yaml`): the applied configuration merged by
+    /// the schema's list keys and map types, with field ownership (`metadata.managedFields`): a
+    /// change of a field another manager owns is a [`ClusterError::ApplyConflict`] unless
+    /// `force`; fields the manager applied before and no longer applies are removed when no
+    /// other manager owns them. A missing object is created.
     Apply {
         /// The `fieldManager` of the request, which the API server requires for apply.
         field_manager: String,
         /// The applied configuration.
         config: Value,
+        /// `force=true`: take the conflicting fields from their managers.
+        force: bool,
     },
 }
 

@@ -122,6 +122,7 @@ pub(super) fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
         ClusterError::Conflict { resource, name, message } => {
             (name.clone(), format!("Operation cannot be fulfilled on {} \"{name}\": {message}", qualified(r, resource)))
         }
+        ClusterError::ApplyConflict { name, conflicts, .. } => (name.clone(), crate::cluster::apply_conflict_message(conflicts)),
         ClusterError::Invalid { resource, name, causes } => {
             // Invalid names the kind, qualified by its group (`Deployment.apps "d" is invalid`).
             let kind = r.map_or(resource.clone(), |r| if r.group.is_empty() { r.kind.clone() } else { format!("{}.{}", r.kind, r.group) });
@@ -133,6 +134,9 @@ pub(super) fn error(e: &ClusterError, r: Option<&ApiResource>) -> Response {
     if let (ClusterError::Invalid { causes, .. }, Some(d), Some(r)) = (e, details.as_mut(), r) {
         d["kind"] = json!(r.kind);
         d["causes"] = causes.iter().map(|c| json!({"reason": c.reason(), "message": c.detail, "field": c.field})).collect();
+    }
+    if let (ClusterError::ApplyConflict { conflicts, .. }, Some(d)) = (e, details.as_mut()) {
+        d["causes"] = conflicts.iter().map(|c| json!({"reason": "FieldManagerConflict", "message": c.cause_message(), "field": c.field})).collect();
     }
     respond(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &status(code, e.reason(), &message, details))
 }
@@ -287,6 +291,19 @@ fn non_resource(api: &Api, user: &User, path: &str, segs: &[&str]) -> Response {
     }
 }
 
+/// The field manager of a write that is not an apply, as kube-apiserver names it: the
+/// `fieldManager` query parameter (kubectl sends one: `kubectl-create`, `kubectl-edit`,
+/// `kubectl-client-side-apply`, …), else the `User-Agent` up to its first `/` (at most 128
+/// characters), else `unknown` (a client that sends neither).
+pub(super) fn field_manager(q: &BTreeMap<String, String>, headers: &HeaderMap) -> String {
+    if let Some(m) = q.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.clone();
+    }
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let prefix: String = agent.split('/').next().unwrap_or_default().chars().take(128).collect();
+    if prefix.trim().is_empty() { "unknown".to_string() } else { prefix }
+}
+
 /// The patch of a PATCH request, by its media type, as the API server reads it: 415 for a type
 /// that is not a patch type, 422 for an apply without `fieldManager`.
 pub(super) fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, String>) -> Result<Patch, Response> {
@@ -308,7 +325,10 @@ pub(super) fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, S
     Ok(match media {
         "application/json-patch+json" => Patch::Json(body),
         "application/strategic-merge-patch+json" => Patch::Strategic(body),
-        "application/apply-patch+yaml" => Patch::Apply { field_manager: field_manager.cloned().unwrap_or_default(), config: body },
+        "application/apply-patch+yaml" => {
+            let force = q.get("force").is_some_and(|f| f == "true" || f == "1");
+            Patch::Apply { field_manager: field_manager.cloned().unwrap_or_default(), config: body, force }
+        }
         _ => Patch::Merge(body),
     })
 }
@@ -441,6 +461,7 @@ async fn answer(
     // Objects reach the store at the storage version and the client at the request's: a custom
     // resource's other versions are converted both ways.
     let view = t.view();
+    let manager = field_manager(q, headers);
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
         (&Method::GET, None) => {
@@ -458,7 +479,7 @@ async fn answer(
                     Err(resp) => return resp,
                 };
                 match at_storage(api, &t, obj).await {
-                    Ok(obj) => store.create(r, ns, &obj).await,
+                    Ok(obj) => store.create_by(r, ns, &obj, &manager),
                     Err(resp) => return resp,
                 }
             }
@@ -482,8 +503,7 @@ async fn answer(
                     Err(resp) => return resp,
                 };
                 match at_storage(api, &t, obj).await {
-                    Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
-                    Ok(obj) => store.update(r, ns, &obj).await,
+                    Ok(obj) => store.update_by(r, ns, &obj, &manager, status_sub),
                     Err(resp) => return resp,
                 }
             }
@@ -496,14 +516,21 @@ async fn answer(
             };
             match store.get(r, ns, name).await {
                 Err(e) => match &patch {
-                    // Server-side apply creates a missing object (field ownership is not tracked).
-                    Patch::Apply { config, .. } if e.is_not_found() => {
-                        let obj = match admitted(api, user, "CREATE", &t, name, Some(config), None, warnings).await {
+                    // Server-side apply creates a missing object; its manager owns what it applied.
+                    Patch::Apply { config, field_manager, .. } if e.is_not_found() && !status_sub => {
+                        let mut config = config.clone();
+                        if let Some(m) = config.as_object_mut() {
+                            let meta = m.entry("metadata").or_insert_with(|| json!({}));
+                            if let Some(meta) = meta.as_object_mut() {
+                                meta.entry("name").or_insert_with(|| json!(name));
+                            }
+                        }
+                        let obj = match admitted(api, user, "CREATE", &t, name, Some(&config), None, warnings).await {
                             Ok(obj) => obj,
                             Err(resp) => return resp,
                         };
                         match at_storage(api, &t, obj).await {
-                            Ok(obj) => store.create(r, ns, &obj).await,
+                            Ok(obj) => store.create_applied(r, ns, &obj, field_manager),
                             Err(resp) => return resp,
                         }
                     }
@@ -517,22 +544,31 @@ async fn answer(
                         Ok(o) => o,
                         Err(resp) => return resp,
                     };
-                    let mut new = old.clone();
-                    if let Err(e) = crate::cluster::apply_patch(&mut new, &patch, &view) {
-                        return error(&e, Some(r));
-                    }
+                    // An apply computes the object's managedFields here (conflicts included).
+                    let apply = matches!(patch, Patch::Apply { .. });
+                    let new = if apply {
+                        match store.preview_apply(&view, &old, &patch, status_sub) {
+                            Ok(n) => n,
+                            Err(e) => return error(&e, Some(r)),
+                        }
+                    } else {
+                        let mut new = old.clone();
+                        if let Err(e) = crate::cluster::apply_patch(&mut new, &patch, &view) {
+                            return error(&e, Some(r));
+                        }
+                        new
+                    };
                     let obj = match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old), warnings).await {
                         Ok(obj) => obj,
                         Err(resp) => return resp,
                     };
                     match at_storage(api, &t, obj).await {
-                        Ok(obj) if status_sub => store.update_status(r, ns, &obj).await,
-                        Ok(obj) => store.update(r, ns, &obj).await,
+                        Ok(obj) if apply => store.update_applied(r, ns, &obj, status_sub),
+                        Ok(obj) => store.update_by(r, ns, &obj, &manager, status_sub),
                         Err(resp) => return resp,
                     }
                 }
-                Ok(_) if status_sub => store.patch_status(r, ns, name, &patch).await,
-                Ok(_) => store.patch(r, ns, name, &patch).await,
+                Ok(_) => store.patch_by(r, ns, name, &patch, &manager, status_sub),
             }
         }
         (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body, warnings).await,
@@ -663,7 +699,7 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
             "acceptedNames": obj.pointer("/spec/names").cloned().unwrap_or(json!({})),
             "storedVersions": [stored],
         });
-        let _ = store.update_status(r, None, &with).await;
+        let _ = store.update_by(r, None, &with, "kube-apiserver", true);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading the CR's children and bringing them to what was rendered.
 
 use super::{ReconcileError, Reconciler, meta_str};
-use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Propagation};
+use crate::cluster::{ApiResource, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, ListParams, Patch, Propagation};
 use katalog::model::ChildKind;
 use katalog::render::{ANNOTATION_ENTRY, Block, Child, LABEL_OWNER, LABEL_OWNER_NAMESPACE, label_value};
 use serde_json::Value;
@@ -40,24 +40,6 @@ pub(super) fn contains(have: &Value, want: &Value) -> bool {
     }
 }
 
-/// `have` with every field of `want` written over it (objects merged, everything else
-/// replaced): drift correction touches only the fields the template owns.
-fn overlay(have: &mut Value, want: &Value) {
-    match (have, want) {
-        (Value::Object(h), Value::Object(w)) => {
-            for (k, v) in w {
-                match h.get_mut(k) {
-                    Some(hv) if hv.is_object() && v.is_object() => overlay(hv, v),
-                    _ => {
-                        h.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (h, w) => *h = w.clone(),
-    }
-}
-
 /// What drift correction compares: the manifest without status, with only the metadata the
 /// template sets (labels, annotations, owner references).
 fn owned_fields(desired: &Value) -> Value {
@@ -71,6 +53,49 @@ fn owned_fields(desired: &Value) -> Value {
     d
 }
 
+/// The server-side apply configuration of a drift-corrected child: exactly the fields the
+/// template owns ([`owned_fields`]) with the identity the API server needs (apiVersion, kind,
+/// name, namespace).
+fn apply_config(manifest: &Value, want: &Value) -> Value {
+    let mut config = want.clone();
+    for k in ["apiVersion", "kind"] {
+        if let Some(v) = manifest.get(k) {
+            config[k] = v.clone();
+        }
+    }
+    if config.is_object() && !config.get("metadata").is_some_and(Value::is_object) {
+        config["metadata"] = Value::Object(serde_json::Map::new());
+    }
+    if let Some(Value::Object(meta)) = config.get_mut("metadata") {
+        for k in ["name", "namespace"] {
+            if let Some(v) = manifest.pointer(&format!("/metadata/{k}")) {
+                meta.insert(k.into(), v.clone());
+            }
+        }
+    }
+    config
+}
+
+/// `.spec.replicas (manager "kubectl-edit")`, for the reconcile error.
+fn describe(conflicts: &[FieldConflict]) -> String {
+    conflicts.iter().map(|c| format!("{} (field manager \"{}\")", c.field, c.manager)).collect::<Vec<_>>().join(", ")
+}
+
+/// The reason of the `Ready` condition when a child could not be applied because another field
+/// manager owns some of its fields (and `forceConflict` is false).
+pub(super) const REASON_APPLY_CONFLICT: &str = "ApplyConflict";
+
+/// Gives the `Ready` condition of `status` the reason [`REASON_APPLY_CONFLICT`] (when it is
+/// False: the message already names the child, the fields and the other manager).
+pub(super) fn mark_apply_conflict(status: &mut Value) {
+    let Some(conds) = status.get_mut("conditions").and_then(Value::as_array_mut) else { return };
+    for c in conds {
+        if c.get("type").and_then(Value::as_str) == Some("Ready") && c.get("status").and_then(Value::as_str) == Some("False") {
+            c["reason"] = Value::from(REASON_APPLY_CONFLICT);
+        }
+    }
+}
+
 /// Why one child could not be brought to what was rendered (the reconcile goes on with the
 /// others and reports each, prefixed with the child's entry).
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +107,20 @@ pub(super) enum ChildError {
         plural: String,
         /// Object name.
         name: String,
+    },
+    /// A server-side apply was refused: another field manager owns fields the template sets to
+    /// other values, and `forceConflict` is false.
+    #[error(
+        "apply {plural} \"{name}\": {} owned by another field manager; forceConflict is false, so ork leaves them: set `forceConflict: true` on the entry (or `operatorBox.reconcile.forceConflict`) to take them, or stop the other writer",
+        describe(conflicts)
+    )]
+    Conflict {
+        /// Resource (plural).
+        plural: String,
+        /// Object name.
+        name: String,
+        /// Each field and its manager.
+        conflicts: Vec<FieldConflict>,
     },
     /// A write was refused.
     #[error("{verb}: {source}")]
@@ -122,12 +161,30 @@ impl Reconciler<'_> {
         self.child_resources.iter().find(|r| r.group == group && r.kind == kind).cloned()
     }
 
+    /// Whether a child's server-side apply is forced (`forceConflict`): the entry's own setting,
+    /// else `operatorBox.reconcile.forceConflict`, else true (upstream applies with force).
+    fn force_conflict(&self, child: &Child) -> bool {
+        let entry = child.manifest.pointer(&format!("/metadata/annotations/{}", ANNOTATION_ENTRY.replace('/', "~1"))).and_then(Value::as_str);
+        let reconcile = self.entry.reconcile();
+        let own = reconcile.and_then(|r| {
+            [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)]
+                .into_iter()
+                .filter_map(|(key, block)| block.as_ref().map(|b| b.indexed_entries(key)))
+                .flatten()
+                .find(|(_, _, source, _)| Some(source.as_str()) == entry)
+                .and_then(|(_, _, _, common)| common.force_conflict)
+        });
+        own.or_else(|| reconcile.and_then(|r| r.force_conflict)).unwrap_or(true)
+    }
+
     /// Creates missing children, corrects drift on drift-corrected ones, deletes owned objects
-    /// drift-corrected entries no longer want. Returns whether anything was written and the
-    /// errors (each naming its entry), which do not stop the other children.
-    pub(super) async fn apply_children<C: Cluster>(&self, cluster: &C, children: &[Child], observed: &[(ApiResource, Value)]) -> (bool, Vec<String>) {
+    /// drift-corrected entries no longer want. Returns whether anything was written, the errors
+    /// (each naming its entry), which do not stop the other children, and whether one of them
+    /// is an apply conflict.
+    pub(super) async fn apply_children<C: Cluster>(&self, cluster: &C, children: &[Child], observed: &[(ApiResource, Value)]) -> (bool, Vec<String>, bool) {
         let mut wrote = false;
         let mut errors = Vec::new();
+        let mut conflict = false;
         let autoscaled: BTreeSet<String> = children
             .iter()
             .filter(|c| c.kind == ChildKind::Hpa)
@@ -141,6 +198,11 @@ impl Reconciler<'_> {
             };
             let k = key(&r, &child.manifest);
             desired.insert(k.clone());
+            if !child.waiting_for.is_empty() {
+                // Ordered creation: not created (or changed) until the entries it depends on
+                // are ready; kept if it exists.
+                continue;
+            }
             let current = observed.iter().find(|(or, o)| key(or, o) == k).map(|(_, o)| o);
             let mut want = owned_fields(&child.manifest);
             if matches!(child.kind, ChildKind::Deployment | ChildKind::StatefulSet)
@@ -151,7 +213,10 @@ impl Reconciler<'_> {
             }
             match self.apply_one(cluster, &r, &k, child, current, &want).await {
                 Ok(w) => wrote |= w,
-                Err(e) => errors.push(format!("{}: {e}", child.source)),
+                Err(e) => {
+                    conflict |= matches!(e, ChildError::Conflict { .. });
+                    errors.push(format!("{}: {e}", child.source));
+                }
             }
         }
         for (r, obj) in observed {
@@ -168,7 +233,7 @@ impl Reconciler<'_> {
                 }
             }
         }
-        (wrote, errors)
+        (wrote, errors, conflict)
     }
 
     async fn apply_one<C: Cluster>(
@@ -198,10 +263,26 @@ impl Reconciler<'_> {
             cluster.create(r, ns, &child.manifest).await.map_err(|source| ChildError::Api { verb: "create", source })?;
             return Ok(true);
         }
-        let mut next = current.clone();
-        overlay(&mut next, want);
-        cluster.update(r, ns, &next).await.map_err(|source| ChildError::Api { verb: "update", source })?;
-        Ok(true)
+        // Server-side apply of exactly the fields the template sets, as `orkestra`: fields other
+        // managers set (a label, an HPA's replicas) stay theirs.
+        let force = self.force_conflict(child);
+        let config = apply_config(&child.manifest, want);
+        let apply = |force: bool| Patch::Apply { field_manager: FIELD_MANAGER.to_string(), config: config.clone(), force };
+        match cluster.patch(r, ns, &k.3, &apply(force)).await {
+            Ok(_) => Ok(true),
+            // ork's own create-time entry (`orkestra`, operation Update) is another manager to
+            // the API server; fields ork created are ork's to change.
+            Err(ClusterError::ApplyConflict { conflicts, .. }) if conflicts.iter().all(|c| c.manager == FIELD_MANAGER) => {
+                cluster.patch(r, ns, &k.3, &apply(true)).await.map_err(|source| ChildError::Api { verb: "apply", source })?;
+                Ok(true)
+            }
+            Err(ClusterError::ApplyConflict { conflicts, .. }) => Err(ChildError::Conflict {
+                plural: r.plural.clone(),
+                name: k.3.clone(),
+                conflicts: conflicts.into_iter().filter(|c| c.manager != FIELD_MANAGER).collect(),
+            }),
+            Err(source) => Err(ChildError::Api { verb: "apply", source }),
+        }
     }
 }
 
@@ -216,9 +297,10 @@ mod tests {
         assert!(contains(&have, &json!({"spec": {"replicas": 2.0, "template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}})));
         assert!(!contains(&have, &json!({"spec": {"replicas": 3}})));
         assert!(!contains(&have, &json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}})));
-        let mut next = have.clone();
-        overlay(&mut next, &json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "a", "image": "y"}]}}}}));
-        assert_eq!(next["spec"]["replicas"], 3);
-        assert_eq!(next["spec"]["template"]["spec"]["containers"], json!([{"name": "a", "image": "y"}]), "lists are replaced");
+        let config = apply_config(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}}),
+            &json!({"spec": {"replicas": 3}}),
+        );
+        assert_eq!(config, json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}, "spec": {"replicas": 3}}));
     }
 }

@@ -7,9 +7,10 @@ use super::children::owned_by;
 use super::{Ctx, Outcome, ReconcileError, Reconciler, meta_str};
 use crate::cluster::{Cluster, Patch, Propagation};
 use katalog::model::ChildKind;
-use katalog::render::{Block, Request, render};
+use katalog::render::{ANNOTATION_ENTRY, Block, Request, render};
 use katalog::time::parse_rfc3339;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How often an ordered deletion or a cleanup Job is checked again.
@@ -26,7 +27,73 @@ fn job_finished(job: &Value) -> bool {
     cond || n("/status/succeeded") > 0 || n("/status/failed") > 0
 }
 
+/// For each entry of onCreate/onReconcile (by source path, as children name it in their
+/// `orkestra.orkspace.io/entry` annotation), when its children go: 0 first. An entry that others
+/// `dependsOn` goes after all of them (reverse creation order); entries outside every `dependsOn`
+/// are not ordered (`None`: the garbage collector removes them with the CR).
+fn deletion_ranks(entry: &katalog::model::CrdEntry) -> BTreeMap<String, usize> {
+    let Some(r) = entry.reconcile() else { return BTreeMap::new() };
+    let mut entries: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
+    for (key, block) in [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)] {
+        for (_, _, source, common) in block.iter().flat_map(|b| b.indexed_entries(key)) {
+            entries.push((source, common.id.as_ref().map(|i| i.value.clone()), common.depends_on.iter().map(|d| d.value.clone()).collect()));
+        }
+    }
+    if entries.iter().all(|(_, _, deps)| deps.is_empty()) {
+        return BTreeMap::new();
+    }
+    // rank(e) = 0 when nothing depends on e, else 1 + the highest rank of its dependents
+    // (validation refuses cycles; the bound guards against one anyway).
+    let mut rank: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..=entries.len() {
+        for (source, id, deps) in &entries {
+            let mine = match id {
+                Some(id) => entries.iter().filter(|(_, _, d)| d.contains(id)).filter_map(|(s, _, _)| rank.get(s).map(|r| r + 1)).max().unwrap_or(0),
+                None => 0,
+            };
+            if id.is_some() || !deps.is_empty() {
+                rank.insert(source.clone(), mine);
+            }
+        }
+    }
+    rank
+}
+
 impl Reconciler<'_> {
+    /// Deletes the CR's children in the reverse order of `dependsOn`: a rank's children go (in
+    /// the foreground) before the next rank's are touched. True while some are still there.
+    async fn delete_in_dependency_order<C: Cluster>(&self, cluster: &C, cr: &Value) -> Result<bool, ReconcileError> {
+        let ranks = deletion_ranks(self.entry);
+        if ranks.is_empty() {
+            return Ok(false);
+        }
+        let annotation = format!("/metadata/annotations/{}", ANNOTATION_ENTRY.replace('/', "~1"));
+        let owned = self.owned_children(cluster, cr).await?;
+        let Some(top) = ranks.values().max().copied() else { return Ok(false) };
+        for level in 0..=top {
+            let mut waiting = false;
+            for (r, obj) in &owned {
+                let Some(rank) = obj.pointer(&annotation).and_then(Value::as_str).and_then(|e| ranks.get(e)) else { continue };
+                if *rank != level {
+                    continue;
+                }
+                waiting = true;
+                if obj.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null) {
+                    let (ns, name) = (meta_str(obj, "namespace").filter(|_| r.namespaced), meta_str(obj, "name").unwrap_or_default());
+                    match cluster.delete(r, ns, name, Propagation::Foreground).await {
+                        Ok(()) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => return Err(ReconcileError::cluster(&format!("delete {} {name} (dependsOn order)", r.plural), e)),
+                    }
+                }
+            }
+            if waiting {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     pub(super) async fn finalize<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
         let fins: Vec<&str> =
             cr.pointer("/metadata/finalizers").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -44,7 +111,7 @@ impl Reconciler<'_> {
                 self.event(cluster, cr, "Warning", &format!("{}DeleteTimeout", self.own.kind), "Delete", &message, ctx).await;
                 return Err(ReconcileError::retry(message));
             }
-            let req = Request { crd: &self.crd, cr, observed: &[], others: &[], now: ctx.now, rng: ctx.rng.clone() };
+            let req = Request { crd: &self.crd, cr, observed: &[], others: &[], now: ctx.now, rng: ctx.rng.clone(), cross: &Value::Null };
             let rendered = render(self.katalog, self.templates, req).map_err(|e| ReconcileError::retry(e.to_string()))?;
             let mut groups: Vec<usize> = rendered.children.iter().filter(|c| c.block == Block::OnDelete).filter_map(|c| c.group).collect();
             groups.sort_unstable();
@@ -100,6 +167,9 @@ impl Reconciler<'_> {
             if pending {
                 return Ok(Outcome::RequeueAfter(POLL));
             }
+        }
+        if self.delete_in_dependency_order(cluster, cr).await? {
+            return Ok(Outcome::RequeueAfter(POLL));
         }
         // Cluster-scoped children: nothing else deletes them.
         for (r, obj) in self.owned_children(cluster, cr).await? {

@@ -28,7 +28,7 @@ use katalog::rules::Violation;
 use katalog::template::{Rng, TemplateSet};
 use katalog::time::format_rfc3339;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// The finalizer the runtime puts on every CR it reconciles.
@@ -52,6 +52,11 @@ pub enum Outcome {
     RequeueAfter(Duration),
     /// Failed; the status says why.
     Failed(ReconcileError),
+    /// The CRD's `reconcileGate` held: nothing was written (why, for traces and `/katalog`).
+    Gated(String),
+    /// The CR carries `orkestra.orkspace.io/paused: "true"`: only its `Paused` condition is
+    /// kept up to date.
+    Paused,
 }
 
 /// A failed reconcile. `message` is the whole sentence the CR's status, its Events, the log
@@ -227,11 +232,18 @@ impl<'k> Reconciler<'k> {
         &self.child_resources
     }
 
-    /// Reconciles the CR `ns/name` once. A failure's message is scrubbed of the CR's sensitive
-    /// values (the runtime logs it and shows it as the box's `lastError`).
+    /// Reconciles the CR `ns/name` once, as a resync does (no watch event: every sentinel is
+    /// false). A failure's message is scrubbed of the CR's sensitive values (the runtime logs it
+    /// and shows it as the box's `lastError`).
     pub async fn reconcile<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx) -> Outcome {
+        self.reconcile_event(cluster, ns, name, ctx, &katalog::observe::no_change()).await
+    }
+
+    /// Reconciles the CR `ns/name` once for a change whose sentinels are `sentinels`
+    /// (`katalog::observe::sentinels`; the `reconcileGate` reads them).
+    pub async fn reconcile_event<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx, sentinels: &BTreeMap<String, bool>) -> Outcome {
         let mut guard = Redactor::default();
-        match self.run(cluster, ns, name, ctx, &mut guard).await {
+        match self.run(cluster, ns, name, ctx, sentinels, &mut guard).await {
             Ok(o) => o,
             Err(mut e) => {
                 e.redact(&guard);
@@ -247,7 +259,15 @@ impl<'k> Reconciler<'k> {
 
     /// One reconcile; `guard` learns the sensitive values as they are read (the CR, its observed
     /// Secrets, the Secrets it renders) and scrubs what is written.
-    async fn run<C: Cluster>(&self, cluster: &C, ns: Option<&str>, name: &str, ctx: &Ctx, guard: &mut Redactor) -> Result<Outcome, ReconcileError> {
+    async fn run<C: Cluster>(
+        &self,
+        cluster: &C,
+        ns: Option<&str>,
+        name: &str,
+        ctx: &Ctx,
+        sentinels: &BTreeMap<String, bool>,
+        guard: &mut Redactor,
+    ) -> Result<Outcome, ReconcileError> {
         let ns = if self.own.namespaced { ns } else { None };
         let mut cr = match cluster.get(&self.own, ns, name).await {
             Ok(cr) => cr,
@@ -261,6 +281,14 @@ impl<'k> Reconciler<'k> {
         if !katalog::namespaces::namespace_allowed(self.katalog, self.entry, ns.unwrap_or_default()) {
             return Ok(Outcome::Done);
         }
+        if katalog::observe::is_paused(&cr) {
+            return self.paused(cluster, &cr, ctx).await;
+        }
+        let cross = self.read_cross(cluster, &cr, ctx, guard).await?;
+        if let Some(hold) = self.reconcile_gate(&cr, &cross, ctx, sentinels) {
+            // A gate's template error can quote a value: the CR's secrets stay out of traces.
+            return Ok(Outcome::Gated(guard.scrub(&hold)));
+        }
         if let Some(p) = self.metadata_patch(&cr, ctx)? {
             cr = cluster.patch(&self.own, ns, name, &Patch::Merge(p)).await?;
         }
@@ -273,7 +301,7 @@ impl<'k> Reconciler<'k> {
         let observed = self.owned_children(cluster, &cr).await?;
         let observed_values: Vec<Value> = observed.iter().map(|(_, o)| o.clone()).collect();
         observed_values.iter().for_each(|o| guard.add_secret(o));
-        let first = Request { crd: &self.crd, cr: &cr_view, observed: &observed_values, others: &others, now: ctx.now, rng: ctx.rng.clone() };
+        let first = Request { crd: &self.crd, cr: &cr_view, observed: &observed_values, others: &others, now: ctx.now, rng: ctx.rng.clone(), cross: &cross };
         let rendered = match render(self.katalog, self.templates, first) {
             Ok(r) => r,
             Err(e) => {
@@ -282,7 +310,7 @@ impl<'k> Reconciler<'k> {
                 let invalid = e.failure == RenderFailure::InvalidObject;
                 let message = guard.scrub(&if invalid { format!("validation failed: {e}") } else { e.to_string() });
                 let mut status = cr.get("status").cloned().unwrap_or(json!({}));
-                let mut conds = conditions(&cr, &[], Some(&message), ctx.now);
+                let mut conds = conditions(&cr, &[], Some(&message), &[], ctx.now);
                 if invalid {
                     let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
                     let failed = condition("ValidationFailed", true, "InvalidObjectMetadata", &message, generation, &cr, ctx.now);
@@ -300,12 +328,12 @@ impl<'k> Reconciler<'k> {
             self.write_status(cluster, &cr, rendered.status.clone(), ctx, Some(&message), guard).await?;
             return Err(ReconcileError::refused(message));
         }
-        let (wrote, errors) = self.apply_children(cluster, &rendered.children, &observed).await;
+        let (wrote, errors, apply_conflict) = self.apply_children(cluster, &rendered.children, &observed).await;
         let mut status = rendered.status.clone();
         if wrote {
             // Status templates read the children as they are now (layer 3, §1.11).
             let fresh: Vec<Value> = self.owned_children(cluster, &cr).await?.into_iter().map(|(_, o)| o).collect();
-            let again = Request { crd: &self.crd, cr: &cr_view, observed: &fresh, others: &others, now: ctx.now, rng: ctx.rng.clone() };
+            let again = Request { crd: &self.crd, cr: &cr_view, observed: &fresh, others: &others, now: ctx.now, rng: ctx.rng.clone(), cross: &cross };
             if let Ok(again) = render(self.katalog, self.templates, again) {
                 guard.extend(&again.redactor);
                 status = again.status;
@@ -316,7 +344,10 @@ impl<'k> Reconciler<'k> {
         if let Some(e) = &error
             && status.get("conditions").is_some()
         {
-            status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), ctx.now));
+            status["conditions"] = json!(conditions(&cr, &rendered.violations, Some(e), &[], ctx.now));
+            if apply_conflict {
+                children::mark_apply_conflict(&mut status);
+            }
         }
         let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref(), guard).await?;
         if let Some(e) = error {
@@ -326,6 +357,93 @@ impl<'k> Reconciler<'k> {
             self.event(cluster, &cr, "Normal", &format!("{}Reconciled", self.own.kind), "Reconcile", "children and status are as declared", ctx).await;
         }
         Ok(self.requeue(&cr_view, ctx))
+    }
+
+    /// `observe.cross`: each read's object (by name, or the first matching the labels) as
+    /// `.cross` data. A read that finds nothing is `found: "false"`; an API error fails the
+    /// reconcile. The values of the objects' sensitive fields join `guard`.
+    async fn read_cross<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx, guard: &mut Redactor) -> Result<Value, ReconcileError> {
+        let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).filter(|o| !o.cross.is_empty()) else { return Ok(Value::Null) };
+        let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
+        let data = template_data(cr, &[]);
+        let queries = katalog::observe::cross_queries(self.katalog, self.entry, &mut ev, cr, &data)
+            .map_err(|e| ReconcileError::retry(format!("crd `{}`: {e}", self.crd)))?;
+        let mut found = Vec::with_capacity(queries.len());
+        for (q, c) in queries.iter().zip(&obs.cross) {
+            let ns = q.namespace.as_deref();
+            let obj = match &q.object {
+                Some(name) => match cluster.get(&q.resource, ns, name).await {
+                    Ok(o) => Some(o),
+                    Err(e) if e.is_not_found() => None,
+                    Err(ClusterError::UnknownResource(_)) => None,
+                    Err(e) => return Err(ReconcileError::cluster(&format!("observe.cross {}: get {}", q.name, q.resource.plural), e)),
+                },
+                None => {
+                    let params = ListParams { label_selector: q.labels.clone(), field_selector: None };
+                    match cluster.list(&q.resource, ns, &params).await {
+                        Ok(list) => list.items.into_iter().next(),
+                        Err(ClusterError::UnknownResource(_)) => None,
+                        Err(e) => return Err(ReconcileError::cluster(&format!("observe.cross {}: list {}", q.name, q.resource.plural), e)),
+                    }
+                }
+            };
+            if let (Some(o), Some(target)) = (&obj, &c.crd) {
+                guard.add_cr(self.templates.sensitivity(target.as_str()), o);
+            }
+            found.push((q.name.clone(), obj));
+        }
+        Ok(katalog::observe::cross_data(&found))
+    }
+
+    /// `preReconcile.reconcileGate`, over the CR (normalized), `.cross` and the sentinels:
+    /// `Some(why)` when it holds.
+    fn reconcile_gate(&self, cr: &Value, cross: &Value, ctx: &Ctx, sentinels: &BTreeMap<String, bool>) -> Option<String> {
+        let gate = self.entry.operator_box.as_ref()?.pre_reconcile.as_ref()?.reconcile_gate.as_ref()?;
+        let view = self.normalized(cr, ctx).unwrap_or_else(|_| cr.clone());
+        let mut data = template_data(&view, &[]);
+        if cross.is_object() {
+            data["cross"] = cross.clone();
+        }
+        let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone()).with_sentinels(sentinels.clone());
+        match katalog::observe::gate(&mut ev, "reconcileGate", gate, &data, sentinels) {
+            katalog::observe::Verdict::Pass => None,
+            katalog::observe::Verdict::Hold(why) => Some(why),
+        }
+    }
+
+    /// `preReconcile.enqueueGate` on a change of `cr` with `sentinels` (the watch path: the CR
+    /// and its sentinels, no `.cross`): `Some(why)` when the change is to be dropped. A CR being
+    /// deleted is never dropped.
+    pub fn enqueue_gate(&self, cr: &Value, sentinels: &BTreeMap<String, bool>, now: i64) -> Option<String> {
+        let gate = self.entry.operator_box.as_ref()?.pre_reconcile.as_ref()?.enqueue_gate.as_ref()?;
+        if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+            return None;
+        }
+        let data = template_data(cr, &[]);
+        let mut ev = Evaluator::new(self.templates, now, katalog::template::Rng::Os).with_sentinels(sentinels.clone());
+        match katalog::observe::gate(&mut ev, "enqueueGate", gate, &data, sentinels) {
+            katalog::observe::Verdict::Pass => None,
+            katalog::observe::Verdict::Hold(why) => Some(self.guard_of(cr).scrub(&why)),
+        }
+    }
+
+    /// A paused CR: its `Paused` condition is set (once) and nothing else is touched.
+    async fn paused<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
+        if self.entry.runtime().and_then(|r| r.ignore_status_patch) == Some(true) {
+            return Ok(Outcome::Paused);
+        }
+        let mut conds: Vec<Value> = cr.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let generation = cr.pointer("/metadata/generation").and_then(Value::as_i64);
+        let message = format!("reconciling is paused by the annotation {}", katalog::observe::ANNOTATION_PAUSED);
+        let paused = condition("Paused", true, "PausedByAnnotation", &message, generation, cr, ctx.now);
+        match conds.iter_mut().find(|c| c.get("type").and_then(Value::as_str) == Some("Paused")) {
+            Some(c) if c.get("status") == paused.get("status") && c.get("reason") == paused.get("reason") => return Ok(Outcome::Paused),
+            Some(c) => *c = paused,
+            None => conds.push(paused),
+        }
+        let (ns, name) = (meta_str(cr, "namespace"), meta_str(cr, "name").unwrap_or_default());
+        cluster.patch_status(&self.own, ns, name, &Patch::Merge(json!({"status": {"conditions": conds}}))).await?;
+        Ok(Outcome::Paused)
     }
 
     /// The merge patch that adds missing finalizers, managed labels and annotations to the CR

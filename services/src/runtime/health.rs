@@ -36,6 +36,8 @@ struct Inner {
     consecutive_failures: u32,
     threshold: u32,
     last_error: Option<String>,
+    gated: u64,
+    last_gate: Option<String>,
 }
 
 /// A snapshot for `/katalog` and the TUI.
@@ -53,6 +55,11 @@ pub struct Snapshot {
     /// Failures in a row.
     pub consecutive_failures: u32,
     pub last_error: Option<String>,
+    /// Items the reconcileGate held.
+    pub gated: u64,
+    /// Why the reconcileGate last held an item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_gate: Option<String>,
 }
 
 impl Health {
@@ -67,6 +74,8 @@ impl Health {
                 consecutive_failures: 0,
                 threshold: threshold.max(1),
                 last_error: None,
+                gated: 0,
+                last_gate: None,
             }),
         }
     }
@@ -108,6 +117,17 @@ impl Health {
         }
     }
 
+    /// Records an item the reconcileGate held: the box is `gated` (idle, not failing) until
+    /// a reconcile runs again.
+    pub fn gated(&self, why: &str) {
+        let mut i = self.lock();
+        i.gated += 1;
+        i.last_gate = Some(why.to_string());
+        if matches!(i.state, State::Healthy | State::Starting) {
+            i.state = State::Gated;
+        }
+    }
+
     /// Sets a state (gated, stopped).
     pub fn set(&self, state: State) {
         self.lock().state = state;
@@ -123,6 +143,8 @@ impl Health {
             panics: i.panics,
             consecutive_failures: i.consecutive_failures,
             last_error: i.last_error,
+            gated: i.gated,
+            last_gate: i.last_gate,
         }
     }
 }

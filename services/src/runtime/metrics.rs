@@ -18,6 +18,8 @@ pub enum Result {
     Error,
     /// Refused by a deny rule: the CR must change, no retry.
     Denied,
+    /// The reconcileGate held: nothing was done.
+    Gated,
 }
 
 /// One box's series.
@@ -26,6 +28,7 @@ pub struct BoxMetrics {
     success: AtomicU64,
     error: AtomicU64,
     denied: AtomicU64,
+    gated: AtomicU64,
     panics: AtomicU64,
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
@@ -40,6 +43,7 @@ impl BoxMetrics {
             Result::Success => &self.success,
             Result::Error => &self.error,
             Result::Denied => &self.denied,
+            Result::Gated => &self.gated,
         }
         .fetch_add(1, Ordering::Relaxed);
         if panicked {
@@ -76,6 +80,8 @@ pub struct Gauges<'a> {
     pub resources: usize,
     /// 1 healthy, 0 otherwise.
     pub healthy: bool,
+    /// CRs paused by the annotation `orkestra.orkspace.io/paused: "true"`.
+    pub paused: usize,
 }
 
 /// Renders every box's series, grouped by metric family (the exposition format requires one
@@ -87,7 +93,7 @@ pub fn render(boxes: &[(&BoxMetrics, Gauges<'_>)], leader: bool) -> String {
     family(&mut out, "ork_reconcile_total", "counter", "Reconciles finished, by result.");
     for (m, g) in boxes {
         let crd = label(g.crd);
-        for (result, c) in [("success", &m.success), ("error", &m.error), ("denied", &m.denied)] {
+        for (result, c) in [("success", &m.success), ("error", &m.error), ("denied", &m.denied), ("gated", &m.gated)] {
             let _ = writeln!(out, "ork_reconcile_total{{crd=\"{crd}\",result=\"{result}\"}} {}", c.load(Ordering::Relaxed));
         }
     }
@@ -109,12 +115,13 @@ pub fn render(boxes: &[(&BoxMetrics, Gauges<'_>)], leader: bool) -> String {
         let _ = writeln!(out, "ork_reconcile_duration_seconds_count{{crd=\"{crd}\"}} {count}");
     }
     type Gauge = fn(&BoxMetrics, &Gauges<'_>) -> i64;
-    let gauges: [(&str, &str, Gauge); 5] = [
+    let gauges: [(&str, &str, Gauge); 6] = [
         ("ork_queue_depth", "Keys waiting in the OperatorBox queue.", |_, g| g.queue_depth as i64),
         ("ork_workers", "Configured workers.", |_, g| g.workers as i64),
         ("ork_workers_busy", "Workers processing an item now.", |m, _| m.busy_now()),
         ("ork_resources", "CRs in the OperatorBox's watch cache.", |_, g| g.resources as i64),
         ("ork_crd_healthy", "1 when the OperatorBox is healthy.", |_, g| i64::from(g.healthy)),
+        ("ork_paused_resources", "CRs whose reconciling is paused by the orkestra.orkspace.io/paused annotation.", |_, g| g.paused as i64),
     ];
     for (name, help, value) in gauges {
         family(&mut out, name, "gauge", help);
@@ -135,7 +142,7 @@ mod tests {
         m.observe(Result::Success, false, Duration::from_millis(3));
         m.observe(Result::Error, true, Duration::from_millis(30));
         m.observe(Result::Denied, false, Duration::from_secs(60));
-        let g = Gauges { crd: "web\"site", queue_depth: 4, workers: 2, resources: 9, healthy: true };
+        let g = Gauges { crd: "web\"site", queue_depth: 4, workers: 2, resources: 9, healthy: true, paused: 0 };
         let text = render(&[(&m, g)], true);
         assert_eq!(text.matches("# TYPE ork_reconcile_total counter").count(), 1);
         assert!(text.contains("ork_reconcile_total{crd=\"web\\\"site\",result=\"error\"} 1"), "{text}");

@@ -10,13 +10,14 @@ use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
+use katalog::model::crd::WatchOn;
 use katalog::model::crd::{CrdEntry, Dependency};
 use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, label_value};
 use katalog::template::Rng;
 use kube::api::DynamicObject;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -155,6 +156,14 @@ pub struct OperatorBox {
     health: Health,
     metrics: BoxMetrics,
     keys: Mutex<BTreeSet<ObjectKey>>,
+    /// The sentinels of the changes queued for each key and not yet reconciled: one entry (the
+    /// OR of the coalesced changes), or with `reconcileGate.eventAware` one entry per change,
+    /// each reconciled on its own. A key queued by a resync or an observed object has none.
+    pending: Mutex<Pending>,
+    /// CRs carrying the pause annotation.
+    paused: Mutex<BTreeSet<ObjectKey>>,
+    /// The templates (enqueueGate and `keyFrom` are evaluated in the watch path).
+    templates: &'static katalog::template::TemplateSet,
     /// Why the box is not running yet (its CRD is not served, a dependency not there).
     waiting: Mutex<Option<String>>,
     synced: watch::Sender<bool>,
@@ -189,6 +198,8 @@ pub struct BoxStatus {
     pub queue_depth: usize,
     /// CRs in the watch cache.
     pub resources: usize,
+    /// CRs paused by the annotation `orkestra.orkspace.io/paused: "true"`.
+    pub paused: usize,
     /// The namespace watched, when only one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch_namespace: Option<String>,
@@ -220,6 +231,18 @@ impl OperatorBox {
             health: Health::new(settings.failure_threshold),
             metrics: BoxMetrics::default(),
             keys: Mutex::new(BTreeSet::new()),
+            pending: Mutex::new(Pending {
+                event_aware: entry
+                    .operator_box
+                    .as_ref()
+                    .and_then(|o| o.pre_reconcile.as_ref())
+                    .and_then(|p| p.reconcile_gate.as_ref())
+                    .and_then(|g| g.event_aware)
+                    .unwrap_or(false),
+                changes: HashMap::new(),
+            }),
+            paused: Mutex::new(BTreeSet::new()),
+            templates,
             waiting: Mutex::new(None),
             synced,
             settings,
@@ -264,6 +287,7 @@ impl OperatorBox {
             workers_busy: self.metrics.busy_now(),
             queue_depth: self.queue.len(),
             resources: self.keys.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            paused: self.paused.lock().unwrap_or_else(|p| p.into_inner()).len(),
             watch_namespace: self.settings.watch_namespace.clone(),
             depends_on: self.entry.depends_on.iter().map(|d| d.name.as_str().to_string()).collect(),
         }
@@ -276,7 +300,8 @@ impl OperatorBox {
             queue_depth: self.queue.len(),
             workers: self.settings.workers,
             resources: self.keys.lock().unwrap_or_else(|p| p.into_inner()).len(),
-            healthy: self.health.snapshot().state == State::Healthy,
+            healthy: matches!(self.health.snapshot().state, State::Healthy | State::Gated),
+            paused: self.paused.lock().unwrap_or_else(|p| p.into_inner()).len(),
         };
         (&self.metrics, g)
     }
@@ -330,6 +355,22 @@ impl OperatorBox {
         for child in self.reconciler.child_resources().to_vec() {
             watches.spawn(self.clone().watch_children(client.clone(), child));
         }
+        for target in self.cross_resources() {
+            watches.spawn(self.clone().watch_cross(client.clone(), target));
+        }
+        if let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) {
+            for (i, w) in obs.watch.iter().enumerate() {
+                match katalog::observe::watch_resource(self.katalog, w) {
+                    Ok(r) => {
+                        watches.spawn(self.clone().watch_kind(client.clone(), i, r));
+                    }
+                    Err(e) => tracing::warn!(crd = %self.name, "observe.watch[{i}]: {e}; not watched"),
+                }
+            }
+            if !obs.events.is_empty() {
+                watches.spawn(self.clone().watch_events(client.clone()));
+            }
+        }
         watches.spawn(self.clone().resync());
         let mut workers = JoinSet::new();
         for id in 0..self.settings.workers {
@@ -354,6 +395,47 @@ impl OperatorBox {
         tracing::info!(crd = %self.name, "OperatorBox stopped");
     }
 
+    /// Queues `key` for a change with `sentinels` (merged into what is pending for it).
+    fn enqueue_change(&self, key: ObjectKey, sentinels: &BTreeMap<String, bool>) {
+        if !self.admits(&key) {
+            return;
+        }
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(&key, sentinels);
+        self.enqueue(key);
+    }
+
+    /// `preReconcile.enqueueGate` on a changed CR: false drops the change silently.
+    fn enqueue_gate_passes(&self, obj: &DynamicObject, sentinels: &BTreeMap<String, bool>) -> bool {
+        let cr = serde_json::to_value(obj).unwrap_or_default();
+        match self.reconciler.enqueue_gate(&cr, sentinels, katalog::time::unix_now()) {
+            None => true,
+            Some(why) => {
+                tracing::debug!(crd = %self.name, name = obj.metadata.name.as_deref().unwrap_or_default(), "dropped: {why}");
+                false
+            }
+        }
+    }
+
+    /// Every key of this box in namespace `ns` (every key when `ns` is `None`).
+    fn keys_in(&self, ns: Option<&str>) -> Vec<ObjectKey> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter().filter(|k| ns.is_none() || k.namespace.as_deref() == ns || k.namespace.is_none()).cloned().collect()
+    }
+
+    /// The resources `observe.cross` reads (distinct).
+    fn cross_resources(&self) -> Vec<ApiResource> {
+        let mut out: Vec<ApiResource> = Vec::new();
+        let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return out };
+        for c in &obs.cross {
+            if let Some(r) = katalog::observe::cross_resource(self.katalog, c)
+                && !out.iter().any(|o| o.group == r.group && o.plural == r.plural)
+            {
+                out.push(r);
+            }
+        }
+        out
+    }
+
     fn enqueue(&self, key: ObjectKey) {
         if !self.admits(&key) {
             return;
@@ -375,8 +457,9 @@ impl OperatorBox {
         }
         let mut relisting: Option<BTreeSet<ObjectKey>> = None;
         // What each CR looked like when it was last queued: a change of status alone (most often
-        // our own status patch) does not queue it again.
-        let mut seen: std::collections::HashMap<ObjectKey, u64> = std::collections::HashMap::new();
+        // our own status patch) does not queue it again. Its metadata gives the sentinels of
+        // the next change.
+        let mut seen: HashMap<ObjectKey, (u64, serde_json::Value)> = HashMap::new();
         let mut stream = watcher(api, config).default_backoff().boxed();
         loop {
             match stream.try_next().await {
@@ -387,11 +470,22 @@ impl OperatorBox {
                             if let Some(r) = relisting.as_mut() {
                                 r.insert(k.clone());
                             }
-                            if seen.insert(k.clone(), fingerprint(&obj)) != Some(fingerprint(&obj)) {
+                            self.track_paused(&k, &obj);
+                            let fp = fingerprint(&obj);
+                            let meta = sentinel_view(&obj);
+                            let before = seen.insert(k.clone(), (fp, meta.clone()));
+                            let sentinels = match &before {
+                                Some((old, _)) if *old == fp => katalog::observe::no_change(),
                                 // New or changed while unwatched: a failing key retries at once.
+                                Some((_, old)) => katalog::observe::sentinels(Some(old), &meta),
+                                None => katalog::observe::sentinels(None, &meta),
+                            };
+                            if before.as_ref().is_none_or(|(old, _)| *old != fp) {
                                 self.queue.forget(&k);
                             }
-                            self.enqueue(k);
+                            if self.enqueue_gate_passes(&obj, &sentinels) {
+                                self.enqueue_change(k, &sentinels);
+                            }
                         }
                     }
                     watcher::Event::InitDone => {
@@ -404,12 +498,18 @@ impl OperatorBox {
                     watcher::Event::Apply(obj) => {
                         if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
+                            self.track_paused(&k, &obj);
                             let fp = fingerprint(&obj);
-                            if seen.insert(k.clone(), fp) != Some(fp) {
+                            let meta = sentinel_view(&obj);
+                            let before = seen.insert(k.clone(), (fp, meta.clone()));
+                            if before.as_ref().is_none_or(|(old, _)| *old != fp) {
                                 // The CR itself changed (spec, labels, deletion…): the user may
                                 // have fixed what failed, so its backoff ends.
+                                let sentinels = katalog::observe::sentinels(before.as_ref().map(|(_, m)| m), &meta);
                                 self.queue.forget(&k);
-                                self.enqueue(k);
+                                if self.enqueue_gate_passes(&obj, &sentinels) {
+                                    self.enqueue_change(k, &sentinels);
+                                }
                             }
                         }
                     }
@@ -417,6 +517,7 @@ impl OperatorBox {
                         if let Some(k) = key_of(&obj) {
                             seen.remove(&k);
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
+                            self.paused.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
                         }
                     }
                 },
@@ -443,6 +544,155 @@ impl OperatorBox {
                 Ok(Some(_)) => {}
                 Ok(None) => return,
                 Err(e) => tracing::debug!(crd = %self.name, "watch of {}: {e}; retrying with backoff", child.plural),
+            }
+        }
+    }
+
+    /// Counts `k` as paused or not, from its annotations.
+    fn track_paused(&self, k: &ObjectKey, obj: &DynamicObject) {
+        let paused = obj.metadata.annotations.as_ref().and_then(|a| a.get(katalog::observe::ANNOTATION_PAUSED)).is_some_and(|v| v == "true");
+        let mut set = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        if paused {
+            set.insert(k.clone());
+        } else {
+            set.remove(k);
+        }
+    }
+
+    /// A watch of a CRD this box reads with `observe.cross`: a change of one of its objects
+    /// queues this box's CRs in the object's namespace (every CR when either side is
+    /// cluster-scoped). Which CR reads which object depends on templates over each CR, so the
+    /// box re-queues every candidate rather than guess.
+    async fn watch_cross(self: Arc<Self>, client: kube::Client, target: ApiResource) {
+        let api = dynamic_api(client, &target, None);
+        let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+        let mut versions: HashMap<(Option<String>, String), Option<String>> = HashMap::new();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))) => {
+                    // Only a change of what a cross read shows counts: spec, status, labels.
+                    let id = (obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default());
+                    let version = Some(format!("{:?}{:?}", obj.data.get("spec"), obj.data.get("status"))).map(|v| format!("{v}{:?}", obj.metadata.labels));
+                    if versions.insert(id, version.clone()) == Some(version) {
+                        continue;
+                    }
+                    self.requeue_readers(obj.metadata.namespace.as_deref(), &target);
+                }
+                Ok(Some(watcher::Event::Delete(obj))) => {
+                    versions.remove(&(obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    self.requeue_readers(obj.metadata.namespace.as_deref(), &target);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return,
+                Err(e) => tracing::debug!(crd = %self.name, "watch of {}: {e}; retrying with backoff", target.plural),
+            }
+        }
+    }
+
+    fn requeue_readers(&self, ns: Option<&str>, target: &ApiResource) {
+        let scope = if target.namespaced && self.resource().namespaced { ns } else { None };
+        for k in self.keys_in(scope) {
+            self.enqueue(k);
+        }
+    }
+
+    /// The CR a watched object's change is for: `keyFrom`, else its controller owner of this
+    /// box's kind; `None`: every CR.
+    fn key_for(&self, key_from: Option<&katalog::model::crd::KeyFrom>, obj: &DynamicObject) -> Option<ObjectKey> {
+        if let Some(k) = key_from {
+            let value = serde_json::to_value(obj).unwrap_or_default();
+            let mut ev = katalog::rules::Evaluator::new(self.templates, katalog::time::unix_now(), Rng::Os);
+            let (namespace, name) = katalog::observe::key_from(&mut ev, k, &value)?;
+            return Some(ObjectKey { namespace: if self.resource().namespaced { namespace } else { None }, name });
+        }
+        owner(obj, self.resource())
+    }
+
+    /// `observe.watch[index]`: a change of a watched object queues the CR it is for, or every
+    /// CR of the box.
+    async fn watch_kind(self: Arc<Self>, client: kube::Client, index: usize, resource: ApiResource) {
+        let Some(w) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).and_then(|o| o.watch.get(index)) else { return };
+        let ns = w.namespace.as_ref().map(|n| n.value.clone()).filter(|_| resource.namespaced);
+        let api = dynamic_api(client, &resource, ns.as_deref());
+        let mut config = watcher::Config::default();
+        if let Some(n) = &w.name {
+            config = config.fields(&format!("metadata.name={}", n.as_str()));
+        }
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        let mut known: BTreeSet<(Option<String>, String)> = BTreeSet::new();
+        loop {
+            let (obj, change) = match stream.try_next().await {
+                Ok(Some(watcher::Event::InitApply(obj))) => {
+                    known.insert((obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    continue;
+                }
+                Ok(Some(watcher::Event::Apply(obj))) => {
+                    let fresh = known.insert((obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    (obj, if fresh { WatchOn::Create } else { WatchOn::Update })
+                }
+                Ok(Some(watcher::Event::Delete(obj))) => {
+                    known.remove(&(obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    (obj, WatchOn::Delete)
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(crd = %self.name, "observe.watch[{index}] of {}: {e}; retrying with backoff", resource.plural);
+                    continue;
+                }
+            };
+            if !katalog::observe::reacts(&w.on, change) {
+                continue;
+            }
+            match self.key_for(w.key_from.as_ref(), &obj) {
+                Some(k) => self.enqueue(k),
+                None if w.key_from.is_some() => {}
+                None => self.keys_in(None).into_iter().for_each(|k| self.enqueue(k)),
+            }
+        }
+    }
+
+    /// `observe.events`: an Event matching an entry queues the CR it is for (`keyFrom`, else the
+    /// object it is about when that is one of this box's CRs or owned by one), or every CR.
+    async fn watch_events(self: Arc<Self>, client: kube::Client) {
+        let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return };
+        let resource = katalog::observe::events_resource();
+        let api = dynamic_api(client, &resource, None);
+        let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+        let own = self.resource().clone();
+        loop {
+            let (obj, change) = match stream.try_next().await {
+                Ok(Some(watcher::Event::Apply(obj))) => (obj, WatchOn::Create),
+                Ok(Some(watcher::Event::Delete(obj))) => (obj, WatchOn::Delete),
+                Ok(Some(_)) => continue,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(crd = %self.name, "observe.events: {e}; retrying with backoff");
+                    continue;
+                }
+            };
+            let event = serde_json::to_value(&obj).unwrap_or_default();
+            for (_, w) in obs.events.iter() {
+                if !katalog::observe::reacts(&w.on, change) || !katalog::observe::event_matches(w, &event) {
+                    continue;
+                }
+                let about = || {
+                    let r = event.get("regarding")?;
+                    let s = |f: &str| r.get(f).and_then(serde_json::Value::as_str);
+                    (s("kind") == Some(own.kind.as_str()) && s("apiVersion") == Some(own.api_version().as_str())).then(|| ObjectKey {
+                        namespace: s("namespace").map(str::to_string).filter(|_| own.namespaced),
+                        name: s("name").unwrap_or_default().to_string(),
+                    })
+                };
+                let key = match &w.key_from {
+                    Some(_) => self.key_for(w.key_from.as_ref(), &obj),
+                    None => about(),
+                };
+                match key {
+                    Some(k) => self.enqueue(k),
+                    None if w.key_from.is_some() => {}
+                    None => self.keys_in(None).into_iter().for_each(|k| self.enqueue(k)),
+                }
             }
         }
     }
@@ -478,10 +728,19 @@ impl OperatorBox {
             self.metrics.busy(1);
             let started = Instant::now();
             let ctx = Ctx { now: katalog::time::unix_now(), rng: Rng::Os };
-            let outcome = crate::serve::panic::catch(self.reconciler.reconcile(&cluster, key.namespace.as_deref(), &key.name, &ctx)).await;
+            // One change's sentinels (eventAware: the oldest; more left: the key comes back).
+            let (sentinels, more) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take(&key);
+            let outcome = crate::serve::panic::catch(self.reconciler.reconcile_event(&cluster, key.namespace.as_deref(), &key.name, &ctx, &sentinels)).await;
             let took = started.elapsed();
             match outcome {
-                Ok(Outcome::Done) => {
+                Ok(Outcome::Gated(why)) => {
+                    // Dropped, not failed: a change of the CR or of what it observes queues it again.
+                    self.health.gated(&why);
+                    self.metrics.observe(metrics::Result::Gated, false, took);
+                    self.queue.forget(&key);
+                    tracing::debug!(crd = %self.name, key = %key, "gated: {why}");
+                }
+                Ok(Outcome::Done | Outcome::Paused) => {
                     self.health.success();
                     self.metrics.observe(metrics::Result::Success, false, took);
                     self.queue.forget(&key);
@@ -514,6 +773,9 @@ impl OperatorBox {
                 }
             }
             self.queue.done(&key);
+            if more {
+                self.queue.add(key.clone());
+            }
             self.metrics.busy(-1);
         }
     }
@@ -541,6 +803,45 @@ fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
     let name = labels.get(LABEL_OWNER)?.clone();
     let namespace = if own.namespaced { labels.get(LABEL_OWNER_NAMESPACE).cloned().or_else(|| obj.metadata.namespace.clone()) } else { None };
     Some(ObjectKey { namespace, name })
+}
+
+/// The sentinels of the changes queued per key and not yet reconciled.
+#[derive(Debug)]
+struct Pending {
+    /// `reconcileGate.eventAware`: one entry per change instead of one per key.
+    event_aware: bool,
+    changes: HashMap<ObjectKey, std::collections::VecDeque<BTreeMap<String, bool>>>,
+}
+
+impl Pending {
+    /// Records a change of `key`: OR-ed into the pending one, or (eventAware) queued behind it.
+    fn push(&mut self, key: &ObjectKey, sentinels: &BTreeMap<String, bool>) {
+        let queue = self.changes.entry(key.clone()).or_default();
+        match queue.back_mut() {
+            Some(last) if !self.event_aware => katalog::observe::merge_sentinels(last, sentinels),
+            _ => queue.push_back(sentinels.clone()),
+        }
+    }
+
+    /// The sentinels to reconcile `key` with (no change recorded: all false) and whether more
+    /// changes of it wait (the key must be queued again).
+    fn take(&mut self, key: &ObjectKey) -> (BTreeMap<String, bool>, bool) {
+        let next = self.changes.get_mut(key).and_then(|q| q.pop_front());
+        let more = self.changes.get(key).is_some_and(|q| !q.is_empty());
+        if !more {
+            self.changes.remove(key);
+        }
+        (next.unwrap_or_else(katalog::observe::no_change), more)
+    }
+}
+
+/// The metadata sentinels are computed from (`katalog::observe::sentinels`).
+fn sentinel_view(obj: &DynamicObject) -> serde_json::Value {
+    let m = &obj.metadata;
+    serde_json::json!({"metadata": {
+        "generation": m.generation, "labels": m.labels, "annotations": m.annotations, "finalizers": m.finalizers,
+        "ownerReferences": m.owner_references, "namespace": m.namespace, "uid": m.uid, "deletionTimestamp": m.deletion_timestamp,
+    }})
 }
 
 /// What of a CR a reconcile depends on besides its status: generation (the spec), labels,
@@ -593,6 +894,31 @@ mod tests {
         let watch = settings(&k, k.crds().get("web").expect("entry web"), Defaults::default()).watch_namespace;
         let _ = std::fs::remove_dir_all(&dir);
         watch
+    }
+
+    #[test]
+    fn coalesced_changes_or_their_sentinels_and_event_aware_ones_stay_apart() {
+        let key = ObjectKey { namespace: Some("default".into()), name: "w".into() };
+        let one = |s: &str| {
+            let mut m = katalog::observe::no_change();
+            m.insert(s.to_string(), true);
+            m
+        };
+        let mut p = Pending { event_aware: false, changes: HashMap::new() };
+        p.push(&key, &one("labelsChanged"));
+        p.push(&key, &one("generationChanged"));
+        let (s, more) = p.take(&key);
+        assert!(s["labelsChanged"] && s["generationChanged"] && !more, "OR-ed into one reconcile");
+        let (s, more) = p.take(&key);
+        assert!(s.values().all(|v| !v) && !more, "nothing pending: a resync's sentinels");
+
+        let mut p = Pending { event_aware: true, changes: HashMap::new() };
+        p.push(&key, &one("labelsChanged"));
+        p.push(&key, &one("generationChanged"));
+        let (s, more) = p.take(&key);
+        assert!(s["labelsChanged"] && !s["generationChanged"] && more, "eventAware: the first change alone, the key comes back");
+        let (s, more) = p.take(&key);
+        assert!(s["generationChanged"] && !s["labelsChanged"] && !more);
     }
 
     /// A kind the crdFile declares cluster-scoped has no namespace to watch, even when the

@@ -221,5 +221,5 @@ fn every_demo_e2e_document_is_valid() {
             }
         }
     }
-    assert_eq!(n, 10, "every demo has an e2e.yaml");
+    assert_eq!(n, 11, "every demo has an e2e.yaml");
 }

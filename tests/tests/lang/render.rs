@@ -90,7 +90,9 @@ fn now() -> i64 {
 #[test]
 fn status_fields_apply_in_order_with_types_and_clear_on_false() {
     let (k, set) = setup();
-    let out = render(&k, &set, Request { crd: "site", cr: &cr(true), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "site", cr: &cr(true), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     let s = &out.status;
     assert_eq!(s["phase"], "Running", "the last matching entry wins");
     assert_eq!(s["host"]["name"], "blog.example", "dot paths nest");
@@ -103,7 +105,9 @@ fn status_fields_apply_in_order_with_types_and_clear_on_false() {
     assert_eq!(s["observedGeneration"], 4);
     assert_eq!(s["conditions"][0]["type"], "Ready");
     assert_eq!(s["conditions"][0]["observedGeneration"], 4);
-    let out = render(&k, &set, Request { crd: "site", cr: &cr(false), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "site", cr: &cr(false), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     assert_eq!(out.status["phase"], "Pending");
     assert_eq!(out.status["note"], "set");
 }
@@ -116,7 +120,28 @@ fn last_transition_time_is_kept_when_nothing_changed() {
         {"type": "Ready", "status": "True", "reason": "ReconcileSucceeded", "lastTransitionTime": "2026-01-01T00:00:00Z"},
         {"type": "ValidationFailed", "status": "True", "reason": "DenyRuleViolation", "lastTransitionTime": "2026-01-01T00:00:00Z"}
     ]});
-    let out = render(&k, &set, Request { crd: "site", cr: &stored, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    // Every child exists and is ready: Ready stays True.
+    let first =
+        render(&k, &set, Request { crd: "site", cr: &stored, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
+    assert_eq!(first.status["conditions"][0]["reason"], "ChildrenNotReady", "nothing exists yet");
+    let observed: Vec<Value> = first
+        .children
+        .iter()
+        .map(|c| {
+            let mut m = c.manifest.clone();
+            let replicas = m.pointer("/spec/replicas").cloned().unwrap_or(json!(1));
+            m["status"] = json!({"readyReplicas": replicas, "conditions": [{"type": "Complete", "status": "True"}, {"type": "Ready", "status": "True"}]});
+            m
+        })
+        .collect();
+    let out = render(
+        &k,
+        &set,
+        Request { crd: "site", cr: &stored, observed: &observed, others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null },
+    )
+    .unwrap();
+    assert_eq!(out.status["conditions"][0]["status"], "True", "{:?}", out.not_ready);
     assert_eq!(out.status["conditions"][0]["lastTransitionTime"], "2026-01-01T00:00:00Z");
     assert_eq!(out.status["conditions"][1]["lastTransitionTime"], "2026-11-22T10:00:00Z", "status changed: new time");
 }
@@ -124,7 +149,9 @@ fn last_transition_time_is_kept_when_nothing_changed() {
 #[test]
 fn gates_owners_and_flags() {
     let (k, set) = setup();
-    let out = render(&k, &set, Request { crd: "site", cr: &cr(false), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "site", cr: &cr(false), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     let sources: Vec<&str> = out.children.iter().map(|c| c.source.as_str()).collect();
     assert_eq!(sources, ["onCreate.secrets[0]", "onCreate.clusterRoles[0]", "onReconcile.custom[0]"], "gated-off child is not desired");
     let secret = &out.children[0];
@@ -152,22 +179,29 @@ fn on_delete_renders_only_while_deleting() {
     let (k, set) = setup();
     let mut deleting = cr(true);
     deleting["metadata"]["deletionTimestamp"] = json!("2026-11-22T09:00:00Z");
-    let out = render(&k, &set, Request { crd: "site", cr: &deleting, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "site", cr: &deleting, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     let delete: Vec<(&str, Option<usize>)> = out.children.iter().filter(|c| c.block == Block::OnDelete).map(|c| (c.source.as_str(), c.group)).collect();
     assert_eq!(delete, [("onDelete.groups[0].jobs[0]", Some(0)), ("onDelete.groups[1].configMaps[0]", Some(1))]);
     let job = &out.children.iter().find(|c| c.source == "onDelete.groups[0].jobs[0]").unwrap().manifest;
     assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["args"], json!(["blog"]));
     assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], "Never");
-    let out = render(&k, &set, Request { crd: "site", cr: &cr(true), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "site", cr: &cr(true), observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     assert!(out.children.iter().all(|c| c.block != Block::OnDelete));
 }
 
 #[test]
 fn unknown_crd_and_non_object_cr_are_errors() {
     let (k, set) = setup();
-    let e = render(&k, &set, Request { crd: "nope", cr: &cr(true), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap_err();
+    let e = render(&k, &set, Request { crd: "nope", cr: &cr(true), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+        .unwrap_err();
     assert!(e.to_string().contains("no CRD entry named `nope` (known: site)"), "{e}");
-    let e = render(&k, &set, Request { crd: "site", cr: &json!([1]), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap_err();
+    let e =
+        render(&k, &set, Request { crd: "site", cr: &json!([1]), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap_err();
     assert!(e.to_string().contains("not an object"), "{e}");
 }
 
@@ -178,18 +212,21 @@ fn objects_the_api_server_would_refuse_are_render_errors() {
     let (k, set) = setup();
     let mut long = cr(true);
     long["metadata"]["name"] = json!("x".repeat(250));
-    let e = render(&k, &set, Request { crd: "site", cr: &long, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap_err();
+    let e = render(&k, &set, Request { crd: "site", cr: &long, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+        .unwrap_err();
     assert_eq!(e.failure, katalog::render::RenderFailure::InvalidObject);
     // `<name>-pw` is 253 characters, the most a Secret name may have; `<name>-cert` is 255.
     assert_eq!((e.crd.as_str(), e.resource.as_str()), ("site", "onReconcile.custom[0]"), "{e}");
     assert!(e.message.contains("metadata.name: Invalid value") && e.message.contains("must be no more than 253 characters"), "{e}");
     let mut bad = cr(true);
     bad["metadata"]["name"] = json!("Blog");
-    let e = render(&k, &set, Request { crd: "site", cr: &bad, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) }).unwrap_err();
+    let e = render(&k, &set, Request { crd: "site", cr: &bad, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+        .unwrap_err();
     assert_eq!((e.resource.as_str(), e.failure), ("cr", katalog::render::RenderFailure::InvalidObject), "{e}");
     // A custom kind's spec is its CRD schema's business, not checked here.
     let mut broken = cr(true);
     broken["spec"]["host"] = json!("Not A Host");
-    let e = render(&k, &set, Request { crd: "site", cr: &broken, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1) });
+    let e =
+        render(&k, &set, Request { crd: "site", cr: &broken, observed: &[], others: &[], now: now(), rng: Rng::Seeded(1), cross: &serde_json::Value::Null });
     assert!(e.is_ok(), "a custom kind's spec is not checked: {e:?}");
 }

@@ -111,8 +111,20 @@ fn the_schema_of_the_crd_file_marks_fields_sensitive() {
 fn a_denied_cr_reports_which_fields_failed_but_no_sensitive_value() {
     let dir = common::Dir::new("sensitive-deny");
     let (k, set) = setup(&dir);
-    let out =
-        render(&k, &set, Request { crd: "vault", cr: &cr(PASSWORD, CODE, "x1", "normal"), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap();
+    let out = render(
+        &k,
+        &set,
+        Request {
+            crd: "vault",
+            cr: &cr(PASSWORD, CODE, "x1", "normal"),
+            observed: &[],
+            others: &[],
+            now: 0,
+            rng: Rng::Seeded(1),
+            cross: &serde_json::Value::Null,
+        },
+    )
+    .unwrap();
     assert!(out.denied());
     let by_field = |f: &str| out.violations.iter().find(|v| v.field == f).unwrap();
     // By name, with the interpolated value scrubbed from the message.
@@ -142,7 +154,8 @@ fn status_fields_warnings_and_render_errors_are_scrubbed() {
     let dir = common::Dir::new("sensitive-status");
     let (k, set) = setup(&dir);
     let good = cr(GOOD_PASSWORD, GOOD_CODE, "1", "normal");
-    let out = render(&k, &set, Request { crd: "vault", cr: &good, observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap();
+    let out = render(&k, &set, Request { crd: "vault", cr: &good, observed: &[], others: &[], now: 0, rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+        .unwrap();
     assert!(!out.denied(), "{:?}", out.violations);
     assert_eq!(out.status["echo"], "pw=[redacted] code=[redacted]");
     assert!(out.warnings.iter().any(|w| w.contains("\"[redacted]\" is not an integer")), "{:?}", out.warnings);
@@ -153,9 +166,20 @@ fn status_fields_warnings_and_render_errors_are_scrubbed() {
     assert_eq!(out.redactor.scrub(&format!("x {generated} y")), "x [redacted] y");
     assert!(!format!("{secret:?}").contains(&generated), "a child's Debug leaves its manifest out: {secret:?}");
 
-    let err =
-        render(&k, &set, Request { crd: "vault", cr: &cr(GOOD_PASSWORD, GOOD_CODE, "1", "broken"), observed: &[], others: &[], now: 0, rng: Rng::Seeded(1) })
-            .unwrap_err();
+    let err = render(
+        &k,
+        &set,
+        Request {
+            crd: "vault",
+            cr: &cr(GOOD_PASSWORD, GOOD_CODE, "1", "broken"),
+            observed: &[],
+            others: &[],
+            now: 0,
+            rng: Rng::Seeded(1),
+            cross: &serde_json::Value::Null,
+        },
+    )
+    .unwrap_err();
     assert!(err.message.contains("rendered to \"[redacted]\", which is not an integer"), "{err}");
     assert_clean("render error", &err.to_string());
 }
@@ -168,7 +192,9 @@ fn values_read_from_observed_secrets_are_scrubbed() {
                           "data": {"generated": base64_encode(b"observed-generated-value")}});
     let mut c = cr(GOOD_PASSWORD, GOOD_CODE, "1", "normal");
     c["spec"]["size"] = json!("observed-generated-value");
-    let out = render(&k, &set, Request { crd: "vault", cr: &c, observed: &[observed], others: &[], now: 0, rng: Rng::Seeded(1) }).unwrap();
+    let out =
+        render(&k, &set, Request { crd: "vault", cr: &c, observed: &[observed], others: &[], now: 0, rng: Rng::Seeded(1), cross: &serde_json::Value::Null })
+            .unwrap();
     let size = out.violations.iter().find(|v| v.field == "spec.size").unwrap();
     assert_eq!(size.got(), "(got \"[redacted]\")", "a Secret's value never shows, whatever field holds it");
 }

@@ -77,7 +77,14 @@ fn simulate_file(d: &mut Doc, f: &FileRun) {
                 i = j + 1;
                 continue;
             }
-            d.push(format!("    cycle {}: {}", c.cycle, c.outcome));
+            if c.outcome.starts_with("gated") {
+                d.push(toned("    ", Tone::Warn, format!("cycle {}: {}", c.cycle, c.outcome)));
+            } else {
+                d.push(format!("    cycle {}: {}", c.cycle, c.outcome));
+            }
+            for p in &c.peers {
+                d.push(toned("      ", Tone::Dim, format!("observed {p}")));
+            }
             for w in writes(run, i) {
                 d.push(format!("      {w}"));
             }

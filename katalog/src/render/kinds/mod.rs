@@ -180,7 +180,19 @@ impl<'a> Renderer<'_, 'a> {
             super::invalid::check(self.crd, &source, &manifest, false)?;
             let once = common.once.unwrap_or(false) && blk == Block::OnCreate && common.reconcile != Some(true);
             let drift_correct = blk == Block::OnReconcile || common.reconcile == Some(true);
-            self.children.push(Child { block: blk, kind, source, drift_correct, once, group, manifest });
+            self.children.push(Child {
+                block: blk,
+                kind,
+                source,
+                drift_correct,
+                once,
+                group,
+                manifest,
+                id: common.id.as_ref().map(|i| i.value.clone()),
+                depends_on: common.depends_on.iter().map(|d| d.value.clone()).collect(),
+                ready_when: common.ready_when.clone(),
+                waiting_for: Vec::new(),
+            });
         }
         Ok(())
     }

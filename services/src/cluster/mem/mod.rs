@@ -8,7 +8,10 @@
 //! collection (background, foreground, orphan), namespace lifecycle (no creates into a missing
 //! or terminating namespace; deleting a namespace deletes its contents), the status subresource
 //! (object writes ignore status, status writes ignore everything else), `generateName`, label and
-//! field selectors, and watches with ADDED/MODIFIED/DELETED from a resourceVersion. Every client
+//! field selectors, watches with ADDED/MODIFIED/DELETED from a resourceVersion, and field
+//! ownership (`metadata.managedFields`: every create, update and patch records its field manager,
+//! server-side apply refuses conflicts unless forced and removes what a manager no longer
+//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`). Every client
 //! request is recorded as an [`Op`] for assertions. It runs no controllers except the garbage
 //! collector and the namespace lifecycle; [`MemCluster::settle`] plays kubelet and the workload
 //! controllers on demand (Deployments and StatefulSets become ready, Jobs complete).
@@ -20,10 +23,15 @@ mod list;
 
 pub use list::{Continue, Page};
 
+use super::fields::{self, FieldSet, ManagedFields, Writer};
 use super::patch::apply_patch;
+use super::patch_schema::{Node, PatchSchema};
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
-use super::{ApiResource, Change, Cluster, ClusterError, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
+use super::{
+    ApiResource, Change, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, FieldError, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent,
+    WatchStream,
+};
 use katalog::time::format_rfc3339;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -338,6 +346,55 @@ enum Part {
     Status,
 }
 
+/// What a write does to `metadata.managedFields`.
+#[derive(Clone, Copy)]
+enum Track<'a> {
+    /// Nothing: a seeded object has no managers; a write keeps the entries it has.
+    Keep,
+    /// A create, update or non-apply patch by this manager (operation `Update`).
+    Update(&'a str),
+    /// A create by server-side apply by this manager (operation `Apply`).
+    Apply(&'a str),
+    /// The entries of the written object, computed by an apply already.
+    Given,
+}
+
+/// The schema of a kind for field tracking (custom kinds: none, maps granular, lists atomic).
+fn schema_root(r: &ApiResource) -> Result<Node<'static>> {
+    Ok(PatchSchema::builtin().map_err(|e| ClusterError::Other(e.to_string()))?.root(&r.api_version(), &r.kind).unwrap_or(Node::Unknown))
+}
+
+/// The fields of `obj` a write to `part` tracks: a write to the object leaves `status` to the
+/// status subresource (when the kind has one); a status write tracks only `status`.
+fn tracked(obj: &Value, kind: &Kind, part: Part) -> Result<FieldSet> {
+    let all = fields::fields_of(obj, schema_root(&kind.res)?);
+    let status = |p: &fields::Path| p.first() == Some(&fields::Step::Field("status".into()));
+    Ok(match part {
+        Part::Object if kind.status => all.into_iter().filter(|p| !status(p)).collect(),
+        Part::Object => all,
+        Part::Status => all.into_iter().filter(status).collect(),
+    })
+}
+
+fn subresource(part: Part) -> &'static str {
+    match part {
+        Part::Object => "",
+        Part::Status => "status",
+    }
+}
+
+/// The 409 of an apply that would change fields other managers own.
+fn apply_conflict(r: &ApiResource, name: &str, conflicts: &[fields::Conflict]) -> ClusterError {
+    ClusterError::ApplyConflict {
+        resource: r.plural.clone(),
+        name: name.to_string(),
+        conflicts: conflicts
+            .iter()
+            .map(|c| FieldConflict { manager: c.manager.clone(), api_version: c.api_version.clone(), field: fields::path_string(&c.path) })
+            .collect(),
+    }
+}
+
 impl MemCluster {
     /// An empty cluster serving every built-in resource of `katalog::kinds` (and the add-ons it
     /// lists), with the namespaces `default`, `kube-system`, `kube-public` and
@@ -448,9 +505,9 @@ impl MemCluster {
         if r.namespaced && s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())).is_none() {
             let ns_res =
                 s.kinds.get(&(String::new(), "namespaces".into())).map(|k| k.res.clone()).ok_or_else(|| ClusterError::UnknownResource("namespaces".into()))?;
-            Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now)?;
+            Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now, Track::Keep)?;
         }
-        Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now)
+        Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now, Track::Keep)
     }
 
     /// One object, if it exists (not recorded as a client request).
@@ -464,7 +521,7 @@ impl MemCluster {
         self.store().objects.get(&(r.group.clone(), r.plural.clone())).map(|m| m.values().cloned().collect()).unwrap_or_default()
     }
 
-    fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str) -> Result<Value> {
+    fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str, track: Track<'_>) -> Result<Value> {
         let (gr, kind) = s.kind(r)?;
         let ns = Store::ns_key(&kind, ns)?;
         let Some(_) = obj.as_object() else { return Err(ClusterError::BadRequest("the body is not an object".into())) };
@@ -512,6 +569,9 @@ impl MemCluster {
         for k in ["resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] {
             m.remove(k);
         }
+        if !matches!(track, Track::Given) {
+            m.remove("managedFields");
+        }
         m.insert("name".into(), json!(name));
         if kind.res.namespaced {
             m.insert("namespace".into(), json!(ns));
@@ -533,6 +593,26 @@ impl MemCluster {
         }
         label_namespace_name(&gr, &mut o);
         validation::fold_string_data(r, &mut o);
+        let (manager, operation) = match track {
+            Track::Update(m) => (Some(m), fields::Operation::Update),
+            Track::Apply(m) => (Some(m), fields::Operation::Apply),
+            Track::Keep | Track::Given => (None, fields::Operation::Update),
+        };
+        if let Some(manager) = manager {
+            let api_version = kind.res.api_version();
+            let w = Writer { manager, subresource: "", api_version: &api_version, time: now };
+            let mut mf = ManagedFields::default();
+            let mut set = tracked(&o, &kind, Part::Object)?;
+            match operation {
+                fields::Operation::Update => mf.update(&w, None, &o, &FieldSet::new(), &set),
+                fields::Operation::Apply => {
+                    // An apply owns what it sent, not what the server set (the namespace label).
+                    set.retain(|p| fields::value_at(obj, p).is_some());
+                    mf.apply(&w, set, &[], &mut o)
+                }
+            }
+            mf.store(&mut o);
+        }
         let errs = validation::on_create(r, &o);
         if !errs.is_empty() {
             return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
@@ -546,12 +626,12 @@ impl MemCluster {
         Ok(s.put(&gr, key, o, true))
     }
 
-    fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part) -> Result<Value> {
+    fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>) -> Result<Value> {
         let now = self.now();
-        Self::write_in(&mut self.store(), &now, r, ns, obj, part)
+        Self::write_in(&mut self.store(), &now, r, ns, obj, part, track)
     }
 
-    fn write_in(s: &mut Store, now: &str, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part) -> Result<Value> {
+    fn write_in(s: &mut Store, now: &str, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>) -> Result<Value> {
         let (gr, kind) = s.kind(r)?;
         let nsk = Store::ns_key(&kind, ns)?;
         let name = meta(&obj, "name").unwrap_or_default();
@@ -622,6 +702,21 @@ impl MemCluster {
             }
         };
         meta_mut(&mut next).insert("resourceVersion".into(), json!(meta(&current, "resourceVersion").unwrap_or_default()));
+        // Ownership: what the request sends as managedFields is not taken (the API server keeps
+        // a client from rewriting them by accident); an apply has computed them already.
+        if !matches!(track, Track::Given) {
+            match current.pointer("/metadata/managedFields") {
+                Some(mf) => meta_mut(&mut next).insert("managedFields".into(), mf.clone()),
+                None => meta_mut(&mut next).remove("managedFields"),
+            };
+        }
+        if let Track::Update(manager) | Track::Apply(manager) = track {
+            let api_version = kind.res.api_version();
+            let w = Writer { manager, subresource: subresource(part), api_version: &api_version, time: now };
+            let mut mf = ManagedFields::of(&current);
+            mf.update(&w, Some(&current), &next, &tracked(&current, &kind, part)?, &tracked(&next, &kind, part)?);
+            mf.store(&mut next);
+        }
         if next == current {
             return Ok(current);
         }
@@ -644,17 +739,110 @@ impl MemCluster {
     }
 
     /// Reads, patches and writes under one lock, as the API server applies a patch atomically.
-    fn patch_in(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, part: Part) -> Result<Value> {
+    /// A non-apply patch is an `Update` by `manager`; an apply of a missing object creates it.
+    fn patch_in(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, part: Part, manager: &str) -> Result<Value> {
         let now = self.now();
         let mut s = self.store();
         let (gr, kind) = s.kind(r)?;
         let key = (Store::ns_key(&kind, ns)?, name.to_string());
-        let mut doc = s.get(&gr, &key).cloned().ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() })?;
-        apply_patch(&mut doc, patch, &kind.res)?;
+        let Some(live) = s.get(&gr, &key).cloned() else {
+            return match patch {
+                Patch::Apply { field_manager, config, .. } if part == Part::Object => {
+                    let mut obj = config.clone();
+                    if obj.is_object() {
+                        meta_mut(&mut obj).insert("name".into(), json!(name));
+                    }
+                    Self::create_in(&mut s, r, ns, &obj, &now, Track::Apply(field_manager))
+                }
+                _ => Err(ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
+            };
+        };
+        let (doc, track) = match patch {
+            Patch::Apply { .. } => (Self::applied_to(&kind, &live, patch, part, &now)?, Track::Given),
+            _ => {
+                let mut doc = live;
+                apply_patch(&mut doc, patch, &kind.res)?;
+                (doc, Track::Update(manager))
+            }
+        };
         if meta(&doc, "name").as_deref() != Some(name) {
             return Err(ClusterError::BadRequest("a patch cannot change metadata.name".into()));
         }
-        Self::write_in(&mut s, &now, r, ns, doc, part)
+        Self::write_in(&mut s, &now, r, ns, doc, part, track)
+    }
+
+    /// `live` after the server-side apply `patch`, with its managedFields: the configuration
+    /// merged, the fields the manager no longer applies removed (unless another manager owns
+    /// them), its entry recorded. A change of a field another manager owns is refused (409,
+    /// [`ClusterError::ApplyConflict`]) unless the apply is forced, which moves the field to it.
+    fn applied_to(kind: &Kind, live: &Value, patch: &Patch, part: Part, now: &str) -> Result<Value> {
+        let Patch::Apply { field_manager, config, force } = patch else {
+            let mut doc = live.clone();
+            apply_patch(&mut doc, patch, &kind.res)?;
+            return Ok(doc);
+        };
+        let mut merged = live.clone();
+        apply_patch(&mut merged, patch, &kind.res)?;
+        let api_version = config.get("apiVersion").and_then(Value::as_str).map_or_else(|| kind.res.api_version(), str::to_string);
+        let w = Writer { manager: field_manager, subresource: subresource(part), api_version: &api_version, time: now };
+        let applied = tracked(config, kind, part)?;
+        let mut mf = ManagedFields::of(live);
+        let conflicts = mf.conflicts(&w, &applied, live, &merged);
+        if !conflicts.is_empty() && !force {
+            return Err(apply_conflict(&kind.res, &meta(live, "name").unwrap_or_default(), &conflicts));
+        }
+        mf.apply(&w, applied, &conflicts, &mut merged);
+        mf.store(&mut merged);
+        Ok(merged)
+    }
+
+    /// The object a server-side apply would store, computed outside the store (the dev
+    /// cluster's admission webhooks and escalation checks see it first); store it with
+    /// [`MemCluster::update_applied`].
+    pub fn preview_apply(&self, r: &ApiResource, live: &Value, patch: &Patch, status: bool) -> Result<Value> {
+        let now = self.now();
+        let kind = { self.store().kind(r)?.1 };
+        // The request's version: the resource the caller names, which may not be the stored one.
+        let kind = Kind { res: r.clone(), status: kind.status };
+        Self::applied_to(&kind, live, patch, if status { Part::Status } else { Part::Object }, &now)
+    }
+
+    /// Stores an object [`MemCluster::preview_apply`] computed, its managedFields as they are.
+    pub fn update_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.store().record("patch", r, subresource(part), ns, meta(obj, "name").as_deref());
+        self.write(r, ns, obj.clone(), part, Track::Given)
+    }
+
+    /// CREATE by the field manager `manager` (the dev cluster passes each request's).
+    pub fn create_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
+        let now = self.now();
+        let mut s = self.store();
+        s.record("create", r, "", ns, meta(obj, "name").as_deref());
+        Self::create_in(&mut s, r, ns, obj, &now, Track::Update(manager))
+    }
+
+    /// CREATE by server-side apply of a missing object, by `manager`.
+    pub fn create_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
+        let now = self.now();
+        let mut s = self.store();
+        s.record("patch", r, "", ns, meta(obj, "name").as_deref());
+        Self::create_in(&mut s, r, ns, obj, &now, Track::Apply(manager))
+    }
+
+    /// UPDATE (PUT) of the object or (`status`) its status subresource by `manager`.
+    pub fn update_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.store().record("update", r, subresource(part), ns, meta(obj, "name").as_deref());
+        self.write(r, ns, obj.clone(), part, Track::Update(manager))
+    }
+
+    /// PATCH of the object or (`status`) its status subresource; a patch that is not an apply is
+    /// an `Update` by `manager`.
+    pub fn patch_by(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, manager: &str, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.store().record("patch", r, subresource(part), ns, Some(name));
+        self.patch_in(r, ns, name, patch, part, manager)
     }
 
     fn sync_get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Result<Value> {
@@ -674,7 +862,7 @@ impl MemCluster {
         let now = self.now();
         let mut s = self.store();
         s.record("create", r, "", ns, meta(obj, "name").as_deref());
-        Self::create_in(&mut s, r, ns, obj, &now)
+        Self::create_in(&mut s, r, ns, obj, &now, Track::Update(FIELD_MANAGER))
     }
 
     fn sync_delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<()> {
@@ -727,23 +915,19 @@ impl Cluster for MemCluster {
     }
 
     fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
-        self.store().record("update", r, "", ns, meta(obj, "name").as_deref());
-        ready(self.write(r, ns, obj.clone(), Part::Object))
+        ready(self.update_by(r, ns, obj, FIELD_MANAGER, false))
     }
 
     fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
-        self.store().record("patch", r, "", ns, Some(name));
-        ready(self.patch_in(r, ns, name, patch, Part::Object))
+        ready(self.patch_by(r, ns, name, patch, FIELD_MANAGER, false))
     }
 
     fn update_status(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
-        self.store().record("update", r, "status", ns, meta(obj, "name").as_deref());
-        ready(self.write(r, ns, obj.clone(), Part::Status))
+        ready(self.update_by(r, ns, obj, FIELD_MANAGER, true))
     }
 
     fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
-        self.store().record("patch", r, "status", ns, Some(name));
-        ready(self.patch_in(r, ns, name, patch, Part::Status))
+        ready(self.patch_by(r, ns, name, patch, FIELD_MANAGER, true))
     }
 
     fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send {
