@@ -452,6 +452,7 @@ pub fn legacy_hint(type_name: &str, key: &str) -> Option<&'static str> {
         ("OperatorBox", "status") => "status lives under `operatorBox.emit.status`",
         ("OperatorBox", "finalizers" | "autoscale") => "this lives under `operatorBox.runtime`",
         ("OperatorBox", "cross") => "cross reads live under `operatorBox.observe.cross`",
+        ("OperatorBox", "watch" | "events") => "watches and event triggers live under `operatorBox.observe` (`observe.watch`, `observe.events`)",
         ("OperatorBox", "default" | "hooks" | "constructor") => "this lives under `operatorBox.reconcile`",
         (_, "anyOf") => "`anyOf` was renamed to `or`",
         (_, "reconcileMode") => "did you mean `reconcile`?",
@@ -763,4 +764,21 @@ pub fn decode_enum<T>(node: &Node, cx: &mut Cx, spellings: &[&str], parse: fn(&s
     };
     cx.error_help("invalid-value", node.span, format!("invalid value `{text}`"), help);
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legacy_hint;
+
+    #[test]
+    fn older_layouts_get_a_relocation_hint() {
+        // Upstream's G4 fixtures put `watch` directly under operatorBox.
+        assert_eq!(
+            legacy_hint("OperatorBox", "watch"),
+            Some("watches and event triggers live under `operatorBox.observe` (`observe.watch`, `observe.events`)")
+        );
+        assert_eq!(legacy_hint("OperatorBox", "events"), legacy_hint("OperatorBox", "watch"));
+        assert_eq!(legacy_hint("OperatorBox", "cross"), Some("cross reads live under `operatorBox.observe.cross`"));
+        assert_eq!(legacy_hint("OperatorBox", "observe"), None);
+    }
 }

@@ -117,6 +117,13 @@ pub fn gate(ev: &mut Evaluator<'_>, name: &str, gate: &Gate, data: &Value, senti
     }
 }
 
+/// Whether ork executes a cross read: it names a CRD entry of this Katalog and neither reads
+/// another binary (`source`) nor picks the CRD by label (both `not-supported-yet`: such a read
+/// is skipped and its `.cross` name is absent).
+pub fn executed(c: &Cross) -> bool {
+    c.source.is_none() && c.label_selector.is_empty() && c.crd.is_some()
+}
+
 /// The `.cross` name of a cross read: `as`, else the CRD entry name.
 pub fn cross_name(c: &Cross) -> String {
     c.as_.as_ref().or(c.crd.as_ref()).map(|s| s.value.clone()).unwrap_or_default()
@@ -173,7 +180,7 @@ pub enum CrossError {
 pub fn cross_queries(katalog: &Katalog, entry: &CrdEntry, ev: &mut Evaluator<'_>, cr: &Value, data: &Value) -> Result<Vec<CrossQuery>, CrossError> {
     let Some(obs) = entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for (index, c) in obs.cross.iter().enumerate() {
+    for (index, c) in obs.cross.iter().enumerate().filter(|(_, c)| executed(c)) {
         let name = cross_name(c);
         let resource = cross_resource(katalog, c).ok_or(CrossError::NoResource { index })?;
         let mut render =

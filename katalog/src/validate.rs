@@ -678,7 +678,8 @@ impl Validator<'_> {
                 );
             }
         }
-        for c in &obs.cross {
+        // A read with `source` names a CRD of another Katalog (cross-binary): not this one's.
+        for c in obs.cross.iter().filter(|c| c.source.is_none()) {
             match (&c.crd, c.label_selector.is_empty()) {
                 (Some(_), false) => self.err(crd, "cross-both", c.span, "a cross read takes `crd` or `labelSelector`, not both", "remove one"),
                 (None, true) => self.err(crd, "cross-none", c.span, "a cross read needs `crd` or `labelSelector`", "add `crd: <entry>`"),

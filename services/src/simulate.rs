@@ -76,7 +76,8 @@ fn outcome_text(outcome: &Outcome) -> (String, Option<String>, i64) {
 /// The CRD entries `crd` reads with `observe.cross` (other than itself), sorted.
 fn observed_crds(katalog: &Katalog, crd: &str) -> Vec<String> {
     let Some(obs) = katalog.crds().get(crd).and_then(|e| e.operator_box.as_ref()).and_then(|o| o.observe.as_ref()) else { return Vec::new() };
-    let mut out: Vec<String> = obs.cross.iter().filter_map(|c| c.crd.as_ref()).map(|c| c.value.clone()).filter(|c| c != crd).collect();
+    let mut out: Vec<String> =
+        obs.cross.iter().filter(|c| katalog::observe::executed(c)).filter_map(|c| c.crd.as_ref()).map(|c| c.value.clone()).filter(|c| c != crd).collect();
     out.sort();
     out.dedup();
     out

@@ -73,9 +73,9 @@ fn every_demo_passes_and_the_junit_report_says_so() {
             expected.insert(j["name"].as_str().unwrap().to_string(), j["expectations"].as_u64().unwrap() as usize);
         }
     }
-    assert_eq!(expected.len(), 10);
+    assert_eq!(expected.len(), 11);
     let suites = junit(&report);
-    assert_eq!(suites.len(), 10);
+    assert_eq!(suites.len(), 11);
     for (name, tests, failures, errors, cases) in &suites {
         assert_eq!(Some(tests), expected.get(name), "{name}");
         assert_eq!((failures, errors), (&0, &0), "{name}");

@@ -437,7 +437,7 @@ fn crd_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Resul
 /// (a change re-queues the readers); a watch and an event watch list and watch their kind.
 fn observe_rules(s: &mut Sink, katalog: &Katalog, name: &str, e: &CrdEntry) -> Result<(), DeriveError> {
     let Some(obs) = e.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return Ok(()) };
-    for (i, c) in obs.cross.iter().enumerate() {
+    for (i, c) in obs.cross.iter().enumerate().filter(|(_, c)| crate::observe::executed(c)) {
         let Some(target) = crate::observe::cross_resource(katalog, c) else {
             return Err(DeriveError::UnknownPlural { crd: c.crd.as_ref().map(|c| c.value.clone()).unwrap_or_default() });
         };

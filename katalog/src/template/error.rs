@@ -153,4 +153,13 @@ pub enum FuncError {
         /// The text as given.
         text: String,
     },
+    /// Text that is not in the form a function needs (a version, a quantity, a cron expression, an
+    /// IP address, ...).
+    #[error("{text:?} is not {want}")]
+    Invalid {
+        /// The text as given.
+        text: String,
+        /// What was expected, with an example (`a semantic version like 1.2.3`).
+        want: &'static str,
+    },
 }

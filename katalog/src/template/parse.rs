@@ -617,6 +617,10 @@ impl Parser<'_> {
                     _ => match funcs::lookup(name, self.names) {
                         Some(f) => Arg::Func(f),
                         None => {
+                            // Upstream functions ork refuses on purpose: say so, and what to use.
+                            if let Some(r) = funcs::refused(name) {
+                                return err(*tpos, format!("function `{name}` is not supported ({}): {}", r.why, r.instead));
+                            }
                             let hint = funcs::suggest(name).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
                             return err(*tpos, format!("function `{name}` not defined{hint}"));
                         }

@@ -68,11 +68,17 @@ impl TemplateSet {
                 Ok(t) => {
                     set.templates.insert(src.to_string(), t);
                 }
-                Err(e) => diags.push(
-                    Diagnostic::error("template", format!("template error at character {} of {src:?}: {}", e.offset + 1, e.message))
-                        .at(span)
-                        .help("Katalog templates use Go text/template syntax; see docs/templates.md"),
-                ),
+                Err(e) => {
+                    // A refused upstream function already says what to use; point at the list.
+                    let help = if e.message.contains("` is not supported (") {
+                        "upstream functions ork refuses, and what to use instead: docs/templates.md, \"Refused functions\""
+                    } else {
+                        "Katalog templates use Go text/template syntax; see docs/templates.md"
+                    };
+                    diags.push(
+                        Diagnostic::error("template", format!("template error at character {} of {src:?}: {}", e.offset + 1, e.message)).at(span).help(help),
+                    )
+                }
             }
         };
         katalog.walk(&mut |src, span| add(src, span, &mut set, &mut diags));

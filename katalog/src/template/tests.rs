@@ -372,3 +372,351 @@ fn println_joins_with_spaces_and_ends_the_line() {
     let t = Template::parse("[{{ println \"a\" 1 }}]").unwrap();
     assert_eq!(t.render(&data(), &mut env()).unwrap(), "[a 1\n]");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The rest of upstream's library (reference §8).
+
+#[track_caller]
+fn ok_with(data: &Value, src: &str, want: &str) {
+    let t = Template::parse(src).unwrap_or_else(|e| panic!("{src}: {}", e.message));
+    assert_eq!(t.render(data, &mut env()).map_err(|e| e.message), Ok(want.to_string()), "template: {src}");
+}
+
+#[test]
+fn every_upstream_function_exists_or_is_refused() {
+    // Reference §8 "Function domains", in its order.
+    let upstream = "cronToMap cronFromMap cronFromAny cronNormalize cronDescribe cronValid cronField cronMinute cronHour cronDom cronMonth \
+        cronDow cronExpr semverMajor semverMinor semverPatch semverValid semverCompare semverBump semverConstraint toLower toUpper trimSpace \
+        trim trimPrefix trimSuffix hasPrefix hasSuffix contains replace split join repeat camelToKebab truncate add sub mul div mod min max \
+        clamp abs ternary boolTernary boolDefault coalesce default empty notEmpty toInt toFloat toBool toString typeOf typeMap typeList \
+        typeString typeNumber typeBool typeNull len Empty isScalar isComposite toBase64 fromBase64 toJSON sha256sum slugify truncateName \
+        repoSlug lookup randomAlphanumeric randomHex randomBase64 timeAgo timeSince timeFormat isExpired durationSeconds durationAdd \
+        durationValid timeUntil inBusinessHours cidrContains ipValid ipIsPrivate parseQuantity formatQuantity sumQuantity listHas listGet \
+        listLen mapGet mapKeys mapValues mapPick mapOmit getOr getStringOr getIntOr getBoolOr asList asMap asString get meta name namespace \
+        labels annotations spec status phase resourceName resourceNamespace resourceUID resourceVersion creationTimestamp ownerKind ownerName \
+        hasCondition conditionReason conditionMessage resourceExists isTerminating generation observedGeneration isSynced replicasReady \
+        allReplicasReady desiredReplicas readyReplicas availableReplicas updatedReplicas serviceClusterIP serviceNodePort \
+        serviceLoadBalancerIP serviceLoadBalancerHost endpointsReady containerImage containerEnv containerPort containerPortByName \
+        containerPorts containerCount jobSucceeded jobFailed jobActive getServeTarget getServeAlias getServeSource hasServeTarget \
+        hasServeAlias hasServeSource isDirectApply getLabel getAnnotation isDNS1123Subdomain isValidLabelValue isValidLabelKey \
+        isValidAnnotationKey promAboveThreshold promBelowThreshold";
+    for name in upstream.split_whitespace() {
+        let exists = funcs::builtin(name).is_some();
+        let refused = funcs::refused(name).is_some();
+        assert!(exists != refused, "{name}: must be either a builtin or refused (builtin: {exists}, refused: {refused})");
+    }
+    // Every signature in the table starts with the function's name (docs/templates.md lists them).
+    for f in funcs::all() {
+        assert!(f.signature.starts_with(f.name), "{}: signature {:?}", f.name, f.signature);
+    }
+}
+
+#[test]
+fn refused_functions_fail_at_parse_time_with_what_to_use() {
+    parse_err("{{ lookup \"v1\" \"Secret\" \"ns\" \"x\" }}", "function `lookup` is not supported (rendering never reads the cluster)");
+    parse_err("{{ lookup \"v1\" \"Secret\" \"ns\" \"x\" }}", "observe.cross");
+    parse_err("{{ lookup \"v1\" \"Secret\" \"ns\" \"x\" }}", ".cross.<as>");
+    parse_err("{{ promAboveThreshold \"q\" 3 }}", "not supported (rendering never queries Prometheus)");
+    parse_err("{{ getServeTarget . }}", "getAnnotation");
+    let e = Template::parse("x {{ isDirectApply . }}").unwrap_err();
+    assert_eq!(e.offset, 5);
+}
+
+#[test]
+fn semver_functions() {
+    ok("{{ semverMajor \"v1.2.3\" }} {{ semverMinor \"1.2.3-rc.1+b5\" }} {{ semverPatch \"1.2\" }}", "1 2 0");
+    ok("{{ semverValid \"1.2.3\" }} {{ semverValid \"v1.2.3-alpha.1\" }} {{ semverValid \"1.02.3\" }} {{ semverValid \"latest\" }}", "true true false false");
+    exec_err("{{ semverMajor \"latest\" }}", "\"latest\" is not a semantic version");
+    ok(
+        "{{ semverCompare \"1.2.3\" \"1.10.0\" }} {{ semverCompare \"2.0.0\" \"v2.0.0\" }} {{ semverCompare \"1.0.0\" \"1.0.0-rc.1\" }} {{ semverCompare \"1.0.0-alpha.2\" \"1.0.0-alpha.10\" }} {{ semverCompare \"1.0.0-alpha\" \"1.0.0-alpha.1\" }}",
+        "-1 0 1 -1 -1",
+    );
+    ok(
+        "{{ semverBump \"major\" \"1.2.3\" }} {{ semverBump \"minor\" \"v1.2.3\" }} {{ semverBump \"patch\" \"1.2.3\" }} {{ semverBump \"patch\" \"1.2.3-rc.1\" }}",
+        "2.0.0 v1.3.0 1.2.4 1.2.3",
+    );
+    exec_err("{{ semverBump \"huge\" \"1.2.3\" }}", "one of major, minor or patch");
+    let cases = [
+        (">=1.2.0, <2.0.0", "1.5.0", true),
+        (">=1.2.0 <2.0.0", "2.0.0", false),
+        (">= 1.2", "1.2.0", true),
+        ("^1.2.3", "1.9.0", true),
+        ("^1.2.3", "2.0.0", false),
+        ("^0.2.3", "0.3.0", false),
+        ("^0.2.3", "0.2.9", true),
+        ("~1.2.3", "1.2.9", true),
+        ("~1.2.3", "1.3.0", false),
+        ("1.x", "1.9.9", true),
+        ("1.2.*", "1.3.0", false),
+        ("*", "0.0.1", true),
+        ("<1.0.0 || >=3.0.0", "3.1.0", true),
+        ("<1.0.0 || >=3.0.0", "2.0.0", false),
+        ("!=1.2.3", "1.2.3", false),
+        ("=1.2.3", "v1.2.3", true),
+        (">1.2", "1.2.9", false),
+        ("<=1.2", "1.2.9", true),
+    ];
+    for (c, v, want) in cases {
+        ok(&format!("{{{{ semverConstraint \"{c}\" \"{v}\" }}}}"), &want.to_string());
+    }
+    exec_err("{{ semverConstraint \">>1\" \"1.0.0\" }}", "is not a version constraint");
+}
+
+#[test]
+fn quantity_functions() {
+    ok(
+        "{{ parseQuantity \"500m\" }} {{ parseQuantity \"1Gi\" }} {{ parseQuantity \"2k\" }} {{ parseQuantity \"1.5\" }} {{ parseQuantity \"1e3\" }}",
+        "0.5 1073741824 2000 1.5 1000",
+    );
+    ok("{{ parseQuantity \"100Mi\" }} {{ parseQuantity \"-250m\" }} {{ parseQuantity 3 }}", "104857600 -0.25 3");
+    exec_err("{{ parseQuantity \"1GB\" }}", "is not a Kubernetes quantity");
+    exec_err("{{ parseQuantity \"abc\" }}", "is not a Kubernetes quantity");
+    ok(
+        "{{ formatQuantity \"2048Mi\" }} {{ formatQuantity \"1536Mi\" }} {{ formatQuantity \"0.5\" }} {{ formatQuantity \"1500m\" }} {{ formatQuantity \"1000\" }}",
+        "2Gi 1536Mi 500m 1500m 1k",
+    );
+    ok(
+        "{{ formatQuantity \"binary\" 1073741824 }} {{ formatQuantity \"decimal\" \"1Gi\" }} {{ formatQuantity 0 }} {{ formatQuantity \"0.1m\" }}",
+        "1Gi 1073741824 0 100u",
+    );
+    exec_err("{{ formatQuantity \"octal\" 1 }}", "is not a quantity format");
+    ok("{{ sumQuantity \"500m\" \"1\" \"250m\" }} {{ sumQuantity \"1Gi\" \"512Mi\" }} {{ sumQuantity \"1Gi\" \"1Gi\" }}", "1750m 1536Mi 2Gi");
+    let data = json!({"reqs": ["100m", "200m", "0.7"]});
+    ok_with(&data, "{{ sumQuantity .reqs }} {{ sumQuantity .none }}", "1 0");
+    // Finer than a nano rounds up, as Kubernetes does.
+    ok("{{ formatQuantity \"0.0000000001\" }}", "1n");
+}
+
+#[test]
+fn cron_functions() {
+    ok(
+        "{{ cronValid \"*/15 * * * *\" }} {{ cronValid \"@daily\" }} {{ cronValid \"0 0 * * MON-FRI\" }} {{ cronValid \"61 * * * *\" }} {{ cronValid \"* * *\" }}",
+        "true true true false false",
+    );
+    ok("{{ cronNormalize \"@daily\" }}|{{ cronNormalize \"0  9 * jan,Jun mon-fri\" }}|{{ cronNormalize \"0 0 ? * 7\" }}", "0 0 * * *|0 9 * 1,6 1-5|0 0 * * 7");
+    exec_err("{{ cronNormalize \"5-1 * * * *\" }}", "is not a five-field cron expression");
+    ok("{{ $m := cronToMap \"30 2 1 * *\" }}{{ $m.minute }}/{{ $m.hour }}/{{ $m.dom }}/{{ $m.month }}/{{ $m.dow }}", "30/2/1/*/*");
+    let data = json!({"sched": {"minute": "0", "hour": "*/6"}, "parts": ["5", "4", "*", "*", "sun"]});
+    ok_with(
+        &data,
+        "{{ cronFromMap .sched }}|{{ cronFromAny .sched }}|{{ cronFromAny .parts }}|{{ cronFromAny \"@hourly\" }}",
+        "0 */6 * * *|0 */6 * * *|5 4 * * 0|0 * * * *",
+    );
+    ok("{{ cronField \"hour\" \"0 12 * * *\" }} {{ cronField \"dow\" \"0 12 * * 1-5\" }}", "12 1-5");
+    exec_err("{{ cronField \"second\" \"0 12 * * *\" }}", "is not a cron field name");
+    ok(
+        "{{ cronMinute \"1 2 3 4 5\" }}{{ cronHour \"1 2 3 4 5\" }}{{ cronDom \"1 2 3 4 5\" }}{{ cronMonth \"1 2 3 4 5\" }}{{ cronDow \"1 2 3 4 5\" }}",
+        "12345",
+    );
+    ok("{{ cronExpr \"0\" \"3\" \"\" \"\" \"sat\" }}", "0 3 * * 6");
+    exec_err("{{ cronExpr \"0\" \"25\" \"*\" \"*\" \"*\" }}", "is not a five-field cron expression");
+    ok("{{ cronDescribe \"* * * * *\" }}", "every minute");
+    ok("{{ cronDescribe \"@daily\" }}", "at 00:00 every day");
+    ok("{{ cronDescribe \"*/15 * * * *\" }}", "every 15 minutes");
+    ok("{{ cronDescribe \"30 9 * * 1-5\" }}", "at 09:30 on Monday to Friday");
+    ok("{{ cronDescribe \"0 * * * *\" }}", "at minute 0 of every hour");
+    ok("{{ cronDescribe \"0 0 1 1 *\" }}", "at 00:00 on day-of-month 1 in Jan");
+}
+
+#[test]
+fn net_functions() {
+    ok(
+        "{{ cidrContains \"10.0.0.0/8\" \"10.2.3.4\" }} {{ cidrContains \"10.0.0.0/8\" \"11.0.0.1\" }} {{ cidrContains \"0.0.0.0/0\" \"8.8.8.8\" }}",
+        "true false true",
+    );
+    ok(
+        "{{ cidrContains \"fd00::/8\" \"fd12::1\" }} {{ cidrContains \"2001:db8::/32\" \"2001:db9::1\" }} {{ cidrContains \"10.0.0.0/8\" \"fd00::1\" }}",
+        "true false false",
+    );
+    ok("{{ cidrContains \"192.168.1.7/32\" \"::ffff:192.168.1.7\" }}", "true");
+    exec_err("{{ cidrContains \"10.0.0.0/33\" \"10.0.0.1\" }}", "is not a CIDR range");
+    exec_err("{{ cidrContains \"10.0.0.0/8\" \"ten\" }}", "is not an IP address");
+    ok("{{ ipValid \"10.1.2.3\" }} {{ ipValid \"::1\" }} {{ ipValid \"300.1.1.1\" }} {{ ipValid \"\" }}", "true true false false");
+    ok(
+        "{{ ipIsPrivate \"10.1.2.3\" }} {{ ipIsPrivate \"172.16.0.1\" }} {{ ipIsPrivate \"192.168.0.1\" }} {{ ipIsPrivate \"8.8.8.8\" }} {{ ipIsPrivate \"fd00::1\" }} {{ ipIsPrivate \"2001:db8::1\" }} {{ ipIsPrivate \"nope\" }}",
+        "true true true false true false false",
+    );
+}
+
+#[test]
+fn validation_helpers() {
+    ok("{{ isDNS1123Subdomain \"my-app.example.com\" }} {{ isDNS1123Subdomain \"My_App\" }} {{ isDNS1123Label \"a.b\" }}", "true false false");
+    ok("{{ isValidLabelValue \"\" }} {{ isValidLabelValue \"team_a-1\" }} {{ isValidLabelValue \"-x\" }}", "true true false");
+    ok("{{ isValidLabelKey \"platform.io/tier\" }} {{ isValidAnnotationKey \"a/b/c\" }}", "true false");
+    ok("{{ isValidEmail \"ops@example.com\" }} {{ isValidEmail \"ops@localhost\" }} {{ isValidEmail \"a b@x.io\" }}", "true false false");
+    ok(
+        "{{ isValidGitURL \"https://github.com/org/repo.git\" }} {{ isValidGitURL \"git@github.com:org/repo.git\" }} {{ isValidGitURL \"repo\" }}",
+        "true true false",
+    );
+    ok(
+        "{{ isValidImage \"nginx\" }} {{ isValidImage \"ghcr.io/org/app:1.2\" }} {{ isValidImage \"localhost:5000/app@sha256:0123456789abcdef0123456789abcdef\" }} {{ isValidImage \"Nginx\" }} {{ isValidImage \"app:\" }}",
+        "true true true false false",
+    );
+    ok(
+        "{{ isValidPort 8080 }} {{ isValidPort \"443\" }} {{ isValidPort 0 }} {{ isValidPort 70000 }} {{ isValidPort \"http\" }}",
+        "true true false false false",
+    );
+}
+
+#[test]
+fn more_conditional_type_and_math_functions() {
+    ok("{{ boolTernary \"on\" \"off\" \"false\" }} {{ boolTernary \"on\" \"off\" true }} {{ ternary \"on\" \"off\" \"false\" }}", "off on on");
+    ok(
+        "{{ .spec.off | boolDefault true }} {{ .spec.missing | boolDefault true }} {{ \"no\" | boolDefault true }} {{ .spec.enabled | boolDefault false }}",
+        "false true false true",
+    );
+    ok("{{ Empty .spec.empty }} {{ Empty .spec.name }}", "true false");
+    ok("{{ clamp 1 10 0 }} {{ clamp 1 10 20 }} {{ clamp 1 10 5 }} {{ clamp 0.5 1.5 2 }}", "1 10 5 1.5");
+    exec_err("{{ clamp 10 1 5 }}", "MIN ≤ MAX");
+    ok(
+        "{{ repoSlug \"https://github.com/orkspace/orkestra.git\" }} {{ repoSlug \"git@github.com:org/repo.git\" }} {{ repoSlug \"ssh://git@host:22/a/b/c/\" }} {{ repoSlug \"org/repo\" }}",
+        "orkspace/orkestra org/repo b/c org/repo",
+    );
+}
+
+#[test]
+fn more_collection_access_and_coercion_functions() {
+    ok(
+        "{{ listGet .spec.list 1 }} {{ listGet .spec.list -1 }} [{{ listGet .spec.list 9 }}] [{{ listGet .spec.missing 0 }}] {{ listLen .spec.list }} {{ listLen .spec.missing }}",
+        "b c [] [] 3 0",
+    );
+    exec_err("{{ listGet .spec.ports 0 }}", "listGet needs a list, got a map");
+    ok("{{ mapGet .spec.ports \"mid\" }} [{{ mapGet .spec.ports \"x\" }}] {{ mapGet .spec.ports \"x\" 9 }} {{ mapValues .spec.ports }}", "3 [] 9 [2 3 1]");
+    ok(
+        "{{ mapPick .spec.ports \"alpha\" \"zeta\" }} {{ mapOmit .spec.ports \"alpha\" }} {{ mapPick .spec.ports .spec.list }} {{ mapOmit .spec.missing \"a\" }}",
+        "map[alpha:2 zeta:1] map[mid:3 zeta:1] map[] map[]",
+    );
+    ok(
+        "{{ getStringOr .spec \"name\" \"x\" }} {{ getStringOr .spec \"empty\" \"x\" }} {{ getStringOr .spec \"replicas\" \"x\" }} {{ getStringOr .spec \"list\" \"x\" }}",
+        "web x 3 x",
+    );
+    ok("{{ getIntOr .spec \"replicas\" 1 }} {{ getIntOr .spec \"port\" 1 }} {{ getIntOr .spec \"name\" 1 }} {{ getIntOr .spec \"ratio\" 1 }}", "3 8080 1 1");
+    ok(
+        "{{ getBoolOr .spec \"enabled\" false }} {{ getBoolOr .spec \"off\" true }} {{ getBoolOr .spec \"missing\" true }} {{ getBoolOr .spec \"name\" \"no\" }}",
+        "true false true false",
+    );
+    ok("{{ asList .spec.list }} {{ asList .spec.missing }} {{ asList .spec.name }}", "[a b c] [] [web]");
+    ok("{{ asMap .spec.nested.deep }} {{ asMap .spec.name }} {{ (asMap \"{\\\"a\\\":1}\").a }}", "map[value:x] map[] 1");
+    ok(
+        "{{ asString .spec.list }}|{{ asString .spec.missing }}|{{ asString .spec.replicas }}|{{ asString .spec.nested }}",
+        "[\"a\",\"b\",\"c\"]||3|{\"deep\":{\"value\":\"x\"}}",
+    );
+}
+
+fn cluster_objects() -> Value {
+    json!({
+        "cr": {
+            "metadata": {"name": "db", "namespace": "shop", "uid": "u-1", "resourceVersion": "42", "generation": 3,
+                "creationTimestamp": "2026-11-22T09:00:00Z", "labels": {"team": "a"}, "annotations": {"note": "x"},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "rs-1"}, {"kind": "Deployment", "name": "web", "controller": true}]},
+            "spec": {"size": 1},
+            "status": {"observedGeneration": 3}
+        },
+        "old": {"metadata": {"generation": 4, "deletionTimestamp": "2026-11-22T09:59:00Z"}, "status": {"observedGeneration": 3}},
+        "deployments": {
+            "a": {"spec": {"replicas": 2}, "status": {"readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 1}},
+            "b": {"spec": {"replicas": 1}, "status": {"readyReplicas": 0}}
+        },
+        "ready": {"a": {"spec": {"replicas": 1}, "status": {"readyReplicas": 1}}},
+        "svc": {"spec": {"clusterIP": "10.96.0.10", "ports": [{"name": "http", "port": 80, "nodePort": 30080}, {"name": "metrics", "port": 9090, "nodePort": 30090}]},
+            "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}, {"ip": "203.0.113.7"}]}}},
+        "eps": {"subsets": [{"addresses": [{"ip": "10.0.0.1"}]}]},
+        "slices": {"s1": {"endpoints": [{"addresses": ["10.0.0.2"], "conditions": {"ready": false}}]},
+                   "s2": {"endpoints": [{"addresses": ["10.0.0.3"]}]}},
+        "deploy": {"spec": {"template": {"spec": {"containers": [
+            {"name": "app", "image": "web:1", "env": [{"name": "MODE", "value": "prod"}], "ports": [{"name": "http", "containerPort": 8080}]},
+            {"name": "sidecar", "image": "proxy:2", "ports": [{"name": "admin", "containerPort": 9901}, {"containerPort": 15000}]}
+        ]}}}},
+        "cronjob": {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "task", "image": "busybox"}]}}}}}}
+    })
+}
+
+#[test]
+fn more_kubernetes_object_helpers() {
+    let d = cluster_objects();
+    ok_with(&d, "{{ meta .cr | mapKeys | len }} {{ spec .cr }} {{ status .cr }} {{ spec .missing }}", "9 map[size:1] map[observedGeneration:3] map[]");
+    ok_with(
+        &d,
+        "{{ resourceName .cr }}/{{ resourceNamespace .cr }} {{ resourceUID .cr }} {{ resourceVersion .cr }} {{ creationTimestamp .cr }}",
+        "db/shop u-1 42 2026-11-22T09:00:00Z",
+    );
+    ok_with(&d, "{{ ownerKind .cr }}/{{ ownerName .cr }} [{{ ownerKind .old }}]", "Deployment/web []");
+    ok_with(&d, "{{ resourceExists .cr }} {{ resourceExists .missing }} {{ isTerminating .cr }} {{ isTerminating .old }}", "true false false true");
+    ok_with(&d, "{{ generation .cr }} {{ observedGeneration .cr }} {{ isSynced .cr }} {{ isSynced .old }} {{ isSynced .missing }}", "3 3 true false false");
+    ok_with(&d, "{{ getLabel .cr \"team\" }} {{ getAnnotation .cr \"note\" }} [{{ getLabel .cr \"nope\" }}] [{{ getAnnotation .missing \"x\" }}]", "a x [] []");
+}
+
+#[test]
+fn replica_service_and_container_helpers() {
+    let d = cluster_objects();
+    ok_with(
+        &d,
+        "{{ allReplicasReady .deployments }} {{ allReplicasReady .ready }} {{ allReplicasReady .deployments.a }} {{ allReplicasReady .missing }}",
+        "false true true false",
+    );
+    ok_with(&d, "{{ availableReplicas .deployments.a }} {{ updatedReplicas .deployments.a }} {{ availableReplicas .missing }}", "2 1 0");
+    ok_with(
+        &d,
+        "{{ serviceClusterIP .svc }} {{ serviceNodePort .svc }} {{ serviceNodePort .svc \"metrics\" }} {{ serviceNodePort .svc 9090 }} [{{ serviceNodePort .missing }}]",
+        "10.96.0.10 30080 30090 30090 []",
+    );
+    ok_with(&d, "{{ serviceLoadBalancerIP .svc }} {{ serviceLoadBalancerHost .svc }} [{{ serviceLoadBalancerIP .missing }}]", "203.0.113.7 lb.example.com []");
+    ok_with(
+        &d,
+        "{{ endpointsReady .eps }} {{ endpointsReady .slices }} {{ endpointsReady .slices.s1 }} {{ endpointsReady .missing }}",
+        "true true false false",
+    );
+    ok_with(
+        &d,
+        "{{ containerImage .deploy }} {{ containerImage .deploy \"sidecar\" }} {{ containerImage .cronjob }} [{{ containerImage .missing }}]",
+        "web:1 proxy:2 busybox []",
+    );
+    ok_with(&d, "{{ containerEnv .deploy \"MODE\" }} [{{ containerEnv .deploy \"MODE\" \"sidecar\" }}]", "prod []");
+    ok_with(
+        &d,
+        "{{ containerPort .deploy }} {{ containerPort .deploy \"sidecar\" }} {{ containerPortByName .deploy \"admin\" }} {{ containerPorts .deploy }}",
+        "8080 9901 9901 [8080 9901 15000]",
+    );
+    ok_with(&d, "{{ containerCount .deploy }} {{ containerCount .cronjob }} {{ containerCount .missing }}", "2 1 0");
+}
+
+#[test]
+fn more_time_functions() {
+    // env(): 2026-11-22T10:00:00Z, a Sunday.
+    ok(
+        "{{ timeAgo \"2026-11-22T09:59:15Z\" }} {{ timeAgo \"2026-11-22T07:00:00Z\" }} {{ timeAgo \"2026-11-20T10:00:00Z\" }} {{ timeAgo .expires }}",
+        "45s ago 3h ago 2d ago in 1h",
+    );
+    ok(
+        "{{ timeFormat \"2006-01-02 15:04\" .expires }}|{{ timeFormat \"Jan 2, 2006 at 3:04PM MST\" .expires }}|{{ timeFormat \"Monday 02/01/06\" .expires }}",
+        "2026-11-22 11:30|Nov 22, 2026 at 11:30AM UTC|Sunday 22/11/26",
+    );
+    ok(
+        "{{ timeFormat \"RFC3339\" \"2026-11-22T12:30:00+01:00\" }} {{ timeFormat \"January _2\" \"2026-01-05T00:00:00Z\" }}",
+        "2026-11-22T11:30:00Z January  5",
+    );
+    ok("{{ isExpired .expires }} {{ isExpired \"2026-11-22T09:00:00Z\" }} {{ isExpired \"\" }}", "false true false");
+    ok(
+        "{{ durationAdd \"1h\" \"2026-11-22T10:00:00Z\" }} {{ durationAdd \"1h\" \"30m\" }} {{ durationAdd \"-30m\" .expires }}",
+        "2026-11-22T11:00:00Z 1h30m0s 2026-11-22T11:00:00Z",
+    );
+    ok("{{ durationValid \"1h30m\" }} {{ durationValid \"soon\" }}", "true false");
+    ok("{{ inBusinessHours }}", "false");
+    let monday = |t: &str| Env::new(parse_rfc3339(t).unwrap(), Rng::Seeded(7));
+    let t = Template::parse("{{ inBusinessHours }} {{ inBusinessHours \"08:00\" \"09:30\" }}").unwrap();
+    assert_eq!(t.render(&data(), &mut monday("2026-11-23T09:15:00Z")).unwrap(), "true true");
+    assert_eq!(t.render(&data(), &mut monday("2026-11-23T17:00:00Z")).unwrap(), "false false");
+    exec_err("{{ inBusinessHours \"9am\" \"5pm\" }}", "is not a time of day");
+}
+
+#[test]
+fn docs_list_every_function_and_every_refusal() {
+    let docs = include_str!("../../../docs/templates.md");
+    let words: std::collections::HashSet<&str> = docs.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+    for f in funcs::all() {
+        assert!(words.contains(f.name), "docs/templates.md does not mention `{}`", f.name);
+    }
+    for r in funcs::REFUSED {
+        assert!(words.contains(r.name), "docs/templates.md does not list the refused `{}`", r.name);
+    }
+}

@@ -373,7 +373,7 @@ impl<'k> Reconciler<'k> {
         let queries = katalog::observe::cross_queries(self.katalog, self.entry, &mut ev, cr, &data)
             .map_err(|e| ReconcileError::retry(format!("crd `{}`: {e}", self.crd)))?;
         let mut found = Vec::with_capacity(queries.len());
-        for (q, c) in queries.iter().zip(&obs.cross) {
+        for (q, c) in queries.iter().zip(obs.cross.iter().filter(|c| katalog::observe::executed(c))) {
             let ns = q.namespace.as_deref();
             let obj = match &q.object {
                 Some(name) => match cluster.get(&q.resource, ns, name).await {

@@ -452,7 +452,7 @@ impl OperatorBox {
     fn cross_resources(&self) -> Vec<ApiResource> {
         let mut out: Vec<ApiResource> = Vec::new();
         let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return out };
-        for c in &obs.cross {
+        for c in obs.cross.iter().filter(|c| katalog::observe::executed(c)) {
             if let Some(r) = katalog::observe::cross_resource(self.katalog, c)
                 && !out.iter().any(|o| o.group == r.group && o.plural == r.plural)
             {

@@ -119,3 +119,26 @@ pub(super) fn f_map_keys(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncEr
         other => Err(FuncError::WrongCollection { func: "mapKeys", want: "map", got: type_name(other) }),
     }
 }
+
+/// `owner/repo` from a Git remote: `https://github.com/owner/repo.git`,
+/// `git@github.com:owner/repo.git`, `ssh://git@host/owner/repo`, or `owner/repo` itself. The
+/// path's last two segments, without `.git` and trailing slashes (`group/sub/repo` on GitLab
+/// gives `sub/repo`).
+pub(crate) fn repo_slug(s: &str) -> String {
+    let s = s.trim();
+    let path = match s.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, p)| p),
+        None => match s.split_once(':') {
+            Some((host, p)) if host.contains('@') || host.contains('.') => p,
+            _ => s,
+        },
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let segs: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    segs[segs.len().saturating_sub(2)..].join("/")
+}
+
+pub(super) fn f_repo_slug(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    string_value(repo_slug(&text(&a[0])))
+}

@@ -117,3 +117,88 @@ pub(super) fn f_duration_seconds(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value
     let d = crate::duration::parse_duration(&s).ok_or_else(|| FuncError::NotDuration { text: s.clone() })?;
     Ok(if d.fract() == 0.0 && d.abs() < 9e15 { Num::Int(d as i64) } else { Num::Float(d) }.into_value())
 }
+
+// ---------------------------------------------------------------------------------------------
+// More object helpers: metadata, owner, lifecycle. Like the ones above, they take the object
+// first and answer empty/false/0 for nil.
+
+fn section(a: &[Val<'_>], path: &str) -> Result<Value, FuncError> {
+    Ok(lookup_path(&a[0], path).filter(|v| v.is_object()).cloned().unwrap_or(Value::Object(Map::new())))
+}
+
+pub(super) fn f_meta(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    section(a, "metadata")
+}
+
+pub(super) fn f_spec(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    section(a, "spec")
+}
+
+pub(super) fn f_status(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    section(a, "status")
+}
+
+pub(super) fn f_resource_uid(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    meta_field(a, "metadata.uid")
+}
+
+pub(super) fn f_resource_version(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    meta_field(a, "metadata.resourceVersion")
+}
+
+pub(super) fn f_creation_timestamp(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    meta_field(a, "metadata.creationTimestamp")
+}
+
+/// The controller owner reference, else the first one.
+fn owner(obj: &Value) -> Option<&Value> {
+    let refs = lookup_path(obj, "metadata.ownerReferences")?.as_array()?;
+    refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true)).or_else(|| refs.first())
+}
+
+pub(super) fn f_owner_kind(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    Ok(owner(&a[0]).and_then(|o| o.get("kind")).cloned().unwrap_or(Value::Null))
+}
+
+pub(super) fn f_owner_name(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    Ok(owner(&a[0]).and_then(|o| o.get("name")).cloned().unwrap_or(Value::Null))
+}
+
+pub(super) fn f_resource_exists(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    bool_value(a[0].as_object().is_some_and(|m| !m.is_empty()))
+}
+
+pub(super) fn f_is_terminating(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    bool_value(lookup_path(&a[0], "metadata.deletionTimestamp").is_some_and(|v| !v.is_null() && !to_text(v).is_empty()))
+}
+
+pub(super) fn f_generation(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    Ok(Value::from(int_at(&a[0], "metadata.generation").unwrap_or(0)))
+}
+
+pub(super) fn f_observed_generation(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    Ok(Value::from(int_at(&a[0], "status.observedGeneration").unwrap_or(0)))
+}
+
+pub(super) fn f_is_synced(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    // The controller has seen the latest spec: status.observedGeneration ≥ metadata.generation.
+    let generation = int_at(&a[0], "metadata.generation");
+    let observed = int_at(&a[0], "status.observedGeneration");
+    bool_value(match (generation, observed) {
+        (Some(g), Some(o)) => o >= g,
+        _ => false,
+    })
+}
+
+fn meta_entry(a: &[Val<'_>], map: &str) -> Result<Value, FuncError> {
+    let key = text(&a[1]);
+    Ok(lookup_path(&a[0], map).and_then(|m| m.get(&key)).cloned().unwrap_or(Value::Null))
+}
+
+pub(super) fn f_get_label(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    meta_entry(a, "metadata.labels")
+}
+
+pub(super) fn f_get_annotation(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    meta_entry(a, "metadata.annotations")
+}

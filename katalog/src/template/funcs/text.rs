@@ -132,3 +132,26 @@ pub(super) fn f_camel_to_kebab(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, 
     }
     string_value(out)
 }
+
+// Boolean-aware conditionals: Go truthiness makes the text "false" true, and `default` replaces
+// a real `false`; these two read booleans the way a CR spec writes them.
+
+/// A value read as a boolean: a bool, or boolean text (`true`, `false`, `yes`, `0`, ...).
+fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if !s.trim().is_empty() => super::numbers::parse_bool(s),
+        Value::Number(n) => n.as_f64().map(|f| f != 0.0),
+        _ => None,
+    }
+}
+
+pub(super) fn f_bool_ternary(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    let cond = as_bool(&a[2]).unwrap_or_else(|| truthy(&a[2]));
+    Ok(if cond { a[0].clone().into_owned() } else { a[1].clone().into_owned() })
+}
+
+pub(super) fn f_bool_default(_: &mut Env<'_>, a: &[Val<'_>]) -> Result<Value, FuncError> {
+    let fallback = as_bool(&a[0]).unwrap_or_else(|| truthy(&a[0]));
+    bool_value(a.get(1).and_then(|v| as_bool(v)).unwrap_or(fallback))
+}
