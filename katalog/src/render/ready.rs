@@ -52,7 +52,7 @@ pub fn observed_of<'o>(child: &Value, observed: &'o [Value]) -> Option<&'o Value
     })
 }
 
-/// Whether `obj`, a child of kind `kind`, is ready by its kind's default rule; `Err` says why not.
+/// Why `obj`, a child of kind `kind`, is not ready by its kind's default rule (`None`: it is).
 ///
 /// - Deployment, StatefulSet: the controller has seen the current generation and
 ///   `readyReplicas` reaches `spec.replicas` (default 1);
@@ -60,33 +60,33 @@ pub fn observed_of<'o>(child: &Value, observed: &'o [Value]) -> Option<&'o Value
 /// - Service of type LoadBalancer: the load balancer has an ingress address;
 /// - custom kinds: condition `Ready` is True;
 /// - every other kind: it exists.
-pub fn default_ready(kind: ChildKind, obj: &Value) -> Result<(), String> {
+pub fn default_ready(kind: ChildKind, obj: &Value) -> Option<String> {
     match kind {
         ChildKind::Deployment | ChildKind::StatefulSet => {
             if let (Some(g), Some(seen)) = (int(obj, "/metadata/generation"), int(obj, "/status/observedGeneration"))
                 && seen < g
             {
-                return Err(format!("generation {g} not yet observed"));
+                return Some(format!("generation {g} not yet observed"));
             }
             let want = int(obj, "/spec/replicas").unwrap_or(1);
             let ready = int(obj, "/status/readyReplicas").unwrap_or(0);
-            if ready < want { Err(format!("{ready}/{want} replicas ready")) } else { Ok(()) }
+            (ready < want).then(|| format!("{ready}/{want} replicas ready"))
         }
         ChildKind::Job => match (condition_status(obj, "Complete"), condition_status(obj, "Failed")) {
-            (Some("True"), _) => Ok(()),
-            (_, Some("True")) => Err("job failed".into()),
-            _ => Err("job not complete".into()),
+            (Some("True"), _) => None,
+            (_, Some("True")) => Some("job failed".into()),
+            _ => Some("job not complete".into()),
         },
         ChildKind::Service if text(obj, "/spec/type") == "LoadBalancer" => {
             let has = obj.pointer("/status/loadBalancer/ingress").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-            if has { Ok(()) } else { Err("no load balancer address yet".into()) }
+            (!has).then(|| "no load balancer address yet".into())
         }
         ChildKind::Custom => match condition_status(obj, "Ready") {
-            Some("True") => Ok(()),
-            Some(other) => Err(format!("Ready is {other}")),
-            None => Err("no Ready condition yet".into()),
+            Some("True") => None,
+            Some(other) => Some(format!("Ready is {other}")),
+            None => Some("no Ready condition yet".into()),
         },
-        _ => Ok(()),
+        _ => None,
     }
 }
 
@@ -95,15 +95,16 @@ pub fn default_ready(kind: ChildKind, obj: &Value) -> Result<(), String> {
 /// ready, in declaration order. A child's `readyWhen` conditions are evaluated over the child
 /// object; an error in them counts as not ready, with the error as the reason.
 pub fn readiness(ev: &mut Evaluator<'_>, children: &mut [Child], observed: &[Value]) -> Vec<NotReady> {
-    let mut ready: Vec<Result<(), String>> = Vec::with_capacity(children.len());
+    // Why each child is not ready (`None`: it is).
+    let mut ready: Vec<Option<String>> = Vec::with_capacity(children.len());
     for c in children.iter() {
         let state = match observed_of(&c.manifest, observed) {
-            None => Err("not created yet".to_string()),
+            None => Some("not created yet".to_string()),
             Some(obj) if c.ready_when.is_empty() => default_ready(c.kind, obj),
             Some(obj) => match ev.gate(&c.ready_when, &[], obj) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err("readyWhen does not hold".to_string()),
-                Err(e) => Err(format!("readyWhen: {e}")),
+                Ok(true) => None,
+                Ok(false) => Some("readyWhen does not hold".to_string()),
+                Err(e) => Some(format!("readyWhen: {e}")),
             },
         };
         ready.push(state);
@@ -113,7 +114,7 @@ pub fn readiness(ev: &mut Evaluator<'_>, children: &mut [Child], observed: &[Val
     for (c, r) in children.iter().zip(&ready) {
         if let Some(id) = &c.id {
             let e = by_id.entry(id.as_str()).or_insert(true);
-            *e &= r.is_ok();
+            *e &= r.is_none();
         }
     }
     let waiting: Vec<Vec<String>> =
@@ -125,9 +126,9 @@ pub fn readiness(ev: &mut Evaluator<'_>, children: &mut [Child], observed: &[Val
         }
         let child = describe(&c.manifest);
         match (r, w.is_empty()) {
-            (Err(reason), true) => out.push(NotReady { child, reason }),
-            (Err(_), false) => out.push(NotReady { child, reason: format!("waiting for {}", w.join(", ")) }),
-            (Ok(()), _) => {}
+            (Some(reason), true) => out.push(NotReady { child, reason }),
+            (Some(_), false) => out.push(NotReady { child, reason: format!("waiting for {}", w.join(", ")) }),
+            (None, _) => {}
         }
         c.waiting_for = w;
     }
@@ -150,27 +151,27 @@ mod tests {
     #[test]
     fn workloads_are_ready_when_their_replicas_are() {
         let d = json!({"kind": "Deployment", "metadata": {"name": "w", "generation": 2}, "spec": {"replicas": 2}, "status": {"observedGeneration": 2, "readyReplicas": 1}});
-        assert_eq!(default_ready(ChildKind::Deployment, &d), Err("1/2 replicas ready".into()));
+        assert_eq!(default_ready(ChildKind::Deployment, &d), Some("1/2 replicas ready".into()));
         let mut up = d.clone();
         up["status"]["readyReplicas"] = json!(2);
-        assert_eq!(default_ready(ChildKind::Deployment, &up), Ok(()));
+        assert_eq!(default_ready(ChildKind::Deployment, &up), None);
         up["metadata"]["generation"] = json!(3);
-        assert_eq!(default_ready(ChildKind::Deployment, &up), Err("generation 3 not yet observed".into()));
+        assert_eq!(default_ready(ChildKind::Deployment, &up), Some("generation 3 not yet observed".into()));
         let one = json!({"metadata": {"name": "s"}, "spec": {}, "status": {"readyReplicas": 1}});
-        assert_eq!(default_ready(ChildKind::StatefulSet, &one), Ok(()), "replicas default to 1");
+        assert_eq!(default_ready(ChildKind::StatefulSet, &one), None, "replicas default to 1");
     }
 
     #[test]
     fn jobs_custom_kinds_and_load_balancers_have_their_own_rule() {
         let job = |c: &str| json!({"status": {"conditions": [{"type": c, "status": "True"}]}});
-        assert_eq!(default_ready(ChildKind::Job, &job("Complete")), Ok(()));
-        assert_eq!(default_ready(ChildKind::Job, &job("Failed")), Err("job failed".into()));
-        assert!(default_ready(ChildKind::Job, &json!({})).is_err());
-        assert_eq!(default_ready(ChildKind::Custom, &job("Ready")), Ok(()));
-        assert_eq!(default_ready(ChildKind::Custom, &json!({})), Err("no Ready condition yet".into()));
+        assert_eq!(default_ready(ChildKind::Job, &job("Complete")), None);
+        assert_eq!(default_ready(ChildKind::Job, &job("Failed")), Some("job failed".into()));
+        assert!(default_ready(ChildKind::Job, &json!({})).is_some());
+        assert_eq!(default_ready(ChildKind::Custom, &job("Ready")), None);
+        assert_eq!(default_ready(ChildKind::Custom, &json!({})), Some("no Ready condition yet".into()));
         let lb = json!({"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {}}});
-        assert!(default_ready(ChildKind::Service, &lb).is_err());
-        assert_eq!(default_ready(ChildKind::Service, &json!({"spec": {"type": "ClusterIP"}})), Ok(()));
-        assert_eq!(default_ready(ChildKind::ConfigMap, &json!({})), Ok(()));
+        assert!(default_ready(ChildKind::Service, &lb).is_some());
+        assert_eq!(default_ready(ChildKind::Service, &json!({"spec": {"type": "ClusterIP"}})), None);
+        assert_eq!(default_ready(ChildKind::ConfigMap, &json!({})), None);
     }
 }
