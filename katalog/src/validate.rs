@@ -524,16 +524,7 @@ impl Validator<'_> {
     }
 
     fn check_sentinels(&mut self, crd: &str, e: &CrdEntry) {
-        const KNOWN: &[&str] = &[
-            "generationChanged",
-            "labelsChanged",
-            "annotationsChanged",
-            "deletionStarted",
-            "finalizersChanged",
-            "ownerReferenceChanged",
-            "namespaceChanged",
-            "uidChanged",
-        ];
+        const KNOWN: &[&str] = crate::observe::SENTINELS;
         let Some(pre) = e.operator_box.as_ref().and_then(|o| o.pre_reconcile.as_ref()) else { return };
         for s in &pre.sentinels {
             if !KNOWN.contains(&s.as_str()) {

@@ -5,21 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::rt::*;
+use crate::simulate::json as simulate_json;
 use ork_tests::{TempDir, ork, root};
 use serde_json::Value;
 use services::devcluster::Options;
 use services::runtime::{Options as RuntimeOptions, Runtime};
 use std::path::Path;
 use std::time::Duration;
-
-fn simulate_json(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["simulate"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--output", "json"]);
-    let run = ork(dir, &all);
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {} / {}", run.stdout, run.stderr));
-    (run.code, v)
-}
 
 /// The cycles of CRD `crd` in a simulate JSON report.
 fn cycles<'v>(report: &'v Value, crd: &str) -> &'v Vec<Value> {

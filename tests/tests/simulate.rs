@@ -9,7 +9,8 @@ use ork_tests::{TempDir, ork, root};
 use serde_json::Value;
 use std::path::Path;
 
-fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
+/// `ork simulate ARGS --output json` in `dir`: the exit code and the report.
+pub(crate) fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["simulate"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--output", "json"]);
