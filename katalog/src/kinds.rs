@@ -223,26 +223,37 @@ pub enum CustomError {
     },
 }
 
-/// Resolves a `custom` entry to its resource: explicit `plural:` first, then a CRD of this
-/// Katalog with the same group and kind, then the table. The scope is `metadata.namespaced`
-/// when given, else what the source says (namespaced when only `plural:` is known).
+/// Resolves a `custom` entry to its resource ([`resolve_kind`] with its `metadata.namespaced`).
 pub fn resolve_custom(katalog: &Katalog, c: &Custom) -> Result<ApiResource, CustomError> {
     let k = &c.known;
+    resolve_kind(katalog, &k.api_version, &k.kind, &k.plural, k.metadata.as_ref().and_then(|m| m.namespaced))
+}
+
+/// Resolves a literal `apiVersion` and `kind` (a `custom` entry, an `observe.watch`) to its
+/// resource: explicit `plural` first, then a CRD of this Katalog with the same group and kind,
+/// then the table. The scope is `declared_scope` when given, else what the source says
+/// (namespaced when only `plural` is known).
+pub fn resolve_kind(
+    katalog: &Katalog,
+    api_version: &Option<crate::decode::Str>,
+    kind: &Option<crate::decode::Str>,
+    plural: &Option<crate::decode::Str>,
+    declared_scope: Option<bool>,
+) -> Result<ApiResource, CustomError> {
     let literal = |v: &Option<crate::decode::Str>, what: &'static str| match v {
         Some(s) if !s.is_empty() && !s.contains("{{") => Ok(s.value.clone()),
         _ => Err(CustomError::NotLiteral(what)),
     };
-    let api_version = literal(&k.api_version, "apiVersion")?;
-    let kind = literal(&k.kind, "kind")?;
+    let api_version = literal(api_version, "apiVersion")?;
+    let kind = literal(kind, "kind")?;
     let (group, version) = split_api_version(&api_version);
-    let declared_scope = k.metadata.as_ref().and_then(|m| m.namespaced);
     let from_katalog = || {
         katalog.crds().iter().find_map(|(_, e)| {
             let id = api_identity(e)?;
             (id.group == group && id.kind == kind && !id.plural.is_empty()).then_some((id.plural, id.namespaced))
         })
     };
-    let (plural, namespaced) = if let Some(p) = k.plural.as_ref().filter(|p| !p.is_empty()) {
+    let (plural, namespaced) = if let Some(p) = plural.as_ref().filter(|p| !p.is_empty()) {
         (p.value.clone(), declared_scope.unwrap_or(true))
     } else if let Some((p, ns)) = from_katalog() {
         (p, ns)

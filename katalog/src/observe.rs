@@ -4,9 +4,9 @@
 //! the old and new CR, the `enqueueGate` / `reconcileGate` verdicts, and the pause annotation.
 //! Pure: the runtime and simulate fetch what these functions ask for through their cluster.
 
-use crate::kinds::{ApiResource, CustomError, api_identity, known, split_api_version};
+use crate::kinds::{ApiResource, CustomError, api_identity, known};
 use crate::model::Katalog;
-use crate::model::crd::{CrdEntry, Cross, CrossStrategy, FailPolicy, Gate, KeyFrom, WatchEntry, WatchOn};
+use crate::model::crd::{CrdEntry, Cross, FailPolicy, Gate, KeyFrom, WatchEntry, WatchOn};
 use crate::rules::{Evaluator, RuleError};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -81,38 +81,23 @@ pub fn merge_sentinels(into: &mut BTreeMap<String, bool>, more: &BTreeMap<String
     }
 }
 
-/// A gate's verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Go on.
-    Pass,
-    /// Hold: the gate does not pass (why, for traces and `/katalog`).
-    Hold(String),
-}
-
-impl Verdict {
-    /// Whether the gate lets the item through.
-    pub fn passes(&self) -> bool {
-        matches!(self, Verdict::Pass)
-    }
-}
-
-/// Evaluates `gate` (`name`: `reconcileGate` / `enqueueGate`) against `data` with the CR's
-/// sentinels. It passes when (it lists no sentinels, or one of them is true) and its `when` /
-/// `or` conditions pass. Sentinels the CRD declares are zero-argument functions in the
+/// Evaluates `gate` (`name`: `reconcileGate` / `enqueueGate`) against `data`, with the CR's
+/// sentinels as the evaluator holds them ([`Evaluator::with_sentinels`]): why it holds, or
+/// `None` when it passes. It passes when (it lists no sentinels, or one of them is true) and its
+/// `when` / `or` conditions pass; the declared sentinels are zero-argument functions in those
 /// conditions. A gate that cannot be evaluated (a template fails) passes with `failPolicy: open`
 /// (the default) and holds with `closed`.
-pub fn gate(ev: &mut Evaluator<'_>, name: &str, gate: &Gate, data: &Value, sentinels: &BTreeMap<String, bool>) -> Verdict {
-    if !gate.sentinels.is_empty() && !gate.sentinels.iter().any(|s| sentinels.get(s.as_str()).copied().unwrap_or(false)) {
+pub fn gate(ev: &mut Evaluator<'_>, name: &str, gate: &Gate, data: &Value) -> Option<String> {
+    if !gate.sentinels.is_empty() && !gate.sentinels.iter().any(|s| ev.sentinel(s.as_str())) {
         let listed: Vec<&str> = gate.sentinels.iter().map(|s| s.as_str()).collect();
-        return Verdict::Hold(format!("{name}: none of the sentinels {} is set", listed.join(", ")));
+        return Some(format!("{name}: none of the sentinels {} is set", listed.join(", ")));
     }
     match ev.gate(&gate.when, &gate.or, data) {
-        Ok(true) => Verdict::Pass,
-        Ok(false) => Verdict::Hold(format!("{name}: its conditions do not hold")),
+        Ok(true) => None,
+        Ok(false) => Some(format!("{name}: its conditions do not hold")),
         Err(e) => match gate.fail_policy.unwrap_or(FailPolicy::Open) {
-            FailPolicy::Open => Verdict::Pass,
-            FailPolicy::Closed => Verdict::Hold(format!("{name} cannot be evaluated (failPolicy: closed): {e}")),
+            FailPolicy::Open => None,
+            FailPolicy::Closed => Some(format!("{name} cannot be evaluated (failPolicy: closed): {e}")),
         },
     }
 }
@@ -141,6 +126,8 @@ pub fn cross_resource(katalog: &Katalog, c: &Cross) -> Option<ApiResource> {
 pub struct CrossQuery {
     /// The name in `.cross`.
     pub name: String,
+    /// The CRD entry read (its sensitive fields are the reader's secrets too).
+    pub crd: String,
     /// The resource.
     pub resource: ApiResource,
     /// The namespace (`None`: cluster-scoped).
@@ -201,7 +188,8 @@ pub fn cross_queries(katalog: &Katalog, entry: &CrdEntry, ev: &mut Evaluator<'_>
             pairs.push(format!("{k}={value}"));
         }
         let labels = (!pairs.is_empty()).then(|| pairs.join(","));
-        out.push(CrossQuery { name, resource, namespace, object, labels });
+        let crd = c.crd.as_ref().map(|c| c.value.clone()).unwrap_or_default();
+        out.push(CrossQuery { name, crd, resource, namespace, object, labels });
     }
     Ok(out)
 }
@@ -225,35 +213,10 @@ pub fn cross_data(found: &[(String, Option<Value>)]) -> Value {
     Value::Object(out)
 }
 
-/// The strategy of a cross read (only `first` is executed; validation reports `all`).
-pub fn strategy(c: &Cross) -> CrossStrategy {
-    c.strategy.as_ref().map_or(CrossStrategy::First, |s| s.value)
-}
-
 /// The resource an `observe.watch` entry watches: a CRD of this Katalog, the built-in table,
 /// or its `plural:`.
 pub fn watch_resource(katalog: &Katalog, w: &WatchEntry) -> Result<ApiResource, CustomError> {
-    let literal = |v: &Option<crate::decode::Str>, what: &'static str| match v {
-        Some(s) if !s.is_empty() && !s.contains("{{") => Ok(s.value.clone()),
-        _ => Err(CustomError::NotLiteral(what)),
-    };
-    let api_version = literal(&w.api_version, "apiVersion")?;
-    let kind = literal(&w.kind, "kind")?;
-    let (group, version) = split_api_version(&api_version);
-    if let Some(p) = w.plural.as_ref().filter(|p| !p.is_empty()) {
-        return Ok(ApiResource { group: group.into(), version: version.into(), kind, plural: p.value.clone(), namespaced: true });
-    }
-    let from_katalog = katalog.crds().iter().find_map(|(_, e)| api_identity(e).filter(|i| i.group == group && i.kind == kind && !i.plural.is_empty()));
-    if let Some(id) = from_katalog {
-        return Ok(id.resource());
-    }
-    match known(group, &kind) {
-        Some(mut r) => {
-            r.version = version.to_string();
-            Ok(r)
-        }
-        None => Err(CustomError::UnknownPlural { group: group.to_string(), kind }),
-    }
+    crate::kinds::resolve_kind(katalog, &w.api_version, &w.kind, &w.plural, None)
 }
 
 /// The resource `observe.events` watches: `events.k8s.io/v1` Events.

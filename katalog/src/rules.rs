@@ -210,6 +210,11 @@ impl<'a> Evaluator<'a> {
         self
     }
 
+    /// Whether sentinel `name` is set for the change being evaluated.
+    pub fn sentinel(&self, name: &str) -> bool {
+        self.env.sentinels.get(name).copied().unwrap_or(false)
+    }
+
     /// The clock this evaluator uses.
     pub fn now(&self) -> i64 {
         self.env.now

@@ -445,10 +445,7 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
         clock.fetch_add(step, Ordering::SeqCst);
         cycles.push(Cycle { cycle: c, ops, outcome: text, error, peers: peer_lines });
     }
-    let deleted = !cluster.objects(&own).iter().any(|o| {
-        o.pointer("/metadata/name").and_then(Value::as_str) == Some(cr_name.as_str())
-            && o.pointer("/metadata/namespace").and_then(Value::as_str) == cr_ns.as_deref()
-    });
+    let deleted = find_cr(&cluster).is_none();
     let steady_at = cycles.iter().find(|c| c.quiet()).map(|c| c.cycle);
     let cr = match &cr_ns {
         Some(ns) => format!("{ns}/{cr_name}"),

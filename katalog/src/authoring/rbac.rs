@@ -488,12 +488,6 @@ fn pinned(e: &CrdEntry, template: &str) -> Option<Vec<String>> {
     crate::rules::allowed_values(rules, template).filter(|v| !v.is_empty())
 }
 
-/// Whether an onCreate/onReconcile entry of `entry` orders its creation with `dependsOn` (its
-/// children are then deleted in the reverse order: docs/readiness.md).
-fn uses_depends_on(entry: &CrdEntry) -> bool {
-    entry.reconcile().is_some_and(|r| r.on_create.iter().chain(&r.on_reconcile).any(|b| b.entries().iter().any(|(_, c)| !c.depends_on.is_empty())))
-}
-
 fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), key: &str, b: &HookTemplates, drift_block: bool) -> Result<(), DeriveError> {
     let block_gated = !b.when.is_empty() || !b.or.is_empty();
     for (kind, i, source, common, res) in resolved(katalog, crd, key, b)? {
@@ -519,7 +513,7 @@ fn live_block(s: &mut Sink, katalog: &Katalog, (crd, entry): (&str, &CrdEntry), 
         if !res.namespaced {
             s.runtime(&res, "", &[Delete], &why("is cluster-scoped: deleted with the CR (garbage collection cannot cascade to it)"));
         }
-        if (common.id.is_some() || !common.depends_on.is_empty()) && uses_depends_on(entry) {
+        if (common.id.is_some() || !common.depends_on.is_empty()) && entry.orders_children() {
             s.runtime(&res, "", &[Delete], &why("is deleted in the reverse order of dependsOn when the CR is deleted"));
         }
         match kind {

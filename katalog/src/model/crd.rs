@@ -761,9 +761,20 @@ impl CrdEntry {
         self.operator_box.as_ref()?.reconcile.as_ref()
     }
 
+    /// The preReconcile section (sentinels and gates), if any.
+    pub fn pre_reconcile(&self) -> Option<&PreReconcile> {
+        self.operator_box.as_ref()?.pre_reconcile.as_ref()
+    }
+
     /// The runtime section, if any.
     pub fn runtime(&self) -> Option<&RuntimePolicy> {
         self.operator_box.as_ref()?.runtime.as_ref()
+    }
+
+    /// Whether an onCreate/onReconcile entry orders its creation with `dependsOn` (the
+    /// children of entries with an `id` or a `dependsOn` are then deleted in the reverse order).
+    pub fn orders_children(&self) -> bool {
+        self.reconcile().is_some_and(|r| r.on_create.iter().chain(&r.on_reconcile).any(|b| b.entries().iter().any(|(_, c)| !c.depends_on.is_empty())))
     }
 
     /// onCreate, onReconcile and onDelete blocks that exist, with their names.

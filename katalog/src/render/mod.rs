@@ -93,6 +93,9 @@ pub struct Child {
     pub group: Option<usize>,
     /// The manifest.
     pub manifest: Value,
+    /// The entry's own `forceConflict` (`None`: the CRD's `reconcile.forceConflict` decides).
+    #[serde(skip)]
+    pub force_conflict: Option<bool>,
     /// The entry's `id` (what other entries' `dependsOn` name).
     #[serde(skip)]
     pub id: Option<String>,

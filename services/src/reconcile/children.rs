@@ -164,17 +164,7 @@ impl Reconciler<'_> {
     /// Whether a child's server-side apply is forced (`forceConflict`): the entry's own setting,
     /// else `operatorBox.reconcile.forceConflict`, else true (upstream applies with force).
     fn force_conflict(&self, child: &Child) -> bool {
-        let entry = child.manifest.pointer(&format!("/metadata/annotations/{}", ANNOTATION_ENTRY.replace('/', "~1"))).and_then(Value::as_str);
-        let reconcile = self.entry.reconcile();
-        let own = reconcile.and_then(|r| {
-            [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)]
-                .into_iter()
-                .filter_map(|(key, block)| block.as_ref().map(|b| b.indexed_entries(key)))
-                .flatten()
-                .find(|(_, _, source, _)| Some(source.as_str()) == entry)
-                .and_then(|(_, _, _, common)| common.force_conflict)
-        });
-        own.or_else(|| reconcile.and_then(|r| r.force_conflict)).unwrap_or(true)
+        child.force_conflict.or_else(|| self.entry.reconcile().and_then(|r| r.force_conflict)).unwrap_or(true)
     }
 
     /// Creates missing children, corrects drift on drift-corrected ones, deletes owned objects

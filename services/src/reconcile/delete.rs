@@ -32,15 +32,12 @@ fn job_finished(job: &Value) -> bool {
 /// `dependsOn` goes after all of them (reverse creation order); entries outside every `dependsOn`
 /// are not ordered (`None`: the garbage collector removes them with the CR).
 fn deletion_ranks(entry: &katalog::model::CrdEntry) -> BTreeMap<String, usize> {
-    let Some(r) = entry.reconcile() else { return BTreeMap::new() };
+    let Some(r) = entry.reconcile().filter(|_| entry.orders_children()) else { return BTreeMap::new() };
     let mut entries: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
     for (key, block) in [("onCreate", &r.on_create), ("onReconcile", &r.on_reconcile)] {
         for (_, _, source, common) in block.iter().flat_map(|b| b.indexed_entries(key)) {
             entries.push((source, common.id.as_ref().map(|i| i.value.clone()), common.depends_on.iter().map(|d| d.value.clone()).collect()));
         }
-    }
-    if entries.iter().all(|(_, _, deps)| deps.is_empty()) {
-        return BTreeMap::new();
     }
     // rank(e) = 0 when nothing depends on e, else 1 + the highest rank of its dependents
     // (validation refuses cycles; the bound guards against one anyway).

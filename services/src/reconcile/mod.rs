@@ -367,13 +367,15 @@ impl<'k> Reconciler<'k> {
     /// `.cross` data. A read that finds nothing is `found: "false"`; an API error fails the
     /// reconcile. The values of the objects' sensitive fields join `guard`.
     async fn read_cross<C: Cluster>(&self, cluster: &C, cr: &Value, ctx: &Ctx, guard: &mut Redactor) -> Result<Value, ReconcileError> {
-        let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).filter(|o| !o.cross.is_empty()) else { return Ok(Value::Null) };
+        if !self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).is_some_and(|o| o.cross.iter().any(katalog::observe::executed)) {
+            return Ok(Value::Null);
+        }
         let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone());
         let data = template_data(cr, &[]);
         let queries = katalog::observe::cross_queries(self.katalog, self.entry, &mut ev, cr, &data)
             .map_err(|e| ReconcileError::retry(format!("crd `{}`: {e}", self.crd)))?;
         let mut found = Vec::with_capacity(queries.len());
-        for (q, c) in queries.iter().zip(obs.cross.iter().filter(|c| katalog::observe::executed(c))) {
+        for q in &queries {
             let ns = q.namespace.as_deref();
             let obj = match &q.object {
                 Some(name) => match cluster.get(&q.resource, ns, name).await {
@@ -391,8 +393,8 @@ impl<'k> Reconciler<'k> {
                     }
                 }
             };
-            if let (Some(o), Some(target)) = (&obj, &c.crd) {
-                guard.add_cr(self.templates.sensitivity(target.as_str()), o);
+            if let Some(o) = &obj {
+                guard.add_cr(self.templates.sensitivity(&q.crd), o);
             }
             found.push((q.name.clone(), obj));
         }
@@ -402,33 +404,27 @@ impl<'k> Reconciler<'k> {
     /// `preReconcile.reconcileGate`, over the CR (normalized), `.cross` and the sentinels:
     /// `Some(why)` when it holds.
     fn reconcile_gate(&self, cr: &Value, cross: &Value, ctx: &Ctx, sentinels: &BTreeMap<String, bool>) -> Option<String> {
-        let gate = self.entry.operator_box.as_ref()?.pre_reconcile.as_ref()?.reconcile_gate.as_ref()?;
+        let gate = self.entry.pre_reconcile()?.reconcile_gate.as_ref()?;
         let view = self.normalized(cr, ctx).unwrap_or_else(|_| cr.clone());
         let mut data = template_data(&view, &[]);
         if cross.is_object() {
             data["cross"] = cross.clone();
         }
         let mut ev = Evaluator::new(self.templates, ctx.now, ctx.rng.clone()).with_sentinels(sentinels.clone());
-        match katalog::observe::gate(&mut ev, "reconcileGate", gate, &data, sentinels) {
-            katalog::observe::Verdict::Pass => None,
-            katalog::observe::Verdict::Hold(why) => Some(why),
-        }
+        katalog::observe::gate(&mut ev, "reconcileGate", gate, &data)
     }
 
     /// `preReconcile.enqueueGate` on a change of `cr` with `sentinels` (the watch path: the CR
     /// and its sentinels, no `.cross`): `Some(why)` when the change is to be dropped. A CR being
     /// deleted is never dropped.
     pub fn enqueue_gate(&self, cr: &Value, sentinels: &BTreeMap<String, bool>, now: i64) -> Option<String> {
-        let gate = self.entry.operator_box.as_ref()?.pre_reconcile.as_ref()?.enqueue_gate.as_ref()?;
+        let gate = self.entry.pre_reconcile()?.enqueue_gate.as_ref()?;
         if cr.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
             return None;
         }
         let data = template_data(cr, &[]);
         let mut ev = Evaluator::new(self.templates, now, katalog::template::Rng::Os).with_sentinels(sentinels.clone());
-        match katalog::observe::gate(&mut ev, "enqueueGate", gate, &data, sentinels) {
-            katalog::observe::Verdict::Pass => None,
-            katalog::observe::Verdict::Hold(why) => Some(self.guard_of(cr).scrub(&why)),
-        }
+        katalog::observe::gate(&mut ev, "enqueueGate", gate, &data).map(|why| self.guard_of(cr).scrub(&why))
     }
 
     /// A paused CR: its `Paused` condition is set (once) and nothing else is touched.

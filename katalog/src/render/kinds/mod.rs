@@ -201,6 +201,7 @@ impl<'a> Renderer<'_, 'a> {
                 rotate_after,
                 group,
                 manifest,
+                force_conflict: common.force_conflict,
                 id: common.id.as_ref().map(|i| i.value.clone()),
                 depends_on: common.depends_on.iter().map(|d| d.value.clone()).collect(),
                 ready_when: common.ready_when.clone(),
