@@ -258,13 +258,7 @@ impl OperatorBox {
             metrics: BoxMetrics::default(),
             keys: Mutex::new(BTreeSet::new()),
             pending: Mutex::new(Pending {
-                event_aware: entry
-                    .operator_box
-                    .as_ref()
-                    .and_then(|o| o.pre_reconcile.as_ref())
-                    .and_then(|p| p.reconcile_gate.as_ref())
-                    .and_then(|g| g.event_aware)
-                    .unwrap_or(false),
+                event_aware: entry.pre_reconcile().and_then(|p| p.reconcile_gate.as_ref()).and_then(|g| g.event_aware).unwrap_or(false),
                 changes: HashMap::new(),
             }),
             paused: Mutex::new(BTreeSet::new()),
@@ -430,15 +424,42 @@ impl OperatorBox {
         self.enqueue(key);
     }
 
-    /// `preReconcile.enqueueGate` on a changed CR: false drops the change silently.
-    fn enqueue_gate_passes(&self, obj: &DynamicObject, sentinels: &BTreeMap<String, bool>) -> bool {
-        let cr = serde_json::to_value(obj).unwrap_or_default();
-        match self.reconciler.enqueue_gate(&cr, sentinels, katalog::time::unix_now()) {
-            None => true,
-            Some(why) => {
-                tracing::debug!(crd = %self.name, name = obj.metadata.name.as_deref().unwrap_or_default(), "dropped: {why}");
-                false
+    /// Records what `obj` (the CR `k`) looks like now; the sentinels of its change when it is
+    /// new or changed, `None` when only its status moved (most often our own status patch). The
+    /// sentinels are computed only for a CRD that declares `preReconcile` (an empty map else:
+    /// nothing reads them).
+    fn changed(&self, seen: &mut HashMap<ObjectKey, (u64, serde_json::Value)>, k: &ObjectKey, obj: &DynamicObject) -> Option<BTreeMap<String, bool>> {
+        let fp = fingerprint(obj);
+        let uses_sentinels = self.entry.pre_reconcile().is_some();
+        let meta = if uses_sentinels { sentinel_view(obj) } else { serde_json::Value::Null };
+        match seen.insert(k.clone(), (fp, meta)) {
+            Some((old, _)) if old == fp => None,
+            _ if !uses_sentinels => Some(BTreeMap::new()),
+            before => Some(katalog::observe::sentinels(before.as_ref().map(|(_, m)| m), &seen[k].1)),
+        }
+    }
+
+    /// Queues a change of the CR `k`: the user may have fixed what failed, so its backoff ends;
+    /// `preReconcile.enqueueGate` may drop the change silently.
+    fn queue_change(&self, k: ObjectKey, obj: &DynamicObject, sentinels: &BTreeMap<String, bool>) {
+        self.queue.forget(&k);
+        if self.entry.pre_reconcile().is_some_and(|p| p.enqueue_gate.is_some()) {
+            let cr = serde_json::to_value(obj).unwrap_or_default();
+            if let Some(why) = self.reconciler.enqueue_gate(&cr, sentinels, katalog::time::unix_now()) {
+                tracing::debug!(crd = %self.name, key = %k, "dropped: {why}");
+                return;
             }
+        }
+        self.enqueue_change(k, sentinels);
+    }
+
+    /// Queues the CR `key` when there is one; every CR of the box when `key` is `None` and the
+    /// change named no CR on purpose (`keyed`: a `keyFrom` that found none queues nothing).
+    fn route(&self, key: Option<ObjectKey>, keyed: bool) {
+        match key {
+            Some(k) => self.enqueue(k),
+            None if keyed => {}
+            None => self.keys_in(None).into_iter().for_each(|k| self.enqueue(k)),
         }
     }
 
@@ -497,20 +518,11 @@ impl OperatorBox {
                                 r.insert(k.clone());
                             }
                             self.track_paused(&k, &obj);
-                            let fp = fingerprint(&obj);
-                            let meta = sentinel_view(&obj);
-                            let before = seen.insert(k.clone(), (fp, meta.clone()));
-                            let sentinels = match &before {
-                                Some((old, _)) if *old == fp => katalog::observe::no_change(),
-                                // New or changed while unwatched: a failing key retries at once.
-                                Some((_, old)) => katalog::observe::sentinels(Some(old), &meta),
-                                None => katalog::observe::sentinels(None, &meta),
-                            };
-                            if before.as_ref().is_none_or(|(old, _)| *old != fp) {
-                                self.queue.forget(&k);
-                            }
-                            if self.enqueue_gate_passes(&obj, &sentinels) {
-                                self.enqueue_change(k, &sentinels);
+                            // New or changed while unwatched: a change (a failing key retries at
+                            // once); unchanged: queued as a resync is.
+                            match self.changed(&mut seen, &k, &obj) {
+                                Some(sentinels) => self.queue_change(k, &obj, &sentinels),
+                                None => self.enqueue(k),
                             }
                         }
                     }
@@ -525,17 +537,8 @@ impl OperatorBox {
                         if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
                             self.track_paused(&k, &obj);
-                            let fp = fingerprint(&obj);
-                            let meta = sentinel_view(&obj);
-                            let before = seen.insert(k.clone(), (fp, meta.clone()));
-                            if before.as_ref().is_none_or(|(old, _)| *old != fp) {
-                                // The CR itself changed (spec, labels, deletion…): the user may
-                                // have fixed what failed, so its backoff ends.
-                                let sentinels = katalog::observe::sentinels(before.as_ref().map(|(_, m)| m), &meta);
-                                self.queue.forget(&k);
-                                if self.enqueue_gate_passes(&obj, &sentinels) {
-                                    self.enqueue_change(k, &sentinels);
-                                }
+                            if let Some(sentinels) = self.changed(&mut seen, &k, &obj) {
+                                self.queue_change(k, &obj, &sentinels);
                             }
                         }
                     }
@@ -592,20 +595,23 @@ impl OperatorBox {
     async fn watch_cross(self: Arc<Self>, client: kube::Client, target: ApiResource) {
         let api = dynamic_api(client, &target, None);
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
-        let mut versions: HashMap<(Option<String>, String), Option<String>> = HashMap::new();
+        // What a cross read shows of each object (spec, status, labels): a change of anything
+        // else (its resourceVersion, managedFields, finalizers) re-queues nobody.
+        let mut shown: HashMap<ObjectKey, String> = HashMap::new();
         loop {
             match stream.try_next().await {
                 Ok(Some(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))) => {
-                    // Only a change of what a cross read shows counts: spec, status, labels.
-                    let id = (obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default());
-                    let version = Some(format!("{:?}{:?}", obj.data.get("spec"), obj.data.get("status"))).map(|v| format!("{v}{:?}", obj.metadata.labels));
-                    if versions.insert(id, version.clone()) == Some(version) {
+                    let Some(k) = key_of(&obj) else { continue };
+                    let view = format!("{:?}{:?}{:?}", obj.data.get("spec"), obj.data.get("status"), obj.metadata.labels);
+                    if shown.insert(k, view.clone()).as_ref() == Some(&view) {
                         continue;
                     }
                     self.requeue_readers(obj.metadata.namespace.as_deref(), &target);
                 }
                 Ok(Some(watcher::Event::Delete(obj))) => {
-                    versions.remove(&(obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    if let Some(k) = key_of(&obj) {
+                        shown.remove(&k);
+                    }
                     self.requeue_readers(obj.metadata.namespace.as_deref(), &target);
                 }
                 Ok(Some(_)) => {}
@@ -645,19 +651,22 @@ impl OperatorBox {
             config = config.fields(&format!("metadata.name={}", n.as_str()));
         }
         let mut stream = watcher(api, config).default_backoff().boxed();
-        let mut known: BTreeSet<(Option<String>, String)> = BTreeSet::new();
+        // What the watch has seen: an Apply of an object it has not is a creation.
+        let mut known: BTreeSet<ObjectKey> = BTreeSet::new();
         loop {
             let (obj, change) = match stream.try_next().await {
                 Ok(Some(watcher::Event::InitApply(obj))) => {
-                    known.insert((obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    known.extend(key_of(&obj));
                     continue;
                 }
                 Ok(Some(watcher::Event::Apply(obj))) => {
-                    let fresh = known.insert((obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    let fresh = key_of(&obj).is_some_and(|k| known.insert(k));
                     (obj, if fresh { WatchOn::Create } else { WatchOn::Update })
                 }
                 Ok(Some(watcher::Event::Delete(obj))) => {
-                    known.remove(&(obj.metadata.namespace.clone(), obj.metadata.name.clone().unwrap_or_default()));
+                    if let Some(k) = key_of(&obj) {
+                        known.remove(&k);
+                    }
                     (obj, WatchOn::Delete)
                 }
                 Ok(Some(_)) => continue,
@@ -670,11 +679,7 @@ impl OperatorBox {
             if !katalog::observe::reacts(&w.on, change) {
                 continue;
             }
-            match self.key_for(w.key_from.as_ref(), &obj) {
-                Some(k) => self.enqueue(k),
-                None if w.key_from.is_some() => {}
-                None => self.keys_in(None).into_iter().for_each(|k| self.enqueue(k)),
-            }
+            self.route(self.key_for(w.key_from.as_ref(), &obj), w.key_from.is_some());
         }
     }
 
@@ -714,11 +719,7 @@ impl OperatorBox {
                     Some(_) => self.key_for(w.key_from.as_ref(), &obj),
                     None => about(),
                 };
-                match key {
-                    Some(k) => self.enqueue(k),
-                    None if w.key_from.is_some() => {}
-                    None => self.keys_in(None).into_iter().for_each(|k| self.enqueue(k)),
-                }
+                self.route(key, w.key_from.is_some());
             }
         }
     }
