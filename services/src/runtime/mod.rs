@@ -276,12 +276,13 @@ impl Runtime {
         self.shared.leading()
     }
 
-    /// Waits until every box runs with a warm cache, at most `timeout`; on timeout, says which
-    /// boxes are not there and why.
+    /// Waits until every box runs with a warm cache and the runtime says so (`/startup` answers
+    /// 200: the startup loop sets that flag a moment after the caches are warm), at most
+    /// `timeout`; on timeout, says which boxes are not there and why.
     pub async fn wait_started(&self, timeout: Duration) -> Result<(), NotStarted> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.shared.boxes.iter().all(|b| b.synced()) {
+            if self.shared.started() && self.shared.boxes.iter().all(|b| b.synced()) {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
