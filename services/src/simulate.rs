@@ -11,7 +11,7 @@
 
 pub mod scaffold;
 
-use crate::cluster::{ApiResource, Cluster, ClusterError, MemCluster, Op, Propagation};
+use crate::cluster::{ApiResource, Cache, Cached, Cluster, ClusterError, MemCluster, Op, Propagation};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
 use katalog::load::{LoadOptions, load_file};
@@ -401,6 +401,19 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
             .collect();
         peers.push((p, r, keys));
     }
+    // The reconciler reads through a cache, as in the runtime: its reads of what the cache
+    // holds are not requests. Between cycles the cache catches up with the cluster, as a
+    // watch-fed one does while the runtime waits.
+    let cache = Cache::new(&reconciler.read_resources(), &[katalog::render::LABEL_OWNER]);
+    let refresh = |cache: &Cache| {
+        for r in reconciler.read_resources() {
+            if let Some(store) = cache.store(&r) {
+                store.begin_list();
+                cluster.objects(&r).into_iter().for_each(|o| store.listed(o));
+                store.end_list();
+            }
+        }
+    };
     let find_cr = |cluster: &MemCluster| {
         cluster.objects(&own).into_iter().find(|o| {
             o.pointer("/metadata/name").and_then(Value::as_str) == Some(cr_name.as_str())
@@ -436,7 +449,10 @@ pub fn simulate_crd(plan: &Plan<'_>, crd: &str, cr_index: usize) -> Result<CrdRu
         let dropped = now_cr.as_ref().filter(|_| sentinels.values().any(|v| *v)).and_then(|cr| reconciler.enqueue_gate(cr, &sentinels, ctx.now));
         let outcome = match dropped {
             Some(why) => Outcome::Gated(why),
-            None => rt.block_on(reconciler.reconcile_event(&cluster, cr_ns.as_deref(), &cr_name, &ctx, &sentinels)),
+            None => {
+                refresh(&cache);
+                rt.block_on(reconciler.reconcile_event(&Cached::new(&cluster, &cache), cr_ns.as_deref(), &cr_name, &ctx, &sentinels))
+            }
         };
         let ops = cluster.take_ops();
         before = find_cr(&cluster);

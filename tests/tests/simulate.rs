@@ -92,7 +92,7 @@ fn every_request_of_a_demo_reconcile_is_allowed_by_its_derived_rbac() {
             }
         }
     }
-    assert!(checked > 200, "only {checked} requests checked");
+    assert!(checked > 60, "only {checked} requests checked");
 }
 
 /// A copy of the hello-website demo with its own simulate.yaml.
@@ -216,4 +216,29 @@ fn init_writes_expectations_that_pass_and_never_overwrites_silently() {
     let valid = ork(t.path(), &["validate", "-f", "simulate.yaml"]);
     assert_eq!(valid.code, 0, "{valid:?}");
     assert!(valid.stdout.contains("✓ valid: 2 op rule(s)"), "{}", valid.stdout);
+}
+
+/// Reads come from the reconciler's caches (docs/runtime.md "Caches"): a new hello-website CR
+/// costs exactly its children's creates and one status write — no read of the CR or of its
+/// children, no metadata patch (owner references make a finalizer needless), no re-list after
+/// the writes, no Event for a success — and a converged cycle makes no request at all.
+#[test]
+fn a_new_hello_website_costs_its_creates_and_one_status_write() {
+    let sim = root().join("demos/beginner/hello-website/simulate.yaml");
+    let (_, v) = json(&root(), &["-f", &sim.to_string_lossy()]);
+    let cycles = v["files"][0]["runs"][0]["cycles"].as_array().unwrap();
+    let ops = |c: &Value| -> Vec<String> {
+        c["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| format!("{} {} {}", o["verb"].as_str().unwrap(), o["resource"].as_str().unwrap(), o["name"].as_str().unwrap_or("")))
+            .collect()
+    };
+    assert_eq!(ops(&cycles[0]), ["create deployments hello-web", "create services hello", "patch websites/status hello"]);
+    // The Deployment became ready meanwhile: the status says so, once.
+    assert_eq!(ops(&cycles[1]), ["patch websites/status hello"]);
+    for c in &cycles[2..] {
+        assert_eq!(ops(c), Vec::<String>::new(), "a converged cycle reads from the caches: {c}");
+    }
 }

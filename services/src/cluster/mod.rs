@@ -2,6 +2,7 @@
 //! objects addressed by resource, namespace and name.
 
 mod apply;
+pub mod cache;
 mod fields;
 #[cfg(feature = "kube")]
 mod kube;
@@ -16,6 +17,7 @@ mod validation;
 pub use self::kube::KubeCluster;
 #[cfg(feature = "runtime")]
 pub(crate) use self::kube::dynamic_api;
+pub use cache::{Cache, Cached, Seen, Store};
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page};
 pub use patch::{JsonPatchError, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};

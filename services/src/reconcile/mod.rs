@@ -2,13 +2,16 @@
 //! the runtime runs it on a real cluster, `ork simulate` on a [`crate::cluster::MemCluster`].
 //!
 //! One call reconciles one CR and returns an [`Outcome`]; it never sleeps. The order: read the
-//! CR → deletion path if it is being deleted → namespace guard → finalizers, managed labels and
-//! annotations (one merge patch, only when something is missing) → normalize → read the owned
-//! children → render (mutation, validation, children, status) → apply children (create when
-//! missing; drift-corrected entries updated only when a field they own differs; owned objects a
+//! CR → deletion path if it is being deleted → namespace guard → what the Katalog puts on the
+//! CR (finalizers only when deleting needs ork, the protection label, the entry's labels: one
+//! merge patch, only when something is missing) → normalize → read the owned children →
+//! render (mutation, validation, children, status) → apply children (create when missing;
+//! drift-corrected entries updated only when a field they own differs; owned objects a
 //! drift-corrected entry no longer wants are deleted) → status patch (only when it changed) →
-//! an Event when something was written. A second reconcile with nothing changed issues only
-//! reads. The requests it makes are exactly those `katalog::authoring::rbac` grants
+//! an Event on a transition (a failure, the recovery from one, children of a ready CR changed). A second reconcile with
+//! nothing changed writes nothing. Given a [`crate::cluster::Cached`] view (the runtime,
+//! simulate) its reads come from watch-fed caches: a new CR costs its children's creates and
+//! one status patch. The requests it makes are exactly those `katalog::authoring::rbac` grants
 //! (docs/rbac.md).
 //!
 //! Nothing it writes or returns — conditions, status fields, Events, the error the runtime logs
@@ -23,7 +26,7 @@ use crate::cluster::{ApiResource, Cluster, ClusterError, ListParams, Patch, merg
 use katalog::model::Katalog;
 use katalog::model::crd::CrdEntry;
 use katalog::redact::Redactor;
-use katalog::render::{LABEL_MANAGED, RenderFailure, Request, condition, conditions, render, set_path, template_data};
+use katalog::render::{RenderFailure, Request, condition, conditions, render, set_path, template_data};
 use katalog::rules::Evaluator;
 use katalog::rules::Violation;
 use katalog::template::{Rng, TemplateSet};
@@ -37,8 +40,6 @@ pub use katalog::install::CLEANUP_FINALIZER;
 
 /// The deletion-protection label the gateway's webhook selects on.
 pub const LABEL_DELETION_PROTECTION: &str = "orkestra.io/deletion-protection";
-/// The annotation naming the Katalog that manages a CR.
-pub const ANNOTATION_MANAGED_BY: &str = "orkestra.orkspace.io/managed-by";
 /// Marks a CR the runtime has put the deletion-protection label on. The label is added once:
 /// removing it afterwards is how a user lifts the protection of one object (the gateway's
 /// refusal says so), and the runtime must not undo that on its next reconcile.
@@ -148,7 +149,11 @@ pub struct Reconciler<'k> {
     child_resources: Vec<ApiResource>,
     delete_resources: Vec<ApiResource>,
     drift_entries: BTreeSet<String>,
+    /// Every finalizer ork manages on the CR (removed when it is deleted).
     finalizers: Vec<String>,
+    /// The finalizers the CR is given: `runtime.finalizers`, and the cleanup finalizer when
+    /// deleting needs ork.
+    wanted_finalizers: Vec<String>,
     unique_rules: bool,
 }
 
@@ -200,9 +205,18 @@ impl<'k> Reconciler<'k> {
         let id = katalog::kinds::api_identity(entry).filter(|i| !i.plural.is_empty()).ok_or_else(|| SetupError::Identity(crd.to_string()))?;
         let own = ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced: id.namespaced };
         let (child_resources, delete_resources) = entry_resources(katalog, entry, crd)?;
+        // The cleanup finalizer is added only when deleting the CR needs ork (owner references
+        // let the garbage collector remove the other children): onDelete actions, ordered
+        // deletion, cluster-scoped children of a namespaced CR. It is always removed.
+        let cleanup = entry.reconcile().is_some_and(|r| r.on_delete.is_some())
+            || entry.orders_children()
+            || (own.namespaced && child_resources.iter().any(|r| !r.namespaced));
         let mut finalizers = vec![CLEANUP_FINALIZER.to_string()];
+        let mut wanted_finalizers = if cleanup { finalizers.clone() } else { Vec::new() };
         if let Some(rt) = entry.runtime() {
-            finalizers.extend(rt.finalizers.iter().map(|f| f.value.clone()).filter(|f| f != CLEANUP_FINALIZER));
+            let declared: Vec<String> = rt.finalizers.iter().map(|f| f.value.clone()).filter(|f| f != CLEANUP_FINALIZER).collect();
+            finalizers.extend(declared.iter().cloned());
+            wanted_finalizers.extend(declared);
         }
         let unique_rules = entry
             .admission
@@ -219,6 +233,7 @@ impl<'k> Reconciler<'k> {
             delete_resources,
             drift_entries: katalog::render::drift_corrected_entries(entry),
             finalizers,
+            wanted_finalizers,
             unique_rules,
         })
     }
@@ -231,6 +246,19 @@ impl<'k> Reconciler<'k> {
     /// The resources of the children of onCreate and onReconcile.
     pub fn child_resources(&self) -> &[ApiResource] {
         &self.child_resources
+    }
+
+    /// What a reconcile reads and a cache can answer: the CRD's resource, its children's, and
+    /// those `observe.cross` reads (distinct).
+    pub fn read_resources(&self) -> Vec<ApiResource> {
+        let mut out: Vec<ApiResource> = std::iter::once(&self.own).chain(&self.child_resources).cloned().collect();
+        let cross = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).map(|o| o.cross.iter()).into_iter().flatten();
+        for r in cross.filter(|c| katalog::observe::executed(c)).filter_map(|c| katalog::observe::cross_resource(self.katalog, c)) {
+            if !out.iter().any(|o| o.group == r.group && o.plural == r.plural) {
+                out.push(r);
+            }
+        }
+        out
     }
 
     /// Reconciles the CR `ns/name` once, as a resync does (no watch event: every sentinel is
@@ -353,11 +381,16 @@ impl<'k> Reconciler<'k> {
                 children::mark_apply_conflict(&mut status);
             }
         }
+        let was_ready = ready_status(cr.get("status")) == Some(true);
+        let recovered = failed(cr.get("status")) && ready_status(Some(&status)) == Some(true);
         let status_written = self.write_status(cluster, &cr, status, ctx, error.as_deref(), guard).await?;
         if let Some(e) = error {
             return Err(ReconcileError::retry(e));
         }
-        if wrote || status_written {
+        // Events tell transitions, not every success: a failure (written with its status), the
+        // recovery from one, and children of a ready CR changed (drift corrected, a new spec).
+        // A new CR's first creates and its way to Ready write none.
+        if (recovered && status_written) || (wrote && was_ready) {
             self.event(cluster, &cr, "Normal", &format!("{}Reconciled", self.own.kind), "Reconcile", "children and status are as declared", ctx).await;
         }
         Ok(rotate::sooner(self.requeue(&cr_view, ctx), rotation.next))
@@ -446,8 +479,9 @@ impl<'k> Reconciler<'k> {
         Ok(Outcome::Paused)
     }
 
-    /// The merge patch that adds missing finalizers, managed labels and annotations to the CR
-    /// (`None` when nothing is missing).
+    /// The merge patch that adds what the Katalog puts on the CR and is missing: finalizers,
+    /// the deletion-protection label, the entry's `labels` (`None` when nothing is missing:
+    /// most CRs are never written but for their status).
     fn metadata_patch(&self, cr: &Value, ctx: &Ctx) -> Result<Option<Value>, ReconcileError> {
         let mut patch = Map::new();
         let current: Vec<&str> =
@@ -458,13 +492,12 @@ impl<'k> Reconciler<'k> {
             if kept.len() != current.len() {
                 patch.insert("finalizers".into(), json!(kept));
             }
-        } else if self.finalizers.iter().any(|f| !current.contains(&f.as_str())) {
+        } else if self.wanted_finalizers.iter().any(|f| !current.contains(&f.as_str())) {
             let mut all: Vec<String> = current.iter().map(|s| s.to_string()).collect();
-            all.extend(self.finalizers.iter().filter(|f| !current.contains(&f.as_str())).cloned());
+            all.extend(self.wanted_finalizers.iter().filter(|f| !current.contains(&f.as_str())).cloned());
             patch.insert("finalizers".into(), json!(all));
         }
         let mut labels = Map::new();
-        labels.insert(LABEL_MANAGED.into(), json!("true"));
         let protect_crs = katalog::protection::protects_crs(self.katalog, self.entry);
         let annotation = |name: &str| cr.pointer(&format!("/metadata/annotations/{}", name.replace('/', "~1"))).is_some();
         let mut annotations = Map::new();
@@ -484,9 +517,6 @@ impl<'k> Reconciler<'k> {
         let missing: Map<String, Value> = labels.into_iter().filter(|(k, v)| have.get(k) != Some(v)).collect();
         if !missing.is_empty() {
             patch.insert("labels".into(), Value::Object(missing));
-        }
-        if !annotation(ANNOTATION_MANAGED_BY) {
-            annotations.insert(ANNOTATION_MANAGED_BY.into(), json!(self.katalog.name()));
         }
         if !annotations.is_empty() {
             patch.insert("annotations".into(), Value::Object(annotations));
@@ -563,6 +593,23 @@ impl<'k> Reconciler<'k> {
             _ => Outcome::Done,
         }
     }
+}
+
+/// The status of the `Ready` condition of `status` (`None`: it has none).
+fn ready_status(status: Option<&Value>) -> Option<bool> {
+    let conds = status?.get("conditions")?.as_array()?;
+    let ready = conds.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))?;
+    Some(ready.get("status").and_then(Value::as_str) == Some("True"))
+}
+
+/// Whether `status` says the last reconcile failed (`Ready` False for another reason than
+/// children still getting ready).
+fn failed(status: Option<&Value>) -> bool {
+    let ready = status
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready")));
+    ready.is_some_and(|c| c.get("status").and_then(Value::as_str) == Some("False") && c.get("reason").and_then(Value::as_str) != Some("ChildrenNotReady"))
 }
 
 /// The message of a denial: each deny violation's field, message and value (or that the value is

@@ -6,7 +6,7 @@
 use super::health::{Health, Snapshot, State};
 use super::metrics::{self, BoxMetrics};
 use super::queue::{Backoff, WorkQueue};
-use crate::cluster::{ApiResource, KubeCluster, dynamic_api};
+use crate::cluster::{ApiResource, Cache, Cached, KubeCluster, Seen, dynamic_api};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+/// How long a worker waits for the box's cache to be warm before it reconciles anyway.
+const WARM_WAIT: Duration = Duration::from_secs(10);
 
 /// A CR: its namespace (`None` when cluster-scoped) and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,7 +195,11 @@ pub struct OperatorBox {
     templates: &'static katalog::template::TemplateSet,
     /// Why the box is not running yet (its CRD is not served, a dependency not there).
     waiting: Mutex<Option<String>>,
+    /// Set when the CRs' first list is in.
     synced: watch::Sender<bool>,
+    /// What the reconciler reads — the CRs, their children, what `observe.cross` reads —
+    /// kept by the box's watches (docs/runtime.md "Caches").
+    cache: Cache,
 }
 
 impl std::fmt::Debug for OperatorBox {
@@ -248,6 +255,7 @@ impl OperatorBox {
         let reconciler = Reconciler::new(katalog, templates, name)?;
         let settings = settings(katalog, entry, defaults);
         let (synced, _) = watch::channel(false);
+        let cache = Cache::new(&reconciler.read_resources(), &[LABEL_OWNER]);
         Ok(OperatorBox {
             name: name.to_string(),
             katalog,
@@ -265,6 +273,7 @@ impl OperatorBox {
             templates,
             waiting: Mutex::new(None),
             synced,
+            cache,
             settings,
         })
     }
@@ -355,6 +364,14 @@ impl OperatorBox {
         }
     }
 
+    /// Whether the stores of the CRs and of their children have their first list in (what
+    /// `observe.cross` reads may be a kind not served yet: its reads go to the API server until
+    /// its store is synced).
+    fn warm(&self) -> bool {
+        let own = std::iter::once(self.resource()).chain(self.reconciler.child_resources());
+        own.filter_map(|r| self.cache.store(r)).all(|s| s.synced())
+    }
+
     /// Marks the box waiting for a dependency.
     pub fn wait_dependency(&self, why: Option<String>) {
         self.set_waiting(why);
@@ -375,7 +392,7 @@ impl OperatorBox {
         for child in self.reconciler.child_resources().to_vec() {
             watches.spawn(self.clone().watch_children(client.clone(), child));
         }
-        for target in self.cross_resources() {
+        for target in cross_resources(self.katalog, self.entry) {
             watches.spawn(self.clone().watch_cross(client.clone(), target));
         }
         if let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) {
@@ -469,20 +486,6 @@ impl OperatorBox {
         keys.iter().filter(|k| ns.is_none() || k.namespace.as_deref() == ns || k.namespace.is_none()).cloned().collect()
     }
 
-    /// The resources `observe.cross` reads (distinct).
-    fn cross_resources(&self) -> Vec<ApiResource> {
-        let mut out: Vec<ApiResource> = Vec::new();
-        let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return out };
-        for c in obs.cross.iter().filter(|c| katalog::observe::executed(c)) {
-            if let Some(r) = katalog::observe::cross_resource(self.katalog, c)
-                && !out.iter().any(|o| o.group == r.group && o.plural == r.plural)
-            {
-                out.push(r);
-            }
-        }
-        out
-    }
-
     fn enqueue(&self, key: ObjectKey) {
         if !self.admits(&key) {
             return;
@@ -508,11 +511,16 @@ impl OperatorBox {
         // the next change.
         let mut seen: HashMap<ObjectKey, (u64, serde_json::Value)> = HashMap::new();
         let mut stream = watcher(api, config).default_backoff().boxed();
+        let Some(store) = self.cache.store(self.resource()) else { return };
         loop {
             match stream.try_next().await {
                 Ok(Some(event)) => match event {
-                    watcher::Event::Init => relisting = Some(BTreeSet::new()),
+                    watcher::Event::Init => {
+                        relisting = Some(BTreeSet::new());
+                        store.begin_list();
+                    }
                     watcher::Event::InitApply(obj) => {
+                        store.listed(value_of(&obj));
                         if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
                             if let Some(r) = relisting.as_mut() {
                                 r.insert(k.clone());
@@ -527,6 +535,7 @@ impl OperatorBox {
                         }
                     }
                     watcher::Event::InitDone => {
+                        store.end_list();
                         if let Some(fresh) = relisting.take() {
                             seen.retain(|k, _| fresh.contains(k));
                             *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
@@ -534,6 +543,10 @@ impl OperatorBox {
                         self.synced.send_replace(true);
                     }
                     watcher::Event::Apply(obj) => {
+                        // The CR's own writes are recognised by what changed (`changed`: a
+                        // status patch is not a change), not by the store: a user's edit that
+                        // lands while a status patch is in flight must still queue it.
+                        store.applied(value_of(&obj));
                         if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
                             self.track_paused(&k, &obj);
@@ -543,6 +556,7 @@ impl OperatorBox {
                         }
                     }
                     watcher::Event::Delete(obj) => {
+                        store.deleted(&value_of(&obj));
                         if let Some(k) = key_of(&obj) {
                             seen.remove(&k);
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
@@ -563,14 +577,40 @@ impl OperatorBox {
         let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true,{LABEL_OWNER_KIND}={}", label_value(&self.resource().kind)));
         let own = self.resource().clone();
         let mut stream = watcher(api, config).default_backoff().boxed();
+        let Some(store) = self.cache.store(&child) else { return };
         loop {
             match stream.try_next().await {
-                Ok(Some(watcher::Event::Apply(obj) | watcher::Event::Delete(obj))) => {
-                    if let Some(k) = owner(&obj, &own) {
+                Ok(Some(event)) => {
+                    // The echo of the box's own write (a child it just created or applied)
+                    // queues nothing: the reconcile that wrote it already saw it.
+                    let (obj, seen) = match event {
+                        watcher::Event::Init => {
+                            store.begin_list();
+                            continue;
+                        }
+                        watcher::Event::InitApply(obj) => {
+                            store.listed(value_of(&obj));
+                            continue;
+                        }
+                        watcher::Event::InitDone => {
+                            store.end_list();
+                            continue;
+                        }
+                        watcher::Event::Apply(obj) => {
+                            let seen = store.applied(value_of(&obj));
+                            (obj, seen)
+                        }
+                        watcher::Event::Delete(obj) => {
+                            let seen = store.deleted(&value_of(&obj));
+                            (obj, seen)
+                        }
+                    };
+                    if seen == Seen::News
+                        && let Some(k) = owner(&obj, &own)
+                    {
                         self.enqueue(k);
                     }
                 }
-                Ok(Some(_)) => {}
                 Ok(None) => return,
                 Err(e) => tracing::debug!(crd = %self.name, "watch of {}: {e}; retrying with backoff", child.plural),
             }
@@ -598,8 +638,26 @@ impl OperatorBox {
         // What a cross read shows of each object (spec, status, labels): a change of anything
         // else (its resourceVersion, managedFields, finalizers) re-queues nobody.
         let mut shown: HashMap<ObjectKey, String> = HashMap::new();
+        // A kind the box also reads as its own or as children has its store fed by that watch.
+        let same = |r: &ApiResource| r.group == target.group && r.plural == target.plural;
+        let feeds = !same(self.resource()) && !self.reconciler.child_resources().iter().any(same);
+        let store = self.cache.store(&target).filter(|_| feeds);
         loop {
-            match stream.try_next().await {
+            let event = stream.try_next().await;
+            if let (Some(store), Ok(Some(e))) = (store, &event) {
+                match e {
+                    watcher::Event::Init => store.begin_list(),
+                    watcher::Event::InitApply(obj) => store.listed(value_of(obj)),
+                    watcher::Event::InitDone => store.end_list(),
+                    watcher::Event::Apply(obj) => {
+                        store.applied(value_of(obj));
+                    }
+                    watcher::Event::Delete(obj) => {
+                        store.deleted(&value_of(obj));
+                    }
+                }
+            }
+            match event {
                 Ok(Some(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))) => {
                     let Some(k) = key_of(&obj) else { continue };
                     let view = format!("{:?}{:?}{:?}", obj.data.get("spec"), obj.data.get("status"), obj.metadata.labels);
@@ -738,6 +796,12 @@ impl OperatorBox {
     }
 
     async fn worker(self: Arc<Self>, id: usize, cluster: KubeCluster, mut leading: watch::Receiver<bool>) {
+        // Reconciles read the cache: wait until it is warm (bounded: a child kind whose CRD is
+        // not served never lists, and its reads go to the API server meanwhile).
+        let began = Instant::now();
+        while !self.warm() && began.elapsed() < WARM_WAIT {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         loop {
             // Followers keep warm caches but never reconcile.
             while !*leading.borrow() {
@@ -757,8 +821,12 @@ impl OperatorBox {
             let ctx = Ctx { now: katalog::time::unix_now(), rng: Rng::Os };
             // One change's sentinels (eventAware: the oldest; more left: the key comes back).
             let (sentinels, more) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take(&key);
-            let outcome = crate::serve::panic::catch(self.reconciler.reconcile_event(&cluster, key.namespace.as_deref(), &key.name, &ctx, &sentinels)).await;
+            let view = Cached::new(&cluster, &self.cache);
+            let outcome = crate::serve::panic::catch(self.reconciler.reconcile_event(&view, key.namespace.as_deref(), &key.name, &ctx, &sentinels)).await;
             let took = started.elapsed();
+            // Someone else changed an object this reconcile wrote while the write was in
+            // flight: look again (a failure is retried with its backoff anyway).
+            let again = view.foreign_change() && !matches!(outcome, Ok(Outcome::Failed(_)) | Err(_));
             match outcome {
                 Ok(Outcome::Gated(why)) => {
                     // Dropped, not failed: a change of the CR or of what it observes queues it again.
@@ -800,12 +868,30 @@ impl OperatorBox {
                 }
             }
             self.queue.done(&key);
-            if more {
+            if more || again {
                 self.queue.add(key.clone());
             }
             self.metrics.busy(-1);
         }
     }
+}
+
+/// The resources `observe.cross` of `entry` reads (distinct).
+fn cross_resources(katalog: &Katalog, entry: &CrdEntry) -> Vec<ApiResource> {
+    let mut out: Vec<ApiResource> = Vec::new();
+    let Some(obs) = entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return out };
+    for c in obs.cross.iter().filter(|c| katalog::observe::executed(c)) {
+        if let Some(r) = katalog::observe::cross_resource(katalog, c)
+            && !out.iter().any(|o| o.group == r.group && o.plural == r.plural)
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn value_of(obj: &DynamicObject) -> serde_json::Value {
+    serde_json::to_value(obj).unwrap_or_default()
 }
 
 /// The CR that owns `obj`: its controller owner reference of kind `own`, else the owner labels

@@ -158,7 +158,6 @@ fn the_live_view_fed_by_the_dev_cluster() {
             && text.lines().any(|l| l.contains("Deployment hello-web") && l.contains("✓ 2/2"))
             && text.lines().any(|l| l.contains("Service hello") && l.contains("✓"))
             && text.contains("website healthy")
-            && text.contains("WebsiteReconciled")
     };
     let mut raw = String::new();
     while began.elapsed() < Duration::from_secs(60) {
