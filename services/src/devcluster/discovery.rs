@@ -196,9 +196,9 @@ impl Api {
             if !schema.get("properties").is_some_and(Value::is_object) {
                 schema["properties"] = json!({});
             }
-            schema["properties"]["apiVersion"] = json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."});
-            schema["properties"]["kind"] = json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents."});
-            schema["properties"]["metadata"] = json!({"allOf": [{"$ref": format!("#/components/schemas/{OBJECT_META}")}], "description": "Standard object's metadata."});
+            schema["properties"]["apiVersion"] = json!({"type": "string", "description": format!("The group and version of the object: {}.", r.api_version())});
+            schema["properties"]["kind"] = json!({"type": "string", "description": format!("The kind of the object: {}.", r.kind)});
+            schema["properties"]["metadata"] = json!({"allOf": [{"$ref": format!("#/components/schemas/{OBJECT_META}")}], "description": "Name, namespace, labels, annotations, and what the server sets."});
             schema["x-kubernetes-group-version-kind"] = gvk;
             return (name, schema);
         }
@@ -213,7 +213,10 @@ impl Api {
             kind = r.kind,
             plural = r.plural
         );
-        (format!("io.k8s.api.{package}.{}.{}", r.version, r.kind), json!({"type": "object", "description": description, "x-kubernetes-group-version-kind": gvk}))
+        (
+            format!("io.k8s.api.{package}.{}.{}", r.version, r.kind),
+            json!({"type": "object", "description": description, "x-kubernetes-group-version-kind": gvk}),
+        )
     }
 
     /// `/apis`: every group with its versions, the preferred one first. A group of custom

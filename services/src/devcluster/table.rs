@@ -329,7 +329,10 @@ mod tests {
         let mut h = HeaderMap::new();
         let q = BTreeMap::new();
         assert_eq!(wanted(&h, &q), Ok(None));
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
+        );
         assert_eq!(wanted(&h, &q), Ok(Some(Wanted { version: "v1", include: Include::Metadata })));
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"));
         let q: BTreeMap<String, String> = [("includeObject".to_string(), "Object".to_string())].into();

@@ -248,8 +248,25 @@ fn kubectl_get_prints_the_api_server_s_tables() {
         &dev,
         "apiVersion: v1\nkind: Event\nmetadata: {name: core.1, namespace: tables}\ninvolvedObject: {kind: ConfigMap, name: settings, namespace: tables}\nreason: Seen\nmessage: from core\ntype: Warning\ncount: 3\nsource: {component: test}\nfirstTimestamp: \"2026-01-01T00:00:00Z\"\nlastTimestamp: \"2026-01-01T00:00:00Z\"\n",
     );
-    assert_eq!(ok(&dev, &["-n", "tables", "get", "events.events.k8s.io", "core.1", "-o", "jsonpath={.note} {.regarding.name} {.deprecatedCount} {.deprecatedSource.component}"]), "from core settings 3 test");
-    assert_eq!(ok(&dev, &["-n", "tables", "get", "events", "--field-selector", "involvedObject.name=site-a", "-o", "jsonpath={.items[*].message}"]), "site-a is ready");
+    assert_eq!(
+        ok(
+            &dev,
+            &[
+                "-n",
+                "tables",
+                "get",
+                "events.events.k8s.io",
+                "core.1",
+                "-o",
+                "jsonpath={.note} {.regarding.name} {.deprecatedCount} {.deprecatedSource.component}"
+            ]
+        ),
+        "from core settings 3 test"
+    );
+    assert_eq!(
+        ok(&dev, &["-n", "tables", "get", "events", "--field-selector", "involvedObject.name=site-a", "-o", "jsonpath={.items[*].message}"]),
+        "site-a is ready"
+    );
     assert_eq!(
         get(&["events.events.k8s.io"]),
         "LAST SEEN | TYPE | REASON | OBJECT | MESSAGE\n<age> | Warning | Seen | configmap/settings | from core\n<age> | Normal | Reconciled | website/site-a | site-a is ready\n"
@@ -257,7 +274,10 @@ fn kubectl_get_prints_the_api_server_s_tables() {
 
     // kubectl explain: a CRD's schema; a built-in kind says why it has none.
     let explained = ok(&dev, &["explain", "websites.spec"]);
-    assert!(explained.contains("What the website should be.") && explained.contains("replicas\t<integer>") && explained.contains("How many pods serve the site."), "{explained}");
+    assert!(
+        explained.contains("What the website should be.") && explained.contains("replicas\t<integer>") && explained.contains("How many pods serve the site."),
+        "{explained}"
+    );
     let explained = ok(&dev, &["explain", "deployments"]);
     assert!(explained.contains("serves no OpenAPI schema for the built-in kind") && explained.contains("Deployment"), "{explained}");
 }

@@ -16,14 +16,14 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
     let c = Column::new;
     let name = || Column::name();
     let age_col = || c("Age", "string", 0, "How long ago the object was created.");
-    let containers = || c("Containers", "string", 1, "Names of each container in the template.");
-    let images = || c("Images", "string", 1, "Images referenced by each container in the template.");
+    let containers = || c("Containers", "string", 1, "The containers of the pod template.");
+    let images = || c("Images", "string", 1, "The images of the pod template's containers.");
     let selector = || c("Selector", "string", 1, "The label selector of the pods.");
     let found: (Vec<Column>, Cells) = match (group, kind) {
         ("apps", "Deployment") => (
             vec![
                 name(),
-                c("Ready", "string", 0, "Number of the pod with ready state"),
+                c("Ready", "string", 0, "Pods ready, of the replicas wanted."),
                 c("Up-to-date", "string", 0, "Replicas updated to the latest template."),
                 c("Available", "string", 0, "Replicas available to serve."),
                 age_col(),
@@ -34,7 +34,7 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
             deployment,
         ),
         ("apps", "StatefulSet") => {
-            (vec![name(), c("Ready", "string", 0, "Number of the pod with ready state"), age_col(), containers(), images()], stateful_set)
+            (vec![name(), c("Ready", "string", 0, "Pods ready, of the replicas wanted."), age_col(), containers(), images()], stateful_set)
         }
         ("apps", "ReplicaSet") => (
             vec![
@@ -68,9 +68,9 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
         ("batch", "Job") => (
             vec![
                 name(),
-                c("Status", "string", 0, "Status of the job."),
+                c("Status", "string", 0, "Complete, Failed, Terminating, Suspended, FailureTarget or Running."),
                 c("Completions", "string", 0, "Pods that succeeded, of the completions wanted."),
-                c("Duration", "string", 0, "Time required to complete the job."),
+                c("Duration", "string", 0, "How long the job ran, or has been running."),
                 age_col(),
                 containers(),
                 images(),
@@ -96,9 +96,9 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
         ("", "Pod") => (
             vec![
                 name(),
-                c("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."),
-                c("Status", "string", 0, "The aggregate status of the containers in this pod."),
-                c("Restarts", "string", 0, "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+                c("Ready", "string", 0, "Containers ready, of all containers."),
+                c("Status", "string", 0, "The phase of the pod, or why its containers wait."),
+                c("Restarts", "string", 0, "How often the containers restarted."),
                 age_col(),
                 c("IP", "string", 1, "The IP address of the pod."),
                 c("Node", "string", 1, "The node the pod runs on."),
@@ -121,7 +121,7 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
         ),
         ("", "ConfigMap") => (vec![name(), c("Data", "string", 0, "Keys of data and binaryData."), age_col()], config_map),
         ("", "Secret") => (vec![name(), c("Type", "string", 0, "The type of the secret."), c("Data", "string", 0, "Keys of data."), age_col()], secret),
-        ("", "Namespace") => (vec![name(), c("Status", "string", 0, "The status of the namespace"), age_col()], namespace),
+        ("", "Namespace") => (vec![name(), c("Status", "string", 0, "The phase of the namespace."), age_col()], namespace),
         ("", "ServiceAccount") => (vec![name(), c("Secrets", "string", 0, "Secrets the service account names."), age_col()], service_account),
         ("", "Event") | ("events.k8s.io", "Event") => (
             vec![
@@ -143,16 +143,14 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
             vec![
                 name(),
                 c("Class", "string", 0, "The IngressClass of the ingress."),
-                c("Hosts", "string", 0, "Hosts that incoming requests are matched against."),
+                c("Hosts", "string", 0, "The hosts of the ingress rules."),
                 c("Address", "string", 0, "The load balancer's addresses."),
                 c("Ports", "string", 0, "The ports the ingress opens."),
                 age_col(),
             ],
             ingress,
         ),
-        ("networking.k8s.io", "NetworkPolicy") => {
-            (vec![name(), c("Pod-Selector", "string", 0, "The pods the policy selects."), age_col()], network_policy)
-        }
+        ("networking.k8s.io", "NetworkPolicy") => (vec![name(), c("Pod-Selector", "string", 0, "The pods the policy selects."), age_col()], network_policy),
         ("", "PersistentVolumeClaim") => (
             vec![
                 name(),
@@ -160,8 +158,8 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
                 c("Volume", "string", 0, "The volume bound to the claim."),
                 c("Capacity", "string", 0, "The capacity of the bound volume."),
                 c("Access Modes", "string", 0, "The access modes of the bound volume."),
-                c("StorageClass", "string", 0, "StorageClass of the pvc"),
-                c("VolumeAttributesClass", "string", 0, "VolumeAttributesClass of the pvc"),
+                c("StorageClass", "string", 0, "The storage class of the claim."),
+                c("VolumeAttributesClass", "string", 0, "The volume attributes class of the claim."),
                 age_col(),
                 c("VolumeMode", "string", 1, "The volume mode of the claim."),
             ],
@@ -170,9 +168,9 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
         ("policy", "PodDisruptionBudget") => (
             vec![
                 name(),
-                c("Min Available", "string", 0, "The minimum number of pods that must be available."),
-                c("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable."),
-                c("Allowed Disruptions", "integer", 0, "Calculated number of pods that may be disrupted at this time."),
+                c("Min Available", "string", 0, "The budget's minAvailable."),
+                c("Max Unavailable", "string", 0, "The budget's maxUnavailable."),
+                c("Allowed Disruptions", "integer", 0, "Pods that may be disrupted now."),
                 age_col(),
             ],
             pdb,
@@ -188,10 +186,9 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
             ],
             binding,
         ),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration") => (
-            vec![name(), c("Webhooks", "integer", 0, "Webhooks indicates the number of webhooks registered in this configuration"), age_col()],
-            webhooks,
-        ),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration") => {
+            (vec![name(), c("Webhooks", "integer", 0, "How many webhooks the configuration registers."), age_col()], webhooks)
+        }
         _ => return None,
     };
     Some(found)
@@ -672,7 +669,10 @@ mod tests {
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web", "tier": "a"}},
                      "template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1"}, {"name": "side", "image": "busybox"}]}}},
             "status": {"readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}});
-        assert_eq!(cells(&d, NOW), vec![json!("web"), json!("2/3"), json!(3), json!(2), json!("75s"), json!("nginx,side"), json!("nginx:1,busybox"), json!("app=web,tier=a")]);
+        assert_eq!(
+            cells(&d, NOW),
+            vec![json!("web"), json!("2/3"), json!(3), json!(2), json!("75s"), json!("nginx,side"), json!("nginx:1,busybox"), json!("app=web,tier=a")]
+        );
         let bare = json!({"metadata": {"name": "x"}, "spec": {}});
         assert_eq!(cells(&bare, NOW)[1], json!("0/1"), "replicas default to 1");
         assert_eq!(cells(&bare, NOW)[4], json!("<unknown>"));
@@ -683,7 +683,10 @@ mod tests {
         let (_, svc) = builtin("", "Service").unwrap();
         let s = json!({"metadata": {"name": "web", "creationTimestamp": at(3600)},
             "spec": {"clusterIPs": ["10.96.0.10"], "ports": [{"port": 80}, {"port": 443, "protocol": "TCP", "nodePort": 30443}], "selector": {"app": "web"}}});
-        assert_eq!(svc(&s, NOW), vec![json!("web"), json!("ClusterIP"), json!("10.96.0.10"), json!("<none>"), json!("80/TCP,443:30443/TCP"), json!("60m"), json!("app=web")]);
+        assert_eq!(
+            svc(&s, NOW),
+            vec![json!("web"), json!("ClusterIP"), json!("10.96.0.10"), json!("<none>"), json!("80/TCP,443:30443/TCP"), json!("60m"), json!("app=web")]
+        );
         let lb = json!({"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer"}});
         assert_eq!(svc(&lb, NOW)[3], json!("<pending>"));
         assert_eq!(svc(&lb, NOW)[4], json!("<none>"));
@@ -700,9 +703,24 @@ mod tests {
         let e = json!({"metadata": {"name": "w.1"}, "involvedObject": {"kind": "Website", "name": "w"}, "reason": "Reconciled", "type": "Normal",
             "message": " done \n", "eventTime": "2027-01-15T08:00:00.000000Z", "reportingComponent": "ork", "reportingInstance": "i1"});
         let now = katalog::time::parse_rfc3339("2027-01-15T08:02:00Z").unwrap();
-        assert_eq!(ev(&e, now), vec![json!("2m"), json!("Normal"), json!("Reconciled"), json!("website/w"), json!(""), json!("ork, i1"), json!("done"), json!("2m"), json!(1), json!("w.1")]);
+        assert_eq!(
+            ev(&e, now),
+            vec![
+                json!("2m"),
+                json!("Normal"),
+                json!("Reconciled"),
+                json!("website/w"),
+                json!(""),
+                json!("ork, i1"),
+                json!("done"),
+                json!("2m"),
+                json!(1),
+                json!("w.1")
+            ]
+        );
         let (_, ev1) = builtin("events.k8s.io", "Event").unwrap();
-        let v1 = json!({"metadata": {"name": "w.1"}, "regarding": {"kind": "Website", "name": "w"}, "note": "done", "eventTime": "2027-01-15T08:00:00.000000Z"});
+        let v1 =
+            json!({"metadata": {"name": "w.1"}, "regarding": {"kind": "Website", "name": "w"}, "note": "done", "eventTime": "2027-01-15T08:00:00.000000Z"});
         assert_eq!(ev1(&v1, now)[3..7], [json!("website/w"), json!(""), json!(""), json!("done")]);
     }
 
