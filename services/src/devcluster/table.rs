@@ -13,7 +13,6 @@
 mod columns;
 pub mod jsonpath;
 
-use super::api::Api;
 use crate::cluster::ApiResource;
 use axum::http::{HeaderMap, header};
 use jsonpath::JsonPath;
@@ -125,11 +124,12 @@ pub(super) struct Printer {
 }
 
 impl Printer {
-    /// The printer of `res` as served at `version`: its CRD's printer columns at that version,
-    /// the built-in printer of its kind, or the default table.
-    pub(super) fn of(api: &Api, res: &ApiResource, version: &str) -> Printer {
-        if let Some(crd) = api.crd_of(&res.group, &res.plural) {
-            return Printer::custom(&crd, version);
+    /// The printer of `res` as served at `version`: the printer columns of its CRD (`crd`, for
+    /// a custom resource) at that version, the built-in printer of its kind, or the default
+    /// table.
+    pub(super) fn of(crd: Option<&Value>, res: &ApiResource, version: &str) -> Printer {
+        if let Some(crd) = crd {
+            return Printer::custom(crd, version);
         }
         match columns::builtin(&res.group, &res.kind) {
             Some((columns, cells)) => Printer { columns, source: Source::Builtin(cells) },

@@ -63,6 +63,11 @@ pub(super) fn decode_continue(token: &str) -> Result<Continue, ContinueError> {
     }
 }
 
+/// How the objects of the request's resource are printed in a Table.
+fn printer(api: &Api, t: &Target) -> Printer {
+    Printer::of(api.crd_of(&t.res.group, &t.res.plural).as_ref(), &t.res, &t.version)
+}
+
 /// One object, at the version of the request; a Table of one row when `table` asks for it.
 pub(super) async fn get(api: &Api, t: &Target, name: &str, table: Option<Wanted>) -> Response {
     let obj = match api.store.get(&t.res, t.ns.as_deref(), name).await {
@@ -77,7 +82,7 @@ pub(super) async fn get(api: &Api, t: &Target, name: &str, table: Option<Wanted>
         None => ok(&obj),
         Some(w) => {
             let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
-            ok(&Printer::of(api, &t.res, &t.version).table(w, &[obj], meta, true, katalog::time::unix_now()))
+            ok(&printer(api, t).table(w, &[obj], meta, true, katalog::time::unix_now()))
         }
     }
 }
@@ -116,7 +121,7 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>, ta
     if let Some(w) = table {
         // A page of a Table carries the list's metadata, `continue` included (kubectl's
         // `--chunk-size` pages through it).
-        return ok(&Printer::of(api, &t.res, &t.version).table(w, &items, meta, true, katalog::time::unix_now()));
+        return ok(&printer(api, t).table(w, &items, meta, true, katalog::time::unix_now()));
     }
     ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.view().api_version(), "metadata": meta, "items": items}))
 }
@@ -163,7 +168,7 @@ impl Shown {
 }
 
 pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>, table: Option<Wanted>) -> Response {
-    let shown = Shown { table: table.map(|w| (Printer::of(api, &t.res, &t.version), w, Arc::new(std::sync::atomic::AtomicBool::new(false)))) };
+    let shown = Shown { table: table.map(|w| (printer(api, t), w, Arc::new(std::sync::atomic::AtomicBool::new(false)))) };
     let labels = match LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str)) {
         Ok(l) => l,
         Err(e) => return error(&e, Some(&t.res)),
