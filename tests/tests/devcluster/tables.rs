@@ -199,7 +199,8 @@ fn kubectl_get_prints_the_api_server_s_tables() {
     }
     let status = r#"{"status":{"conditions":[{"type":"Progressing","status":"True","reason":"Rolling"},{"type":"Ready","status":"True","reason":"Serving"}]}}"#;
     ok(&dev, &["-n", "tables", "patch", "website", "site-a", "--subresource=status", "--type=merge", "-p", status]);
-    create(&dev, EVENT);
+    let uid = ok(&dev, &["-n", "tables", "get", "website", "site-a", "-o", "jsonpath={.metadata.uid}"]);
+    create(&dev, &EVENT.replace("name: site-a, namespace: tables}", &format!("name: site-a, namespace: tables, uid: {uid}}}")));
     wait_for(&dev, &["-n", "tables", "get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}"], "2");
     wait_for(&dev, &["-n", "tables", "get", "job", "once", "-o", "jsonpath={.status.succeeded}"], "1");
 
@@ -267,6 +268,10 @@ fn kubectl_get_prints_the_api_server_s_tables() {
         ok(&dev, &["-n", "tables", "get", "events", "--field-selector", "involvedObject.name=site-a", "-o", "jsonpath={.items[*].message}"]),
         "site-a is ready"
     );
+    // `kubectl describe` finds it by the involved object's fields, uid included.
+    let described = ok(&dev, &["-n", "tables", "describe", "website", "site-a"]);
+    let events = described.split("Events:").nth(1).unwrap_or_default();
+    assert!(events.contains("Reconciled") && events.contains("site-a is ready"), "{described}");
     assert_eq!(
         get(&["events.events.k8s.io"]),
         "LAST SEEN | TYPE | REASON | OBJECT | MESSAGE\n<age> | Warning | Seen | configmap/settings | from core\n<age> | Normal | Reconciled | website/site-a | site-a is ready\n"

@@ -104,4 +104,33 @@ mod tests {
         assert_eq!(other, ev);
         assert!(mirror(&(String::new(), "configmaps".into()), &core).is_none());
     }
+
+    #[test]
+    fn a_write_to_either_view_is_read_listed_and_watched_through_the_other() {
+        use crate::cluster::{ListParams, Patch, Propagation, WatchEvent};
+        let c = MemCluster::new();
+        let core = katalog::kinds::known("", "Event").unwrap();
+        let v1 = katalog::kinds::known("events.k8s.io", "Event").unwrap();
+        let mut watch = c.sync_watch(&core, Some("default"), c.resource_version()).unwrap();
+        let ev = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1"}, "note": "hi",
+            "regarding": {"kind": "Website", "name": "w"}, "reason": "Seen", "type": "Normal"});
+        let created = c.create_by(&v1, Some("default"), &ev, "test").unwrap();
+        let seen = c.peek(&core, Some("default"), "e1").unwrap();
+        assert_eq!((seen["message"].clone(), seen["involvedObject"]["name"].clone()), (json!("hi"), json!("w")));
+        for field in ["uid", "resourceVersion", "creationTimestamp"] {
+            assert_eq!(seen["metadata"][field], created["metadata"][field], "{field} is shared");
+        }
+        let params = ListParams { field_selector: Some("involvedObject.name=w".into()), ..ListParams::default() };
+        assert_eq!(c.list_page(&core, Some("default"), &params, None, None).unwrap().items.len(), 1);
+        match watch.0.try_recv().map(|change| change.event) {
+            Ok(WatchEvent::Added(o)) => assert_eq!(o["message"], "hi"),
+            other => panic!("the core view's watch sees the create: {other:?}"),
+        }
+        c.patch_by(&core, Some("default"), "e1", &Patch::Merge(json!({"message": "changed"})), "test", false).unwrap();
+        assert_eq!(c.peek(&v1, Some("default"), "e1").unwrap()["note"], "changed");
+        assert!(matches!(watch.0.try_recv().map(|change| change.event), Ok(WatchEvent::Modified(_))));
+        c.sync_delete(&core, Some("default"), "e1", Propagation::Background).unwrap();
+        assert!(c.peek(&v1, Some("default"), "e1").is_none(), "deleted from both views");
+        assert!(matches!(watch.0.try_recv().map(|change| change.event), Ok(WatchEvent::Deleted(_))));
+    }
 }

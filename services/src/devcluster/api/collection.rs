@@ -68,6 +68,12 @@ fn printer(api: &Api, t: &Target) -> Printer {
     Printer::of(api.crd_of(&t.res.group, &t.res.plural).as_ref(), &t.res, &t.version)
 }
 
+/// A Table, with the media type the API server answers it with.
+fn table_response(table: &Value, wanted: Wanted) -> Response {
+    let media = format!("application/json;as=Table;v={};g=meta.k8s.io", wanted.version);
+    Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, media).body(Body::from(table.to_string())).unwrap_or_default()
+}
+
 /// One object, at the version of the request; a Table of one row when `table` asks for it.
 pub(super) async fn get(api: &Api, t: &Target, name: &str, table: Option<Wanted>) -> Response {
     let obj = match api.store.get(&t.res, t.ns.as_deref(), name).await {
@@ -82,7 +88,7 @@ pub(super) async fn get(api: &Api, t: &Target, name: &str, table: Option<Wanted>
         None => ok(&obj),
         Some(w) => {
             let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
-            ok(&printer(api, t).table(w, &[obj], meta, true, katalog::time::unix_now()))
+            table_response(&printer(api, t).table(w, &[obj], meta, true, katalog::time::unix_now()), w)
         }
     }
 }
@@ -121,7 +127,7 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>, ta
     if let Some(w) = table {
         // A page of a Table carries the list's metadata, `continue` included (kubectl's
         // `--chunk-size` pages through it).
-        return ok(&printer(api, t).table(w, &items, meta, true, katalog::time::unix_now()));
+        return table_response(&printer(api, t).table(w, &items, meta, true, katalog::time::unix_now()), w);
     }
     ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.view().api_version(), "metadata": meta, "items": items}))
 }
