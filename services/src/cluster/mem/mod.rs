@@ -11,7 +11,8 @@
 //! field selectors, watches with ADDED/MODIFIED/DELETED from a resourceVersion, and field
 //! ownership (`metadata.managedFields`: every create, update and patch records its field manager,
 //! server-side apply refuses conflicts unless forced and removes what a manager no longer
-//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`). Every client
+//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`), and Events
+//! as one store with two views (core/v1 and events.k8s.io/v1, mirrored in `events`). Every client
 //! request is recorded as an [`Op`] for assertions. It runs no controllers except the garbage
 //! collector and the namespace lifecycle; [`MemCluster::settle`] plays kubelet and the workload
 //! controllers on demand (Deployments and StatefulSets become ready, Jobs complete).
