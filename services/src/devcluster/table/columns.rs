@@ -19,6 +19,8 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
     let containers = || c("Containers", "string", 1, "The containers of the pod template.");
     let images = || c("Images", "string", 1, "The images of the pod template's containers.");
     let selector = || c("Selector", "string", 1, "The label selector of the pods.");
+    let containers_at = |priority| c("Containers", "string", priority, "The containers of the pod template.");
+    let images_at = |priority| c("Images", "string", priority, "The images of the pod template's containers.");
     let found: (Vec<Column>, Cells) = match (group, kind) {
         ("apps", "Deployment") => (
             vec![
@@ -189,6 +191,55 @@ pub(super) fn builtin(group: &str, kind: &str) -> Option<(Vec<Column>, Cells)> {
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration") => {
             (vec![name(), c("Webhooks", "integer", 0, "How many webhooks the configuration registers."), age_col()], webhooks)
         }
+        ("", "ReplicationController") => (
+            vec![
+                name(),
+                c("Desired", "integer", 0, "Desired replicas."),
+                c("Current", "integer", 0, "Replicas observed."),
+                c("Ready", "integer", 0, "Replicas ready."),
+                age_col(),
+                containers(),
+                images(),
+                selector(),
+            ],
+            replication_controller,
+        ),
+        ("", "PodTemplate") => (vec![name(), containers_at(0), images_at(0), c("Pod Labels", "string", 0, "The labels of the pod template.")], pod_template),
+        ("apps", "ControllerRevision") => (
+            vec![name(), c("Controller", "string", 0, "The object that owns the revision."), c("Revision", "string", 0, "The revision number."), age_col()],
+            controller_revision,
+        ),
+        ("networking.k8s.io", "IngressClass") => (
+            vec![
+                name(),
+                c("Controller", "string", 0, "The controller that handles the class."),
+                c("Parameters", "string", 0, "The resource holding the class's parameters."),
+                age_col(),
+            ],
+            ingress_class,
+        ),
+        ("node.k8s.io", "RuntimeClass") => (vec![name(), c("Handler", "string", 0, "The container runtime handler."), age_col()], runtime_class),
+        ("scheduling.k8s.io", "PriorityClass") => (
+            vec![
+                name(),
+                c("Value", "integer", 0, "The priority of pods of the class."),
+                c("Global-Default", "boolean", 0, "Whether pods without a class get this one."),
+                age_col(),
+                c("PreemptionPolicy", "string", 0, "Whether pods of the class preempt others."),
+            ],
+            priority_class,
+        ),
+        ("storage.k8s.io", "StorageClass") => (
+            vec![
+                name(),
+                c("Provisioner", "string", 0, "The volume plugin that provisions volumes."),
+                c("ReclaimPolicy", "string", 0, "What happens to a released volume."),
+                c("VolumeBindingMode", "string", 0, "When volumes are bound."),
+                c("AllowVolumeExpansion", "string", 0, "Whether volumes can grow."),
+                age_col(),
+            ],
+            storage_class,
+        ),
         _ => return None,
     };
     Some(found)
@@ -649,6 +700,84 @@ fn webhooks(o: &Value, now: i64) -> Vec<Value> {
     vec![name_of(o), json!(len(o, "/webhooks")), created(o, now)]
 }
 
+fn replication_controller(o: &Value, now: i64) -> Vec<Value> {
+    let (names, images) = containers(o, "/spec/template/spec");
+    vec![
+        name_of(o),
+        json!(replicas(o)),
+        json!(int(o, "/status/replicas")),
+        json!(int(o, "/status/readyReplicas")),
+        created(o, now),
+        names,
+        images,
+        json!(format_labels(o.pointer("/spec/selector"))),
+    ]
+}
+
+fn pod_template(o: &Value, _now: i64) -> Vec<Value> {
+    let (names, images) = containers(o, "/template/spec");
+    vec![name_of(o), names, images, json!(format_labels(o.pointer("/template/metadata/labels")))]
+}
+
+/// The controller of a revision as `kind.group/name` (lower-case kind), `<none>` without one.
+fn controller_revision(o: &Value, now: i64) -> Vec<Value> {
+    let owner = o
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|refs| refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true)));
+    let controller = owner.map_or_else(
+        || "<none>".to_string(),
+        |r| {
+            let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+            let (group, _) = katalog::kinds::split_api_version(s("apiVersion"));
+            let kind = if group.is_empty() { s("kind").to_lowercase() } else { format!("{}.{group}", s("kind")).to_lowercase() };
+            format!("{kind}/{}", s("name"))
+        },
+    );
+    vec![name_of(o), json!(controller), json!(int(o, "/revision")), created(o, now)]
+}
+
+fn ingress_class(o: &Value, now: i64) -> Vec<Value> {
+    let parameters = match o.pointer("/spec/parameters").filter(|p| p.is_object()) {
+        None => "<none>".to_string(),
+        Some(p) => {
+            let s = |k: &str| p.get(k).and_then(Value::as_str);
+            let kind = match s("apiGroup") {
+                Some(g) => format!("{}.{g}", s("kind").unwrap_or_default()),
+                None => s("kind").unwrap_or_default().to_string(),
+            };
+            format!("{kind}/{}", s("name").unwrap_or_default())
+        }
+    };
+    vec![name_of(o), json!(text(o, "/spec/controller")), json!(parameters), created(o, now)]
+}
+
+fn runtime_class(o: &Value, now: i64) -> Vec<Value> {
+    vec![name_of(o), json!(text(o, "/handler")), created(o, now)]
+}
+
+fn priority_class(o: &Value, now: i64) -> Vec<Value> {
+    let policy = o.get("preemptionPolicy").and_then(Value::as_str).unwrap_or("PreemptLowerPriority");
+    vec![name_of(o), json!(int(o, "/value")), json!(o.get("globalDefault").and_then(Value::as_bool).unwrap_or(false)), created(o, now), json!(policy)]
+}
+
+/// A StorageClass, its name marked `(default)` when annotated as the default class.
+fn storage_class(o: &Value, now: i64) -> Vec<Value> {
+    let default = ["storageclass.kubernetes.io~1is-default-class", "storageclass.beta.kubernetes.io~1is-default-class"]
+        .iter()
+        .any(|a| o.pointer(&format!("/metadata/annotations/{a}")).and_then(Value::as_str) == Some("true"));
+    let name = text(o, "/metadata/name");
+    let name = if default { format!("{name} (default)") } else { name.to_string() };
+    vec![
+        json!(name),
+        json!(text(o, "/provisioner")),
+        json!(o.get("reclaimPolicy").and_then(Value::as_str).unwrap_or("Delete")),
+        json!(o.get("volumeBindingMode").and_then(Value::as_str).unwrap_or("Immediate")),
+        json!(o.get("allowVolumeExpansion").and_then(Value::as_bool).unwrap_or(false)),
+        created(o, now),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -750,5 +879,17 @@ mod tests {
         assert_eq!(rb(&b, NOW)[1], json!("Role/r"));
         assert_eq!(rb(&b, NOW)[3..6], [json!("u"), json!(""), json!("n/s")]);
         assert!(builtin("rbac.authorization.k8s.io", "Role").is_none(), "Roles get the default table");
+        let (_, sc) = builtin("storage.k8s.io", "StorageClass").unwrap();
+        let standard =
+            json!({"metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}, "provisioner": "x.io/disk"});
+        assert_eq!(sc(&standard, NOW)[..5], [json!("standard (default)"), json!("x.io/disk"), json!("Delete"), json!("Immediate"), json!(false)]);
+        let (_, rev) = builtin("apps", "ControllerRevision").unwrap();
+        let r = json!({"metadata": {"name": "web-1", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "controller": true}]}, "revision": 2});
+        assert_eq!(rev(&r, NOW)[1..3], [json!("statefulset.apps/web"), json!(2)]);
+        let (_, pc) = builtin("scheduling.k8s.io", "PriorityClass").unwrap();
+        assert_eq!(pc(&json!({"metadata": {"name": "high"}, "value": 1000}), NOW)[1..3], [json!(1000), json!(false)]);
+        let (_, ic) = builtin("networking.k8s.io", "IngressClass").unwrap();
+        let class = json!({"metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx", "parameters": {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "p"}}});
+        assert_eq!(ic(&class, NOW)[1..3], [json!("k8s.io/ingress-nginx"), json!("IngressParameters.k8s.example.com/p")]);
     }
 }
