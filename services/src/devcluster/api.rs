@@ -463,13 +463,18 @@ async fn answer(
     let view = t.view();
     let manager = field_manager(q, headers);
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
-        (&Method::GET, Some(name)) => store.get(r, ns, name).await,
-        (&Method::GET, None) => {
+        (&Method::GET, _) => {
+            // A Table when the Accept header asks for one (kubectl get).
+            let table = match super::table::wanted(headers, q) {
+                Ok(table) => table,
+                Err(e) => return bad_request(&e.to_string()),
+            };
             let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
-            if watching {
-                return collection::watch(api, &t, q).await;
-            }
-            return collection::list(api, &t, q).await;
+            return match &t.name {
+                Some(name) => collection::get(api, &t, name, table).await,
+                None if watching => collection::watch(api, &t, q, table).await,
+                None => collection::list(api, &t, q, table).await,
+            };
         }
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {

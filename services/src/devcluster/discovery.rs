@@ -8,6 +8,9 @@ use crate::cluster::ApiResource;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+/// The name of the ObjectMeta schema in OpenAPI documents, as the API server names it.
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
 /// The Kubernetes minor version the dev cluster reports.
 pub(super) const MINOR: &str = "32";
 
@@ -137,7 +140,10 @@ impl Api {
 
     /// The OpenAPI v3 document of a group/version: one PATCH and POST operation per resource,
     /// declaring the `fieldValidation` parameter, which is what kubectl looks for before it
-    /// leaves validation to the server. (Schemas are not served: objects are not validated.)
+    /// leaves validation to the server; and one schema per kind, tagged with its
+    /// `x-kubernetes-group-version-kind`, which `kubectl explain` reads (`schema_of`). The PATCH
+    /// operations declare no request body, so kubectl does not compute strategic merge patches
+    /// from these schemas (it uses its own types).
     pub(super) fn openapi_doc(&self, group: &str, version: &str) -> Option<Value> {
         let served = self.served(group, version);
         if served.is_empty() {
@@ -147,8 +153,12 @@ impl Api {
         let mut paths = serde_json::Map::new();
         let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
                            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
+        let mut schemas = serde_json::Map::new();
+        schemas.insert(OBJECT_META.into(), json!({"type": "object", "description": "Standard object metadata: name, namespace, labels, annotations, ownerReferences, finalizers and what the server sets (uid, resourceVersion, creationTimestamp, generation, managedFields)."}));
         for (r, _) in served {
             let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+            let (schema_name, schema) = self.schema_of(&r);
+            schemas.insert(schema_name, schema);
             let coll = if r.namespaced { format!("{base}/namespaces/{{namespace}}/{}", r.plural) } else { format!("{base}/{}", r.plural) };
             paths.insert(
                 coll.clone(),
@@ -160,7 +170,52 @@ impl Api {
             );
         }
         Some(
-            json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": {}}}),
+            json!({"openapi": "3.0.0", "info": {"title": "Kubernetes (ork dev cluster)", "version": format!("v1.{MINOR}.0")}, "paths": paths, "components": {"schemas": schemas}}),
+        )
+    }
+
+    /// The OpenAPI schema `kubectl explain` shows for `r` and its name in the document: a custom
+    /// resource's `openAPIV3Schema` at that version (with `apiVersion`, `kind` and `metadata`
+    /// as the API server adds them; the name is the group reversed, as there); for a built-in
+    /// kind, whose schemas the dev cluster does not carry, a schema without fields whose
+    /// description says so, so `kubectl explain deployment` answers with that instead of an
+    /// unexplained "not found".
+    fn schema_of(&self, r: &ApiResource) -> (String, Value) {
+        let gvk = json!([{"group": r.group, "version": r.version, "kind": r.kind}]);
+        if let Some(crd) = self.crd_of(&r.group, &r.plural) {
+            let at = crd
+                .pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .and_then(|vs| vs.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(r.version.as_str())))
+                .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+                .or_else(|| crd.pointer("/spec/validation/openAPIV3Schema"))
+                .cloned();
+            let mut schema = at.filter(Value::is_object).unwrap_or_else(|| json!({"type": "object"}));
+            let reversed: Vec<&str> = r.group.split('.').rev().collect();
+            let name = format!("{}.{}.{}", reversed.join("."), r.version, r.kind);
+            if !schema.get("properties").is_some_and(Value::is_object) {
+                schema["properties"] = json!({});
+            }
+            schema["properties"]["apiVersion"] = json!({"type": "string", "description": format!("The group and version of the object: {}.", r.api_version())});
+            schema["properties"]["kind"] = json!({"type": "string", "description": format!("The kind of the object: {}.", r.kind)});
+            schema["properties"]["metadata"] = json!({"allOf": [{"$ref": format!("#/components/schemas/{OBJECT_META}")}], "description": "Name, namespace, labels, annotations, and what the server sets."});
+            schema["x-kubernetes-group-version-kind"] = gvk;
+            return (name, schema);
+        }
+        let package = match r.group.as_str() {
+            "" => "core".to_string(),
+            g => g.trim_end_matches(".k8s.io").replace(".authorization", "").to_string(),
+        };
+        let description = format!(
+            "The ork dev cluster serves no OpenAPI schema for the built-in kind {kind}, so kubectl explain cannot show its fields here \
+             (it can for custom resources, from their CRD). Run kubectl explain {plural} against a real cluster, or read \
+             https://kubernetes.io/docs/reference/kubernetes-api/.",
+            kind = r.kind,
+            plural = r.plural
+        );
+        (
+            format!("io.k8s.api.{package}.{}.{}", r.version, r.kind),
+            json!({"type": "object", "description": description, "x-kubernetes-group-version-kind": gvk}),
         )
     }
 

@@ -18,6 +18,7 @@ mod discovery;
 mod proto;
 mod query;
 mod reviews;
+mod table;
 mod warning;
 mod webhook;
 

@@ -11,7 +11,8 @@
 //! field selectors, watches with ADDED/MODIFIED/DELETED from a resourceVersion, and field
 //! ownership (`metadata.managedFields`: every create, update and patch records its field manager,
 //! server-side apply refuses conflicts unless forced and removes what a manager no longer
-//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`). Every client
+//! applies; in-process calls write as [`super::FIELD_MANAGER`]; see `super::fields`), and Events
+//! as one store with two views (core/v1 and events.k8s.io/v1, mirrored in `events`). Every client
 //! request is recorded as an [`Op`] for assertions. It runs no controllers except the garbage
 //! collector and the namespace lifecycle; [`MemCluster::settle`] plays kubelet and the workload
 //! controllers on demand (Deployments and StatefulSets become ready, Jobs complete).
@@ -19,6 +20,7 @@
 //! Calls complete synchronously: the returned futures are already resolved.
 
 mod controllers;
+mod events;
 mod list;
 
 pub use list::{Continue, Page};
@@ -322,20 +324,45 @@ impl Store {
             self.index(gr, &key, old, false);
         }
         self.index(gr, &key, &obj, true);
-        self.objects.entry(gr.clone()).or_default().insert(key, obj.clone());
+        self.objects.entry(gr.clone()).or_default().insert(key.clone(), obj.clone());
         if added {
             self.emit(gr, WatchEvent::Added(obj.clone()), None);
         } else {
             self.emit(gr, WatchEvent::Modified(obj.clone()), prev);
         }
+        self.mirror_put(gr, &key, &obj);
         obj
+    }
+
+    /// An Event written to one view is written to the other at the same resourceVersion
+    /// (`events`: one store, two views).
+    fn mirror_put(&mut self, gr: &Gr, key: &Key, obj: &Value) {
+        let Some((other, copy)) = events::mirror(gr, obj) else { return };
+        let prev = self.get(&other, key).cloned();
+        if let Some(old) = &prev {
+            self.index(&other, key, old, false);
+        }
+        self.index(&other, key, &copy, true);
+        self.objects.entry(other.clone()).or_default().insert(key.clone(), copy.clone());
+        match prev {
+            None => self.emit(&other, WatchEvent::Added(copy), None),
+            Some(prev) => self.emit(&other, WatchEvent::Modified(copy), Some(prev)),
+        }
     }
 
     fn remove(&mut self, gr: &Gr, key: &Key) {
         if let Some(obj) = self.objects.get_mut(gr).and_then(|m| m.remove(key)) {
             self.index(gr, key, &obj, false);
             self.next_rv();
+            let other = events::mirror(gr, &obj).map(|(other, _)| other);
             self.emit(gr, WatchEvent::Deleted(obj), None);
+            // The other view of an Event goes with it, at the same resourceVersion.
+            if let Some(other) = other
+                && let Some(copy) = self.objects.get_mut(&other).and_then(|m| m.remove(key))
+            {
+                self.index(&other, key, &copy, false);
+                self.emit(&other, WatchEvent::Deleted(copy), None);
+            }
         }
     }
 }

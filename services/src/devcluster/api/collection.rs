@@ -1,11 +1,13 @@
-//! Reading a collection: list (label and field selectors, `limit` and `continue` pages served
-//! from one snapshot) and watch (a chunked stream of events, with the API server's selector
-//! semantics: an object that comes to match the selector arrives as ADDED, one that stops
-//! matching leaves as DELETED).
+//! Reading: get, list (label and field selectors, `limit` and `continue` pages served from one
+//! snapshot) and watch (a chunked stream of events, with the API server's selector semantics: an
+//! object that comes to match the selector arrives as ADDED, one that stops matching leaves as
+//! DELETED) — each as objects, or as a `meta.k8s.io` Table when the client asks for one
+//! (`devcluster::table`).
 
 use super::{Api, Target, bad_request, conversion_failed, error, ok, status};
-use crate::cluster::{ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
+use crate::cluster::{Cluster, ClusterError, Continue, FieldSelector, LabelSelector, ListParams, WatchEvent};
 use crate::devcluster::conversion;
+use crate::devcluster::table::{Printer, Wanted};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -61,7 +63,37 @@ pub(super) fn decode_continue(token: &str) -> Result<Continue, ContinueError> {
     }
 }
 
-pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) -> Response {
+/// How the objects of the request's resource are printed in a Table.
+fn printer(api: &Api, t: &Target) -> Printer {
+    Printer::of(api.crd_of(&t.res.group, &t.res.plural).as_ref(), &t.res, &t.version)
+}
+
+/// A Table, with the media type the API server answers it with.
+fn table_response(table: &Value, wanted: Wanted) -> Response {
+    let media = format!("application/json;as=Table;v={};g=meta.k8s.io", wanted.version);
+    Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, media).body(Body::from(table.to_string())).unwrap_or_default()
+}
+
+/// One object, at the version of the request; a Table of one row when `table` asks for it.
+pub(super) async fn get(api: &Api, t: &Target, name: &str, table: Option<Wanted>) -> Response {
+    let obj = match api.store.get(&t.res, t.ns.as_deref(), name).await {
+        Ok(o) => o,
+        Err(e) => return error(&e, Some(&t.res)),
+    };
+    let obj = match super::at_request(api, t, obj).await {
+        Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    match table {
+        None => ok(&obj),
+        Some(w) => {
+            let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
+            table_response(&printer(api, t).table(w, &[obj], meta, true, katalog::time::unix_now()), w)
+        }
+    }
+}
+
+pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>, table: Option<Wanted>) -> Response {
     let params = ListParams { label_selector: q.get("labelSelector").cloned(), field_selector: q.get("fieldSelector").cloned() };
     let after = match q.get("continue").filter(|c| !c.is_empty()).map(|c| decode_continue(c)) {
         None => None,
@@ -92,6 +124,11 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>) ->
         Ok(items) => items,
         Err(e) => return conversion_failed(&e),
     };
+    if let Some(w) = table {
+        // A page of a Table carries the list's metadata, `continue` included (kubectl's
+        // `--chunk-size` pages through it).
+        return table_response(&printer(api, t).table(w, &items, meta, true, katalog::time::unix_now()), w);
+    }
     ok(&json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.view().api_version(), "metadata": meta, "items": items}))
 }
 
@@ -120,7 +157,24 @@ fn selected(event: &WatchEvent, prev: Option<&Value>, keep: &dyn Fn(&Value) -> b
     }
 }
 
-pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>) -> Response {
+/// What a watch sends as an event's object: the object, or a Table of one row (column
+/// definitions only in the first event of the stream, as the API server sends them).
+#[derive(Clone)]
+struct Shown {
+    table: Option<(Printer, Wanted, Arc<std::sync::atomic::AtomicBool>)>,
+}
+
+impl Shown {
+    fn object(&self, object: Value) -> Value {
+        let Some((printer, wanted, headers_sent)) = &self.table else { return object };
+        let first = !headers_sent.swap(true, std::sync::atomic::Ordering::Relaxed);
+        let meta = json!({"resourceVersion": object.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
+        printer.table(*wanted, &[object], meta, first, katalog::time::unix_now())
+    }
+}
+
+pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, String>, table: Option<Wanted>) -> Response {
+    let shown = Shown { table: table.map(|w| (printer(api, t), w, Arc::new(std::sync::atomic::AtomicBool::new(false)))) };
     let labels = match LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str)) {
         Ok(l) => l,
         Err(e) => return error(&e, Some(&t.res)),
@@ -142,7 +196,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
                     Ok(items) => items,
                     Err(e) => return conversion_failed(&e),
                 };
-                initial = items.into_iter().map(|o| json!({"type": "ADDED", "object": o})).collect();
+                initial = items.into_iter().map(|o| json!({"type": "ADDED", "object": shown.object(o)})).collect();
             }
             Err(e) => return error(&e, Some(&t.res)),
         }
@@ -184,6 +238,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
         let store = store.clone();
         let (api_version, kind) = (api_version.clone(), kind.clone());
         let (store_at, res, version) = converter.clone();
+        let shown = shown.clone();
         async move {
             if let Some(e) = first.next() {
                 return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
@@ -207,7 +262,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
                 };
                 let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), &keep) else { continue };
                 let line = match conversion::convert_one(&store_at, &res, object, &version).await {
-                    Ok(object) => json!({"type": kind, "object": object}),
+                    Ok(object) => json!({"type": kind, "object": shown.object(object)}),
                     Err(e) => {
                         let mut failure = status(500, "", &e.to_string(), None);
                         if let Some(m) = failure.as_object_mut() {
