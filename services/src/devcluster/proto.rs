@@ -465,7 +465,7 @@ impl Decoder {
                 let v = self.message(name, &bytes, path)?;
                 // A zero Time was sent (gogo writes it empty) and Go's JSON says `null`.
                 let time = matches!(*name, TIME | MICRO_TIME);
-                let zero_int_or_string = *name == INT_OR_STRING && v == Value::from(0) && !field.pointer;
+                let zero_int_or_string = *name == INT_OR_STRING && v.as_i64() == Some(0) && !field.pointer;
                 Ok(((time || !v.is_null()) && !zero_int_or_string).then_some(v))
             }
         }
@@ -620,6 +620,20 @@ mod tests {
         let sar = field(2, &[field(1, &[field(2, b"get"), field(5, b"pods")].concat()), field(3, b""), extra].concat());
         let json = decode(&envelope("authorization.k8s.io/v1", "SubjectAccessReview", &sar)).unwrap();
         assert_eq!(json["spec"], json!({"resourceAttributes": {"verb": "get", "resource": "pods"}, "extra": {"scopes": ["a", "b"]}}));
+    }
+
+    #[test]
+    fn every_truncation_of_a_body_is_an_error_or_a_value_never_a_panic() {
+        let container = [field(1, b"nginx"), field(2, b"nginx"), field(6, &int(3, 80))].concat();
+        let spec = [int(1, 2), field(3, &field(2, &field(2, &container)))].concat();
+        let body = envelope("apps/v1", "Deployment", &[field(1, &field(1, b"web")), field(2, &spec)].concat());
+        assert!(decode(&body).is_ok());
+        for end in 0..body.len() {
+            let _ = decode(&body[..end]);
+        }
+        // A string where a number belongs names the field.
+        let bad = envelope("apps/v1", "Deployment", &field(2, &field(1, b"two")));
+        assert_eq!(decode(&bad), Err(ProtoError::Malformed { path: "spec.replicas".into(), what: "a value whose wire type does not match the field's type" }));
     }
 
     #[test]
