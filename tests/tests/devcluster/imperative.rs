@@ -92,6 +92,10 @@ fn create_deployment_then_scale_set_label_annotate_and_roll_it_out() {
     assert_eq!(svc["spec"]["ports"], json!([{"port": 80, "protocol": "TCP", "targetPort": 80}]));
     assert_eq!(svc["spec"]["selector"], json!({"app": "web"}));
     assert!(svc["spec"]["clusterIP"].is_string(), "{svc:#}");
+
+    // `kubectl get all` reads the category `all` from discovery. (A real cluster also lists
+    // `service/kubernetes`, which the dev cluster does not create.)
+    assert_eq!(ok(&dev, &["get", "all", "-o", "name"]), "service/web\ndeployment.apps/web\ndeployment.apps/zero\n");
 }
 
 #[test]
