@@ -3,6 +3,7 @@
 
 mod conversion;
 mod hooks;
+mod imperative;
 mod patch;
 mod tables;
 mod warnings;
@@ -75,8 +76,7 @@ fn kubectl_drives_the_dev_cluster() {
     assert_eq!(ok(&dev, &["create", "namespace", "demo"]), "namespace/demo created\n");
     assert_eq!(ok(&dev, &["-n", "demo", "create", "configmap", "imperative", "--from-literal=k=v"]), "configmap/imperative created\n");
     assert_eq!(ok(&dev, &["-n", "demo", "get", "configmap", "imperative", "-o", "jsonpath={.data.k}"]), "v");
-    let (code, out) = kubectl(&dev, &["-n", "demo", "create", "deployment", "imperative", "--image=nginx"]);
-    assert!(code != 0 && out.contains("use kubectl apply -f / create -f"), "kinds without a protobuf decoder say what to do: {out}");
+    assert_eq!(ok(&dev, &["-n", "demo", "create", "deployment", "imperative", "--image=nginx"]), "deployment.apps/imperative created\n");
     t.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo2\n");
     assert_eq!(ok(&dev, &["apply", "-f", &t.path().join("ns.yaml").to_string_lossy()]), "namespace/demo2 created\n");
 

@@ -335,21 +335,23 @@ pub(super) fn patch_of(headers: &HeaderMap, body: &Bytes, q: &BTreeMap<String, S
 
 pub(super) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if ct.contains("protobuf")
-        && let Some(obj) = super::proto::decode(body)
-    {
-        return Ok(obj);
+    if ct.contains("protobuf") {
+        return super::proto::decode(body).map_err(|e| match e {
+            super::proto::ProtoError::Malformed { .. } => bad_request(&e.to_string()),
+            // Clients fall back to JSON on 415 (client-go does, for protobuf and CBOR).
+            _ => respond(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format: {ct}: {e}"), None),
+            ),
+        });
     }
-    if ct.contains("protobuf") || ct.contains("cbor") {
-        // Clients fall back to JSON on 415 (client-go does, for protobuf and CBOR).
+    if ct.contains("cbor") {
         return Err(respond(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &status(
                 415,
                 "UnsupportedMediaType",
-                &format!(
-                    "the body of the request was in an unknown format: {ct} (the ork dev cluster reads protobuf only for Namespace, ConfigMap, Secret, ServiceAccount and the RBAC kinds; use kubectl apply -f / create -f)"
-                ),
+                &format!("the body of the request was in an unknown format: {ct} (the ork dev cluster reads JSON, YAML and protobuf)"),
                 None,
             ),
         ));
@@ -432,7 +434,7 @@ async fn answer(
             return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{} supports create only", t.res.plural), None));
         }
         let json_body = parse_body(headers, &body).ok().filter(Value::is_object);
-        return match super::reviews::answer(&api.store, api.access.rbac, user, &t.res.plural, json_body, &body) {
+        return match super::reviews::answer(&api.store, api.access.rbac, user, &t.res.plural, json_body) {
             Ok(review) => respond(StatusCode::CREATED, &review),
             Err(m) => bad_request(&m.to_string()),
         };

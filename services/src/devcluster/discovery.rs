@@ -77,7 +77,16 @@ impl Api {
                 crd.pointer("/spec/names/singular").and_then(Value::as_str).filter(|s| !s.is_empty()).map_or_else(|| r.kind.to_lowercase(), str::to_string);
             return Names { short: list("/spec/names/shortNames"), singular, categories: list("/spec/names/categories") };
         }
-        Names { short: short_names(&r.group, &r.plural).iter().map(|s| s.to_string()).collect(), singular: r.kind.to_lowercase(), categories: Vec::new() }
+        // The workload kinds are in the category `all` (`kubectl get all`), as in Kubernetes.
+        let all = matches!(
+            (r.group.as_str(), r.plural.as_str()),
+            ("", "pods" | "replicationcontrollers" | "services")
+                | ("apps", "daemonsets" | "deployments" | "replicasets" | "statefulsets")
+                | ("autoscaling", "horizontalpodautoscalers")
+                | ("batch", "cronjobs" | "jobs")
+        );
+        let categories = if all { vec!["all".to_string()] } else { Vec::new() };
+        Names { short: short_names(&r.group, &r.plural).iter().map(|s| s.to_string()).collect(), singular: r.kind.to_lowercase(), categories }
     }
 
     /// The `scale` subresource of `r`: built in for Deployments, StatefulSets and ReplicaSets;

@@ -37,10 +37,10 @@ pub(super) enum ReviewError {
 
 /// The review a client posted (JSON or kubectl's protobuf), answered with its `status`;
 /// `Err` for a malformed one (400).
-pub(super) fn answer(store: &MemCluster, rbac: bool, user: &User, plural: &str, body: Option<Value>, raw: &[u8]) -> Result<Value, ReviewError> {
+pub(super) fn answer(store: &MemCluster, rbac: bool, user: &User, plural: &str, body: Option<Value>) -> Result<Value, ReviewError> {
     match plural {
-        "selfsubjectaccessreviews" => access(store, rbac, user, body.or_else(|| super::proto::access_review(raw))),
-        "selfsubjectrulesreviews" => Ok(rules(store, rbac, user, body.or_else(|| super::proto::rules_review(raw)))),
+        "selfsubjectaccessreviews" => access(store, rbac, user, body),
+        "selfsubjectrulesreviews" => Ok(rules(store, rbac, user, body)),
         _ => Ok(whoami(user)),
     }
 }
