@@ -8,6 +8,7 @@ mod kube;
 mod mem;
 mod patch;
 mod patch_schema;
+mod schema;
 mod selector;
 mod strategic;
 mod validation;
@@ -17,7 +18,7 @@ pub use self::kube::KubeCluster;
 #[cfg(feature = "runtime")]
 pub(crate) use self::kube::dynamic_api;
 pub use katalog::kinds::ApiResource;
-pub use mem::{Continue, MemCluster, Op, Page};
+pub use mem::{Continue, MemCluster, Op, Page, Writes};
 pub use patch::{JsonPatchError, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
