@@ -4,6 +4,7 @@
 mod conversion;
 mod hooks;
 mod patch;
+mod schema;
 mod warnings;
 
 use ork_tests::{TempDir, ork_bin};
