@@ -129,3 +129,41 @@ fn server_dry_runs_diff_and_dry_run_delete_store_nothing() {
     let (code, out) = kubectl(&dev, &["create", "--raw", "/api/v1/namespaces/default/configmaps?dryRun=Some", "-f", &t.path().join("cm.json").to_string_lossy()]);
     assert!(code == 1 && out.contains("dryRun: Unsupported value: \"Some\""), "{out}");
 }
+
+/// Answers every review allowed, adding the label `dry: "<dryRun>"` (a mutating webhook).
+async fn mark(axum::Json(review): axum::Json<serde_json::Value>) -> axum::Json<serde_json::Value> {
+    let req = &review["request"];
+    let dry = req["dryRun"].as_bool().unwrap_or_default().to_string();
+    let patch = serde_json::json!([{"op": "add", "path": "/metadata/labels", "value": {"dry": dry}}]);
+    let patch = katalog::template::base64_encode(patch.to_string().as_bytes());
+    axum::Json(serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "response": {"uid": req["uid"], "allowed": true, "patchType": "JSONPatch", "patch": patch}}))
+}
+
+/// A dry run goes through the mutating webhooks (which see `dryRun: true`) and answers what they
+/// made, storing nothing; a webhook that declares side effects refuses dry runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_pass_through_webhooks_and_webhooks_with_side_effects_refuse_them() {
+    let hooks = super::hooks::serve(axum::Router::new().route("/mark", axum::routing::post(mark))).await;
+    let c = super::hooks::cluster("dry-hooks").await;
+    let config = |side_effects: &str| {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {{name: mark}}\nwebhooks:\n- name: mark.ork.test\n  clientConfig: {{url: \"https://{}/mark\", caBundle: {}}}\n  rules: [{{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}}]\n  failurePolicy: Fail\n  sideEffects: {side_effects}\n  admissionReviewVersions: [v1]\n",
+            hooks.addr, hooks.ca_bundle
+        )
+    };
+    let out = c.apply(&config("NoneOnDryRun"), &[]).await;
+    assert_eq!(out.code, 0, "{out}");
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: default}\n";
+    let out = c.kubectl_in(&["create", "--dry-run=server", "-o", "jsonpath={.metadata.labels.dry}", "-f", "-"], Some(cm)).await;
+    assert_eq!((out.code, out.stdout.as_str()), (0, "true"), "{out}");
+    assert_eq!(c.kubectl(&["get", "cm", "first"]).await.code, 1, "nothing stored");
+    let out = c.kubectl_in(&["create", "-o", "jsonpath={.metadata.labels.dry}", "-f", "-"], Some(cm)).await;
+    assert_eq!((out.code, out.stdout.as_str()), (0, "false"), "{out}");
+
+    let out = c.apply(&config("Some"), &[]).await;
+    assert_eq!(out.code, 0, "{out}");
+    let out = c.kubectl_in(&["create", "--dry-run=server", "-f", "-"], Some(&cm.replace("name: first", "name: second"))).await;
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains(r#"admission webhook "mark.ork.test" does not support dry run"#), "{out}");
+}
