@@ -442,9 +442,8 @@ pub(super) fn format_ok(f: &str, s: &str) -> bool {
         }
         "hostname" => {
             s.len() <= 253
-                && s.split('.').all(|l| {
-                    !l.is_empty() && l.len() <= 63 && all(l, |c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-') && !l.ends_with('-')
-                })
+                && s.split('.')
+                    .all(|l| !l.is_empty() && l.len() <= 63 && all(l, |c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-') && !l.ends_with('-'))
         }
         "ipv4" => s.parse::<std::net::Ipv4Addr>().is_ok(),
         "ipv6" => s.parse::<std::net::Ipv6Addr>().is_ok(),
@@ -544,9 +543,18 @@ mod tests {
 
     #[test]
     fn types_tell_integer_from_number() {
-        assert_eq!(errors(cr(json!({"image": "ab", "size": 2.5}))), ["spec.size: Invalid value: \"number\": spec.size in body must be of type integer: \"number\""]);
-        assert_eq!(errors(cr(json!({"image": "ab", "size": "2"}))), ["spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""]);
-        assert_eq!(errors(cr(json!({"image": "ab", "on": "yes"}))), ["spec.on: Invalid value: \"string\": spec.on in body must be of type boolean: \"string\""]);
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "size": 2.5}))),
+            ["spec.size: Invalid value: \"number\": spec.size in body must be of type integer: \"number\""]
+        );
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "size": "2"}))),
+            ["spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""]
+        );
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "on": "yes"}))),
+            ["spec.on: Invalid value: \"string\": spec.on in body must be of type boolean: \"string\""]
+        );
         assert_eq!(errors(cr(json!({"image": "ab", "ratio": 0.5}))), Vec::<String>::new());
         assert_eq!(errors(json!({"spec": []})), ["spec: Invalid value: \"array\": spec in body must be of type object: \"array\""]);
     }
@@ -576,7 +584,10 @@ mod tests {
         assert_eq!(errors(cr(json!({"image": "ab", "tags": []}))), ["spec.tags: Invalid value: 0: spec.tags in body should have at least 1 items"]);
         assert_eq!(errors(cr(json!({"image": "ab", "labels": {"a": "1", "b": "2", "c": "3"}}))), ["spec.labels: Too many: 3: must have at most 2 items"]);
         assert_eq!(errors(cr(json!({"image": "ab", "labels": {}}))), ["spec.labels: Invalid value: 1: spec.labels in body should have at least 1 properties"]);
-        assert_eq!(errors(cr(json!({"image": "ab", "labels": {"a": 1}}))), ["spec.labels.a: Invalid value: \"integer\": spec.labels.a in body must be of type string: \"integer\""]);
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "labels": {"a": 1}}))),
+            ["spec.labels.a: Invalid value: \"integer\": spec.labels.a in body must be of type string: \"integer\""]
+        );
     }
 
     #[test]
@@ -618,7 +629,10 @@ mod tests {
     fn nullable_int_or_string_and_embedded_resources() {
         assert!(errors(cr(json!({"image": "ab", "note": null, "port": "http"}))).is_empty());
         assert!(errors(cr(json!({"image": "ab", "port": 80}))).is_empty());
-        assert_eq!(errors(cr(json!({"image": "ab", "port": true}))), ["spec.port: Invalid value: \"boolean\": spec.port in body must be of type integer,string: \"boolean\""]);
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "port": true}))),
+            ["spec.port: Invalid value: \"boolean\": spec.port in body must be of type integer,string: \"boolean\""]
+        );
         assert_eq!(
             errors(cr(json!({"image": "ab", "tmpl": {"metadata": {"name": "x"}, "spec": {}}}))),
             ["spec.tmpl.apiVersion: Required value: must not be empty", "spec.tmpl.kind: Required value: must not be empty"]
@@ -629,7 +643,10 @@ mod tests {
     #[test]
     fn formats() {
         assert!(errors(cr(json!({"image": "ab", "when": "2024-01-02T03:04:05Z"}))).is_empty());
-        assert_eq!(errors(cr(json!({"image": "ab", "when": "yesterday"}))), ["spec.when: Invalid value: \"yesterday\": spec.when in body must be of type date-time: \"yesterday\""]);
+        assert_eq!(
+            errors(cr(json!({"image": "ab", "when": "yesterday"}))),
+            ["spec.when: Invalid value: \"yesterday\": spec.when in body must be of type date-time: \"yesterday\""]
+        );
         for (f, good, bad) in [
             ("date", "2024-02-29", "2024-13-01"),
             ("byte", "aGVsbG8=", "not base64!"),

@@ -722,11 +722,8 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
     }
     let stored = res.version.clone();
     // Objects are checked against the schema of the version they are stored at.
-    let schema = versions
-        .iter()
-        .find(|v| v.get("name").and_then(Value::as_str) == Some(stored.as_str()))
-        .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
-        .cloned();
+    let schema =
+        versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(stored.as_str())).and_then(|v| v.pointer("/schema/openAPIV3Schema")).cloned();
     store.register_with_schema(res, status_sub, schema);
     if obj.pointer("/status/conditions").is_none() {
         let now = obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null);

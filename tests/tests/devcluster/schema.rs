@@ -126,7 +126,8 @@ fn server_dry_runs_diff_and_dry_run_delete_store_nothing() {
 
     // Only `All` is a dry run.
     t.write("cm.json", r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"raw"}}"#);
-    let (code, out) = kubectl(&dev, &["create", "--raw", "/api/v1/namespaces/default/configmaps?dryRun=Some", "-f", &t.path().join("cm.json").to_string_lossy()]);
+    let (code, out) =
+        kubectl(&dev, &["create", "--raw", "/api/v1/namespaces/default/configmaps?dryRun=Some", "-f", &t.path().join("cm.json").to_string_lossy()]);
     assert!(code == 1 && out.contains("dryRun: Unsupported value: \"Some\""), "{out}");
 }
 
