@@ -241,6 +241,7 @@ impl FieldError {
             "Required value" => "FieldValueRequired",
             "Unsupported value" => "FieldValueNotSupported",
             "Too long" => "FieldValueTooLong",
+            "Too many" => "FieldValueTooMany",
             "Duplicate value" => "FieldValueDuplicate",
             _ => "FieldValueInvalid",
         }

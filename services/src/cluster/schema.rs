@@ -270,7 +270,7 @@ fn check(schema: &Value, v: &Value, path: &[Step], root: bool, out: &mut Vec<Vio
             if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
                 && len > max
             {
-                push(format!("Too long: may not be more than {max} {}", if max == 1 { "byte" } else { "bytes" }));
+                push(format!("Too long: may not be longer than {max}"));
             }
             if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
                 && len < min
@@ -568,7 +568,7 @@ mod tests {
 
     #[test]
     fn string_lengths_and_pattern() {
-        assert_eq!(errors(cr(json!({"image": "abcdef"}))), ["spec.image: Too long: may not be more than 5 bytes"]);
+        assert_eq!(errors(cr(json!({"image": "abcdef"}))), ["spec.image: Too long: may not be longer than 5"]);
         assert_eq!(errors(cr(json!({"image": "a"}))), ["spec.image: Invalid value: \"a\": spec.image in body should be at least 2 chars long"]);
         assert_eq!(errors(cr(json!({"image": "AB"}))), ["spec.image: Invalid value: \"AB\": spec.image in body should match '^[a-z]+$'"]);
     }
