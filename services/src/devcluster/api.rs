@@ -466,7 +466,19 @@ async fn answer(
     // A dry run goes the whole way — admission, defaulting, validation, field ownership,
     // generated names — and answers what would be stored, storing nothing.
     let writes = store.writes(dry);
-    let checked = |obj: &Value| unknown_fields(api, &t, q, obj, warnings);
+    // At its stored version a custom resource is decoded as the API server decodes a request,
+    // before admission: fields its schema does not know refused or warned of (fieldValidation),
+    // then pruned, and defaults applied, so webhooks see what would be stored. At another
+    // version that happens after conversion, before the store.
+    let decode_first = t.version == t.res.version && store.has_schema(r);
+    let decode = |obj: Value| -> Result<Value, Response> {
+        if !decode_first {
+            return Ok(obj);
+        }
+        unknown_fields(api, &t, q, &obj, warnings)?;
+        Ok(store.pruned_and_defaulted(r, obj))
+    };
+    let checked = |obj: &Value| if decode_first { Ok(()) } else { unknown_fields(api, &t, q, obj, warnings) };
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, Some(name)) => store.get(r, ns, name).await,
         (&Method::GET, None) => {
@@ -479,6 +491,10 @@ async fn answer(
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let obj = match decode(obj) {
+                    Ok(obj) => obj,
+                    Err(resp) => return resp,
+                };
                 let obj = match admitted(api, user, "CREATE", &t, &name, Some(&obj), None, warnings, dry).await {
                     Ok(obj) => obj,
                     Err(resp) => return resp,
@@ -504,6 +520,10 @@ async fn answer(
                 };
                 let old = match at_request(api, &t, old).await {
                     Ok(o) => o,
+                    Err(resp) => return resp,
+                };
+                let obj = match decode(obj) {
+                    Ok(obj) => obj,
                     Err(resp) => return resp,
                 };
                 let obj = match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old), warnings, dry).await {
@@ -536,6 +556,10 @@ async fn answer(
                                 meta.entry("name").or_insert_with(|| json!(name));
                             }
                         }
+                        let config = match decode(config) {
+                            Ok(obj) => obj,
+                            Err(resp) => return resp,
+                        };
                         let obj = match admitted(api, user, "CREATE", &t, name, Some(&config), None, warnings, dry).await {
                             Ok(obj) => obj,
                             Err(resp) => return resp,
@@ -572,6 +596,10 @@ async fn answer(
                         }
                         new
                     };
+                    let new = match decode(new) {
+                        Ok(obj) => obj,
+                        Err(resp) => return resp,
+                    };
                     let obj = match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old), warnings, dry).await {
                         Ok(obj) => obj,
                         Err(resp) => return resp,
@@ -591,7 +619,7 @@ async fn answer(
                     if api.store.has_schema(r) {
                         let mut new = old;
                         if crate::cluster::apply_patch(&mut new, &patch, r).is_ok()
-                            && let Err(resp) = checked(&new)
+                            && let Err(resp) = unknown_fields(api, &t, q, &new, warnings)
                         {
                             return resp;
                         }

@@ -476,6 +476,17 @@ impl MemCluster {
         schema.map(|s| schema::unknown_fields(&s, obj)).unwrap_or_default()
     }
 
+    /// `obj` (at the stored version) with the fields the schema of `r` does not know pruned and
+    /// its defaults applied, as the API server decodes a custom resource before admission.
+    pub fn pruned_and_defaulted(&self, r: &ApiResource, obj: Value) -> Value {
+        let schema = self.store().kinds.get(&(r.group.clone(), r.plural.clone())).and_then(|k| k.schema.clone());
+        let mut obj = obj;
+        if let Some(s) = schema {
+            schema::prune_and_default(&s, &mut obj);
+        }
+        obj
+    }
+
     /// Whether objects of `r` are checked against a schema (a custom resource whose CRD has one).
     pub fn has_schema(&self, r: &ApiResource) -> bool {
         self.store().kinds.get(&(r.group.clone(), r.plural.clone())).is_some_and(|k| k.schema.is_some())
