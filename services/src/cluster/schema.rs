@@ -82,8 +82,14 @@ fn implicit(root: bool, schema: &Value, key: &str) -> bool {
 /// (`spec.bogus`), for `fieldValidation`.
 pub(super) fn prune_and_default(schema: &Value, obj: &mut Value) -> Vec<String> {
     let mut pruned = Vec::new();
-    walk(schema, obj, &[], true, &mut pruned);
+    walk(schema, obj, &[], true, &mut pruned, true);
     pruned
+}
+
+/// Prunes the fields of `obj` its schema does not know, applying no defaults: a server-side
+/// apply configuration, whose manager owns what it sent and the schema keeps, not the defaults.
+pub(super) fn prune(schema: &Value, obj: &mut Value) {
+    walk(schema, obj, &[], true, &mut Vec::new(), false);
 }
 
 /// The fields `prune_and_default` would prune from `obj`.
@@ -91,7 +97,7 @@ pub(super) fn unknown_fields(schema: &Value, obj: &Value) -> Vec<String> {
     prune_and_default(schema, &mut obj.clone())
 }
 
-fn walk(schema: &Value, v: &mut Value, path: &[Step], root: bool, pruned: &mut Vec<String>) {
+fn walk(schema: &Value, v: &mut Value, path: &[Step], root: bool, pruned: &mut Vec<String>, defaults: bool) {
     match v {
         Value::Object(m) => {
             // The metadata of the object (and of embedded resources) is ObjectMeta, which the
@@ -110,7 +116,7 @@ fn walk(schema: &Value, v: &mut Value, path: &[Step], root: bool, pruned: &mut V
                             continue;
                         }
                         if let Some(x) = m.get_mut(&k) {
-                            walk(s, x, &child(path, Step::Key(k.clone())), false, pruned);
+                            walk(s, x, &child(path, Step::Key(k.clone())), false, pruned, defaults);
                         }
                     }
                     None if keep_all => {}
@@ -120,12 +126,14 @@ fn walk(schema: &Value, v: &mut Value, path: &[Step], root: bool, pruned: &mut V
                     }
                 }
             }
-            default_into(schema, m, path, pruned);
+            if defaults {
+                default_into(schema, m, path, pruned);
+            }
         }
         Value::Array(items) => {
             if let Some(s) = schema.get("items").filter(|s| s.is_object()) {
                 for (i, x) in items.iter_mut().enumerate() {
-                    walk(s, x, &child(path, Step::Index(i)), false, pruned);
+                    walk(s, x, &child(path, Step::Index(i)), false, pruned, defaults);
                 }
             }
         }
@@ -142,7 +150,7 @@ fn default_into(schema: &Value, m: &mut Map<String, Value>, path: &[Step], prune
         }
         if let Some(d) = s.get("default") {
             let mut d = d.clone();
-            walk(s, &mut d, &child(path, Step::Key(k.clone())), false, pruned);
+            walk(s, &mut d, &child(path, Step::Key(k.clone())), false, pruned, true);
             m.insert(k.clone(), d);
         }
     }
@@ -611,6 +619,9 @@ mod tests {
         // metadata is ObjectMeta: the schema does not prune it.
         assert_eq!(obj["metadata"]["bogus"], json!(1));
         assert_eq!(unknown_fields(&schema(), &cr(json!({"image": "ab"}))), Vec::<String>::new());
+        let mut config = cr(json!({"image": "ab", "bogus": 1}));
+        prune(&schema(), &mut config);
+        assert_eq!(config["spec"], json!({"image": "ab"}), "pruned, not defaulted");
     }
 
     #[test]

@@ -471,12 +471,12 @@ async fn answer(
     // then pruned, and defaults applied, so webhooks see what would be stored. At another
     // version that happens after conversion, before the store.
     let decode_first = t.version == t.res.version && store.has_schema(r);
-    let decode = |obj: Value| -> Result<Value, Response> {
+    let decode = |obj: Value, defaults: bool| -> Result<Value, Response> {
         if !decode_first {
             return Ok(obj);
         }
         unknown_fields(api, &t, q, &obj, warnings)?;
-        Ok(store.pruned_and_defaulted(r, obj))
+        Ok(store.pruned(r, obj, defaults))
     };
     let checked = |obj: &Value| if decode_first { Ok(()) } else { unknown_fields(api, &t, q, obj, warnings) };
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
@@ -491,7 +491,7 @@ async fn answer(
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                let obj = match decode(obj) {
+                let obj = match decode(obj, true) {
                     Ok(obj) => obj,
                     Err(resp) => return resp,
                 };
@@ -522,7 +522,7 @@ async fn answer(
                     Ok(o) => o,
                     Err(resp) => return resp,
                 };
-                let obj = match decode(obj) {
+                let obj = match decode(obj, true) {
                     Ok(obj) => obj,
                     Err(resp) => return resp,
                 };
@@ -556,7 +556,7 @@ async fn answer(
                                 meta.entry("name").or_insert_with(|| json!(name));
                             }
                         }
-                        let config = match decode(config) {
+                        let config = match decode(config, false) {
                             Ok(obj) => obj,
                             Err(resp) => return resp,
                         };
@@ -596,7 +596,7 @@ async fn answer(
                         }
                         new
                     };
-                    let new = match decode(new) {
+                    let new = match decode(new, true) {
                         Ok(obj) => obj,
                         Err(resp) => return resp,
                     };

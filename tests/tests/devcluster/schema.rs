@@ -88,6 +88,11 @@ fn unknown_fields_are_pruned_refused_under_strict_and_warned_of() {
     assert!(!err.contains("Warning"), "Ignore says nothing: {err}");
     let spec = ok(&dev, &["get", "website", "w", "-o", "jsonpath={.spec}"]);
     assert_eq!(spec, r#"{"image":"nginx","replicas":1}"#, "pruned, defaulted");
+    // A server-side apply owns what it applied and the schema kept: no pruned field, no default.
+    let (code, out, err) = kubectl_stdin(&dev, &["apply", "--server-side", "--validate=false", "-f", "-"], &website("ssa", "{image: nginx, bogus: 1}"));
+    assert_eq!(code, 0, "{out}{err}");
+    let owned = ok(&dev, &["get", "website", "ssa", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[0].fieldsV1}"]);
+    assert_eq!(owned, r#"{"f:spec":{"f:image":{}}}"#);
 }
 
 #[test]

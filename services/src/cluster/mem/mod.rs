@@ -477,12 +477,17 @@ impl MemCluster {
     }
 
     /// `obj` (at the stored version) with the fields the schema of `r` does not know pruned and
-    /// its defaults applied, as the API server decodes a custom resource before admission.
-    pub fn pruned_and_defaulted(&self, r: &ApiResource, obj: Value) -> Value {
+    /// (`defaults`) its defaults applied, as the API server decodes a custom resource before
+    /// admission. A server-side apply configuration is pruned only: its manager owns no default.
+    pub fn pruned(&self, r: &ApiResource, obj: Value, defaults: bool) -> Value {
         let schema = self.store().kinds.get(&(r.group.clone(), r.plural.clone())).and_then(|k| k.schema.clone());
         let mut obj = obj;
-        if let Some(s) = schema {
-            schema::prune_and_default(&s, &mut obj);
+        match schema {
+            Some(s) if defaults => {
+                schema::prune_and_default(&s, &mut obj);
+            }
+            Some(s) => schema::prune(&s, &mut obj),
+            None => {}
         }
         obj
     }
@@ -852,7 +857,15 @@ impl MemCluster {
         apply_patch(&mut merged, patch, &kind.res)?;
         let api_version = config.get("apiVersion").and_then(Value::as_str).map_or_else(|| kind.res.api_version(), str::to_string);
         let w = Writer { manager: field_manager, subresource: subresource(part), api_version: &api_version, time: now };
-        let applied = tracked(config, kind, part)?;
+        // The manager owns what it applied and the schema keeps (pruned fields are nobody's).
+        let applied = match &kind.schema {
+            Some(sch) => {
+                let mut kept = config.clone();
+                schema::prune(sch, &mut kept);
+                tracked(&kept, kind, part)?
+            }
+            None => tracked(config, kind, part)?,
+        };
         let mut mf = ManagedFields::of(live);
         let conflicts = mf.conflicts(&w, &applied, live, &merged);
         if !conflicts.is_empty() && !force {
@@ -870,7 +883,9 @@ impl MemCluster {
         let now = self.now();
         let kind = { self.store().kind(r)?.1 };
         // The request's version: the resource the caller names, which may not be the stored one.
-        let kind = Kind { res: r.clone(), ..kind };
+        // Its schema is the stored version's: at another version the configuration is not pruned.
+        let schema = kind.schema.filter(|_| kind.res.version == r.version);
+        let kind = Kind { res: r.clone(), schema, ..kind };
         Self::applied_to(&kind, live, patch, if status { Part::Status } else { Part::Object }, &now)
     }
 
