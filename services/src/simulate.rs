@@ -345,7 +345,10 @@ fn cluster_for(katalog: &Katalog, clock: Arc<AtomicI64>) -> MemCluster {
     for (_, e) in katalog.crds().iter() {
         if let Some(id) = katalog::kinds::api_identity(e).filter(|i| !i.plural.is_empty()) {
             let namespaced = id.namespaced;
-            c.register(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced }, true);
+            // The crdFile's schema checks the CRs as the API server would (the generated CRD has it).
+            let schema = e.crd_file_path.as_ref().and_then(|p| katalog::sensitive::crd_file_schema(p, &id.kind, &id.version).ok().flatten());
+            let schema = schema.and_then(|s| s.get("openAPIV3Schema").cloned());
+            c.register_with_schema(ApiResource { group: id.group, version: id.version, kind: id.kind, plural: id.plural, namespaced }, true, schema);
         }
         for (_, b) in e.lifecycle_blocks() {
             for custom in b.custom.iter().chain(b.groups.iter().flat_map(|g| &g.custom)) {

@@ -6,6 +6,7 @@ mod hooks;
 mod imperative;
 mod patch;
 mod tables;
+mod schema;
 mod warnings;
 
 use ork_tests::{TempDir, ork_bin};

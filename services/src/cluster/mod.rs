@@ -9,6 +9,7 @@ mod kube;
 mod mem;
 mod patch;
 mod patch_schema;
+mod schema;
 mod selector;
 mod strategic;
 mod validation;
@@ -19,7 +20,7 @@ pub use self::kube::KubeCluster;
 pub(crate) use self::kube::dynamic_api;
 pub use cache::{Cache, Cached, Seen, Store};
 pub use katalog::kinds::ApiResource;
-pub use mem::{Continue, MemCluster, Op, Page};
+pub use mem::{Continue, MemCluster, Op, Page, Writes};
 pub use patch::{JsonPatchError, apply_json_patch, apply_merge_patch, apply_patch, merge_diff};
 pub use selector::{FieldSelector, LabelSelector};
 
@@ -242,6 +243,7 @@ impl FieldError {
             "Required value" => "FieldValueRequired",
             "Unsupported value" => "FieldValueNotSupported",
             "Too long" => "FieldValueTooLong",
+            "Too many" => "FieldValueTooMany",
             "Duplicate value" => "FieldValueDuplicate",
             _ => "FieldValueInvalid",
         }

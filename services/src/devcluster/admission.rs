@@ -39,6 +39,9 @@ pub struct Attributes<'a> {
     pub old: Option<&'a Value>,
     /// Who makes the request (after impersonation).
     pub user: &'a super::authz::User,
+    /// A `dryRun=All` request: webhooks see `dryRun: true`, and one that declares side effects
+    /// (`sideEffects` other than `None` and `NoneOnDryRun`) refuses it.
+    pub dry_run: bool,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -144,7 +147,7 @@ fn review(a: &Attributes<'_>, request: &ApiResource, uid: u64) -> Value {
         "userInfo": a.user.info(),
         "object": a.object,
         "oldObject": a.old,
-        "dryRun": false,
+        "dryRun": a.dry_run,
     });
     if let Some(ns) = a.namespace {
         req["namespace"] = json!(ns);
@@ -246,6 +249,11 @@ async fn call(store: &MemCluster, hook: &Value, a: &Attributes<'_>, warnings: &W
     let Some(seen) = matched(store, hook, a) else { return Ok(a.object.cloned()) };
     if !selects(store, hook, a) {
         return Ok(a.object.cloned());
+    }
+    // The API server calls no webhook with side effects about a dry run: it refuses the request.
+    if a.dry_run && !matches!(hook.get("sideEffects").and_then(Value::as_str), Some("None" | "NoneOnDryRun")) {
+        let name = hook.get("name").and_then(Value::as_str).unwrap_or("?");
+        return Err(Rejection { code: 400, reason: "BadRequest".into(), message: format!("admission webhook {name:?} does not support dry run") });
     }
     let converted = seen.version != a.resource.version;
     let (object, old) =

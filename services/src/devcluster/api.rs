@@ -439,9 +439,10 @@ async fn answer(
             Err(m) => bad_request(&m.to_string()),
         };
     }
-    if q.get("dryRun").is_some_and(|v| !v.is_empty()) && method != Method::GET {
-        return bad_request("dryRun is not supported by the ork dev cluster");
-    }
+    let dry = match dry_run(q) {
+        Ok(d) => d && method != Method::GET,
+        Err(resp) => return resp,
+    };
     if matches!(method, Method::PUT | Method::PATCH)
         && let Some(name) = &t.name
         && api.access.inject_conflict()
@@ -464,6 +465,22 @@ async fn answer(
     // resource's other versions are converted both ways.
     let view = t.view();
     let manager = field_manager(q, headers);
+    // A dry run goes the whole way — admission, defaulting, validation, field ownership,
+    // generated names — and answers what would be stored, storing nothing.
+    let writes = store.writes(dry);
+    // At its stored version a custom resource is decoded as the API server decodes a request,
+    // before admission: fields its schema does not know refused or warned of (fieldValidation),
+    // then pruned, and defaults applied, so webhooks see what would be stored. At another
+    // version that happens after conversion, before the store.
+    let decode_first = t.version == t.res.version && store.has_schema(r);
+    let decode = |obj: Value, defaults: bool| -> Result<Value, Response> {
+        if !decode_first {
+            return Ok(obj);
+        }
+        unknown_fields(api, &t, q, &obj, warnings)?;
+        Ok(store.pruned(r, obj, defaults))
+    };
+    let checked = |obj: &Value| if decode_first { Ok(()) } else { unknown_fields(api, &t, q, obj, warnings) };
     let result: Result<Value, ClusterError> = match (&method, &t.name) {
         (&Method::GET, _) => {
             // A Table when the Accept header asks for one (kubectl get).
@@ -481,12 +498,19 @@ async fn answer(
         (&Method::POST, None) => match parse_body(headers, &body) {
             Ok(obj) => {
                 let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                let obj = match admitted(api, user, "CREATE", &t, &name, Some(&obj), None, warnings).await {
+                let obj = match decode(obj, true) {
+                    Ok(obj) => obj,
+                    Err(resp) => return resp,
+                };
+                let obj = match admitted(api, user, "CREATE", &t, &name, Some(&obj), None, warnings, dry).await {
                     Ok(obj) => obj,
                     Err(resp) => return resp,
                 };
                 match at_storage(api, &t, obj).await {
-                    Ok(obj) => store.create_by(r, ns, &obj, &manager),
+                    Ok(obj) => match checked(&obj) {
+                        Ok(()) => writes.create_by(r, ns, &obj, &manager),
+                        Err(resp) => return resp,
+                    },
                     Err(resp) => return resp,
                 }
             }
@@ -505,12 +529,19 @@ async fn answer(
                     Ok(o) => o,
                     Err(resp) => return resp,
                 };
-                let obj = match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old), warnings).await {
+                let obj = match decode(obj, true) {
+                    Ok(obj) => obj,
+                    Err(resp) => return resp,
+                };
+                let obj = match admitted(api, user, "UPDATE", &t, name, Some(&obj), Some(&old), warnings, dry).await {
                     Ok(obj) => obj,
                     Err(resp) => return resp,
                 };
                 match at_storage(api, &t, obj).await {
-                    Ok(obj) => store.update_by(r, ns, &obj, &manager, status_sub),
+                    Ok(obj) => match checked(&obj) {
+                        Ok(()) => writes.update_by(r, ns, &obj, &manager, status_sub),
+                        Err(resp) => return resp,
+                    },
                     Err(resp) => return resp,
                 }
             }
@@ -532,12 +563,19 @@ async fn answer(
                                 meta.entry("name").or_insert_with(|| json!(name));
                             }
                         }
-                        let obj = match admitted(api, user, "CREATE", &t, name, Some(&config), None, warnings).await {
+                        let config = match decode(config, false) {
+                            Ok(obj) => obj,
+                            Err(resp) => return resp,
+                        };
+                        let obj = match admitted(api, user, "CREATE", &t, name, Some(&config), None, warnings, dry).await {
                             Ok(obj) => obj,
                             Err(resp) => return resp,
                         };
                         match at_storage(api, &t, obj).await {
-                            Ok(obj) => store.create_applied(r, ns, &obj, field_manager),
+                            Ok(obj) => match checked(&obj) {
+                                Ok(()) => writes.create_applied(r, ns, &obj, field_manager),
+                                Err(resp) => return resp,
+                            },
                             Err(resp) => return resp,
                         }
                     }
@@ -565,25 +603,46 @@ async fn answer(
                         }
                         new
                     };
-                    let obj = match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old), warnings).await {
+                    let new = match decode(new, true) {
                         Ok(obj) => obj,
                         Err(resp) => return resp,
                     };
-                    match at_storage(api, &t, obj).await {
-                        Ok(obj) if apply => store.update_applied(r, ns, &obj, status_sub),
-                        Ok(obj) => store.update_by(r, ns, &obj, &manager, status_sub),
+                    let obj = match admitted(api, user, "UPDATE", &t, name, Some(&new), Some(&old), warnings, dry).await {
+                        Ok(obj) => obj,
                         Err(resp) => return resp,
+                    };
+                    let obj = match at_storage(api, &t, obj).await {
+                        Ok(obj) => obj,
+                        Err(resp) => return resp,
+                    };
+                    if let Err(resp) = checked(&obj) {
+                        return resp;
                     }
+                    if apply { writes.update_applied(r, ns, &obj, status_sub) } else { writes.update_by(r, ns, &obj, &manager, status_sub) }
                 }
-                Ok(_) => store.patch_by(r, ns, name, &patch, &manager, status_sub),
+                Ok(old) => {
+                    // The fields the patched object would lose, looked at before the store
+                    // patches it (atomically): refused or warned of as fieldValidation says.
+                    if api.store.has_schema(r) {
+                        let mut new = old;
+                        if crate::cluster::apply_patch(&mut new, &patch, r).is_ok()
+                            && let Err(resp) = unknown_fields(api, &t, q, &new, warnings)
+                        {
+                            return resp;
+                        }
+                    }
+                    writes.patch_by(r, ns, name, &patch, &manager, status_sub)
+                }
             }
         }
-        (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body, warnings).await,
+        (&Method::DELETE, Some(name)) => return delete(api, user, &t, name, q, headers, &body, warnings, dry).await,
         _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", &format!("{method} is not supported on this path"), None)),
     };
     match result {
         Ok(obj) => {
-            after_write(store, r, &obj).await;
+            if !dry {
+                after_write(store, r, &obj).await;
+            }
             let code = if method == Method::POST { StatusCode::CREATED } else { StatusCode::OK };
             match at_request(api, &t, obj).await {
                 Ok(obj) => respond(code, &obj),
@@ -626,11 +685,12 @@ async fn admitted(
     object: Option<&Value>,
     old: Option<&Value>,
     warnings: &Warnings,
+    dry_run: bool,
 ) -> Result<Value, Response> {
     let details = || json!({"name": name, "group": t.res.group, "kind": t.res.plural});
     let object = if has_webhooks(&api.store) {
         let view = t.view();
-        let a = Attributes { operation, resource: &view, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user };
+        let a = Attributes { operation, resource: &view, sub: t.sub.as_deref(), namespace: t.ns.as_deref(), name, object, old, user, dry_run };
         match admit(&api.store, &a, warnings).await {
             Ok(obj) => obj.unwrap_or(Value::Null),
             Err(rej) => {
@@ -696,7 +756,10 @@ async fn after_write(store: &MemCluster, r: &ApiResource, obj: &Value) {
         return;
     }
     let stored = res.version.clone();
-    store.register(res, status_sub);
+    // Objects are checked against the schema of the version they are stored at.
+    let schema =
+        versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(stored.as_str())).and_then(|v| v.pointer("/schema/openAPIV3Schema")).cloned();
+    store.register_with_schema(res, status_sub, schema);
     if obj.pointer("/status/conditions").is_none() {
         let now = obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null);
         let cond = |t: &str, reason: &str| json!({"type": t, "status": "True", "reason": reason, "message": "", "lastTransitionTime": now});
@@ -720,8 +783,16 @@ async fn delete(
     headers: &HeaderMap,
     body: &Bytes,
     warnings: &Warnings,
+    dry: bool,
 ) -> Response {
     let opts = if body.is_empty() { json!({}) } else { parse_body(headers, body).unwrap_or(json!({})) };
+    // kubectl sends a delete's dryRun in the DeleteOptions body (a list), not in the query.
+    let dry = match opts.get("dryRun").and_then(Value::as_array).map(|d| d.iter().map(|v| v.as_str().unwrap_or_default()).collect::<Vec<_>>()) {
+        None => dry,
+        Some(d) if d.is_empty() => dry,
+        Some(d) if d == ["All"] => true,
+        Some(d) => return bad_request(&format!("dryRun: Unsupported value: {:?}: supported values: \"All\"", d.join(","))),
+    };
     let policy = opts.get("propagationPolicy").and_then(Value::as_str).map(str::to_string).or_else(|| q.get("propagationPolicy").cloned());
     let propagation = match policy.as_deref() {
         None | Some("Background") => Propagation::Background,
@@ -748,8 +819,12 @@ async fn delete(
         Ok(o) => o,
         Err(resp) => return resp,
     };
-    if let Err(resp) = admitted(api, user, "DELETE", t, name, None, Some(&shown), warnings).await {
+    if let Err(resp) = admitted(api, user, "DELETE", t, name, None, Some(&shown), warnings, dry).await {
         return resp;
+    }
+    if dry {
+        // What would be deleted, left in place.
+        return ok(&shown);
     }
     if let Err(e) = store.delete(r, ns, name, propagation).await {
         return error(&e, Some(r));
@@ -770,4 +845,37 @@ async fn delete(
                        "details": {"name": name, "group": r.group, "kind": r.plural, "uid": current.pointer("/metadata/uid")}}))
         }
     }
+}
+
+/// The `dryRun` parameter: absent or empty (a real write), `All` (a dry run), else a 400.
+fn dry_run(q: &BTreeMap<String, String>) -> Result<bool, Response> {
+    match q.get("dryRun").map(String::as_str) {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(bad_request(&format!("dryRun: Unsupported value: {other:?}: supported values: \"All\""))),
+    }
+}
+
+/// `fieldValidation` of a write of a custom resource whose schema would prune fields of `obj`
+/// (at the storage version): `Strict` refuses it (400, `strict decoding error: unknown field
+/// "spec.bogus"`), `Warn` (the API server's default) warns of each field, `Ignore` says nothing.
+fn unknown_fields(api: &Api, t: &Target, q: &BTreeMap<String, String>, obj: &Value, warnings: &Warnings) -> Result<(), Response> {
+    let mode = q.get("fieldValidation").map_or("Warn", String::as_str);
+    if mode.eq_ignore_ascii_case("Ignore") {
+        return Ok(());
+    }
+    let unknown = api.store.unknown_fields(&t.res, obj);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let each: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+    if mode.eq_ignore_ascii_case("Strict") {
+        let (kind, version) = (&t.res.kind, &t.version);
+        let message = format!("{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}", each.join(", "));
+        return Err(bad_request(&message));
+    }
+    for w in &each {
+        warnings.add(w);
+    }
+    Ok(())
 }

@@ -28,6 +28,7 @@ pub use list::{Continue, Page};
 use super::fields::{self, FieldSet, ManagedFields, Writer};
 use super::patch::apply_patch;
 use super::patch_schema::{Node, PatchSchema};
+use super::schema;
 use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
 use super::{
@@ -79,6 +80,9 @@ type Key = (String, String);
 struct Kind {
     res: ApiResource,
     status: bool,
+    /// The `openAPIV3Schema` objects of a custom kind are pruned, defaulted and validated
+    /// against (`super::schema`); none for built-in kinds.
+    schema: Option<Arc<Value>>,
 }
 
 #[derive(Default)]
@@ -481,7 +485,49 @@ impl MemCluster {
 
     /// Serves a resource (a CRD being installed). `status`: it has a status subresource.
     pub fn register(&self, r: ApiResource, status: bool) {
-        self.store().kinds.insert((r.group.clone(), r.plural.clone()), Kind { res: r, status });
+        self.register_with_schema(r, status, None);
+    }
+
+    /// Serves a custom resource whose objects are pruned, defaulted and validated against
+    /// `schema` (the `openAPIV3Schema` of its stored version) on every write, as the API server
+    /// treats custom resources; `None` serves it unchecked.
+    pub fn register_with_schema(&self, r: ApiResource, status: bool, schema: Option<Value>) {
+        let schema = schema.filter(Value::is_object).map(Arc::new);
+        self.store().kinds.insert((r.group.clone(), r.plural.clone()), Kind { res: r, status, schema });
+    }
+
+    /// The fields of `obj` (at the stored version) the schema of `r` does not know, which a
+    /// write would prune (`spec.bogus`): what `fieldValidation=Strict` refuses and `Warn` warns of.
+    pub fn unknown_fields(&self, r: &ApiResource, obj: &Value) -> Vec<String> {
+        let schema = self.store().kinds.get(&(r.group.clone(), r.plural.clone())).and_then(|k| k.schema.clone());
+        schema.map(|s| schema::unknown_fields(&s, obj)).unwrap_or_default()
+    }
+
+    /// `obj` (at the stored version) with the fields the schema of `r` does not know pruned and
+    /// (`defaults`) its defaults applied, as the API server decodes a custom resource before
+    /// admission. A server-side apply configuration is pruned only: its manager owns no default.
+    pub fn pruned(&self, r: &ApiResource, obj: Value, defaults: bool) -> Value {
+        let schema = self.store().kinds.get(&(r.group.clone(), r.plural.clone())).and_then(|k| k.schema.clone());
+        let mut obj = obj;
+        match schema {
+            Some(s) if defaults => {
+                schema::prune_and_default(&s, &mut obj);
+            }
+            Some(s) => schema::prune(&s, &mut obj),
+            None => {}
+        }
+        obj
+    }
+
+    /// Whether objects of `r` are checked against a schema (a custom resource whose CRD has one).
+    pub fn has_schema(&self, r: &ApiResource) -> bool {
+        self.store().kinds.get(&(r.group.clone(), r.plural.clone())).is_some_and(|k| k.schema.is_some())
+    }
+
+    /// Writes that are stored, or (`dry_run`) computed in full — defaulting, validation,
+    /// generated names, field ownership — and answered without being stored, as `dryRun=All`.
+    pub fn writes(&self, dry_run: bool) -> Writes<'_> {
+        Writes { cluster: self, dry: dry_run }
     }
 
     /// Stops serving a resource (its CRD was deleted); its objects go with it.
@@ -532,9 +578,9 @@ impl MemCluster {
         if r.namespaced && s.get(&(String::new(), "namespaces".into()), &(String::new(), ns.clone())).is_none() {
             let ns_res =
                 s.kinds.get(&(String::new(), "namespaces".into())).map(|k| k.res.clone()).ok_or_else(|| ClusterError::UnknownResource("namespaces".into()))?;
-            Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now, Track::Keep)?;
+            Self::create_in(&mut s, &ns_res, None, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &now, Track::Keep, false)?;
         }
-        Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now, Track::Keep)
+        Self::create_in(&mut s, &r, r.namespaced.then_some(ns.as_str()), obj, &now, Track::Keep, false)
     }
 
     /// One object, if it exists (not recorded as a client request).
@@ -548,7 +594,7 @@ impl MemCluster {
         self.store().objects.get(&(r.group.clone(), r.plural.clone())).map(|m| m.values().cloned().collect()).unwrap_or_default()
     }
 
-    fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str, track: Track<'_>) -> Result<Value> {
+    fn create_in(s: &mut Store, r: &ApiResource, ns: Option<&str>, obj: &Value, now: &str, track: Track<'_>, dry: bool) -> Result<Value> {
         let (gr, kind) = s.kind(r)?;
         let ns = Store::ns_key(&kind, ns)?;
         let Some(_) = obj.as_object() else { return Err(ClusterError::BadRequest("the body is not an object".into())) };
@@ -620,6 +666,10 @@ impl MemCluster {
         }
         label_namespace_name(&gr, &mut o);
         validation::fold_string_data(r, &mut o);
+        // A custom resource as decoded: unknown fields pruned, defaults applied.
+        if let Some(sch) = &kind.schema {
+            schema::prune_and_default(sch, &mut o);
+        }
         let (manager, operation) = match track {
             Track::Update(m) => (Some(m), fields::Operation::Update),
             Track::Apply(m) => (Some(m), fields::Operation::Apply),
@@ -640,12 +690,18 @@ impl MemCluster {
             }
             mf.store(&mut o);
         }
-        let errs = validation::on_create(r, &o);
+        let mut errs = validation::on_create(r, &o);
+        if let Some(sch) = &kind.schema {
+            errs.extend(schema::validate(sch, &o, None));
+        }
         if !errs.is_empty() {
             return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
         }
         if s.get(&gr, &key).is_some() {
             return Err(ClusterError::AlreadyExists { resource: r.plural.clone(), name });
+        }
+        if dry {
+            return Ok(o);
         }
         if gr.0.is_empty() && gr.1 == "services" {
             s.allocate_cluster_ip(&mut o);
@@ -653,12 +709,13 @@ impl MemCluster {
         Ok(s.put(&gr, key, o, true))
     }
 
-    fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>) -> Result<Value> {
+    fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>, dry: bool) -> Result<Value> {
         let now = self.now();
-        Self::write_in(&mut self.store(), &now, r, ns, obj, part, track)
+        Self::write_in(&mut self.store(), &now, r, ns, obj, part, track, dry)
     }
 
-    fn write_in(s: &mut Store, now: &str, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>) -> Result<Value> {
+    #[allow(clippy::too_many_arguments)]
+    fn write_in(s: &mut Store, now: &str, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>, dry: bool) -> Result<Value> {
         let (gr, kind) = s.kind(r)?;
         let nsk = Store::ns_key(&kind, ns)?;
         let name = meta(&obj, "name").unwrap_or_default();
@@ -682,6 +739,13 @@ impl MemCluster {
                         if let Some(m) = n.as_object_mut() {
                             m.remove("status");
                         }
+                    }
+                }
+                if let Some(sch) = &kind.schema {
+                    schema::prune_and_default(sch, &mut n);
+                    let errs = schema::validate(sch, &n, Some(&current));
+                    if !errs.is_empty() {
+                        return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
                     }
                 }
                 n
@@ -721,7 +785,11 @@ impl MemCluster {
                 label_namespace_name(&gr, &mut n);
                 validation::fold_string_data(r, &mut n);
                 validation::keep_allocated(r, &current, &mut n);
-                let errs = validation::on_update(r, &current, &n);
+                let mut errs = validation::on_update(r, &current, &n);
+                if let Some(sch) = &kind.schema {
+                    schema::prune_and_default(sch, &mut n);
+                    errs.extend(schema::validate(sch, &n, Some(&current)));
+                }
                 if !errs.is_empty() {
                     return Err(ClusterError::Invalid { resource: r.plural.clone(), name, causes: errs });
                 }
@@ -753,6 +821,9 @@ impl MemCluster {
         {
             meta_mut(&mut next).insert("generation".into(), json!(g + 1));
         }
+        if dry {
+            return Ok(next);
+        }
         if deleting(&next) && finalizers(&next).is_empty() {
             s.remove(&gr, &key);
             s.collect(now);
@@ -767,7 +838,8 @@ impl MemCluster {
 
     /// Reads, patches and writes under one lock, as the API server applies a patch atomically.
     /// A non-apply patch is an `Update` by `manager`; an apply of a missing object creates it.
-    fn patch_in(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, part: Part, manager: &str) -> Result<Value> {
+    #[allow(clippy::too_many_arguments)]
+    fn patch_in(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, part: Part, manager: &str, dry: bool) -> Result<Value> {
         let now = self.now();
         let mut s = self.store();
         let (gr, kind) = s.kind(r)?;
@@ -779,7 +851,7 @@ impl MemCluster {
                     if obj.is_object() {
                         meta_mut(&mut obj).insert("name".into(), json!(name));
                     }
-                    Self::create_in(&mut s, r, ns, &obj, &now, Track::Apply(field_manager))
+                    Self::create_in(&mut s, r, ns, &obj, &now, Track::Apply(field_manager), dry)
                 }
                 _ => Err(ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
             };
@@ -795,7 +867,7 @@ impl MemCluster {
         if meta(&doc, "name").as_deref() != Some(name) {
             return Err(ClusterError::BadRequest("a patch cannot change metadata.name".into()));
         }
-        Self::write_in(&mut s, &now, r, ns, doc, part, track)
+        Self::write_in(&mut s, &now, r, ns, doc, part, track, dry)
     }
 
     /// `live` after the server-side apply `patch`, with its managedFields: the configuration
@@ -812,7 +884,15 @@ impl MemCluster {
         apply_patch(&mut merged, patch, &kind.res)?;
         let api_version = config.get("apiVersion").and_then(Value::as_str).map_or_else(|| kind.res.api_version(), str::to_string);
         let w = Writer { manager: field_manager, subresource: subresource(part), api_version: &api_version, time: now };
-        let applied = tracked(config, kind, part)?;
+        // The manager owns what it applied and the schema keeps (pruned fields are nobody's).
+        let applied = match &kind.schema {
+            Some(sch) => {
+                let mut kept = config.clone();
+                schema::prune(sch, &mut kept);
+                tracked(&kept, kind, part)?
+            }
+            None => tracked(config, kind, part)?,
+        };
         let mut mf = ManagedFields::of(live);
         let conflicts = mf.conflicts(&w, &applied, live, &merged);
         if !conflicts.is_empty() && !force {
@@ -830,46 +910,36 @@ impl MemCluster {
         let now = self.now();
         let kind = { self.store().kind(r)?.1 };
         // The request's version: the resource the caller names, which may not be the stored one.
-        let kind = Kind { res: r.clone(), status: kind.status };
+        // Its schema is the stored version's: at another version the configuration is not pruned.
+        let schema = kind.schema.filter(|_| kind.res.version == r.version);
+        let kind = Kind { res: r.clone(), schema, ..kind };
         Self::applied_to(&kind, live, patch, if status { Part::Status } else { Part::Object }, &now)
     }
 
     /// Stores an object [`MemCluster::preview_apply`] computed, its managedFields as they are.
     pub fn update_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, status: bool) -> Result<Value> {
-        let part = if status { Part::Status } else { Part::Object };
-        self.store().record("patch", r, subresource(part), ns, meta(obj, "name").as_deref());
-        self.write(r, ns, obj.clone(), part, Track::Given)
+        self.writes(false).update_applied(r, ns, obj, status)
     }
 
     /// CREATE by the field manager `manager` (the dev cluster passes each request's).
     pub fn create_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
-        let now = self.now();
-        let mut s = self.store();
-        s.record("create", r, "", ns, meta(obj, "name").as_deref());
-        Self::create_in(&mut s, r, ns, obj, &now, Track::Update(manager))
+        self.writes(false).create_by(r, ns, obj, manager)
     }
 
     /// CREATE by server-side apply of a missing object, by `manager`.
     pub fn create_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
-        let now = self.now();
-        let mut s = self.store();
-        s.record("patch", r, "", ns, meta(obj, "name").as_deref());
-        Self::create_in(&mut s, r, ns, obj, &now, Track::Apply(manager))
+        self.writes(false).create_applied(r, ns, obj, manager)
     }
 
     /// UPDATE (PUT) of the object or (`status`) its status subresource by `manager`.
     pub fn update_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str, status: bool) -> Result<Value> {
-        let part = if status { Part::Status } else { Part::Object };
-        self.store().record("update", r, subresource(part), ns, meta(obj, "name").as_deref());
-        self.write(r, ns, obj.clone(), part, Track::Update(manager))
+        self.writes(false).update_by(r, ns, obj, manager, status)
     }
 
     /// PATCH of the object or (`status`) its status subresource; a patch that is not an apply is
     /// an `Update` by `manager`.
     pub fn patch_by(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, manager: &str, status: bool) -> Result<Value> {
-        let part = if status { Part::Status } else { Part::Object };
-        self.store().record("patch", r, subresource(part), ns, Some(name));
-        self.patch_in(r, ns, name, patch, part, manager)
+        self.writes(false).patch_by(r, ns, name, patch, manager, status)
     }
 
     fn sync_get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Result<Value> {
@@ -889,7 +959,7 @@ impl MemCluster {
         let now = self.now();
         let mut s = self.store();
         s.record("create", r, "", ns, meta(obj, "name").as_deref());
-        Self::create_in(&mut s, r, ns, obj, &now, Track::Update(FIELD_MANAGER))
+        Self::create_in(&mut s, r, ns, obj, &now, Track::Update(FIELD_MANAGER), false)
     }
 
     fn sync_delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<()> {
@@ -963,5 +1033,52 @@ impl Cluster for MemCluster {
 
     fn watch(&self, r: &ApiResource, ns: Option<&str>, resource_version: u64) -> impl Future<Output = Result<WatchStream>> + Send {
         ready(self.sync_watch(r, ns, resource_version))
+    }
+}
+
+/// The writes of one client request, by [`MemCluster::writes`]: stored, or in a dry run computed
+/// exactly as they would be stored (the same checks and errors) and answered, nothing kept.
+pub struct Writes<'a> {
+    cluster: &'a MemCluster,
+    dry: bool,
+}
+
+impl Writes<'_> {
+    /// Stores an object [`MemCluster::preview_apply`] computed, its managedFields as they are.
+    pub fn update_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.cluster.store().record("patch", r, subresource(part), ns, meta(obj, "name").as_deref());
+        self.cluster.write(r, ns, obj.clone(), part, Track::Given, self.dry)
+    }
+
+    /// CREATE by the field manager `manager`.
+    pub fn create_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
+        let now = self.cluster.now();
+        let mut s = self.cluster.store();
+        s.record("create", r, "", ns, meta(obj, "name").as_deref());
+        MemCluster::create_in(&mut s, r, ns, obj, &now, Track::Update(manager), self.dry)
+    }
+
+    /// CREATE by server-side apply of a missing object, by `manager`.
+    pub fn create_applied(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str) -> Result<Value> {
+        let now = self.cluster.now();
+        let mut s = self.cluster.store();
+        s.record("patch", r, "", ns, meta(obj, "name").as_deref());
+        MemCluster::create_in(&mut s, r, ns, obj, &now, Track::Apply(manager), self.dry)
+    }
+
+    /// UPDATE (PUT) of the object or (`status`) its status subresource by `manager`.
+    pub fn update_by(&self, r: &ApiResource, ns: Option<&str>, obj: &Value, manager: &str, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.cluster.store().record("update", r, subresource(part), ns, meta(obj, "name").as_deref());
+        self.cluster.write(r, ns, obj.clone(), part, Track::Update(manager), self.dry)
+    }
+
+    /// PATCH of the object or (`status`) its status subresource; a patch that is not an apply is
+    /// an `Update` by `manager`.
+    pub fn patch_by(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch, manager: &str, status: bool) -> Result<Value> {
+        let part = if status { Part::Status } else { Part::Object };
+        self.cluster.store().record("patch", r, subresource(part), ns, Some(name));
+        self.cluster.patch_in(r, ns, name, patch, part, manager, self.dry)
     }
 }

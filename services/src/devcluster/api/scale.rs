@@ -62,7 +62,8 @@ pub(super) async fn scale(api: &Api, t: &Target, name: &str, method: &Method, he
             };
             // The replicas written at the resource's own path, as a merge patch.
             let write = spec_ptr.rsplit('/').filter(|s| !s.is_empty()).fold(json!(replicas), |inner, seg| json!({ seg: inner }));
-            store.patch_by(r, ns, name, &Patch::Merge(write), &super::field_manager(q, headers), false)
+            let dry = q.get("dryRun").is_some_and(|v| v == "All");
+            store.writes(dry).patch_by(r, ns, name, &Patch::Merge(write), &super::field_manager(q, headers), false)
         }
         _ => return respond(StatusCode::METHOD_NOT_ALLOWED, &status(405, "MethodNotAllowed", "scale supports get, update and patch", None)),
     };
