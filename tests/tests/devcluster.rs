@@ -4,6 +4,7 @@
 mod conversion;
 mod hooks;
 mod patch;
+mod requests;
 mod warnings;
 
 use ork_tests::{TempDir, ork_bin};
