@@ -389,7 +389,8 @@ pub(super) async fn record(State(access): State<Arc<super::api::Access>>, reques
     let method = request.method().clone();
     let uri = request.uri().clone();
     let agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let fallback = access.tokens.authenticate(request.headers()).ok();
+    // Only what authentication reads, kept for a request refused before the handler named its user.
+    let credentials = request.headers().get(header::AUTHORIZATION).cloned();
     let response = next.run(request).await;
     let (verb, object_ref) = resolve(&method, &uri);
     let code = response.status().as_u16();
@@ -397,7 +398,13 @@ pub(super) async fn record(State(access): State<Arc<super::api::Access>>, reques
     let who = response.extensions().get::<Who>().cloned();
     let (user, impersonated_user) = match who {
         Some(w) => (UserInfo::from(&w.acting), w.impersonated.as_ref().map(UserInfo::from)),
-        None => (fallback.as_ref().map(UserInfo::from).unwrap_or_default(), None),
+        None => {
+            let mut headers = axum::http::HeaderMap::new();
+            if let Some(c) = credentials {
+                headers.insert(header::AUTHORIZATION, c);
+            }
+            (access.tokens.authenticate(&headers).map(|u| UserInfo::from(&u)).unwrap_or_default(), None)
+        }
     };
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let stage = if verb == "watch" && code < 300 { "ResponseStarted" } else { "ResponseComplete" };

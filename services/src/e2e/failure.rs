@@ -136,7 +136,10 @@ impl Failure {
 /// escalation refusal lists every rule not held).
 /// `the runtime was refused: create services in namespace shop (403) ×3`.
 pub(super) fn refusals(events: &[RequestEvent], user_name: &str, who: &str) -> Vec<String> {
-    let mut groups: Vec<((String, String, Option<String>), u64, Option<String>)> = Vec::new();
+    /// (verb, resource, namespace) of a refused request.
+    type Key = (String, String, Option<String>);
+    // Each kind of refused request: how often, and the first one's message.
+    let mut groups: Vec<(Key, u64, Option<String>)> = Vec::new();
     for e in events.iter().filter(|e| e.response_status.code == 403 && e.effective_user().username == user_name) {
         let Some(o) = &e.object_ref else { continue };
         let resource = match &o.subresource {
