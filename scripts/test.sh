@@ -67,6 +67,14 @@ if [ "$(.venv/bin/python -c 'from importlib.metadata import version as v; print(
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check "helm-python-sdk==$HELM_PYTHON_SDK"
 fi
+# The peers benchmark's third contender (tests/perf/peers.sh, not part of this run): kopf and
+# the Kubernetes client its handler (tests/perf/peers/kopf_site.py) creates children with.
+KOPF=1.45.2
+KUBERNETES_CLIENT=37.0.2
+if [ "$(.venv/bin/python -c 'from importlib.metadata import version as v; print(v("kopf"), v("kubernetes"))' 2>/dev/null)" != "$KOPF $KUBERNETES_CLIENT" ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check "kopf==$KOPF" "kubernetes==$KUBERNETES_CLIENT"
+fi
 
 # Style and lints are part of the suite: a change that is not formatted or that clippy warns
 # about fails here, as it would in review.

@@ -7,6 +7,7 @@ mod imperative;
 mod patch;
 mod tables;
 mod schema;
+mod requests;
 mod warnings;
 
 use ork_tests::{TempDir, ork_bin};

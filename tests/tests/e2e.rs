@@ -158,7 +158,9 @@ fn a_bundle_missing_one_rule_fails_with_the_403_named() {
     assert!(r.stdout.contains("resources[1]: Service/hello in namespace default: not found"), "{}", show(&r));
     let forbidden = "services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot create resource \"services\" in API group \"\" in the namespace \"default\"";
     assert!(r.stdout.contains(&format!("runtime: crd `website` (degraded) last error: onCreate.services[0]: create: {forbidden}")), "{}", show(&r));
-    assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {forbidden}")), "{}", show(&r));
+    // Named from the dev cluster's request log: what was refused, how often, the API server's message.
+    assert!(r.stdout.contains("the runtime was refused: create services in namespace default (403)"), "{}", show(&r));
+    assert!(r.stdout.contains(&format!("  {forbidden}")), "{}", show(&r));
     assert!(r.stdout.contains("Applying the install bundle (") && r.stdout.contains("no-create-services.yaml"), "{}", show(&r));
 
     // A refusal no expectation notices still fails the run: without `watch` on Services the
@@ -169,7 +171,8 @@ fn a_bundle_missing_one_rule_fails_with_the_403_named() {
     assert!(r.stdout.contains("✓ the Website runs as a Deployment behind a Service"), "{}", show(&r));
     assert!(r.stdout.contains("✗ the runtime needed no permission beyond the bundle"), "{}", show(&r));
     assert!(
-        r.stdout.contains("dev cluster refused the runtime: services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot watch resource \"services\" in API group \"\" at the cluster scope"),
+        r.stdout.contains("the runtime was refused: watch services at the cluster scope (403)")
+            && r.stdout.contains("services is forbidden: User \"system:serviceaccount:orkestra-system:orkestra\" cannot watch resource \"services\" in API group \"\" at the cluster scope"),
         "{}",
         show(&r)
     );
@@ -338,7 +341,8 @@ fn rbac_escalation_team_spaces_without_bind_fails_with_the_runtimes_403() {
     assert_eq!(r.code, 1, "{}", show(&r));
     let refused = "rolebindings.rbac.authorization.k8s.io \"payments-alice-example-com\" is forbidden: user \"system:serviceaccount:orkestra-system:orkestra\" (groups=[\"system:serviceaccounts\" \"system:serviceaccounts:orkestra-system\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:";
     assert!(r.stdout.contains(&format!("last error: onReconcile.roleBindings[0][0]: create: {refused}")), "{}", show(&r));
-    assert!(r.stdout.contains(&format!("dev cluster refused the runtime: {refused}")), "{}", show(&r));
+    assert!(r.stdout.contains("the runtime was refused: create rolebindings in namespace "), "{}", show(&r));
+    assert!(r.stdout.contains(&format!("  {refused}")), "{}", show(&r));
     // The message lists what `view` grants and the runtime does not hold, verbs compacted per
     // resource as the API server prints them.
     assert!(r.stdout.contains("{APIGroups:[\"\"], Resources:[\"bindings\"], Verbs:[\"get\" \"list\" \"watch\"]}"), "{}", show(&r));

@@ -35,6 +35,8 @@ pub(super) struct Access {
     pub tokens: Tokens,
     /// Every decision, in order.
     pub audit: std::sync::Mutex<authz::AuditLog>,
+    /// One entry per request answered (`requests::record`).
+    pub requests: super::requests::RequestLog,
     /// How long a watch that asked for bookmarks stays quiet before it gets one.
     pub bookmark_every: Duration,
     /// Injected failures.
@@ -89,7 +91,8 @@ impl Api {
 }
 
 pub(super) fn router(store: Arc<MemCluster>, access: Arc<Access>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
-    Router::new().fallback(handle).with_state(Arc::new(Api { store, access, addr, closing }))
+    let recorder = axum::middleware::from_fn_with_state(access.clone(), super::requests::record);
+    Router::new().fallback(handle).layer(recorder).with_state(Arc::new(Api { store, access, addr, closing }))
 }
 
 pub(super) fn respond(code: StatusCode, body: &Value) -> Response {
@@ -250,6 +253,7 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
         Err(_) => return unauthorized(),
     };
     let mut audit = |u: &User, r: &Request, ok: bool| api.access.record(u, r, ok);
+    let acting = user.clone();
     let user = match authn::impersonate(&api.store, api.access.rbac, user, &headers, &mut audit) {
         Ok(u) => u,
         Err(Refusal::Unauthorized) => return unauthorized(),
@@ -258,12 +262,16 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
     };
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let q = super::query::parse(&uri);
-    match (method.clone(), segs.as_slice()) {
+    let mut response = match (method.clone(), segs.as_slice()) {
         (_, ["api", "v1", rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, "", "v1", rest, &q, &headers, body).await,
         (_, ["apis", g, v, rest @ ..]) if !rest.is_empty() => resource(&api, &user, method, g, v, rest, &q, &headers, body).await,
         (Method::GET, _) => non_resource(&api, &user, &path, &segs),
         _ => not_found(&path),
-    }
+    };
+    // For the request log: who this was answered for.
+    let impersonated = headers.contains_key("impersonate-user").then_some(user);
+    response.extensions_mut().insert(super::requests::Who { acting, impersonated });
+    response
 }
 
 /// The paths that are not resources: health, version, discovery. Authorized like the API

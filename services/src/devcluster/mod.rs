@@ -6,7 +6,8 @@
 //! create, update, merge/JSON/apply patches, delete with propagation and preconditions, the
 //! status and scale subresources), CustomResourceDefinitions that become served resources,
 //! Kubernetes-shaped `Status` errors, admission webhooks, optional token authentication with RBAC
-//! enforcement and an audit log, and a kwok-like status faker (docs/devcluster.md).
+//! enforcement and an audit log of its decisions, a request log shaped as the API server's
+//! audit log (`requests`), and a kwok-like status faker (docs/devcluster.md).
 
 mod admission;
 mod api;
@@ -17,6 +18,7 @@ mod conversion;
 mod discovery;
 mod proto;
 mod query;
+pub mod requests;
 mod reviews;
 mod table;
 mod warning;
@@ -54,6 +56,9 @@ pub struct Options {
     pub bookmark_every: Duration,
     /// Failures to inject (none by default).
     pub faults: Faults,
+    /// Where to append the request log, one JSON line per request (created 0600); it is kept
+    /// in memory either way ([`DevCluster::requests`]).
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Options {
@@ -66,6 +71,7 @@ impl std::fmt::Debug for Options {
             .field("token_users", &self.tokens.iter().map(|(_, u)| &u.name).collect::<Vec<_>>())
             .field("bookmark_every", &self.bookmark_every)
             .field("faults", &self.faults)
+            .field("audit_log", &self.audit_log)
             .finish()
     }
 }
@@ -80,6 +86,7 @@ impl Default for Options {
             tokens: Vec::new(),
             bookmark_every: Duration::from_secs(10),
             faults: Faults::default(),
+            audit_log: None,
         }
     }
 }
@@ -154,7 +161,11 @@ impl DevCluster {
         reviews::register(&store);
         bootstrap::seed(&store).map_err(|e| std::io::Error::other(format!("cannot store the bootstrap RBAC policy: {e}")))?;
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
-        let access = Arc::new(api::Access { rbac: opts.rbac, tokens, bookmark_every: opts.bookmark_every, faults: opts.faults, ..Default::default() });
+        let requests = requests::RequestLog::new(opts.audit_log.as_deref()).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot open the audit log {}: {e}", opts.audit_log.as_deref().unwrap_or(std::path::Path::new("")).display()))
+        })?;
+        let access =
+            Arc::new(api::Access { rbac: opts.rbac, tokens, bookmark_every: opts.bookmark_every, faults: opts.faults, requests, ..Default::default() });
         let router = api::router(store.clone(), access.clone(), addr, closing);
         let (stop, stopped) = oneshot::channel::<()>();
         let mut ca_pem = None;
@@ -203,6 +214,28 @@ impl DevCluster {
     /// Every authorization decision so far (RBAC mode), in order.
     pub fn audit(&self) -> Vec<authz::AuditEntry> {
         self.access.audit.lock().map(|a| a.entries()).unwrap_or_default()
+    }
+
+    /// The request log's kept entries (the newest [`requests::RequestLog::KEEP`] answered, and
+    /// as many refusals), in order: one `audit.k8s.io/v1` Event per request.
+    pub fn requests(&self) -> Vec<requests::RequestEvent> {
+        self.access.requests.entries()
+    }
+
+    /// The kept entries from sequence number `seq` on (see [`DevCluster::request_mark`]).
+    pub fn requests_since(&self, seq: u64) -> Vec<requests::RequestEvent> {
+        self.access.requests.since(seq)
+    }
+
+    /// The sequence number the next request will get: a mark for [`DevCluster::requests_since`].
+    pub fn request_mark(&self) -> u64 {
+        self.access.requests.next_seq()
+    }
+
+    /// Requests so far by verb and resource, exact however many entries were dropped: cheap
+    /// enough to read around a benchmark ([`requests::RequestCounts::since`]).
+    pub fn request_counts(&self) -> requests::RequestCounts {
+        self.access.requests.counts()
     }
 
     /// A kubeconfig for this cluster (context `ork-dev`, namespace `default`), trusting its CA,

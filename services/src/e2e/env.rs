@@ -35,7 +35,7 @@ impl Drop for Scratch {
 
 /// A moment of a run, for reporting only what went wrong after it.
 pub(super) struct Mark {
-    audit: usize,
+    requests: u64,
     failures: std::collections::BTreeMap<String, u64>,
 }
 
@@ -247,17 +247,21 @@ impl Env {
         Ok(())
     }
 
-    /// Where the runtime and the audit log are now (see [`Env::runtime_report`]).
+    /// Where the runtime and the request log are now (see [`Env::runtime_report`]).
     pub fn mark(&self) -> Mark {
-        Mark { audit: self.dev.as_ref().map_or(0, |d| d.audit().len()), failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default() }
+        Mark {
+            requests: self.dev.as_ref().map_or(0, DevCluster::request_mark),
+            failures: self.runtime.as_ref().map(|r| failures(&r.summary())).unwrap_or_default(),
+        }
     }
 
-    /// Why things may be failing, from the runtime and the dev cluster's audit log (the
+    /// Why things may be failing, from the runtime and the dev cluster's request log (the
     /// runtime's and the gateway's refused requests): since `mark`, or everything.
     pub fn runtime_report(&self, since: Option<&Mark>) -> Vec<String> {
         let summary = self.runtime.as_ref().map(Runtime::summary);
-        let skip = since.map_or(0, |m| m.audit);
-        let denied: Vec<_> = self.dev.as_ref().map(|d| d.audit().into_iter().skip(skip).filter(|a| !a.allowed).collect()).unwrap_or_default();
+        let from = since.map_or(0, |m| m.requests);
+        let denied: Vec<_> =
+            self.dev.as_ref().map(|d| d.requests_since(from).into_iter().filter(|e| e.response_status.code == 403).collect()).unwrap_or_default();
         let mut out = diagnose(summary.as_ref(), since.map(|m| &m.failures), &denied, &self.shell.runtime_user);
         // A gateway refused by RBAC cannot keep its webhook configurations: admission checks
         // then fail for a reason the expectation alone would not show.
@@ -270,13 +274,13 @@ impl Env {
     /// Every request of the runtime the dev cluster refused during the whole run (RBAC mode),
     /// as 403 lines: the bundle is sufficient exactly when this is empty.
     pub fn runtime_refusals(&self) -> Vec<String> {
-        self.dev.as_ref().map(|d| super::refusals(&d.audit(), &self.shell.runtime_user, "the runtime")).unwrap_or_default()
+        self.dev.as_ref().map(|d| super::refusals(&d.requests(), &self.shell.runtime_user, "the runtime")).unwrap_or_default()
     }
 
     /// The same for the gateway's ServiceAccount (empty when no gateway ran).
     pub fn gateway_refusals(&self) -> Vec<String> {
         match (&self.dev, &self.gateway) {
-            (Some(d), Some(_)) => super::refusals(&d.audit(), &self.gateway_user, "the gateway"),
+            (Some(d), Some(_)) => super::refusals(&d.requests(), &self.gateway_user, "the gateway"),
             _ => Vec::new(),
         }
     }

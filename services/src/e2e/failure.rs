@@ -1,6 +1,7 @@
 //! Why an e2e step or check did not succeed. The text is what the report shows (after the
 //! run's secrets are scrubbed from it): the check or step, then why, outermost first.
 
+use crate::devcluster::requests::RequestEvent;
 use std::path::PathBuf;
 
 /// A failed step or check of `ork e2e`.
@@ -105,7 +106,7 @@ pub enum Failure {
         #[source]
         source: Box<Failure>,
     },
-    /// A failure and what the runtime and the dev cluster's audit log tell about it, one line
+    /// A failure and what the runtime and the dev cluster's request log tell about it, one line
     /// each after it.
     #[error("{source}{}", report.iter().map(|l| format!("\n{l}")).collect::<String>())]
     Reported {
@@ -127,4 +128,44 @@ impl Failure {
     pub fn reported(self, report: Vec<String>) -> Failure {
         if report.is_empty() { self } else { Failure::Reported { source: Box::new(self), report } }
     }
+}
+
+/// The requests of `user_name` (`who`: `the runtime`, `the gateway`) the dev cluster refused
+/// with 403, from its request log: one line per distinct verb, resource and namespace (at most
+/// 8), with how often, then the API server's message for the first (its first lines: an
+/// escalation refusal lists every rule not held).
+/// `the runtime was refused: create services in namespace shop (403) ×3`.
+pub(super) fn refusals(events: &[RequestEvent], user_name: &str, who: &str) -> Vec<String> {
+    /// (verb, resource, namespace) of a refused request.
+    type Key = (String, String, Option<String>);
+    // Each kind of refused request: how often, and the first one's message.
+    let mut groups: Vec<(Key, u64, Option<String>)> = Vec::new();
+    for e in events.iter().filter(|e| e.response_status.code == 403 && e.effective_user().username == user_name) {
+        let Some(o) = &e.object_ref else { continue };
+        let resource = match &o.subresource {
+            Some(s) => format!("{}/{s}", o.resource),
+            None => o.resource.clone(),
+        };
+        let key = (e.verb.clone(), resource, o.namespace.clone());
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, n, _)) => *n += 1,
+            None => groups.push((key, 1, e.response_status.message.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    for (i, ((verb, resource, namespace), n, message)) in groups.iter().enumerate() {
+        if i == 8 {
+            out.push(format!("… and {} more kinds of refused requests", groups.len() - 8));
+            break;
+        }
+        let scope = namespace.as_ref().map_or_else(|| "at the cluster scope".to_string(), |ns| format!("in namespace {ns}"));
+        let times = if *n > 1 { format!(" ×{n}") } else { String::new() };
+        out.push(format!("{who} was refused: {verb} {resource} {scope} (403){times}"));
+        if let Some(m) = message {
+            let lines: Vec<&str> = m.lines().collect();
+            let shown = if lines.len() > 4 { format!("{}\n  … and {} more", lines[..4].join("\n"), lines.len() - 4) } else { m.clone() };
+            out.push(format!("  {shown}"));
+        }
+    }
+    out
 }

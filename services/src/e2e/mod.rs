@@ -22,8 +22,9 @@ mod scrub;
 
 pub use failure::Failure;
 
-use crate::devcluster::authz;
+use crate::devcluster::requests::RequestEvent;
 use env::Env;
+use failure::refusals;
 use katalog::diag::{Diagnostic, Diagnostics, display_path};
 use katalog::load::{LoadOptions, load_file};
 use katalog::model::e2e::{E2e, Expectation};
@@ -335,14 +336,9 @@ fn failures(summary: &Value) -> std::collections::BTreeMap<String, u64> {
 
 /// What the runtime and the cluster know about why things fail: what a CRD waits for, and its
 /// last reconcile error when it failed since `before` (or is degraded) — from the runtime's
-/// `/katalog` JSON — and every request of the runtime's ServiceAccount the dev cluster refused
-/// (`denied`: since the same moment), worded as the API server's 403.
-fn diagnose(
-    summary: Option<&Value>,
-    before: Option<&std::collections::BTreeMap<String, u64>>,
-    denied: &[authz::AuditEntry],
-    runtime_user: &str,
-) -> Vec<String> {
+/// `/katalog` JSON — and the requests of the runtime's ServiceAccount the dev cluster refused
+/// (`denied`: the request log's 403s since the same moment), counted, with the API server's message.
+fn diagnose(summary: Option<&Value>, before: Option<&std::collections::BTreeMap<String, u64>>, denied: &[RequestEvent], runtime_user: &str) -> Vec<String> {
     let mut out = Vec::new();
     for c in summary.and_then(|s| s["crds"].as_array()).into_iter().flatten() {
         let name = c["name"].as_str().unwrap_or("?");
@@ -362,32 +358,6 @@ fn diagnose(
     out
 }
 
-/// The requests of `user_name` (`who`: `the runtime`, `the gateway`) the dev cluster refused, one
-/// line per distinct verb and resource (at most 8), worded as the API server's 403.
-fn refusals(audit: &[authz::AuditEntry], user_name: &str, who: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let user = authz::User { name: user_name.to_string(), ..authz::User::default() };
-    let mut seen = std::collections::BTreeSet::new();
-    for d in audit.iter().filter(|d| !d.allowed && d.user == user_name) {
-        let key = (d.request.verb.clone(), d.request.group.clone(), d.request.resource.clone(), d.request.subresource.clone(), d.request.namespace.clone());
-        if !seen.insert(key) {
-            continue;
-        }
-        if seen.len() > 8 {
-            out.push("dev cluster: … more refusals".into());
-            break;
-        }
-        let mut r = d.request.clone();
-        r.name = None;
-        let message = d.refused.clone().unwrap_or_else(|| authz::forbidden_message(&user, &r));
-        // An escalation refusal lists every rule not held: the first few say enough.
-        let lines: Vec<&str> = message.lines().collect();
-        let shown = if lines.len() > 4 { format!("{}\n  … and {} more", lines[..4].join("\n"), lines.len() - 4) } else { message.clone() };
-        out.push(format!("dev cluster refused {who}: {shown}"));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,19 +371,17 @@ mod tests {
             {"name": "ok", "state": "healthy"},
         ]});
         let user = "system:serviceaccount:orkestra-system:orkestra";
-        let denied = |verb: &str, name: &str| authz::AuditEntry {
-            user: user.into(),
-            request: authz::Request {
-                verb: verb.into(),
-                group: String::new(),
+        let forbidden = format!("services is forbidden: User \"{user}\" cannot create resource \"services\" in API group \"\" in the namespace \"default\"");
+        let denied = |verb: &str, name: &str| {
+            let object = crate::devcluster::requests::ObjectRef {
                 resource: "services".into(),
-                subresource: None,
                 namespace: Some("default".into()),
                 name: Some(name.into()),
-                path: None,
-            },
-            allowed: false,
-            refused: None,
+                api_version: "v1".into(),
+                ..Default::default()
+            };
+            let status = crate::devcluster::requests::ResponseStatus { code: 403, reason: Some("Forbidden".into()), message: Some(forbidden.clone()) };
+            RequestEvent::new(verb, crate::devcluster::requests::UserInfo { username: user.into(), ..Default::default() }, Some(object), status)
         };
         let lines = diagnose(Some(&summary), None, &[denied("create", "a"), denied("create", "b")], user);
         assert_eq!(
@@ -421,9 +389,8 @@ mod tests {
             vec![
                 "runtime: crd `website` (degraded) last error: services is forbidden: …".to_string(),
                 "runtime: crd `db` waiting: CRD databases.x not served".to_string(),
-                format!(
-                    "dev cluster refused the runtime: services is forbidden: User \"{user}\" cannot create resource \"services\" in API group \"\" in the namespace \"default\""
-                ),
+                "the runtime was refused: create services in namespace default (403) ×2".to_string(),
+                format!("  {forbidden}"),
             ]
         );
         assert!(diagnose(None, None, &[], user).is_empty());

@@ -27,6 +27,9 @@ pub struct Args {
     /// With --rbac: another token, as TOKEN=USER or TOKEN=system:serviceaccount:NAMESPACE:NAME (repeatable; tokens must be unique).
     #[arg(long = "token", value_name = "TOKEN=USER", requires = "rbac")]
     tokens: Vec<String>,
+    /// Append one JSON line per request to FILE, as kube-apiserver's audit log at the Metadata level (audit.k8s.io/v1 Events: user, verb, object, status code; never bodies or tokens). Created 0600.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 fn user(spec: &str) -> services::devcluster::authz::User {
@@ -56,8 +59,13 @@ pub fn run(args: Args) -> Outcome {
             tls: !args.plain_http,
             rbac: args.rbac,
             tokens,
+            audit_log: args.audit_log.clone(),
             ..Options::default()
         };
+        if let Some(path) = &args.audit_log {
+            services::devcluster::requests::open(path)
+                .map_err(|e| CliError::Usage(format!("--audit-log {}: cannot open it for appending: {e}", path.display())))?;
+        }
         let dev = DevCluster::start(opts).await.map_err(|e| {
             let message = if e.kind() == std::io::ErrorKind::InvalidInput { e.to_string() } else { format!("cannot listen on 127.0.0.1:{}: {e}", args.port) };
             anyhow::Error::new(e).context(message)
