@@ -5,9 +5,9 @@ mod conversion;
 mod hooks;
 mod imperative;
 mod patch;
-mod tables;
-mod schema;
 mod requests;
+mod schema;
+mod tables;
 mod warnings;
 
 use ork_tests::{TempDir, ork_bin};

@@ -285,3 +285,62 @@ async fn namespace_rules_are_enforced_at_the_watch() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+/// Reads come from the box's caches (docs/runtime.md "Caches"): 20 new Websites cost exactly
+/// their children's creates and their status patches, counted from the dev cluster's request
+/// log — no read of a Website, no list, no metadata patch, no Event — and kubectl sees what the
+/// runtime did: the Event of a repaired child through `kubectl get events` (core/v1), although
+/// the runtime writes events.k8s.io/v1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_crs_cost_their_writes_and_kubectl_lists_the_runtimes_events() {
+    let dir = ork_tests::TempDir::new("runtime-requests");
+    let demo = ork_tests::root().join("demos/beginner/hello-website");
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
+    let client = client(&dev).await;
+    let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client.clone(), valid(&demo.join("katalog.yaml")), opts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+    let idle = || async {
+        let (_, body) = http_get(addr, "/katalog").await.map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let c = &v["crds"][0];
+        if c["queueDepth"] == 0 && c["workersBusy"] == 0 { Ok(()) } else { Err(format!("queue {} busy {}", c["queueDepth"], c["workersBusy"])) }
+    };
+    // The watches are open and their first lists in.
+    wait_for(Duration::from_secs(10), "an idle runtime", idle).await;
+    let before = dev.request_counts();
+
+    let cluster = KubeCluster::new(client);
+    let crs: Vec<_> = (0..20).map(|i| website("default", &format!("site-{i:02}"))).collect();
+    create_all(&cluster, &websites(), crs, 8).await;
+    wait_for(Duration::from_secs(30), "20 Websites Ready", || async {
+        let (ready, all) = ready_count(&cluster, &websites()).await;
+        if ready == 20 { Ok(()) } else { Err(format!("{ready}/{all} ready")) }
+    })
+    .await;
+    wait_for(Duration::from_secs(10), "an idle runtime", idle).await;
+    // The test's own requests: the creates of the Websites, and the lists ready_count made.
+    let after = dev.request_counts().since(&before);
+    let n = |verb: &str, resource: &str| after.by_verb_resource.get(&(verb.to_string(), resource.to_string())).copied().unwrap_or(0);
+    let runtime_requests: Vec<_> =
+        after.by_verb_resource.iter().filter(|((verb, r), _)| !(r == "websites" && matches!(verb.as_str(), "create" | "list"))).collect();
+    assert_eq!(n("create", "deployments"), 20, "{runtime_requests:?}");
+    assert_eq!(n("create", "services"), 20, "{runtime_requests:?}");
+    // One status patch with the children created, one when the Deployment is ready.
+    let status = n("patch", "websites/status");
+    assert!((20..=40).contains(&status), "{status} status patches: {runtime_requests:?}");
+    let total: u64 = runtime_requests.iter().map(|(_, c)| **c).sum();
+    assert_eq!(total, 40 + status, "nothing but creates and status patches: {runtime_requests:?}");
+
+    // A deleted child comes back; the CR was Ready, so that is an Event, which kubectl lists.
+    let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
+    cluster.delete(&deployments, Some("default"), "site-07-web", Propagation::Background).await.unwrap();
+    wait_for(Duration::from_secs(10), "the Event of the repair in kubectl get events", || async {
+        let (code, out) = kubectl(&kubeconfig, &["get", "events", "-n", "default"]).await;
+        if code == 0 && out.lines().any(|l| l.contains("WebsiteReconciled") && l.contains("website/site-07")) { Ok(()) } else { Err(out) }
+    })
+    .await;
+    runtime.shutdown().await;
+    dev.stop().await;
+}

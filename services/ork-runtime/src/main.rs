@@ -9,6 +9,9 @@ use services::runtime::command::{RunArgs, serve};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The ork runtime: reconciles the CRs of a Katalog, one isolated OperatorBox per CRD.
 #[derive(Parser)]
 #[command(name = "ork-runtime", version, about, long_about = None)]

@@ -357,29 +357,25 @@ fn named(ns: Option<&str>, name: &str) -> Option<Key> {
 }
 
 impl<C: Cluster> Cluster for Cached<'_, C> {
-    fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> impl Future<Output = Result<Value>> + Send {
-        async move {
-            match self.cache.ready(r) {
-                Some(store) => store
-                    .get(if r.namespaced { ns.unwrap_or_default() } else { "" }, name)
-                    .ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
-                None => self.inner.get(r, ns, name).await,
-            }
+    async fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Result<Value> {
+        match self.cache.ready(r) {
+            Some(store) => store
+                .get(if r.namespaced { ns.unwrap_or_default() } else { "" }, name)
+                .ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
+            None => self.inner.get(r, ns, name).await,
         }
     }
 
-    fn list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> impl Future<Output = Result<ObjectList>> + Send {
-        async move {
-            // Field selectors are left to the API server (the reconciler sends none).
-            match self.cache.ready(r).filter(|_| params.field_selector.is_none()) {
-                Some(store) => {
-                    let selector = params.label_selector.as_deref().map(LabelSelector::parse).transpose()?;
-                    let items = store.list(ns.filter(|_| r.namespaced), selector.as_ref());
-                    let resource_version = items.iter().filter_map(resource_version).max().unwrap_or(0);
-                    Ok(ObjectList { items, resource_version })
-                }
-                None => self.inner.list(r, ns, params).await,
+    async fn list(&self, r: &ApiResource, ns: Option<&str>, params: &ListParams) -> Result<ObjectList> {
+        // Field selectors are left to the API server (the reconciler sends none).
+        match self.cache.ready(r).filter(|_| params.field_selector.is_none()) {
+            Some(store) => {
+                let selector = params.label_selector.as_deref().map(LabelSelector::parse).transpose()?;
+                let items = store.list(ns.filter(|_| r.namespaced), selector.as_ref());
+                let resource_version = items.iter().filter_map(resource_version).max().unwrap_or(0);
+                Ok(ObjectList { items, resource_version })
             }
+            None => self.inner.list(r, ns, params).await,
         }
     }
 
@@ -406,22 +402,20 @@ impl<C: Cluster> Cluster for Cached<'_, C> {
         self.write(r, named(ns.filter(|_| r.namespaced), name), self.inner.patch_status(r, ns, name, patch))
     }
 
-    fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.inner.delete(r, ns, name, propagation).await?;
-            // Whether the object is gone or held (finalizers, foreground deletion) only the API
-            // server knows: ask it once, so that what follows (an ordered deletion waiting for
-            // the object) reads the truth from the store.
-            if let Some(store) = self.cache.store(r) {
-                let key = (if r.namespaced { ns.unwrap_or_default() } else { "" }.to_string(), name.to_string());
-                match self.inner.get(r, ns, name).await {
-                    Ok(obj) => store.state().keep(key, obj),
-                    Err(e) if e.is_not_found() => store.state().take(&key),
-                    Err(_) => {}
-                }
+    async fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> Result<()> {
+        self.inner.delete(r, ns, name, propagation).await?;
+        // Whether the object is gone or held (finalizers, foreground deletion) only the API
+        // server knows: ask it once, so that what follows (an ordered deletion waiting for
+        // the object) reads the truth from the store.
+        if let Some(store) = self.cache.store(r) {
+            let key = (if r.namespaced { ns.unwrap_or_default() } else { "" }.to_string(), name.to_string());
+            match self.inner.get(r, ns, name).await {
+                Ok(obj) => store.state().keep(key, obj),
+                Err(e) if e.is_not_found() => store.state().take(&key),
+                Err(_) => {}
             }
-            Ok(())
         }
+        Ok(())
     }
 
     fn watch(&self, r: &ApiResource, ns: Option<&str>, resource_version: u64) -> impl Future<Output = Result<WatchStream>> + Send {

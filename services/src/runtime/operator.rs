@@ -458,16 +458,21 @@ impl OperatorBox {
 
     /// Queues a change of the CR `k`: the user may have fixed what failed, so its backoff ends;
     /// `preReconcile.enqueueGate` may drop the change silently.
-    fn queue_change(&self, k: ObjectKey, obj: &DynamicObject, sentinels: &BTreeMap<String, bool>) {
+    fn queue_change(&self, k: ObjectKey, cr: Option<&serde_json::Value>, sentinels: &BTreeMap<String, bool>) {
         self.queue.forget(&k);
-        if self.entry.pre_reconcile().is_some_and(|p| p.enqueue_gate.is_some()) {
-            let cr = serde_json::to_value(obj).unwrap_or_default();
-            if let Some(why) = self.reconciler.enqueue_gate(&cr, sentinels, katalog::time::unix_now()) {
-                tracing::debug!(crd = %self.name, key = %k, "dropped: {why}");
-                return;
-            }
+        if let Some(cr) = cr.filter(|_| self.gates_enqueue())
+            && let Some(why) = self.reconciler.enqueue_gate(cr, sentinels, katalog::time::unix_now())
+        {
+            tracing::debug!(crd = %self.name, key = %k, "dropped: {why}");
+            return;
         }
         self.enqueue_change(k, sentinels);
+    }
+
+    /// Whether the CRD declares `preReconcile.enqueueGate` (the watch path must keep a copy of a
+    /// changed CR to evaluate it).
+    fn gates_enqueue(&self) -> bool {
+        self.entry.pre_reconcile().is_some_and(|p| p.enqueue_gate.is_some())
     }
 
     /// Queues the CR `key` when there is one; every CR of the box when `key` is `None` and the
@@ -520,18 +525,24 @@ impl OperatorBox {
                         store.begin_list();
                     }
                     watcher::Event::InitApply(obj) => {
-                        store.listed(value_of(&obj));
-                        if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
-                            if let Some(r) = relisting.as_mut() {
-                                r.insert(k.clone());
-                            }
-                            self.track_paused(&k, &obj);
-                            // New or changed while unwatched: a change (a failing key retries at
-                            // once); unchanged: queued as a resync is.
-                            match self.changed(&mut seen, &k, &obj) {
-                                Some(sentinels) => self.queue_change(k, &obj, &sentinels),
-                                None => self.enqueue(k),
-                            }
+                        let Some(k) = key_of(&obj).filter(|k| self.admits(k)) else {
+                            store.listed(value_of(obj));
+                            continue;
+                        };
+                        if let Some(r) = relisting.as_mut() {
+                            r.insert(k.clone());
+                        }
+                        self.track_paused(&k, &obj);
+                        let change = self.changed(&mut seen, &k, &obj);
+                        let cr = value_of(obj);
+                        let gate = (change.is_some() && self.gates_enqueue()).then(|| cr.clone());
+                        // In the store before the key is queued: the reconcile reads it there.
+                        store.listed(cr);
+                        // New or changed while unwatched: a change (a failing key retries at
+                        // once); unchanged: queued as a resync is.
+                        match change {
+                            Some(sentinels) => self.queue_change(k, gate.as_ref(), &sentinels),
+                            None => self.enqueue(k),
                         }
                     }
                     watcher::Event::InitDone => {
@@ -546,18 +557,24 @@ impl OperatorBox {
                         // The CR's own writes are recognised by what changed (`changed`: a
                         // status patch is not a change), not by the store: a user's edit that
                         // lands while a status patch is in flight must still queue it.
-                        store.applied(value_of(&obj));
-                        if let Some(k) = key_of(&obj).filter(|k| self.admits(k)) {
-                            self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
-                            self.track_paused(&k, &obj);
-                            if let Some(sentinels) = self.changed(&mut seen, &k, &obj) {
-                                self.queue_change(k, &obj, &sentinels);
-                            }
+                        let Some(k) = key_of(&obj).filter(|k| self.admits(k)) else {
+                            store.applied(value_of(obj));
+                            continue;
+                        };
+                        self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
+                        self.track_paused(&k, &obj);
+                        let change = self.changed(&mut seen, &k, &obj);
+                        let cr = value_of(obj);
+                        let gate = (change.is_some() && self.gates_enqueue()).then(|| cr.clone());
+                        store.applied(cr);
+                        if let Some(sentinels) = change {
+                            self.queue_change(k, gate.as_ref(), &sentinels);
                         }
                     }
                     watcher::Event::Delete(obj) => {
-                        store.deleted(&value_of(&obj));
-                        if let Some(k) = key_of(&obj) {
+                        let k = key_of(&obj);
+                        store.deleted(&value_of(obj));
+                        if let Some(k) = k {
                             seen.remove(&k);
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
                             self.paused.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
@@ -583,13 +600,13 @@ impl OperatorBox {
                 Ok(Some(event)) => {
                     // The echo of the box's own write (a child it just created or applied)
                     // queues nothing: the reconcile that wrote it already saw it.
-                    let (obj, seen) = match event {
+                    let (owner_key, seen) = match event {
                         watcher::Event::Init => {
                             store.begin_list();
                             continue;
                         }
                         watcher::Event::InitApply(obj) => {
-                            store.listed(value_of(&obj));
+                            store.listed(value_of(obj));
                             continue;
                         }
                         watcher::Event::InitDone => {
@@ -597,16 +614,16 @@ impl OperatorBox {
                             continue;
                         }
                         watcher::Event::Apply(obj) => {
-                            let seen = store.applied(value_of(&obj));
-                            (obj, seen)
+                            let k = owner(&obj, &own);
+                            (k, store.applied(value_of(obj)))
                         }
                         watcher::Event::Delete(obj) => {
-                            let seen = store.deleted(&value_of(&obj));
-                            (obj, seen)
+                            let k = owner(&obj, &own);
+                            (k, store.deleted(&value_of(obj)))
                         }
                     };
                     if seen == Seen::News
-                        && let Some(k) = owner(&obj, &own)
+                        && let Some(k) = owner_key
                     {
                         self.enqueue(k);
                     }
@@ -647,13 +664,13 @@ impl OperatorBox {
             if let (Some(store), Ok(Some(e))) = (store, &event) {
                 match e {
                     watcher::Event::Init => store.begin_list(),
-                    watcher::Event::InitApply(obj) => store.listed(value_of(obj)),
+                    watcher::Event::InitApply(obj) => store.listed(value_of(obj.clone())),
                     watcher::Event::InitDone => store.end_list(),
                     watcher::Event::Apply(obj) => {
-                        store.applied(value_of(obj));
+                        store.applied(value_of(obj.clone()));
                     }
                     watcher::Event::Delete(obj) => {
-                        store.deleted(&value_of(obj));
+                        store.deleted(&value_of(obj.clone()));
                     }
                 }
             }
@@ -890,7 +907,10 @@ fn cross_resources(katalog: &Katalog, entry: &CrdEntry) -> Vec<ApiResource> {
     out
 }
 
-fn value_of(obj: &DynamicObject) -> serde_json::Value {
+/// An object as the cache keeps it: without `metadata.managedFields`, which no reconcile reads
+/// and which is often the larger part of an object (dropped before converting, not after).
+fn value_of(mut obj: DynamicObject) -> serde_json::Value {
+    obj.metadata.managed_fields = None;
     serde_json::to_value(obj).unwrap_or_default()
 }
 

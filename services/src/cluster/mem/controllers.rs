@@ -76,20 +76,23 @@ impl Store {
         loop {
             let mut changed = false;
             let uids = self.all_uids();
-            let snapshot: Vec<(Gr, Key, Value)> =
-                self.objects.iter().flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone()))).collect();
-            for (gr, key, obj) in snapshot {
-                if self.get(&gr, &key).is_none() {
-                    continue;
-                }
+            // Only objects being deleted and dependents whose owners are all gone have
+            // anything to collect: the rest are not copied.
+            let dangling = |o: &Value| {
+                let owners = owner_uids(o);
+                !owners.is_empty() && owners.iter().all(|(u, _)| !uids.contains(u))
+            };
+            let candidates: Vec<(Gr, Key)> = self
+                .objects
+                .iter()
+                .flat_map(|(gr, m)| m.iter().filter(|(_, o)| deleting(o) || dangling(o)).map(move |(k, _)| (gr.clone(), k.clone())))
+                .collect();
+            for (gr, key) in candidates {
+                let Some(obj) = self.get(&gr, &key).cloned() else { continue };
                 // Dependents whose owners are all gone.
-                let owners = owner_uids(&obj);
-                if !owners.is_empty() && !deleting(&obj) && owners.iter().all(|(u, _)| !uids.contains(u)) {
+                if !deleting(&obj) {
                     self.delete_object(&gr, &key, Propagation::Background, now);
                     changed = true;
-                    continue;
-                }
-                if !deleting(&obj) {
                     continue;
                 }
                 let uid = meta(&obj, "uid").unwrap_or_default();
@@ -148,19 +151,19 @@ impl MemCluster {
         let now = self.now();
         let mut s = self.store();
         let mut changed = 0;
-        if s.namespaces_later {
+        if s.namespaces_later && s.collect_pending {
             let before = s.objects.values().map(|m| m.len()).sum::<usize>();
             s.collect_with(&now, true);
             changed += before.abs_diff(s.objects.values().map(|m| m.len()).sum::<usize>());
+            // Objects still held (finalizers, a namespace not empty yet) are looked at again.
+            s.collect_pending = s.objects.values().any(|m| m.values().any(deleting));
         }
-        let targets: Vec<(Gr, Key, Value)> = s
-            .objects
-            .iter()
-            .filter(|(gr, _)| matches!((gr.0.as_str(), gr.1.as_str()), ("apps", "deployments" | "statefulsets") | ("batch", "jobs")))
-            .flat_map(|(gr, m)| m.iter().map(move |(k, o)| (gr.clone(), k.clone(), o.clone())))
-            .collect();
-        for (gr, key, obj) in targets {
-            if deleting(&obj) {
+        // Only the workloads written since the last tick can need a new status.
+        let pending = std::mem::take(&mut s.unsettled);
+        let mut updates: Vec<(Gr, Key, Value)> = Vec::new();
+        for (gr, key) in pending {
+            let Some(obj) = s.get(&gr, &key) else { continue };
+            if deleting(obj) {
                 continue;
             }
             let status = if gr.1 == "jobs" {
@@ -186,9 +189,14 @@ impl MemCluster {
                 }
                 st
             };
-            let mut o = obj;
+            updates.push((gr, key, status));
+        }
+        for (gr, key, status) in updates {
+            let Some(mut o) = s.get(&gr, &key).cloned() else { continue };
             o["status"] = status;
-            s.put(&gr, key, o, false);
+            s.put(&gr, key.clone(), o, false);
+            // Its own write needs no second look.
+            s.unsettled.remove(&(gr, key));
             changed += 1;
         }
         changed

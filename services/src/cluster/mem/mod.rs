@@ -109,6 +109,18 @@ struct Store {
     /// A deleted namespace's contents go in the next [`MemCluster::settle`], not within the
     /// delete request ([`MemCluster::finalize_namespaces_later`]).
     namespaces_later: bool,
+    /// The workloads (Deployments, StatefulSets, Jobs) written since the last
+    /// [`MemCluster::settle`]: the only ones whose status it may have to change, so a tick costs
+    /// what changed, not every workload of the cluster.
+    unsettled: BTreeSet<(Gr, Key)>,
+    /// Something was deleted or marked for deletion since the collector last ran in
+    /// [`MemCluster::settle`] (nothing to collect otherwise).
+    collect_pending: bool,
+}
+
+/// Whether `gr` is a workload whose status [`MemCluster::settle`] plays.
+fn settles(gr: &Gr) -> bool {
+    matches!((gr.0.as_str(), gr.1.as_str()), ("apps", "deployments" | "statefulsets") | ("batch", "jobs"))
 }
 
 fn labels_of(obj: &Value) -> Vec<(String, String)> {
@@ -328,6 +340,12 @@ impl Store {
             self.index(gr, &key, old, false);
         }
         self.index(gr, &key, &obj, true);
+        if settles(gr) {
+            self.unsettled.insert((gr.clone(), key.clone()));
+        }
+        if deleting(&obj) {
+            self.collect_pending = true;
+        }
         self.objects.entry(gr.clone()).or_default().insert(key.clone(), obj.clone());
         if added {
             self.emit(gr, WatchEvent::Added(obj.clone()), None);
@@ -357,6 +375,8 @@ impl Store {
     fn remove(&mut self, gr: &Gr, key: &Key) {
         if let Some(obj) = self.objects.get_mut(gr).and_then(|m| m.remove(key)) {
             self.index(gr, key, &obj, false);
+            self.unsettled.remove(&(gr.clone(), key.clone()));
+            self.collect_pending = true;
             self.next_rv();
             let other = events::mirror(gr, &obj).map(|(other, _)| other);
             self.emit(gr, WatchEvent::Deleted(obj), None);
