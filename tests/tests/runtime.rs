@@ -324,11 +324,11 @@ async fn new_crs_cost_their_writes_and_kubectl_lists_the_runtimes_events() {
     let after = dev.request_counts().since(&before);
     let n = |verb: &str, resource: &str| after.by_verb_resource.get(&(verb.to_string(), resource.to_string())).copied().unwrap_or(0);
     let runtime_requests: Vec<_> =
-        after.by_verb_resource.iter().filter(|((verb, r), _)| !(r == "websites" && matches!(verb.as_str(), "create" | "list"))).collect();
-    assert_eq!(n("create", "deployments"), 20, "{runtime_requests:?}");
+        after.by_verb_resource.iter().filter(|((verb, r), _)| !(r == "websites.demo.ork.dev" && matches!(verb.as_str(), "create" | "list"))).collect();
+    assert_eq!(n("create", "deployments.apps"), 20, "{runtime_requests:?}");
     assert_eq!(n("create", "services"), 20, "{runtime_requests:?}");
     // One status patch with the children created, one when the Deployment is ready.
-    let status = n("patch", "websites/status");
+    let status = n("patch", "websites.demo.ork.dev/status");
     assert!((20..=40).contains(&status), "{status} status patches: {runtime_requests:?}");
     let total: u64 = runtime_requests.iter().map(|(_, c)| **c).sum();
     assert_eq!(total, 40 + status, "nothing but creates and status patches: {runtime_requests:?}");
