@@ -58,12 +58,40 @@ struct Expectation {
     echo: Option<u64>,
 }
 
+/// One cached object, kept as compact JSON — a `serde_json::Value` takes several times the
+/// object's size, hundreds of MiB at 10,000 CRs (BENCHMARKS.md, "Peers") — with what reads need
+/// without parsing it: its resourceVersion and its labels.
+#[derive(Debug)]
+struct Entry {
+    json: Box<str>,
+    rv: Option<u64>,
+    /// `{"metadata": {"labels": …}}`: what selectors and the index read.
+    labels: Value,
+}
+
+impl Entry {
+    /// `obj` without `metadata.managedFields`: no reconcile reads it (the API server decides
+    /// apply conflicts), and it is often the larger part of an object.
+    fn new(mut obj: Value) -> Entry {
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+        }
+        let labels = obj.pointer("/metadata/labels").cloned().unwrap_or(Value::Null);
+        Entry { json: obj.to_string().into_boxed_str(), rv: resource_version(&obj), labels: serde_json::json!({"metadata": {"labels": labels}}) }
+    }
+
+    /// The object (it was written from a `Value`, so it parses).
+    fn value(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     synced: bool,
-    objects: BTreeMap<Key, Value>,
+    objects: BTreeMap<Key, Entry>,
     /// The objects of a relist in progress (`None`: none is).
-    relist: Option<BTreeMap<Key, Value>>,
+    relist: Option<BTreeMap<Key, Entry>>,
     expect: HashMap<Key, Expectation>,
     /// The label keys indexed (a list selecting `key=value` on one of them reads only the
     /// objects carrying it: a CR's children among every child of its kind).
@@ -77,9 +105,9 @@ impl State {
         obj.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str)
     }
 
-    fn unindex(&mut self, key: &Key, obj: &Value) {
+    fn unindex(&mut self, key: &Key, entry: &Entry) {
         for k in &self.index_keys {
-            if let Some(v) = Self::label(obj, k)
+            if let Some(v) = Self::label(&entry.labels, k)
                 && let Some(set) = self.index.get_mut(&(k.clone(), v.to_string()))
             {
                 set.remove(key);
@@ -90,22 +118,21 @@ impl State {
         }
     }
 
-    /// Stores `obj` under `key`, keeping the index in step. `metadata.managedFields` is not
-    /// kept: no reconcile reads it (the API server decides apply conflicts), and it is often
-    /// the larger part of an object.
-    fn put(&mut self, key: Key, mut obj: Value) {
-        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
+    /// Stores `obj` under `key`, keeping the index in step.
+    fn put(&mut self, key: Key, obj: Value) {
+        self.put_entry(key, Entry::new(obj));
+    }
+
+    fn put_entry(&mut self, key: Key, entry: Entry) {
         if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
         }
         for k in &self.index_keys {
-            if let Some(v) = Self::label(&obj, k) {
+            if let Some(v) = Self::label(&entry.labels, k) {
                 self.index.entry((k.clone(), v.to_string())).or_default().insert(key.clone());
             }
         }
-        self.objects.insert(key, obj);
+        self.objects.insert(key, entry);
     }
 
     /// Forgets the object under `key`.
@@ -117,7 +144,7 @@ impl State {
 
     /// Keeps `obj` unless the store holds a newer copy.
     fn keep(&mut self, key: Key, obj: Value) {
-        let newer = match (self.objects.get(&key).and_then(resource_version), resource_version(&obj)) {
+        let newer = match (self.objects.get(&key).and_then(|e| e.rv), resource_version(&obj)) {
             (Some(have), Some(got)) => got > have,
             _ => true,
         };
@@ -154,7 +181,7 @@ impl Store {
         let key = key_of(&obj);
         match s.relist.as_mut() {
             Some(r) => {
-                r.insert(key, obj);
+                r.insert(key, Entry::new(obj));
             }
             None => s.keep(key, obj),
         }
@@ -168,12 +195,12 @@ impl Store {
         if let Some(fresh) = s.relist.take() {
             let old = std::mem::take(&mut s.objects);
             s.index.clear();
-            for (k, v) in fresh {
-                s.put(k, v);
+            for (k, e) in fresh {
+                s.put_entry(k, e);
             }
-            for (k, v) in old {
-                if s.objects.contains_key(&k) {
-                    s.keep(k, v);
+            for (k, e) in old {
+                if s.objects.get(&k).is_some_and(|listed| e.rv.is_some() && e.rv > listed.rv) {
+                    s.put_entry(k, e);
                 }
             }
         }
@@ -206,7 +233,7 @@ impl Store {
             s.keep(key, obj);
             return Seen::News;
         }
-        if rv.is_some() && s.objects.get(&key).and_then(resource_version) >= rv {
+        if rv.is_some() && s.objects.get(&key).and_then(|e| e.rv) >= rv {
             return Seen::Echo;
         }
         s.put(key, obj);
@@ -217,7 +244,7 @@ impl Store {
     pub fn deleted(&self, obj: &Value) -> Seen {
         let mut s = self.state();
         let key = key_of(obj);
-        match (s.objects.get(&key).and_then(resource_version), resource_version(obj)) {
+        match (s.objects.get(&key).and_then(|e| e.rv), resource_version(obj)) {
             // A copy newer than the deletion (re-created meanwhile) stays.
             (Some(have), Some(gone)) if have > gone => Seen::Echo,
             _ => {
@@ -230,20 +257,20 @@ impl Store {
 
     /// The object `ns/name`, if the store has it.
     pub fn get(&self, ns: &str, name: &str) -> Option<Value> {
-        self.state().objects.get(&(ns.to_string(), name.to_string())).cloned()
+        self.state().objects.get(&(ns.to_string(), name.to_string())).map(Entry::value)
     }
 
     /// The objects in `ns` (all when `None`) matching `selector`, sorted by namespace and name.
     pub fn list(&self, ns: Option<&str>, selector: Option<&LabelSelector>) -> Vec<Value> {
         let s = self.state();
-        let wanted = |(n, _): &Key, o: &Value| ns.is_none_or(|w| w == n) && selector.is_none_or(|sel| sel.matches(o));
+        let wanted = |(n, _): &Key, e: &Entry| ns.is_none_or(|w| w == n) && selector.is_none_or(|sel| sel.matches(&e.labels));
         let indexed = selector.and_then(|sel| sel.equalities().find(|(k, _)| s.index_keys.iter().any(|i| i == k)));
         match indexed {
             Some((k, v)) => match s.index.get(&(k.to_string(), v.to_string())) {
-                Some(keys) => keys.iter().filter_map(|key| s.objects.get(key).filter(|o| wanted(key, o)).cloned()).collect(),
+                Some(keys) => keys.iter().filter_map(|key| s.objects.get(key).filter(|e| wanted(key, e)).map(Entry::value)).collect(),
                 None => Vec::new(),
             },
-            None => s.objects.iter().filter(|(key, o)| wanted(key, o)).map(|(_, o)| o.clone()).collect(),
+            None => s.objects.iter().filter(|(key, e)| wanted(key, e)).map(|(_, e)| e.value()).collect(),
         }
     }
 
