@@ -30,10 +30,16 @@ impl Drop for Dev {
 }
 
 fn start(dir: &Path) -> Dev {
+    start_with(dir, &[])
+}
+
+/// `ork dev-cluster` with `extra` flags, writing its kubeconfig into `dir`.
+fn start_with(dir: &Path, extra: &[&str]) -> Dev {
     let kubeconfig = dir.join("kubeconfig");
     let mut child = Command::new(ork_bin())
         .args(["dev-cluster", "--port", "0", "--ready-after", "200ms", "--kubeconfig"])
         .arg(&kubeconfig)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

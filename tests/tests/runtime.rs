@@ -14,16 +14,30 @@ fn valid(path: &std::path::Path) -> katalog::valid::Valid {
     katalog::valid::load_valid(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it() {
-    let dir = ork_tests::TempDir::new("runtime-basic");
+/// A dev cluster serving the hello-website CRD, and the runtime on it with its HTTP endpoints.
+struct Hello {
+    dev: services::devcluster::DevCluster,
+    kubeconfig: std::path::PathBuf,
+    client: kube::Client,
+    runtime: Runtime,
+    addr: std::net::SocketAddr,
+}
+
+async fn hello(dir: &ork_tests::TempDir) -> Hello {
     let demo = ork_tests::root().join("demos/beginner/hello-website");
-    let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
+    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
     let client = client(&dev).await;
     let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
     let runtime = Runtime::start(client.clone(), valid(&demo.join("katalog.yaml")), opts).await.unwrap();
     runtime.wait_started(Duration::from_secs(10)).await.unwrap();
     let addr = runtime.http_addr().unwrap();
+    Hello { dev, kubeconfig, client, runtime, addr }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it() {
+    let dir = ork_tests::TempDir::new("runtime-basic");
+    let Hello { dev, client, runtime, addr, .. } = hello(&dir).await;
     assert_eq!(http_get(addr, "/startup").await.unwrap().0, 200);
 
     let cluster = KubeCluster::new(client);
@@ -294,13 +308,7 @@ async fn namespace_rules_are_enforced_at_the_watch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_crs_cost_their_writes_and_kubectl_lists_the_runtimes_events() {
     let dir = ork_tests::TempDir::new("runtime-requests");
-    let demo = ork_tests::root().join("demos/beginner/hello-website");
-    let (dev, kubeconfig) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[demo.join("crd.yaml")]).await;
-    let client = client(&dev).await;
-    let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
-    let runtime = Runtime::start(client.clone(), valid(&demo.join("katalog.yaml")), opts).await.unwrap();
-    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
-    let addr = runtime.http_addr().unwrap();
+    let Hello { dev, kubeconfig, client, runtime, addr } = hello(&dir).await;
     let idle = || async {
         let (_, body) = http_get(addr, "/katalog").await.map_err(|e| e.to_string())?;
         let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;

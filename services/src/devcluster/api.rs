@@ -413,17 +413,8 @@ async fn answer(
         Ok(t) => t,
         Err(resp) => return resp,
     };
-    let verb = match (&method, &t.name) {
-        (&Method::GET, Some(_)) => "get",
-        (&Method::GET, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
-        (&Method::GET, None) => "list",
-        (&Method::POST, _) => "create",
-        (&Method::PUT, _) => "update",
-        (&Method::PATCH, _) => "patch",
-        (&Method::DELETE, Some(_)) => "delete",
-        (&Method::DELETE, None) => "deletecollection",
-        _ => "unknown",
-    };
+    let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let verb = super::requests::verb(&method, t.name.is_some(), watching).unwrap_or("unknown");
     let request = Request {
         verb: verb.to_string(),
         group: t.res.group.clone(),

@@ -335,6 +335,22 @@ fn logged_uri(uri: &axum::http::Uri) -> String {
     if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept.join("&")) }
 }
 
+/// The Kubernetes verb of a resource request: its method, whether it names an object, whether
+/// it asks for a watch (`None`: a method the API does not serve).
+pub(super) fn verb(method: &Method, named: bool, watching: bool) -> Option<&'static str> {
+    Some(match (method, named) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) if watching => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, true) => "delete",
+        (&Method::DELETE, false) => "deletecollection",
+        _ => return None,
+    })
+}
+
 /// The verb and object of a request, from its method and path alone, as the API server's
 /// request-info resolver derives them.
 fn resolve(method: &Method, uri: &axum::http::Uri) -> (String, Option<ObjectRef>) {
@@ -350,17 +366,7 @@ fn resolve(method: &Method, uri: &axum::http::Uri) -> (String, Option<ObjectRef>
     };
     let name = rest.get(1).map(|s| s.to_string());
     let watching = super::query::parse(uri).get("watch").is_some_and(|w| w == "true" || w == "1");
-    let verb = match (method, &name) {
-        (&Method::GET, Some(_)) => "get",
-        (&Method::GET, None) if watching => "watch",
-        (&Method::GET, None) => "list",
-        (&Method::POST, _) => "create",
-        (&Method::PUT, _) => "update",
-        (&Method::PATCH, _) => "patch",
-        (&Method::DELETE, Some(_)) => "delete",
-        (&Method::DELETE, None) => "deletecollection",
-        (m, _) => return (m.as_str().to_ascii_lowercase(), None),
-    };
+    let Some(verb) = verb(method, name.is_some(), watching) else { return (method.as_str().to_ascii_lowercase(), None) };
     let object = ObjectRef {
         resource: rest.first().map(|s| s.to_string()).unwrap_or_default(),
         namespace,

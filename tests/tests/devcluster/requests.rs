@@ -2,29 +2,15 @@
 //! request kubectl makes, with the verb, object and code the API server would log, and never a
 //! token; a refused request appears with 403; the in-process log counts exactly.
 
-use super::{Dev, kubectl, ok};
-use ork_tests::{TempDir, ork_bin};
+use super::{Dev, kubectl, ok, start_with};
+use ork_tests::TempDir;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 const ALICE_TOKEN: &str = "alice-token-that-must-never-be-logged";
 
 fn start_logged(dir: &std::path::Path, log: &std::path::Path) -> Dev {
-    let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(ork_bin())
-        .args(["dev-cluster", "--port", "0", "--ready-after", "200ms", "--rbac", "--token", &format!("{ALICE_TOKEN}=alice"), "--kubeconfig"])
-        .arg(&kubeconfig)
-        .arg("--audit-log")
-        .arg(log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ork dev-cluster");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
-    assert!(line.starts_with("dev cluster serving https://"), "{line}");
-    Dev { child, kubeconfig }
+    let token = format!("{ALICE_TOKEN}=alice");
+    start_with(dir, &["--rbac", "--token", &token, "--audit-log", &log.to_string_lossy()])
 }
 
 fn events(log: &std::path::Path) -> Vec<Value> {
