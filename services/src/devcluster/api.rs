@@ -25,6 +25,16 @@ use std::time::Duration;
 /// The largest request body accepted, as kube-apiserver's limit (3 MiB).
 pub(super) const MAX_BODY: usize = 3 * 1024 * 1024;
 
+impl super::requests::Recorded for Access {
+    fn log(&self) -> &super::requests::RequestLog {
+        &self.requests
+    }
+
+    fn user_of(&self, headers: &axum::http::HeaderMap) -> Option<super::authz::User> {
+        self.tokens.authenticate(headers).ok()
+    }
+}
+
 /// Authentication and authorization settings.
 #[derive(Default)]
 pub(super) struct Access {
@@ -91,7 +101,7 @@ impl Api {
 }
 
 pub(super) fn router(store: Arc<MemCluster>, access: Arc<Access>, addr: SocketAddr, closing: tokio::sync::watch::Receiver<bool>) -> Router {
-    let recorder = axum::middleware::from_fn_with_state(access.clone(), super::requests::record);
+    let recorder = axum::middleware::from_fn_with_state(access.clone(), super::requests::record::<Access>);
     Router::new().fallback(handle).layer(recorder).with_state(Arc::new(Api { store, access, addr, closing }))
 }
 
@@ -414,7 +424,7 @@ async fn answer(
         Err(resp) => return resp,
     };
     let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
-    let verb = super::requests::verb(&method, t.name.is_some(), watching).unwrap_or("unknown");
+    let verb = super::query::verb(&method, t.name.is_some(), watching).unwrap_or("unknown");
     let request = Request {
         verb: verb.to_string(),
         group: t.res.group.clone(),

@@ -1,7 +1,8 @@
 //! Query strings of API requests: `%XX` and `+` decoding, shared by the router (list and watch
-//! parameters) and authentication (impersonation headers use the same escapes).
+//! parameters) and authentication (impersonation headers use the same escapes); the Kubernetes
+//! verb of a request, which the authorizer and the request log both name it by.
 
-use axum::http::Uri;
+use axum::http::{Method, Uri};
 use std::collections::BTreeMap;
 
 /// Decodes `%XX` escapes (and `+` as a space, as in query strings).
@@ -38,4 +39,20 @@ pub(super) fn parse(uri: &Uri) -> BTreeMap<String, String> {
             None => (percent_decode(p), String::new()),
         })
         .collect()
+}
+
+/// The Kubernetes verb of a resource request: its method, whether it names an object, whether
+/// it asks for a watch (`None`: a method the API does not serve).
+pub(super) fn verb(method: &Method, named: bool, watching: bool) -> Option<&'static str> {
+    Some(match (method, named) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) if watching => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, true) => "delete",
+        (&Method::DELETE, false) => "deletecollection",
+        _ => return None,
+    })
 }

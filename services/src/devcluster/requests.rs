@@ -335,22 +335,6 @@ fn logged_uri(uri: &axum::http::Uri) -> String {
     if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept.join("&")) }
 }
 
-/// The Kubernetes verb of a resource request: its method, whether it names an object, whether
-/// it asks for a watch (`None`: a method the API does not serve).
-pub(super) fn verb(method: &Method, named: bool, watching: bool) -> Option<&'static str> {
-    Some(match (method, named) {
-        (&Method::GET, true) => "get",
-        (&Method::GET, false) if watching => "watch",
-        (&Method::GET, false) => "list",
-        (&Method::POST, _) => "create",
-        (&Method::PUT, _) => "update",
-        (&Method::PATCH, _) => "patch",
-        (&Method::DELETE, true) => "delete",
-        (&Method::DELETE, false) => "deletecollection",
-        _ => return None,
-    })
-}
-
 /// The verb and object of a request, from its method and path alone, as the API server's
 /// request-info resolver derives them.
 fn resolve(method: &Method, uri: &axum::http::Uri) -> (String, Option<ObjectRef>) {
@@ -366,7 +350,7 @@ fn resolve(method: &Method, uri: &axum::http::Uri) -> (String, Option<ObjectRef>
     };
     let name = rest.get(1).map(|s| s.to_string());
     let watching = super::query::parse(uri).get("watch").is_some_and(|w| w == "true" || w == "1");
-    let Some(verb) = verb(method, name.is_some(), watching) else { return (method.as_str().to_ascii_lowercase(), None) };
+    let Some(verb) = super::query::verb(method, name.is_some(), watching) else { return (method.as_str().to_ascii_lowercase(), None) };
     let object = ObjectRef {
         resource: rest.first().map(|s| s.to_string()).unwrap_or_default(),
         namespace,
@@ -385,11 +369,24 @@ fn micro_time(t: SystemTime) -> String {
     format!("{}.{:06}Z", secs.trim_end_matches('Z'), d.subsec_micros())
 }
 
+/// What the recording middleware needs of the server: the log, and who a request's
+/// credentials name (for a request refused before the handler named its user).
+pub(super) trait Recorded: Send + Sync + 'static {
+    /// The request log.
+    fn log(&self) -> &RequestLog;
+    /// The user the `Authorization` header in `headers` authenticates, if any.
+    fn user_of(&self, headers: &axum::http::HeaderMap) -> Option<User>;
+}
+
+/// The largest failure body read back for its reason and message (the API server's request
+/// limit: a `Status` is far smaller).
+const FAILURE_BODY_MAX: usize = 3 * 1024 * 1024;
+
 /// The middleware that records every request: the handler answers, then the entry is written.
 /// A failure's `Status` reason and message are read from its body (small, never streamed).
 /// A request refused before the handler knew its user (an impersonation refused) is logged as
 /// its token's user.
-pub(super) async fn record(State(access): State<Arc<super::api::Access>>, request: Request, next: Next) -> Response {
+pub(super) async fn record<A: Recorded>(State(access): State<Arc<A>>, request: Request, next: Next) -> Response {
     let received = SystemTime::now();
     let started = Instant::now();
     let method = request.method().clone();
@@ -409,12 +406,12 @@ pub(super) async fn record(State(access): State<Arc<super::api::Access>>, reques
             if let Some(c) = credentials {
                 headers.insert(header::AUTHORIZATION, c);
             }
-            (access.tokens.authenticate(&headers).map(|u| UserInfo::from(&u)).unwrap_or_default(), None)
+            (access.user_of(&headers).map(|u| UserInfo::from(&u)).unwrap_or_default(), None)
         }
     };
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let stage = if verb == "watch" && code < 300 { "ResponseStarted" } else { "ResponseComplete" };
-    access.requests.push(RequestEvent {
+    access.log().push(RequestEvent {
         kind: "Event",
         api_version: "audit.k8s.io/v1",
         level: "Metadata",
@@ -440,7 +437,7 @@ pub(super) async fn record(State(access): State<Arc<super::api::Access>>, reques
 /// A failure's `Status` reason and message, and the response rebuilt with the same body.
 async fn failure_of(response: Response) -> (Response, Option<String>, Option<String>) {
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::api::MAX_BODY).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, FAILURE_BODY_MAX).await else {
         return (Response::from_parts(parts, Body::empty()), None, None);
     };
     let status: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
