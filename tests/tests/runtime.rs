@@ -34,6 +34,17 @@ async fn hello(dir: &ork_tests::TempDir) -> Hello {
     Hello { dev, kubeconfig, client, runtime, addr }
 }
 
+/// Creates the Websites site-00 … site-19 and waits until all are Ready.
+async fn twenty_ready(cluster: &KubeCluster) {
+    let crs: Vec<_> = (0..20).map(|i| website("default", &format!("site-{i:02}"))).collect();
+    create_all(cluster, &websites(), crs, 8).await;
+    wait_for(Duration::from_secs(30), "20 Websites Ready", || async {
+        let (ready, all) = ready_count(cluster, &websites()).await;
+        if ready == 20 { Ok(()) } else { Err(format!("{ready}/{all} ready")) }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it() {
     let dir = ork_tests::TempDir::new("runtime-basic");
@@ -41,13 +52,7 @@ async fn website_crs_become_ready_children_are_repaired_and_endpoints_report_it(
     assert_eq!(http_get(addr, "/startup").await.unwrap().0, 200);
 
     let cluster = KubeCluster::new(client);
-    let crs: Vec<_> = (0..20).map(|i| website("default", &format!("site-{i:02}"))).collect();
-    create_all(&cluster, &websites(), crs, 8).await;
-    wait_for(Duration::from_secs(30), "20 Websites Ready", || async {
-        let (ready, all) = ready_count(&cluster, &websites()).await;
-        if ready == 20 { Ok(()) } else { Err(format!("{ready}/{all} ready")) }
-    })
-    .await;
+    twenty_ready(&cluster).await;
     let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
     let services_r = katalog::kinds::known("", "Service").unwrap();
     let mut owned = owners(&dev, &deployments, "Website");
@@ -320,13 +325,7 @@ async fn new_crs_cost_their_writes_and_kubectl_lists_the_runtimes_events() {
     let before = dev.request_counts();
 
     let cluster = KubeCluster::new(client);
-    let crs: Vec<_> = (0..20).map(|i| website("default", &format!("site-{i:02}"))).collect();
-    create_all(&cluster, &websites(), crs, 8).await;
-    wait_for(Duration::from_secs(30), "20 Websites Ready", || async {
-        let (ready, all) = ready_count(&cluster, &websites()).await;
-        if ready == 20 { Ok(()) } else { Err(format!("{ready}/{all} ready")) }
-    })
-    .await;
+    twenty_ready(&cluster).await;
     wait_for(Duration::from_secs(10), "an idle runtime", idle).await;
     // The test's own requests: the creates of the Websites, and the lists ready_count made.
     let after = dev.request_counts().since(&before);
