@@ -18,7 +18,8 @@
 //! store (which makes no HTTP request). Requests per CR come from the dev cluster's request log
 //! (every HTTP request between the start and the last Ready, by verb); CPU seconds are utime +
 //! stime of the operator's process (/proc/PID/stat) and peak RSS its VmHWM, both read at the
-//! last Ready.
+//! last Ready. "Cluster CPU s" is this process's CPU over the same span: the dev cluster serving
+//! the contender (and for raw, the raw client too).
 //!
 //! Run: `tests/perf/peers.sh [N...]` (builds the runtime, then `cargo bench -p ork-tests
 //! --bench peers -- [N...] [--only=raw,ork,kopf]`). Default N: 1000 3000 10000. Each run gives
@@ -58,6 +59,9 @@ struct Outcome {
     requests: RequestCounts,
     cpu_s: Option<f64>,
     rss_mib: Option<f64>,
+    /// CPU seconds of this process (the dev cluster; for raw, its client too) from start to
+    /// the last Ready.
+    cluster_cpu_s: Option<f64>,
     /// Why it did not run.
     skipped: Option<String>,
 }
@@ -69,8 +73,8 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// CPU seconds (user + system) of `pid`.
-fn cpu_s(pid: u32) -> Option<f64> {
+/// CPU seconds (user + system) of `pid` (`self`: this process).
+fn cpu_s(pid: impl std::fmt::Display) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     // Fields 14 and 15 of stat (utime, stime, in clock ticks of 1/100 s); `f` starts at field 3.
@@ -173,6 +177,7 @@ async fn raw(n: usize) -> Outcome {
     let (dev, cluster, _, created) = fresh(dir.path(), n).await;
     let mut ready = Ready::start(&dev).await;
     let before = dev.request_counts();
+    let cpu0 = cpu_s("self");
     let t0 = Instant::now();
     let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
     let services = katalog::kinds::known("", "Service").unwrap();
@@ -191,8 +196,9 @@ async fn raw(n: usize) -> Outcome {
     let (_, done) = tokio::join!(writes, ready.wait(n, t0 + timeout()));
     let time = (done == n).then(|| t0.elapsed());
     let requests = dev.request_counts().since(&before);
+    let cluster_cpu_s = cpu_s("self").zip(cpu0).map(|(a, b)| a - b);
     dev.stop().await;
-    Outcome { contender: "raw", n, time, ready: done, requests, cpu_s: None, rss_mib: None, skipped: None }
+    Outcome { contender: "raw", n, time, ready: done, requests, cpu_s: None, rss_mib: None, cluster_cpu_s, skipped: None }
 }
 
 /// Runs an operator process against a fresh cluster with `n` Sites until all are Ready.
@@ -201,6 +207,7 @@ async fn operator(contender: &'static str, n: usize, start: impl FnOnce(&Path, &
     let (dev, _cluster, kubeconfig, _) = fresh(dir.path(), n).await;
     let mut ready = Ready::start(&dev).await;
     let before = dev.request_counts();
+    let cpu0 = cpu_s("self");
     let t0 = Instant::now();
     let mut child = match start(dir.path(), &kubeconfig) {
         Ok(c) => c,
@@ -214,6 +221,7 @@ async fn operator(contender: &'static str, n: usize, start: impl FnOnce(&Path, &
                 requests: RequestCounts::default(),
                 cpu_s: None,
                 rss_mib: None,
+                cluster_cpu_s: None,
                 skipped: Some(e.to_string()),
             };
         }
@@ -223,6 +231,7 @@ async fn operator(contender: &'static str, n: usize, start: impl FnOnce(&Path, &
     let time = (done == n).then(|| t0.elapsed());
     let requests = dev.request_counts().since(&before);
     let (cpu, rss) = (cpu_s(pid), peak_rss_mib(pid));
+    let cluster_cpu_s = cpu_s("self").zip(cpu0).map(|(a, b)| a - b);
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let stopped = Instant::now();
     while child.try_wait().ok().flatten().is_none() && stopped.elapsed() < Duration::from_secs(5) {
@@ -236,7 +245,7 @@ async fn operator(contender: &'static str, n: usize, start: impl FnOnce(&Path, &
         eprintln!("{contender} at N={n}: {done}/{n} Ready after {:?}; last log lines:\n{}", timeout(), tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
     }
     dev.stop().await;
-    Outcome { contender, n, time, ready: done, requests, cpu_s: cpu, rss_mib: rss, skipped: None }
+    Outcome { contender, n, time, ready: done, requests, cpu_s: cpu, rss_mib: rss, cluster_cpu_s, skipped: None }
 }
 
 fn ork_runtime(n: usize) -> impl std::future::Future<Output = Outcome> {
@@ -281,11 +290,11 @@ fn per_verb(c: &RequestCounts, n: usize) -> String {
 fn table(results: &[Outcome]) {
     let time_of = |c: &str, n: usize| results.iter().find(|o| o.contender == c && o.n == n).and_then(|o| o.time);
     println!();
-    println!("| contender | N | time to all Ready | vs raw | ork/kopf | requests per CR | by verb per CR | CPU s | peak RSS |");
-    println!("|---|---:|---:|---:|---:|---:|---|---:|---:|");
+    println!("| contender | N | time to all Ready | vs raw | ork/kopf | requests per CR | by verb per CR | CPU s | peak RSS | cluster CPU s |");
+    println!("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|");
     for o in results {
         if let Some(why) = &o.skipped {
-            println!("| {} | {} | not run: {why} | | | | | | |", o.contender, o.n);
+            println!("| {} | {} | not run: {why} | | | | | | | |", o.contender, o.n);
             continue;
         }
         let time = o.time.map_or_else(|| format!("gave up: {}/{} Ready", o.ready, o.n), |t| format!("{:.2} s", t.as_secs_f64()));
@@ -300,7 +309,8 @@ fn table(results: &[Outcome]) {
         let per_cr = o.requests.total() as f64 / o.n as f64;
         let cpu = o.cpu_s.map_or_else(|| "n/a".to_string(), |c| format!("{c:.2}"));
         let rss = o.rss_mib.map_or_else(|| "n/a".to_string(), |m| format!("{m:.1} MiB"));
-        println!("| {} | {} | {time} | {vs_raw} | {ork_kopf} | {per_cr:.2} | {} | {cpu} | {rss} |", o.contender, o.n, per_verb(&o.requests, o.n));
+        let cluster = o.cluster_cpu_s.map_or_else(|| "n/a".to_string(), |c| format!("{c:.2}"));
+        println!("| {} | {} | {time} | {vs_raw} | {ork_kopf} | {per_cr:.2} | {} | {cpu} | {rss} | {cluster} |", o.contender, o.n, per_verb(&o.requests, o.n));
     }
 }
 

@@ -351,3 +351,60 @@ async fn new_crs_cost_their_writes_and_kubectl_lists_the_runtimes_events() {
     runtime.shutdown().await;
     dev.stop().await;
 }
+
+/// Reconciles (`ork_reconcile_total`, result success) of the peers benchmark's Sites, from N=10
+/// Sites created to every Site and Deployment settled, with `readiness` as given.
+async fn site_reconciles(readiness: &str) -> u64 {
+    let dir = ork_tests::TempDir::new(&format!("runtime-child-status-{readiness}"));
+    let perf = ork_tests::root().join("tests/perf/peers");
+    let katalog = std::fs::read_to_string(perf.join("katalog.yaml")).unwrap();
+    assert!(katalog.contains("readiness: reconcile"), "the peers Katalog says readiness: reconcile");
+    let path = dir.path().join("katalog.yaml");
+    std::fs::write(&path, katalog.replace("readiness: reconcile", &format!("readiness: {readiness}"))).unwrap();
+    let (dev, _) = dev_with_crds(dir.path(), Options { ready_after: Duration::from_millis(50), ..Options::default() }, &[perf.join("crd.yaml")]).await;
+    let client = client(&dev).await;
+    let opts = RuntimeOptions { http: Some("127.0.0.1:0".parse().unwrap()), ..RuntimeOptions::default() };
+    let runtime = Runtime::start(client.clone(), valid(&path), opts).await.unwrap();
+    runtime.wait_started(Duration::from_secs(10)).await.unwrap();
+    let addr = runtime.http_addr().unwrap();
+    let cluster = KubeCluster::new(client);
+    let sites =
+        services::cluster::ApiResource { group: "perf.ork.dev".into(), version: "v1".into(), kind: "Site".into(), plural: "sites".into(), namespaced: true };
+    let crs: Vec<_> = (0..10)
+        .map(|i| serde_json::json!({"apiVersion": "perf.ork.dev/v1", "kind": "Site", "metadata": {"name": format!("s-{i}"), "namespace": "default"}, "spec": {"size": 1}}))
+        .collect();
+    create_all(&cluster, &sites, crs, 4).await;
+    let deployments = katalog::kinds::known("apps", "Deployment").unwrap();
+    let reconciles = || async {
+        let (_, body) = http_get(addr, "/metrics").await.map_err(|e| e.to_string())?;
+        let line = body.lines().find(|l| l.starts_with("ork_reconcile_total{crd=\"site\",result=\"success\"}")).ok_or("no reconcile counted yet")?;
+        line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).map(|v| v as u64).ok_or_else(|| line.to_string())
+    };
+    // Settled: every Site Ready, every Deployment given its status by the dev cluster, the
+    // queue empty; then a moment for a late event to queue a Site again.
+    wait_for(Duration::from_secs(30), "10 Sites Ready, their Deployments available, an idle queue", || async {
+        let (ready, all) = ready_count(&cluster, &sites).await;
+        let list = cluster.list(&deployments, Some("default"), &Default::default()).await.map_err(|e| e.to_string())?;
+        let available = list.items.iter().filter(|d| d.pointer("/status/readyReplicas") == Some(&serde_json::json!(1))).count();
+        let (_, body) = http_get(addr, "/katalog").await.map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let idle = v["crds"][0]["queueDepth"] == 0 && v["crds"][0]["workersBusy"] == 0;
+        if ready == 10 && available == 10 && idle { Ok(()) } else { Err(format!("{ready}/{all} Ready, {available} available, idle {idle}")) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = wait_for(Duration::from_secs(5), "the reconcile count", reconciles).await;
+    runtime.shutdown().await;
+    dev.stop().await;
+    n
+}
+
+/// A Deployment's status moving (its replicas coming up) is news only to a reconcile that reads
+/// it: with `readiness: reconcile` and no template reading `.children`, each Site is reconciled
+/// once; with `readiness: children` it is reconciled again when its Deployment becomes ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_childs_status_alone_queues_its_owner_only_when_the_reconcile_reads_it() {
+    assert_eq!(site_reconciles("reconcile").await, 10, "one reconcile per Site");
+    let twice = site_reconciles("children").await;
+    assert!((20..=30).contains(&twice), "{twice} reconciles: each Site again when its Deployment is ready");
+}

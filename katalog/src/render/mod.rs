@@ -307,8 +307,7 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
     }
 
     let mut not_ready = ready::readiness(&mut ev, &mut children, req.observed);
-    let config = entry.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|e| e.status.as_ref());
-    if config.and_then(|c| c.readiness.as_ref()).is_some_and(|r| r.value == crate::model::crd::Readiness::Reconcile) {
+    if !readiness_from_children(entry) {
         not_ready.clear();
     }
     if let Some(m) = data.as_object_mut() {
@@ -317,6 +316,13 @@ fn render_guarded(katalog: &Katalog, templates: &TemplateSet, req: Request<'_>, 
     let mut warnings = Vec::new();
     let status = status(entry, &mut ev, &cr, &data, &violations, denied, &not_ready, req.now, &mut warnings);
     Ok(Rendered { cr, mutations, violations, children, status, warnings, not_ready, redactor: Redactor::default() })
+}
+
+/// Whether the CR's `Ready` waits for its children to be ready (`emit.status.readiness:
+/// children`, the default), rather than meaning the reconcile succeeded (`reconcile`).
+pub fn readiness_from_children(entry: &CrdEntry) -> bool {
+    let config = entry.operator_box.as_ref().and_then(|o| o.emit.as_ref()).and_then(|e| e.status.as_ref());
+    config.and_then(|c| c.readiness.as_ref()).is_none_or(|r| r.value != crate::model::crd::Readiness::Reconcile)
 }
 
 /// The entries of a CRD whose children are drift-corrected (`onReconcile`, or `onCreate` with

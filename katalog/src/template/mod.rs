@@ -93,6 +93,13 @@ impl Template {
         Ok(Template { nodes: Arc::from(nodes), literal: None })
     }
 
+    /// Whether rendering may read the top-level key `key` of its data (`.children`): a field
+    /// chain that starts with it, or the data handed on whole (`.`, `$` or a variable alone,
+    /// which may hold it). Conservative: `.children` inside `with`/`range` counts too.
+    pub fn may_read(&self, key: &str) -> bool {
+        parse::may_read(&self.nodes, key)
+    }
+
     /// The text of a literal (non-template) string.
     pub fn literal(&self) -> Option<&str> {
         self.literal.as_deref()

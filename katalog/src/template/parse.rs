@@ -73,6 +73,28 @@ pub(crate) enum Arg {
     Sub(Box<Pipe>, Vec<String>),
 }
 
+/// [`super::Template::may_read`] over a node list.
+pub(crate) fn may_read(nodes: &[Node], key: &str) -> bool {
+    let pipe = |p: &Pipe| p.cmds.iter().any(|c| c.args.iter().any(|a| arg_may_read(a, key)));
+    let branches = |b: &[(Pipe, Vec<Node>)]| b.iter().any(|(p, body)| pipe(p) || may_read(body, key));
+    nodes.iter().any(|n| match n {
+        Node::Text(_) | Node::Break | Node::Continue => false,
+        Node::Action(p) => pipe(p),
+        Node::If { branches: b, otherwise } | Node::With { branches: b, otherwise } => branches(b) || may_read(otherwise, key),
+        Node::Range { pipe: p, body, otherwise } => pipe(p) || may_read(body, key) || may_read(otherwise, key),
+    })
+}
+
+fn arg_may_read(arg: &Arg, key: &str) -> bool {
+    match arg {
+        Arg::Dot => true,
+        Arg::Field(chain) => chain.first().is_some_and(|f| f == key),
+        Arg::Var(_, chain) => chain.first().is_none_or(|f| f == key),
+        Arg::Sub(p, chain) => chain.first().is_some_and(|f| f == key) || p.cmds.iter().any(|c| c.args.iter().any(|a| arg_may_read(a, key))),
+        Arg::Func(_) | Arg::Str(_) | Arg::Int(_) | Arg::Float(_) | Arg::Bool(_) | Arg::Nil => false,
+    }
+}
+
 /// Extra zero-argument function names a Katalog declares (notes, sentinels).
 pub trait Names {
     /// Whether `name` is a declared zero-argument function.

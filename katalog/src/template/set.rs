@@ -109,6 +109,12 @@ impl TemplateSet {
         self.sensitivity.get(crd).unwrap_or(&NAMES_ONLY)
     }
 
+    /// Whether any template of the Katalog (notes functions included) may read the top-level
+    /// key `key` of its data ([`Template::may_read`]).
+    pub fn may_read(&self, key: &str) -> bool {
+        self.templates.values().any(|t| t.may_read(key)) || self.notes.values().any(|t| t.may_read(key))
+    }
+
     /// Notes functions, for [`super::Env::with_notes`].
     pub fn notes(&self) -> &Notes {
         &self.notes

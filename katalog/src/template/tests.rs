@@ -720,3 +720,25 @@ fn docs_list_every_function_and_every_refusal() {
         assert!(words.contains(r.name), "docs/templates.md does not list the refused `{}`", r.name);
     }
 }
+
+#[test]
+fn may_read_finds_every_way_a_template_can_reach_a_top_level_key() {
+    let reads = |src: &str| Template::parse(src).unwrap().may_read("children");
+    for src in [
+        "{{ .children.deployment.status.readyReplicas }}",
+        "{{ $.children }}",
+        "{{ toJSON . }}",
+        "{{ $ }}",
+        "{{ $all := . }}{{ $all.spec }}",
+        "{{ range $k, $v := . }}{{ $k }}{{ end }}",
+        "{{ if .spec.enabled }}{{ with .children }}x{{ end }}{{ end }}",
+        "{{ (index . \"children\").deployment }}",
+        "{{ range .spec.list }}{{ . }}{{ end }}",
+        "{{ default \"a\" (.children.job.status.succeeded) }}",
+    ] {
+        assert!(reads(src), "{src} may read .children");
+    }
+    for src in ["{{ .metadata.name }}", "plain text", "{{ .spec.replicas | default 1 }}", "{{ $n := .spec.name }}{{ $n.x }}{{ printf \"%s\" $.spec.name }}"] {
+        assert!(!reads(src), "{src} reads no .children");
+    }
+}

@@ -34,6 +34,9 @@ type Key = (String, String);
 pub enum Seen {
     /// A change the store did not know: whoever depends on the object should look again.
     News,
+    /// A change of the object's status alone (its spec, metadata and everything else are as
+    /// the store had them): news only for whoever reads the status.
+    Status,
     /// The echo of a write the store already holds (or an event older than its copy, or one
     /// that arrived while a write of the object was in flight: the write's end decides).
     Echo,
@@ -60,29 +63,104 @@ struct Expectation {
 
 /// One cached object, kept as compact JSON — a `serde_json::Value` takes several times the
 /// object's size, hundreds of MiB at 10,000 CRs (BENCHMARKS.md, "Peers") — with what reads need
-/// without parsing it: its resourceVersion and its labels.
+/// without parsing it: its resourceVersion and its labels. The status is kept apart from the
+/// rest, so that a change of the status alone is told from any other without parsing.
 #[derive(Debug)]
 struct Entry {
+    /// The object without `status`, `metadata.managedFields` and (when it is a number, kept in
+    /// `rv`) `metadata.resourceVersion`.
     json: Box<str>,
+    status: Option<Box<str>>,
     rv: Option<u64>,
-    /// `{"metadata": {"labels": …}}`: what selectors and the index read.
-    labels: Value,
+    /// A hash of `json`: equal shapes, equal objects but for their status.
+    shape: u64,
+    /// Its labels, sorted by key: what selectors and the index read.
+    labels: Box<[(Box<str>, Box<str>)]>,
 }
 
 impl Entry {
-    /// `obj` without `metadata.managedFields`: no reconcile reads it (the API server decides
-    /// apply conflicts), and it is often the larger part of an object.
-    fn new(mut obj: Value) -> Entry {
-        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
-        let labels = obj.pointer("/metadata/labels").cloned().unwrap_or(Value::Null);
-        Entry { json: obj.to_string().into_boxed_str(), rv: resource_version(&obj), labels: serde_json::json!({"metadata": {"labels": labels}}) }
+    /// `obj` without `metadata.managedFields` (no reconcile reads it: the API server decides
+    /// apply conflicts, and it is often the larger part of an object), written without
+    /// copying `obj`.
+    fn new(obj: &Value) -> Entry {
+        let rv = resource_version(obj);
+        let status = obj.get("status").map(|s| s.to_string().into_boxed_str());
+        let mut labels: Vec<(Box<str>, Box<str>)> = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into()))).collect())
+            .unwrap_or_default();
+        labels.sort_unstable();
+        let labels = labels.into_boxed_slice();
+        let json = serde_json::to_string(&Stripped { obj, rv: rv.is_some() }).unwrap_or_default().into_boxed_str();
+        let shape = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            json.hash(&mut h);
+            h.finish()
+        };
+        Entry { json, status, rv, shape, labels }
+    }
+
+    /// The value of its label `key`.
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &*self.labels[i].1)
     }
 
     /// The object (it was written from a `Value`, so it parses).
     fn value(&self) -> Value {
-        serde_json::from_str(&self.json).unwrap_or_default()
+        let mut obj: Value = serde_json::from_str(&self.json).unwrap_or_default();
+        if let Some(rv) = self.rv
+            && let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
+        }
+        if let (Some(status), Some(o)) = (&self.status, obj.as_object_mut()) {
+            o.insert("status".into(), serde_json::from_str(status).unwrap_or_default());
+        }
+        obj
+    }
+}
+
+/// An object as an [`Entry`] keeps it: without `status`, `metadata.managedFields` and (`rv`:
+/// kept apart) `metadata.resourceVersion`.
+struct Stripped<'a> {
+    obj: &'a Value,
+    rv: bool,
+}
+
+impl serde::Serialize for Stripped<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(fields) = self.obj.as_object() else { return self.obj.serialize(s) };
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in fields {
+            match (k.as_str(), v.as_object()) {
+                ("status", _) => {}
+                ("metadata", Some(meta)) => map.serialize_entry(k, &MetaView { meta, rv: self.rv })?,
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// `metadata` without `managedFields` and (`rv`) `resourceVersion`.
+struct MetaView<'a> {
+    meta: &'a serde_json::Map<String, Value>,
+    rv: bool,
+}
+
+impl serde::Serialize for MetaView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.meta {
+            if k != "managedFields" && !(self.rv && k == "resourceVersion") {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
     }
 }
 
@@ -101,13 +179,9 @@ struct State {
 }
 
 impl State {
-    fn label<'v>(obj: &'v Value, key: &str) -> Option<&'v str> {
-        obj.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str)
-    }
-
     fn unindex(&mut self, key: &Key, entry: &Entry) {
         for k in &self.index_keys {
-            if let Some(v) = Self::label(&entry.labels, k)
+            if let Some(v) = entry.label(k)
                 && let Some(set) = self.index.get_mut(&(k.clone(), v.to_string()))
             {
                 set.remove(key);
@@ -118,17 +192,13 @@ impl State {
         }
     }
 
-    /// Stores `obj` under `key`, keeping the index in step.
-    fn put(&mut self, key: Key, obj: Value) {
-        self.put_entry(key, Entry::new(obj));
-    }
-
+    /// Stores `entry` under `key`, keeping the index in step.
     fn put_entry(&mut self, key: Key, entry: Entry) {
         if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
         }
         for k in &self.index_keys {
-            if let Some(v) = Self::label(&entry.labels, k) {
+            if let Some(v) = entry.label(k) {
                 self.index.entry((k.clone(), v.to_string())).or_default().insert(key.clone());
             }
         }
@@ -142,15 +212,31 @@ impl State {
         }
     }
 
-    /// Keeps `obj` unless the store holds a newer copy.
-    fn keep(&mut self, key: Key, obj: Value) {
-        let newer = match (self.objects.get(&key).and_then(|e| e.rv), resource_version(&obj)) {
+    /// Whether an object at `rv` is newer than the store's copy of `key` (or there is none).
+    fn newer(&self, key: &Key, rv: Option<u64>) -> bool {
+        match (self.objects.get(key).and_then(|e| e.rv), rv) {
             (Some(have), Some(got)) => got > have,
             _ => true,
-        };
-        if newer {
-            self.put(key, obj);
         }
+    }
+
+    /// Keeps `obj` unless the store holds a newer copy.
+    fn keep(&mut self, key: Key, obj: &Value) {
+        if self.newer(&key, resource_version(obj)) {
+            self.put_entry(key, Entry::new(obj));
+        }
+    }
+
+    fn keep_entry(&mut self, key: Key, entry: Entry) {
+        if self.newer(&key, entry.rv) {
+            self.put_entry(key, entry);
+        }
+    }
+
+    /// What `entry` tells of a change, against the store's copy: [`Seen::Status`] when only
+    /// the status differs.
+    fn news(&self, key: &Key, entry: &Entry) -> Seen {
+        if self.objects.get(key).is_some_and(|old| old.shape == entry.shape) { Seen::Status } else { Seen::News }
     }
 }
 
@@ -181,9 +267,9 @@ impl Store {
         let key = key_of(&obj);
         match s.relist.as_mut() {
             Some(r) => {
-                r.insert(key, Entry::new(obj));
+                r.insert(key, Entry::new(&obj));
             }
-            None => s.keep(key, obj),
+            None => s.keep(key, &obj),
         }
     }
 
@@ -209,20 +295,29 @@ impl Store {
     }
 
     /// An object was added or modified: news, unless it is the echo of a write (or older than
-    /// the store's copy). Every event of an object that arrives between a write's start and its
-    /// echo, other than the echo, is a change the writer did not see: news.
+    /// the store's copy); [`Seen::Status`] when only its status changed. Every event of an
+    /// object that arrives between a write's start and its echo, other than the echo, is a
+    /// change the writer did not see: news.
     pub fn applied(&self, obj: Value) -> Seen {
+        let (key, rv) = (key_of(&obj), resource_version(&obj));
+        self.applied_lazily(key, rv, move || obj)
+    }
+
+    /// [`Store::applied`] of the object `key` at `rv`, whose content `obj` gives when it is
+    /// needed: never for an echo (most of a controller's events), so it need not be decoded.
+    pub fn applied_lazily(&self, key: (String, String), rv: Option<u64>, obj: impl FnOnce() -> Value) -> Seen {
         let mut s = self.state();
-        let key = key_of(&obj);
-        let rv = resource_version(&obj);
         if let Some(x) = s.expect.get_mut(&key) {
             if x.inflight > 0 {
                 // The write's answer decides (`end_write`).
                 x.early.push(rv);
-                s.keep(key, obj);
+                if s.newer(&key, rv) {
+                    s.put_entry(key, Entry::new(&obj()));
+                }
                 return Seen::Echo;
             }
             if rv.is_some() && rv == x.echo {
+                // The store holds the write's answer already: nothing to copy.
                 s.expect.remove(&key);
                 return Seen::Echo;
             }
@@ -230,14 +325,18 @@ impl Store {
                 // Past the echo (which a restarted watch skipped).
                 s.expect.remove(&key);
             }
-            s.keep(key, obj);
-            return Seen::News;
+            let entry = Entry::new(&obj());
+            let seen = s.news(&key, &entry);
+            s.keep_entry(key, entry);
+            return seen;
         }
         if rv.is_some() && s.objects.get(&key).and_then(|e| e.rv) >= rv {
             return Seen::Echo;
         }
-        s.put(key, obj);
-        Seen::News
+        let entry = Entry::new(&obj());
+        let seen = s.news(&key, &entry);
+        s.put_entry(key, entry);
+        seen
     }
 
     /// An object was deleted.
@@ -255,15 +354,20 @@ impl Store {
         }
     }
 
-    /// The object `ns/name`, if the store has it.
+    /// The object `ns/name`, if the store has it. Before the store is synced, the pages of its
+    /// first list read so far count too: a reconcile of a CR the list brought can start before
+    /// the list has ended.
     pub fn get(&self, ns: &str, name: &str) -> Option<Value> {
-        self.state().objects.get(&(ns.to_string(), name.to_string())).map(Entry::value)
+        let s = self.state();
+        let key = (ns.to_string(), name.to_string());
+        let listing = s.relist.as_ref().filter(|_| !s.synced);
+        s.objects.get(&key).or_else(|| listing?.get(&key)).map(Entry::value)
     }
 
     /// The objects in `ns` (all when `None`) matching `selector`, sorted by namespace and name.
     pub fn list(&self, ns: Option<&str>, selector: Option<&LabelSelector>) -> Vec<Value> {
         let s = self.state();
-        let wanted = |(n, _): &Key, e: &Entry| ns.is_none_or(|w| w == n) && selector.is_none_or(|sel| sel.matches(&e.labels));
+        let wanted = |(n, _): &Key, e: &Entry| ns.is_none_or(|w| w == n) && selector.is_none_or(|sel| sel.matches_labels(|k| e.label(k)));
         let indexed = selector.and_then(|sel| sel.equalities().find(|(k, _)| s.index_keys.iter().any(|i| i == k)));
         match indexed {
             Some((k, v)) => match s.index.get(&(k.to_string(), v.to_string())) {
@@ -306,7 +410,7 @@ impl Store {
             s.expect.remove(key);
         }
         if let Some(a) = answer {
-            s.keep(key.clone(), a.clone());
+            s.keep(key.clone(), a);
         }
         foreign
     }
@@ -385,11 +489,12 @@ fn named(ns: Option<&str>, name: &str) -> Option<Key> {
 
 impl<C: Cluster> Cluster for Cached<'_, C> {
     async fn get(&self, r: &ApiResource, ns: Option<&str>, name: &str) -> Result<Value> {
-        match self.cache.ready(r) {
-            Some(store) => store
-                .get(if r.namespaced { ns.unwrap_or_default() } else { "" }, name)
-                .ok_or_else(|| ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
-            None => self.inner.get(r, ns, name).await,
+        let Some(store) = self.cache.store(r) else { return self.inner.get(r, ns, name).await };
+        match store.get(if r.namespaced { ns.unwrap_or_default() } else { "" }, name) {
+            Some(obj) => Ok(obj),
+            // Not synced yet: only the API server can say the object is not there.
+            None if !store.synced() => self.inner.get(r, ns, name).await,
+            None => Err(ClusterError::NotFound { resource: r.plural.clone(), name: name.to_string() }),
         }
     }
 
@@ -437,7 +542,7 @@ impl<C: Cluster> Cluster for Cached<'_, C> {
         if let Some(store) = self.cache.store(r) {
             let key = (if r.namespaced { ns.unwrap_or_default() } else { "" }.to_string(), name.to_string());
             match self.inner.get(r, ns, name).await {
-                Ok(obj) => store.state().keep(key, obj),
+                Ok(obj) => store.state().keep(key, &obj),
                 Err(e) if e.is_not_found() => store.state().take(&key),
                 Err(_) => {}
             }
@@ -455,8 +560,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A ConfigMap whose content differs at each resourceVersion.
     fn cm(name: &str, rv: u64) -> Value {
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default", "resourceVersion": rv.to_string(), "labels": {"app": name}}})
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default", "resourceVersion": rv.to_string(), "labels": {"app": name}}, "data": {"version": rv.to_string()}})
     }
 
     fn indexed() -> Store {
@@ -525,5 +631,44 @@ mod tests {
         assert!(store.get("default", "b").is_none(), "gone while unwatched");
         let sel = LabelSelector::parse("app=b").unwrap_or_else(|e| panic!("{e}"));
         assert!(store.list(None, Some(&sel)).is_empty(), "and from the index");
+    }
+
+    #[test]
+    fn a_change_of_the_status_alone_is_told_apart_and_reads_back_whole() {
+        let store = indexed();
+        store.begin_list();
+        store.end_list();
+        let mut d = cm("d", 3);
+        d["spec"] = json!({"replicas": 1});
+        assert_eq!(store.applied(d.clone()), Seen::News, "new");
+        d["metadata"]["resourceVersion"] = json!("4");
+        d["status"] = json!({"readyReplicas": 1});
+        assert_eq!(store.applied(d.clone()), Seen::Status);
+        assert_eq!(store.get("default", "d"), Some(d.clone()), "status and resourceVersion read back");
+        d["metadata"]["resourceVersion"] = json!("5");
+        d["metadata"]["labels"]["tier"] = json!("web");
+        assert_eq!(store.applied(d.clone()), Seen::News, "a label is more than status");
+        d["metadata"]["resourceVersion"] = json!("6");
+        d["spec"]["replicas"] = json!(2);
+        d["status"] = json!({});
+        assert_eq!(store.applied(d.clone()), Seen::News);
+        assert_eq!(store.get("default", "d"), Some(d));
+    }
+
+    #[test]
+    fn the_first_lists_pages_are_read_before_it_ends_and_a_relist_keeps_the_old_copies_meanwhile() {
+        let store = indexed();
+        store.begin_list();
+        store.listed(cm("a", 1));
+        assert!(!store.synced());
+        assert_eq!(store.get("default", "a").and_then(|o| resource_version(&o)), Some(1), "a page read so far");
+        assert!(store.get("default", "b").is_none());
+        store.end_list();
+        store.begin_list();
+        store.listed(cm("b", 2));
+        assert!(store.get("default", "b").is_none(), "a relist shows nothing until it is complete");
+        assert!(store.get("default", "a").is_some());
+        store.end_list();
+        assert!(store.get("default", "a").is_none() && store.get("default", "b").is_some());
     }
 }

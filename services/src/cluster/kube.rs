@@ -1,12 +1,209 @@
 //! `KubeCluster`: the [`Cluster`] trait over kube-rs, for real clusters and for the dev cluster
-//! through its HTTP API. Objects travel as `DynamicObject`s; API errors keep their status code
-//! and reason.
+//! through its HTTP API. Objects travel as [`Object`]s — JSON decoded once, straight into a
+//! `serde_json::Value`; API errors keep their status code and reason.
 
 use super::{ApiResource, Cluster, ClusterError, FIELD_MANAGER, FieldConflict, ListParams, ObjectList, Patch, Propagation, Result, WatchEvent, WatchStream};
 use futures_util::StreamExt;
-use kube::api::{Api, DeleteParams, DynamicObject, PatchParams, PostParams, WatchParams};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, DeleteParams, PatchParams, PostParams, WatchParams};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::future::Future;
+
+/// A Kubernetes object of any kind, as kube-rs's `Api` and watcher carry it: the JSON the API
+/// server sent, decoded once into `value`, and its metadata (without `managedFields`) typed for
+/// the watcher and for routing. kube-rs's `DynamicObject` decodes through a flattened map, which
+/// buffers every object before decoding it, and needs a second conversion to a `Value`.
+#[derive(Clone)]
+pub struct Object {
+    /// `value["metadata"]` without `managedFields`, typed.
+    pub metadata: ObjectMeta,
+    /// The whole object.
+    pub value: Value,
+}
+
+impl Object {
+    /// The object `value`.
+    pub fn new(mut value: Value) -> Object {
+        let metadata = match value.get_mut("metadata").and_then(Value::as_object_mut) {
+            Some(m) => {
+                // Typed without its largest part, which nothing here reads.
+                let managed = m.remove("managedFields");
+                let metadata = ObjectMeta::deserialize(&value["metadata"]).unwrap_or_default();
+                if let (Some(managed), Some(m)) = (managed, value.get_mut("metadata").and_then(Value::as_object_mut)) {
+                    m.insert("managedFields".into(), managed);
+                }
+                metadata
+            }
+            None => ObjectMeta::default(),
+        };
+        Object { metadata, value }
+    }
+
+    /// The object without `metadata.managedFields` (what caches keep).
+    pub fn without_managed_fields(mut self) -> Value {
+        if let Some(m) = self.value.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("managedFields");
+        }
+        self.value
+    }
+}
+
+/// An object as a watch (or its list) brings it: the JSON text, with only the metadata routing
+/// needs decoded. Most events a controller sees are the echoes of its own writes, which it
+/// recognises by resourceVersion and never needs whole: [`Watched::value`] decodes the rest
+/// only when asked.
+#[derive(Clone)]
+pub struct Watched {
+    /// Name, namespace, uid, resourceVersion, generation, labels, annotations, finalizers, owner
+    /// references and deletionTimestamp; the rest of `metadata` is left out.
+    pub metadata: ObjectMeta,
+    raw: Box<serde_json::value::RawValue>,
+}
+
+/// The part of `metadata` a [`Watched`] decodes (unknown fields, `managedFields` above all,
+/// are skipped without being built).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Peek {
+    metadata: PeekMeta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PeekMeta {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    generation: Option<i64>,
+    labels: Option<std::collections::BTreeMap<String, String>>,
+    annotations: Option<std::collections::BTreeMap<String, String>>,
+    finalizers: Option<Vec<String>>,
+    owner_references: Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>,
+    deletion_timestamp: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+}
+
+impl Watched {
+    /// The whole object, without `metadata.managedFields` (what caches keep).
+    pub fn value(&self) -> Value {
+        let mut v: Value = serde_json::from_str(self.raw.get()).unwrap_or_default();
+        if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("managedFields");
+        }
+        v
+    }
+
+    /// Its resourceVersion as a number (the order of a store's copies).
+    pub fn resource_version(&self) -> Option<u64> {
+        self.metadata.resource_version.as_deref().and_then(|v| v.parse().ok())
+    }
+
+    /// (namespace, name), the namespace "" for a cluster-scoped object.
+    pub fn key(&self) -> (String, String) {
+        (self.metadata.namespace.clone().unwrap_or_default(), self.metadata.name.clone().unwrap_or_default())
+    }
+}
+
+impl<'de> Deserialize<'de> for Watched {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        let peek: Peek = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        let m = peek.metadata;
+        let metadata = ObjectMeta {
+            name: m.name,
+            namespace: m.namespace,
+            uid: m.uid,
+            resource_version: m.resource_version,
+            generation: m.generation,
+            labels: m.labels,
+            annotations: m.annotations,
+            finalizers: m.finalizers,
+            owner_references: m.owner_references,
+            deletion_timestamp: m.deletion_timestamp,
+            ..ObjectMeta::default()
+        };
+        Ok(Watched { metadata, raw })
+    }
+}
+
+impl Serialize for Watched {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+/// Names the object, never its content.
+impl std::fmt::Debug for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watched").field("namespace", &self.metadata.namespace).field("name", &self.metadata.name).finish_non_exhaustive()
+    }
+}
+
+/// The `kube::Resource` of an object of any kind, described at run time.
+macro_rules! dynamic_resource {
+    ($t:ty) => {
+        impl kube::Resource for $t {
+            type DynamicType = kube::discovery::ApiResource;
+            type Scope = kube::core::DynamicResourceScope;
+
+            fn group(dt: &Self::DynamicType) -> Cow<'_, str> {
+                dt.group.as_str().into()
+            }
+
+            fn version(dt: &Self::DynamicType) -> Cow<'_, str> {
+                dt.version.as_str().into()
+            }
+
+            fn kind(dt: &Self::DynamicType) -> Cow<'_, str> {
+                dt.kind.as_str().into()
+            }
+
+            fn api_version(dt: &Self::DynamicType) -> Cow<'_, str> {
+                dt.api_version.as_str().into()
+            }
+
+            fn plural(dt: &Self::DynamicType) -> Cow<'_, str> {
+                dt.plural.as_str().into()
+            }
+
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+dynamic_resource!(Object);
+dynamic_resource!(Watched);
+
+/// Names the object, never its content (a Secret's data stays out of logs).
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("kind", &self.value.get("kind"))
+            .field("namespace", &self.metadata.namespace)
+            .field("name", &self.metadata.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Value::deserialize(d).map(Object::new)
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
 
 /// A cluster reached through a kube-rs client.
 #[derive(Clone)]
@@ -95,7 +292,11 @@ fn apply_params(field_manager: &str, force: bool) -> PatchParams {
 
 /// An `Api` for `r`: in namespace `ns` when the resource is namespaced and one is given, else
 /// across all namespaces (or cluster-scoped).
-pub(crate) fn dynamic_api(client: kube::Client, r: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
+pub(crate) fn dynamic_api<K: kube::Resource<DynamicType = kube::discovery::ApiResource, Scope = kube::core::DynamicResourceScope>>(
+    client: kube::Client,
+    r: &ApiResource,
+    ns: Option<&str>,
+) -> Api<K> {
     let d = dynamic(r);
     match ns.filter(|n| r.namespaced && !n.is_empty()) {
         Some(ns) => Api::namespaced_with(client, ns, &d),
@@ -103,12 +304,15 @@ pub(crate) fn dynamic_api(client: kube::Client, r: &ApiResource, ns: Option<&str
     }
 }
 
-fn to_value(o: DynamicObject) -> Result<Value> {
-    serde_json::to_value(o).map_err(|e| ClusterError::Other(format!("cannot encode an object: {e}")))
+fn to_value(o: Object) -> Result<Value> {
+    Ok(o.value)
 }
 
-fn from_value(v: &Value) -> Result<DynamicObject> {
-    serde_json::from_value(v.clone()).map_err(|e| ClusterError::BadRequest(format!("not a Kubernetes object: {e}")))
+fn from_value(v: &Value) -> Result<Object> {
+    if !v.is_object() {
+        return Err(ClusterError::BadRequest("not a Kubernetes object: a JSON object is needed".into()));
+    }
+    Ok(Object::new(v.clone()))
 }
 
 impl KubeCluster {
@@ -117,7 +321,7 @@ impl KubeCluster {
         KubeCluster { client }
     }
 
-    fn api(&self, r: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
+    fn api(&self, r: &ApiResource, ns: Option<&str>) -> Api<Object> {
         dynamic_api(self.client.clone(), r, ns)
     }
 }
@@ -240,12 +444,12 @@ impl Cluster for KubeCluster {
                         kube::api::WatchEvent::Error(_) => break,
                     };
                     let Ok(ev) = out else { break };
-                    if tx.send(super::Change { event: ev, prev: None }).is_err() {
+                    if tx.send(std::sync::Arc::new(super::Change { event: ev, prev: None })).is_err() {
                         break;
                     }
                 }
             });
-            Ok(WatchStream(rx))
+            Ok(WatchStream::new(rx))
         }
     }
 }

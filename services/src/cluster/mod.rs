@@ -14,10 +14,10 @@ mod selector;
 mod strategic;
 mod validation;
 
-#[cfg(feature = "kube")]
-pub use self::kube::KubeCluster;
 #[cfg(feature = "runtime")]
 pub(crate) use self::kube::dynamic_api;
+#[cfg(feature = "kube")]
+pub use self::kube::{KubeCluster, Object, Watched};
 pub use cache::{Cache, Cached, Seen, Store};
 pub use katalog::kinds::ApiResource;
 pub use mem::{Continue, MemCluster, Op, Page, Writes};
@@ -365,24 +365,40 @@ pub struct Change {
     pub prev: Option<Value>,
 }
 
-/// A stream of watch events, in resourceVersion order.
+/// A stream of watch events, in resourceVersion order. A store shares each change between its
+/// watches and its history (`Arc`): a watch that only reads it ([`WatchStream::next_change`])
+/// copies nothing.
 #[derive(Debug)]
-pub struct WatchStream(tokio::sync::mpsc::UnboundedReceiver<Change>);
+pub struct WatchStream(tokio::sync::mpsc::UnboundedReceiver<std::sync::Arc<Change>>);
 
 impl WatchStream {
-    /// The next event; `None` when the cluster is gone.
-    pub async fn next(&mut self) -> Option<WatchEvent> {
-        self.0.recv().await.map(|c| c.event)
+    /// A stream fed by `rx`.
+    pub(crate) fn new(rx: tokio::sync::mpsc::UnboundedReceiver<std::sync::Arc<Change>>) -> WatchStream {
+        WatchStream(rx)
     }
 
-    /// The next event with the object before it; `None` when the cluster is gone.
-    pub async fn next_change(&mut self) -> Option<Change> {
+    fn owned(c: std::sync::Arc<Change>) -> WatchEvent {
+        std::sync::Arc::try_unwrap(c).map_or_else(|shared| shared.event.clone(), |c| c.event)
+    }
+
+    /// The next event; `None` when the cluster is gone.
+    pub async fn next(&mut self) -> Option<WatchEvent> {
+        self.0.recv().await.map(Self::owned)
+    }
+
+    /// The next event with the object before it, shared; `None` when the cluster is gone.
+    pub async fn next_change(&mut self) -> Option<std::sync::Arc<Change>> {
         self.0.recv().await
     }
 
     /// The next event if one is already there.
     pub fn try_next(&mut self) -> Option<WatchEvent> {
-        self.0.try_recv().ok().map(|c| c.event)
+        self.0.try_recv().ok().map(Self::owned)
+    }
+
+    /// The next event with the object before it, shared, if one is already there.
+    pub fn try_next_change(&mut self) -> Option<std::sync::Arc<Change>> {
+        self.0.try_recv().ok()
     }
 }
 

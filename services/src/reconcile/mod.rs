@@ -155,6 +155,9 @@ pub struct Reconciler<'k> {
     /// deleting needs ork.
     wanted_finalizers: Vec<String>,
     unique_rules: bool,
+    /// Whether what a reconcile writes can depend on its children's status: readiness from
+    /// the children (the default), or a template that may read `.children`.
+    reads_child_status: bool,
 }
 
 fn meta_str<'v>(obj: &'v Value, field: &str) -> Option<&'v str> {
@@ -235,7 +238,15 @@ impl<'k> Reconciler<'k> {
             finalizers,
             wanted_finalizers,
             unique_rules,
+            reads_child_status: katalog::render::readiness_from_children(entry) || templates.may_read("children"),
         })
+    }
+
+    /// Whether a change of a child's status alone can change what a reconcile writes (docs/runtime.md
+    /// "Caches"): false when Ready means the reconcile succeeded (`readiness: reconcile`) and no
+    /// template of the Katalog may read `.children` — then such a change queues nothing.
+    pub fn reads_child_status(&self) -> bool {
+        self.reads_child_status
     }
 
     /// The CRD's resource.
@@ -362,7 +373,7 @@ impl<'k> Reconciler<'k> {
         wrote |= rotation.wrote;
         errors.extend(rotation.errors);
         let mut status = rendered.status.clone();
-        if wrote {
+        if wrote && self.reads_child_status {
             // Status templates read the children as they are now (layer 3, §1.11).
             let fresh: Vec<Value> = self.owned_children(cluster, &cr).await?.into_iter().map(|(_, o)| o).collect();
             let again = Request { crd: &self.crd, cr: &cr_view, observed: &fresh, others: &others, now: ctx.now, rng: ctx.rng.clone(), cross: &cross };

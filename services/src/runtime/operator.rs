@@ -6,7 +6,7 @@
 use super::health::{Health, Snapshot, State};
 use super::metrics::{self, BoxMetrics};
 use super::queue::{Backoff, WorkQueue};
-use crate::cluster::{ApiResource, Cache, Cached, KubeCluster, Seen, dynamic_api};
+use crate::cluster::{ApiResource, Cache, Cached, KubeCluster, Seen, Watched, dynamic_api};
 use crate::reconcile::{Ctx, Outcome, Reconciler, SetupError};
 use futures_util::{StreamExt, TryStreamExt};
 use katalog::model::Katalog;
@@ -14,7 +14,6 @@ use katalog::model::crd::WatchOn;
 use katalog::model::crd::{CrdEntry, Dependency};
 use katalog::render::{LABEL_MANAGED, LABEL_OWNER, LABEL_OWNER_KIND, LABEL_OWNER_NAMESPACE, label_value};
 use katalog::template::Rng;
-use kube::api::DynamicObject;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -239,7 +238,7 @@ pub struct BoxStatus {
     pub depends_on: Vec<String>,
 }
 
-fn key_of(obj: &DynamicObject) -> Option<ObjectKey> {
+fn key_of(obj: &Watched) -> Option<ObjectKey> {
     Some(ObjectKey { namespace: obj.metadata.namespace.clone(), name: obj.metadata.name.clone()? })
 }
 
@@ -342,7 +341,7 @@ impl OperatorBox {
     /// Waits until the cluster serves the CRD (§1.4: a box starts when its CRD exists).
     pub async fn wait_for_crd(&self, client: &kube::Client, stop: &mut watch::Receiver<bool>) -> bool {
         let mut announced = false;
-        let api = dynamic_api(client.clone(), self.resource(), self.settings.watch_namespace.as_deref());
+        let api = dynamic_api::<Watched>(client.clone(), self.resource(), self.settings.watch_namespace.as_deref());
         loop {
             match api.list(&kube::api::ListParams::default().limit(1)).await {
                 Ok(_) => {
@@ -364,12 +363,12 @@ impl OperatorBox {
         }
     }
 
-    /// Whether the stores of the CRs and of their children have their first list in (what
-    /// `observe.cross` reads may be a kind not served yet: its reads go to the API server until
-    /// its store is synced).
+    /// Whether the stores of the children have their first list in (what `observe.cross` reads
+    /// may be a kind not served yet: its reads go to the API server until its store is synced).
+    /// The CRs' store need not be: a CR is queued once its list page is in the store, and
+    /// reconciles read it from there while the list goes on.
     fn warm(&self) -> bool {
-        let own = std::iter::once(self.resource()).chain(self.reconciler.child_resources());
-        own.filter_map(|r| self.cache.store(r)).all(|s| s.synced())
+        self.reconciler.child_resources().iter().filter_map(|r| self.cache.store(r)).all(|s| s.synced())
     }
 
     /// Marks the box waiting for a dependency.
@@ -445,7 +444,7 @@ impl OperatorBox {
     /// new or changed, `None` when only its status moved (most often our own status patch). The
     /// sentinels are computed only for a CRD that declares `preReconcile` (an empty map else:
     /// nothing reads them).
-    fn changed(&self, seen: &mut HashMap<ObjectKey, (u64, serde_json::Value)>, k: &ObjectKey, obj: &DynamicObject) -> Option<BTreeMap<String, bool>> {
+    fn changed(&self, seen: &mut HashMap<ObjectKey, (u64, serde_json::Value)>, k: &ObjectKey, obj: &Watched) -> Option<BTreeMap<String, bool>> {
         let fp = fingerprint(obj);
         let uses_sentinels = self.entry.pre_reconcile().is_some();
         let meta = if uses_sentinels { sentinel_view(obj) } else { serde_json::Value::Null };
@@ -502,7 +501,7 @@ impl OperatorBox {
 
     /// The CR watch: every change queues its key; the key set is the box's cache.
     async fn watch_crs(self: Arc<Self>, client: kube::Client) {
-        let api = dynamic_api(client, self.resource(), self.settings.watch_namespace.as_deref());
+        let api = dynamic_api::<Watched>(client, self.resource(), self.settings.watch_namespace.as_deref());
         let mut config = watcher::Config::default();
         if let Some(l) = &self.settings.label_selector {
             config = config.labels(l);
@@ -526,7 +525,7 @@ impl OperatorBox {
                     }
                     watcher::Event::InitApply(obj) => {
                         let Some(k) = key_of(&obj).filter(|k| self.admits(k)) else {
-                            store.listed(value_of(obj));
+                            store.listed(obj.value());
                             continue;
                         };
                         if let Some(r) = relisting.as_mut() {
@@ -534,7 +533,7 @@ impl OperatorBox {
                         }
                         self.track_paused(&k, &obj);
                         let change = self.changed(&mut seen, &k, &obj);
-                        let cr = value_of(obj);
+                        let cr = obj.value();
                         let gate = (change.is_some() && self.gates_enqueue()).then(|| cr.clone());
                         // In the store before the key is queued: the reconcile reads it there.
                         store.listed(cr);
@@ -558,22 +557,22 @@ impl OperatorBox {
                         // status patch is not a change), not by the store: a user's edit that
                         // lands while a status patch is in flight must still queue it.
                         let Some(k) = key_of(&obj).filter(|k| self.admits(k)) else {
-                            store.applied(value_of(obj));
+                            store.applied(obj.value());
                             continue;
                         };
                         self.keys.lock().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
                         self.track_paused(&k, &obj);
                         let change = self.changed(&mut seen, &k, &obj);
-                        let cr = value_of(obj);
-                        let gate = (change.is_some() && self.gates_enqueue()).then(|| cr.clone());
-                        store.applied(cr);
+                        let gate = (change.is_some() && self.gates_enqueue()).then(|| obj.value());
+                        // The echo of our own status patch is not decoded.
+                        store.applied_lazily(obj.key(), obj.resource_version(), || obj.value());
                         if let Some(sentinels) = change {
                             self.queue_change(k, gate.as_ref(), &sentinels);
                         }
                     }
                     watcher::Event::Delete(obj) => {
                         let k = key_of(&obj);
-                        store.deleted(&value_of(obj));
+                        store.deleted(&obj.value());
                         if let Some(k) = k {
                             seen.remove(&k);
                             self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
@@ -590,7 +589,7 @@ impl OperatorBox {
     /// A children watch: a change to an object this box manages queues its owner. The API server
     /// sends only children of this box's kind (`owner-kind` label), not every managed object.
     async fn watch_children(self: Arc<Self>, client: kube::Client, child: ApiResource) {
-        let api = dynamic_api(client, &child, None);
+        let api = dynamic_api::<Watched>(client, &child, None);
         let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED}=true,{LABEL_OWNER_KIND}={}", label_value(&self.resource().kind)));
         let own = self.resource().clone();
         let mut stream = watcher(api, config).default_backoff().boxed();
@@ -606,7 +605,7 @@ impl OperatorBox {
                             continue;
                         }
                         watcher::Event::InitApply(obj) => {
-                            store.listed(value_of(obj));
+                            store.listed(obj.value());
                             continue;
                         }
                         watcher::Event::InitDone => {
@@ -615,16 +614,17 @@ impl OperatorBox {
                         }
                         watcher::Event::Apply(obj) => {
                             let k = owner(&obj, &own);
-                            (k, store.applied(value_of(obj)))
+                            (k, store.applied_lazily(obj.key(), obj.resource_version(), || obj.value()))
                         }
                         watcher::Event::Delete(obj) => {
                             let k = owner(&obj, &own);
-                            (k, store.deleted(&value_of(obj)))
+                            (k, store.deleted(&obj.value()))
                         }
                     };
-                    if seen == Seen::News
-                        && let Some(k) = owner_key
-                    {
+                    // A child's status alone moving (a Deployment's replicas coming up) matters
+                    // only when the reconcile reads it.
+                    let news = seen == Seen::News || (seen == Seen::Status && self.reconciler.reads_child_status());
+                    if news && let Some(k) = owner_key {
                         self.enqueue(k);
                     }
                 }
@@ -635,7 +635,7 @@ impl OperatorBox {
     }
 
     /// Counts `k` as paused or not, from its annotations.
-    fn track_paused(&self, k: &ObjectKey, obj: &DynamicObject) {
+    fn track_paused(&self, k: &ObjectKey, obj: &Watched) {
         let paused = obj.metadata.annotations.as_ref().and_then(|a| a.get(katalog::observe::ANNOTATION_PAUSED)).is_some_and(|v| v == "true");
         let mut set = self.paused.lock().unwrap_or_else(|p| p.into_inner());
         if paused {
@@ -650,7 +650,7 @@ impl OperatorBox {
     /// cluster-scoped). Which CR reads which object depends on templates over each CR, so the
     /// box re-queues every candidate rather than guess.
     async fn watch_cross(self: Arc<Self>, client: kube::Client, target: ApiResource) {
-        let api = dynamic_api(client, &target, None);
+        let api = dynamic_api::<Watched>(client, &target, None);
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         // What a cross read shows of each object (spec, status, labels): a change of anything
         // else (its resourceVersion, managedFields, finalizers) re-queues nobody.
@@ -664,20 +664,21 @@ impl OperatorBox {
             if let (Some(store), Ok(Some(e))) = (store, &event) {
                 match e {
                     watcher::Event::Init => store.begin_list(),
-                    watcher::Event::InitApply(obj) => store.listed(value_of(obj.clone())),
+                    watcher::Event::InitApply(obj) => store.listed(obj.value()),
                     watcher::Event::InitDone => store.end_list(),
                     watcher::Event::Apply(obj) => {
-                        store.applied(value_of(obj.clone()));
+                        store.applied(obj.value());
                     }
                     watcher::Event::Delete(obj) => {
-                        store.deleted(&value_of(obj.clone()));
+                        store.deleted(&obj.value());
                     }
                 }
             }
             match event {
                 Ok(Some(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))) => {
                     let Some(k) = key_of(&obj) else { continue };
-                    let view = format!("{:?}{:?}{:?}", obj.data.get("spec"), obj.data.get("status"), obj.metadata.labels);
+                    let value = obj.value();
+                    let view = format!("{:?}{:?}{:?}", value.get("spec"), value.get("status"), obj.metadata.labels);
                     if shown.insert(k, view.clone()).as_ref() == Some(&view) {
                         continue;
                     }
@@ -705,11 +706,11 @@ impl OperatorBox {
 
     /// The CR a watched object's change is for: `keyFrom`, else its controller owner of this
     /// box's kind; `None`: every CR.
-    fn key_for(&self, key_from: Option<&katalog::model::crd::KeyFrom>, obj: &DynamicObject) -> Option<ObjectKey> {
+    fn key_for(&self, key_from: Option<&katalog::model::crd::KeyFrom>, obj: &Watched) -> Option<ObjectKey> {
         if let Some(k) = key_from {
-            let value = serde_json::to_value(obj).unwrap_or_default();
+            let value = &obj.value();
             let mut ev = katalog::rules::Evaluator::new(self.templates, katalog::time::unix_now(), Rng::Os);
-            let (namespace, name) = katalog::observe::key_from(&mut ev, k, &value)?;
+            let (namespace, name) = katalog::observe::key_from(&mut ev, k, value)?;
             return Some(ObjectKey { namespace: if self.resource().namespaced { namespace } else { None }, name });
         }
         owner(obj, self.resource())
@@ -720,7 +721,7 @@ impl OperatorBox {
     async fn watch_kind(self: Arc<Self>, client: kube::Client, index: usize, resource: ApiResource) {
         let Some(w) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()).and_then(|o| o.watch.get(index)) else { return };
         let ns = w.namespace.as_ref().map(|n| n.value.clone()).filter(|_| resource.namespaced);
-        let api = dynamic_api(client, &resource, ns.as_deref());
+        let api = dynamic_api::<Watched>(client, &resource, ns.as_deref());
         let mut config = watcher::Config::default();
         if let Some(n) = &w.name {
             config = config.fields(&format!("metadata.name={}", n.as_str()));
@@ -763,7 +764,7 @@ impl OperatorBox {
     async fn watch_events(self: Arc<Self>, client: kube::Client) {
         let Some(obs) = self.entry.operator_box.as_ref().and_then(|o| o.observe.as_ref()) else { return };
         let resource = katalog::observe::events_resource();
-        let api = dynamic_api(client, &resource, None);
+        let api = dynamic_api::<Watched>(client, &resource, None);
         let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
         let own = self.resource().clone();
         loop {
@@ -777,9 +778,9 @@ impl OperatorBox {
                     continue;
                 }
             };
-            let event = serde_json::to_value(&obj).unwrap_or_default();
+            let event = &obj.value();
             for (_, w) in obs.events.iter() {
-                if !katalog::observe::reacts(&w.on, change) || !katalog::observe::event_matches(w, &event) {
+                if !katalog::observe::reacts(&w.on, change) || !katalog::observe::event_matches(w, event) {
                     continue;
                 }
                 let about = || {
@@ -907,17 +908,10 @@ fn cross_resources(katalog: &Katalog, entry: &CrdEntry) -> Vec<ApiResource> {
     out
 }
 
-/// An object as the cache keeps it: without `metadata.managedFields`, which no reconcile reads
-/// and which is often the larger part of an object (dropped before converting, not after).
-fn value_of(mut obj: DynamicObject) -> serde_json::Value {
-    obj.metadata.managed_fields = None;
-    serde_json::to_value(obj).unwrap_or_default()
-}
-
 /// The CR that owns `obj`: its controller owner reference of kind `own`, else the owner labels
 /// (cluster-scoped children cannot carry an owner reference to a namespaced CR; the watch
 /// selected them by `owner-kind`).
-fn owner(obj: &DynamicObject, own: &ApiResource) -> Option<ObjectKey> {
+fn owner(obj: &Watched, own: &ApiResource) -> Option<ObjectKey> {
     let api_version = own.api_version();
     let by_ref = obj.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true) && o.kind == own.kind && o.api_version == api_version);
     if let Some(o) = by_ref {
@@ -969,7 +963,7 @@ impl Pending {
 }
 
 /// The metadata sentinels are computed from (`katalog::observe::sentinels`).
-fn sentinel_view(obj: &DynamicObject) -> serde_json::Value {
+fn sentinel_view(obj: &Watched) -> serde_json::Value {
     let m = &obj.metadata;
     serde_json::json!({"metadata": {
         "generation": m.generation, "labels": m.labels, "annotations": m.annotations, "finalizers": m.finalizers,
@@ -979,7 +973,7 @@ fn sentinel_view(obj: &DynamicObject) -> serde_json::Value {
 
 /// What of a CR a reconcile depends on besides its status: generation (the spec), labels,
 /// annotations, finalizers, deletion.
-fn fingerprint(obj: &DynamicObject) -> u64 {
+fn fingerprint(obj: &Watched) -> u64 {
     use std::hash::{Hash, Hasher};
     let m = &obj.metadata;
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -122,15 +122,15 @@ mod tests {
         }
         let params = ListParams { field_selector: Some("involvedObject.name=w".into()), ..ListParams::default() };
         assert_eq!(c.list_page(&core, Some("default"), &params, None, None).unwrap().items.len(), 1);
-        match watch.0.try_recv().map(|change| change.event) {
+        match watch.try_next().ok_or(()) {
             Ok(WatchEvent::Added(o)) => assert_eq!(o["message"], "hi"),
             other => panic!("the core view's watch sees the create: {other:?}"),
         }
         c.patch_by(&core, Some("default"), "e1", &Patch::Merge(json!({"message": "changed"})), "test", false).unwrap();
         assert_eq!(c.peek(&v1, Some("default"), "e1").unwrap()["note"], "changed");
-        assert!(matches!(watch.0.try_recv().map(|change| change.event), Ok(WatchEvent::Modified(_))));
+        assert!(matches!(watch.try_next().ok_or(()), Ok(WatchEvent::Modified(_))));
         c.sync_delete(&core, Some("default"), "e1", Propagation::Background).unwrap();
         assert!(c.peek(&v1, Some("default"), "e1").is_none(), "deleted from both views");
-        assert!(matches!(watch.0.try_recv().map(|change| change.event), Ok(WatchEvent::Deleted(_))));
+        assert!(matches!(watch.try_next().ok_or(()), Ok(WatchEvent::Deleted(_))));
     }
 }

@@ -59,44 +59,60 @@ impl MemCluster {
         }
         let empty = BTreeMap::new();
         let objects = s.objects.get(&gr).unwrap_or(&empty);
-        let mut state: BTreeMap<Key, Value> = match candidates {
-            Some(keys) => keys.iter().filter_map(|k| objects.get(k).map(|o| (k.clone(), o.clone()))).collect(),
-            None => objects.clone(),
-        };
-        // Undo what happened after the snapshot: each changed key goes back to its state then.
-        let mut undone = BTreeSet::new();
+        // Undo what happened after the snapshot: each changed key goes back to its state then
+        // (`Some(None)`: it did not exist; `None`: not known, the current object stands).
+        let mut undone: BTreeMap<Key, Option<Option<&Value>>> = BTreeMap::new();
         for (_, _, change) in s.history.iter().filter(|(rv, egr, _)| *rv > snapshot && *egr == gr) {
             let o = change.event.object();
             let key = (if kind.res.namespaced { meta(o, "namespace").unwrap_or_default() } else { String::new() }, meta(o, "name").unwrap_or_default());
-            if !undone.insert(key.clone()) {
+            if undone.contains_key(&key) {
                 continue;
             }
-            match (&change.event, &change.prev) {
-                (WatchEvent::Added(_), _) => {
-                    state.remove(&key);
-                }
-                (WatchEvent::Modified(_), Some(prev)) => {
-                    state.insert(key, prev.clone());
-                }
-                (WatchEvent::Modified(_), None) => {}
-                (WatchEvent::Deleted(before), _) => {
-                    state.insert(key, before.clone());
-                }
-            }
+            let then = match (&change.event, &change.prev) {
+                (WatchEvent::Added(_), _) => Some(None),
+                (WatchEvent::Modified(_), Some(prev)) => Some(Some(prev)),
+                (WatchEvent::Modified(_), None) => None,
+                (WatchEvent::Deleted(before), _) => Some(Some(before)),
+            };
+            undone.insert(key, then);
         }
+        // The keys after `after`, in order: the candidates (or every object), and the keys the
+        // undo brings back. Only the page's objects are copied.
         let start = after.map(|a| (a.namespace.clone(), a.name.clone()));
-        let matching: Vec<(Key, Value)> = state
-            .into_iter()
-            .filter(|(k, _)| start.as_ref().is_none_or(|st| k > st))
-            .filter(|((ons, _), o)| ns.is_none_or(|n| n == ons) && labels.matches(o) && fields.matches(o))
-            .collect();
+        let from = |k: &&Key| start.as_ref().is_none_or(|st| *k > st);
+        let base: Box<dyn Iterator<Item = &Key>> = match &candidates {
+            Some(keys) => Box::new(keys.iter().filter(from)),
+            None => Box::new(objects.keys().filter(from)),
+        };
+        let mut base = base.peekable();
+        let mut extra = undone.keys().filter(from).peekable();
+        let keys = std::iter::from_fn(|| match (base.peek(), extra.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                extra.next();
+                base.next()
+            }
+            (Some(a), Some(b)) if b < a => extra.next(),
+            (Some(_), _) => base.next(),
+            (None, _) => extra.next(),
+        });
+        let matching = keys.filter_map(|k| {
+            let o = match undone.get(k) {
+                Some(Some(then)) => (*then)?,
+                _ => objects.get(k)?,
+            };
+            (ns.is_none_or(|n| n == k.0) && labels.matches(o) && fields.matches(o)).then_some((k, o))
+        });
         let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let remaining = matching.len().saturating_sub(limit);
         let mut items = Vec::new();
         let mut last = None;
-        for (k, o) in matching.into_iter().take(limit) {
-            last = Some(k);
-            items.push(o);
+        let mut remaining = 0;
+        for (k, o) in matching {
+            if items.len() < limit {
+                last = Some(k.clone());
+                items.push(o.clone());
+            } else {
+                remaining += 1;
+            }
         }
         let next = match last {
             Some((namespace, name)) if remaining > 0 => Some(Continue { resource_version: snapshot, namespace, name }),

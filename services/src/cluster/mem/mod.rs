@@ -91,10 +91,10 @@ struct Store {
     seq: u64,
     kinds: BTreeMap<Gr, Kind>,
     objects: BTreeMap<Gr, BTreeMap<Key, Value>>,
-    history: VecDeque<(u64, Gr, Change)>,
+    history: VecDeque<(u64, Gr, Arc<Change>)>,
     /// The oldest resourceVersion a watch may start from.
     history_floor: u64,
-    watchers: Vec<(Gr, Option<String>, UnboundedSender<Change>)>,
+    watchers: Vec<(Gr, Option<String>, UnboundedSender<Arc<Change>>)>,
     ops: Vec<Op>,
     /// (group, plural, label key, label value) → objects carrying it: lists by label selector
     /// read the index instead of scanning every object of the resource.
@@ -299,7 +299,7 @@ impl Store {
 
     fn emit(&mut self, gr: &Gr, event: WatchEvent, prev: Option<Value>) {
         let ns = meta(event.object(), "namespace");
-        let change = Change { event, prev };
+        let change = Arc::new(Change { event, prev });
         self.watchers.retain(|(wgr, wns, tx)| {
             if wgr != gr || wns.as_ref().is_some_and(|w| Some(w) != ns.as_ref()) {
                 return !tx.is_closed();
@@ -335,7 +335,8 @@ impl Store {
     fn put(&mut self, gr: &Gr, key: Key, mut obj: Value, added: bool) -> Value {
         let rv = self.next_rv();
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-        let prev = self.get(gr, &key).cloned();
+        // The object it replaces is the event's `prev`: taken out of the map, not copied.
+        let prev = self.objects.entry(gr.clone()).or_default().insert(key.clone(), obj.clone());
         if let Some(old) = &prev {
             self.index(gr, &key, old, false);
         }
@@ -346,7 +347,6 @@ impl Store {
         if deleting(&obj) {
             self.collect_pending = true;
         }
-        self.objects.entry(gr.clone()).or_default().insert(key.clone(), obj.clone());
         if added {
             self.emit(gr, WatchEvent::Added(obj.clone()), None);
         } else {
@@ -1014,7 +1014,7 @@ impl MemCluster {
             }
         }
         s.watchers.push((gr, ns, tx));
-        Ok(WatchStream(rx))
+        Ok(WatchStream::new(rx))
     }
 }
 

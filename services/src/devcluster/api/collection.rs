@@ -12,6 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,26 +136,88 @@ pub(super) async fn list(api: &Api, t: &Target, q: &BTreeMap<String, String>, ta
 /// What a watch with a selector sends for one change: the object entering the selector is
 /// ADDED, leaving it is DELETED (with the object as it was, at the new resourceVersion), moving
 /// within it is MODIFIED; changes outside it are not sent.
-fn selected(event: &WatchEvent, prev: Option<&Value>, keep: &dyn Fn(&Value) -> bool) -> Option<(&'static str, Value)> {
+fn selected<'v>(event: &'v WatchEvent, prev: Option<&Value>, keep: &dyn Fn(&Value) -> bool) -> Option<(&'static str, Cow<'v, Value>)> {
     match event {
-        WatchEvent::Added(o) => keep(o).then(|| ("ADDED", o.clone())),
-        WatchEvent::Deleted(o) => keep(o).then(|| ("DELETED", o.clone())),
+        WatchEvent::Added(o) => keep(o).then_some(("ADDED", Cow::Borrowed(o))),
+        WatchEvent::Deleted(o) => keep(o).then_some(("DELETED", Cow::Borrowed(o))),
         WatchEvent::Modified(o) => {
             let was = prev.is_none_or(keep);
             match (was, keep(o)) {
-                (true, true) => Some(("MODIFIED", o.clone())),
-                (false, true) => Some(("ADDED", o.clone())),
+                (true, true) => Some(("MODIFIED", Cow::Borrowed(o))),
+                (false, true) => Some(("ADDED", Cow::Borrowed(o))),
                 (true, false) => {
                     let mut gone = prev.cloned().unwrap_or_else(|| o.clone());
                     if let (Some(m), Some(rv)) = (gone.get_mut("metadata").and_then(Value::as_object_mut), o.pointer("/metadata/resourceVersion")) {
                         m.insert("resourceVersion".into(), rv.clone());
                     }
-                    Some(("DELETED", gone))
+                    Some(("DELETED", Cow::Owned(gone)))
                 }
                 (false, false) => None,
             }
         }
     }
+}
+
+/// How many bytes of events that are already waiting a watch sends in one write.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// What one change puts on a watch stream.
+enum Line {
+    /// Nothing: the object is not selected.
+    Skip,
+    /// An event line.
+    Event(Vec<u8>),
+    /// An ERROR event line, after which the stream ends.
+    Last(Vec<u8>),
+}
+
+/// How a watch turns its changes into lines.
+struct Lines<'a> {
+    keep: &'a (dyn Fn(&Value) -> bool + Sync),
+    shown: &'a Shown,
+    /// The apiVersion the watch serves.
+    desired: &'a str,
+    store: &'a Arc<crate::cluster::MemCluster>,
+    res: &'a crate::cluster::ApiResource,
+    version: &'a str,
+}
+
+impl Lines<'_> {
+    async fn line(&self, change: &crate::cluster::Change) -> Line {
+        let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), self.keep) else { return Line::Skip };
+        if self.shown.table.is_none() && object.get("apiVersion").and_then(Value::as_str) == Some(self.desired) {
+            // Nothing to convert or print: written from the store's shared copy.
+            return Line::Event(event_line_of(kind, &object).into());
+        }
+        match conversion::convert_one(self.store, self.res, object.into_owned(), self.version).await {
+            Ok(object) => Line::Event(event_line(&json!({"type": kind, "object": self.shown.object(object)})).into()),
+            Err(e) => {
+                let mut failure = status(500, "", &e.to_string(), None);
+                if let Some(m) = failure.as_object_mut() {
+                    m.remove("reason");
+                }
+                // Nothing follows an ERROR event: the stream ends after it.
+                Line::Last(event_line(&json!({"type": "ERROR", "object": failure})).into())
+            }
+        }
+    }
+}
+
+/// One line of a watch stream, `{"type":…,"object":…}`, the type first as the API server writes
+/// it: a client decoding events as they stream (kube-rs) reads the type before the object and
+/// decodes the object in place instead of buffering it.
+fn event_line(event: &Value) -> Bytes {
+    event_line_of(event["type"].as_str().unwrap_or_default(), &event["object"])
+}
+
+fn event_line_of(kind: &str, object: &Value) -> Bytes {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"type\":");
+    let _ = serde_json::to_writer(&mut out, kind);
+    out.extend_from_slice(b",\"object\":");
+    let _ = serde_json::to_writer(&mut out, object);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
 }
 
 /// What a watch sends as an event's object: the object, or a Table of one row (column
@@ -231,6 +294,7 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
     // Each change is converted to the version of the watch; a failed conversion ends the watch
     // with an ERROR event saying why.
     let converter = (api.store.clone(), t.res.clone(), t.version.clone());
+    let desired = if t.res.group.is_empty() { t.version.clone() } else { format!("{}/{}", t.res.group, t.version) };
     let state = (initial.into_iter(), stream);
     let body = futures_util::stream::unfold(state, move |(mut first, mut stream)| {
         let keep = keep.clone();
@@ -239,9 +303,10 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
         let (api_version, kind) = (api_version.clone(), kind.clone());
         let (store_at, res, version) = converter.clone();
         let shown = shown.clone();
+        let desired = desired.clone();
         async move {
             if let Some(e) = first.next() {
-                return Some((Ok::<Bytes, std::convert::Infallible>(Bytes::from(format!("{e}\n"))), (first, stream)));
+                return Some((Ok::<Bytes, std::convert::Infallible>(event_line(&e)), (first, stream)));
             }
             let s = stream.as_mut()?;
             loop {
@@ -257,23 +322,30 @@ pub(super) async fn watch(api: &Arc<Api>, t: &Target, q: &BTreeMap<String, Strin
                     _ = async { if bookmarks { tokio::time::sleep(bookmark_every).await } else { std::future::pending::<()>().await } } => {
                         let rv = store.resource_version().to_string();
                         let mark = json!({"type": "BOOKMARK", "object": {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": rv}}});
-                        return Some((Ok(Bytes::from(format!("{mark}\n"))), (first, stream)));
+                        return Some((Ok(event_line(&mark)), (first, stream)));
                     }
                 };
-                let Some((kind, object)) = selected(&change.event, change.prev.as_ref(), &keep) else { continue };
-                let line = match conversion::convert_one(&store_at, &res, object, &version).await {
-                    Ok(object) => json!({"type": kind, "object": shown.object(object)}),
-                    Err(e) => {
-                        let mut failure = status(500, "", &e.to_string(), None);
-                        if let Some(m) = failure.as_object_mut() {
-                            m.remove("reason");
+                let lines = Lines { keep: &keep, shown: &shown, desired: &desired, store: &store_at, res: &res, version: &version };
+                let mut out = match lines.line(&change).await {
+                    Line::Skip => continue,
+                    Line::Event(b) => b,
+                    Line::Last(b) => return Some((Ok(Bytes::from(b)), (first.clone(), None))),
+                };
+                // Events already waiting go out in the same write (bounded), as a busy API
+                // server's do: one TLS record and one system call for many.
+                while out.len() < BATCH_BYTES
+                    && let Some(change) = s.try_next_change()
+                {
+                    match lines.line(&change).await {
+                        Line::Skip => {}
+                        Line::Event(b) => out.extend_from_slice(&b),
+                        Line::Last(b) => {
+                            out.extend_from_slice(&b);
+                            return Some((Ok(Bytes::from(out)), (first.clone(), None)));
                         }
-                        // Nothing follows an ERROR event: the stream ends after it.
-                        let line = json!({"type": "ERROR", "object": failure});
-                        return Some((Ok(Bytes::from(format!("{line}\n"))), (first.clone(), None)));
                     }
-                };
-                return Some((Ok(Bytes::from(format!("{line}\n"))), (first, stream)));
+                }
+                return Some((Ok(Bytes::from(out)), (first, stream)));
             }
         }
     });
@@ -299,9 +371,10 @@ mod tests {
         let keep = |o: &Value| o.pointer("/metadata/labels/app") == Some(&json!("web"));
         let web = json!({"metadata": {"name": "a", "resourceVersion": "5", "labels": {"app": "web"}}});
         let db = json!({"metadata": {"name": "a", "resourceVersion": "6", "labels": {"app": "db"}}});
-        let entered = selected(&WatchEvent::Modified(web.clone()), Some(&db), &keep).unwrap();
+        let (to_web, to_db) = (WatchEvent::Modified(web.clone()), WatchEvent::Modified(db.clone()));
+        let entered = selected(&to_web, Some(&db), &keep).unwrap();
         assert_eq!(entered.0, "ADDED");
-        let left = selected(&WatchEvent::Modified(db.clone()), Some(&web), &keep).unwrap();
+        let left = selected(&to_db, Some(&web), &keep).unwrap();
         assert_eq!(left.0, "DELETED");
         assert_eq!(left.1.pointer("/metadata/labels/app"), Some(&json!("web")), "the object as it was");
         assert_eq!(left.1.pointer("/metadata/resourceVersion"), Some(&json!("6")), "at the new version");
