@@ -404,7 +404,11 @@ async fn site_reconciles(readiness: &str) -> u64 {
 /// once; with `readiness: children` it is reconciled again when its Deployment becomes ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_childs_status_alone_queues_its_owner_only_when_the_reconcile_reads_it() {
-    assert_eq!(site_reconciles("reconcile").await, 10, "one reconcile per Site");
+    // One reconcile per Site; a Deployment's status event that overtakes a write still in
+    // flight can queue its Site once more (the write's end cannot tell it from a change), so a
+    // few may be reconciled twice — but not every one, as they are when the status is read.
+    let once = site_reconciles("reconcile").await;
+    assert!((10..=14).contains(&once), "{once} reconciles: one per Site");
     let twice = site_reconciles("children").await;
     assert!((20..=30).contains(&twice), "{twice} reconciles: each Site again when its Deployment is ready");
 }
