@@ -11,9 +11,9 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::future::Future;
 
-/// A Kubernetes object of any kind, as kube-rs's `Api` and watcher carry it: the JSON the API
-/// server sent, decoded once into `value`, and its metadata (without `managedFields`) typed for
-/// the watcher and for routing. kube-rs's `DynamicObject` decodes through a flattened map, which
+/// A Kubernetes object of any kind, as `KubeCluster`'s requests and answers carry it through
+/// kube-rs's `Api`: the JSON the API server sent, decoded once into `value`, and its metadata
+/// (without `managedFields`) typed, as `kube::Resource` requires (watches use [`Watched`]). kube-rs's `DynamicObject` decodes through a flattened map, which
 /// buffers every object before decoding it, and needs a second conversion to a `Value`.
 #[derive(Clone)]
 pub struct Object {
@@ -39,14 +39,6 @@ impl Object {
             None => ObjectMeta::default(),
         };
         Object { metadata, value }
-    }
-
-    /// The object without `metadata.managedFields` (what caches keep).
-    pub fn without_managed_fields(mut self) -> Value {
-        if let Some(m) = self.value.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("managedFields");
-        }
-        self.value
     }
 }
 
