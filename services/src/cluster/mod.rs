@@ -3,6 +3,8 @@
 
 mod apply;
 pub mod cache;
+#[cfg(feature = "cel")]
+mod cel;
 mod fields;
 #[cfg(feature = "kube")]
 mod kube;

@@ -9,9 +9,10 @@
 //! the formats the API server checks (see [`format_ok`]), `minItems`/`maxItems`,
 //! `minProperties`/`maxProperties`, `additionalProperties`, `allOf`/`anyOf`/`oneOf`/`not`,
 //! `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-int-or-string`,
-//! `x-kubernetes-embedded-resource`, and `x-kubernetes-list-type: set`/`map` uniqueness. Not
-//! enforced: `x-kubernetes-validations` (CEL), and `uniqueItems` (the API server refuses a CRD
-//! that sets it). On update, violations in fields the update leaves unchanged are let through
+//! `x-kubernetes-embedded-resource`, `x-kubernetes-list-type: set`/`map` uniqueness, and (with
+//! the `cel` feature, in every build with the dev cluster) the `x-kubernetes-validations` CEL
+//! rules (see `cel.rs`). Not enforced: `uniqueItems` (the API server refuses a CRD that sets
+//! it). On update, violations in fields the update leaves unchanged are let through
 //! (the API server's validation ratcheting, roughly: by equal value at the same path).
 //!
 //! Pure functions over `serde_json::Value`; `MemCluster` calls them for kinds that have a schema.
@@ -23,13 +24,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
+pub(super) enum Step {
     Key(String),
     Index(usize),
 }
 
 /// `spec.items[0].name`, as the API server prints field paths.
-fn path_string(path: &[Step]) -> String {
+pub(super) fn path_string(path: &[Step]) -> String {
     let mut s = String::new();
     for step in path {
         match step {
@@ -45,16 +46,18 @@ fn path_string(path: &[Step]) -> String {
     s
 }
 
-fn child(path: &[Step], step: Step) -> Vec<Step> {
+pub(super) fn child(path: &[Step], step: Step) -> Vec<Step> {
     let mut p = path.to_vec();
     p.push(step);
     p
 }
 
 /// A violation, with the path kept in steps for ratcheting.
-struct Violation {
-    path: Vec<Step>,
-    detail: String,
+pub(super) struct Violation {
+    pub(super) path: Vec<Step>,
+    /// Where to report it when not at `path` (a CEL rule's `fieldPath`).
+    pub(super) at: Option<String>,
+    pub(super) detail: String,
 }
 
 fn is(schema: &Value, key: &str) -> bool {
@@ -161,9 +164,11 @@ fn default_into(schema: &Value, m: &mut Map<String, Value>, path: &[Step], prune
 pub(super) fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let mut out = Vec::new();
     check(schema, obj, &[], true, &mut out);
+    #[cfg(feature = "cel")]
+    super::cel::rules(schema, obj, old, &mut out);
     out.into_iter()
         .filter(|v| !old.is_some_and(|old| unchanged(old, obj, &v.path)))
-        .map(|v| FieldError { field: path_string(&v.path), detail: v.detail })
+        .map(|v| FieldError { field: v.at.unwrap_or_else(|| path_string(&v.path)), detail: v.detail })
         .collect()
 }
 
@@ -221,7 +226,7 @@ fn type_ok(t: &str, v: &Value) -> bool {
 
 fn check(schema: &Value, v: &Value, path: &[Step], root: bool, out: &mut Vec<Violation>) {
     let name = if path.is_empty() { ".".to_string() } else { path_string(path) };
-    let mut push = |detail: String| out.push(Violation { path: path.to_vec(), detail });
+    let mut push = |detail: String| out.push(Violation { path: path.to_vec(), at: None, detail });
     let invalid = |value: &str, message: String| format!("Invalid value: {value}: {name} in body {message}");
     if v.is_null() {
         if !is(schema, "nullable") && schema.get("type").is_some() {
@@ -330,13 +335,13 @@ fn check(schema: &Value, v: &Value, path: &[Step], root: bool, out: &mut Vec<Vio
             }
             for r in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
                 if !m.contains_key(r) {
-                    out.push(Violation { path: child(path, Step::Key(r.to_string())), detail: "Required value".into() });
+                    out.push(Violation { path: child(path, Step::Key(r.to_string())), at: None, detail: "Required value".into() });
                 }
             }
             if is(schema, "x-kubernetes-embedded-resource") {
                 for k in ["apiVersion", "kind"] {
                     if m.get(k).and_then(Value::as_str).is_none_or(str::is_empty) {
-                        out.push(Violation { path: child(path, Step::Key(k.to_string())), detail: "Required value: must not be empty".into() });
+                        out.push(Violation { path: child(path, Step::Key(k.to_string())), at: None, detail: "Required value: must not be empty".into() });
                     }
                 }
             }
@@ -365,7 +370,7 @@ fn combinators(schema: &Value, v: &Value, path: &[Step], out: &mut Vec<Violation
     for s in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
         check(s, v, path, false, out);
     }
-    let mut fail = |what: &str| out.push(Violation { path: path.to_vec(), detail: format!("Invalid value: {}: {name} in body {what}", shown(v)) });
+    let mut fail = |what: &str| out.push(Violation { path: path.to_vec(), at: None, detail: format!("Invalid value: {}: {name} in body {what}", shown(v)) });
     if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
         && !any.iter().any(passes)
     {
@@ -400,7 +405,7 @@ fn list_type(schema: &Value, items: &[Value], path: &[Step], out: &mut Vec<Viola
     for (i, x) in items.iter().enumerate() {
         let id = identity(x);
         if seen.contains(&id) {
-            out.push(Violation { path: child(path, Step::Index(i)), detail: format!("Duplicate value: {}", shown(&id)) });
+            out.push(Violation { path: child(path, Step::Index(i)), at: None, detail: format!("Duplicate value: {}", shown(&id)) });
         } else {
             seen.push(id);
         }

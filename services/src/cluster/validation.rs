@@ -50,6 +50,14 @@ fn crd(obj: &Value) -> Vec<FieldError> {
     if plural.is_empty() {
         errs.push(FieldError::required("spec.names.plural", ""));
     }
+    #[cfg(feature = "cel")]
+    for (i, version) in obj.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if let Some(schema) = version.pointer("/schema/openAPIV3Schema") {
+            let mut bad = Vec::new();
+            super::cel::compile_errors(schema, &format!("spec.versions[{i}].schema.openAPIV3Schema"), &mut bad);
+            errs.extend(bad.into_iter().map(|(field, source, why)| FieldError::invalid(&field, &quoted(&source), &format!("compilation failed: {why}"))));
+        }
+    }
     errs
 }
 

@@ -175,7 +175,14 @@ impl DevCluster {
             ca_pem = Some(ca.pem());
             serve(tls::TlsListener::new(listener, tls::server_config(&leaf).map_err(std::io::Error::other)?)?, router, stopped, closing_tx)
         } else {
-            serve(listener, router, stopped, closing_tx)
+            serve(
+                axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                }),
+                router,
+                stopped,
+                closing_tx,
+            )
         };
         let faker = {
             let store = store.clone();

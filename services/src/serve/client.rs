@@ -49,7 +49,7 @@ pub async fn infer(context: Option<&str>) -> Result<kube::Client, ClientError> {
         }
         None => kube::Config::infer().await.map_err(ClientError::Infer)?,
     };
-    kube::Client::try_from(config).map_err(ClientError::Build)
+    client_of(config).map_err(ClientError::Build)
 }
 
 /// A client for the current context of kubeconfig text; `what` names it in errors (`dev
@@ -59,5 +59,35 @@ pub async fn from_kubeconfig_yaml(yaml: &str, what: &'static str) -> Result<kube
     let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
         .await
         .map_err(|source| ClientError::Kubeconfig { what, source })?;
-    kube::Client::try_from(config).map_err(|source| ClientError::BuildFrom { what, source })
+    client_of(config).map_err(|source| ClientError::BuildFrom { what, source })
+}
+
+/// kube's client stack (TLS, timeouts, retries of 429/503/504, base URI, authentication, extra
+/// headers) over connections with `TCP_NODELAY`. kube's own builder leaves Nagle's algorithm on:
+/// a request or watch line written while an earlier segment is still unacknowledged then waits
+/// for an ACK the API server may delay by up to 40 ms. Through a proxy, kube's builder as is.
+fn client_of(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    use kube::client::ConfigExt as _;
+    use tower::ServiceBuilder;
+    if config.proxy_url.is_some() {
+        return kube::Client::try_from(config);
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let mut connector = hyper_timeout::TimeoutConnector::new(config.rustls_https_connector_with_connector(http)?);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let http_client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let retry = config.default_retry.then(|| tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry()));
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(retry)
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(http_client);
+    Ok(kube::Client::new(service, config.default_namespace))
 }

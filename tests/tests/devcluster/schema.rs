@@ -71,6 +71,64 @@ fn a_custom_resource_breaking_its_schema_is_refused_with_every_violation() {
     assert_eq!(ok(&dev, &["get", "website", "good", "-o", "jsonpath={.spec.replicas}"]), "1");
 }
 
+const CEL_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: scalers.schema.ork.test}
+spec:
+  group: schema.ork.test
+  scope: Namespaced
+  names: {kind: Scaler, plural: scalers, singular: scaler, listKind: ScalerList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - {rule: "self.min <= self.max", message: "min must not exceed max"}
+            - {rule: "self.tier == oldSelf.tier", message: "tier is immutable", reason: FieldValueForbidden, fieldPath: .tier}
+            properties:
+              min: {type: integer}
+              max: {type: integer}
+              tier: {type: string}
+"#;
+
+fn scaler(spec: &str) -> String {
+    format!("apiVersion: schema.ork.test/v1\nkind: Scaler\nmetadata: {{name: s, namespace: default}}\nspec: {spec}\n")
+}
+
+#[test]
+fn x_kubernetes_validations_rules_are_evaluated_and_a_rule_that_does_not_compile_refuses_its_crd() {
+    let t = TempDir::new("dev-cel");
+    let dev = start(t.path());
+    let broken = CEL_CRD.replace("self.min <= self.max", "self.min <=");
+    let (code, out) = apply(&dev, &broken);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: \"self.min <=\": compilation failed"
+        ),
+        "{out}"
+    );
+    let (code, out) = apply(&dev, CEL_CRD);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = apply(&dev, &scaler("{min: 5, max: 3, tier: gold}"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(r#"The Scaler "s" is invalid: spec: Invalid value: "object": min must not exceed max"#), "{out}");
+    // The transition rule is skipped on create, evaluated with the stored object on update.
+    let (code, out) = apply(&dev, &scaler("{min: 1, max: 3, tier: gold}"));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = kubectl(&dev, &["patch", "scaler", "s", "--type=merge", "-p", r#"{"spec":{"tier":"silver"}}"#]);
+    assert!(code == 1 && out.contains("spec.tier: Forbidden: tier is immutable"), "{out}");
+    let (code, out) = kubectl(&dev, &["patch", "scaler", "s", "--type=merge", "-p", r#"{"spec":{"max":4}}"#]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(ok(&dev, &["get", "scaler", "s", "-o", "jsonpath={.spec.max} {.spec.tier}"]), "4 gold");
+}
+
 #[test]
 fn unknown_fields_are_pruned_refused_under_strict_and_warned_of() {
     let t = TempDir::new("dev-prune");
