@@ -18,7 +18,7 @@
 //! Kubernetes' own functions (`quantity()`, `url()`, `ip()`, `cidr()`, `isSorted()`, …),
 //! `optionalOldSelf`, type checking at CRD creation and the cost limits.
 
-use super::schema::{Step, Violation, child, path_string};
+use super::field_path::{Step, child, path_string};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -35,19 +35,32 @@ fn env() -> &'static Arc<cel::Env> {
     })
 }
 
+/// Why a rule does not compile (cel-rust's parse errors, printed).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+struct CompileError(String);
+
 /// A compiled rule, or why it does not compile.
-type Compiled = Result<Arc<cel::Program>, String>;
+type Compiled = Result<Arc<cel::Program>, CompileError>;
+
+/// A rule that failed, at its node's path (what ratcheting compares), reported at `at` when
+/// the rule names a `fieldPath`.
+pub(super) struct Failure {
+    pub(super) path: Vec<Step>,
+    pub(super) at: Option<String>,
+    pub(super) detail: String,
+}
 
 /// Programs by source: a rule is compiled once, however many objects it checks.
 fn compiled(source: &str) -> Compiled {
     static PROGRAMS: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
     let mut programs = PROGRAMS.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    programs.entry(source.to_string()).or_insert_with(|| env().compile(source).map(Arc::new).map_err(|e| e.to_string())).clone()
+    programs.entry(source.to_string()).or_insert_with(|| env().compile(source).map(Arc::new).map_err(|e| CompileError(e.to_string()))).clone()
 }
 
 /// Why `rule` cannot be compiled, if it cannot.
 fn compile_error(rule: &str) -> Option<String> {
-    compiled(rule).err()
+    compiled(rule).err().map(|e| e.0)
 }
 
 /// The rules (and message expressions) of a CRD version's schema that do not compile, as
@@ -108,11 +121,13 @@ fn type_name(schema: &Value, v: &Value) -> String {
 }
 
 /// Every rule of `schema` and below it, for `obj` (with `old`, the stored object, on update).
-pub(super) fn rules(schema: &Value, obj: &Value, old: Option<&Value>, out: &mut Vec<Violation>) {
-    walk(schema, obj, old, &[], true, out);
+pub(super) fn rules(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<Failure> {
+    let mut out = Vec::new();
+    walk(schema, obj, old, &[], true, &mut out);
+    out
 }
 
-fn walk(schema: &Value, v: &Value, old: Option<&Value>, path: &[Step], root: bool, out: &mut Vec<Violation>) {
+fn walk(schema: &Value, v: &Value, old: Option<&Value>, path: &[Step], root: bool, out: &mut Vec<Failure>) {
     for rule in schema.get("x-kubernetes-validations").and_then(Value::as_array).into_iter().flatten() {
         evaluate(schema, rule, v, old, path, out);
     }
@@ -142,10 +157,10 @@ fn walk(schema: &Value, v: &Value, old: Option<&Value>, path: &[Step], root: boo
     }
 }
 
-fn evaluate(schema: &Value, rule: &Value, v: &Value, old: Option<&Value>, path: &[Step], out: &mut Vec<Violation>) {
+fn evaluate(schema: &Value, rule: &Value, v: &Value, old: Option<&Value>, path: &[Step], out: &mut Vec<Failure>) {
     let Some(source) = rule.get("rule").and_then(Value::as_str) else { return };
     let type_name = type_name(schema, v);
-    let mut fail = |at: Option<String>, detail: String| out.push(Violation { path: path.to_vec(), at, detail });
+    let mut fail = |at: Option<String>, detail: String| out.push(Failure { path: path.to_vec(), at, detail });
     let program = match compiled(source) {
         Ok(p) => p,
         Err(e) => return fail(None, format!("Invalid value: {type_name:?}: compilation failed: {e} in rule: {source}")),
@@ -215,9 +230,7 @@ mod tests {
     }
 
     fn errors(obj: &Value, old: Option<&Value>) -> Vec<String> {
-        let mut out = Vec::new();
-        rules(&schema(), obj, old, &mut out);
-        out.into_iter().map(|v| format!("{}: {}", v.at.unwrap_or_else(|| path_string(&v.path)), v.detail)).collect()
+        rules(&schema(), obj, old).into_iter().map(|v| format!("{}: {}", v.at.unwrap_or_else(|| path_string(&v.path)), v.detail)).collect()
     }
 
     fn cr(spec: Value) -> Value {

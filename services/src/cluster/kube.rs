@@ -300,13 +300,6 @@ fn to_value(o: Object) -> Result<Value> {
     Ok(o.value)
 }
 
-fn from_value(v: &Value) -> Result<Object> {
-    if !v.is_object() {
-        return Err(ClusterError::BadRequest("not a Kubernetes object: a JSON object is needed".into()));
-    }
-    Ok(Object::new(v.clone()))
-}
-
 impl KubeCluster {
     /// Over an existing client.
     pub fn new(client: kube::Client) -> KubeCluster {
@@ -316,6 +309,61 @@ impl KubeCluster {
     fn api(&self, r: &ApiResource, ns: Option<&str>) -> Api<Object> {
         dynamic_api(self.client.clone(), r, ns)
     }
+
+    /// Requests for `r` in `ns` (as `dynamic_api` scopes them).
+    fn request(&self, r: &ApiResource, ns: Option<&str>) -> kube::core::Request {
+        let ns = ns.filter(|n| r.namespaced && !n.is_empty());
+        kube::core::Request::new(<Object as kube::Resource>::url_path(&dynamic(r), ns))
+    }
+
+    /// Sends a write and decodes its answer once, into a `Value`: nothing of a write's answer
+    /// is read typed, so it is neither wrapped in an [`Object`] nor is what is sent copied into
+    /// one.
+    async fn send(&self, req: http::Request<Vec<u8>>, r: &ApiResource, name: &str) -> Result<Value> {
+        self.client.request::<Value>(req).await.map_err(|e| error(e, r, name))
+    }
+
+    /// A patch of the object, or of its `subresource`.
+    async fn patch_at(&self, r: &ApiResource, ns: Option<&str>, name: &str, subresource: Option<&str>, patch: &Patch) -> Result<Value> {
+        let request = self.request(r, ns);
+        let send_patch = |pp: &PatchParams, p: &kube::api::Patch<&Value>| match subresource {
+            Some(sub) => built(request.patch_subresource(sub, name, pp, p)),
+            None => built(request.patch(name, pp, p)),
+        };
+        let req = match patch {
+            Patch::Merge(p) => send_patch(&patch_params(), &kube::api::Patch::Merge(p)),
+            Patch::Strategic(p) => send_patch(&patch_params(), &kube::api::Patch::Strategic(p)),
+            Patch::Apply { field_manager, config, force } => send_patch(&apply_params(field_manager, *force), &kube::api::Patch::Apply(config)),
+            // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
+            Patch::Json(ops) => {
+                let get = match subresource {
+                    Some(sub) => request.get_subresource(sub, name),
+                    None => request.get(name, &kube::api::GetParams::default()),
+                };
+                let mut doc = self.send(built(get)?, r, name).await?;
+                super::apply_json_patch(&mut doc, ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
+                let b = body(&doc)?;
+                match subresource {
+                    Some(sub) => built(request.replace_subresource(sub, name, &post_params(), b)),
+                    None => built(request.replace(name, &post_params(), b)),
+                }
+            }
+        };
+        self.send(req?, r, name).await
+    }
+}
+
+/// The body of a write: `obj` as JSON.
+fn body(obj: &Value) -> Result<Vec<u8>> {
+    if !obj.is_object() {
+        return Err(ClusterError::BadRequest("not a Kubernetes object: a JSON object is needed".into()));
+    }
+    serde_json::to_vec(obj).map_err(|e| ClusterError::BadRequest(e.to_string()))
+}
+
+/// A request kube-core could not build (a name or parameter it refuses) as a bad request.
+fn built(req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>) -> Result<http::Request<Vec<u8>>> {
+    req.map_err(|e| ClusterError::BadRequest(e.to_string()))
 }
 
 fn name_of(obj: &Value) -> String {
@@ -346,65 +394,29 @@ impl Cluster for KubeCluster {
     }
 
     fn create(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
-        let api = self.api(r, ns);
         let name = name_of(obj);
-        let obj = from_value(obj);
-        async move { to_value(api.create(&post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        let req = body(obj).and_then(|b| built(self.request(r, ns).create(&post_params(), b)));
+        async move { self.send(req?, r, &name).await }
     }
 
     fn update(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
-        let api = self.api(r, ns);
         let name = name_of(obj);
-        let obj = from_value(obj);
-        async move { to_value(api.replace(&name, &post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        let req = body(obj).and_then(|b| built(self.request(r, ns).replace(&name, &post_params(), b)));
+        async move { self.send(req?, r, &name).await }
     }
 
     fn patch(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
-        let api = self.api(r, ns);
-        let patch = patch.clone();
-        async move {
-            match patch {
-                Patch::Merge(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
-                Patch::Strategic(p) => to_value(api.patch(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?),
-                Patch::Apply { field_manager, config, force } => {
-                    to_value(api.patch(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?)
-                }
-                // A JSON patch as an optimistic read-modify-write (the reconciler uses merge patches).
-                Patch::Json(ops) => {
-                    let mut doc = to_value(api.get(name).await.map_err(|e| error(e, r, name))?)?;
-                    super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
-                    to_value(api.replace(name, &post_params(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
-                }
-            }
-        }
+        self.patch_at(r, ns, name, None, patch)
     }
 
     fn update_status(&self, r: &ApiResource, ns: Option<&str>, obj: &Value) -> impl Future<Output = Result<Value>> + Send {
-        let api = self.api(r, ns);
         let name = name_of(obj);
-        let obj = from_value(obj);
-        async move { to_value(api.replace_status(&name, &post_params(), &obj?).await.map_err(|e| error(e, r, &name))?) }
+        let req = body(obj).and_then(|b| built(self.request(r, ns).replace_subresource("status", &name, &post_params(), b)));
+        async move { self.send(req?, r, &name).await }
     }
 
     fn patch_status(&self, r: &ApiResource, ns: Option<&str>, name: &str, patch: &Patch) -> impl Future<Output = Result<Value>> + Send {
-        let api = self.api(r, ns);
-        let patch = patch.clone();
-        async move {
-            match patch {
-                Patch::Merge(p) => to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Merge(&p)).await.map_err(|e| error(e, r, name))?),
-                Patch::Strategic(p) => {
-                    to_value(api.patch_status(name, &patch_params(), &kube::api::Patch::Strategic(&p)).await.map_err(|e| error(e, r, name))?)
-                }
-                Patch::Apply { field_manager, config, force } => to_value(
-                    api.patch_status(name, &apply_params(&field_manager, force), &kube::api::Patch::Apply(&config)).await.map_err(|e| error(e, r, name))?,
-                ),
-                Patch::Json(ops) => {
-                    let mut doc = to_value(api.get_status(name).await.map_err(|e| error(e, r, name))?)?;
-                    super::apply_json_patch(&mut doc, &ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
-                    to_value(api.replace_status(name, &post_params(), &from_value(&doc)?).await.map_err(|e| error(e, r, name))?)
-                }
-            }
-        }
+        self.patch_at(r, ns, name, Some("status"), patch)
     }
 
     fn delete(&self, r: &ApiResource, ns: Option<&str>, name: &str, propagation: Propagation) -> impl Future<Output = Result<()>> + Send {

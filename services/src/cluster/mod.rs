@@ -5,6 +5,7 @@ mod apply;
 pub mod cache;
 #[cfg(feature = "cel")]
 mod cel;
+mod field_path;
 mod fields;
 #[cfg(feature = "kube")]
 mod kube;

@@ -18,46 +18,17 @@
 //! Pure functions over `serde_json::Value`; `MemCluster` calls them for kinds that have a schema.
 
 use super::FieldError;
+use super::field_path::{Step, child, path_string};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// One step of a field path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// `spec.items[0].name`, as the API server prints field paths.
-pub(super) fn path_string(path: &[Step]) -> String {
-    let mut s = String::new();
-    for step in path {
-        match step {
-            Step::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Step::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-pub(super) fn child(path: &[Step], step: Step) -> Vec<Step> {
-    let mut p = path.to_vec();
-    p.push(step);
-    p
-}
-
 /// A violation, with the path kept in steps for ratcheting.
-pub(super) struct Violation {
-    pub(super) path: Vec<Step>,
+struct Violation {
+    path: Vec<Step>,
     /// Where to report it when not at `path` (a CEL rule's `fieldPath`).
-    pub(super) at: Option<String>,
-    pub(super) detail: String,
+    at: Option<String>,
+    detail: String,
 }
 
 fn is(schema: &Value, key: &str) -> bool {
@@ -165,7 +136,7 @@ pub(super) fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<
     let mut out = Vec::new();
     check(schema, obj, &[], true, &mut out);
     #[cfg(feature = "cel")]
-    super::cel::rules(schema, obj, old, &mut out);
+    out.extend(super::cel::rules(schema, obj, old).into_iter().map(|f| Violation { path: f.path, at: f.at, detail: f.detail }));
     out.into_iter()
         .filter(|v| !old.is_some_and(|old| unchanged(old, obj, &v.path)))
         .map(|v| FieldError { field: v.at.unwrap_or_else(|| path_string(&v.path)), detail: v.detail })
