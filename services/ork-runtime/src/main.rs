@@ -63,6 +63,10 @@ fn run(args: RunArgs) -> u8 {
 }
 
 fn serve_until_signal(args: RunArgs) -> anyhow::Result<()> {
+    // No transparent huge pages: the heap grows in small steps, and with THP every fault maps
+    // and zeroes 2 MiB, which nearly doubled peak RSS (BENCHMARKS.md, "Peers"). Where the
+    // kernel refuses (not Linux, or a seccomp profile), the heap just keeps them.
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let _ = rustls::crypto::ring::default_provider().install_default();
     args.init_logging();
     services::serve::panic::install_hook();
