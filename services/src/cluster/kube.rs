@@ -77,14 +77,57 @@ struct PeekMeta {
     deletion_timestamp: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
+/// An object decoded into a `Value` without `metadata.managedFields`, which is skipped, never
+/// built: often the larger part of an object, and read by nothing that decodes this way (write
+/// answers, watched objects; a `get` keeps it).
+struct Unmanaged(Value);
+
+impl<'de> Deserialize<'de> for Unmanaged {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        /// A map whose key `skip` (if any) is skipped; the others' values are `Value`s, or, for
+        /// the key `nested`, a map decoded the same way.
+        struct Fields {
+            skip: Option<&'static str>,
+            nested: Option<&'static str>,
+        }
+        impl<'de> serde::de::DeserializeSeed<'de> for Fields {
+            type Value = Value;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Value, A::Error> {
+                let mut m = serde_json::Map::new();
+                while let Some(k) = a.next_key::<String>()? {
+                    if Some(k.as_str()) == self.skip {
+                        a.next_value::<serde::de::IgnoredAny>()?;
+                    } else if Some(k.as_str()) == self.nested {
+                        let v = a.next_value_seed(Fields { skip: Some("managedFields"), nested: None })?;
+                        m.insert(k, v);
+                    } else {
+                        m.insert(k, a.next_value()?);
+                    }
+                }
+                Ok(Value::Object(m))
+            }
+            // Not an object (nothing the API server answers a write with): kept as it is.
+            fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Value, E> {
+                Ok(Value::Null)
+            }
+        }
+        serde::de::DeserializeSeed::deserialize(Fields { skip: None, nested: Some("metadata") }, d).map(Unmanaged)
+    }
+}
+
 impl Watched {
     /// The whole object, without `metadata.managedFields` (what caches keep).
     pub fn value(&self) -> Value {
-        let mut v: Value = serde_json::from_str(self.raw.get()).unwrap_or_default();
-        if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("managedFields");
-        }
-        v
+        serde_json::from_str::<Unmanaged>(self.raw.get()).map(|u| u.0).unwrap_or_default()
     }
 
     /// Its resourceVersion as a number (the order of a store's copies).
@@ -197,7 +240,9 @@ impl Serialize for Object {
     }
 }
 
-/// A cluster reached through a kube-rs client.
+/// A cluster reached through a kube-rs client. The answers of its writes and the objects of
+/// its watches come without `metadata.managedFields` (nothing that reads them needs it, and it
+/// is often most of an object); `get` and `list` keep them.
 #[derive(Clone)]
 pub struct KubeCluster {
     client: kube::Client,
@@ -316,11 +361,11 @@ impl KubeCluster {
         kube::core::Request::new(<Object as kube::Resource>::url_path(&dynamic(r), ns))
     }
 
-    /// Sends a write and decodes its answer once, into a `Value`: nothing of a write's answer
-    /// is read typed, so it is neither wrapped in an [`Object`] nor is what is sent copied into
-    /// one.
+    /// Sends a write and decodes its answer once, into a `Value` without
+    /// `metadata.managedFields`: nothing of a write's answer is read typed, so it is neither
+    /// wrapped in an [`Object`] nor is what is sent copied into one.
     async fn send(&self, req: http::Request<Vec<u8>>, r: &ApiResource, name: &str) -> Result<Value> {
-        self.client.request::<Value>(req).await.map_err(|e| error(e, r, name))
+        self.client.request::<Unmanaged>(req).await.map(|u| u.0).map_err(|e| error(e, r, name))
     }
 
     /// A patch of the object, or of its `subresource`.
@@ -340,7 +385,8 @@ impl KubeCluster {
                     Some(sub) => request.get_subresource(sub, name),
                     None => request.get(name, &kube::api::GetParams::default()),
                 };
-                let mut doc = self.send(built(get)?, r, name).await?;
+                // Whole, `managedFields` included: an operation may name them.
+                let mut doc: Value = self.client.request(built(get)?).await.map_err(|e| error(e, r, name))?;
                 super::apply_json_patch(&mut doc, ops).map_err(|e| ClusterError::BadRequest(e.to_string()))?;
                 let b = body(&doc)?;
                 match subresource {
@@ -461,6 +507,15 @@ impl Cluster for KubeCluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unmanaged_skips_managed_fields_only() {
+        let text = r#"{"kind":"ConfigMap","metadata":{"name":"a","managedFields":[{"manager":"m","fieldsV1":{"f:data":{}}}],"labels":{"x":"y"}},"data":{"managedFields":"kept"}}"#;
+        let v = serde_json::from_str::<Unmanaged>(text).unwrap().0;
+        let mut want: Value = serde_json::from_str(text).unwrap();
+        want["metadata"].as_object_mut().unwrap().remove("managedFields");
+        assert_eq!(v, want);
+    }
 
     #[test]
     fn a_field_manager_conflict_cause_reads_back() {
