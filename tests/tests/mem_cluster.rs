@@ -191,6 +191,28 @@ async fn foreground_deletion_keeps_the_owner_until_blocking_dependents_are_gone(
 }
 
 #[tokio::test]
+async fn a_dependent_created_after_its_owner_is_gone_is_collected() {
+    let (c, _) = cluster();
+    let w = c.create(&widgets(), Some("default"), &json!({"metadata": {"name": "w"}, "spec": {}})).await.unwrap();
+    let api_version = w["apiVersion"].clone();
+    let owned =
+        |uid: &Value| json!({"metadata": {"name": "late", "ownerReferences": [{"apiVersion": api_version, "kind": "Widget", "name": "w", "uid": uid}]}});
+    // Its owner exists: kept.
+    c.create(&res("", "ConfigMap"), Some("default"), &owned(&w["metadata"]["uid"])).await.unwrap();
+    assert!(c.get(&res("", "ConfigMap"), Some("default"), "late").await.is_ok());
+    c.delete(&widgets(), Some("default"), "w", Propagation::Background).await.unwrap();
+    assert!(c.get(&res("", "ConfigMap"), Some("default"), "late").await.unwrap_err().is_not_found());
+    // Created from a stale copy of the deleted owner: the create answers, the collector deletes it.
+    let created = c.create(&res("", "ConfigMap"), Some("default"), &owned(&w["metadata"]["uid"])).await.unwrap();
+    assert_eq!(created["metadata"]["name"], "late");
+    assert!(c.get(&res("", "ConfigMap"), Some("default"), "late").await.unwrap_err().is_not_found());
+    // A new owner of the same name is not the old one (uids differ).
+    c.create(&widgets(), Some("default"), &json!({"metadata": {"name": "w"}, "spec": {}})).await.unwrap();
+    c.create(&res("", "ConfigMap"), Some("default"), &owned(&w["metadata"]["uid"])).await.unwrap();
+    assert!(c.get(&res("", "ConfigMap"), Some("default"), "late").await.unwrap_err().is_not_found());
+}
+
+#[tokio::test]
 async fn orphan_deletion_leaves_dependents_without_the_owner_reference() {
     let (c, _) = cluster();
     chain(&c, true).await;

@@ -1,5 +1,6 @@
 //! The controllers `MemCluster` runs itself: the garbage collector (owner references:
-//! background, foreground, orphan), the namespace lifecycle, and — on demand, as kubelet and the
+//! background, foreground, orphan; a dependent created when its owners are already gone is
+//! deleted at once), the namespace lifecycle, and — on demand, as kubelet and the
 //! workload controllers would — workloads becoming ready and Jobs completing.
 
 use super::{FOREGROUND, Gr, Key, MemCluster, Store, deleting, finalizers, meta, meta_mut, owner_uids};
@@ -10,6 +11,24 @@ use std::collections::BTreeSet;
 impl Store {
     fn all_uids(&self) -> BTreeSet<String> {
         self.objects.values().flat_map(|m| m.values()).filter_map(|o| meta(o, "uid")).collect()
+    }
+
+    /// Whether `obj` (to be stored in namespace `ns`, "" when cluster-scoped) names owners and
+    /// none of them exists: no object of the owner's kind and name (in `ns`, or cluster-scoped)
+    /// has its uid. kube-controller-manager's garbage collector deletes such a dependent
+    /// whenever it is created — a controller that re-creates a child from a stale copy of an
+    /// owner deleted meanwhile leaves no garbage behind on a real cluster.
+    pub(super) fn orphaned(&self, obj: &Value, ns: &str) -> bool {
+        let Some(refs) = obj.pointer("/metadata/ownerReferences").and_then(Value::as_array).filter(|r| !r.is_empty()) else { return false };
+        refs.iter().all(|r| {
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+            let group = field("apiVersion").rsplit_once('/').map_or("", |(g, _)| g);
+            // An owner of a kind the cluster does not serve is not known to be gone (the
+            // collector cannot look it up, and leaves the dependent).
+            let Some((gr, kind)) = self.kinds.iter().find(|(_, k)| k.res.group == group && k.res.kind == field("kind")) else { return false };
+            let key = (if kind.res.namespaced { ns.to_string() } else { String::new() }, field("name").to_string());
+            self.get(gr, &key).is_none_or(|owner| meta(owner, "uid").as_deref() != Some(field("uid")))
+        })
     }
 
     /// Objects whose ownerReferences name `uid`.

@@ -726,7 +726,14 @@ impl MemCluster {
         if gr.0.is_empty() && gr.1 == "services" {
             s.allocate_cluster_ip(&mut o);
         }
-        Ok(s.put(&gr, key, o, true))
+        let orphaned = s.orphaned(&o, &key.0);
+        let created = s.put(&gr, key.clone(), o, true);
+        if orphaned {
+            // Garbage as it is created: the collector deletes it, after the create answered.
+            s.delete_object(&gr, &key, Propagation::Background, now);
+            s.collect(now);
+        }
+        Ok(created)
     }
 
     fn write(&self, r: &ApiResource, ns: Option<&str>, obj: Value, part: Part, track: Track<'_>, dry: bool) -> Result<Value> {
