@@ -18,7 +18,7 @@
 //! Kubernetes' own functions (`quantity()`, `url()`, `ip()`, `cidr()`, `isSorted()`, …),
 //! `optionalOldSelf`, type checking at CRD creation and the cost limits.
 
-use super::field_path::{Step, child, path_string};
+use super::structural::{Step, child, field_schema, path_string, type_of};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -103,21 +103,10 @@ fn to_cel(v: &Value) -> cel::Value {
     }
 }
 
-/// The type name the API server reports a failed rule's value as: the schema's `type`.
-fn type_name(schema: &Value, v: &Value) -> String {
-    let t = schema.get("type").and_then(Value::as_str).map(str::to_string);
-    t.unwrap_or_else(|| {
-        match v {
-            Value::Object(_) => "object",
-            Value::Array(_) => "array",
-            Value::String(_) => "string",
-            Value::Number(n) if n.is_f64() => "number",
-            Value::Number(_) => "integer",
-            Value::Bool(_) => "boolean",
-            Value::Null => "null",
-        }
-        .to_string()
-    })
+/// The type name the API server reports a failed rule's value as: the schema's `type`, else
+/// the value's.
+fn type_name<'a>(schema: &'a Value, v: &Value) -> &'a str {
+    schema.get("type").and_then(Value::as_str).unwrap_or_else(|| type_of(v))
 }
 
 /// Every rule of `schema` and below it, for `obj` (with `old`, the stored object, on update).
@@ -137,8 +126,7 @@ fn walk(schema: &Value, v: &Value, old: Option<&Value>, path: &[Step], root: boo
                 if root && k == "metadata" {
                     continue;
                 }
-                let s = schema.pointer("/properties").and_then(|p| p.get(k)).or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-                if let Some(s) = s {
+                if let Some(s) = field_schema(schema, k) {
                     walk(s, x, old.and_then(|o| o.get(k)), &child(path, Step::Key(k.clone())), false, out);
                 }
             }

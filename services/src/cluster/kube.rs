@@ -11,10 +11,12 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::future::Future;
 
-/// A Kubernetes object of any kind, as `KubeCluster`'s requests and answers carry it through
+/// A Kubernetes object of any kind, as `KubeCluster`'s reads (`get`, `list`) carry it through
 /// kube-rs's `Api`: the JSON the API server sent, decoded once into `value`, and its metadata
-/// (without `managedFields`) typed, as `kube::Resource` requires (watches use [`Watched`]). kube-rs's `DynamicObject` decodes through a flattened map, which
-/// buffers every object before decoding it, and needs a second conversion to a `Value`.
+/// (without `managedFields`) typed, as `kube::Resource` requires. Watches use [`Watched`];
+/// writes send and decode `Value`s. kube-rs's `DynamicObject` decodes through a flattened
+/// map, which buffers every object before decoding it, and needs a second conversion to a
+/// `Value`.
 #[derive(Clone)]
 pub struct Object {
     /// `value["metadata"]` without `managedFields`, typed.

@@ -5,7 +5,6 @@ mod apply;
 pub mod cache;
 #[cfg(feature = "cel")]
 mod cel;
-mod field_path;
 mod fields;
 #[cfg(feature = "kube")]
 mod kube;
@@ -15,6 +14,7 @@ mod patch_schema;
 mod schema;
 mod selector;
 mod strategic;
+mod structural;
 mod validation;
 
 #[cfg(feature = "runtime")]

@@ -18,7 +18,7 @@
 //! Pure functions over `serde_json::Value`; `MemCluster` calls them for kinds that have a schema.
 
 use super::FieldError;
-use super::field_path::{Step, child, path_string};
+use super::structural::{Step, child, field_schema, path_string, type_of};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,11 +38,6 @@ fn is(schema: &Value, key: &str) -> bool {
 /// Whether the object at this schema node keeps fields its schema does not name.
 fn preserves(schema: &Value) -> bool {
     is(schema, "x-kubernetes-preserve-unknown-fields") || schema.get("additionalProperties").and_then(Value::as_bool) == Some(true)
-}
-
-/// The schema of field `key` of an object: a named property, else `additionalProperties`.
-fn field_schema<'a>(schema: &'a Value, key: &str) -> Option<&'a Value> {
-    schema.pointer("/properties").and_then(|p| p.get(key)).or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
 }
 
 /// Whether `key` of an object is kept though its schema does not name it: `apiVersion`, `kind`
@@ -168,19 +163,6 @@ fn shown(v: &Value) -> String {
 /// A limit as Go's `%v` prints it: `10`, `10.5`.
 fn limit(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
-}
-
-/// The JSON type name of a value, as the schema validator reports what it found.
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 fn type_ok(t: &str, v: &Value) -> bool {

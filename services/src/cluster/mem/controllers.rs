@@ -22,10 +22,9 @@ impl Store {
         let Some(refs) = obj.pointer("/metadata/ownerReferences").and_then(Value::as_array).filter(|r| !r.is_empty()) else { return false };
         refs.iter().all(|r| {
             let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
-            let group = field("apiVersion").rsplit_once('/').map_or("", |(g, _)| g);
             // An owner of a kind the cluster does not serve is not known to be gone (the
             // collector cannot look it up, and leaves the dependent).
-            let Some((gr, kind)) = self.kinds.iter().find(|(_, k)| k.res.group == group && k.res.kind == field("kind")) else { return false };
+            let Some((gr, kind)) = self.kind_for(field("apiVersion"), field("kind")) else { return false };
             let key = (if kind.res.namespaced { ns.to_string() } else { String::new() }, field("name").to_string());
             self.get(gr, &key).is_none_or(|owner| meta(owner, "uid").as_deref() != Some(field("uid")))
         })

@@ -262,6 +262,12 @@ impl Store {
         }
     }
 
+    /// The served kind of an `apiVersion` + `kind`, with its group and plural.
+    fn kind_for(&self, api_version: &str, kind: &str) -> Option<(&Gr, &Kind)> {
+        let (group, _) = katalog::kinds::split_api_version(api_version);
+        self.kinds.iter().find(|(_, k)| k.res.group == group && k.res.kind == kind)
+    }
+
     fn kind(&self, r: &ApiResource) -> Result<(Gr, Kind)> {
         let gr = (r.group.clone(), r.plural.clone());
         match self.kinds.get(&gr) {
@@ -572,8 +578,7 @@ impl MemCluster {
 
     /// The served resource of an `apiVersion` + `kind`.
     pub fn resource_for(&self, api_version: &str, kind: &str) -> Option<ApiResource> {
-        let (group, _) = katalog::kinds::split_api_version(api_version);
-        self.store().kinds.values().find(|k| k.res.group == group && k.res.kind == kind).map(|k| k.res.clone())
+        self.store().kind_for(api_version, kind).map(|(_, k)| k.res.clone())
     }
 
     /// The requests recorded since the last call, in order.
